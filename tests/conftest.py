@@ -1,0 +1,78 @@
+"""Shared fixtures. Every test that touches the store takes ``db_url`` (or ``engine``) and so runs
+on SQLite and, where JUNHENG_TEST_POSTGRES_URL is set, on PostgreSQL too."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+from tracker import db as tracker_db  # noqa: E402
+from tracker.settings import get_settings  # noqa: E402
+
+POSTGRES_URL = os.environ.get("JUNHENG_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory) -> str:
+    """One migrated SQLite file; each test gets a copy (migrating per test would cost ~0.3 s)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    tracker_db.migrate(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def _postgres_database() -> str:
+    """A database of our own on the given server, migrated once, dropped at the end."""
+    assert POSTGRES_URL
+    name = f"junheng_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    tracker_db.migrate(url)
+    yield url
+    tracker_db.get_engine.cache_clear()
+    sa.create_engine(url).dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = tracker_db.get_engine(url)
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(sa.text(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
+        if tables:
+            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path, monkeypatch) -> str:
+    """A migrated, empty database; also made the process default (JUNHENG_DATABASE_URL)."""
+    if request.param == "sqlite":
+        path = tmp_path / "junheng.db"
+        shutil.copy(request.getfixturevalue("_sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("_postgres_database")
+        _truncate_postgres(url)
+    monkeypatch.setenv("JUNHENG_DATABASE_URL", url)
+    monkeypatch.setenv("JUNHENG_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+    if request.param == "sqlite":
+        tracker_db.get_engine(url).dispose()
+
+
+@pytest.fixture
+def engine(db_url):
+    return tracker_db.get_engine(db_url)

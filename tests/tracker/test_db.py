@@ -1,0 +1,44 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from tracker.campaigns.models import Campaign
+from tracker.db import session_scope
+
+
+def test_timestamps_round_trip_as_utc(engine):
+    shanghai = dt.datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with session_scope(engine) as s:
+        s.add(Campaign(code="c1", name="测试", county="示例县", standard_id="national-2017",
+                       created_at=shanghai, updated_at=shanghai))
+    with Session(engine) as s:
+        got = s.exec(select(Campaign)).one()
+    assert got.created_at == shanghai
+    assert got.created_at.utcoffset() == dt.timedelta(0)
+    assert got.created_at.hour == 1  # 09:00 in Shanghai is 01:00 UTC
+
+
+def test_naive_datetime_is_rejected_and_nothing_stored(engine):
+    naive = dt.datetime(2026, 12, 1, 9, 0)
+    with pytest.raises(sa.exc.StatementError, match="naive datetime"):
+        with session_scope(engine) as s:
+            s.add(Campaign(code="c2", name="测试", county="示例县", standard_id="national-2017",
+                           created_at=naive, updated_at=naive))
+    with Session(engine) as s:
+        assert s.exec(select(Campaign)).all() == []
+
+
+def test_migrations_are_at_head(engine):
+    """Models and the Alembic history agree: autogenerate finds nothing to add."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import tracker.models  # noqa: F401
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []

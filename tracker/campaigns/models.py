@@ -1,0 +1,132 @@
+"""Tables of a campaign's organisation: the campaign, its phases, units, people, schools, reviews."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+from sqlalchemy import JSON, Column, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from tracker.db import UTCDateTime, utcnow
+
+
+class PhaseKind(str, Enum):
+    self_check = "self_check"  # 自查自评
+    rectification = "rectification"  # 整改
+    review_city = "review_city"  # 市级复评
+    review_province = "review_province"  # 省级评估
+    review_national = "review_national"  # 国家审核认定
+    other = "other"  # 准备、实施 … (seed 001)
+
+
+class PhaseStatus(str, Enum):
+    pending = "pending"
+    active = "active"
+    passed = "passed"
+
+
+class UnitKind(str, Enum):
+    office = "office"  # 领导小组办公室
+    bureau_section = "bureau_section"  # 教育局股室
+    county_department = "county_department"  # 县直部门
+    township = "township"  # 乡镇
+
+
+class Campaign(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=64)  # short id used on the CLI (--campaign)
+    name: str
+    county: str
+    standard_id: str
+    plan: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # the plan as last applied
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Phase(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    code: str  # stable key from the plan, e.g. "self_check"
+    name: str
+    kind: PhaseKind = Field(default=PhaseKind.other, sa_type=String(32))
+    ordinal: int
+    starts_on: dt.date | None = None
+    gate_on: dt.date | None = None  # None: 以上级通知为准 until someone sets it
+    status: PhaseStatus = Field(default=PhaseStatus.pending, sa_type=String(16))
+    passed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    note: str = ""
+
+
+class Department(SQLModel, table=True):
+    """A responsible unit (责任单位): a bureau section, a county department, a township, the office."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    name: str
+    short_name: str = ""
+    kind: UnitKind = Field(default=UnitKind.county_department, sa_type=String(32))
+    head_name: str = ""
+    head_email: str = ""
+    # 分管领导 (a person of the plan). No FK constraint: person → department already points the
+    # other way, and a cycle would break table ordering on create and drop.
+    supervisor_id: int | None = None
+    active: bool = True
+
+
+class Person(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    name: str
+    title: str = ""  # 职务
+    email: str = ""
+    phone: str = ""
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    group_role: str | None = None  # 组长 / 副组长 / 成员 in the leading group
+    is_office: bool = False  # a person of the 办公室: may verify (销号) and return (退回)
+    is_contact: bool = False  # a contact of department_id: receives its notices
+    active: bool = True
+
+
+class School(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    key: str  # 学校标识码, else the name
+    name: str
+    school_type: str
+    township: str | None = None
+    township_department_id: int | None = Field(default=None, foreign_key="department.id")
+    contact_email: str = ""
+
+
+class Review(SQLModel, table=True):
+    """A 市级/省级/国家 review of the campaign and its verdict."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    phase_id: int = Field(foreign_key="phase.id", index=True)
+    level: str  # 市级 / 省级 / 国家
+    held_on: dt.date | None = None
+    verdict: str | None = None  # 通过 / 不通过 / 有条件通过; None until recorded
+    verdict_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    recorded_by: str = ""
+    note: str = ""
+
+
+class ReviewFinding(SQLModel, table=True):
+    """A 反馈问题 from a review; each becomes a rectification task."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    seq: int
+    text: str
+    indicator: str | None = None
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    school_id: int | None = Field(default=None, foreign_key="school.id")
+    due_on: dt.date
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

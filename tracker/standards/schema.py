@@ -1,0 +1,175 @@
+"""The shape of a standard file (tracker/standards/*.yaml).
+
+A standard is data: thresholds, CV limits, the per-school rule, how each indicator is
+judged, its default responsible units. The assessment engine reads only this model, so a
+new provincial standard is a new YAML file, not new code. Check *kinds* (``class_size``,
+``rooms_per_classes`` …) are the only vocabulary code has to know.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Stage = Literal["primary", "junior"]
+STAGES: tuple[Stage, ...] = ("primary", "junior")
+STAGE_NAMES: dict[str, str] = {"primary": "小学", "junior": "初中", "senior": "高中"}
+
+
+class Judged(str, Enum):
+    """How an indicator is judged."""
+
+    per_school_value = "per_school_value"  # indicators 1–7: a value per school section, thresholds + CV
+    per_school_check = "per_school_check"  # a rule checked at every school (class size, rooms …)
+    county_figure = "county_figure"  # one county number against a threshold (e.g. retention ≥ 95%)
+    attestation = "attestation"  # the county attests with evidence (pass/fail/unknown)
+    scored = "scored"  # Hunan B indicators: points out of a maximum
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ValueFormula(_Strict):
+    """value = scale × (Σ numerator − Σ subtract) ÷ students of the section.
+
+    Field names are SchoolSection attributes (see tracker.schooldata.records).
+    ``shared`` fields are facilities split between stages by weighted enrolment.
+    """
+
+    numerator: list[str]
+    subtract: list[str] = []
+    scale: float = 1.0
+    shared: bool = False
+
+
+class Allowance(_Strict):
+    """A dated relaxation (the 2019 work rules): applies only where enabled and in force."""
+
+    id: str
+    title: str
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    condition: str  # machine key, e.g. "built_before_2016", "rural_small_school", "migrant_over_50pct"
+    params: dict[str, float] = {}
+    requires_plan: bool = False  # a construction plan + follow-up task reaching full standard in N years
+    years_to_full_standard: int | None = None
+
+
+class Check(_Strict):
+    """A per-school check; ``kind`` selects code, ``params`` are the numbers."""
+
+    kind: str  # "class_size" | "school_size" | "rooms_per_classes" | ...
+    params: dict[str, float] = {}
+    allowances: list[str] = []  # ids of Allowance entries that may relax this check
+
+
+class Threshold(_Strict):
+    """For county figures: value ``op`` target (e.g. ">= 95", unit "%")."""
+
+    op: Literal[">=", "<=", ">", "<", "=="] = ">="
+    value: float
+    unit: str = ""
+
+
+class Indicator(_Strict):
+    code: str  # "1".."7" for resource indicators; "8".. etc. as the document numbers them
+    area: str  # area code, see Standard.areas
+    title: str
+    judged: Judged
+    klass: Literal["A", "B"] | None = Field(default=None, alias="class")  # Hunan hard/scored
+    # per_school_value
+    formula: ValueFormula | None = None
+    thresholds: dict[Stage, float] = {}
+    unit: str = ""  # unit of the value, e.g. "人/百生", "m²/生", "元/生", "间/百生"
+    shortfall_unit: str = ""  # what people act on: "人", "m²", "万元", "间"
+    # per_school_check
+    check: Check | None = None
+    # county_figure
+    threshold: Threshold | None = None
+    # scored
+    points: float | None = None
+    sub_items: list[dict[str, object]] = []  # Hunan 分项分值: [{"title":…, "points":…}]
+    school_can_fix: bool = False  # a school is the responsible unit for its own shortfall
+    departments: list[str] = []  # default responsible units as the seeds' 分工表 list them
+    note: str = ""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Indicator":
+        if self.judged is Judged.per_school_value and (self.formula is None or not self.thresholds):
+            raise ValueError("per_school_value 指标必须有 formula 和 thresholds")
+        if self.judged is Judged.per_school_check and self.check is None:
+            raise ValueError("per_school_check 指标必须有 check")
+        if self.judged is Judged.county_figure and self.threshold is None:
+            raise ValueError("county_figure 指标必须有 threshold")
+        if self.judged is Judged.scored and self.points is None:
+            raise ValueError("scored 指标必须有 points")
+        return self
+
+
+class PerSchoolRule(_Strict):
+    """national: 6 of the 7 met, the 7th at least 85 %; Hunan: all, and the county too."""
+
+    indicators: list[str]
+    min_met: int
+    rest_min_ratio: float | None = None  # the unmet ones must reach this share of the threshold
+    county_must_meet: bool = False  # Hunan: the county value must meet each indicator too
+
+
+class Area(_Strict):
+    code: str
+    title: str
+
+
+class Condition(_Strict):
+    """An application condition (申报条件) or a veto (一票否决)."""
+
+    code: str
+    title: str
+    departments: list[str] = []
+
+
+class Scoring(_Strict):
+    """Hunan-style scoring of B indicators."""
+
+    total_points: float
+    pass_total: float
+    per_indicator_min_ratio: float
+    grades: list[dict[str, object]]  # [{"min": 80, "max": 85, "name": "合格"}, …]
+
+
+class Standard(_Strict):
+    id: str
+    title: str
+    document: str  # e.g. 教督〔2017〕6号
+    issued: dt.date | None = None
+    region: str = "全国"
+    areas: list[Area]
+    stages: dict[Stage, dict[str, float]]  # {"primary": {"cv_limit": 0.50}, "junior": {"cv_limit": 0.45}}
+    splitting: dict[str, list[float]]  # {"九年一贯制": [1, 1.1], "十二年一贯制": [1, 1.1, 1.32], "完全中学": [1, 1.2]}
+    teaching_point_min_students: int = 50
+    per_school_rule: PerSchoolRule
+    indicators: list[Indicator]
+    allowances: list[Allowance] = []
+    application_conditions: list[Condition] = []
+    vetoes: list[Condition] = []
+    scoring: Scoring | None = None
+    rounding: dict[str, int] = {"school_value": 2, "county_value": 2, "cv": 3}
+
+    def indicator(self, code: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.code == code:
+                return ind
+        raise KeyError(code)
+
+    @property
+    def resource_indicators(self) -> list[Indicator]:
+        return [i for i in self.indicators if i.judged is Judged.per_school_value]
+
+    def cv_limit(self, stage: Stage) -> float:
+        return self.stages[stage]["cv_limit"]

@@ -1,0 +1,83 @@
+"""Tasks: the work a shortfall, a finding or the plan gives to a unit, and their evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+from sqlalchemy import Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from tracker.db import UTCDateTime, utcnow
+
+
+class TaskStatus(str, Enum):
+    assigned = "待签收"
+    accepted = "已签收"
+    in_progress = "办理中"
+    submitted = "已提交"
+    verified = "已销号"
+    withdrawn = "已撤销"
+
+
+class TaskOrigin(str, Enum):
+    shortfall = "shortfall"
+    attestation = "attestation"  # a county-level indicator to attest with evidence
+    finding = "finding"
+    plan = "plan"  # a preparatory task of the plan
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "origin_key"),
+        Index("ix_task_open_due", "status", "due_on"),
+        Index("ix_task_next_reminder", "next_reminder_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    phase_id: int = Field(foreign_key="phase.id", index=True)
+    title: str
+    measures: str = ""  # 措施
+    indicator: str | None = None
+    school_id: int | None = Field(default=None, foreign_key="school.id", index=True)  # 一校一案
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    responsible_school_id: int | None = Field(default=None, foreign_key="school.id")  # the school itself
+    assignee_id: int | None = Field(default=None, foreign_key="person.id")
+    due_on: dt.date
+    status: TaskStatus = Field(default=TaskStatus.assigned, sa_type=String(16))
+    progress: int = 0  # percent
+    notes: str = ""
+    origin: TaskOrigin = Field(sa_type=String(16))
+    origin_key: str  # idempotency: shortfall key / plan item code / finding id
+    shortfall_id: int | None = Field(default=None, foreign_key="shortfallrecord.id")
+    finding_id: int | None = Field(default=None, foreign_key="reviewfinding.id")
+    resolved_by_assessment_id: int | None = Field(default=None, foreign_key="assessmentsnapshot.id")
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    acknowledged_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    submitted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    verified_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the reminder ladder's next due time (issue 4): the sweep reads only tasks with this <= now
+    next_reminder_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TaskCooperator(SQLModel, table=True):
+    """A cooperating unit (配合单位) of a task."""
+
+    task_id: int = Field(foreign_key="task.id", primary_key=True)
+    department_id: int = Field(foreign_key="department.id", primary_key=True)
+
+
+class Evidence(SQLModel, table=True):
+    """A 佐证材料 file of a task, stored content-addressed on disk by sha256."""
+
+    __table_args__ = (UniqueConstraint("task_id", "sha256"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    filename: str  # sanitised display name
+    sha256: str = Field(index=True)
+    size: int
+    content_type: str = "application/octet-stream"
+    uploaded_by: str = ""
+    uploaded_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

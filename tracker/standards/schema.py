@@ -47,20 +47,54 @@ class ValueFormula(_Strict):
 
 
 class Allowance(_Strict):
-    """A dated relaxation (the 2019 work rules): applies only where enabled and in force."""
+    """A dated relaxation (the 2019 work rules): applies only where enabled and in force.
+
+    ``condition`` keys the school-level test; its numbers are in ``condition_params``:
+
+    - ``built_2016_or_earlier``: year_built ≤ condition_params["built_year_max"] (2016)
+    - ``rural_small_school``: rural_small_school is true and the largest class
+      < condition_params["max_class_size_below"] (30)
+    - ``built_2010_or_earlier_or_migrant_over_50pct``: year_built ≤ built_year_max (2010)
+      or migrant_share > migrant_share_over (0.5)
+    - ``dense_city_center``: not computed (``computed: false``); the county declares it
+
+    ``params`` override the check's params of the same name while the allowance applies;
+    a name ending in ``_primary`` / ``_junior`` overrides that stage only
+    (``music_min_area_primary: 54`` replaces ``music_min_area`` for the primary stage).
+    """
 
     id: str
     title: str
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
-    condition: str  # machine key, e.g. "built_before_2016", "rural_small_school", "migrant_over_50pct"
+    condition: str  # machine key, see above
     params: dict[str, float] = {}
     requires_plan: bool = False  # a construction plan + follow-up task reaching full standard in N years
     years_to_full_standard: int | None = None
+    # additive fields (standards helper)
+    condition_params: dict[str, float] = {}  # the numbers of the condition itself
+    applies_to: list[str] = []  # indicator codes the allowance relaxes
+    computed: bool = True  # False: cannot be decided from school data (county declares it)
+    note: str = ""
 
 
 class Check(_Strict):
-    """A per-school check; ``kind`` selects code, ``params`` are the numbers."""
+    """A per-school check; ``kind`` selects code, ``params`` are the numbers.
+
+    Kinds the engine implements (exact kind and param names):
+
+    - ``class_size``: params ``primary_max`` (45), ``junior_max`` (50); compares
+      SchoolRecord.primary_max_class_size / junior_max_class_size.
+    - ``school_size``: params ``max_students`` (2000, a 小学 or 初中, and a 完全中学's
+      compulsory stages), ``max_students_through`` (2500, the compulsory stages of a
+      九年一贯制 / 十二年一贯制 school); allowance ``school_size_2019``.
+    - ``rooms_per_classes``: params ``classes_per_room`` (12: at least ceil(classes / 12)
+      music rooms and as many art rooms per school), ``music_min_area`` (96 m²),
+      ``art_min_area`` (90 m², compared with the smallest room); allowances
+      ``rooms_built_2016``, ``rooms_rural_small``.
+
+    ``allowances`` are ids of Standard.allowances entries that may relax the check.
+    """
 
     kind: str  # "class_size" | "school_size" | "rooms_per_classes" | ...
     params: dict[str, float] = {}
@@ -68,11 +102,21 @@ class Check(_Strict):
 
 
 class Threshold(_Strict):
-    """For county figures: value ``op`` target (e.g. ">= 95", unit "%")."""
+    """For county figures: value ``op`` target (e.g. ">= 95", unit "%").
+
+    An indicator with several figures (交流轮岗 10 % and 骨干 20 % of those; 就近入学
+    primary 100 % and junior 95 %; 监测 level Ⅲ and difference rate < 0.15) has the first
+    in ``Indicator.threshold`` and the rest in ``Indicator.extra_thresholds``; then every
+    one carries a ``key`` (unique in the indicator) under which the county enters it.
+    """
 
     op: Literal[">=", "<=", ">", "<", "=="] = ">="
     value: float
     unit: str = ""
+    # additive fields (standards helper)
+    key: str = ""  # entry key when an indicator has several figures; "" = the indicator code
+    label: str = ""  # what the figure is, in Chinese
+    stage: Stage | None = None  # the figure applies to one stage only
 
 
 class Indicator(_Strict):
@@ -96,6 +140,11 @@ class Indicator(_Strict):
     school_can_fix: bool = False  # a school is the responsible unit for its own shortfall
     departments: list[str] = []  # default responsible units as the seeds' 分工表 list them
     note: str = ""
+    # additive fields (standards helper)
+    extra_thresholds: list[Threshold] = []  # further county figures that must all hold too
+    criteria: list[str] = []  # 评估要点: what reviewers look at (evidence for attestations)
+    bureau_units: list[str] = []  # education-bureau sections (seed 000's 责任科室); a plan may differ
+    national_code: str = ""  # provincial standards: the matching national-2017 indicator
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -110,6 +159,11 @@ class Indicator(_Strict):
         if self.judged is Judged.scored and self.points is None:
             raise ValueError("scored 指标必须有 points")
         return self
+
+    @property
+    def all_thresholds(self) -> list[Threshold]:
+        """Every county figure the indicator requires (``threshold`` first)."""
+        return ([self.threshold] if self.threshold else []) + list(self.extra_thresholds)
 
 
 class PerSchoolRule(_Strict):
@@ -132,6 +186,10 @@ class Condition(_Strict):
     code: str
     title: str
     departments: list[str] = []
+    # additive fields (standards helper)
+    params: dict[str, float] = {}  # the numbers in the condition (years, CV limits, level …)
+    bureau_units: list[str] = []
+    note: str = ""
 
 
 class Scoring(_Strict):
@@ -141,6 +199,7 @@ class Scoring(_Strict):
     pass_total: float
     per_indicator_min_ratio: float
     grades: list[dict[str, object]]  # [{"min": 80, "max": 85, "name": "合格"}, …]
+    note: str = ""  # additive
 
 
 class Standard(_Strict):
@@ -160,6 +219,7 @@ class Standard(_Strict):
     vetoes: list[Condition] = []
     scoring: Scoring | None = None
     rounding: dict[str, int] = {"school_value": 2, "county_value": 2, "cv": 3}
+    note: str = ""  # additive: where the data comes from, what was inferred
 
     def indicator(self, code: str) -> Indicator:
         for ind in self.indicators:

@@ -75,6 +75,8 @@ class Column:
     stage: StageKey | None = None  # the stage a per-stage column belongs to
     school_types: tuple[str, ...] = _ALL  # types that have this column; others leave it blank or 0
     choices: tuple[str, ...] = ()  # for kind "choice" (and the template's dropdowns)
+    minimum: float = 0  # numbers below are rejected (all numbers are ≥ 0 unless said otherwise)
+    maximum: float | None = None  # numbers above are rejected; for "share", after normalising to 0–1
 
     @property
     def numeric(self) -> bool:
@@ -152,9 +154,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("美术专用教室最小面积", "art_room_min_area", "number", False, "m²",
            "面积最小的一间美术专用教室的使用面积（标准：不小于 90 m²）。"),
     Column("建校年份", "year_built", "int", False, "年",
-           "四位年份，如 2008（2016 年及以前建校的学校适用专用教室面积过渡标准）。"),
+           "四位年份，如 2008（2016 年及以前建校的学校适用专用教室面积过渡标准）。",
+           minimum=1800, maximum=2100),
     Column("随迁子女占比", "migrant_share", "share", False, "%",
-           "进城务工人员随迁子女占在校生比例，填 0.35、35% 或 35 均表示 35%。"),
+           "进城务工人员随迁子女占在校生比例，填 0.35、35% 或 35 均表示 35%。", maximum=1),
     Column("是否农村小规模学校", "rural_small_school", "bool", False, "",
            "填 是 或 否（不足 100 人的村小学和乡镇寄宿制学校为农村小规模学校）。",
            choices=("是", "否")),

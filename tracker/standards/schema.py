@@ -3,7 +3,11 @@
 A standard is data: thresholds, CV limits, the per-school rule, how each indicator is
 judged, its default responsible units. The assessment engine reads only this model, so a
 new provincial standard is a new YAML file, not new code. Check *kinds* (``class_size``,
-``rooms_per_classes`` …) are the only vocabulary code has to know.
+``school_size``, ``rooms_per_classes``, see ``Check``) and allowance ``condition`` keys
+(see ``Allowance``) are the only vocabulary code has to know.
+
+Cross-field rules (unique codes, references between entries, points summing up) are
+checked by the loader, tracker.standards.load_standard_file, which names file and field.
 """
 
 from __future__ import annotations
@@ -226,6 +230,12 @@ class Standard(_Strict):
             if ind.code == code:
                 return ind
         raise KeyError(code)
+
+    def allowance(self, allowance_id: str) -> Allowance:
+        for allowance in self.allowances:
+            if allowance.id == allowance_id:
+                return allowance
+        raise KeyError(allowance_id)
 
     @property
     def resource_indicators(self) -> list[Indicator]:

@@ -1,0 +1,18 @@
+"""Prefect 3 flows that drive a campaign's phases, and the dispatcher that starts them.
+
+The flows call the tracker; the tracker database stays the source of truth, so a campaign that
+lasts a year never depends on a flow run staying alive. Every flow is short and idempotent.
+"""
+
+import os
+
+# Prefect's server would otherwise report usage over the network; the project never wants that.
+# Set before anything imports prefect (all flow modules import this package first).
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+DEPLOYMENT_NAME = "junheng"  # every flow's deployment in prefect.yaml: "<flow name>/junheng"
+WORK_POOL = "junheng"
+
+# Set in a submission.imported event's payload when the self-check flow imported the sheet itself:
+# that flow assesses it at once, so the dispatcher must not start a re-assessment as well.
+SELF_CHECK_MARK = "self_check"

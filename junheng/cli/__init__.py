@@ -8,3 +8,28 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+from junheng.cli.standards import standards_app  # noqa: E402
+
+app.add_typer(standards_app, name="standards")
+
+from junheng.cli import template  # noqa: E402
+
+app.command("template")(template.template)
+
+from junheng.cli.assess import assess  # noqa: E402
+
+app.command("assess")(assess)
+
+from junheng.cli.calendar import calendar_app, count_on_store_calendar  # noqa: E402
+
+app.add_typer(calendar_app, name="calendar")
+app.callback()(count_on_store_calendar)  # every command counts working days on the store's calendar
+
+from junheng.cli.dispatch import dispatch  # noqa: E402
+
+app.command("dispatch")(dispatch)
+
+from junheng.cli.campaign import campaign_app  # noqa: E402
+
+app.add_typer(campaign_app, name="campaign")

@@ -1,0 +1,36 @@
+"""Self-check and re-assessment: school data in, assessed, tasks out.
+
+Prefect's part does not grow with the county: each flow runs one task per step (import, assess,
+reconcile), whatever the number of schools; the work per school happens inside the tracker
+functions the steps call.
+"""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.steps import assess_task, import_sheet_task, reconcile_task
+from tracker.events.service import SYSTEM_ACTOR
+
+
+@flow(name="self-check", log_prints=False, persist_result=False)
+async def self_check_flow(campaign_code: str, sheet_path: str, actor: str = SYSTEM_ACTOR,
+                          label: str = "自查") -> dict[str, int]:
+    """自查自评: import the county's school sheet, assess it, create or update the tasks.
+
+    Running it twice on the same data creates no new task (every step is idempotent).
+    """
+    submission_id = import_sheet_task(campaign_code, str(sheet_path), actor, label=label, part_of_self_check=True)
+    assessment_id = assess_task(campaign_code, submission_id)
+    counts = reconcile_task(campaign_code, assessment_id, actor)
+    return {"submission_id": submission_id, "assessment_id": assessment_id, **counts}
+
+
+@flow(name="reassessment", log_prints=False, persist_result=False)
+async def reassessment_flow(campaign_code: str, submission_id: int) -> dict[str, int]:
+    """整改期复测: assess a newly imported submission and reconcile the tasks with it
+    (a shortfall gone marks its task resolved by data; one come back reopens it; a new one opens
+    a task). Started by the dispatcher for each ``submission.imported`` outside a self-check."""
+    assessment_id = assess_task(campaign_code, submission_id)
+    counts = reconcile_task(campaign_code, assessment_id, SYSTEM_ACTOR)
+    return {"submission_id": submission_id, "assessment_id": assessment_id, **counts}

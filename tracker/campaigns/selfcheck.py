@@ -1,0 +1,805 @@
+"""Self-check (自查自评) and re-assessment: a school sheet in, assessed, the campaign's tasks out.
+
+Three steps, each a plain function taking a session and never committing, so the Prefect flow
+can run them as separate tasks and the CLI can run them in one transaction:
+
+1. ``import_submission`` stores a sheet as a dated data submission (填报批次) with one row per
+   school, and keeps the campaign's School rows up to date;
+2. ``assess_submission`` assesses a stored submission with the campaign's standard and county
+   inputs and stores the result and every shortfall, each under a key that stays the same from
+   one assessment to the next (``kind|indicator|stage|school_key``);
+3. ``reconcile_tasks`` brings the tasks in line with an assessment: one task per shortfall key,
+   an attestation task per county-level item, and the plan's preparatory tasks. It is
+   idempotent: a key seen before keeps its task; a key gone marks its task resolved by data
+   (the office then 销号); a key back again reopens its task.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from tracker.assessment.engine import assess
+from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
+from tracker.assessment.report import to_json
+from tracker.campaigns.models import Campaign, Department, Phase, PhaseKind, School, UnitKind
+from tracker.campaigns.plan import TOWNSHIPS_PLACEHOLDER, CampaignPlan
+from tracker.campaigns.service import UnknownName, assignment_for, find_department
+from tracker.db import utcnow
+from tracker.events.service import SYSTEM_ACTOR, record_event
+from tracker.schooldata.models import CountyInput, DataSubmission, SchoolDataRow
+from tracker.schooldata.records import SchoolRecord
+from tracker.schooldata.sheet import read_school_sheet
+from tracker.standards import load_standard
+from tracker.standards.schema import STAGE_NAMES, Indicator, Judged, Standard
+from tracker.tasks import lifecycle
+from tracker.tasks.models import Task, TaskOrigin, TaskStatus
+from tracker.tasks.service import create_task
+from tracker.workdays import add_working_days
+
+# A county figure with several parts (indicator 18: 10 % and 20 %) is entered per part; its
+# CountyInput.indicator is then "<code>:<key>", e.g. "18:backbone_share".
+COUNTY_INPUT_KEY_SEPARATOR = ":"
+
+# When neither the plan nor any phase gives a date, a task is due this many working days after
+# the assessment, and its measures say so (the office sets the real date later).
+FALLBACK_WORKING_DAYS = 20
+
+COUNTY_LEVEL = (Judged.county_figure, Judged.attestation, Judged.scored)
+
+# What to do about a resource indicator, by what its value counts (the formula's first field).
+RESOURCE_ACTIONS: dict[str, str] = {
+    "qualified_teachers": "通过公开招聘、交流轮岗补充高于规定学历教师",
+    "backbone_teachers": "通过县级以上骨干教师评选和交流，补足骨干教师",
+    "pe_art_teachers": "招聘或调配体育、音乐、美术专任教师",
+    "teaching_area": "改扩建教学及辅助用房，或调整招生片区分流学生",
+    "sports_area": "新建、改扩建体育运动场馆，或调整招生片区分流学生",
+    "equipment_value": "补充教学仪器设备",
+    "multimedia_rooms": "配置网络多媒体教室",
+}
+# Per-school checks: a short title and what to do, by check kind (see tracker.standards.schema.Check).
+CHECK_TITLES: dict[str, str] = {
+    "class_size": "班额超标",
+    "school_size": "学校规模超标",
+    "rooms_per_classes": "音乐、美术专用教室不达标",
+}
+CHECK_ACTIONS: dict[str, str] = {
+    "class_size": "拆分大班额、均衡编班，必要时调整招生片区",
+    "school_size": "调整招生片区分流学生，或新建、扩建学校",
+    "rooms_per_classes": "改扩建或增配音乐、美术专用教室",
+}
+
+
+class SelfCheckError(ValueError):
+    """A self-check that cannot run as asked (Chinese message)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Import
+
+
+def _json_safe(value: Any) -> Any:
+    """Extra columns are kept verbatim, but the store holds JSON: dates become ISO text."""
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def latest_submission(session: Session, campaign: Campaign) -> DataSubmission | None:
+    return session.exec(
+        select(DataSubmission).where(DataSubmission.campaign_id == campaign.id)
+        .order_by(DataSubmission.submitted_at.desc(), DataSubmission.id.desc())
+    ).first()
+
+
+def township_department(session: Session, campaign: Campaign, township: str | None) -> Department | None:
+    """The township unit a school's 所在乡镇 names (by full name, short name or alias), if any."""
+    if not township:
+        return None
+    try:
+        dept = find_department(session, campaign, township)
+    except UnknownName:
+        return None
+    return dept if UnitKind(dept.kind) is UnitKind.township else None
+
+
+def upsert_school(session: Session, campaign: Campaign, record: SchoolRecord) -> School:
+    school = session.exec(
+        select(School).where(School.campaign_id == campaign.id, School.key == record.key)
+    ).first()
+    township = township_department(session, campaign, record.township)
+    if school is None:
+        school = School(campaign_id=campaign.id, key=record.key, name=record.name,
+                        school_type=record.school_type)
+    school.name = record.name
+    school.school_type = record.school_type
+    school.township = record.township
+    school.township_department_id = township.id if township is not None else None
+    session.add(school)
+    return school
+
+
+def import_submission(
+    session: Session, campaign: Campaign, path: str | Path, actor: str = SYSTEM_ACTOR, label: str = ""
+) -> DataSubmission:
+    """Store a school sheet as a new data submission of the campaign.
+
+    All or nothing: ``read_school_sheet`` checks the whole sheet first and its ``SheetError``
+    (every problem, by row and column) propagates before anything is added to the session.
+    Writes one ``submission.imported`` event.
+    """
+    path = Path(path)
+    records = read_school_sheet(path)
+    sha256 = file_sha256(path)
+    submission = DataSubmission(
+        campaign_id=campaign.id,
+        label=label or "",
+        source_filename=path.name,
+        sha256=sha256,
+        submitted_by=actor,
+        school_count=len(records),
+    )
+    session.add(submission)
+    session.flush()
+    for record in records:
+        data = _json_safe(dataclasses.asdict(record))
+        session.add(SchoolDataRow(submission_id=submission.id, school_key=record.key, row=record.row, data=data))
+        upsert_school(session, campaign, record)
+    session.flush()
+    record_event(
+        session,
+        type="submission.imported",
+        actor=actor,
+        campaign_id=campaign.id,
+        payload={"submission_id": submission.id, "label": submission.label, "filename": path.name,
+                 "sha256": sha256, "schools": len(records)},
+    )
+    return submission
+
+
+_RECORD_FIELDS = {f.name for f in dataclasses.fields(SchoolRecord)}
+
+
+def records_of(session: Session, submission: DataSubmission) -> list[SchoolRecord]:
+    """The submission's schools rebuilt from the stored rows, so an assessment can be redone."""
+    rows = session.exec(
+        select(SchoolDataRow).where(SchoolDataRow.submission_id == submission.id).order_by(SchoolDataRow.row)
+    )
+    return [SchoolRecord(**{k: v for k, v in row.data.items() if k in _RECORD_FIELDS}) for row in rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Assess
+
+
+def county_inputs_of(session: Session, campaign: Campaign) -> dict[str, object]:
+    """The latest entry per county-level item, as ``assess`` takes them: a figure, a verdict
+    ("pass"/"fail"), or for a figure of several parts ``{key: figure}``."""
+    rows = session.exec(
+        select(CountyInput).where(CountyInput.campaign_id == campaign.id)
+        .order_by(CountyInput.entered_at, CountyInput.id)
+    )
+    latest: dict[str, CountyInput] = {}
+    for row in rows:
+        latest[row.indicator] = row  # later rows win
+    inputs: dict[str, object] = {}
+    for name, row in latest.items():
+        value: object = row.status if row.status is not None else row.value
+        if value is None:
+            continue
+        code, sep, key = name.partition(COUNTY_INPUT_KEY_SEPARATOR)
+        if sep:
+            parts = inputs.setdefault(code, {})
+            if isinstance(parts, dict):
+                parts[key] = value
+        else:
+            inputs[code] = value
+    return inputs
+
+
+def shortfall_key(kind: str, indicator: str, stage: str | None, school_key: str | None) -> str:
+    return f"{kind}|{indicator}|{stage or ''}|{school_key or ''}"
+
+
+def _finite(value: Any) -> Any:
+    """The store's JSON (PostgreSQL's especially) has no NaN or infinity: they become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def local_today() -> dt.date:
+    return lifecycle.local_date(utcnow())
+
+
+def assess_submission(
+    session: Session, campaign: Campaign, submission: DataSubmission, as_of: dt.date | None = None
+) -> AssessmentSnapshot:
+    """Assess a stored submission; store the snapshot and its shortfalls. Writes one
+    ``assessment.completed`` event. ``AssessmentInputError`` (bad county inputs) propagates."""
+    if submission.campaign_id != campaign.id:
+        raise SelfCheckError(f"数据批次 #{submission.id} 不属于创建工作「{campaign.name}」")
+    standard = load_standard(campaign.standard_id)
+    records = records_of(session, submission)
+    result = assess(standard, records, county_inputs_of(session, campaign), as_of or local_today())
+    snapshot = AssessmentSnapshot(
+        campaign_id=campaign.id,
+        submission_id=submission.id,
+        standard_id=standard.id,
+        ok=result.ok,
+        result=_finite(to_json(result)),
+    )
+    session.add(snapshot)
+    session.flush()
+    schools = {s.key: s.id for s in session.exec(select(School).where(School.campaign_id == campaign.id))}
+    for s in result.shortfalls:
+        session.add(ShortfallRecord(
+            campaign_id=campaign.id,
+            assessment_id=snapshot.id,
+            key=shortfall_key(s.kind, s.indicator, s.stage, s.school_key),
+            kind=s.kind,
+            indicator=s.indicator,
+            stage=s.stage,
+            school_id=schools.get(s.school_key) if s.school_key else None,
+            actual=_finite(s.actual),
+            required=_finite(s.required),
+            missing=_finite(s.missing),
+            unit=s.unit,
+            text=s.text,
+            blocking=s.blocking,
+            departments=list(s.departments),
+        ))
+    session.flush()
+    record_event(
+        session,
+        type="assessment.completed",
+        actor=SYSTEM_ACTOR,
+        campaign_id=campaign.id,
+        payload={"assessment_id": snapshot.id, "snapshot_id": snapshot.id, "submission_id": submission.id,
+                 "ok": result.ok, "county_ok": result.county_ok, "shortfalls": len(result.shortfalls)},
+    )
+    return snapshot
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Reconcile
+
+
+@dataclass
+class ReconcileResult:
+    """Task ids by what this reconciliation did to them."""
+
+    created: list[int] = field(default_factory=list)
+    resolved: list[int] = field(default_factory=list)
+    reopened: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {"created": len(self.created), "resolved": len(self.resolved),
+                "reopened": len(self.reopened), "unchanged": len(self.unchanged)}
+
+
+@dataclass
+class _Context:
+    """What reconciling needs to know about the campaign, looked up once."""
+
+    campaign: Campaign
+    standard: Standard
+    plan: CampaignPlan | None
+    phases: list[Phase]
+    schools_by_id: dict[int, School]
+    schools_by_key: dict[str, School]
+    departments: dict[str, Department]  # by full name
+    departments_by_id: dict[int, Department]
+    townships: list[Department]
+    today: dt.date
+
+    def phase_of_kind(self, *kinds: PhaseKind) -> Phase:
+        for kind in kinds:
+            for phase in self.phases:
+                if PhaseKind(phase.kind) is kind:
+                    return phase
+        if not self.phases:
+            raise SelfCheckError(f"创建工作「{self.campaign.name}」没有任何阶段，无法安排任务")
+        return self.phases[0]
+
+    @property
+    def latest_gate(self) -> dt.date | None:
+        gates = [p.gate_on for p in self.phases if p.gate_on is not None]
+        return max(gates) if gates else None
+
+    def indicator(self, code: str) -> Indicator | None:
+        try:
+            return self.standard.indicator(code)
+        except KeyError:
+            return None
+
+    def item_title(self, code: str) -> str:
+        ind = self.indicator(code)
+        if ind is not None:
+            return ind.title
+        for cond in (*self.standard.application_conditions, *self.standard.vetoes):
+            if cond.code == code:
+                return cond.title
+        return code
+
+    def school_fixable(self, code: str) -> bool:
+        if self.plan is not None:
+            return code in self.plan.school_fixable
+        ind = self.indicator(code)
+        return bool(ind and ind.school_can_fix)
+
+    def assignment(self, code: str) -> tuple[str | None, list[str], dt.date | None, str]:
+        """(lead, cooperating, deadline, measures) from the plan's 分工 table; lead None when the
+        plan has no row for the item."""
+        if self.plan is None or code not in self.plan.assignments:
+            return None, [], None, ""
+        entry = self.plan.assignments[code]
+        lead, cooperating = assignment_for(self.plan, code)
+        return lead, list(cooperating), entry.due_on, entry.measures
+
+    def department(self, name: str) -> Department | None:
+        dept = self.departments.get(name)
+        if dept is not None:
+            return dept
+        if self.plan is not None:
+            try:
+                return self.departments.get(self.plan.department(name).name)
+            except KeyError:
+                return None
+        return None
+
+    @property
+    def office(self) -> Department | None:
+        return next((d for d in self.departments.values() if UnitKind(d.kind) is UnitKind.office), None)
+
+
+def _context(session: Session, campaign: Campaign, today: dt.date) -> _Context:
+    plan = CampaignPlan.from_stored(campaign.plan) if campaign.plan else None
+    phases = list(session.exec(select(Phase).where(Phase.campaign_id == campaign.id)
+                               .order_by(Phase.ordinal, Phase.id)))
+    schools = list(session.exec(select(School).where(School.campaign_id == campaign.id)))
+    departments = list(session.exec(select(Department).where(Department.campaign_id == campaign.id,
+                                                             Department.active.is_(True))))
+    return _Context(
+        campaign=campaign,
+        standard=load_standard(campaign.standard_id),
+        plan=plan,
+        phases=phases,
+        schools_by_id={s.id: s for s in schools},
+        schools_by_key={s.key: s for s in schools},
+        departments={d.name: d for d in departments},
+        departments_by_id={d.id: d for d in departments},
+        townships=[d for d in departments if UnitKind(d.kind) is UnitKind.township],
+        today=today,
+    )
+
+
+def _units(ctx: _Context, code: str, township_schools: list[School] | None) -> tuple[Department | None, list[Department]]:
+    """The lead unit and the cooperating units of an item, as Department rows.
+
+    "各乡镇" becomes the townships of ``township_schools`` (the school concerned, or the schools a
+    CV names); with ``None`` (a county-wide item) it becomes every township.
+    """
+    lead_name, coop_names, _, _ = ctx.assignment(code)
+    lead = ctx.department(lead_name) if lead_name else None
+    if lead is None and ctx.plan is None:
+        # a campaign set up without a plan: the first of the standard's units that it has
+        ind = ctx.indicator(code)
+        for name in (ind.departments if ind is not None else []):
+            lead = ctx.department(name)
+            if lead is not None:
+                break
+    if lead is None:
+        lead = ctx.office  # nobody named for it (an application condition, say): the office runs it
+    cooperating: list[Department] = []
+    for name in coop_names:
+        found: list[Department | None]
+        if name == TOWNSHIPS_PLACEHOLDER:
+            if township_schools is None:
+                found = list(ctx.townships)
+            else:
+                found = [ctx.departments_by_id.get(s.township_department_id) for s in township_schools
+                         if s.township_department_id is not None]
+        else:
+            found = [ctx.department(name)]
+        for dept in found:
+            if dept is not None and dept is not lead and dept not in cooperating:
+                cooperating.append(dept)
+    return lead, cooperating
+
+
+def _item_label(ctx: _Context, code: str, stage: str | None) -> str:
+    """"【指标6·初中】", "【申报条件E2】", "【否决事项V1】"."""
+    prefix = "指标"
+    if any(c.code == code for c in ctx.standard.application_conditions):
+        prefix = "申报条件"
+    elif any(c.code == code for c in ctx.standard.vetoes):
+        prefix = "否决事项"
+    stage_text = f"·{STAGE_NAMES.get(stage, stage)}" if stage else ""
+    return f"【{prefix}{code}{stage_text}】"
+
+
+def short_title(title: str, limit: int = 28) -> str:
+    """An indicator's title short enough for a task title: up to the first comma when long."""
+    title = title.strip()
+    if len(title) <= limit:
+        return title
+    head = re.split(r"[，；,;]", title, maxsplit=1)[0]
+    if 6 <= len(head) <= limit:
+        return head
+    return title[: limit - 1] + "…"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip("。；;，,")
+    return text + "。" if text else ""
+
+
+@dataclass
+class _TaskSpec:
+    """Everything ``create_task`` needs for one task."""
+
+    origin: TaskOrigin
+    key: str
+    title: str
+    measures: str
+    phase: Phase
+    due_on: dt.date
+    indicator: str | None
+    department: Department | None = None
+    responsible_school: School | None = None
+    school: School | None = None
+    cooperating: list[Department] = field(default_factory=list)
+
+
+def _due(ctx: _Context, *candidates: dt.date | None) -> tuple[dt.date, str]:
+    """The first known date; else the campaign's latest known gate; else a fallback. The second
+    value is a note for the measures when the date is a stand-in."""
+    for date in candidates:
+        if date is not None:
+            return date, ""
+    latest = ctx.latest_gate
+    if latest is not None:
+        return latest, f"（完成时限未定，暂按创建工作最晚的关口 {latest.isoformat()}，日期确定后由办公室调整）"
+    fallback = add_working_days(ctx.today, FALLBACK_WORKING_DAYS)
+    return fallback, (f"（各阶段关口日期均未定，暂按 {FALLBACK_WORKING_DAYS} 个工作日后的 {fallback.isoformat()}，"
+                      "日期确定后由办公室调整）")
+
+
+@dataclass
+class _ShortfallGroup:
+    """The shortfalls of one key in one assessment (a school may miss a check in two ways,
+    e.g. too few music rooms and too small an art room: one task, both in its measures)."""
+
+    key: str
+    records: list[ShortfallRecord]
+    details: list[dict[str, Any]]  # the snapshot's JSON of each shortfall (title, school_key, …)
+
+    @property
+    def kind(self) -> str:
+        return self.records[0].kind
+
+    @property
+    def indicator(self) -> str:
+        return self.records[0].indicator
+
+    @property
+    def stage(self) -> str | None:
+        return self.records[0].stage
+
+    @property
+    def school_key(self) -> str | None:
+        return self.key.split("|")[3] or None
+
+
+def _shortfall_groups(session: Session, snapshot: AssessmentSnapshot) -> dict[str, _ShortfallGroup]:
+    records = list(session.exec(select(ShortfallRecord).where(ShortfallRecord.assessment_id == snapshot.id)
+                                .order_by(ShortfallRecord.id)))
+    details: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in (snapshot.result or {}).get("shortfalls", []):
+        details[shortfall_key(item.get("kind", ""), item.get("indicator", ""), item.get("stage"),
+                              item.get("school_key"))].append(item)
+    groups: dict[str, _ShortfallGroup] = {}
+    for record in records:
+        group = groups.get(record.key)
+        if group is None:
+            group = groups[record.key] = _ShortfallGroup(record.key, [], details.get(record.key, []))
+        group.records.append(record)
+    return groups
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.0f}"
+
+
+def _shortfall_spec(ctx: _Context, group: _ShortfallGroup) -> _TaskSpec:
+    code, stage, kind = group.indicator, group.stage, group.kind
+    ind = ctx.indicator(code)
+    title_text = (group.details[0].get("title") if group.details else None) or ctx.item_title(code)
+    school = ctx.schools_by_key.get(group.school_key) if group.school_key else None
+    label = _item_label(ctx, code, stage)
+    _, _, plan_due, plan_measures = ctx.assignment(code)
+    texts = list(dict.fromkeys(r.text for r in group.records if r.text))
+    what = "；".join(texts)
+
+    if kind == "school_value":
+        where = school.name if school else (group.school_key or "")
+        title = f"{label}{where} {short_title(title_text)}不达标"
+        first = group.records[0]
+        unit = ind.unit if ind is not None else ""
+        action = plan_measures or (RESOURCE_ACTIONS.get(ind.formula.numerator[0], "") if ind and ind.formula else "")
+        measures = f"{what}，{action.strip().rstrip('。')}" if action else what
+        measures = _sentence(measures) + f"现值 {_fmt(first.actual)} {unit}，标准 {_fmt(first.required)} {unit}。"
+        if not any(r.blocking for r in group.records):
+            measures += "该校其余指标已满足每校达标要求，此项不影响该校达标判定，仍应补齐以缩小校际差距。"
+    elif kind == "school_check":
+        where = school.name if school else (group.school_key or "")
+        check_kind = ind.check.kind if ind is not None and ind.check is not None else ""
+        title = f"{label}{where} {CHECK_TITLES.get(check_kind) or short_title(title_text) + '不达标'}"
+        action = plan_measures or CHECK_ACTIONS.get(check_kind, "")
+        measures = _sentence(f"{what}，{action.strip().rstrip('。')}" if action else what)
+        planned = [d for d in group.details if d.get("plan_required")]
+        if planned:
+            years = planned[0].get("years_to_full_standard")
+            measures += ("按 2019 年放宽条件暂可认定，须制定建设规划并跟踪落实"
+                         + (f"，认定后 {years} 年内达到标准。" if years else "。"))
+    elif kind == "cv":
+        title = f"{label}全县 {short_title(title_text)}差异系数超标"
+        action = plan_measures or "补齐偏离均值学校的短板，统筹调配资源，缩小校际差距"
+        measures = _sentence(what) + _sentence(action)
+    else:  # county: a county figure, attestation, condition or veto that fails
+        where = "全县"
+        title = f"{label}{where} 未达到要求：{short_title(title_text)}"
+        action = plan_measures or "按指标要求整改，并提交佐证材料"
+        measures = _sentence(what) + _sentence(action)
+
+    # who: a school fixes what it can itself; otherwise the plan's lead unit
+    if kind in ("school_value", "school_check"):
+        lead, cooperating = _units(ctx, code, [school] if school else [])
+    elif kind == "cv":
+        named = [ctx.schools_by_key.get(str(s.get("school_key"))) for d in group.details
+                 for s in d.get("schools", [])]
+        lead, cooperating = _units(ctx, code, [s for s in named if s is not None])
+    else:
+        lead, cooperating = _units(ctx, code, None)
+    phase = ctx.phase_of_kind(PhaseKind.rectification, PhaseKind.self_check)
+    due_on, note = _due(ctx, plan_due, phase.gate_on)
+    spec = _TaskSpec(TaskOrigin.shortfall, group.key, title, measures + note, phase, due_on, code, school=school)
+    if school is not None and kind in ("school_value", "school_check") and ctx.school_fixable(code):
+        spec.responsible_school = school
+        spec.cooperating = [lead] if lead is not None else []  # the lead unit supports the school
+    else:
+        if lead is None:
+            raise SelfCheckError(f"{label}没有牵头单位，创建工作也没有办公室：请在方案的分工表中写明牵头单位")
+        spec.department = lead
+        spec.cooperating = cooperating
+    return spec
+
+
+_ATTEST_VERBS = {
+    Judged.county_figure: "填报数据并提供佐证材料",
+    Judged.attestation: "认定达标情况并提供佐证材料",
+    Judged.scored: "自评打分并提供佐证材料",
+}
+
+
+def _county_items(ctx: _Context) -> list[tuple[str, str, str, str]]:
+    """(code, title, verb, requirement) of every county-level item the county must attest:
+    indicators judged at county level, application conditions, vetoes."""
+    items: list[tuple[str, str, str, str]] = []
+    for ind in ctx.standard.indicators:
+        if ind.judged not in COUNTY_LEVEL:
+            continue
+        requirement = "；".join(
+            f"{t.label or ind.title} {t.op.replace('>=', '≥').replace('<=', '≤')} {t.value:g}{t.unit}"
+            for t in ind.all_thresholds)
+        if ind.criteria:
+            requirement = "；".join(filter(None, [requirement, *ind.criteria]))
+        items.append((ind.code, ind.title, _ATTEST_VERBS[ind.judged], requirement))
+    for cond in ctx.standard.application_conditions:
+        items.append((cond.code, cond.title, "提供佐证材料", ""))
+    for veto in ctx.standard.vetoes:
+        items.append((veto.code, veto.title, "自查并出具情况说明", ""))
+    return items
+
+
+def _attestation_spec(ctx: _Context, code: str, title_text: str, verb: str, requirement: str) -> _TaskSpec:
+    label = _item_label(ctx, code, None)
+    _, _, plan_due, plan_measures = ctx.assignment(code)
+    lead, cooperating = _units(ctx, code, None)
+    if lead is None:
+        raise SelfCheckError(f"{label}没有牵头单位，创建工作也没有办公室：请在方案的分工表中写明牵头单位")
+    phase = ctx.phase_of_kind(PhaseKind.self_check)
+    due_on, note = _due(ctx, phase.gate_on, plan_due)
+    measures = _sentence(f"要求：{requirement}") if requirement else ""
+    measures += _sentence(plan_measures) if plan_measures else ""
+    measures += "整理佐证材料，汇编成册，报领导小组办公室审核。" + note
+    return _TaskSpec(TaskOrigin.attestation, f"attest|{code}", f"{label}{short_title(title_text)}：{verb}",
+                     measures, phase, due_on, code, department=lead, cooperating=cooperating)
+
+
+def _plan_specs(ctx: _Context) -> list[_TaskSpec]:
+    if ctx.plan is None:
+        return []
+    specs = []
+    phases = {p.code: p for p in ctx.phases}
+    for item in ctx.plan.preparatory_tasks:
+        phase = phases.get(item.phase or "") or ctx.phase_of_kind(PhaseKind.self_check)
+        lead = ctx.department(item.lead)
+        if lead is None:
+            raise SelfCheckError(f"准备工作 {item.code}「{item.title}」的牵头单位「{item.lead}」不在创建工作中，"
+                                 "请重新运行 junheng campaign init")
+        cooperating: list[Department] = []
+        for name in item.cooperating:
+            for dept in (ctx.townships if name == TOWNSHIPS_PLACEHOLDER else [ctx.department(name)]):
+                if dept is not None and dept is not lead and dept not in cooperating:
+                    cooperating.append(dept)
+        specs.append(_TaskSpec(TaskOrigin.plan, f"plan|{item.code}", item.title, item.measures, phase,
+                               item.due_on, None, department=lead, cooperating=cooperating))
+    return specs
+
+
+def _create(session: Session, ctx: _Context, spec: _TaskSpec, actor: str,
+            shortfall: ShortfallRecord | None = None) -> Task:
+    return create_task(
+        session, campaign=ctx.campaign, phase=spec.phase, title=spec.title, measures=spec.measures,
+        origin=spec.origin, origin_key=spec.key, due_on=spec.due_on, department=spec.department,
+        responsible_school=spec.responsible_school, school=spec.school, indicator=spec.indicator,
+        cooperating=spec.cooperating, actor=actor, shortfall=shortfall)
+
+
+def reconcile_tasks(
+    session: Session, campaign: Campaign, snapshot: AssessmentSnapshot, actor: str = SYSTEM_ACTOR
+) -> ReconcileResult:
+    """Bring the campaign's tasks in line with an assessment (idempotent).
+
+    - a shortfall key without a task gets one (created);
+    - a key whose task was resolved by data or verified is reopened (the shortfall came back);
+    - a shortfall task whose key this assessment no longer shows is marked resolved by data,
+      naming the assessment, for the office to 销号 (only for schools in this submission, so a
+      sheet of some schools resolves nothing about the others);
+    - an attestation task per county-level item and the plan's preparatory tasks are created
+      once.
+    Reopening and resolving are the system's moves (actor 系统); created tasks name ``actor``.
+    """
+    if snapshot.campaign_id != campaign.id:
+        raise SelfCheckError(f"评估 #{snapshot.id} 不属于创建工作「{campaign.name}」")
+    newest = session.exec(select(func.max(AssessmentSnapshot.id))
+                          .where(AssessmentSnapshot.campaign_id == campaign.id)).one()
+    if newest is not None and newest != snapshot.id:
+        raise SelfCheckError(f"评估 #{snapshot.id} 不是最新的评估（最新为 #{newest}），不能据此调整任务")
+    ctx = _context(session, campaign, lifecycle.local_date(snapshot.created_at))
+    result = ReconcileResult()
+    tasks = {t.origin_key: t for t in session.exec(select(Task).where(Task.campaign_id == campaign.id))}
+
+    def ensure(spec: _TaskSpec, shortfall: ShortfallRecord | None = None) -> Task | None:
+        task = tasks.get(spec.key)
+        if task is None:
+            task = tasks[spec.key] = _create(session, ctx, spec, actor, shortfall)
+            result.created.append(task.id)
+            return None
+        return task
+
+    for spec in _plan_specs(ctx):
+        if (task := ensure(spec)) is not None:
+            result.unchanged.append(task.id)
+    for item in _county_items(ctx):
+        spec = _attestation_spec(ctx, *item)
+        if (task := ensure(spec)) is not None:
+            result.unchanged.append(task.id)
+
+    groups = _shortfall_groups(session, snapshot)
+    for key, group in groups.items():
+        newest_record = group.records[0]
+        task = tasks.get(key)
+        if task is None:
+            ensure(_shortfall_spec(ctx, group), newest_record)
+            continue
+        task.shortfall_id = newest_record.id
+        session.add(task)
+        status = TaskStatus(task.status)
+        if status is not TaskStatus.withdrawn and (
+                task.resolved_by_assessment_id is not None or status is TaskStatus.verified):
+            lifecycle.reopen(session, task, SYSTEM_ACTOR,
+                             reason=f"评估 #{snapshot.id} 又发现此问题：{newest_record.text}",
+                             assessment_id=snapshot.id)
+            result.reopened.append(task.id)
+        else:
+            result.unchanged.append(task.id)
+
+    assessed = set(session.exec(select(SchoolDataRow.school_key)
+                                .where(SchoolDataRow.submission_id == snapshot.submission_id)))
+    for key, task in tasks.items():
+        if TaskOrigin(task.origin) is not TaskOrigin.shortfall or key in groups or task.id in result.created:
+            continue
+        school_key = key.split("|")[3] if key.count("|") == 3 else ""
+        status = TaskStatus(task.status)
+        if (school_key and school_key not in assessed) or status in (TaskStatus.verified, TaskStatus.withdrawn) \
+                or task.resolved_by_assessment_id is not None:
+            result.unchanged.append(task.id)
+            continue
+        lifecycle.mark_resolved_by_data(session, task, snapshot.id, SYSTEM_ACTOR)
+        result.resolved.append(task.id)
+    session.flush()
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# All three
+
+
+@dataclass
+class SelfCheckResult:
+    submission: DataSubmission
+    snapshot: AssessmentSnapshot
+    reconcile: ReconcileResult
+    schools: int = 0
+    shortfalls: int = 0
+
+    def summary(self) -> dict[str, object]:
+        return {"submission_id": self.submission.id, "assessment_id": self.snapshot.id, "ok": self.snapshot.ok,
+                "schools": self.schools, "shortfalls": self.shortfalls, **self.reconcile.counts()}
+
+
+def run_self_check(session: Session, campaign: Campaign, path: str | Path, actor: str = SYSTEM_ACTOR,
+                   label: str = "自查", as_of: dt.date | None = None) -> SelfCheckResult:
+    """Import → assess → reconcile in one transaction (the caller's). The Prefect flow
+    (flows.selfcheck) runs the same three steps as separate tasks."""
+    submission = import_submission(session, campaign, path, actor, label=label)
+    snapshot = assess_submission(session, campaign, submission, as_of=as_of)
+    reconciled = reconcile_tasks(session, campaign, snapshot, actor)
+    count = session.exec(select(func.count()).select_from(ShortfallRecord)
+                         .where(ShortfallRecord.assessment_id == snapshot.id)).one()
+    return SelfCheckResult(submission, snapshot, reconciled, schools=submission.school_count, shortfalls=int(count))
+
+
+def reassess(session: Session, campaign: Campaign, submission: DataSubmission | None = None,
+             actor: str = SYSTEM_ACTOR, as_of: dt.date | None = None) -> tuple[AssessmentSnapshot, ReconcileResult]:
+    """Assess a submission again (default: the latest, e.g. after county inputs changed) and
+    reconcile the tasks with it."""
+    submission = submission or latest_submission(session, campaign)
+    if submission is None:
+        raise SelfCheckError(f"创建工作「{campaign.name}」还没有导入学校数据：请先运行 junheng data import 或 junheng selfcheck")
+    snapshot = assess_submission(session, campaign, submission, as_of=as_of)
+    return snapshot, reconcile_tasks(session, campaign, snapshot, actor)
+
+
+# The plain (no Prefect) self-check, under the name the CLI and the flows helper refer to.
+selfcheck_plain = run_self_check

@@ -1,0 +1,448 @@
+"""Setting up a campaign from its plan, and finding campaigns, units and people.
+
+Functions take a session first and never commit (the caller's ``session_scope`` does).
+``apply_plan`` is idempotent: applying the same plan twice changes nothing and writes no
+second event; applying a changed plan updates people, e-mails and dates in place and never
+touches tasks, so a year of task history survives a corrected plan.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, SQLModel, select
+
+from tracker.campaigns.models import Campaign, Department, Person, Phase, UnitKind
+from tracker.campaigns.plan import (
+    PHASE_KIND_NAMES,
+    TOWNSHIPS_PLACEHOLDER,
+    UNIT_KIND_NAMES,
+    CampaignPlan,
+    PlanError,
+)
+from tracker.db import utcnow
+from tracker.events.service import SYSTEM_ACTOR, record_event
+
+
+class CampaignNotFound(LookupError):
+    """No campaign matches, or several do and ``--campaign`` was left out (Chinese message)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class UnknownName(LookupError):
+    """A unit, person, indicator or township the campaign does not have (Chinese message)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def plan_of(campaign: Campaign) -> CampaignPlan:
+    """The plan as last applied to the campaign."""
+    return CampaignPlan.from_stored(campaign.plan)
+
+
+# ---------------------------------------------------------------------------- finding
+
+
+def list_campaigns(session: Session) -> list[Campaign]:
+    return list(session.exec(select(Campaign).order_by(Campaign.code)))
+
+
+def resolve_campaign(session: Session, code: str | None = None) -> Campaign:
+    """The campaign ``--campaign`` names (its code; its name or county also do when unique).
+
+    Without a code: the only campaign there is, else ``CampaignNotFound`` listing the codes.
+    """
+    campaigns = list_campaigns(session)
+    codes = "、".join(c.code for c in campaigns) or "（无）"
+    if not code:
+        if len(campaigns) == 1:
+            return campaigns[0]
+        if not campaigns:
+            raise CampaignNotFound("数据库中还没有创建工作：请先运行 junheng campaign init PLAN.yaml")
+        raise CampaignNotFound(f"数据库中有 {len(campaigns)} 个创建工作（{codes}），请用 --campaign 指定其中一个")
+    code = code.strip()
+    for campaign in campaigns:
+        if campaign.code == code:
+            return campaign
+    by_name = [c for c in campaigns if code in (c.name, c.county)]
+    if len(by_name) == 1:
+        return by_name[0]
+    raise CampaignNotFound(f"没有编号为「{code}」的创建工作；现有：{codes}")
+
+
+def _suggestion(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.5)
+    return f"，是否指「{close[0]}」？" if close else ""
+
+
+def _aliases(campaign: Campaign) -> dict[str, str]:
+    """Alias → full unit name, from the stored plan."""
+    out: dict[str, str] = {}
+    for dept in campaign.plan.get("departments", []):
+        for alias in dept.get("aliases", []):
+            out[alias] = dept["name"]
+    return out
+
+
+def find_department(session: Session, campaign: Campaign, name_or_short: str) -> Department:
+    """A unit of the campaign by its full name, short name or an alias from the plan."""
+    wanted = name_or_short.strip()
+    rows = list(session.exec(select(Department).where(Department.campaign_id == campaign.id)))
+    full = _aliases(campaign).get(wanted, wanted)
+    for match in ([d for d in rows if d.name == full], [d for d in rows if d.short_name == wanted]):
+        active = [d for d in match if d.active]
+        if len(active) == 1:
+            return active[0]
+        if match and not active:
+            raise UnknownName(f"单位「{wanted}」已从方案中移除（停用）")
+    known = [d.short_name or d.name for d in rows if d.active]
+    raise UnknownName(f"创建工作「{campaign.code}」中没有单位「{wanted}」{_suggestion(wanted, known)}"
+                      f"（单位有：{'、'.join(known)}）")
+
+
+def find_person(session: Session, campaign: Campaign, name: str) -> Person:
+    """A person of the campaign by name (``--as`` on the CLI)."""
+    wanted = name.strip()
+    person = session.exec(select(Person).where(Person.campaign_id == campaign.id, Person.name == wanted)).first()
+    if person is not None and person.active:
+        return person
+    if person is not None:
+        raise UnknownName(f"「{wanted}」已从方案中移除，不能再以其身份操作")
+    names = session.exec(select(Person.name).where(Person.campaign_id == campaign.id, Person.active)).all()
+    raise UnknownName(f"创建工作「{campaign.code}」的方案中没有「{wanted}」{_suggestion(wanted, names)}")
+
+
+def township_department(session: Session, campaign: Campaign, township: str | None) -> Department | None:
+    """The township unit a school's 所在乡镇 names (name, short name or alias), or None."""
+    if not township or not township.strip():
+        return None
+    name = _township_name(campaign.plan.get("departments", []), township.strip())
+    if name is None:
+        return None
+    return session.exec(select(Department).where(Department.campaign_id == campaign.id,
+                                                 Department.name == name)).first()
+
+
+def _township_name(departments: list[dict], township: str) -> str | None:
+    for dept in departments:
+        if dept["kind"] == UnitKind.township.value and township in (
+                dept["name"], dept.get("short_name"), *dept.get("aliases", [])):
+            return dept["name"]
+    return None
+
+
+def assignment_for(plan_or_campaign: CampaignPlan | Campaign | dict, indicator: str,
+                   school: Any = None) -> tuple[str, list[str]]:
+    """(lead unit, [cooperating units]) of an indicator, as full unit names.
+
+    "各乡镇" among the cooperating units becomes the township of ``school`` (anything with a
+    ``township`` attribute: a School row or a SchoolRecord); a school without a township drops
+    it; without a school (county-level work) it becomes every township of the plan.
+    """
+    if isinstance(plan_or_campaign, CampaignPlan):
+        entry = plan_or_campaign.assignments.get(str(indicator))
+        row = {"lead": entry.lead, "cooperating": entry.cooperating} if entry else None
+        departments = [{"name": d.name, "short_name": d.short_name, "aliases": d.aliases, "kind": d.kind.value}
+                       for d in plan_or_campaign.townships]
+    else:
+        data = plan_or_campaign.plan if isinstance(plan_or_campaign, Campaign) else plan_or_campaign
+        row = data.get("assignments", {}).get(str(indicator))
+        departments = data.get("departments", [])
+    if row is None:
+        raise UnknownName(f"指标「{indicator}」不在方案的分工表中")
+    lead: str = row["lead"]
+    cooperating: list[str] = []
+    for name in row["cooperating"]:
+        if name != TOWNSHIPS_PLACEHOLDER:
+            names = [name]
+        elif school is None:
+            names = [d["name"] for d in departments if d["kind"] == UnitKind.township.value]
+        else:
+            township = (getattr(school, "township", None) or "").strip()
+            if not township:
+                names = []
+            else:
+                found = _township_name(departments, township)
+                if found is None:
+                    known = "、".join(d.get("short_name") or d["name"] for d in departments
+                                     if d["kind"] == UnitKind.township.value)
+                    raise UnknownName(f"学校「{getattr(school, 'name', '')}」的所在乡镇「{township}」不是方案中的乡镇"
+                                      f"（方案中的乡镇：{known}）")
+                names = [found]
+        for n in names:
+            if n != lead and n not in cooperating:
+                cooperating.append(n)
+    return lead, cooperating
+
+
+# ---------------------------------------------------------------------------- applying a plan
+
+
+def _is_referenced(session: Session, table_name: str, row_id: int) -> bool:
+    """Whether any row of any table points at this row (tasks, events, schools, findings …)."""
+    import tracker.models  # noqa: F401  (every table in the metadata)
+
+    for table in SQLModel.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table.name == table_name and fk.column.name == "id":
+                count = session.execute(select(func.count()).select_from(table).where(fk.parent == row_id)).scalar_one()
+                if count:
+                    return True
+    return False
+
+
+def _show(value: Any) -> str:
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, UnitKind):
+        return UNIT_KIND_NAMES[value]
+    return str(getattr(value, "value", value))
+
+
+def _update(row: Any, fields: dict[str, Any], labels: dict[str, str], what: str, changes: list[str],
+            shown: dict[str, Any] | None = None) -> None:
+    """Set changed fields on ``row`` and describe each change in Chinese."""
+    for attr, new in fields.items():
+        old = getattr(row, attr)
+        if _comparable(old) != _comparable(new):
+            if attr in labels:
+                shown_old, shown_new = (shown or {}).get(attr, (old, new))
+                changes.append(f"{what}{labels[attr]}：{_show(shown_old)} → {_show(shown_new)}")
+            setattr(row, attr, new)
+
+
+def _comparable(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+_DEPT_LABELS = {"short_name": "简称", "kind": "类别", "head_name": "负责人", "head_email": "负责人邮箱", "active": "启用"}
+_PERSON_LABELS = {"title": "职务", "email": "邮箱", "phone": "电话", "department_id": "单位", "group_role": "领导小组职务",
+                  "is_office": "办公室人员", "is_contact": "联系人", "active": "启用"}
+_PHASE_LABELS = {"name": "名称", "kind": "类型", "ordinal": "顺序", "starts_on": "开始", "gate_on": "关口", "note": "说明"}
+
+
+@dataclass
+class AppliedPlan:
+    campaign: Campaign
+    created: bool
+    changes: list[str]  # Chinese, one line per change; empty when the plan was already applied
+
+
+def apply_plan(session: Session, plan: CampaignPlan, actor: str = SYSTEM_ACTOR) -> Campaign:
+    """Create the plan's campaign, or bring an existing one (same 编号) in line with the plan.
+
+    See ``apply_plan_report``, which also says what changed.
+    """
+    return apply_plan_report(session, plan, actor).campaign
+
+
+def apply_plan_report(session: Session, plan: CampaignPlan, actor: str = SYSTEM_ACTOR) -> AppliedPlan:
+    """Create the plan's campaign, or bring an existing one (same 编号) in line with the plan.
+
+    Units, people and phases are matched by name / name / code. Removed units and people are
+    deactivated when anything refers to them (tasks, events, schools …) and deleted otherwise;
+    a removed phase that has tasks or reviews is refused (``PlanError``). Tasks are never
+    touched. Writes ``campaign.created`` or, when something changed, ``campaign.updated`` with
+    the list of changes.
+    """
+    stored = plan.model_dump(mode="json")
+    campaign = session.exec(select(Campaign).where(Campaign.code == plan.code)).first()
+    created = campaign is None
+    changes: list[str] = []
+    if campaign is None:
+        campaign = Campaign(code=plan.code, name=plan.name, county=plan.county, standard_id=plan.standard, plan=stored)
+        session.add(campaign)
+        session.flush()
+    else:
+        _update(campaign, {"name": plan.name, "county": plan.county, "standard_id": plan.standard},
+                {"name": "名称", "county": "县", "standard_id": "标准"}, "创建工作", changes)
+        changes += _plan_changes(campaign.plan, stored)
+        if campaign.plan != stored:
+            campaign.plan = stored
+
+    departments = _apply_departments(session, campaign, plan, changes)
+    people = _apply_people(session, campaign, plan, departments, changes)
+    for pd in plan.departments:
+        supervisor = people[pd.supervisor] if pd.supervisor else None
+        _update(departments[pd.name], {"supervisor_id": supervisor.id if supervisor else None},
+                {"supervisor_id": "分管领导"}, f"单位「{pd.name}」", changes,
+                shown={"supervisor_id": (_person_name(session, departments[pd.name].supervisor_id),
+                                         supervisor.name if supervisor else None)})
+    _retire_people(session, campaign, plan, changes)
+    _retire_departments(session, campaign, plan, changes)
+    _apply_phases(session, campaign, plan, changes)
+    session.flush()
+
+    if created:
+        record_event(session, type="campaign.created", actor=actor, campaign_id=campaign.id, payload={
+            "code": plan.code, "name": plan.name, "county": plan.county, "standard": plan.standard,
+            "departments": len(plan.departments), "people": len(plan.people), "phases": len(plan.phases),
+            "preparatory_tasks": len(plan.preparatory_tasks),
+        })
+    elif changes:
+        campaign.updated_at = utcnow()
+        record_event(session, type="campaign.updated", actor=actor, campaign_id=campaign.id,
+                     payload={"changes": changes})
+    session.flush()
+    return AppliedPlan(campaign=campaign, created=created, changes=changes)
+
+
+def _person_name(session: Session, person_id: int | None) -> str | None:
+    if person_id is None:
+        return None
+    person = session.get(Person, person_id)
+    return person.name if person else None
+
+
+def _apply_departments(session: Session, campaign: Campaign, plan: CampaignPlan,
+                       changes: list[str]) -> dict[str, Department]:
+    existing = {d.name: d for d in session.exec(select(Department).where(Department.campaign_id == campaign.id))}
+    out: dict[str, Department] = {}
+    for pd in plan.departments:
+        fields = {"short_name": pd.short_name, "kind": pd.kind, "head_name": pd.head_name,
+                  "head_email": pd.head_email, "active": True}
+        dept = existing.get(pd.name)
+        if dept is None:
+            dept = Department(campaign_id=campaign.id, name=pd.name, **fields)
+            session.add(dept)
+            if existing:
+                changes.append(f"新增单位「{pd.name}」")
+        else:
+            _update(dept, fields, _DEPT_LABELS, f"单位「{pd.name}」", changes,
+                    shown={"kind": (UNIT_KIND_NAMES.get(_unit_kind(dept.kind), dept.kind), UNIT_KIND_NAMES[pd.kind])})
+        out[pd.name] = dept
+    session.flush()
+    return out
+
+
+def _apply_people(session: Session, campaign: Campaign, plan: CampaignPlan, departments: dict[str, Department],
+                  changes: list[str]) -> dict[str, Person]:
+    existing = {p.name: p for p in session.exec(select(Person).where(Person.campaign_id == campaign.id))}
+    names = {d.id: d.name for d in session.exec(select(Department).where(Department.campaign_id == campaign.id))}
+    out: dict[str, Person] = {}
+    for pp in plan.people:
+        dept_id = departments[pp.department].id if pp.department else None
+        fields = {"title": pp.title, "email": pp.email, "phone": pp.phone, "department_id": dept_id,
+                  "group_role": pp.group_role, "is_office": pp.is_office, "is_contact": pp.is_contact, "active": True}
+        person = existing.get(pp.name)
+        if person is None:
+            person = Person(campaign_id=campaign.id, name=pp.name, **fields)
+            session.add(person)
+            if existing:
+                changes.append(f"新增人员「{pp.name}」")
+        else:
+            _update(person, fields, _PERSON_LABELS, f"人员「{pp.name}」", changes,
+                    shown={"department_id": (names.get(person.department_id), pp.department)})
+        out[pp.name] = person
+    session.flush()
+    return out
+
+
+def _retire_people(session: Session, campaign: Campaign, plan: CampaignPlan, changes: list[str]) -> None:
+    keep = {p.name for p in plan.people}
+    for person in list(session.exec(select(Person).where(Person.campaign_id == campaign.id))):
+        if person.name in keep:
+            continue
+        session.execute(update(Department).where(Department.campaign_id == campaign.id,
+                                                 Department.supervisor_id == person.id).values(supervisor_id=None))
+        if _is_referenced(session, "person", person.id):
+            if person.active:
+                person.active = False
+                changes.append(f"停用人员「{person.name}」（已有记录引用，保留历史）")
+        else:
+            session.delete(person)
+            changes.append(f"删除人员「{person.name}」")
+    session.flush()
+
+
+def _retire_departments(session: Session, campaign: Campaign, plan: CampaignPlan, changes: list[str]) -> None:
+    keep = {d.name for d in plan.departments}
+    for dept in list(session.exec(select(Department).where(Department.campaign_id == campaign.id))):
+        if dept.name in keep:
+            continue
+        if _is_referenced(session, "department", dept.id):
+            if dept.active:
+                dept.active = False
+                changes.append(f"停用单位「{dept.name}」（已有任务或记录引用，保留历史）")
+        else:
+            session.delete(dept)
+            changes.append(f"删除单位「{dept.name}」")
+    session.flush()
+
+
+def _apply_phases(session: Session, campaign: Campaign, plan: CampaignPlan, changes: list[str]) -> None:
+    existing = {p.code: p for p in session.exec(select(Phase).where(Phase.campaign_id == campaign.id))}
+    for entry in plan.phases:
+        fields = {"name": entry.name, "kind": entry.kind, "ordinal": entry.order, "starts_on": entry.starts_on,
+                  "gate_on": entry.gate_on, "note": entry.note}
+        phase = existing.get(entry.code)
+        if phase is None:
+            session.add(Phase(campaign_id=campaign.id, code=entry.code, **fields))
+            if existing:
+                changes.append(f"新增阶段「{entry.name}」")
+        else:
+            _update(phase, fields, _PHASE_LABELS, f"阶段「{entry.name}」", changes,
+                    shown={"kind": (PHASE_KIND_NAMES.get(_kind(phase.kind), phase.kind), PHASE_KIND_NAMES[entry.kind])})
+    keep = {p.code for p in plan.phases}
+    for code, phase in existing.items():
+        if code in keep:
+            continue
+        if _is_referenced(session, "phase", phase.id):
+            raise PlanError([f"阶段「{phase.name}」（编号 {code}）已有任务或评估记录，不能从方案中删除："
+                             "请把它留在方案里（名称和日期可以改）"])
+        session.delete(phase)
+        changes.append(f"删除阶段「{phase.name}」")
+    session.flush()
+
+
+def _unit_kind(value: Any) -> Any:
+    try:
+        return UnitKind(_comparable(value))
+    except ValueError:
+        return value
+
+
+def _kind(value: Any) -> Any:
+    from tracker.campaigns.models import PhaseKind
+
+    try:
+        return PhaseKind(_comparable(value))
+    except ValueError:
+        return value
+
+
+_PLAN_SECTIONS = {"assignments": "分工表", "preparatory_tasks": "准备工作", "school_fixable": "学校自行整改",
+                  "reminders": "提醒设置", "leading_group": "领导小组", "office": "办公室"}
+
+
+def _plan_changes(old: dict, new: dict) -> list[str]:
+    """The plan sections that have no rows of their own, described where they changed."""
+    out: list[str] = []
+    for key, label in _PLAN_SECTIONS.items():
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        if key == "assignments" and isinstance(before, dict) and isinstance(after, dict):
+            codes = [c for c in after if before.get(c) != after[c]] + [c for c in before if c not in after]
+            out.append(f"{label}：指标 {'、'.join(codes)} 有变化")
+        elif key == "preparatory_tasks" and isinstance(before, list) and isinstance(after, list):
+            was = {t["code"]: t for t in before}
+            now = {t["code"]: t for t in after}
+            codes = [c for c in now if was.get(c) != now[c]] + [c for c in was if c not in now]
+            out.append(f"{label}：{'、'.join(codes)} 有变化")
+        else:
+            out.append(f"{label}有变化")
+    return out

@@ -1,0 +1,76 @@
+"""What the campaign owes people (notice items) and what was sent to them (the delivery log).
+
+The reminder sweep (tracker.reminders) decides which rung of the ladder is due for which
+recipient and inserts a ``NoticeItem``; its ``idempotency_key`` is unique, so a sweep that runs
+twice, or crashes and restarts, can never owe a notice twice. notifications/ groups queued items
+per recipient into one ``OutboundMessage``, renders it, sends it, and records the outcome here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+from sqlalchemy import JSON, Column, Index, String
+from sqlmodel import Field, SQLModel
+
+from tracker.db import UTCDateTime, utcnow
+
+
+class Rung(str, Enum):
+    """The reminder ladder (issue 4 §3)."""
+
+    assigned = "assigned"  # 任务交办单
+    ack_resend = "ack_resend"  # 签收提醒 (not acknowledged after 1 working day)
+    due_soon = "due_soon"  # 临期提醒 (3 and 1 working days before; occurrence = days before)
+    due_today = "due_today"  # 到期提醒
+    chase = "chase"  # 催办通知 (every 2 working days overdue; occurrence = n-th)
+    escalation = "escalation"  # 督办单 (3 working days overdue) to the office and 分管领导
+    returned = "returned"  # 退回通知
+    dead_letter = "dead_letter"  # tells the office a message could not be delivered
+
+
+class MessageState(str, Enum):
+    queued = "queued"
+    sent = "sent"
+    failed = "failed"  # will be retried at next_attempt_at
+    dead = "dead"  # gave up after N attempts; the office was told
+
+
+class NoticeItem(SQLModel, table=True):
+    __table_args__ = (Index("ix_noticeitem_pending", "message_id", "not_before"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    task_id: int | None = Field(default=None, foreign_key="task.id", index=True)
+    rung: str = Field(sa_type=String(32))
+    occurrence: int = 0
+    idempotency_key: str = Field(unique=True, max_length=200)  # task:rung:occurrence:recipient
+    recipient_person_id: int | None = Field(default=None, foreign_key="person.id")
+    recipient_name: str = ""
+    recipient_address: str  # e-mail address (or a webhook channel name)
+    copy: bool = False  # in copy (抄送), e.g. cooperating units on a 交办单
+    urgent: bool = False  # may go out outside working hours
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    not_before: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # the sending window
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    message_id: int | None = Field(default=None, foreign_key="outboundmessage.id")  # the message carrying it
+
+
+class OutboundMessage(SQLModel, table=True):
+    __table_args__ = (Index("ix_outboundmessage_due", "state", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
+    channel: str = Field(default="email", sa_type=String(16))  # email | wecom | dingtalk
+    recipient_name: str = ""
+    recipient_address: str
+    cc: str = ""  # comma-separated addresses in copy
+    subject: str = ""
+    body_text: str = ""
+    body_html: str = ""
+    message_id_header: str = Field(unique=True, max_length=255)  # stable Message-ID across resends
+    state: str = Field(default=MessageState.queued, sa_type=String(16))
+    attempts: int = 0
+    last_error: str = ""
+    next_attempt_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,250 @@
+"""Creating, finding and counting tasks. Functions take a session first and never commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlmodel import Session, select
+
+from tracker.assessment.models import ShortfallRecord
+from tracker.campaigns.gates import current_phase
+from tracker.campaigns.models import Campaign, Department, Person, Phase, ReviewFinding, School, UnitKind
+from tracker.events.service import SYSTEM_ACTOR, record_event
+from tracker.tasks.lifecycle import CLOCK_RUNNING
+from tracker.tasks.models import Task, TaskCooperator, TaskOrigin, TaskStatus
+
+
+class TaskNotFound(LookupError):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidTask(ValueError):
+    """A task that cannot be created as asked (Chinese message)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _id(obj: Any) -> int | None:
+    if obj is None or isinstance(obj, int):
+        return obj
+    return obj.id
+
+
+def create_task(
+    session: Session,
+    *,
+    campaign: Campaign,
+    phase: Phase,
+    title: str,
+    measures: str,
+    origin: TaskOrigin | str,
+    origin_key: str,
+    due_on: dt.date,
+    department: Department | None = None,
+    responsible_school: School | None = None,
+    school: School | None = None,
+    indicator: str | None = None,
+    cooperating: Iterable[Department | int] = (),
+    actor: str | Person = SYSTEM_ACTOR,
+    shortfall: ShortfallRecord | None = None,
+    finding: ReviewFinding | None = None,
+) -> Task:
+    """Create the task for ``origin_key`` in the campaign, or return the one already there.
+
+    The responsible unit is exactly one of ``department`` and ``responsible_school`` (a school
+    fixing what it can itself); ``school`` is the school the work is about (一校一案) and defaults
+    to the responsible school. Writes one ``task.created`` event when it creates.
+    """
+    existing = session.exec(
+        select(Task).where(Task.campaign_id == campaign.id, Task.origin_key == origin_key)
+    ).first()
+    if existing is not None:
+        return existing
+
+    title = (title or "").strip()
+    if not title:
+        raise InvalidTask(f"任务标题不能为空（{origin_key}）")
+    if (department is None) == (responsible_school is None):
+        raise InvalidTask(f"任务「{title}」必须有且只有一个责任单位（部门或学校）")
+    if phase.campaign_id != campaign.id:
+        raise InvalidTask(f"阶段「{phase.name}」不属于创建工作「{campaign.name}」")
+    for unit in (department, responsible_school, school):
+        if unit is not None and unit.campaign_id != campaign.id:
+            raise InvalidTask(f"「{unit.name}」不属于创建工作「{campaign.name}」")
+    if not isinstance(due_on, dt.date) or isinstance(due_on, dt.datetime):
+        raise InvalidTask(f"任务「{title}」的截止日期必须是日期，收到「{due_on}」")
+    try:
+        origin = TaskOrigin(origin)
+    except ValueError:
+        raise InvalidTask(f"任务「{title}」的来源「{origin}」无效") from None
+    if school is None:
+        school = responsible_school
+
+    actor_name, actor_id = (actor.name, actor.id) if isinstance(actor, Person) else (actor, None)
+    task = Task(
+        campaign_id=campaign.id,
+        phase_id=phase.id,
+        title=title,
+        measures=measures or "",
+        indicator=indicator,
+        school_id=_id(school),
+        department_id=_id(department),
+        responsible_school_id=_id(responsible_school),
+        due_on=due_on,
+        status=TaskStatus.assigned.value,
+        origin=origin.value,
+        origin_key=origin_key,
+        shortfall_id=_id(shortfall),
+        finding_id=_id(finding),
+    )
+    session.add(task)
+    session.flush()
+
+    cooperator_ids: list[int] = []
+    for unit in cooperating:
+        unit_id = _id(unit)
+        if unit_id is None or unit_id == task.department_id or unit_id in cooperator_ids:
+            continue
+        cooperator_ids.append(unit_id)
+        session.add(TaskCooperator(task_id=task.id, department_id=unit_id))
+    session.flush()
+
+    record_event(
+        session,
+        type="task.created",
+        actor=actor_name,
+        actor_id=actor_id,
+        campaign_id=campaign.id,
+        task_id=task.id,
+        payload={
+            "title": title,
+            "origin": origin.value,
+            "origin_key": origin_key,
+            "phase": phase.code,
+            "due_on": due_on.isoformat(),
+            "department_id": task.department_id,
+            "responsible_school_id": task.responsible_school_id,
+            "school_id": task.school_id,
+            "indicator": indicator,
+            "cooperating": cooperator_ids,
+        },
+    )
+    return task
+
+
+def get_task(session: Session, task_id: int, campaign: Campaign | None = None) -> Task:
+    task = session.get(Task, task_id)
+    if task is None or (campaign is not None and task.campaign_id != campaign.id):
+        raise TaskNotFound(f"没有编号为 #{task_id} 的任务")
+    return task
+
+
+def cooperators(session: Session, task: Task) -> list[Department]:
+    return list(session.exec(
+        select(Department).join(TaskCooperator, TaskCooperator.department_id == Department.id)
+        .where(TaskCooperator.task_id == task.id).order_by(Department.id)
+    ))
+
+
+def _overdue_clause(today: dt.date):
+    return Task.status.in_([s.value for s in CLOCK_RUNNING]) & (Task.due_on < today)
+
+
+def list_tasks(
+    session: Session,
+    campaign: Campaign,
+    status: TaskStatus | str | None = None,
+    department: Department | int | None = None,
+    school: School | int | None = None,
+    overdue: bool | None = None,
+    today: dt.date | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Task]:
+    """The campaign's tasks, by due date. ``department`` matches the responsible department;
+    ``school`` matches the school the task is about or the school responsible for it.
+    ``overdue`` needs ``today``."""
+    stmt = select(Task).where(Task.campaign_id == campaign.id)
+    if status is not None:
+        stmt = stmt.where(Task.status == TaskStatus(status).value)
+    if department is not None:
+        stmt = stmt.where(Task.department_id == _id(department))
+    if school is not None:
+        school_id = _id(school)
+        stmt = stmt.where((Task.school_id == school_id) | (Task.responsible_school_id == school_id))
+    if overdue is not None:
+        if today is None:
+            raise ValueError("list_tasks(overdue=…) needs today")
+        clause = _overdue_clause(today)
+        stmt = stmt.where(clause if overdue else ~clause)
+    stmt = stmt.order_by(Task.due_on, Task.id).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.exec(stmt))
+
+
+def campaign_status(session: Session, campaign: Campaign, today: dt.date) -> dict:
+    """The figures of ``junheng campaign status --json``:
+
+    {"campaign": code, "phase": current phase name | null, "gate_date": ISO | null,
+     "tasks": {"total", "by_status": {status: n for all six}, "overdue"},
+     "departments": [{"name", "total", "done", "overdue"}]}
+
+    A unit's ``total`` leaves out withdrawn tasks (no longer its work) and ``done`` counts 已销号.
+    Every active department is listed except the office when it has no tasks; schools are listed
+    when they are responsible for a task.
+    """
+    overdue_expr = func.sum(case((_overdue_clause(today), 1), else_=0))
+    rows = session.exec(
+        select(Task.department_id, Task.responsible_school_id, Task.status, func.count(), overdue_expr)
+        .where(Task.campaign_id == campaign.id)
+        .group_by(Task.department_id, Task.responsible_school_id, Task.status)
+    ).all()
+
+    by_status = {s.value: 0 for s in TaskStatus}
+    overdue_total = 0
+    per_dept: dict[int, dict[str, int]] = {}
+    per_school: dict[int, dict[str, int]] = {}
+    for dept_id, school_id, status, count, overdue in rows:
+        status = TaskStatus(status)
+        by_status[status.value] += count
+        overdue_total += overdue or 0
+        if dept_id is not None:
+            unit = per_dept.setdefault(dept_id, {"total": 0, "done": 0, "overdue": 0})
+        elif school_id is not None:
+            unit = per_school.setdefault(school_id, {"total": 0, "done": 0, "overdue": 0})
+        else:
+            continue
+        if status is not TaskStatus.withdrawn:
+            unit["total"] += count
+        if status is TaskStatus.verified:
+            unit["done"] += count
+        unit["overdue"] += overdue or 0
+
+    departments: list[dict] = []
+    for dept in session.exec(select(Department).where(Department.campaign_id == campaign.id)
+                             .order_by(Department.id)):
+        figures = per_dept.get(dept.id)
+        if figures is None and (not dept.active or UnitKind(dept.kind) is UnitKind.office):
+            continue
+        departments.append({"name": dept.name, **(figures or {"total": 0, "done": 0, "overdue": 0})})
+    if per_school:
+        schools = session.exec(select(School).where(School.id.in_(list(per_school))).order_by(School.name))
+        for school in schools:
+            departments.append({"name": school.name, **per_school[school.id]})
+
+    phase = current_phase(session, campaign, today)
+    return {
+        "campaign": campaign.code,
+        "phase": phase.name if phase else None,
+        "gate_date": phase.gate_on.isoformat() if phase and phase.gate_on else None,
+        "tasks": {"total": sum(by_status.values()), "by_status": by_status, "overdue": overdue_total},
+        "departments": departments,
+    }

@@ -67,7 +67,7 @@ def build_world(session: Session, code: str = "demo") -> World:
     world = World(campaign=campaign)
     for ordinal, (phase_code, name, kind, status, starts, gate) in enumerate([
         ("self_check", "自查自评", PhaseKind.self_check, PhaseStatus.active,
-         dt.date(2026, 12, 1), dt.date(2026, 12, 30)),
+         dt.date(2026, 12, 1), dt.date(2026, 12, 23)),
         ("rectification", "整改", PhaseKind.rectification, PhaseStatus.pending,
          dt.date(2027, 1, 4), dt.date(2027, 6, 30)),
         ("review_city", "市级复评", PhaseKind.review_city, PhaseStatus.pending, None, None),

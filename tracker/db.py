@@ -69,8 +69,18 @@ def make_engine(url: str) -> Engine:
 
 
 @lru_cache(maxsize=16)
+def _engine_for(url: str) -> Engine:
+    return make_engine(url)
+
+
 def get_engine(url: str | None = None) -> Engine:
-    return make_engine(url or get_settings().database_url_resolved)
+    """One engine per URL for the process. Without a URL, the configured database — looked up on
+    every call, so a changed JUNHENG_DATABASE_URL (tests, the demo's --dir) is never served the
+    engine of the database seen first."""
+    return _engine_for(url or get_settings().database_url_resolved)
+
+
+get_engine.cache_clear = _engine_for.cache_clear  # type: ignore[attr-defined]
 
 
 @contextmanager

@@ -6,12 +6,19 @@ from functools import lru_cache
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def _default_data_dir() -> Path:
     return Path(user_data_dir("junheng", appauthor=False))
+
+
+class WebhookRobot(BaseModel):
+    """A 企业微信 or 钉钉 group robot: its webhook URL (with key/access_token) and 钉钉's signing secret."""
+
+    url: str
+    secret: str | None = None
 
 
 class Settings(BaseSettings):
@@ -33,6 +40,17 @@ class Settings(BaseSettings):
     smtp_tls: str = "none"  # none | starttls | tls
     smtp_timeout: float = 30.0
     mail_from: str = "均衡督办 <junheng@localhost>"
+    smtp_ca_file: Path | None = None  # trust this CA (a private or self-signed server certificate)
+    # with no smtp_host: deliver through a local aiosmtpd sink writing .eml files here (demo)
+    mail_sink_dir: Path | None = None
+    mail_max_attempts: int = 8  # then the message is dead and the office is told
+    mail_retry_base_minutes: float = 1.0  # backoff 1, 2, 4, 8 … minutes
+    mail_retry_max_minutes: float = 60.0
+    mail_batch_size: int = 100  # messages per SMTP connection
+    # group robots by name, JSON: {"财政局群": {"url": "https://oapi.dingtalk.com/robot/send?access_token=…",
+    # "secret": "SEC…"}}; a notice addressed "dingtalk:财政局群" or "wecom:NAME" goes to that robot
+    webhooks: dict[str, WebhookRobot] = Field(default_factory=dict)
+    webhook_timeout: float = 10.0
 
     @property
     def database_url_resolved(self) -> str:

@@ -33,3 +33,34 @@ app.command("dispatch")(dispatch)
 from junheng.cli.campaign import campaign_app  # noqa: E402
 
 app.add_typer(campaign_app, name="campaign")
+
+from junheng.cli.status import status  # noqa: E402
+from junheng.cli.task import task_app  # noqa: E402
+
+campaign_app.command("status")(status)
+app.add_typer(task_app, name="task")
+
+from junheng.cli import data  # noqa: E402
+
+app.add_typer(data.data_app, name="data")
+app.command("selfcheck")(data.selfcheck_command)
+app.command("reassess")(data.reassess_command)
+app.add_typer(data.county_input_app, name="county-input")
+
+from junheng.cli.review import review_app  # noqa: E402
+
+app.add_typer(review_app, name="review")
+
+from junheng.cli.export import export_app  # noqa: E402
+
+app.add_typer(export_app, name="export")
+
+from junheng.cli.mail import mail_app  # noqa: E402
+
+app.add_typer(mail_app, name="mail")
+
+from junheng.cli.scheduler import scheduler_command  # noqa: E402
+from junheng.cli.sweep import sweep_command  # noqa: E402
+
+app.command("sweep")(sweep_command)
+app.command("scheduler")(scheduler_command)

@@ -135,17 +135,20 @@ def _summary(result: Assessment, n_records: int) -> None:
         + f"；评估日期 {result.as_of.isoformat()}",
         highlight=False,
     )
-    console.print(f"资源配置结论：{_VERDICT[result.ok]}", highlight=False)
+    reasons = result.verdict_reasons()
+    console.print(f"资源配置结论：{_VERDICT[result.ok]}" + (f"（{'；'.join(reasons)}）" if reasons else ""),
+                  highlight=False, soft_wrap=True)
 
     table = Table(title="资源配置指标（县域值为总量之比，差异系数按在校生数加权）", show_lines=False)
-    for column in ("指标", "学段", "标准", "县域值", "差异系数", "限值", "未达标学校", "差异系数结论"):
-        table.add_column(column, justify="left" if column == "指标" else "right")
+    table.add_column("指标", min_width=12, overflow="fold")
+    for column in ("学段", "标准", "县域值", "差异系数", "限值", "未达标", "结论"):
+        table.add_column(column, justify="right", no_wrap=True)
     codes = list(next(iter(result.stages.values())).indicators) if result.stages else []
     for code in codes:
         for stage, stage_result in result.stages.items():
             ind = stage_result.indicators[code]
             table.add_row(
-                f"{code}. {ind.title}" if stage == "primary" else "",
+                f"{code}.{ind.title}" if stage == "primary" else "",
                 STAGE_NAMES[stage],
                 f"{ind.threshold:g}",
                 _fmt(ind.county_value, 2),

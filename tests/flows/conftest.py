@@ -13,8 +13,11 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 @pytest.fixture(scope="session")
 def prefect_harness():
     """Flow runs in these tests are real Prefect runs, recorded by a temporary Prefect server."""
+    import os
+
     from prefect.testing.utilities import prefect_test_harness
 
+    os.environ.setdefault("PREFECT_UI_ENABLED", "false")  # the harness server needs no web UI
     with prefect_test_harness(server_startup_timeout=120):
         yield
 

@@ -12,7 +12,7 @@ SUN = dt.date(2026, 12, 6)
 MON = dt.date(2026, 12, 7)
 
 
-def test_monday_to_friday_are_working_days():
+def test_an_ordinary_week_is_monday_to_friday():
     assert [is_working_day(FRI + dt.timedelta(days=i)) for i in range(7)] == [
         True, False, False, True, True, True, True]
 
@@ -28,8 +28,11 @@ def test_monday_to_friday_are_working_days():
     (MON, -1, FRI),
     (SUN, -1, FRI),
     (SAT, -5, dt.date(2026, 11, 30)),
-    (dt.date(2026, 12, 31), 1, dt.date(2027, 1, 1)),  # a Friday across the year (holidays come later)
     (MON, 10, dt.date(2026, 12, 21)),
+    # the 2025 National Day holiday (10-01…10-08) and its make-up Saturday 10-11, from the calendar
+    (dt.date(2025, 9, 30), 1, dt.date(2025, 10, 9)),
+    (dt.date(2025, 10, 10), 1, dt.date(2025, 10, 11)),
+    (dt.date(2025, 10, 9), -1, dt.date(2025, 9, 30)),
 ])
 def test_add_working_days(start, n, expected):
     assert add_working_days(start, n) == expected
@@ -44,22 +47,24 @@ def test_add_working_days(start, n, expected):
     (MON, FRI, -1),
     (MON, dt.date(2026, 12, 14), 5),
     (dt.date(2026, 12, 14), MON, -5),
-    (dt.date(2026, 12, 1), dt.date(2027, 12, 1), 261),
+    (dt.date(2025, 9, 26), dt.date(2025, 10, 13), 7),  # 9-28 (a Sunday) and 10-11 are make-up days
+    (dt.date(2025, 10, 13), dt.date(2025, 9, 26), -7),
 ])
 def test_working_days_between(start, end, expected):
     assert working_days_between(start, end) == expected
 
 
-dates = st.dates(min_value=dt.date(2025, 1, 1), max_value=dt.date(2029, 12, 31))
+# years whose holiday notice the calendar knows (a later year is counted Monday–Friday with a warning)
+dates = st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2026, 12, 20))
 
 
 @settings(max_examples=100, deadline=None)
-@given(start=dates, n=st.integers(-300, 300))
+@given(start=dates, n=st.integers(-120, 120))
 def test_adding_then_counting_gives_n_back(start, n):
     end = add_working_days(start, n)
     if n >= 0 or is_working_day(start):
         assert working_days_between(start, end) == n
-    else:  # back from a weekend day: the first step back lands on the Friday, which counts 0 from there
+    else:  # back from a day off: the first step back lands on a working day that counts 0 from there
         assert working_days_between(start, end) == n + 1
     if n:
         assert is_working_day(end)
@@ -68,8 +73,8 @@ def test_adding_then_counting_gives_n_back(start, n):
 
 @settings(max_examples=100, deadline=None)
 @given(a=dates, b=dates)
-def test_counting_is_antisymmetric_and_matches_a_plain_count(a, b):
+def test_counting_is_antisymmetric_and_agrees_with_is_working_day(a, b):
     assert working_days_between(a, b) == -working_days_between(b, a)
     lo, hi = min(a, b), max(a, b)
-    plain = sum(1 for i in range(1, (hi - lo).days + 1) if (lo + dt.timedelta(days=i)).weekday() < 5)
+    plain = sum(1 for i in range(1, (hi - lo).days + 1) if is_working_day(lo + dt.timedelta(days=i)))
     assert abs(working_days_between(a, b)) == plain

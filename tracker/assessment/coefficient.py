@@ -28,7 +28,7 @@ class DifferenceCoefficient:
     sections: int
 
     @classmethod
-    def of(cls, values: ArrayLike, students: ArrayLike) -> "DifferenceCoefficient":
+    def of(cls, values: ArrayLike, students: ArrayLike) -> DifferenceCoefficient:
         x = np.asarray(values, dtype=float)
         p = np.asarray(students, dtype=float)
         if x.shape != p.shape or x.ndim != 1:

@@ -14,32 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
-from numpy.typing import NDArray
 
 from tracker.assessment import coefficient
 from tracker.assessment.checks import CheckFinding, CheckOutcome, run_checks
 from tracker.assessment.inputs import Status, number, verdict_word
+from tracker.assessment.resource import ResourceArrays, SectionTable, compute_resource, resource_verdict
 from tracker.assessment.sections import ExcludedSchool, excluded_schools, split_sections
 from tracker.assessment.shortfalls import Shortfall, missing_amount, shortfall_unit, value_text
-from tracker.schooldata.records import SchoolRecord, SchoolSection
+from tracker.schooldata.records import SchoolRecord
 from tracker.standards.schema import STAGE_NAMES, STAGES, Indicator, Judged, Standard
 
 TOL = coefficient.TOLERANCE
-STAGE_INDEX = {stage: i for i, stage in enumerate(STAGES)}
-NUMERIC_FIELDS = (
-    "students",
-    "qualified_teachers",
-    "backbone_teachers",
-    "pe_art_teachers",
-    "teaching_area",
-    "indoor_sports_area",
-    "sports_area",
-    "equipment_value",
-    "multimedia_rooms",
-)
 
 
 class AssessmentInputError(ValueError):
@@ -48,151 +36,6 @@ class AssessmentInputError(ValueError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("；".join(problems))
-
-
-# ---------------------------------------------------------------------------------------------
-# The array path: sections as columns
-
-
-@dataclass(slots=True)
-class SectionTable:
-    """Sections as columns. ``stage`` is 0 (primary) or 1 (junior); names are optional so that
-    a synthetic benchmark table needs none."""
-
-    stage: NDArray[np.intp]
-    columns: dict[str, NDArray[np.float64]]
-    school: list[str] = field(default_factory=list)
-    school_key: list[str] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return int(self.stage.shape[0])
-
-    @property
-    def students(self) -> NDArray[np.float64]:
-        return self.columns["students"]
-
-    @classmethod
-    def from_sections(cls, sections: list[SchoolSection]) -> "SectionTable":
-        n = len(sections)
-        stage = np.fromiter((STAGE_INDEX[s.stage] for s in sections), dtype=np.intp, count=n)
-        columns = {
-            name: np.fromiter((getattr(s, name) for s in sections), dtype=float, count=n)
-            for name in NUMERIC_FIELDS
-        }
-        return cls(stage, columns, [s.school for s in sections], [s.school_key for s in sections])
-
-
-@dataclass(slots=True)
-class ResourceArrays:
-    """Indicators 1–7 for every section and stage, as arrays (k indicators × n sections, g stages)."""
-
-    codes: list[str]
-    have: NDArray[np.float64]  # (k, n) Σnumerator − Σsubtract, in the sheet's units
-    values: NDArray[np.float64]  # (k, n) per-section values, unrounded
-    required: NDArray[np.float64]  # (k, n) the threshold for the section's stage
-    met: NDArray[np.bool_]  # (k, n)
-    blocking: NDArray[np.bool_]  # (k, n) unmet and has to be fixed for the school to pass
-    school_ok: NDArray[np.bool_]  # (n,)
-    county_value: NDArray[np.float64]  # (k, g) ratio of totals, NaN without pupils
-    county_met: NDArray[np.bool_]  # (k, g)
-    mean: NDArray[np.float64]  # (k, g) weighted mean X̄ (= county_value)
-    std: NDArray[np.float64]  # (k, g)
-    cv: NDArray[np.float64]  # (k, g) NaN where undefined
-    cv_limit: NDArray[np.float64]  # (g,)
-    sections: NDArray[np.int64]  # (g,) sections per stage
-    students: NDArray[np.float64]  # (g,) pupils per stage
-    cv_ok: NDArray[np.float64] = field(init=False)  # (k, g) 1.0 / 0.0 / NaN (undefined)
-
-    def __post_init__(self) -> None:
-        self.cv_ok = np.where(np.isnan(self.cv), np.nan, (self.cv <= self.cv_limit[None, :] + TOL).astype(float))
-
-
-def compute_resource(standard: Standard, table: SectionTable) -> ResourceArrays:
-    """Per-section values, per-school verdicts, county values and CVs of indicators 1–7."""
-    indicators = standard.resource_indicators
-    codes = [ind.code for ind in indicators]
-    k, n, g = len(indicators), len(table), len(STAGES)
-    students = table.students
-    have = np.empty((k, n))
-    scale = np.empty(k)
-    thresholds = np.full((k, g), np.nan)
-    for i, ind in enumerate(indicators):
-        formula = ind.formula
-        assert formula is not None
-        row = have[i]
-        row[:] = 0.0
-        for name in formula.numerator:
-            row += table.columns[name]
-        for name in formula.subtract:
-            row -= table.columns[name]
-        scale[i] = formula.scale
-        for stage, value in ind.thresholds.items():
-            thresholds[i, STAGE_INDEX[stage]] = value
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values = scale[:, None] * have / students[None, :]
-    required = thresholds[:, table.stage]
-    met = values >= required - TOL * np.abs(required)
-
-    # The per-school rule (national: 6 of 7, the 7th ≥ 85 %; Hunan: all 7).
-    rule = standard.per_school_rule
-    in_rule = np.array([c in rule.indicators for c in codes], dtype=bool)
-    n_rule = int(in_rule.sum())
-    allowed_unmet = n_rule - rule.min_met
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = values / required
-    unmet = ~met & in_rule[:, None]
-    if rule.rest_min_ratio is None:
-        near = unmet
-    else:
-        near = unmet & (ratio >= rule.rest_min_ratio - TOL)
-    school_ok = (unmet.sum(axis=0) <= allowed_unmet) & ~(unmet & ~near).any(axis=0)
-    # Blocking: what must be fixed for the school to pass. The ``allowed_unmet`` unmet
-    # indicators closest to their thresholds (and above the rest ratio) may stay; the rest block.
-    if allowed_unmet <= 0:
-        blocking = unmet.copy()
-    else:
-        ranked = np.where(near, ratio, -np.inf)
-        rank = np.argsort(np.argsort(-ranked, axis=0, kind="stable"), axis=0, kind="stable")
-        blocking = unmet & ~(near & (rank < allowed_unmet))
-
-    mean, std, cv, counts = coefficient.grouped(values, students, table.stage, g)
-    stage_students = np.bincount(table.stage, weights=students, minlength=g)
-    flat = (table.stage[None, :] + g * np.arange(k)[:, None]).ravel()
-    totals = np.bincount(flat, weights=have.ravel(), minlength=k * g).reshape(k, g)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        county_value = np.where(stage_students > 0, scale[:, None] * totals / stage_students, np.nan)
-    county_met = county_value >= thresholds - TOL * np.abs(thresholds)
-    cv_limit = np.array([standard.cv_limit(s) if s in standard.stages else np.nan for s in STAGES])
-    return ResourceArrays(
-        codes=codes,
-        have=have,
-        values=values,
-        required=required,
-        met=met,
-        blocking=blocking,
-        school_ok=school_ok,
-        county_value=county_value,
-        county_met=county_met,
-        mean=mean,
-        std=std,
-        cv=cv,
-        cv_limit=cv_limit,
-        sections=counts,
-        students=stage_students,
-    )
-
-
-def resource_verdict(standard: Standard, arrays: ResourceArrays) -> bool | None:
-    """False when anything is known to fail; None when something cannot be known; else True."""
-    present = arrays.sections > 0
-    fails = (not bool(arrays.school_ok.all())) or bool((arrays.cv_ok == 0.0).any())
-    if standard.per_school_rule.county_must_meet:
-        fails = fails or bool((~arrays.county_met & present[None, :]).any())
-    if fails:
-        return False
-    if not present.all() or bool(np.isnan(arrays.cv_ok).any()):
-        return None
-    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,6 +149,29 @@ class Assessment:
     shortfalls: list[Shortfall]
     resource: ResourceArrays
     notes: list[str] = field(default_factory=list)
+    county_must_meet: bool = False  # the standard's per-school rule requires the county values too
+
+    def verdict_reasons(self) -> list[str]:
+        """Why ``ok`` is False or None, in Chinese (empty when it is True)."""
+        reasons = []
+        must_meet = any(i.county_met is False for sr in self.stages.values() for i in sr.indicators.values())
+        for stage, sr in self.stages.items():
+            name = STAGE_NAMES[stage]
+            if not sr.schools:
+                reasons.append(f"没有{name}学校（学段），无法评估")
+                continue
+            if sr.schools_not_ok:
+                reasons.append(f"{name} {sr.schools_not_ok} 个学段未达到每校标准")
+            over = [c for c, i in sr.indicators.items() if i.cv_ok is False]
+            if over:
+                reasons.append(f"{name}指标 {'、'.join(over)} 的差异系数超过 {sr.indicators[over[0]].cv_limit:g}")
+            if any(i.cv is None for i in sr.indicators.values()):
+                reasons.append(f"{name}差异系数无法计算（少于 2 个学段或均值为 0）")
+            if self.county_must_meet and must_meet:
+                below = [c for c, i in sr.indicators.items() if i.county_met is False]
+                if below:
+                    reasons.append(f"{name}县域值未达标：指标 {'、'.join(below)}")
+        return reasons
 
     @property
     def county_ok(self) -> bool | None:
@@ -401,8 +267,8 @@ def _county_items(
                 )
             elif ind.judged is Judged.county_figure:
                 keys = "、".join(t.key or ind.code for t in ind.all_thresholds)
-                problems.append(f"指标 {ind.code}（{ind.title}）：录入值「{raw}」应为数字（多个数值时按 {keys} 分别录入）"
-                                "或 通过/不通过")
+                problems.append(f"指标 {ind.code}（{ind.title}）：录入值「{raw}」应为数字"
+                                f"（多个数值时按 {keys} 分别录入）或 通过/不通过")
             else:
                 problems.append(f"指标 {ind.code}（{ind.title}）：认定结果「{raw}」应为 通过 或 不通过")
         items.append(CountyItem(ind.code, ind.title, ind.judged.value, status, raw, required, detail,
@@ -484,13 +350,13 @@ def _resource_shortfalls(
     out: list[Shortfall] = []
     indicators = standard.resource_indicators
     ks, ns = np.nonzero(~arrays.met)
-    order = np.lexsort((ks, ns))  # by section, then indicator
-    for k, i in zip(ks[order], ns[order], strict=True):
+    order = np.lexsort((ks, table.position[ns]))  # in the order the schools were given, then indicator
+    for k, i in zip(ks[order].tolist(), ns[order].tolist(), strict=True):
         ind = indicators[k]
         stage = STAGES[table.stage[i]]
         students = float(table.students[i])
-        required = float(arrays.required[k, i])
-        missing = missing_amount(ind, required, students, float(arrays.have[k, i]))
+        required = float(arrays.thresholds[k, table.stage[i]])
+        missing = missing_amount(ind, required, students, float(arrays.have[k][i]))
         out.append(
             Shortfall(
                 indicator=ind.code,
@@ -513,7 +379,7 @@ def _resource_shortfalls(
         for g, stage in enumerate(STAGES):
             if standard.per_school_rule.county_must_meet and arrays.sections[g] > 0 and not arrays.county_met[k, g]:
                 required = float(ind.thresholds[stage])
-                total_have = float(arrays.county_value[k, g] * arrays.students[g] / ind.formula.scale)  # type: ignore[union-attr]
+                total_have = float(arrays.county_value[k, g] * arrays.students[g] / arrays.scale[k])
                 missing = missing_amount(ind, required, float(arrays.students[g]), total_have)
                 out.append(
                     Shortfall(
@@ -540,8 +406,9 @@ def _cv_shortfall(
     ind: Indicator, stage: str, g: int, table: SectionTable, arrays: ResourceArrays, k: int
 ) -> Shortfall:
     """A CV over its limit, naming the sections pulling it furthest from the mean."""
-    idx = np.nonzero(table.stage == g)[0]
-    mean = float(arrays.mean[k, g])
+    start, end = table.bounds[g]
+    idx = np.arange(start, end)
+    mean = float(arrays.county_value[k, g])
     values = arrays.values[k, idx]
     contrib = coefficient.contributions(values, table.students[idx], mean)
     total = float(contrib.sum())
@@ -574,7 +441,7 @@ def _cv_shortfall(
         school=None,
         actual=cv,
         required=limit,
-        missing=round(cv - limit, 3),
+        missing=round(cv - limit, 4),
         unit="",
         departments=list(ind.departments),
         blocking=True,
@@ -680,7 +547,7 @@ def _stage_results(standard: Standard, table: SectionTable, arrays: ResourceArra
                 blocking=[c for c, b in zip(codes, blocking[i], strict=True) if b],
             )
         )
-    below = np.stack([(~arrays.met[:, table.stage == g]).sum(axis=1) for g in range(len(STAGES))], axis=1)
+    below = np.stack([(~arrays.met[:, a:b]).sum(axis=1) for a, b in table.bounds], axis=1)
     result = {}
     for g, stage in enumerate(STAGES):
         inds = {}
@@ -767,4 +634,5 @@ def assess(
         shortfalls=shortfalls,
         resource=arrays,
         notes=notes,
+        county_must_meet=standard.per_school_rule.county_must_meet,
     )

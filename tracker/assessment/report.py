@@ -151,7 +151,8 @@ def write_official_xlsx(assessment: Assessment, path: str | Path) -> Path:
     first = next(iter(assessment.stages.values()), None)
     codes = list(first.indicators) if first else []
     titles = [first.indicators[c].title for c in codes] if first else []
-    columns = ["学校名称", "学段", "在校生数"] + [f"{c}. {t}" for c, t in zip(codes, titles)] + ["达标项数", "结论"]
+    indicator_columns = [f"{c}. {t}" for c, t in zip(codes, titles, strict=True)]
+    columns = ["学校名称", "学段", "在校生数", *indicator_columns, "达标项数", "结论"]
     _title(ws, "表Ⅱ-2 资源配置基本情况（分学校）", len(columns))
     _header(ws, 2, columns)
     row = 3

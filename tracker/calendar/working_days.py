@@ -166,7 +166,7 @@ def _as_date(day: dt.date) -> dt.date:
 
 
 class _YearTable:
-    __slots__ = ("first_ordinal", "flags", "counts", "total")
+    __slots__ = ("counts", "first_ordinal", "flags", "total")
 
     def __init__(self, year: int, status: Callable[[dt.date], DayStatus]) -> None:
         first = dt.date(year, 1, 1)
@@ -190,7 +190,7 @@ class WorkingDayCalendar:
         self._years = {y.year: y for y in years}
         self._overrides = {o.date: o for o in overrides}
         self._tables: dict[int, _YearTable] = {}
-        self._quiet_years: set[int] = set()  # years whose use never needs a notice
+        self._note_plans: dict[int, tuple[tuple | None, tuple | None]] = {}  # see _note_plan
         self._noted: set[tuple[str, int]] = set()
         self._notices: list[CalendarNotice] = []
         self._lock = threading.Lock()
@@ -318,23 +318,31 @@ class WorkingDayCalendar:
     def _note(self, first: dt.date, last: dt.date) -> None:
         """Report unknown or illustrative years among the dates first..last just used."""
         for year in range(first.year, last.year + 1):
-            if year in self._quiet_years:
-                continue
-            this, following = self.coverage(year), self.coverage(year + 1)
-            if this.known and not this.illustrative and following.known and not following.illustrative:
-                self._quiet_years.add(year)
-                continue
-            if not this.known:
-                self._add(("unknown", year), CalendarYearUnknown(year, _unknown_message(year)))
-            elif this.illustrative:
-                self._add(("illustrative", year), CalendarYearIllustrative(
-                    year, this.source, _illustrative_message(year, this.source)))
-            if last >= dt.date(year, *NEXT_NOTICE_REACHES_BACK_TO):
-                if not following.known:
-                    self._add(("tail", year + 1), CalendarYearUnknown(year + 1, _tail_message(year + 1)))
-                elif following.illustrative:
-                    self._add(("illustrative", year + 1), CalendarYearIllustrative(
-                        year + 1, following.source, _illustrative_message(year + 1, following.source)))
+            plan = self._note_plans.get(year)
+            if plan is None:
+                plan = self._note_plans[year] = self._note_plan(year)
+            own, december = plan
+            if own is not None and own[0] not in self._noted:
+                self._add(*own)
+            if december is not None and december[0] not in self._noted \
+                    and last >= dt.date(year, *NEXT_NOTICE_REACHES_BACK_TO):
+                self._add(*december)
+
+    def _note_plan(self, year: int) -> tuple[tuple | None, tuple | None]:
+        """What using the year says: about the year itself, and about its last December days."""
+        this, following = self.coverage(year), self.coverage(year + 1)
+        own = december = None
+        if not this.known:
+            own = (("unknown", year), CalendarYearUnknown(year, _unknown_message(year)))
+        elif this.illustrative:
+            own = (("illustrative", year),
+                   CalendarYearIllustrative(year, this.source, _illustrative_message(year, this.source)))
+        if not following.known:
+            december = (("tail", year + 1), CalendarYearUnknown(year + 1, _tail_message(year + 1)))
+        elif following.illustrative:
+            december = (("illustrative", year + 1), CalendarYearIllustrative(
+                year + 1, following.source, _illustrative_message(year + 1, following.source)))
+        return own, december
 
     def _add(self, key: tuple[str, int], notice: CalendarNotice) -> None:
         kind, year = key

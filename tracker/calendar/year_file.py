@@ -144,8 +144,10 @@ def parse_year_file(text: str, filename: str = "日历文件") -> CalendarYearFi
         loader.dispose()
 
     if not isinstance(data, dict):
+        what = "文件是空的" if data is None else "文件内容应为键值对"
         raise CalendarFileError(filename, [CalendarFileProblem(
-            1, "", "文件内容应为 year、source、illustrative、holidays、working_weekends 等键值对。")])
+            None, "", f"{what}：应写 year、source、illustrative、holidays、working_weekends，"
+                      f"格式见 examples/calendar-2027.yaml。")])
 
     lines: dict[tuple, int] = {}
     problems: list[CalendarFileProblem] = []
@@ -221,6 +223,8 @@ def _translate(err: dict[str, Any], lines: dict[tuple, int]) -> CalendarFileProb
         parent, key = path[:-1], path[-1]
         hint = {"illustrative": "（示例文件写 true，国务院办公厅正式通知写 false）",
                 "source": "（写明通知文号，例如「国办发明电〔2026〕X号」，示例文件写「示例（非官方）」）"}.get(str(key), "")
+        if not parent:
+            return CalendarFileProblem(None, str(key), f"文件缺少必填项 {key}{hint}。")
         return _problem(parent, lines, f"缺少必填项 {key}{hint}。")
     if kind == "extra_forbidden":
         allowed = _LIST_KEYS.get(str(path[0]), ()) if len(path) > 2 else sorted(_KEYS)
@@ -294,7 +298,7 @@ def _check_dates(parsed: CalendarYearFile, lines: dict[tuple, int]) -> list[Cale
             continue
         for day in holiday.days():
             if day in taken:
-                problems.append(_problem(path, lines, f"{day} 已在 {taken[day]} 中，同一天不能出现两次。"))
+                problems.append(_problem(path, lines, f"{day} 已在 {taken[day]}中，同一天不能出现两次。"))
             else:
                 taken[day] = label
 
@@ -309,7 +313,7 @@ def _check_dates(parsed: CalendarYearFile, lines: dict[tuple, int]) -> list[Cale
                                      f"{_weekday(day)} 不是周末：调休上班日必须是星期六或星期日。"))
             continue
         if day in taken:
-            problems.append(_problem(path, lines, f"{day} 已在 {taken[day]} 中，同一天不能出现两次。"))
+            problems.append(_problem(path, lines, f"{day} 已在 {taken[day]}中，同一天不能出现两次。"))
         else:
             taken[day] = f"working_weekends 第 {i + 1} 项（{weekend.name}）"
     return problems

@@ -623,6 +623,9 @@ def parse_plan(text: str, source: str | Path | None = None) -> CampaignPlan:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列：" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context_mark", None)
+        if context is not None and (mark is None or context.line != mark.line):
+            problem += f"；出错的结构始于第 {context.line + 1} 行"
         raise PlanError([f"{where}YAML 格式错误（{problem}）"], source) from None
     finally:
         loader.dispose()
@@ -770,7 +773,8 @@ def _resolve(checker: _Checker, data: dict) -> CampaignPlan | None:
             return TOWNSHIPS_PLACEHOLDER
         if name in lookup:
             return lookup[name]
-        checker.problem(path, f"未知的单位「{name}」{_suggest(name, lookup)}（须是「责任单位」或办公室中的名称、简称或别名）")
+        checker.problem(path, f"未知的单位「{name}」{_suggest(name, lookup)}"
+                              "（须是「责任单位」或办公室中的名称、简称或别名）")
         return None
 
     def units(names: list[str], path: Path_) -> list[str]:
@@ -819,21 +823,36 @@ def _resolve(checker: _Checker, data: dict) -> CampaignPlan | None:
     pending_email: list[tuple[str, Path_]] = []
     pending_reference: list[tuple[str, Path_]] = []
 
-    if group is not None:
-        seen_in_group: dict[str, str] = {}
-        members: list[tuple[str, Path_, GroupMember]] = [("组长", (group_key, "组长"), group.leader)]
-        members += [("副组长", (group_key, "副组长", j), m) for j, m in enumerate(group.deputies)]
-        members += [("成员", (group_key, "成员", j), m) for j, m in enumerate(group.members)]
-        for role, member_path, member in members:
-            if member.name in seen_in_group:
-                checker.problem(member_path + ("姓名",), f"领导小组中「{member.name}」重复（已是{seen_in_group[member.name]}）")
-                continue
-            seen_in_group[member.name] = role
-            dept_name = None
-            if member.department:
-                dept_name = unit(member.department, member_path + ("单位",), allow_townships=False)
-            person(member, member_path, department=dept_name, strong=dept_name is not None, reference_ok=False,
-                   needs_email=False, group_role=role)
+    # members one by one, so that one bad entry does not hide the others' unit references
+    members: list[tuple[str, Path_, GroupMember]] = []
+    if isinstance(group_raw, dict):
+        slots: list[tuple[str, Path_, Any]] = [("组长", (group_key, "组长"), group_raw.get("组长", group_raw.get("leader")))]
+        for role, key, english in (("副组长", "副组长", "deputies"), ("成员", "成员", "members")):
+            used = key if key in group_raw else english
+            items = group_raw.get(used)
+            slots += [(role, (group_key, used, j), item) for j, item in enumerate(items if isinstance(items, list) else [])]
+        for role, member_path, item in slots:
+            try:
+                members.append((role, member_path, GroupMember.model_validate(item)))
+            except ValidationError:
+                pass  # reported by the validation of the whole group above
+    seen_in_group: dict[str, str] = {}
+    for role, member_path, member in members:
+        if member.name in seen_in_group:
+            checker.problem(member_path + ("姓名",), f"领导小组中「{member.name}」重复（已是{seen_in_group[member.name]}）")
+            continue
+        seen_in_group[member.name] = role
+        dept_name = None
+        if member.department:
+            dept_name = unit(member.department, member_path + ("单位",), allow_townships=False)
+        person(member, member_path, department=dept_name, strong=dept_name is not None, reference_ok=False,
+               needs_email=False, group_role=role)
+
+    for i, raw in enumerate(dept_raw):  # from the raw entries: checked even where the entry has other errors
+        supervisor = raw.get("分管领导", raw.get("supervisor")) if isinstance(raw, dict) else None
+        if isinstance(supervisor, str) and supervisor.strip() and supervisor.strip() not in group_names:
+            checker.problem((dept_key, i, "分管领导"), f"分管领导「{supervisor.strip()}」不是领导小组成员"
+                                                      f"{_suggest(supervisor.strip(), group_names)}")
 
     plan_departments: list[PlanDepartment] = []
     for i, entry in departments:
@@ -848,14 +867,8 @@ def _resolve(checker: _Checker, data: dict) -> CampaignPlan | None:
             contacts.append(contact.name)
             person(contact, (dept_key, i, "联系人", j), department=entry.name, strong=True, reference_ok=True,
                    needs_email=True, is_contact=True)
-        supervisor = None
-        if entry.supervisor:
-            if entry.supervisor in group_names:
-                supervisor = entry.supervisor
-            else:
-                checker.problem((dept_key, i, "分管领导"), f"分管领导「{entry.supervisor}」不是领导小组成员"
-                                                          f"{_suggest(entry.supervisor, group_names)}")
-        else:
+        supervisor = entry.supervisor if entry.supervisor in group_names else None
+        if not entry.supervisor:
             checker.warn((dept_key, i), f"单位「{entry.name}」未写分管领导：逾期督办单只发办公室")
         plan_departments.append(PlanDepartment(
             name=entry.name, short_name=entry.short_name, kind=entry.kind, aliases=entry.aliases,
@@ -896,7 +909,8 @@ def _resolve(checker: _Checker, data: dict) -> CampaignPlan | None:
             dept.head_email = people[dept.head_name].email
             if not dept.head_email:
                 i = next(i for i, e in departments if e.name == dept.name)
-                checker.warn((dept_key, i, "负责人"), f"单位「{dept.name}」负责人「{dept.head_name}」没有邮箱：催办通知只发联系人")
+                checker.warn((dept_key, i, "负责人"),
+                             f"单位「{dept.name}」负责人「{dept.head_name}」没有邮箱：催办通知只发联系人")
         if dept.supervisor and not people.get(dept.supervisor, PlanPerson(name="")).email:
             i = next(i for i, e in departments if e.name == dept.name)
             checker.warn((dept_key, i, "分管领导"), f"分管领导「{dept.supervisor}」没有邮箱：收不到督办单")
@@ -936,10 +950,12 @@ def _resolve(checker: _Checker, data: dict) -> CampaignPlan | None:
         for value, seen, key, what in ((entry.code, seen_codes, "编号", "阶段编号"),
                                        (entry.name, seen_names, "名称", "阶段名称")):
             if value in seen:
-                checker.problem((phase_key, i, key), f"{what}「{value}」重复（第 {checker.line_of((phase_key, seen[value]))} 行已用）")
+                first = checker.line_of((phase_key, seen[value]))
+                checker.problem((phase_key, i, key), f"{what}「{value}」重复（第 {first} 行已用）")
             seen[value] = i
         if entry.order in seen_orders:
-            checker.problem((phase_key, i, "顺序"), f"顺序 {entry.order} 重复（第 {checker.line_of((phase_key, seen_orders[entry.order]))} 行已用）")
+            first = checker.line_of((phase_key, seen_orders[entry.order]))
+            checker.problem((phase_key, i, "顺序"), f"顺序 {entry.order} 重复（第 {first} 行已用）")
         seen_orders[entry.order] = i
     phase_by_spelling = {e.code: e.code for _, e in phases} | {e.name: e.code for _, e in phases}
 
@@ -1035,7 +1051,8 @@ def _resolve(checker: _Checker, data: dict) -> CampaignPlan | None:
         if entry.phase is not None:
             phase_code = phase_by_spelling.get(entry.phase)
             if phase_code is None and entry.phase not in phase_spellings:
-                checker.problem((prep_key, i, "阶段"), f"未知的阶段「{entry.phase}」{_suggest(entry.phase, phase_by_spelling)}")
+                checker.problem((prep_key, i, "阶段"),
+                                f"未知的阶段「{entry.phase}」{_suggest(entry.phase, phase_by_spelling)}")
         if lead is None or phase_code is None:
             continue
         gate = next((e.gate_on for _, e in phases if e.code == phase_code), None)

@@ -30,11 +30,12 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from tracker.assessment.engine import assess
+from tracker.assessment.inputs import number, verdict_word
 from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
 from tracker.assessment.report import to_json
 from tracker.campaigns.models import Campaign, Department, Phase, PhaseKind, School, UnitKind
 from tracker.campaigns.plan import TOWNSHIPS_PLACEHOLDER, CampaignPlan
-from tracker.campaigns.service import UnknownName, assignment_for, find_department
+from tracker.campaigns.service import UnknownName, assignment_for, township_department
 from tracker.db import utcnow
 from tracker.events.service import SYSTEM_ACTOR, record_event
 from tracker.schooldata.models import CountyInput, DataSubmission, SchoolDataRow
@@ -120,17 +121,6 @@ def latest_submission(session: Session, campaign: Campaign) -> DataSubmission | 
         select(DataSubmission).where(DataSubmission.campaign_id == campaign.id)
         .order_by(DataSubmission.submitted_at.desc(), DataSubmission.id.desc())
     ).first()
-
-
-def township_department(session: Session, campaign: Campaign, township: str | None) -> Department | None:
-    """The township unit a school's 所在乡镇 names (by full name, short name or alias), if any."""
-    if not township:
-        return None
-    try:
-        dept = find_department(session, campaign, township)
-    except UnknownName:
-        return None
-    return dept if UnitKind(dept.kind) is UnitKind.township else None
 
 
 def upsert_school(session: Session, campaign: Campaign, record: SchoolRecord) -> School:
@@ -225,6 +215,69 @@ def county_inputs_of(session: Session, campaign: Campaign) -> dict[str, object]:
         else:
             inputs[code] = value
     return inputs
+
+
+_VETO_WORDS = {"未发生": "pass", "不存在": "pass", "无": "pass", "发生": "fail", "存在": "fail", "有": "fail"}
+
+
+def set_county_input(session: Session, campaign: Campaign, code: str, value: str, actor: str,
+                     note: str = "") -> CountyInput:
+    """Enter a county-level figure or verdict (areas B–E, application conditions, vetoes).
+
+    ``code`` is an indicator, condition or veto code; a figure of several parts is entered per
+    part as ``code:key`` (e.g. ``18:backbone_share``). ``value`` is a number ("96.5", "96.5%"),
+    or 通过/不通过 (pass/fail; for a veto also 未发生/发生). The newest entry counts; earlier
+    ones are kept. Writes one ``county_input.set`` event. Raises ``SelfCheckError`` (Chinese).
+    """
+    standard = load_standard(campaign.standard_id)
+    code = (code or "").strip()
+    base, sep, key = code.partition(COUNTY_INPUT_KEY_SEPARATOR)
+    text = (value or "").strip()
+    status = verdict_word(text)
+    figure = number(text)
+    conditions = {c.code: c for c in standard.application_conditions}
+    vetoes = {c.code: c for c in standard.vetoes}
+    try:
+        ind: Indicator | None = standard.indicator(base)
+    except KeyError:
+        ind = None
+    if ind is None and base not in conditions and base not in vetoes:
+        raise SelfCheckError(f"未知的指标代码「{base}」（标准 {standard.id} 中没有）")
+    if ind is not None:
+        if ind.judged not in COUNTY_LEVEL:
+            raise SelfCheckError(f"指标 {base}（{ind.title}）由学校数据计算，不能直接录入")
+        keys = [t.key or ind.code for t in ind.all_thresholds]
+        if len(keys) > 1 and not sep and status is None:
+            raise SelfCheckError(f"指标 {base}（{ind.title}）有 {len(keys)} 个数值，请分别录入："
+                                 + "、".join(f"{base}{COUNTY_INPUT_KEY_SEPARATOR}{k}" for k in keys))
+        if sep and key not in keys:
+            raise SelfCheckError(f"指标 {base}（{ind.title}）没有名为「{key}」的数值（应为 {'、'.join(keys)}）")
+        if ind.judged is Judged.attestation and status is None:
+            raise SelfCheckError(f"指标 {base}（{ind.title}）是认定类指标，录入值应为 通过 或 不通过，现为「{text}」")
+        if ind.judged is Judged.scored:
+            if figure is None or not 0 <= figure <= (ind.points or 0):
+                raise SelfCheckError(f"指标 {base}（{ind.title}）的得分应为 0 到 {ind.points:g} 之间的数，现为「{text}」")
+            status = None
+        elif status is None and figure is None:
+            raise SelfCheckError(f"指标 {base}（{ind.title}）的录入值「{text}」应为数字，或 通过/不通过")
+        if status is not None and sep:
+            raise SelfCheckError(f"{code} 是一个数值，应录入数字，现为「{text}」")
+    else:
+        if sep:
+            raise SelfCheckError(f"「{base}」没有分项数值，请直接录入 {base}")
+        if status is None and base in vetoes:
+            status = _VETO_WORDS.get(text)
+        if status is None:
+            hint = "通过（未发生）或 不通过（发生）" if base in vetoes else "通过 或 不通过"
+            raise SelfCheckError(f"「{base}」的录入值应为 {hint}，现为「{text}」")
+    entry = CountyInput(campaign_id=campaign.id, indicator=code, value=None if status else figure, status=status,
+                        note=(note or "").strip(), entered_by=actor)
+    session.add(entry)
+    session.flush()
+    record_event(session, type="county_input.set", actor=actor, campaign_id=campaign.id,
+                 payload={"indicator": code, "value": entry.value, "status": status, "note": entry.note,
+                          "county_input_id": entry.id})
+    return entry
 
 
 def shortfall_key(kind: str, indicator: str, stage: str | None, school_key: str | None) -> str:
@@ -363,14 +416,10 @@ class _Context:
         ind = self.indicator(code)
         return bool(ind and ind.school_can_fix)
 
-    def assignment(self, code: str) -> tuple[str | None, list[str], dt.date | None, str]:
-        """(lead, cooperating, deadline, measures) from the plan's 分工 table; lead None when the
-        plan has no row for the item."""
-        if self.plan is None or code not in self.plan.assignments:
-            return None, [], None, ""
-        entry = self.plan.assignments[code]
-        lead, cooperating = assignment_for(self.plan, code)
-        return lead, list(cooperating), entry.due_on, entry.measures
+    def assignment(self, code: str) -> tuple[dt.date | None, str]:
+        """(deadline, measures) of an item in the plan's 分工 table."""
+        entry = self.plan.assignments.get(code) if self.plan is not None else None
+        return (entry.due_on, entry.measures) if entry is not None else (None, "")
 
     def department(self, name: str) -> Department | None:
         dept = self.departments.get(name)
@@ -409,15 +458,24 @@ def _context(session: Session, campaign: Campaign, today: dt.date) -> _Context:
     )
 
 
-def _units(ctx: _Context, code: str, township_schools: list[School] | None) -> tuple[Department | None, list[Department]]:
+def _units(ctx: _Context, code: str, schools: list[School] | None) -> tuple[Department | None, list[Department]]:
     """The lead unit and the cooperating units of an item, as Department rows.
 
-    "各乡镇" becomes the townships of ``township_schools`` (the school concerned, or the schools a
-    CV names); with ``None`` (a county-wide item) it becomes every township.
+    "各乡镇" becomes the townships of ``schools`` (the school concerned, or the schools a CV
+    names); with ``None`` (a county-wide item) it becomes every township.
     """
-    lead_name, coop_names, _, _ = ctx.assignment(code)
-    lead = ctx.department(lead_name) if lead_name else None
-    if lead is None and ctx.plan is None:
+    lead: Department | None = None
+    coop_names: list[str] = []
+    if ctx.plan is not None and code in ctx.plan.assignments:
+        targets: list[Any] = [None] if schools is None else (list(schools) or [_NO_TOWNSHIP])
+        for target in targets:
+            try:
+                lead_name, names = assignment_for(ctx.plan, code, target)
+            except UnknownName:  # the school's 所在乡镇 is not a township of the plan
+                lead_name, names = assignment_for(ctx.plan, code, _NO_TOWNSHIP)
+            lead = ctx.department(lead_name)
+            coop_names += [n for n in names if n not in coop_names]
+    elif ctx.plan is None:
         # a campaign set up without a plan: the first of the standard's units that it has
         ind = ctx.indicator(code)
         for name in (ind.departments if ind is not None else []):
@@ -428,19 +486,20 @@ def _units(ctx: _Context, code: str, township_schools: list[School] | None) -> t
         lead = ctx.office  # nobody named for it (an application condition, say): the office runs it
     cooperating: list[Department] = []
     for name in coop_names:
-        found: list[Department | None]
-        if name == TOWNSHIPS_PLACEHOLDER:
-            if township_schools is None:
-                found = list(ctx.townships)
-            else:
-                found = [ctx.departments_by_id.get(s.township_department_id) for s in township_schools
-                         if s.township_department_id is not None]
-        else:
-            found = [ctx.department(name)]
-        for dept in found:
-            if dept is not None and dept is not lead and dept not in cooperating:
-                cooperating.append(dept)
+        dept = ctx.department(name)
+        if dept is not None and dept is not lead and dept not in cooperating:
+            cooperating.append(dept)
     return lead, cooperating
+
+
+class _NoTownship:
+    """A school without a township: assignment_for then drops "各乡镇"."""
+
+    township = None
+    name = ""
+
+
+_NO_TOWNSHIP = _NoTownship()
 
 
 def _item_label(ctx: _Context, code: str, stage: str | None) -> str:
@@ -454,7 +513,7 @@ def _item_label(ctx: _Context, code: str, stage: str | None) -> str:
     return f"【{prefix}{code}{stage_text}】"
 
 
-def short_title(title: str, limit: int = 28) -> str:
+def short_title(title: str, limit: int = 32) -> str:
     """An indicator's title short enough for a task title: up to the first comma when long."""
     title = title.strip()
     if len(title) <= limit:
@@ -555,7 +614,7 @@ def _shortfall_spec(ctx: _Context, group: _ShortfallGroup) -> _TaskSpec:
     title_text = (group.details[0].get("title") if group.details else None) or ctx.item_title(code)
     school = ctx.schools_by_key.get(group.school_key) if group.school_key else None
     label = _item_label(ctx, code, stage)
-    _, _, plan_due, plan_measures = ctx.assignment(code)
+    plan_due, plan_measures = ctx.assignment(code)
     texts = list(dict.fromkeys(r.text for r in group.records if r.text))
     what = "；".join(texts)
 
@@ -574,19 +633,15 @@ def _shortfall_spec(ctx: _Context, group: _ShortfallGroup) -> _TaskSpec:
         check_kind = ind.check.kind if ind is not None and ind.check is not None else ""
         title = f"{label}{where} {CHECK_TITLES.get(check_kind) or short_title(title_text) + '不达标'}"
         action = plan_measures or CHECK_ACTIONS.get(check_kind, "")
-        measures = _sentence(f"{what}，{action.strip().rstrip('。')}" if action else what)
-        planned = [d for d in group.details if d.get("plan_required")]
-        if planned:
-            years = planned[0].get("years_to_full_standard")
-            measures += ("按 2019 年放宽条件暂可认定，须制定建设规划并跟踪落实"
-                         + (f"，认定后 {years} 年内达到标准。" if years else "。"))
+        # (a shortfall passing under a 2019 allowance says so, and that a construction plan is due, in its text)
+        measures = _sentence(f"{what}；{action.strip().rstrip('。')}" if action else what)
     elif kind == "cv":
         title = f"{label}全县 {short_title(title_text)}差异系数超标"
         action = plan_measures or "补齐偏离均值学校的短板，统筹调配资源，缩小校际差距"
         measures = _sentence(what) + _sentence(action)
     else:  # county: a county figure, attestation, condition or veto that fails
         where = "全县"
-        title = f"{label}{where} 未达到要求：{short_title(title_text)}"
+        title = f"{label}{where} 未达到要求：{short_title(title_text.removeprefix('全县'))}"
         action = plan_measures or "按指标要求整改，并提交佐证材料"
         measures = _sentence(what) + _sentence(action)
 
@@ -642,7 +697,7 @@ def _county_items(ctx: _Context) -> list[tuple[str, str, str, str]]:
 
 def _attestation_spec(ctx: _Context, code: str, title_text: str, verb: str, requirement: str) -> _TaskSpec:
     label = _item_label(ctx, code, None)
-    _, _, plan_due, plan_measures = ctx.assignment(code)
+    plan_due, plan_measures = ctx.assignment(code)
     lead, cooperating = _units(ctx, code, None)
     if lead is None:
         raise SelfCheckError(f"{label}没有牵头单位，创建工作也没有办公室：请在方案的分工表中写明牵头单位")

@@ -196,7 +196,8 @@ def _apply(
     if target is None:
         raise TransitionError(_refusal(task, transition))
     now = at or utcnow()
-    changes = {"status": target.value, "updated_at": now, **values}
+    # next_reminder_at = now: the reminder sweep looks at the task's ladder again (tracker.reminders.sweep)
+    changes = {"status": target.value, "updated_at": now, "next_reminder_at": now, **values}
     session.flush()
     # Conditional on the status (and resolved mark) we decided on: if someone else moved the task
     # in between, nothing changes and the move is refused.
@@ -345,9 +346,14 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+def local_time(moment: dt.datetime) -> dt.datetime:
+    """A stored (UTC) time in the campaign's time zone (Asia/Shanghai), for showing and dating."""
+    return moment.astimezone(_zone(get_settings().timezone))
+
+
 def local_date(moment: dt.datetime) -> dt.date:
     """The calendar date of a stored (UTC) time in the campaign's time zone (Asia/Shanghai)."""
-    return moment.astimezone(_zone(get_settings().timezone)).date()
+    return local_time(moment).date()
 
 
 def is_overdue(task: Task, today: dt.date) -> bool:

@@ -104,6 +104,7 @@ def create_task(
         shortfall_id=_id(shortfall),
         finding_id=_id(finding),
     )
+    task.next_reminder_at = task.created_at  # the reminder sweep sends the 交办单 (tracker.reminders.sweep)
     session.add(task)
     session.flush()
 

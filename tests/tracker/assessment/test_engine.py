@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tracker.assessment import AssessmentInputError, assess
-from tracker.assessment.engine import SectionTable, compute_resource
+from tracker.assessment import AssessmentInputError, DifferenceCoefficient, assess
+from tracker.assessment.resource import SectionTable, compute_resource
 from tracker.assessment.sections import split_sections
 from tracker.standards import load_standard
 from tests.tracker.assessment.schools import county, junior_school, primary_school
@@ -36,7 +36,7 @@ def section(result, name, stage="primary"):
 
 def test_a_county_where_everything_meets_is_ok(national):
     result = assess(national, county(), as_of=AS_OF)
-    assert result.ok is True
+    assert result.ok is True and result.verdict_reasons() == []
     for stage in ("primary", "junior"):
         for ind in result.stages[stage].indicators.values():
             assert ind.cv == pytest.approx(0.0, abs=1e-12) and ind.cv_ok is True
@@ -107,6 +107,7 @@ def test_cv_undefined_below_two_sections_makes_the_verdict_unknown(national):
     assert junior.sections == 1 and junior.cv is None and junior.cv_ok is None
     assert result.ok is None
     assert any("差异系数无法计算" in n for n in result.notes)
+    assert result.verdict_reasons() == ["初中差异系数无法计算（少于 2 个学段或均值为 0）"]
 
 
 def test_a_known_failure_outweighs_an_unknown_cv(national):
@@ -126,6 +127,7 @@ def test_cv_over_the_limit_names_the_schools_pulling_it_away(national):
     ind = result.stages["primary"].indicators["7"]
     assert ind.cv > 0.5 and ind.cv_ok is False
     assert result.ok is False
+    assert "小学指标 7 的差异系数超过 0.5" in result.verdict_reasons()
     cv = next(s for s in result.shortfalls if s.kind == "cv")
     assert (cv.indicator, cv.stage, cv.school) == ("7", "primary", None)
     assert cv.actual == pytest.approx(ind.cv) and cv.required == 0.5
@@ -148,7 +150,11 @@ def test_array_path_matches_the_sections(national):
     table = SectionTable.from_sections(split_sections(records, national, kindergarten_weight=1.0))
     arrays = compute_resource(national, table)
     assert arrays.values.shape == (7, 7)
-    np.testing.assert_allclose(arrays.county_value, arrays.mean, rtol=1e-12)
+    for k in range(7):
+        for g, (a, b) in enumerate(table.bounds):
+            dc = DifferenceCoefficient.of(arrays.values[k, a:b], table.students[a:b])
+            assert arrays.county_value[k, g] == pytest.approx(dc.mean, rel=1e-12)
+            assert arrays.std[k, g] == pytest.approx(dc.std, rel=1e-9, abs=1e-12)
 
 
 # ------------------------------------------------------------------ county-level indicators
@@ -256,3 +262,44 @@ def test_hunan_points_above_the_maximum_are_rejected(hunan):
 def test_standard_by_id(national):
     assert assess("national-2017", county(), as_of=AS_OF).standard == "national-2017"
     assert junior_school("x").junior_students == 1000
+
+
+# ------------------------------------------------------------------ the array path against plain rules
+
+
+def _plain_rule(values, thresholds, min_met, rest):
+    """The per-school rule written out plainly for one section: (ok, blocking codes)."""
+    ratios = {c: v / thresholds[c] for c, v in values.items()}
+    unmet = [c for c, r in ratios.items() if r < 1]
+    near = sorted((c for c in unmet if rest is None or r_ge(ratios[c], rest)), key=lambda c: -ratios[c])
+    allowed = len(values) - min_met
+    ok = len(unmet) <= allowed and len(near) == len(unmet)
+    may_stay = set(near[:allowed])
+    return ok, sorted(c for c in unmet if c not in may_stay)
+
+
+def r_ge(a, b):
+    return a >= b - 1e-9
+
+
+@pytest.mark.parametrize("min_met", [7, 6, 5])
+def test_array_path_agrees_with_the_rule_written_plainly(national, min_met):
+    from tracker.standards.schema import PerSchoolRule
+
+    rest = None if min_met == 7 else 0.85
+    standard = national.model_copy(update={"per_school_rule": PerSchoolRule(
+        indicators=list("1234567"), min_met=min_met, rest_min_ratio=rest)})
+    rng = np.random.default_rng(min_met)
+    records = [primary_school(f"小学{i}", float(rng.integers(60, 2000)), level=float(rng.uniform(0.7, 1.3)),
+                              row=2 + i, primary_pe_art_teachers=float(rng.integers(0, 30)),
+                              multimedia_rooms=float(rng.integers(1, 50)))
+               for i in range(150)]
+    records += [junior_school(f"中学{i}", float(rng.integers(100, 2000)), level=float(rng.uniform(0.8, 1.2)),
+                              row=200 + i, equipment_value=float(rng.uniform(5, 500)))
+                for i in range(80)]
+    result = assess(standard, records, as_of=AS_OF)
+    for stage in ("primary", "junior"):
+        thresholds = {c: i.threshold for c, i in result.stages[stage].indicators.items()}
+        for s in result.stages[stage].schools:
+            ok, blocking = _plain_rule(s.values, thresholds, min_met, rest)
+            assert (s.ok, sorted(s.blocking)) == (ok, blocking), s

@@ -125,11 +125,11 @@ def test_current_phase(session, world):
 
 
 def test_gate_status(session, world):
-    phase = world.phases["self_check"]  # gate 2026-12-30, a Wednesday
+    phase = world.phases["self_check"]  # gate 2026-12-23, a Wednesday
     world.task(session, "a")
     close(session, world, world.task(session, "b"))
-    status = gate_status(session, phase, dt.date(2026, 12, 25))
+    status = gate_status(session, phase, dt.date(2026, 12, 18))
     assert (status.total_tasks, status.open_tasks, status.days_left, status.verdict_needed) == (2, 1, 3, False)
-    assert gate_status(session, phase, dt.date(2027, 1, 1)).days_left == -2
-    unknown = gate_status(session, world.phases["review_city"], dt.date(2026, 12, 25))
+    assert gate_status(session, phase, dt.date(2026, 12, 24)).days_left == -1
+    unknown = gate_status(session, world.phases["review_city"], dt.date(2026, 12, 18))
     assert unknown.days_left is None and unknown.verdict_needed

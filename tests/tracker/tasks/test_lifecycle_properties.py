@@ -95,7 +95,7 @@ def test_random_sequences_of_moves(engine):
                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
         @given(steps=steps)
         def check(steps):
-            task = world.task(session, f"p{next(counter)}", due_on=dt.date(2026, 12, 18))
+            task = world.task(session, f"p{next(counter)}", due_on=dt.date(2026, 12, 4))
             moves = 0
             for action, role, arg in steps:
                 status = S(task.status)
@@ -120,7 +120,7 @@ def test_random_sequences_of_moves(engine):
                 assert (task.resolved_by_assessment_id is not None) == (
                     resolved if want is None else
                     (action == "resolve_by_data" or (resolved and action != "reopen")))
-                late = dt.date(2027, 1, 4)
+                late = dt.date(2026, 12, 14)
                 assert is_overdue(task, late) == (S(task.status) in (S.assigned, S.accepted, S.in_progress))
                 assert (days_overdue(task, late) > 0) == is_overdue(task, late)
                 history = task_history(session, task.id)

@@ -141,7 +141,7 @@ def test_campaign_status_contract(session, world):
     assert status == {
         "campaign": "demo",
         "phase": "自查自评",
-        "gate_date": "2026-12-30",
+        "gate_date": "2026-12-23",
         "tasks": {"total": 5, "overdue": 2,
                   "by_status": {"待签收": 2, "已签收": 1, "办理中": 0, "已提交": 0, "已销号": 1, "已撤销": 1}},
         "departments": [

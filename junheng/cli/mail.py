@@ -1,0 +1,164 @@
+"""`junheng mail deliver|list|retry|sink`: the delivery log of notices and sending by hand.
+
+The scheduler delivers on a clock; these commands are for looking (list), for pushing now (deliver),
+for giving a dead message another chance once its address is fixed (retry), and for a local mail
+sink that writes .eml files (sink).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, NoReturn
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from sqlmodel import select
+
+from tracker.db import get_engine, migrate, session_scope, utcnow
+from tracker.notices.models import MessageState, OutboundMessage
+from tracker.settings import get_settings
+
+mail_app = typer.Typer(help="通知投递：投递待发通知、查看投递记录、重新投递", no_args_is_help=True)
+
+STATE_NAMES = {MessageState.queued.value: "待发", MessageState.sent.value: "已发送",
+               MessageState.failed.value: "失败待重试", MessageState.dead.value: "已放弃"}
+CHANNEL_NAMES = {"email": "邮件", "wecom": "企业微信", "dingtalk": "钉钉"}
+
+
+def _out() -> Console:
+    return Console(soft_wrap=True, highlight=False)
+
+
+def _fail(message: str) -> NoReturn:
+    Console(stderr=True, soft_wrap=True, highlight=False).print(f"[red]错误：[/red]{escape(message)}")
+    raise typer.Exit(2)
+
+
+def parse_now(text: str | None) -> dt.datetime:
+    """An ISO time; without an offset it is China time. None: the real clock."""
+    if not text:
+        return utcnow()
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        _fail(f"--now 的值「{text}」不是有效的时间，应写成 2026-12-01T09:00 这样的格式")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
+    return moment.astimezone(dt.timezone.utc)
+
+
+def _local(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(get_settings().timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+@mail_app.command("deliver")
+def deliver_command(
+    now: Annotated[str | None, typer.Option("--now", help="按这个时间投递（演练用，如 2026-12-01T09:00，北京时间）；默认现在")] = None,
+) -> None:
+    """把到时的通知编成邮件/群消息并投递；失败的按退避时间重试。"""
+    from notifications.delivery import deliver_due
+
+    moment = parse_now(now)
+    migrate()
+    report = asyncio.run(deliver_due(get_engine(), moment))
+    out = _out()
+    out.print(f"本次编成消息 {report.composed} 条；投递 {report.attempted} 条：成功 {len(report.sent)} 条，"
+              f"失败待重试 {len(report.failed)} 条，放弃 {len(report.dead)} 条。")
+    for message_id, error in report.failed:
+        out.print(f"  [yellow]失败[/yellow] #{message_id}：{escape(error)}")
+    if report.dead:
+        out.print(f"  [red]已放弃[/red] {'、'.join(f'#{i}' for i in report.dead)}"
+                  f"（已通知办公室 {report.office_told} 人次；核实地址后可用 junheng mail retry 编号 重新投递）")
+    for note in report.waiting:
+        out.print(f"  [yellow]未投递[/yellow] {escape(note)}")
+    for problem in report.problems:
+        out.print(f"  [red]问题[/red] {escape(problem)}")
+
+
+@mail_app.command("list")
+def list_command(
+    state: Annotated[str | None, typer.Option("--state", help="只看某种状态：queued 待发 / sent 已发送 / failed 失败待重试 / dead 已放弃")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="最多显示多少条（最新的在前）")] = 50,
+) -> None:
+    """投递记录：每条消息的收件人、主题、状态、尝试次数和最后的错误。"""
+    if state is not None and state not in STATE_NAMES:
+        _fail(f"--state 的值「{state}」无效：应为 queued、sent、failed 或 dead")
+    migrate()
+    with session_scope() as session:
+        query = select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(limit)
+        if state:
+            query = query.where(OutboundMessage.state == state)
+        messages = list(session.exec(query))
+    out = _out()
+    if not messages:
+        out.print("没有投递记录。" if state is None else f"没有状态为「{STATE_NAMES[state]}」的投递记录。")
+        return
+    out.print(f"投递记录 {len(messages)} 条（最新的在前）：")
+    for m in messages:
+        when = (f"发送于 {_local(m.sent_at)}" if m.state == MessageState.sent
+                else f"下次尝试 {_local(m.next_attempt_at)}" if m.state in (MessageState.queued, MessageState.failed)
+                else f"排队于 {_local(m.created_at)}")
+        recipient = f"{m.recipient_name} <{m.recipient_address}>" if m.recipient_name else m.recipient_address
+        state_name = STATE_NAMES.get(m.state, m.state)
+        colour = {"sent": "green", "failed": "yellow", "dead": "red"}.get(m.state, "default")
+        out.print(f"#{m.id} [{colour}]{state_name}[/{colour}] {CHANNEL_NAMES.get(m.channel, m.channel)} "
+                  f"{escape(recipient)}　尝试 {m.attempts} 次　{when}")
+        out.print(f"    {escape(m.subject)}")
+        if m.last_error:
+            out.print(f"    最后错误：{escape(m.last_error)}")
+
+
+@mail_app.command("retry")
+def retry_command(
+    message_id: Annotated[int, typer.Argument(help="投递记录编号（junheng mail list 的“编号”）", show_default=False)],
+) -> None:
+    """重新投递一条已放弃（或失败待重试）的消息：重新排队，下次投递时立即发送，尝试次数从零算起。"""
+    migrate()
+    with session_scope() as session:
+        message = session.get(OutboundMessage, message_id)
+        if message is None:
+            _fail(f"没有编号为 #{message_id} 的投递记录（可用 junheng mail list 查看）")
+        if message.state == MessageState.sent:
+            _fail(f"消息 #{message_id} 已于 {_local(message.sent_at)} 发送成功，无需重新投递")
+        if message.state == MessageState.queued:
+            _fail(f"消息 #{message_id} 已在待发队列中")
+        before = STATE_NAMES.get(message.state, message.state)
+        message.state = MessageState.queued.value
+        message.attempts = 0
+        message.next_attempt_at = utcnow()
+        session.add(message)
+    _out().print(f"消息 #{message_id}（原状态：{before}）已重新排队，下次投递时发送"
+                 f"（可立即运行 junheng mail deliver）。")
+
+
+@mail_app.command("sink")
+def sink_command(
+    directory: Annotated[Path, typer.Option("--dir", help="写入 .eml 文件的目录")] = Path("mail-sink"),
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="监听的端口（仅本机 127.0.0.1）")] = 1025,
+) -> None:
+    """启动本地邮件接收器：收到的每封邮件按收件人写成 .eml 文件（演示和试运行用，不外发）。"""
+    import time
+
+    from notifications.sink import MailSink
+
+    try:
+        sink = MailSink(directory, port=port).start()
+    except OSError as exc:
+        _fail(f"无法在 127.0.0.1:{port} 启动邮件接收器：{exc}")
+    out = _out()
+    out.print(f"本地邮件接收器已启动：127.0.0.1:{port}，邮件写入 {escape(str(directory.resolve()))}")
+    out.print(f"让系统往这里发信：JUNHENG_SMTP_HOST=127.0.0.1 JUNHENG_SMTP_PORT={port} JUNHENG_SMTP_TLS=none。"
+              "按 Ctrl+C 停止。")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        out.print(f"邮件接收器已停止，共收到 {sink.handler.accepted} 封。")
+    finally:
+        sink.stop()

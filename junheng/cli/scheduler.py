@@ -1,0 +1,53 @@
+"""`junheng scheduler`: the one process that runs the reminder sweep, mail delivery, the event
+dispatcher and the weekly briefing slot on a clock (see junheng/scheduler.py)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    for name in ("junheng", "notifications", "tracker"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        logger.addHandler(handler)
+        logger.propagate = False
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("prefect").setLevel(logging.WARNING)
+
+
+def scheduler_command(
+    poll: Annotated[float, typer.Option("--poll", min=0.1, help="等待调度锁时每隔多少秒检查一次")] = 5.0,
+    sweep_every: Annotated[float, typer.Option("--sweep-every", min=1, help="提醒扫描间隔（秒）")] = 300.0,
+    deliver_every: Annotated[float, typer.Option("--deliver-every", min=1, help="邮件投递间隔（秒）")] = 60.0,
+    dispatch_every: Annotated[float, typer.Option("--dispatch-every", min=1, help="事件分发间隔（秒）")] = 30.0,
+) -> None:
+    """运行调度进程（前台，Ctrl+C 停止）：提醒扫描、邮件投递、事件分发和每周一 08:30 的周报时间。同一数据库只会有一个调度进程在工作，其余等待。"""
+    from junheng.scheduler import Cadence, SchedulerSetupError, leader_lock_for, run_forever
+    from tracker.db import migrate
+    from tracker.settings import get_settings
+
+    url = get_settings().database_url_resolved
+    try:
+        leader_lock_for(url)  # refuse a database it cannot lead before doing anything
+    except SchedulerSetupError as exc:
+        console.print(f"[red]错误：[/red]{exc}")
+        raise typer.Exit(2) from None
+    migrate(url)
+    _configure_logging()
+    console.print("调度进程已启动，按 Ctrl+C 停止。")
+    try:
+        run_forever(url=url, cadence=Cadence(sweep=sweep_every, deliver=deliver_every, dispatch=dispatch_every),
+                    poll_seconds=poll, check_seconds=max(poll, 1.0))
+    except KeyboardInterrupt:
+        pass
+    console.print("调度进程已停止。")

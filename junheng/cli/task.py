@@ -1,0 +1,277 @@
+"""`junheng task list|show|accept|progress|submit|verify|return|withdraw`: tasks for people without
+the web pages. Every move names its actor with ``--as`` (a person of the campaign's plan)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlmodel import Session, select
+
+from tracker.campaigns.models import Campaign, Department, Person, Phase, School
+from tracker.campaigns.service import CampaignNotFound, UnknownName, find_department, find_person, resolve_campaign
+from tracker.db import get_engine, migrate, session_scope, utcnow
+from tracker.events.models import Event
+from tracker.events.service import task_history
+from tracker.tasks import lifecycle
+from tracker.tasks.lifecycle import TransitionError, days_overdue, is_overdue, local_date, local_time, on_time
+from tracker.tasks.models import Task, TaskOrigin, TaskStatus
+from tracker.tasks.service import TaskNotFound, cooperators, get_task, list_tasks
+
+task_app = typer.Typer(help="任务：查看、签收、报告进度、提交、销号、退回、撤销", no_args_is_help=True)
+
+USER_ERRORS = (TransitionError, UnknownName, TaskNotFound, CampaignNotFound)
+
+STATUS_STYLE = {"待签收": "yellow", "已签收": "cyan", "办理中": "blue", "已提交": "magenta",
+                "已销号": "green", "已撤销": "dim"}
+ORIGIN_NAMES = {TaskOrigin.shortfall.value: "自查问题", TaskOrigin.attestation.value: "县级指标佐证",
+                TaskOrigin.finding.value: "评估反馈问题", TaskOrigin.plan.value: "方案任务"}
+EVENT_NAMES = {"task.created": "创建", "task.accepted": "签收", "task.progress": "报告进度",
+               "task.submitted": "提交", "task.verified": "销号", "task.returned": "退回",
+               "task.withdrawn": "撤销", "task.reopened": "重新打开", "task.resolved_by_data": "数据已达标"}
+STATUS_KEYS = {s.name: s for s in TaskStatus}  # English names are accepted too (accepted, submitted …)
+
+AsOption = typer.Option(..., "--as", help="操作人姓名（方案中的人员）", show_default=False)
+
+
+def _fail(message: str) -> NoReturn:
+    Console(stderr=True, soft_wrap=True).print(f"[red]错误：[/red]{escape(message)}")
+    raise typer.Exit(2)
+
+
+def _message(error: Exception) -> str:
+    return getattr(error, "message", None) or str(error)
+
+
+def parse_today(text: str | None) -> dt.date:
+    """``--today YYYY-MM-DD`` for rehearsals; otherwise today's date in Asia/Shanghai."""
+    if not text:
+        return local_date(utcnow())
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        _fail(f"--today 的日期「{text}」无效，应为 YYYY-MM-DD，例如 2027-03-01")
+
+
+def _parse_status(text: str) -> TaskStatus:
+    value = text.strip()
+    if value in STATUS_KEYS:
+        return STATUS_KEYS[value]
+    try:
+        return TaskStatus(value)
+    except ValueError:
+        _fail(f"任务状态「{value}」无效，可选：{'、'.join(s.value for s in TaskStatus)}")
+
+
+def _styled_status(status: str) -> str:
+    style = STATUS_STYLE.get(status, "")
+    return f"[{style}]{status}[/{style}]" if style else status
+
+
+def _unit_names(session: Session, campaign_id: int, short: bool = False) -> tuple[dict[int, str], dict[int, str]]:
+    depts = {d.id: (d.short_name or d.name) if short else d.name
+             for d in session.exec(select(Department).where(Department.campaign_id == campaign_id))}
+    schools = {s.id: s.name for s in session.exec(select(School).where(School.campaign_id == campaign_id))}
+    return depts, schools
+
+
+def _unit_of(task: Task, depts: dict[int, str], schools: dict[int, str]) -> str:
+    if task.department_id is not None:
+        return depts.get(task.department_id, "?")
+    if task.responsible_school_id is not None:
+        return schools.get(task.responsible_school_id, "?")
+    return "—"
+
+
+@task_app.command("list")
+def list_command(
+    status: str | None = typer.Option(None, "--status", help="只列此状态：待签收、已签收、办理中、已提交、已销号、已撤销"),
+    department: str | None = typer.Option(None, "--department", "-d", help="只列此责任单位（全称、简称或别名）"),
+    overdue: bool = typer.Option(False, "--overdue", help="只列逾期任务"),
+    campaign: str | None = typer.Option(None, "--campaign", "-c", help="创建工作编号；只有一个创建工作时可不写"),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="最多列出多少项"),
+    today: str | None = typer.Option(None, "--today", help="按此日期（YYYY-MM-DD）计算逾期，用于演练"),
+) -> None:
+    """列出任务（按截止日期排序）。"""
+    day = parse_today(today)
+    wanted_status = _parse_status(status) if status else None
+    migrate()
+    try:
+        with session_scope(get_engine()) as session:
+            camp = resolve_campaign(session, campaign)
+            dept = find_department(session, camp, department) if department else None
+            tasks = list_tasks(session, camp, status=wanted_status, department=dept,
+                               overdue=True if overdue else None, today=day, limit=limit)
+            depts, schools = _unit_names(session, camp.id, short=True)
+    except USER_ERRORS as error:
+        _fail(_message(error))
+    console = Console(soft_wrap=True)
+    if not tasks:
+        console.print("没有符合条件的任务")
+        return
+    table = Table(title=f"{escape(camp.name)}：任务（{len(tasks)} 项）", show_lines=False)
+    table.add_column("编号", justify="right", no_wrap=True)
+    table.add_column("任务", overflow="fold")
+    table.add_column("责任单位", overflow="fold")
+    table.add_column("截止", no_wrap=True)
+    table.add_column("状态", no_wrap=True)
+    table.add_column("进度", justify="right", no_wrap=True)
+    table.add_column("逾期", justify="right", no_wrap=True)
+    for task in tasks:
+        late = ""
+        if is_overdue(task, day):  # past a Friday deadline on the weekend: overdue, 0 working days yet
+            late = f"[red]{days_overdue(task, day) or '已逾期'}{' 个工作日' if days_overdue(task, day) else ''}[/red]"
+        table.add_row(str(task.id), escape(task.title), escape(_unit_of(task, depts, schools)),
+                      task.due_on.isoformat(), _styled_status(task.status), f"{task.progress}%", late)
+    console.print(table)
+
+
+def _event_detail(event: Event) -> str:
+    p = event.payload or {}
+    parts: list[str] = []
+    if "from" in p and "to" in p and p["from"] != p["to"]:
+        parts.append(f"{p['from']} → {p['to']}")
+    if event.type == "task.created":
+        parts.append(f"截止 {p.get('due_on', '')}")
+    if "percent" in p:
+        parts.append(f"进度 {p['percent']}%")
+    for key, label in (("note", "说明"), ("reason", "原因")):
+        if p.get(key):
+            parts.append(f"{label}：{p[key]}")
+    if event.type == "task.resolved_by_data":
+        parts.append(f"评估 #{p.get('assessment_id')} 显示已达标，待办公室销号")
+    if event.type == "task.reopened" and p.get("assessment_id"):
+        parts.append(f"评估 #{p['assessment_id']}")
+    return "；".join(parts)
+
+
+@task_app.command("show")
+def show_command(task_id: int = typer.Argument(..., help="任务编号")) -> None:
+    """查看一项任务的详情和办理记录（时间为北京时间）。"""
+    migrate()
+    try:
+        with session_scope(get_engine()) as session:
+            task = get_task(session, task_id)
+            camp = session.get(Campaign, task.campaign_id)
+            phase = session.get(Phase, task.phase_id)
+            depts, schools = _unit_names(session, task.campaign_id)
+            helpers = [d.name for d in cooperators(session, task)]
+            assignee = session.get(Person, task.assignee_id) if task.assignee_id else None
+            history = task_history(session, task.id)
+    except USER_ERRORS as error:
+        _fail(_message(error))
+    today = local_date(utcnow())
+    console = Console(soft_wrap=True)
+    details = Table(show_header=False, box=None, padding=(0, 2), title=f"任务 #{task.id}：{escape(task.title)}")
+    details.add_column(style="bold", no_wrap=True)
+    details.add_column(overflow="fold")
+    late = ""
+    if is_overdue(task, today):
+        days = days_overdue(task, today)
+        late = f"[red]已逾期{f' {days} 个工作日' if days else ''}[/red]"
+    timely = {True: "按期完成", False: "逾期完成", None: ""}[on_time(task)]
+    rows = [
+        ("创建工作", f"{camp.name}（{camp.code}）"),
+        ("阶段", phase.name if phase else ""),
+        ("状态", f"{_styled_status(task.status)}  进度 {task.progress}%  {late}{timely}"),
+        ("责任单位", escape(_unit_of(task, depts, schools))),
+        ("配合单位", escape("、".join(helpers)) or "—"),
+        ("学校", escape(schools.get(task.school_id, "")) if task.school_id else "—"),
+        ("指标", escape(task.indicator or "—")),
+        ("截止日期", task.due_on.isoformat()),
+        ("经办人", escape(assignee.name) if assignee else "—"),
+        ("来源", ORIGIN_NAMES.get(task.origin, task.origin)),
+        ("措施", escape(task.measures or "—")),
+        ("最新说明", escape(task.notes or "—")),
+    ]
+    if task.resolved_by_assessment_id is not None:
+        rows.append(("数据核验", f"评估 #{task.resolved_by_assessment_id} 显示已达标，待办公室销号"
+                     if task.status != TaskStatus.verified.value else
+                     f"评估 #{task.resolved_by_assessment_id} 显示已达标"))
+    for label, value in rows:
+        details.add_row(label, value)
+    console.print(details)
+    timeline = Table(title="办理记录（北京时间）")
+    timeline.add_column("时间", no_wrap=True)
+    timeline.add_column("事件", no_wrap=True)
+    timeline.add_column("操作人", no_wrap=True)
+    timeline.add_column("说明", overflow="fold")
+    for event in history:
+        timeline.add_row(local_time(event.at).strftime("%Y-%m-%d %H:%M"), EVENT_NAMES.get(event.type, event.type),
+                         escape(event.actor), escape(_event_detail(event)))
+    console.print(timeline)
+
+
+def _move(task_id: int, actor_name: str, move: Callable[[Session, Task, Person], object], done: str) -> None:
+    """Load the task, find ``--as`` in its campaign, make the move, commit, and say so."""
+    migrate()
+    try:
+        with session_scope(get_engine()) as session:
+            task = get_task(session, task_id)
+            camp = session.get(Campaign, task.campaign_id)
+            person = find_person(session, camp, actor_name)
+            move(session, task, person)
+            title, status = task.title, task.status
+    except USER_ERRORS as error:
+        _fail(_message(error))
+    Console(soft_wrap=True).print(
+        f"任务 #{task_id}「{escape(title)}」{done}，当前状态：{_styled_status(status)}（操作人：{escape(actor_name)}）")
+
+
+@task_app.command("accept")
+def accept_command(task_id: int = typer.Argument(..., help="任务编号"), actor: str = AsOption) -> None:
+    """签收任务（责任单位人员或办公室人员）。"""
+    _move(task_id, actor, lambda s, t, p: lifecycle.accept(s, t, p), "已签收")
+
+
+@task_app.command("progress")
+def progress_command(
+    task_id: int = typer.Argument(..., help="任务编号"),
+    percent: int = typer.Argument(..., help="完成进度，0 到 100"),
+    note: str = typer.Option("", "--note", help="进展说明"),
+    actor: str = AsOption,
+) -> None:
+    """报告进度（首次报告后任务转为办理中）。"""
+    _move(task_id, actor, lambda s, t, p: lifecycle.report_progress(s, t, p, percent, note),
+          f"已报告进度 {percent}%")
+
+
+@task_app.command("submit")
+def submit_command(
+    task_id: int = typer.Argument(..., help="任务编号"),
+    note: str = typer.Option("", "--note", help="完成情况说明"),
+    actor: str = AsOption,
+) -> None:
+    """提交任务，等待办公室销号（提交后停止计算逾期）。"""
+    _move(task_id, actor, lambda s, t, p: lifecycle.submit(s, t, p, note), "已提交")
+
+
+@task_app.command("verify")
+def verify_command(task_id: int = typer.Argument(..., help="任务编号"), actor: str = AsOption) -> None:
+    """销号（仅办公室人员）。"""
+    _move(task_id, actor, lambda s, t, p: lifecycle.verify(s, t, p), "已销号")
+
+
+@task_app.command("return")
+def return_command(
+    task_id: int = typer.Argument(..., help="任务编号"),
+    reason: str = typer.Option(..., "--reason", help="退回原因", show_default=False),
+    actor: str = AsOption,
+) -> None:
+    """退回已提交的任务，转回办理中（仅办公室人员）。"""
+    _move(task_id, actor, lambda s, t, p: lifecycle.return_task(s, t, p, reason), "已退回")
+
+
+@task_app.command("withdraw")
+def withdraw_command(
+    task_id: int = typer.Argument(..., help="任务编号"),
+    reason: str = typer.Option(..., "--reason", help="撤销原因", show_default=False),
+    actor: str = AsOption,
+) -> None:
+    """撤销任务（仅办公室人员）。"""
+    _move(task_id, actor, lambda s, t, p: lifecycle.withdraw(s, t, p, reason), "已撤销")

@@ -1,0 +1,214 @@
+"""E-mail through aiosmtplib: one SMTP connection carries a whole batch of messages.
+
+Each stored ``OutboundMessage`` becomes a MIME ``multipart/alternative`` (plain text + HTML)
+built with ``email.policy.default``, so the Chinese subject and display names go out RFC 2047
+encoded and the bodies in UTF-8. The ``Message-ID`` header is the one stored when the message was
+composed: a resend after a crash is the same message to the recipient's mail system.
+
+``send_batch`` reports each message's outcome through ``on_result`` the moment the server has
+answered for it, so the caller can commit "sent" right away (the shorter that gap, the smaller the
+at-least-once window).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import inspect
+import ssl
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses, parseaddr
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiosmtplib
+
+from tracker.notices.models import OutboundMessage
+from tracker.settings import Settings
+
+TLS_MODES = ("none", "starttls", "tls")
+
+
+class MailConfigError(ValueError):
+    """A mail setting that cannot work (Chinese message naming the variable)."""
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    mail_from: str
+    username: str | None = None
+    password: str | None = None
+    tls: str = "none"  # none | starttls | tls (implicit TLS, usually port 465)
+    timeout: float = 30.0
+    ca_file: Path | None = None
+    local_hostname: str = "localhost"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpConfig | None:
+        """The configured server, or None when JUNHENG_SMTP_HOST is not set."""
+        if not settings.smtp_host:
+            return None
+        tls = (settings.smtp_tls or "none").strip().lower()
+        if tls not in TLS_MODES:
+            raise MailConfigError(f"JUNHENG_SMTP_TLS 的值「{settings.smtp_tls}」无效：应为 none、starttls 或 tls")
+        if bool(settings.smtp_user) != bool(settings.smtp_password):
+            raise MailConfigError("JUNHENG_SMTP_USER 和 JUNHENG_SMTP_PASSWORD 须同时设置（或都不设置）")
+        sender = parseaddr(settings.mail_from)[1]
+        if "@" not in sender:
+            raise MailConfigError(f"JUNHENG_MAIL_FROM 的值「{settings.mail_from}」不是有效的发件地址")
+        return cls(host=settings.smtp_host, port=settings.smtp_port, mail_from=settings.mail_from,
+                   username=settings.smtp_user or None, password=settings.smtp_password or None, tls=tls,
+                   timeout=settings.smtp_timeout, ca_file=settings.smtp_ca_file,
+                   local_hostname=sender.rpartition("@")[2] or "localhost")
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        if self.tls == "none":
+            return None
+        return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+
+
+@dataclass
+class SendResult:
+    """What the server said about one message."""
+
+    message_id: int  # OutboundMessage.id
+    ok: bool
+    error: str = ""
+    permanent: bool = False  # a 5xx refusal: retrying the same message cannot help
+    refused: dict[str, str] = field(default_factory=dict)  # some recipients refused, others accepted
+
+
+ResultCallback = Callable[[SendResult], "Awaitable[None] | None"]
+
+
+async def _report(on_result: ResultCallback | None, result: SendResult, results: list[SendResult]) -> None:
+    results.append(result)
+    if on_result is not None:
+        outcome = on_result(result)
+        if inspect.isawaitable(outcome):
+            await outcome
+
+
+def _address(text: str) -> Address:
+    name, addr = parseaddr(text)
+    return _mailbox(name, addr)
+
+
+def _mailbox(name: str, addr: str) -> Address:
+    addr = addr.strip()
+    if addr.count("@") != 1 or not all(addr.split("@")):
+        raise ValueError(f"收件地址「{addr}」不是有效的电子邮件地址")
+    local, domain = addr.split("@")
+    return Address(display_name=name or "", username=local, domain=domain)
+
+
+def build_email(message: OutboundMessage, mail_from: str, now: dt.datetime, zone: str = "Asia/Shanghai") -> EmailMessage:
+    """The MIME message for a stored message (Date in China time; Message-ID as stored)."""
+    mail = EmailMessage()  # policy.default: headers are encoded on the way out, bodies UTF-8
+    mail["Subject"] = message.subject
+    mail["From"] = _address(mail_from)
+    mail["To"] = _mailbox(message.recipient_name, message.recipient_address)
+    cc = [_mailbox(name, addr) for name, addr in getaddresses([message.cc]) if addr] if message.cc else []
+    if cc:
+        mail["Cc"] = cc
+    mail["Date"] = format_datetime(now.astimezone(ZoneInfo(zone)))
+    mail["Message-ID"] = message.message_id_header
+    mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to reminders
+    mail["X-Junheng-Message"] = str(message.id)
+    mail.set_content(message.body_text or message.subject)
+    if message.body_html:
+        mail.add_alternative(message.body_html, subtype="html")
+    return mail
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return "收件人被拒绝：" + "；".join(f"{r.recipient} {r.code} {r.message}" for r in exc.recipients)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return f"邮件服务器拒绝：{exc.code} {exc.message}"
+    if isinstance(exc, aiosmtplib.SMTPConnectError):  # also covers the connect timeout
+        return f"无法连接邮件服务器：{exc}"
+    if isinstance(exc, (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError)):
+        return f"与邮件服务器的连接中断：{exc}"
+    if isinstance(exc, OSError):
+        return f"无法连接邮件服务器：{exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _is_permanent(exc: BaseException) -> bool:
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return all(500 <= r.code < 600 for r in exc.recipients)
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return False  # a wrong password is fixed in the settings, then the retry succeeds
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return 500 <= exc.code < 600
+    return False
+
+
+async def send_batch(
+    messages: Sequence[OutboundMessage],
+    config: SmtpConfig,
+    *,
+    now: dt.datetime,
+    on_result: ResultCallback | None = None,
+) -> list[SendResult]:
+    """Send ``messages`` over one SMTP connection; one ``SendResult`` per message, in order.
+
+    Connection refused (or login/TLS failing) fails every message of the batch; a connection lost
+    midway fails the message in flight and those not yet sent. A refusal of one message (4xx/5xx)
+    does not stop the others.
+    """
+    results: list[SendResult] = []
+    if not messages:
+        return results
+    smtp = aiosmtplib.SMTP(
+        hostname=config.host, port=config.port, username=config.username, password=config.password,
+        use_tls=config.tls == "tls", start_tls=config.tls == "starttls", tls_context=config.tls_context(),
+        timeout=config.timeout, local_hostname=config.local_hostname,
+    )
+    try:
+        await smtp.connect()
+    except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError, ssl.SSLError) as exc:
+        for message in messages:
+            await _report(on_result, SendResult(message.id, False, _describe(exc)), results)
+        return results
+    try:
+        for index, message in enumerate(messages):
+            try:
+                mail = build_email(message, config.mail_from, now)
+            except (ValueError, TypeError) as exc:  # an address that cannot be a mailbox: no retry helps
+                await _report(on_result, SendResult(message.id, False, str(exc), permanent=True), results)
+                continue
+            try:
+                refused, _reply = await smtp.send_message(mail)
+            except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+                for lost in messages[index:]:
+                    await _report(on_result, SendResult(lost.id, False, _describe(exc)), results)
+                return results
+            except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
+                await _report(on_result, SendResult(message.id, False, _describe(exc), permanent=_is_permanent(exc)),
+                              results)
+                if not smtp.is_connected:
+                    for lost in messages[index + 1:]:
+                        await _report(on_result, SendResult(lost.id, False, "与邮件服务器的连接中断"), results)
+                    return results
+                continue
+            except (aiosmtplib.SMTPException, ValueError) as exc:  # e.g. SMTPUTF8 needed but not offered
+                await _report(on_result, SendResult(message.id, False, _describe(exc), permanent=True), results)
+                continue
+            error = "；".join(f"{addr} 被拒绝：{resp.code} {resp.message}" for addr, resp in refused.items())
+            await _report(on_result, SendResult(message.id, True, error,
+                                                refused={a: f"{r.code} {r.message}" for a, r in refused.items()}),
+                          results)
+    finally:
+        if smtp.is_connected:
+            try:
+                await smtp.quit()
+            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+                smtp.close()
+    return results

@@ -1,0 +1,199 @@
+"""From owed notice items to queued messages: one message per recipient per sweep.
+
+``compose_pending(session, now)`` takes every ``NoticeItem`` that no message carries yet and whose
+sending window has opened (``not_before <= now``; urgent items at once — the window itself is the
+reminder sweep's decision), groups them by (campaign, recipient address), renders each group and
+stores one ``OutboundMessage`` per group with a Message-ID that never changes afterwards, so a
+resend is recognisably the same message.
+
+Two composers may run at once (the scheduler and a hand-run ``junheng sweep``). An item is claimed
+with ``UPDATE … SET message_id = :m WHERE id IN (…) AND message_id IS NULL``; when the row count
+falls short, another composer got there first and this group is undone (its message deleted, its
+claim released) and left for the next run. On PostgreSQL the read also takes
+``FOR UPDATE SKIP LOCKED``, so a second composer skips the rows the first is working on instead
+of waiting for them.
+
+Copies (抄送): a notice item marked ``copy`` is its own row with its own recipient (the sweep
+writes one per cooperating unit contact), so it is grouped with that recipient's other items and
+sent to them in their own message, under 「抄送您知悉」. We do not put cooperating units in a Cc
+header of the lead unit's message: each address then has its own delivery state, retries and
+dead letter, and a bad cooperating address cannot hold back the lead unit's notice.
+
+Recipient addresses: an e-mail address, or ``wecom:NAME`` / ``dingtalk:NAME`` for a group robot
+configured under NAME in ``JUNHENG_WEBHOOKS`` (robot messages are rendered as markdown).
+
+Payload keys read from a notice item (all optional):
+    light        绿 / 黄 / 红 (or green / yellow / red) — the task's light when the item was owed
+    ack_url      the signed acknowledgement link (任务交办单, 签收提醒)
+    reason       why a submission was returned (退回通知)
+    days_overdue, days_left  override the working days counted here from the due date
+    failed       (dead letters) the undelivered message: message_id, recipient_name,
+                 recipient_address, subject, attempts, last_error, created_at, tasks [{id, title}]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from email.utils import parseaddr
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, select
+
+from tracker.calendar.working_days import local_date
+from tracker.campaigns.models import Campaign, Department, Person, School
+from tracker.notices.models import MessageState, NoticeItem, OutboundMessage, Rung
+from tracker.settings import Settings, get_settings
+from tracker.tasks.lifecycle import CLOCK_RUNNING
+from tracker.tasks.models import Task, TaskCooperator, TaskStatus
+from tracker.workdays import working_days_between
+
+from notifications.render import ItemView, light_of, render_email, render_markdown
+
+ROBOT_CHANNELS = ("wecom", "dingtalk")
+
+
+def channel_of(address: str) -> str:
+    """``email``, or the robot kind of a ``wecom:NAME`` / ``dingtalk:NAME`` address."""
+    prefix, sep, _name = address.partition(":")
+    return prefix if sep and prefix in ROBOT_CHANNELS else "email"
+
+
+def new_message_id(mail_from: str) -> str:
+    """``<junheng.{uuid}@{domain of the sender}>`` — made once, kept across every resend."""
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
+    return f"<junheng.{uuid.uuid4().hex}@{domain}>"
+
+
+def pending_items_query(now: dt.datetime):
+    return (
+        select(NoticeItem)
+        .where(NoticeItem.message_id.is_(None))
+        .where(or_(NoticeItem.not_before <= now, NoticeItem.urgent.is_(True)))
+        .order_by(NoticeItem.id)
+    )
+
+
+class _Facts:
+    """Tasks, units, cooperators and 分管领导 of a batch of items, loaded once (not per item)."""
+
+    def __init__(self, session: Session, items: list[NoticeItem]):
+        task_ids = {i.task_id for i in items if i.task_id is not None}
+        self.tasks: dict[int, Task] = {}
+        self.departments: dict[int, Department] = {}
+        self.schools: dict[int, School] = {}
+        self.cooperators: dict[int, list[str]] = defaultdict(list)
+        self.people: dict[int, str] = {}
+        self.campaigns = {c.id: c for c in session.exec(
+            select(Campaign).where(Campaign.id.in_({i.campaign_id for i in items})))}
+        if task_ids:
+            self.tasks = {t.id: t for t in session.exec(select(Task).where(Task.id.in_(task_ids)))}
+            for link, dept in session.exec(
+                select(TaskCooperator, Department).join(Department, Department.id == TaskCooperator.department_id)
+                .where(TaskCooperator.task_id.in_(task_ids)).order_by(TaskCooperator.task_id, Department.id)
+            ):
+                self.cooperators[link.task_id].append(dept.name)
+        dept_ids = {t.department_id for t in self.tasks.values() if t.department_id is not None}
+        if dept_ids:
+            self.departments = {d.id: d for d in session.exec(select(Department).where(Department.id.in_(dept_ids)))}
+        school_ids = {t.responsible_school_id for t in self.tasks.values() if t.responsible_school_id is not None}
+        if school_ids:
+            self.schools = {s.id: s for s in session.exec(select(School).where(School.id.in_(school_ids)))}
+        supervisor_ids = {d.supervisor_id for d in self.departments.values() if d.supervisor_id is not None}
+        if supervisor_ids:
+            self.people = {p.id: p.name for p in session.exec(select(Person).where(Person.id.in_(supervisor_ids)))}
+
+    def unit_of(self, task: Task) -> tuple[str, str]:
+        """(responsible unit's name, its 分管领导's name)"""
+        if task.department_id is not None and task.department_id in self.departments:
+            dept = self.departments[task.department_id]
+            return dept.name, self.people.get(dept.supervisor_id, "") if dept.supervisor_id else ""
+        if task.responsible_school_id is not None and task.responsible_school_id in self.schools:
+            return self.schools[task.responsible_school_id].name, ""
+        return "未指定单位", ""
+
+    def view(self, item: NoticeItem, today: dt.date, base_url: str) -> ItemView:
+        payload = item.payload or {}
+        view = ItemView(rung=item.rung, copy=item.copy, urgent=item.urgent, occurrence=item.occurrence,
+                        task_id=item.task_id, light=light_of(payload.get("light")),
+                        ack_url=payload.get("ack_url") or None, reason=str(payload.get("reason") or ""))
+        if item.rung == Rung.dead_letter:
+            failed = dict(payload.get("failed") or {})
+            for key in ("message_id", "recipient_name", "recipient_address", "subject", "last_error", "created_at"):
+                failed.setdefault(key, "")
+            failed.setdefault("attempts", 0)
+            failed.setdefault("tasks", [])
+            view.failed = failed
+        task = self.tasks.get(item.task_id) if item.task_id is not None else None
+        if task is None:
+            return view
+        view.title, view.measures = task.title, task.measures
+        view.unit, view.supervisor = self.unit_of(task)
+        view.cooperators = list(self.cooperators.get(task.id, []))
+        view.due_on = task.due_on
+        view.task_url = f"{base_url.rstrip('/')}/tasks/{task.id}"
+        clock_running = TaskStatus(task.status) in CLOCK_RUNNING
+        view.past_due = clock_running and today > task.due_on
+        view.days_overdue = working_days_between(task.due_on, today) if view.past_due else 0
+        view.days_left = working_days_between(today, task.due_on) if today <= task.due_on else None
+        if payload.get("days_overdue") is not None:
+            view.days_overdue = int(payload["days_overdue"])
+            view.past_due = view.past_due or view.days_overdue > 0
+        if payload.get("days_left") is not None:
+            view.days_left = int(payload["days_left"])
+        return view
+
+
+def _recipient_name(items: list[NoticeItem]) -> str:
+    return next((i.recipient_name for i in items if i.recipient_name), "")
+
+
+def compose_pending(session: Session, now: dt.datetime, *, settings: Settings | None = None) -> list[OutboundMessage]:
+    """Group the owed items whose time has come into queued messages (one per recipient).
+
+    Does not commit: run it inside ``session_scope`` (or commit yourself) so messages and the
+    items' claims are stored together or not at all.
+    """
+    settings = settings or get_settings()
+    items = list(session.exec(pending_items_query(now).with_for_update(skip_locked=True)))
+    if not items:
+        return []
+    groups: dict[tuple[int, str], list[NoticeItem]] = defaultdict(list)
+    for item in items:
+        groups[(item.campaign_id, item.recipient_address.strip())].append(item)
+    facts = _Facts(session, items)
+    today = local_date(now)
+    table = NoticeItem.__table__
+    messages: list[OutboundMessage] = []
+    for (campaign_id, address), group in groups.items():
+        campaign = facts.campaigns.get(campaign_id)
+        campaign_name = campaign.name if campaign else ""
+        views = [facts.view(item, today, settings.base_url) for item in group]
+        channel = channel_of(address)
+        if channel == "email":
+            rendered = render_email(views, recipient_name=_recipient_name(group), campaign_name=campaign_name,
+                                    base_url=settings.base_url)
+        else:
+            rendered = render_markdown(views, flavor=channel, campaign_name=campaign_name, base_url=settings.base_url)
+        message = OutboundMessage(
+            campaign_id=campaign_id, channel=channel, recipient_name=_recipient_name(group),
+            recipient_address=address, subject=rendered.subject, body_text=rendered.body_text,
+            body_html=rendered.body_html, message_id_header=new_message_id(settings.mail_from),
+            state=MessageState.queued.value, next_attempt_at=now)
+        session.add(message)
+        session.flush()
+        ids = [item.id for item in group]
+        claimed = session.execute(
+            update(table).where(table.c.id.in_(ids), table.c.message_id.is_(None)).values(message_id=message.id)
+        ).rowcount
+        if claimed != len(ids):
+            # another composer took some of these items meanwhile: undo this group, leave the rest for later
+            session.execute(update(table).where(table.c.message_id == message.id).values(message_id=None))
+            session.delete(message)
+            session.flush()
+        else:
+            messages.append(message)
+        for item in group:
+            session.expire(item)
+    return messages

@@ -1,0 +1,252 @@
+"""Delivering queued messages: claim, send in batches, record each outcome, retry, give up loudly.
+
+``deliver_due(session_factory, now)`` is what the scheduler runs on a clock (and ``junheng mail
+deliver`` by hand):
+
+1. compose: owed notice items whose window has opened become queued messages (compose.py);
+2. claim: messages queued or failed whose ``next_attempt_at <= now`` are leased to this run by
+   moving ``next_attempt_at`` a lease ahead, row by row with a row-count check (and
+   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), committed before anything is sent — two deliverers
+   never send the same message at the same time, and one that dies mid-batch leaves its messages
+   to be picked up again when the lease ends;
+3. send per channel in batches, one SMTP connection (or one HTTP client) per batch;
+4. record: each outcome is committed on its own, right after the server answers for that message.
+   Sent → ``sent`` + ``sent_at``. Failed → ``attempts + 1``, ``last_error`` and a retry after
+   1, 2, 4, 8 … minutes (capped); after ``JUNHENG_MAIL_MAX_ATTEMPTS`` attempts (or at once on a
+   permanent 5xx refusal) → ``dead``, and a 投递失败通知 is owed to every office person of the
+   campaign. Nothing is dropped silently: a dead message stays in the log (``junheng mail list``)
+   until someone re-queues it (``junheng mail retry``).
+
+At least once, not exactly once: a message accepted by the server whose ``sent`` commit is lost
+(a crash in between) is sent again after its lease; it carries the same Message-ID.
+
+Messages for a channel that is not configured (no SMTP server and no sink directory; a robot name
+missing from ``JUNHENG_WEBHOOKS``) are not claimed: they wait, queued, and the report says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, func, not_, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from tracker.campaigns.models import Person
+from tracker.notices.models import MessageState, NoticeItem, OutboundMessage, Rung
+from tracker.settings import Settings, get_settings
+from tracker.tasks.models import Task
+
+from notifications.channels import email as email_channel
+from notifications.channels import webhook as webhook_channel
+from notifications.channels.email import MailConfigError, SendResult, SmtpConfig
+from notifications.compose import ROBOT_CHANNELS, compose_pending
+from notifications.sink import MailSink
+
+logger = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=15)  # a claimed message is not picked up again before this
+RETRYABLE = (MessageState.queued.value, MessageState.failed.value)
+
+SessionFactory = Callable[[], Session]
+
+
+@dataclass
+class DeliveryReport:
+    composed: int = 0  # messages composed from owed notice items in this run
+    sent: list[int] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)  # (message id, error): will be retried
+    dead: list[int] = field(default_factory=list)  # gave up: the office is told
+    office_told: int = 0  # 投递失败通知 items owed to office people
+    waiting: list[str] = field(default_factory=list)  # messages left queued: their channel is not configured
+    problems: list[str] = field(default_factory=list)  # configuration or data problems, in Chinese
+
+    @property
+    def attempted(self) -> int:
+        return len(self.sent) + len(self.failed) + len(self.dead)
+
+
+def retry_delay(attempts: int, settings: Settings) -> dt.timedelta:
+    """1, 2, 4, 8 … minutes after the 1st, 2nd, 3rd … failed attempt, capped."""
+    minutes = settings.mail_retry_base_minutes * (2 ** max(attempts - 1, 0))
+    return dt.timedelta(minutes=min(minutes, settings.mail_retry_max_minutes))
+
+
+def as_session_factory(source: SessionFactory | Engine) -> SessionFactory:
+    if isinstance(source, Engine):
+        return lambda: Session(source, expire_on_commit=False)
+    return source
+
+
+def _due(now: dt.datetime):
+    return and_(OutboundMessage.state.in_(RETRYABLE), OutboundMessage.next_attempt_at <= now)
+
+
+def _claim(factory: SessionFactory, now: dt.datetime, ready, limit: int) -> list[OutboundMessage]:
+    table = OutboundMessage.__table__
+    with factory() as session:
+        ids = list(session.exec(
+            select(OutboundMessage.id).where(_due(now), ready).order_by(OutboundMessage.id).limit(limit)
+            .with_for_update(skip_locked=True)))
+        claimed = []
+        for message_id in ids:
+            count = session.execute(
+                update(table).where(table.c.id == message_id, table.c.state.in_(RETRYABLE),
+                                    table.c.next_attempt_at <= now)
+                .values(next_attempt_at=now + LEASE)).rowcount
+            if count == 1:
+                claimed.append(message_id)
+        session.commit()
+        if not claimed:
+            return []
+        messages = list(session.exec(select(OutboundMessage).where(OutboundMessage.id.in_(claimed))
+                                     .order_by(OutboundMessage.id)))
+        session.expunge_all()
+        return messages
+
+
+def tell_office(session: Session, message: OutboundMessage, now: dt.datetime) -> int:
+    """Owe a 投递失败通知 about ``message`` to each office person of its campaign; returns how many.
+
+    A dead message that itself only carried 投递失败通知 does not start another one (that could
+    go on for ever): it is logged as an error and stays in the delivery log as dead.
+    """
+    items = list(session.exec(select(NoticeItem).where(NoticeItem.message_id == message.id)))
+    if items and all(item.rung == Rung.dead_letter for item in items):
+        logger.error("投递失败通知 #%s 也未能送达（%s）：请查看 junheng mail list --state dead",
+                     message.id, message.last_error)
+        return 0
+    office = [p for p in session.exec(
+        select(Person).where(Person.campaign_id == message.campaign_id, Person.is_office.is_(True),
+                             Person.active.is_(True)).order_by(Person.id)) if p.email.strip()]
+    if not office:
+        logger.error("消息 #%s 投递失败，但创建工作中没有留有邮箱的办公室人员可通知", message.id)
+        return 0
+    task_ids = sorted({i.task_id for i in items if i.task_id is not None})
+    tasks = [{"id": t.id, "title": t.title} for t in session.exec(select(Task).where(Task.id.in_(task_ids)))] \
+        if task_ids else []
+    prefix = f"message:{message.id}:dead_letter:"
+    occurrence = 1 + (session.exec(select(func.max(NoticeItem.occurrence))
+                                   .where(NoticeItem.idempotency_key.like(prefix + "%"))).one() or 0)
+    payload = {"failed": {
+        "message_id": message.id, "recipient_name": message.recipient_name,
+        "recipient_address": message.recipient_address, "subject": message.subject,
+        "attempts": message.attempts, "last_error": message.last_error,
+        "created_at": message.created_at.isoformat(), "tasks": tasks,
+    }}
+    for person in office:
+        session.add(NoticeItem(
+            campaign_id=message.campaign_id, task_id=None, rung=Rung.dead_letter.value, occurrence=occurrence,
+            idempotency_key=f"{prefix}{occurrence}:{person.email.strip().lower()}",
+            recipient_person_id=person.id, recipient_name=person.name, recipient_address=person.email.strip(),
+            urgent=True, payload=payload, not_before=now))
+    return len(office)
+
+
+def _recorder(factory: SessionFactory, now: dt.datetime, settings: Settings, report: DeliveryReport):
+    def record(result: SendResult) -> None:
+        with factory() as session:
+            message = session.get(OutboundMessage, result.message_id)
+            if message is None or message.state == MessageState.sent:
+                return
+            message.attempts += 1
+            if result.ok:
+                message.state = MessageState.sent.value
+                message.sent_at = now
+                message.last_error = result.error  # recipients refused while others accepted, if any
+                report.sent.append(message.id)
+            elif result.permanent or message.attempts >= settings.mail_max_attempts:
+                message.state = MessageState.dead.value
+                message.last_error = result.error
+                report.dead.append(message.id)
+                told = tell_office(session, message, now)
+                report.office_told += told
+                if not told:
+                    report.problems.append(f"消息 #{message.id} 已放弃投递，未能通知办公室：请查看投递记录")
+            else:
+                message.state = MessageState.failed.value
+                message.last_error = result.error
+                message.next_attempt_at = now + retry_delay(message.attempts, settings)
+                report.failed.append((message.id, result.error))
+            session.add(message)
+            session.commit()
+    return record
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), max(size, 1)):
+        yield items[start:start + size]
+
+
+async def deliver_due(
+    session_factory: SessionFactory | Engine,
+    now: dt.datetime,
+    *,
+    settings: Settings | None = None,
+    compose: bool = True,
+    limit: int = 1000,
+) -> DeliveryReport:
+    """Compose what is owed, then send every message that is due at ``now``. Idempotent; safe to run
+    from several processes at once. ``session_factory`` returns a new Session (or pass an Engine)."""
+    settings = settings or get_settings()
+    factory = as_session_factory(session_factory)
+    report = DeliveryReport()
+    if compose:
+        with factory() as session:
+            report.composed = len(compose_pending(session, now, settings=settings))
+            session.commit()
+
+    smtp: SmtpConfig | None = None
+    try:
+        smtp = SmtpConfig.from_settings(settings)
+    except MailConfigError as exc:
+        report.problems.append(str(exc))
+        logger.error("%s", exc)
+    sink = MailSink(settings.mail_sink_dir) if smtp is None and settings.mail_sink_dir and not report.problems \
+        else None
+
+    ready = []
+    if smtp is not None or sink is not None:
+        ready.append(OutboundMessage.channel == "email")
+    robot_addresses = [f"{kind}:{name}" for kind in ROBOT_CHANNELS for name in settings.webhooks]
+    if robot_addresses:
+        ready.append(and_(OutboundMessage.channel.in_(ROBOT_CHANNELS),
+                          OutboundMessage.recipient_address.in_(robot_addresses)))
+    ready_clause = or_(*ready) if ready else None
+    _count_waiting(factory, now, ready_clause, report)
+    if ready_clause is None:
+        return report
+
+    messages = _claim(factory, now, ready_clause, limit)
+    if not messages:
+        return report
+    record = _recorder(factory, now, settings, report)
+    emails = [m for m in messages if m.channel == "email"]
+    robots = [m for m in messages if m.channel != "email"]
+    with sink if sink is not None else nullcontext():
+        if emails:
+            config = smtp or SmtpConfig.from_settings(sink.settings(settings))
+            for batch in _chunks(emails, settings.mail_batch_size):
+                await email_channel.send_batch(batch, config, now=now, on_result=record)
+    if robots:
+        await webhook_channel.send_batch(robots, settings.webhooks, timeout=settings.webhook_timeout,
+                                         on_result=record)
+    return report
+
+
+def _count_waiting(factory: SessionFactory, now: dt.datetime, ready_clause, report: DeliveryReport) -> None:
+    where = _due(now) if ready_clause is None else and_(_due(now), not_(ready_clause))
+    with factory() as session:
+        rows = session.exec(select(OutboundMessage.channel, OutboundMessage.recipient_address, func.count())
+                            .where(where).group_by(OutboundMessage.channel, OutboundMessage.recipient_address)).all()
+    emails = sum(count for channel, _addr, count in rows if channel == "email")
+    if emails:
+        report.waiting.append(f"{emails} 封邮件待发：未配置邮件服务器（JUNHENG_SMTP_HOST）")
+    for channel, address, count in rows:
+        if channel != "email":
+            report.waiting.append(f"{count} 条群机器人消息待发：未配置群机器人「{address.partition(':')[2]}」"
+                                  "（JUNHENG_WEBHOOKS）")

@@ -1,0 +1,78 @@
+"""`junheng mail deliver|list|retry` against a real local SMTP server."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from junheng.cli import app
+from tests.notifications.conftest import SmtpServer, owe, smtp_port, world  # noqa: F401 (fixtures)
+from tracker.db import session_scope
+from tracker.notices.models import MessageState, OutboundMessage
+from tracker.settings import get_settings
+
+runner = CliRunner()
+
+
+def _point_mail_at(monkeypatch, port: int) -> None:
+    monkeypatch.setenv("JUNHENG_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("JUNHENG_SMTP_PORT", str(port))
+    monkeypatch.setenv("JUNHENG_SMTP_TLS", "none")
+    monkeypatch.setenv("JUNHENG_MAIL_FROM", "均衡督办 <duban@jiaoyu.example.cn>")
+    monkeypatch.setenv("JUNHENG_MAIL_MAX_ATTEMPTS", "1")
+    get_settings.cache_clear()
+
+
+def test_deliver_list_and_retry(engine, world, smtp_port, monkeypatch):
+    with session_scope(engine) as session:
+        task = world.task(session, "t", due_on=dt.date(2026, 12, 9), title="教师培训学时达标")
+        owe(session, world, task_id=task.id, rung="chase", person="李科长", occurrence=1,
+            not_before=dt.datetime(2026, 12, 14, 1, 0, tzinfo=dt.timezone.utc))
+    _point_mail_at(monkeypatch, smtp_port)  # no server listening yet: the one allowed attempt fails
+
+    early = runner.invoke(app, ["mail", "deliver", "--now", "2026-12-14T08:59"])
+    assert early.exit_code == 0, early.output
+    assert "本次编成消息 0 条" in early.output  # 08:59 China time is before the item's window
+
+    result = runner.invoke(app, ["mail", "deliver", "--now", "2026-12-14T09:00"])
+    assert result.exit_code == 0, result.output
+    assert "本次编成消息 1 条" in result.output and "放弃 1 条" in result.output
+    assert "已通知办公室 1 人次" in result.output
+
+    listed = runner.invoke(app, ["mail", "list", "--state", "dead"])
+    assert listed.exit_code == 0, listed.output
+    assert "已放弃" in listed.output and "li@example.cn" in listed.output
+    with Session(engine) as session:
+        dead = session.exec(select(OutboundMessage).where(OutboundMessage.state == MessageState.dead)).one()
+
+    server = SmtpServer(smtp_port).start()
+    try:
+        retried = runner.invoke(app, ["mail", "retry", str(dead.id)])
+        assert retried.exit_code == 0, retried.output
+        assert f"消息 #{dead.id}（原状态：已放弃）已重新排队" in retried.output
+        sent = runner.invoke(app, ["mail", "deliver"])
+        assert sent.exit_code == 0, sent.output
+        assert "成功 2 条" in sent.output  # the re-queued message and the office's 投递失败通知
+        subjects = sorted(r.message["Subject"] for r in server.handler.received)
+        assert subjects == ["【均衡督办】投递失败通知：发给李科长的通知未能送达",
+                            "【均衡督办】催办通知：教师培训学时达标（已逾期 3 个工作日）"]
+    finally:
+        server.stop()
+
+    again = runner.invoke(app, ["mail", "retry", str(dead.id)])
+    assert again.exit_code == 2
+    assert "发送成功，无需重新投递" in again.output
+    assert runner.invoke(app, ["mail", "list", "--state", "sent"]).output.count("已发送") == 2
+
+
+def test_mail_errors_are_chinese_and_change_nothing(db_url):
+    missing = runner.invoke(app, ["mail", "retry", "999"])
+    assert missing.exit_code == 2 and "没有编号为 #999 的投递记录" in missing.output
+    bad_state = runner.invoke(app, ["mail", "list", "--state", "lost"])
+    assert bad_state.exit_code == 2 and "--state 的值「lost」无效" in bad_state.output
+    bad_time = runner.invoke(app, ["mail", "deliver", "--now", "明天上午"])
+    assert bad_time.exit_code == 2 and "--now 的值「明天上午」不是有效的时间" in bad_time.output
+    empty = runner.invoke(app, ["mail", "list"])
+    assert empty.exit_code == 0 and "没有投递记录" in empty.output

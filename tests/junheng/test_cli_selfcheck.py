@@ -1,0 +1,126 @@
+"""`junheng data|selfcheck|reassess|county-input|review|export` through the real Typer app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import Session, func, select
+from typer.testing import CliRunner
+
+from junheng.cli import app
+from tracker.campaigns.models import Review
+from tracker.db import get_engine
+from tracker.schooldata.models import DataSubmission
+from tracker.tasks.models import Task
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "240")
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def _count(db_url: str, model, *where) -> int:
+    with Session(get_engine(db_url)) as session:
+        return session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+@pytest.fixture
+def campaign(db_url):
+    result = invoke("campaign", "init", str(EXAMPLES / "plan.yaml"))
+    assert result.exit_code == 0, result.output
+    return db_url
+
+
+def test_selfcheck_twice_then_reassess_after_county_input(campaign):
+    result = invoke("selfcheck", str(EXAMPLES / "schools.xlsx"), "--as", "韩静")
+    assert result.exit_code == 0, result.output
+    assert "40 所学校" in result.output and "资源配置 不达标" in result.output
+    created = _count(campaign, Task)
+    assert f"新建 {created} 项" in result.output
+
+    again = invoke("selfcheck", str(EXAMPLES / "schools.xlsx"))
+    assert again.exit_code == 0 and "新建 0 项" in again.output and f"未变 {created} 项" in again.output
+
+    result = invoke("county-input", "set", "23", "93", "--note", "2026 年统计", "--as", "韩静")
+    assert result.exit_code == 0, result.output
+    assert "已录入 23 = 93" in result.output
+    result = invoke("reassess")
+    assert result.exit_code == 0, result.output
+    assert "新建 1 项" in result.output and _count(campaign, Task) == created + 1
+    listing = invoke("county-input", "list")
+    assert "23" in listing.output and "2026 年统计" in listing.output
+
+    listing = invoke("data", "list")
+    assert listing.exit_code == 0 and "schools.xlsx" in listing.output and "韩静" in listing.output
+
+
+def test_user_errors_are_chinese_with_exit_code_2(campaign, tmp_path):
+    wb = load_workbook(EXAMPLES / "schools.xlsx")
+    ws = wb["学校"] if "学校" in wb.sheetnames else wb.worksheets[0]
+    headers = [c.value for c in ws[1]]
+    ws.cell(2, headers.index("小学在校生数") + 1, "很多")
+    bad = tmp_path / "bad.xlsx"
+    wb.save(bad)
+
+    result = invoke("selfcheck", str(bad))
+    assert result.exit_code == 2 and "第 2 行" in result.stderr and "小学在校生数" in result.stderr
+    assert "Traceback" not in result.output and _count(campaign, DataSubmission) == 0 and _count(campaign, Task) == 0
+    result = invoke("data", "import", str(EXAMPLES / "schools.xlsx"), "--as", "无名氏")
+    assert result.exit_code == 2 and "没有「无名氏」" in result.stderr
+    result = invoke("reassess")
+    assert result.exit_code == 2 and "还没有导入学校数据" in result.stderr
+    result = invoke("county-input", "set", "8", "96", "--as", "韩静")
+    assert result.exit_code == 2 and "认定类指标" in result.stderr
+    result = invoke("review", "verdict", "99", "通过", "--as", "韩静")
+    assert result.exit_code == 2 and "没有编号为 #99 的评估" in result.stderr
+
+
+def test_import_then_reassess_with_a_file(campaign):
+    result = invoke("data", "import", str(EXAMPLES / "schools.xlsx"), "--label", "自查", "--as", "苏晓")
+    assert result.exit_code == 0 and "第 1 批数据：40 所学校" in result.output
+    assert _count(campaign, Task) == 0  # importing alone makes no tasks
+    result = invoke("reassess", str(EXAMPLES / "schools.xlsx"))
+    assert result.exit_code == 0 and "第 2 批数据" in result.output and _count(campaign, Task) > 0
+
+
+def test_review_open_verdict_findings(campaign, tmp_path):
+    assert invoke("selfcheck", str(EXAMPLES / "schools.xlsx")).exit_code == 0
+    result = invoke("review", "open", "市级", "--date", "2027-05-20", "--as", "韩静")
+    assert result.exit_code == 0, result.output
+    assert "评估 #1：市级" in result.output and "市级复评" in result.output
+    result = invoke("review", "findings", "1", str(EXAMPLES / "findings.xlsx"), "--as", "韩静")
+    assert result.exit_code == 0, result.output
+    assert "8 个反馈问题" in result.output and "截止 2027-08-31" in result.output
+    assert _count(campaign, Task, Task.origin == "finding") == 8
+    result = invoke("review", "verdict", "1", "通过", "--as", "韩静")
+    assert result.exit_code == 0 and "结论：通过" in result.output
+    with Session(get_engine(campaign)) as session:
+        assert session.get(Review, 1).recorded_by == "韩静"
+    listing = invoke("review", "list")
+    assert "通过" in listing.output and "8" in listing.output
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("序号,问题,指标,责任单位,整改时限\n1,问题,5,水利局,2027-06-30\n", encoding="utf-8")
+    invoke("review", "open", "省级", "--as", "韩静")
+    result = invoke("review", "findings", "2", str(bad), "--as", "韩静")
+    assert result.exit_code == 2 and "第 2 行「责任单位」：未知单位「水利局」" in result.stderr
+    assert _count(campaign, Task, Task.origin == "finding") == 8
+
+
+def test_export_breakdown(campaign, tmp_path):
+    assert invoke("selfcheck", str(EXAMPLES / "schools.xlsx")).exit_code == 0
+    xlsx, docx = tmp_path / "分解表.xlsx", tmp_path / "分解表.docx"
+    result = invoke("export", "breakdown", "--xlsx", str(xlsx), "--docx", str(docx))
+    assert result.exit_code == 0, result.output
+    assert xlsx.stat().st_size > 0 and docx.stat().st_size > 0
+    result = invoke("export", "breakdown", "--xlsx", str(tmp_path / "nope" / "t.xlsx"))
+    assert result.exit_code == 2 and "目录不存在" in result.stderr

@@ -1,0 +1,114 @@
+"""Composing: owed items become one message per recipient, each item carried exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlmodel import Session, select
+
+import notifications.compose as compose_module
+from notifications.compose import channel_of, compose_pending
+from tests.notifications.conftest import NOW, mail_settings, owe
+from tracker.db import session_scope
+from tracker.notices.models import MessageState, NoticeItem, OutboundMessage
+
+
+def _tasks(session, world):
+    return (world.task(session, "t-soon", due_on=dt.date(2026, 12, 18), title="补足音乐教室"),
+            world.task(session, "t-late", due_on=dt.date(2026, 12, 9), title="教师培训学时达标"),
+            world.task(session, "t-zj", unit="住建局", due_on=dt.date(2026, 12, 14), title="新建运动场"))
+
+
+def test_items_for_one_recipient_become_one_message(engine, world, smtp_port):
+    settings = mail_settings(smtp_port)
+    with session_scope(engine) as session:
+        soon, late, zj = _tasks(session, world)
+        owe(session, world, task_id=soon.id, rung="due_soon", person="李科长", occurrence=3, payload={"light": "黄"})
+        owe(session, world, task_id=late.id, rung="chase", person="李科长", occurrence=1, payload={"light": "红"})
+        owe(session, world, task_id=zj.id, rung="assigned", person="李科长", copy=True,
+            payload={"light": "绿", "ack_url": "https://duban.example.cn/ack/x"})
+        owe(session, world, task_id=zj.id, rung="due_today", person="张局长", payload={"light": "黄"})
+    with session_scope(engine) as session:
+        messages = compose_pending(session, NOW, settings=settings)
+    assert len(messages) == 2
+    with Session(engine) as session:
+        stored = {m.recipient_address: m for m in session.exec(select(OutboundMessage))}
+        items = session.exec(select(NoticeItem)).all()
+    li = stored["li@example.cn"]
+    assert li.subject == "【均衡督办】您有 3 项任务提醒（1 项逾期）"
+    assert li.recipient_name == "李科长" and li.channel == "email" and li.state == MessageState.queued
+    assert re.fullmatch(r"<junheng\.[0-9a-f]{32}@jiaoyu\.example\.cn>", li.message_id_header)
+    assert "已逾期 3 个工作日" in li.body_text  # due Wed 12-09, now Mon 12-14: Thu, Fri, Mon
+    assert "还剩 4 个工作日" in li.body_text
+    assert "抄送您知悉" in li.body_text and "新建运动场" in li.body_text
+    # the copy is not the recipient's to sign for
+    assert "https://duban.example.cn/ack/x" not in li.body_text
+    assert "https://duban.example.cn/tasks/" in li.body_html
+    zhang = stored["zhang@example.cn"]
+    assert zhang.subject == "【均衡督办】到期提醒：新建运动场"
+    assert "今日到期" in zhang.body_text
+    assert {i.message_id for i in items} == {li.id, zhang.id}
+
+
+def test_nothing_is_composed_twice_and_the_window_is_respected(engine, world, smtp_port):
+    settings = mail_settings(smtp_port)
+    later = NOW + dt.timedelta(hours=8)
+    with session_scope(engine) as session:
+        soon, late, _ = _tasks(session, world)
+        owe(session, world, task_id=soon.id, rung="due_soon", person="李科长", not_before=later)
+        owe(session, world, task_id=late.id, rung="escalation", person="王主任", urgent=True, not_before=later)
+    with session_scope(engine) as session:
+        first = compose_pending(session, NOW, settings=settings)
+    assert [m.recipient_address for m in first] == ["wang@example.cn"]  # urgent: sent outside the window
+    with session_scope(engine) as session:
+        assert compose_pending(session, NOW, settings=settings) == []
+        second = compose_pending(session, later, settings=settings)
+    assert [m.recipient_address for m in second] == ["li@example.cn"]
+    with session_scope(engine) as session:
+        assert compose_pending(session, later + dt.timedelta(days=1), settings=settings) == []
+        assert session.exec(select(NoticeItem).where(NoticeItem.message_id.is_(None))).all() == []
+
+
+def test_two_composers_at_once_never_share_an_item(engine, world, smtp_port, monkeypatch):
+    """While one composer renders, a second one runs to completion: every item ends up in exactly one
+    message. (SQLite: the first composer's claim finds the rows taken and backs off; PostgreSQL: the
+    second composer skips the rows the first has locked.)"""
+    settings = mail_settings(smtp_port)
+    with session_scope(engine) as session:
+        soon, late, _ = _tasks(session, world)
+        owe(session, world, task_id=soon.id, rung="due_soon", person="李科长")
+        owe(session, world, task_id=late.id, rung="chase", person="李科长")
+    real_render = compose_module.render_email
+    interleaved = []
+
+    def render_then_let_the_other_composer_run(*args, **kwargs):
+        if not interleaved:
+            interleaved.append(True)
+            with Session(engine) as other:
+                interleaved.append(len(compose_pending(other, NOW, settings=settings)))
+                other.commit()
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(compose_module, "render_email", render_then_let_the_other_composer_run)
+    with session_scope(engine) as session:
+        mine = compose_pending(session, NOW, settings=settings)
+    assert len(mine) + interleaved[1] == 1
+    with Session(engine) as session:
+        messages = session.exec(select(OutboundMessage)).all()
+        items = session.exec(select(NoticeItem)).all()
+    assert len(messages) == 1
+    assert {i.message_id for i in items} == {messages[0].id}
+
+
+def test_robot_addresses_are_rendered_as_markdown(engine, world, smtp_port):
+    with session_scope(engine) as session:
+        soon, _, _ = _tasks(session, world)
+        owe(session, world, task_id=soon.id, rung="due_soon", address="dingtalk:财政局群", name="财政局工作群",
+            payload={"light": "黄"})
+    with session_scope(engine) as session:
+        [message] = compose_pending(session, NOW, settings=mail_settings(smtp_port))
+    assert message.channel == "dingtalk" and message.body_html == ""
+    assert message.body_text.startswith("### 【均衡督办】临期提醒：补足音乐教室")
+    assert "- 完成时限：2026年12月18日（星期五）" in message.body_text
+    assert channel_of("wecom:校长群") == "wecom" and channel_of("li@example.cn") == "email"

@@ -1,0 +1,475 @@
+"""The 任务分解表 a county formally issues (shaped like seed 002's appendix 2).
+
+One row per indicator of the standard, grouped by area: 序号, 指标 (with its requirement), 现状
+(达标/不达标 with the county figures and difference coefficients of the latest assessment),
+措施 (the plan's measures and the open tasks), 完成时限, 牵头单位, 配合单位.
+``breakdown_table`` gathers the rows; ``write_breakdown_xlsx`` and ``write_breakdown_docx``
+lay them out for print (A4 landscape).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
+from tracker.campaigns.models import Campaign, School
+from tracker.campaigns.plan import CampaignPlan
+from tracker.schooldata.models import DataSubmission
+from tracker.standards import load_standard
+from tracker.standards.schema import STAGE_NAMES, STAGES, Indicator, Judged, Standard
+from tracker.tasks.lifecycle import local_date
+from tracker.tasks.models import Task, TaskOrigin, TaskStatus
+
+HEADERS = ("序号", "指标", "现状", "措施", "完成时限", "牵头单位", "配合单位")
+TITLE_FONT = "方正小标宋简体"
+BODY_FONT = "仿宋_GB2312"
+HEADER_FONT = "黑体"
+_OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
+SHOWN_SCHOOLS = 12  # a 不达标 cell names this many schools, then "等 N 所"
+SHOWN_TASKS = 20  # a 措施 cell lists this many schools' tasks, then "等 N 项"
+
+
+@dataclass
+class BreakdownRow:
+    seq: int
+    code: str
+    indicator: str  # the indicator with its requirement
+    status: str  # 现状
+    measures: str  # 措施
+    deadline: str  # 完成时限
+    lead: str  # 牵头单位
+    cooperating: str  # 配合单位
+
+    def cells(self) -> tuple[str, ...]:
+        return (str(self.seq), self.indicator, self.status, self.measures, self.deadline, self.lead, self.cooperating)
+
+
+@dataclass
+class BreakdownSection:
+    title: str  # e.g. "一、资源配置"
+    note: str  # the area's overall requirement, e.g. "15 项指标均要达到要求"
+    rows: list[BreakdownRow] = field(default_factory=list)
+
+
+@dataclass
+class Breakdown:
+    title: str
+    subtitle: str
+    sections: list[BreakdownSection]
+
+    @property
+    def rows(self) -> list[BreakdownRow]:
+        return [r for s in self.sections for r in s.rows]
+
+
+_CHINESE_NUMBERS = "一二三四五六七八九十"
+
+
+def _date_text(day: dt.date | None) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if day else "—"
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _requirement(standard: Standard, ind: Indicator) -> str:
+    if ind.judged is Judged.per_school_value:
+        parts = [f"{STAGE_NAMES[s]} ≥ {ind.thresholds[s]:g}" for s in STAGES if s in ind.thresholds]
+        return "，".join(parts) + (f" {ind.unit}" if ind.unit else "")
+    if ind.all_thresholds:
+        return "；".join(f"{t.label + ' ' if t.label and len(ind.all_thresholds) > 1 else ''}"
+                        f"{_OPS[t.op]} {t.value:g}{t.unit}" for t in ind.all_thresholds)
+    return ""
+
+
+def _resource_status(standard: Standard, ind: Indicator, result: dict, shortfalls: list[ShortfallRecord],
+                     schools: dict[int, School]) -> str:
+    parts: list[str] = []
+    failing = False
+    unknown = False
+    for stage in STAGES:
+        data = (result.get("stages", {}).get(stage) or {}).get("indicators", {}).get(ind.code)
+        if not data or not data.get("sections"):
+            continue
+        cv, cv_ok, limit = data.get("cv"), data.get("cv_ok"), data.get("cv_limit")
+        text = f"{STAGE_NAMES[stage]} {_num(data.get('county_value'))}"
+        if cv is None:
+            text += "，差异系数无法计算（不足 2 所学校）"
+            unknown = True
+        else:
+            text += f"，差异系数 {cv:.3f}（≤{limit:.2f}）{'达标' if cv_ok else '超标'}"
+            failing |= not cv_ok
+        below = int(data.get("schools_below") or 0)
+        if below:
+            text += f"，{below} 所学校低于标准"
+            failing = True
+        parts.append(text)
+    if not parts:
+        return "无该指标的学校数据"
+    verdict = "不达标" if failing else ("待定" if unknown else "达标")
+    text = f"{verdict}。" + "；".join(parts) + "。"
+    names = _school_names(shortfalls, schools)
+    if names:
+        text += f"未达标学校：{names}。"
+    return text
+
+
+def _school_names(shortfalls: list[ShortfallRecord], schools: dict[int, School]) -> str:
+    names: list[str] = []
+    for s in shortfalls:
+        if s.school_id is None:
+            continue
+        school = schools.get(s.school_id)
+        stage = f"（{STAGE_NAMES.get(s.stage, s.stage)}）" if s.stage else ""
+        name = (school.name if school else str(s.school_id)) + stage
+        if name not in names:
+            names.append(name)
+    if len(names) > SHOWN_SCHOOLS:
+        return "、".join(names[:SHOWN_SCHOOLS]) + f"等 {len(names)} 所"
+    return "、".join(names)
+
+
+def _check_status(ind: Indicator, result: dict, shortfalls: list[ShortfallRecord], schools: dict[int, School]) -> str:
+    item = next((c for c in result.get("checks", []) if c.get("indicator") == ind.code), None)
+    if item is None:
+        return "未检查（学校数据缺少相应列）"
+    status = item.get("status")
+    verdict = {"pass": "达标", "fail": "不达标"}.get(status, "待核实")
+    text = f"{verdict}。检查 {item.get('schools_checked', 0)} 所学校"
+    if item.get("schools_failed"):
+        text += f"，{item['schools_failed']} 所不达标"
+    if item.get("schools_unknown"):
+        text += f"，{len(item['schools_unknown'])} 所缺少数据"
+    text += "。"
+    names = _school_names([s for s in shortfalls if s.blocking], schools)
+    if names:
+        text += f"不达标学校：{names}。"
+    relaxed = [s for s in shortfalls if not s.blocking]
+    if relaxed:
+        text += f"另有 {len({s.school_id for s in relaxed})} 所学校按 2019 年放宽条件暂达标，需制定建设规划。"
+    return text
+
+
+def _county_status(ind_code: str, result: dict) -> str:
+    item = next((c for c in result.get("county", []) if c.get("code") == ind_code), None)
+    if item is None:
+        scoring = result.get("scoring") or {}
+        scored = next((i for i in scoring.get("items", []) if i.get("code") == ind_code), None)
+        if scored is None:
+            return "—"
+        if scored.get("points") is None:
+            return "待自评打分"
+        verdict = "达标" if scored.get("ok") else "不达标"
+        return f"{verdict}。得分 {scored['points']:g} 分（满分 {scored['max_points']:g} 分，须 ≥ {scored['min_points']:g} 分）。"
+    status = item.get("status")
+    if status == "unknown":
+        return "待填报。"
+    verdict = "达标" if status == "pass" else "不达标"
+    detail = item.get("detail") or ""
+    return f"{verdict}。{detail}。" if detail and detail != "按认定结果" else f"{verdict}。"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip("。；;，,")
+    return text + "。" if text else ""
+
+
+def _unit_label(plan: CampaignPlan | None, name: str) -> str:
+    if plan is None or name == "各乡镇":
+        return name
+    try:
+        dept = plan.department(name)
+    except KeyError:
+        return name
+    return dept.short_name or dept.name
+
+
+def _measures(plan_measures: str, tasks: list[Task], shortfalls_by_id: dict[int, ShortfallRecord],
+              schools: dict[int, School]) -> str:
+    lines: list[str] = []
+    if plan_measures:
+        lines.append(plan_measures.strip())
+    open_tasks = [t for t in tasks if TaskStatus(t.status) not in (TaskStatus.verified, TaskStatus.withdrawn)
+                  and t.resolved_by_assessment_id is None]
+    county_level = [t for t in open_tasks if TaskOrigin(t.origin) is TaskOrigin.shortfall and t.school_id is None]
+    for task in county_level:
+        record = shortfalls_by_id.get(task.shortfall_id) if task.shortfall_id else None
+        lines.append(_sentence(record.text) if record is not None and record.text else task.measures.strip())
+    per_school = [t for t in open_tasks if TaskOrigin(t.origin) is TaskOrigin.shortfall and t.school_id is not None]
+    if per_school:
+        items = []
+        for task in per_school:
+            record = shortfalls_by_id.get(task.shortfall_id) if task.shortfall_id else None
+            school = schools.get(task.school_id)  # type: ignore[arg-type]
+            stage = f"（{STAGE_NAMES.get(record.stage, record.stage)}）" if record and record.stage else ""
+            what = record.text.split("；")[0] if record and record.text else task.title
+            items.append(f"{school.name if school else ''}{stage}{what}")
+        shown = "；".join(items[:SHOWN_TASKS]) + (f"……等 {len(items)} 项（详见任务清单）" if len(items) > SHOWN_TASKS else "")
+        lines.append(f"一校一案整改 {len(per_school)} 项：{shown}。")
+    findings = [t for t in open_tasks if TaskOrigin(t.origin) is TaskOrigin.finding]
+    for task in findings:
+        lines.append(f"整改评估反馈问题：{task.title}")
+    if not lines:
+        attest = [t for t in tasks if TaskOrigin(t.origin) is TaskOrigin.attestation]
+        lines.append(attest[0].measures.strip() if attest else "保持达标，完善佐证材料。")
+    return "\n".join(lines)
+
+
+def _area_note(standard: Standard, area_code: str, count: int) -> str:
+    if area_code == "A" and standard.resource_indicators:
+        rule = standard.per_school_rule
+        limits = "，".join(f"{STAGE_NAMES[s]}均小于或等于 {standard.cv_limit(s):.2f}" for s in STAGES if s in standard.stages)
+        if rule.min_met >= len(rule.indicators):
+            head = "每所学校各项指标均达到要求"
+        else:
+            head = f"每所学校至少 {rule.min_met} 项指标达到要求，余项不低于要求的 {rule.rest_min_ratio:.0%}" \
+                if rule.rest_min_ratio else f"每所学校至少 {rule.min_met} 项指标达到要求"
+        return f"{head}；所有指标校际差异系数，{limits}。"
+    return f"{count} 项指标均要达到要求。"
+
+
+def breakdown_table(session: Session, campaign: Campaign) -> Breakdown:
+    """The 任务分解表's rows from the campaign's plan, its latest assessment and its tasks."""
+    standard = load_standard(campaign.standard_id)
+    plan = CampaignPlan.from_stored(campaign.plan) if campaign.plan else None
+    snapshot = session.exec(select(AssessmentSnapshot).where(AssessmentSnapshot.campaign_id == campaign.id)
+                            .order_by(AssessmentSnapshot.id.desc())).first()
+    result: dict[str, Any] = snapshot.result if snapshot is not None else {}
+    shortfalls: list[ShortfallRecord] = list(session.exec(
+        select(ShortfallRecord).where(ShortfallRecord.assessment_id == snapshot.id).order_by(ShortfallRecord.id)
+    )) if snapshot is not None else []
+    schools = {s.id: s for s in session.exec(select(School).where(School.campaign_id == campaign.id))}
+    tasks = list(session.exec(select(Task).where(Task.campaign_id == campaign.id).order_by(Task.id)))
+    task_shortfall_ids = [t.shortfall_id for t in tasks if t.shortfall_id]
+    shortfalls_by_id = {s.id: s for s in shortfalls}
+    missing = [i for i in task_shortfall_ids if i not in shortfalls_by_id]
+    if missing:
+        shortfalls_by_id |= {s.id: s for s in session.exec(select(ShortfallRecord).where(ShortfallRecord.id.in_(missing)))}
+
+    if snapshot is not None:
+        submission = session.get(DataSubmission, snapshot.submission_id)
+        when = local_date(snapshot.created_at)
+        label = f"「{submission.label}」" if submission is not None and submission.label else ""
+        subtitle = (f"现状依据 {_date_text(when)}评估（第 {snapshot.submission_id} 批学校数据{label}）；"
+                    f"标准：{standard.title}（{standard.document}）")
+    else:
+        subtitle = f"尚未评估学校数据，现状待自查后填写；标准：{standard.title}（{standard.document}）"
+
+    sections: list[BreakdownSection] = []
+    seq = 0
+    for number, area in enumerate(standard.areas):
+        indicators = [i for i in standard.indicators if i.area == area.code]
+        if not indicators:
+            continue
+        section = BreakdownSection(
+            title=f"{_CHINESE_NUMBERS[number] if number < len(_CHINESE_NUMBERS) else number + 1}、{area.title}",
+            note=_area_note(standard, area.code, len(indicators)))
+        for ind in indicators:
+            seq += 1
+            own = [s for s in shortfalls if s.indicator == ind.code]
+            if not result:
+                status = "尚未评估"
+            elif ind.judged is Judged.per_school_value:
+                status = _resource_status(standard, ind, result, own, schools)
+            elif ind.judged is Judged.per_school_check:
+                status = _check_status(ind, result, own, schools)
+            else:
+                status = _county_status(ind.code, result)
+            entry = plan.assignments.get(ind.code) if plan is not None else None
+            own_tasks = [t for t in tasks if t.indicator == ind.code]
+            if entry is not None:
+                lead, cooperating = entry.lead, list(entry.cooperating)
+                due = entry.due_on
+            else:
+                lead = ind.departments[0] if ind.departments else ""
+                cooperating = list(ind.departments[1:])
+                due = None
+            if due is None:
+                open_due = [t.due_on for t in own_tasks
+                            if TaskStatus(t.status) not in (TaskStatus.verified, TaskStatus.withdrawn)]
+                due = max(open_due) if open_due else None
+            requirement = _requirement(standard, ind)
+            section.rows.append(BreakdownRow(
+                seq=seq,
+                code=ind.code,
+                indicator=f"{ind.code}. {ind.title}" + (f"（{requirement}）" if requirement else ""),
+                status=status,
+                measures=_measures(entry.measures if entry else "", own_tasks, shortfalls_by_id, schools),
+                deadline=_date_text(due),
+                lead=_unit_label(plan, lead),
+                cooperating="、".join(_unit_label(plan, c) for c in cooperating),
+            ))
+        sections.append(section)
+    return Breakdown(title=f"{campaign.county}义务教育优质均衡发展创建任务分解表", subtitle=subtitle,
+                     sections=sections)
+
+
+# ---------------------------------------------------------------------------------------------
+# xlsx
+
+XLSX_WIDTHS = (6, 30, 38, 50, 13, 13, 24)
+
+
+def write_breakdown_xlsx(session: Session, campaign: Campaign, path: str | Path) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.page import PageMargins
+
+    table = breakdown_table(session, campaign)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "任务分解表"
+    n = len(HEADERS)
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wrap = Alignment(wrap_text=True, vertical="center")
+    center = Alignment(wrap_text=True, vertical="center", horizontal="center")
+
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=n)
+    ws.cell(1, 1, table.title).font = Font(name=TITLE_FONT, size=18)
+    ws.cell(1, 1).alignment = center
+    ws.row_dimensions[1].height = 36
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=n)
+    ws.cell(2, 1, table.subtitle).font = Font(name=BODY_FONT, size=10)
+    ws.cell(2, 1).alignment = center
+    ws.row_dimensions[2].height = 20
+    for col, header in enumerate(HEADERS, start=1):
+        cell = ws.cell(3, col, header)
+        cell.font = Font(name=HEADER_FONT, size=11, bold=True)
+        cell.alignment = center
+        cell.border = border
+        cell.fill = PatternFill("solid", fgColor="D9D9D9")
+    row = 4
+    for section in table.sections:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=n)
+        cell = ws.cell(row, 1, f"{section.title}（{section.note}）")
+        cell.font = Font(name=BODY_FONT, size=11, bold=True)
+        cell.alignment = wrap
+        for col in range(1, n + 1):
+            ws.cell(row, col).border = border
+        row += 1
+        for item in section.rows:
+            for col, value in enumerate(item.cells(), start=1):
+                cell = ws.cell(row, col, value)
+                cell.font = Font(name=BODY_FONT, size=10)
+                cell.alignment = center if col in (1, 5) else wrap
+                cell.border = border
+            # rows grow with the longest cell; openpyxl cannot measure, so estimate by characters
+            lines = max(sum(max(1, -(-len(part) // max(1, XLSX_WIDTHS[c] - 2))) for part in str(v).split("\n"))
+                        for c, v in enumerate(item.cells()))
+            ws.row_dimensions[row].height = max(30, min(400, 14 * lines))
+            row += 1
+    for col, width in enumerate(XLSX_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.print_title_rows = "3:3"
+    ws.print_options.horizontalCentered = True
+    ws.freeze_panes = "A4"
+    path = Path(path)
+    wb.save(path)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# docx
+
+DOCX_WIDTHS_CM = (1.2, 4.8, 5.6, 7.6, 2.3, 2.0, 2.2)  # sums to 25.7 cm: A4 landscape less 2 cm margins
+
+
+def _set_font(run, name: str, size_pt: float, bold: bool = False) -> None:
+    """Chinese text takes the east-asian font (w:eastAsia); python-docx's font.name sets only
+    the Latin ones, so Word would otherwise fall back to its default Chinese font."""
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    run.font.name = name
+    run.font.size = Pt(size_pt)
+    run.font.bold = bold
+    rpr = run._element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.insert(0, fonts)
+    fonts.set(qn("w:eastAsia"), name)
+
+
+def _cell_text(cell, text: str, font: str, size: float, *, bold: bool = False, center: bool = False) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    lines = text.split("\n")
+    first = cell.paragraphs[0]
+    for i, line in enumerate(lines):
+        paragraph = first if i == 0 else cell.add_paragraph()
+        if center:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.paragraph_format.space_after = 0
+        _set_font(paragraph.add_run(line), font, size, bold)
+
+
+def write_breakdown_docx(session: Session, campaign: Campaign, path: str | Path) -> Path:
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Cm
+
+    table_data = breakdown_table(session, campaign)
+    doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, Cm(2.0))
+    section.top_margin = section.bottom_margin = Cm(2.0)
+
+    normal = doc.styles["Normal"]
+    normal.font.name = BODY_FONT
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
+
+    title = doc.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _set_font(title.add_run(table_data.title), TITLE_FONT, 22)
+    subtitle = doc.add_paragraph()
+    subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _set_font(subtitle.add_run(table_data.subtitle), BODY_FONT, 10.5)
+
+    table = doc.add_table(rows=1, cols=len(HEADERS))
+    table.style = "Table Grid"
+    table.autofit = False
+    header = table.rows[0]
+    trpr = header._tr.get_or_add_trPr()
+    repeat = trpr.makeelement(qn("w:tblHeader"), {qn("w:val"): "true"})
+    trpr.append(repeat)  # the header row repeats on every printed page
+    for i, text in enumerate(HEADERS):
+        _cell_text(header.cells[i], text, HEADER_FONT, 11, bold=True, center=True)
+    for i, width in enumerate(DOCX_WIDTHS_CM):
+        table.columns[i].width = Cm(width)
+        header.cells[i].width = Cm(width)
+    for section_data in table_data.sections:
+        row = table.add_row()
+        merged = row.cells[0].merge(row.cells[-1])
+        merged.width = Cm(sum(DOCX_WIDTHS_CM))
+        _cell_text(merged, f"{section_data.title}（{section_data.note}）", BODY_FONT, 11, bold=True)
+        for item in section_data.rows:
+            cells = table.add_row().cells
+            for i, value in enumerate(item.cells()):
+                _cell_text(cells[i], value, BODY_FONT, 10.5, center=i in (0, 4))
+                cells[i].vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+                cells[i].width = Cm(DOCX_WIDTHS_CM[i])
+    path = Path(path)
+    doc.save(path)
+    return path

@@ -1,0 +1,9 @@
+"""The reminder ladder (交办 → 签收提醒 → 临期 → 到期 → 催办 → 督办), task and unit lights, the
+sweep that queues what is owed, and the signed acknowledgement links.
+
+- ``ladder``: pure — which rungs a task is owed at a moment and when the next one falls.
+- ``lights``: pure — 绿/黄/红 per task and per unit.
+- ``sweep``: reads the tasks whose ``next_reminder_at`` has come, queues ``NoticeItem`` rows
+  idempotently and moves ``next_reminder_at`` on.
+- ``ack``: HMAC-signed 签收 links (the page is api/ack.py).
+"""

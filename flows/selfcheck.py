@@ -7,6 +7,9 @@ functions the steps call.
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from prefect import flow
 
 from flows.steps import assess_task, import_sheet_task, reconcile_task
@@ -34,3 +37,10 @@ async def reassessment_flow(campaign_code: str, submission_id: int) -> dict[str,
     assessment_id = assess_task(campaign_code, submission_id)
     counts = reconcile_task(campaign_code, assessment_id, SYSTEM_ACTOR)
     return {"submission_id": submission_id, "assessment_id": assessment_id, **counts}
+
+
+def run_self_check_flow(campaign_code: str, sheet_path: str | Path, actor: str = SYSTEM_ACTOR,
+                        label: str = "自查") -> dict[str, int]:
+    """Run the self-check flow to completion in this process (for the CLI and the demo, which are
+    not async). A failing step's own error (a bad sheet: ``SheetError``) propagates unchanged."""
+    return asyncio.run(self_check_flow(campaign_code, str(sheet_path), actor, label))

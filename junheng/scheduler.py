@@ -10,7 +10,9 @@ start), each job with a fixed id and ``replace_existing`` so a restart never dup
     dispatch_events   every 30 seconds  flows.dispatcher.dispatch_pending: start reacting flows
     weekly_briefing   Monday 08:30      record a ``briefing.due`` event per campaign
 
-Jobs only claim due work and enqueue it; the work itself is idempotent (unique notice keys,
+Every job runs in a worker thread (async work with its own event loop there): a job that blocks —
+Prefect starting its embedded server, a slow SMTP server — never stalls the clock, the other
+jobs or the leader lock's checks. Jobs only claim due work and enqueue it; the work itself is idempotent (unique notice keys,
 conditional claims), so a job run twice, or cut short by a crash, costs nothing. The briefing
 itself is a later issue: until it exists the job records ``briefing.due`` (one per campaign and
 week) in the event log, where it waits undispatched, so no week is lost.
@@ -85,23 +87,25 @@ def deadline_sweep() -> None:
         report = sweep(session, utcnow(), calendar=calendar)
     if report.tasks:
         log.info("提醒扫描：%d 项任务到了提醒时间，新排队通知 %d 条", report.tasks, report.queued)
+    for problem in report.problems:
+        log.warning(problem)
 
 
-async def deliver_messages() -> None:
+def deliver_messages() -> None:
     """Compose owed notices into messages and send what is due."""
     from notifications.delivery import deliver_due
 
-    report = await deliver_due(get_engine(_url()), utcnow())
+    report = asyncio.run(deliver_due(get_engine(_url()), utcnow()))
     if report.attempted or report.composed:
         log.info("邮件投递：新组成 %d 封，发出 %d 封，失败 %d 封，放弃 %d 封",
                  report.composed, len(report.sent), len(report.failed), len(report.dead))
 
 
-async def dispatch_events() -> None:
+def dispatch_events() -> None:
     """Start the flows that react to recorded events (flows.dispatcher)."""
     from flows.dispatcher import dispatch_pending
 
-    report = await dispatch_pending(get_engine(_url()))
+    report = asyncio.run(dispatch_pending(get_engine(_url())))
     if report.claimed:
         log.info("事件分发：处理事件 %d 条，启动流程 %d 次，失败 %d 次",
                  len(report.claimed), report.started, report.failed)
@@ -174,7 +178,9 @@ def _me() -> str:
 
 class PostgresLeaderLock:
     """``pg_try_advisory_lock`` on a connection of its own, outside any pool: the lock lives
-    exactly as long as that connection (the server frees it when the process dies)."""
+    exactly as long as that connection (the server frees it when the process dies).
+    pg_locks shows a bigint key as classid (high 32 bits) and objid (low 32 bits); shifting
+    classid back wraps like the signed key does, so the two compare equal."""
 
     def __init__(self, url: str, key: int = ADVISORY_KEY) -> None:
         self.key = key
@@ -199,7 +205,7 @@ class PostgresLeaderLock:
             return bool(self.conn.execute(text(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
                 "AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = :k"),
-                {"k": self.key & 0xFFFFFFFFFFFFFFFF if self.key >= 0 else self.key + (1 << 64)}).scalar())
+                {"k": self.key}).scalar())
         except Exception:  # noqa: BLE001 — connection lost: so is the lock
             self._drop()
             return False
@@ -211,7 +217,7 @@ class PostgresLeaderLock:
                     "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
                     "WHERE l.locktype = 'advisory' AND l.granted "
                     "AND ((l.classid::bigint << 32) | l.objid::bigint) = :k LIMIT 1"),
-                    {"k": self.key + (1 << 64) if self.key < 0 else self.key}).scalar()
+                    {"k": self.key}).scalar()
             return name or "未知进程"
         except Exception:  # noqa: BLE001
             return "未知进程"

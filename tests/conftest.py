@@ -45,13 +45,26 @@ def _postgres_database() -> str:
     admin.dispose()
 
 
-def _truncate_postgres(url: str) -> None:
+def _empty_postgres(url: str) -> None:
+    """Empty every table and restart its ids. DELETE in foreign-key order, not TRUNCATE: on these
+    small tables DELETE takes ~20 ms where TRUNCATE … CASCADE takes ~1 s (a file swap per table)."""
+    from sqlmodel import SQLModel
+
+    import tracker.models  # noqa: F401
+
     engine = tracker_db.get_engine(url)
     with engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(sa.text(
-            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
-        if tables:
-            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        present = {r[0] for r in conn.execute(sa.text(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))}
+        ordered = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.name in present]
+        others = sorted(present - set(ordered))  # e.g. APScheduler's own job table
+        names = others + ordered
+        if names:
+            conn.execute(sa.text("; ".join(f'DELETE FROM "{n}"' for n in names)))
+        seqs = [r[0] for r in conn.execute(sa.text(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname='public'"))]
+        if seqs:
+            conn.execute(sa.text("; ".join(f'ALTER SEQUENCE "{q}" RESTART' for q in seqs)))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -63,7 +76,7 @@ def db_url(request, tmp_path, monkeypatch) -> str:
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("_postgres_database")
-        _truncate_postgres(url)
+        _empty_postgres(url)
     monkeypatch.setenv("JUNHENG_DATABASE_URL", url)
     monkeypatch.setenv("JUNHENG_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()

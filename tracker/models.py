@@ -1,15 +1,17 @@
 """Imports every table module so the metadata (and Alembic) sees all tables."""
 
+from tracker.accounts.models import ApiToken, User
 from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
+from tracker.briefings.models import Briefing
 from tracker.calendar.models import CalendarYear, WorkdayOverride
 from tracker.campaigns.models import Campaign, Department, Person, Phase, Review, ReviewFinding, School
 from tracker.events.models import Event
-from tracker.notices.models import NoticeItem, OutboundMessage
+from tracker.notices.models import AttachmentContent, MessageAttachment, NoticeItem, OutboundMessage
 from tracker.schooldata.models import CountyInput, DataSubmission, SchoolDataRow
 from tracker.tasks.models import Evidence, Task, TaskCooperator
 
 __all__ = [
-    "AssessmentSnapshot", "CalendarYear", "Campaign", "CountyInput", "DataSubmission", "Department", "Event", "Evidence",
-    "NoticeItem", "OutboundMessage", "Person", "Phase", "Review", "ReviewFinding", "School", "SchoolDataRow", "ShortfallRecord", "Task",
-    "TaskCooperator", "WorkdayOverride",
+    "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign", "CountyInput", "DataSubmission", "Department", "Event", "Evidence",
+    "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "Review", "ReviewFinding", "School", "SchoolDataRow", "ShortfallRecord", "Task",
+    "TaskCooperator", "User", "WorkdayOverride",
 ]

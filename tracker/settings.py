@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     secret_key: str = "change-me-junheng-dev-secret"
     kindergarten_weight: float = 1.0  # 附设幼儿班 per-pupil weight when splitting shared facilities
+    # 佐证材料 uploads (issue 5): refused with 413 once a file passes this many bytes
+    evidence_max_bytes: int = 50 * 1024 * 1024
 
     # mail (issue 4)
     smtp_host: str | None = None

@@ -139,16 +139,26 @@ def selfcheck_command(
     try:
         with session_scope() as session:
             campaign = resolve_campaign(session, campaign_code)
-            result = selfcheck.run_self_check(session, campaign, file, _actor(session, campaign, actor), label=label)
-            summary = result.summary()
-            snapshot = result.snapshot
+            code, who = campaign.code, _actor(session, campaign, actor)
+        # The self-check flow (flows/selfcheck.py), run here in-process: import, assess and
+        # reconcile as three recorded Prefect tasks, each its own transaction.
+        from junheng.cli.prefect_console import quiet_prefect
+
+        quiet_prefect()
+        from flows.selfcheck import run_self_check_flow
+
+        counts = run_self_check_flow(code, file, who, label)
     except SheetError as error:
         _sheet_failure(error)
     except USER_ERRORS as error:
         _fail(_message(error))
+    with Session(get_engine()) as session:
+        snapshot = session.get(AssessmentSnapshot, counts["assessment_id"])
+        schools = session.get(DataSubmission, counts["submission_id"]).school_count
+        shortfalls = _shortfall_count(session, snapshot)
     console = Console(soft_wrap=True)
-    console.print(f"[green]自查完成[/green]：第 {summary['submission_id']} 批数据，{summary['schools']} 所学校")
-    _print_reconcile(console, snapshot, int(summary["shortfalls"]), summary)  # type: ignore[arg-type]
+    console.print(f"[green]自查完成[/green]：第 {counts['submission_id']} 批数据，{schools} 所学校")
+    _print_reconcile(console, snapshot, shortfalls, counts)
 
 
 def reassess_command(

@@ -12,18 +12,13 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from junheng.cli.prefect_console import quiet_prefect
+
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 FLOW_LABELS = {"gate-check": "阶段验收", "reassessment": "整改复测", "self-check": "自查自评",
                "review-intake": "评估反馈登记"}
-
-
-def quiet_prefect() -> None:
-    """Keep Prefect's English run logs off the user's console (warnings and errors still show)."""
-    import logging
-
-    logging.getLogger("prefect").setLevel(logging.WARNING)
 
 
 def _fail(message: str) -> NoReturn:

@@ -85,6 +85,7 @@ class Person(SQLModel, table=True):
     email: str = ""
     phone: str = ""
     department_id: int | None = Field(default=None, foreign_key="department.id")
+    school_id: int | None = Field(default=None, foreign_key="school.id")  # a school's own person (web log-ins)
     group_role: str | None = None  # 组长 / 副组长 / 成员 in the leading group
     is_office: bool = False  # a person of the 办公室: may verify (销号) and return (退回)
     is_contact: bool = False  # a contact of department_id: receives its notices

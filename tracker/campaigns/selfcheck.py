@@ -117,8 +117,11 @@ def file_sha256(path: Path) -> str:
 
 
 def latest_submission(session: Session, campaign: Campaign) -> DataSubmission | None:
+    """The newest county data: a school's own row waiting for the office (``school_id`` set)
+    and a returned sheet are not county data (issue 5)."""
     return session.exec(
-        select(DataSubmission).where(DataSubmission.campaign_id == campaign.id)
+        select(DataSubmission).where(DataSubmission.campaign_id == campaign.id,
+                                     DataSubmission.school_id.is_(None), DataSubmission.status != "returned")
         .order_by(DataSubmission.submitted_at.desc(), DataSubmission.id.desc())
     ).first()
 
@@ -306,6 +309,9 @@ def assess_submission(
     ``assessment.completed`` event. ``AssessmentInputError`` (bad county inputs) propagates."""
     if submission.campaign_id != campaign.id:
         raise SelfCheckError(f"数据批次 #{submission.id} 不属于创建工作「{campaign.name}」")
+    if submission.school_id is not None:
+        raise SelfCheckError(f"数据批次 #{submission.id} 是一所学校单独报送的本校数据，"
+                             f"须经办公室审核、并入全县数据后才能评估")
     standard = load_standard(campaign.standard_id)
     records = records_of(session, submission)
     result = assess(standard, records, county_inputs_of(session, campaign), as_of or local_today())
@@ -374,10 +380,8 @@ class _Context:
     standard: Standard
     plan: CampaignPlan | None
     phases: list[Phase]
-    schools_by_id: dict[int, School]
     schools_by_key: dict[str, School]
     departments: dict[str, Department]  # by full name
-    departments_by_id: dict[int, Department]
     townships: list[Department]
     today: dt.date
 
@@ -449,10 +453,8 @@ def _context(session: Session, campaign: Campaign, today: dt.date) -> _Context:
         standard=load_standard(campaign.standard_id),
         plan=plan,
         phases=phases,
-        schools_by_id={s.id: s for s in schools},
         schools_by_key={s.key: s for s in schools},
         departments={d.name: d for d in departments},
-        departments_by_id={d.id: d for d in departments},
         townships=[d for d in departments if UnitKind(d.kind) is UnitKind.township],
         today=today,
     )
@@ -764,28 +766,26 @@ def reconcile_tasks(
     result = ReconcileResult()
     tasks = {t.origin_key: t for t in session.exec(select(Task).where(Task.campaign_id == campaign.id))}
 
-    def ensure(spec: _TaskSpec, shortfall: ShortfallRecord | None = None) -> Task | None:
+    def create_once(spec: _TaskSpec, shortfall: ShortfallRecord | None = None) -> None:
+        """Create the task of ``spec.key`` unless there is one (then it stays as it is)."""
         task = tasks.get(spec.key)
         if task is None:
             task = tasks[spec.key] = _create(session, ctx, spec, actor, shortfall)
             result.created.append(task.id)
-            return None
-        return task
+        else:
+            result.unchanged.append(task.id)
 
     for spec in _plan_specs(ctx):
-        if (task := ensure(spec)) is not None:
-            result.unchanged.append(task.id)
+        create_once(spec)
     for item in _county_items(ctx):
-        spec = _attestation_spec(ctx, *item)
-        if (task := ensure(spec)) is not None:
-            result.unchanged.append(task.id)
+        create_once(_attestation_spec(ctx, *item))
 
     groups = _shortfall_groups(session, snapshot)
     for key, group in groups.items():
         newest_record = group.records[0]
         task = tasks.get(key)
         if task is None:
-            ensure(_shortfall_spec(ctx, group), newest_record)
+            create_once(_shortfall_spec(ctx, group), newest_record)
             continue
         task.shortfall_id = newest_record.id
         session.add(task)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import Enum
 
-from sqlalchemy import JSON, Column, Index, String
+from sqlalchemy import JSON, Column, Index, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from tracker.db import UTCDateTime, utcnow
@@ -74,3 +74,26 @@ class OutboundMessage(SQLModel, table=True):
     next_attempt_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AttachmentContent(SQLModel, table=True):
+    """The bytes of a message attachment, stored once by sha256 (the same chart goes to every
+    recipient of a briefing)."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class MessageAttachment(SQLModel, table=True):
+    """A file carried by an ``OutboundMessage``: an inline image of its HTML (``content_id`` set:
+    referenced as ``cid:<content_id>``) or an attachment (the briefing's .docx)."""
+
+    __table_args__ = (UniqueConstraint("message_id", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="outboundmessage.id", index=True)
+    position: int = 0  # order in the message
+    filename: str
+    content_type: str = "application/octet-stream"
+    content_id: str | None = None  # inline (multipart/related) when set, without angle brackets
+    sha256: str = Field(foreign_key="attachmentcontent.sha256", max_length=64)

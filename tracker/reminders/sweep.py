@@ -29,7 +29,6 @@ The sweep commits its session once per chunk (dry run: never; it writes nothing 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -58,8 +57,6 @@ from tracker.reminders.ladder import (
 from tracker.reminders.lights import Light, task_light
 from tracker.settings import get_settings
 from tracker.tasks.models import Task, TaskCooperator, TaskStatus
-
-log = logging.getLogger("junheng.sweep")
 
 DEFAULT_CHUNK = 500
 RESTARTING_EVENTS = ("task.returned", "task.reopened")
@@ -357,8 +354,6 @@ def sweep(
             on_chunk(ChunkDone(report.chunks, len(tasks), inserted))
         if len(tasks) < chunk_size:
             break
-    for problem in report.problems:
-        log.warning(problem)
     return report
 
 
@@ -398,14 +393,14 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
         light = task_light(task, today, yellow_within=ctx.settings.yellow_within_working_days, calendar=cal)
         not_before = window_opening(now, ctx.settings, cal)
         coop_ids = cooperating.get(task.id, [])
+        unreachable_by_name: dict[str, list[str]] = {}  # person → the rungs that cannot reach them
+        undeliverable: list[str] = []  # rungs that reach nobody at all
         for due in state.due:
             recipients, unreachable = recipients_for(ctx, task, due.audience, due.rung, coop_ids, school)
             for name in unreachable:
-                report.problems.append(f"任务 #{task.id}「{task.title}」的{due.label}无法发给「{name}」："
-                                       f"没有邮箱地址，请在创建方案中补充。")
+                unreachable_by_name.setdefault(name, []).append(due.label)
             if not recipients:
-                report.problems.append(f"任务 #{task.id}「{task.title}」的{due.label}没有可送达的收件人"
-                                       f"（{unit}）：请在创建方案中为该单位填写联系人和邮箱。")
+                undeliverable.append(due.label)
                 continue
             payload = _payload(task, due, ctx, unit, light, today, cal, coop_ids, base_url, history)
             for r in recipients:
@@ -422,6 +417,14 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
                 })
                 lines.append((key, SweepLine(task.campaign_id, task.id, task.title, unit, due.rung, due.occurrence,
                                              r.name, r.address, r.copy, light, not_before, new=False)))
+        if undeliverable:
+            report.problems.append(f"任务 #{task.id}「{task.title}」的{'、'.join(undeliverable)}没有可送达的收件人："
+                                   f"{unit} 没有填写了邮箱的联系人，请在创建方案中补充。")
+        for name, labels in unreachable_by_name.items():
+            if undeliverable and labels == undeliverable:
+                continue  # said above
+            report.problems.append(f"任务 #{task.id}「{task.title}」的{'、'.join(labels)}无法发给「{name}」："
+                                   f"没有邮箱地址，请在创建方案中补充。")
 
     if dry_run:
         keys = [key for key, _ in lines]

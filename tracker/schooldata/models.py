@@ -25,6 +25,11 @@ class DataSubmission(SQLModel, table=True):
     approved_by: str = ""
     approved_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     school_count: int = 0
+    # set for a school's own row sent from the web: waits for the office, never assessed on its own
+    school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
+    returned_reason: str = ""  # why the office returned it
+    # a submission the office made by approving a school's row: the county data it started from
+    based_on_id: int | None = Field(default=None, foreign_key="datasubmission.id")
 
 
 class SchoolDataRow(SQLModel, table=True):
@@ -34,6 +39,9 @@ class SchoolDataRow(SQLModel, table=True):
     school_key: str
     row: int
     data: dict = Field(sa_column=Column(JSON, nullable=False))  # SchoolRecord fields
+    # where these figures were entered when the row was carried over from another submission
+    # (a school's approved row merged into the county data); None: entered in this one
+    source_submission_id: int | None = Field(default=None, foreign_key="datasubmission.id")
 
 
 class CountyInput(SQLModel, table=True):

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session
 
 from tracker.campaigns.models import Department, Person, School
 from tracker.db import utcnow
@@ -125,8 +125,11 @@ def allowed_actions(task: Task) -> list[str]:
 
 
 def _school_people_match(session: Session, school_id: int, person: Person) -> bool:
-    """A school acts through the person whose e-mail is the school's contact e-mail (the plan has
-    no per-school roster; school log-ins come with the web issue)."""
+    """A school acts through a person of the school (``Person.school_id``, set for a school's web
+    log-in), or the person whose e-mail is the school's contact e-mail (the plan has no
+    per-school roster)."""
+    if person.school_id is not None and person.school_id == school_id:
+        return True
     if not person.email:
         return False
     school = session.get(School, school_id)
@@ -399,8 +402,3 @@ def on_time(task: Task, events: Sequence[Event] | None = None) -> bool | None:
         return None
     return local_date(done) <= task.due_on
 
-
-def open_task_count(session: Session, phase_id: int) -> int:
-    return session.exec(
-        select(func.count()).select_from(Task).where(Task.phase_id == phase_id, Task.status.in_([s.value for s in OPEN]))
-    ).one()

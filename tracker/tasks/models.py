@@ -31,6 +31,8 @@ class Task(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("campaign_id", "origin_key"),
         Index("ix_task_open_due", "status", "due_on"),
+        # the task list (pages, API) of a campaign by due date, a page at a time (issue 5)
+        Index("ix_task_campaign_due", "campaign_id", "due_on", "id"),
         Index("ix_task_next_reminder", "next_reminder_at"),
     )
     id: int | None = Field(default=None, primary_key=True)

@@ -22,7 +22,7 @@ from tracker.events.models import Event
 from tracker.schooldata.models import CountyInput, DataSubmission, SchoolDataRow
 from tracker.schooldata.sheet import SheetError
 from tracker.tasks import lifecycle
-from tracker.tasks.models import Task, TaskCooperator, TaskOrigin, TaskStatus
+from tracker.tasks.models import Task, TaskCooperator, TaskStatus
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 PLAN = EXAMPLES / "plan.yaml"

@@ -127,6 +127,10 @@ def test_the_table_matches_the_issue():
                                            campaign_id=1, phase_id=1, title="t", due_on=dt.date(2027, 1, 1),
                                            origin="plan", origin_key="k")) is not None}
     assert table == set(ALLOWED)
+    task = Task(status=S.submitted.value, campaign_id=1, phase_id=1, title="t", due_on=dt.date(2027, 1, 1),
+                origin="plan", origin_key="k")
+    assert lifecycle.allowed_actions(task) == ["verify", "return", "withdraw", "reopen", "resolve_by_data"]
+    assert lifecycle.can(task, "verify") and not lifecycle.can(task, "accept")
 
 
 # One test per action (each case on a task of its own) keeps the PostgreSQL run short.
@@ -234,6 +238,19 @@ def test_school_task_is_accepted_by_the_school_contact(session, world):
         lifecycle.accept(session, task, world.people["李科长"])
     lifecycle.accept(session, task, world.people["赵校长"])
     assert task.status == S.accepted
+
+
+def test_school_task_is_also_moved_by_a_person_of_the_school(session, world):
+    from tracker.campaigns.models import Person
+
+    teacher = Person(campaign_id=world.campaign.id, name="钱老师", school_id=world.schools["城关一小"].id)
+    session.add(teacher)
+    session.flush()
+    task = put(session, world.task(session, "t1", unit="城关一小"), S.accepted)
+    lifecycle.submit(session, task, teacher)
+    assert task.status == S.submitted
+    with pytest.raises(NotPermitted):
+        lifecycle.accept(session, world.task(session, "t2", unit="财政局"), teacher)
 
 
 def test_person_of_another_campaign_or_inactive_may_not_act(session, world):

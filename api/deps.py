@@ -1,0 +1,173 @@
+"""The dependencies routes declare: the store session, who is asking, their campaign, and CSRF.
+
+For the API (bearer tokens, ``Authorization: Bearer …`` from ``POST /api/v1/auth/token``):
+
+    DbSession        a store session; write routes commit it themselves
+    CurrentUser      the user of the bearer token, else 401
+    OfficeUser       CurrentUser who must be office, else 403 (``require_role(...)`` for others)
+    UserCampaign     the ``{campaign}`` path parameter (a campaign code) resolved, and it must be
+                     the user's campaign (another campaign's code answers 404)
+
+For pages (the session cookie set by ``POST /login``):
+
+    PageUser         the logged-in user, else a 303 to /login?next=…
+    OptionalPageUser the logged-in user or None
+    CsrfChecked      every form POST declares it: the form's ``csrf_token`` field (or the
+                     ``X-CSRF-Token`` header) must equal the session's token, else 403
+    csrf_token(request)   the session's token (made on first use); templates call it
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session, select
+
+from api.errors import LoginRequired
+from tracker.accounts.access import AccessDenied, require_role as check_role
+from tracker.accounts.models import User, UserRole
+from tracker.accounts.service import verify_token
+from tracker.campaigns.models import Campaign
+from tracker.db import get_engine
+
+TOKEN_URL = "/api/v1/auth/token"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SESSION_USER = "uid"
+SESSION_PASSWORD_VERSION = "pwv"
+SESSION_CSRF = "csrf"
+
+# A campaign code in a path: printable, no slash (codes come from plans: 示例县2027, demo …)
+CAMPAIGN_CODE = r"^[^\x00-\x1f\x7f/]{1,64}$"
+MAX_ID = 2_147_483_647  # ids are 32-bit integers in PostgreSQL
+
+
+def store_session() -> Iterator[Session]:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(store_session)]
+
+bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False,
+                              description="用 POST /api/v1/auth/token 取得的令牌")
+
+
+def current_user(request: Request, session: DbSession, token: Annotated[str | None, Depends(bearer)]) -> User:
+    if not token:
+        raise LoginRequired("请先登录：请求头需带 Authorization: Bearer <令牌>（由 POST /api/v1/auth/token 取得）")
+    user = verify_token(session, token)
+    if user is None:
+        raise LoginRequired("令牌无效或已过期，请重新登录取得令牌")
+    request.state.user = user
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_role(*roles: UserRole, what: str = "此操作") -> Callable[..., User]:
+    """A dependency: the current API user, who must have one of ``roles`` (else 403)."""
+
+    def dependency(user: CurrentUser) -> User:
+        check_role(user, *roles, what=what)
+        return user
+
+    return dependency
+
+
+OfficeUser = Annotated[User, Depends(require_role(UserRole.office))]
+CountyReader = Annotated[User, Depends(require_role(UserRole.office, UserRole.reviewer, what="查看全县情况"))]
+
+
+def campaign_of(user: User, session: Session, code: str) -> Campaign:
+    campaign = session.exec(select(Campaign).where(Campaign.code == code)).first()
+    if campaign is None or campaign.id != user.campaign_id:
+        from tracker.campaigns.service import CampaignNotFound
+
+        raise CampaignNotFound(f"没有编号为「{code}」的创建工作")
+    return campaign
+
+
+def user_campaign(user: CurrentUser, session: DbSession,
+                  campaign: Annotated[str, Path(pattern=CAMPAIGN_CODE, description="创建工作编号")]) -> Campaign:
+    return campaign_of(user, session, campaign)
+
+
+UserCampaign = Annotated[Campaign, Depends(user_campaign)]
+
+
+# ---------------------------------------------------------------------------------------------
+# pages
+
+
+def password_version(user: User) -> str:
+    """Changes when the password does: a session made before a password change ends."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def log_in(request: Request, user: User) -> None:
+    """Start a page session for ``user`` (a fresh CSRF token too: nothing carries over)."""
+    request.session.clear()
+    request.session[SESSION_USER] = user.id
+    request.session[SESSION_PASSWORD_VERSION] = password_version(user)
+    request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
+
+
+def log_out(request: Request) -> None:
+    request.session.clear()
+
+
+def optional_page_user(request: Request, session: DbSession) -> User | None:
+    uid = request.session.get(SESSION_USER)
+    if not isinstance(uid, int):
+        return None
+    user = session.get(User, uid)
+    if user is None or not user.active or request.session.get(SESSION_PASSWORD_VERSION) != password_version(user):
+        request.session.pop(SESSION_USER, None)
+        return None
+    request.state.user = user
+    return user
+
+
+def page_user(request: Request, user: Annotated[User | None, Depends(optional_page_user)]) -> User:
+    if user is None:
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired("请先登录", next_path=path)
+    return user
+
+
+OptionalPageUser = Annotated[User | None, Depends(optional_page_user)]
+PageUser = Annotated[User, Depends(page_user)]
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get(SESSION_CSRF)
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_CSRF] = token
+    return token
+
+
+CSRF_REJECTED = "表单已过期或来源不明（安全校验未通过），请返回刷新页面后重新提交"
+
+
+async def check_csrf(request: Request) -> None:
+    expected = request.session.get(SESSION_CSRF)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()  # parsed once: FastAPI's own Form() parameters reuse it
+            value = form.get(CSRF_FIELD)
+            sent = value if isinstance(value, str) else None
+    if not isinstance(expected, str) or not expected or not sent or not secrets.compare_digest(sent, expected):
+        raise AccessDenied(CSRF_REJECTED)
+
+
+CsrfChecked = Annotated[None, Depends(check_csrf)]

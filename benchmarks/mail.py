@@ -1,0 +1,149 @@
+"""Mail throughput into a local SMTP server: one connection per batch versus one per message.
+
+    uv run python benchmarks/mail.py [N]        (default N = 2000)
+
+An aiosmtpd server runs in a separate process on 127.0.0.1 (`python -m aiosmtpd`, the Sink handler
+that accepts and discards), so client and server do not share one interpreter lock. Every message is a realistic grouped reminder
+(3 items, text + HTML, Chinese subject and names), built and sent by notifications.channels.email.
+
+1. batch:       N messages, batches of JUNHENG_MAIL_BATCH_SIZE (100) per SMTP connection
+2. per message: N messages, a new SMTP connection (connect, EHLO, MAIL, RCPT, DATA, QUIT) for each
+3. end to end:  deliver_due on a fresh SQLite store: compose N owed items into N messages, claim
+                them, send in batches, commit "sent" per message — what the scheduler does
+
+Client and server share one machine, so the figures are a floor for the sending side, not a
+measure of a county's mail server. A message counts only when the server answered 250 for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+
+from notifications.channels.email import SmtpConfig, send_batch  # noqa: E402
+from notifications.render import ItemView, render_email  # noqa: E402
+from notifications.sink import free_port  # noqa: E402
+from tracker.notices.models import OutboundMessage  # noqa: E402
+
+NOW = dt.datetime(2026, 12, 14, 1, 0, tzinfo=dt.timezone.utc)
+BATCH = 100
+
+
+def start_server(port: int) -> subprocess.Popen:
+    server = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                               "-c", "aiosmtpd.handlers.Sink"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("aiosmtpd did not start")
+
+
+def sample_messages(n: int) -> list[OutboundMessage]:
+    items = [ItemView(rung=rung, task_id=i, title=f"第{i}项整改任务：城关一小音乐教室面积不达标",
+                      measures="改建音乐教室 1 间（≥96㎡）", unit="财政局", cooperators=["住建局"],
+                      due_on=dt.date(2026, 12, 18), light="黄", days_left=4,
+                      task_url=f"https://duban.example.cn/tasks/{i}")
+             for i, rung in enumerate(["due_soon", "chase", "assigned"], start=1)]
+    rendered = render_email(items, recipient_name="李科长", campaign_name="示例县优质均衡创建",
+                            base_url="https://duban.example.cn")
+    return [OutboundMessage(id=k, recipient_name=f"联系人{k}", recipient_address=f"contact{k}@example.cn",
+                            subject=rendered.subject, body_text=rendered.body_text, body_html=rendered.body_html,
+                            message_id_header=f"<junheng.bench{k}@example.cn>") for k in range(1, n + 1)]
+
+
+async def batched(messages, config) -> None:
+    for start in range(0, len(messages), BATCH):
+        results = await send_batch(messages[start:start + BATCH], config, now=NOW)
+        assert all(r.ok for r in results), results[0]
+
+
+async def one_by_one(messages, config) -> None:
+    for message in messages:
+        [result] = await send_batch([message], config, now=NOW)
+        assert result.ok, result
+
+
+def timed(label: str, coro_factory, n: int) -> float:
+    start = time.perf_counter()
+    asyncio.run(coro_factory())
+    seconds = time.perf_counter() - start
+    rate = n / seconds
+    print(f"  {label:<40} {n} 封 {seconds:7.2f} s  {rate:8.0f} 封/秒")
+    return rate
+
+
+def end_to_end(n: int, port: int) -> float:
+    """deliver_due on a fresh SQLite store with n owed items to n recipients."""
+    import os
+
+    from sqlmodel import Session
+
+    from tracker import db as tracker_db
+    from tracker.settings import get_settings
+
+    folder = Path(tempfile.mkdtemp(prefix="junheng-mail-bench-"))
+    url = f"sqlite:///{folder / 'bench.db'}"
+    os.environ["JUNHENG_DATABASE_URL"] = url
+    os.environ["JUNHENG_DATA_DIR"] = str(folder)
+    get_settings.cache_clear()
+    tracker_db.migrate(url)
+    engine = tracker_db.get_engine(url)
+
+    from notifications.delivery import deliver_due
+    from tests.factories_db import build_world
+    from tracker.notices.models import NoticeItem
+
+    with Session(engine) as session:
+        world = build_world(session)
+        task = world.task(session, "bench", title="城关一小音乐教室面积不达标")
+        session.add_all([NoticeItem(campaign_id=world.campaign.id, task_id=task.id, rung="due_soon",
+                                    idempotency_key=f"{task.id}:due_soon:3:c{k}@example.cn",
+                                    recipient_name=f"联系人{k}", recipient_address=f"c{k}@example.cn",
+                                    payload={"light": "黄"}, not_before=NOW) for k in range(n)])
+        session.commit()
+    settings = get_settings().model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_tls": "none",
+                                                 "mail_batch_size": BATCH, "mail_from": "均衡督办 <duban@example.cn>"})
+    start = time.perf_counter()
+    report = asyncio.run(deliver_due(engine, NOW, settings=settings, limit=n))
+    seconds = time.perf_counter() - start
+    assert len(report.sent) == n, report
+    rate = n / seconds
+    print(f"  {'端到端 deliver_due（SQLite，含编排与逐封提交）':<34} {n} 封 {seconds:7.2f} s  {rate:8.0f} 封/秒")
+    return rate
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    port = free_port()
+    server = start_server(port)
+    try:
+        config = SmtpConfig(host="127.0.0.1", port=port, mail_from="均衡督办 <duban@example.cn>")
+        messages = sample_messages(n)
+        size = len(messages[0].body_text.encode()) + len(messages[0].body_html.encode())
+        print(f"本机 aiosmtpd 服务器，{n} 封分组提醒邮件（每封 3 项，正文约 {size / 1024:.1f} KB）：")
+        asyncio.run(batched(messages[:BATCH], config))  # warm-up
+        per_batch = timed(f"每批 {BATCH} 封共用一个连接", lambda: batched(messages, config), n)
+        per_message = timed("每封邮件一个连接", lambda: one_by_one(messages, config), n)
+        print(f"  共用连接是逐封连接的 {per_batch / per_message:.1f} 倍")
+        end_to_end(n, port)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

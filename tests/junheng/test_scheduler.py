@@ -1,0 +1,201 @@
+"""The scheduler: its jobs (ids, triggers, stored in the tracker database), the weekly briefing
+slot, and leadership between real processes — one works, the other waits, and takes over when
+the first is killed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from junheng.scheduler import (
+    WAITING_MESSAGE,
+    Cadence,
+    build_scheduler,
+    deadline_sweep,
+    leader_lock_for,
+    weekly_briefing,
+)
+from tests.factories_db import build_world
+from tracker.calendar import CHINA, reset_active_calendar
+from tracker.db import get_engine
+from tracker.events.models import Event
+from tracker.notices.models import NoticeItem
+from tracker.tasks.models import TaskOrigin
+from tracker.tasks.service import create_task
+
+ROOT = Path(__file__).resolve().parents[2]
+JOB_IDS = {"deadline_sweep", "deliver_messages", "dispatch_events", "weekly_briefing"}
+
+
+@pytest.fixture(autouse=True)
+def _library_calendar():
+    reset_active_calendar()
+    yield
+    reset_active_calendar()
+
+
+def stored_jobs(url: str) -> list[str]:
+    with get_engine(url).connect() as conn:
+        return sorted(conn.execute(sa.text("SELECT id FROM apscheduler_jobs")).scalars())
+
+
+async def test_jobs_have_fixed_ids_are_stored_in_the_database_and_are_never_duplicated(db_url):
+    scheduler = build_scheduler(db_url, Cadence(sweep=300, deliver=60, dispatch=30))
+    scheduler.start(paused=True)
+    try:
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        assert set(jobs) == JOB_IDS
+        assert str(scheduler.timezone) == "Asia/Shanghai"
+        assert jobs["deadline_sweep"].trigger.interval == dt.timedelta(minutes=5)
+        assert jobs["deliver_messages"].trigger.interval == dt.timedelta(minutes=1)
+        assert jobs["dispatch_events"].trigger.interval == dt.timedelta(seconds=30)
+        monday = jobs["weekly_briefing"].next_run_time.astimezone(CHINA)
+        assert (monday.weekday(), monday.hour, monday.minute) == (0, 8, 30)
+    finally:
+        scheduler.shutdown(wait=False)
+    assert stored_jobs(db_url) == sorted(JOB_IDS)
+
+    again = build_scheduler(db_url, Cadence(sweep=120))  # a restart with another cadence replaces, never adds
+    again.start(paused=True)
+    try:
+        assert again.get_job("deadline_sweep").trigger.interval == dt.timedelta(minutes=2)
+    finally:
+        again.shutdown(wait=False)
+    assert stored_jobs(db_url) == sorted(JOB_IDS)
+
+
+def test_weekly_briefing_records_one_event_per_campaign_and_week(engine):
+    with Session(engine) as session:
+        build_world(session, "a")
+        build_world(session, "b")
+        session.commit()
+    monday = dt.datetime(2026, 11, 23, 8, 30, tzinfo=CHINA)
+    assert weekly_briefing(monday) == 2
+    assert weekly_briefing(monday + dt.timedelta(hours=3)) == 0  # the same slot again (a retried run)
+    assert weekly_briefing(monday + dt.timedelta(days=7)) == 2
+    with Session(engine) as session:
+        events = session.exec(select(Event).where(Event.type == "briefing.due").order_by(Event.id)).all()
+    assert [e.payload["week"] for e in events] == ["2026-W48", "2026-W48", "2026-W49", "2026-W49"]
+    assert all(e.dispatched_at is None for e in events)  # waiting for the briefing issue's flow
+
+
+def test_deadline_sweep_job_queues_what_is_owed(engine):
+    with Session(engine) as session:
+        world = build_world(session)
+        create_task(session, campaign=world.campaign, phase=world.phases["self_check"], title="落实经费",
+                    measures="", origin=TaskOrigin.plan, origin_key="P1", due_on=dt.date(2026, 12, 30),
+                    department=world.departments["财政局"])
+        session.commit()
+    deadline_sweep()
+    with Session(engine) as session:
+        items = session.exec(select(NoticeItem)).all()
+    assert [(i.rung, i.recipient_name) for i in items] == [("assigned", "李科长")]
+
+
+# ---------------------------------------------------------------------------------------------
+# two real scheduler processes
+
+
+class SchedulerProcess:
+    """``junheng scheduler`` in a subprocess, its log lines collected as they come."""
+
+    def __init__(self) -> None:
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from junheng.cli import app; app()", "scheduler", "--poll", "0.3",
+             "--sweep-every", "1", "--deliver-every", "3600", "--dispatch-every", "3600"],
+            cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:
+            self.lines.put(line.rstrip())
+
+    def wait_for(self, text: str, timeout: float = 90.0) -> str:
+        deadline = time.monotonic() + timeout
+        for line in self.seen:
+            if text in line:
+                return line
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.proc.poll() is not None and self.lines.empty():
+                    break
+                continue
+            self.seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no「{text}」in the scheduler's output: {self.seen}")
+
+    def drain(self) -> list[str]:
+        while True:
+            try:
+                self.seen.append(self.lines.get_nowait())
+            except queue.Empty:
+                return self.seen
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=30)
+
+
+def add_task(engine, key: str) -> int:
+    with Session(engine) as session:
+        world = build_world(session, code=key)
+        task = create_task(session, campaign=world.campaign, phase=world.phases["self_check"], title=f"任务 {key}",
+                           measures="", origin=TaskOrigin.plan, origin_key=key, due_on=dt.date(2027, 3, 1),
+                           department=world.departments["财政局"])
+        session.commit()
+        return task.id
+
+
+def wait_for_notice(engine, task_id: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            if session.exec(select(func.count()).select_from(NoticeItem).where(NoticeItem.task_id == task_id)).one():
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"task {task_id} was not swept")
+
+
+def test_two_schedulers_one_works_the_other_waits_and_takes_over(db_url, engine):
+    first = SchedulerProcess()
+    second = None
+    try:
+        first.wait_for("已获得调度锁")
+        second = SchedulerProcess()
+        second.wait_for(WAITING_MESSAGE)
+
+        wait_for_notice(engine, add_task(engine, "A"))  # the leader sweeps
+        assert not any("已获得调度锁" in line for line in second.drain())
+
+        first.proc.send_signal(signal.SIGKILL)  # the leader dies without a word
+        first.proc.wait(timeout=30)
+        second.wait_for("已获得调度锁")
+        wait_for_notice(engine, add_task(engine, "B"))  # the new leader sweeps
+
+        second.proc.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop
+        second.wait_for("调度进程已停止")
+        assert second.proc.wait(timeout=30) == 0
+        lock = leader_lock_for(db_url)  # and the lock is free again
+        assert lock.acquire()
+        lock.release()
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()

@@ -1,0 +1,62 @@
+"""Log-ins of the web application: a user belongs to one campaign and has one role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from tracker.db import UTCDateTime, utcnow
+
+
+class UserRole(str, Enum):
+    office = "office"  # 领导小组办公室: full control of its campaign
+    department = "department"  # a responsible unit (责任单位): its own tasks
+    school = "school"  # a school: its own data and tasks (一校一案)
+    reviewer = "reviewer"  # 评估人员 (city, province, nation): reads, changes nothing
+
+
+ROLE_NAMES = {
+    UserRole.office: "办公室",
+    UserRole.department: "责任单位",
+    UserRole.school: "学校",
+    UserRole.reviewer: "评估人员",
+}
+
+
+class User(SQLModel, table=True):
+    """A log-in. ``username`` is unique across the store, so the login form needs no campaign.
+
+    ``department_id`` binds a department user (and optionally an office user) to its unit,
+    ``school_id`` a school user to its school; ``person_id`` optionally names the person of the
+    plan the user acts as (the event log then names that person)."""
+
+    __tablename__ = "account"  # "user" is a reserved word in PostgreSQL
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    username: str = Field(index=True, unique=True, max_length=64)
+    name: str  # shown on pages and in the event log when no person is linked
+    role: UserRole = Field(sa_type=String(16))
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    school_id: int | None = Field(default=None, foreign_key="school.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    password_hash: str  # argon2id, with its parameters
+    active: bool = True
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_login_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # slowing down guessing: consecutive failures, and no attempt is even checked before locked_until
+    failed_count: int = 0
+    last_failed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token of the API. Only its SHA-256 is stored: a leaked table gives no token."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="account.id", index=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,703 @@
+"""The figures of a weekly dispatch briefing (调度通报), computed from the event log as of the end
+of its week.
+
+A briefing covers one ISO week, Monday to Sunday in Asia/Shanghai. Its figures are what the
+tracker showed at the end of that Sunday: the task table says how things stand *now*, so every
+task's state is replayed from its events (``task.accepted`` … ``task.verified``) up to the end of
+the period. The same data and week therefore give the same briefing — the same numbers in the same
+order — however much later it is computed; a week that has not ended yet is computed as of now
+and marked ``partial``.
+
+What is read, and as of when:
+- tasks: the task rows' fixed fields (title, unit, due date, phase, origin, created_at — none of
+  them changes after creation) and the replayed status, progress and completion time;
+- phases: passed and activated from ``phase.gate_passed`` / ``phase.activated`` events;
+- reminders and 督办单: the notice items queued before the end (``NoticeItem.created_at``);
+- indicators: the last assessment snapshot stored before the end, and the one before it.
+Department names and the plan's gate dates are read as they are now.
+
+Definitions (all counts leave out nothing silently; rates are None where their base is 0):
+- assigned (应办): tasks not withdrawn; done: 已销号; in progress (在办): 已签收, 办理中, 已提交;
+  not signed: 待签收; overdue: with the unit (待签收/已签收/办理中) after the due date.
+- completion rate = done / assigned.
+- on time: verified with the work submitted by the due date (``tracker.tasks.lifecycle.on_time``),
+  or submitted by the due date and awaiting 销号. Late: verified or submitted after the due date,
+  or overdue. On-time rate = on time / (on time + late); tasks not yet due and not yet done are
+  not judged.
+- a unit's light is its worst task's on the last day of the period (tracker.reminders.lights).
+- rank: by on-time rate (units with nothing judged yet after the others), then completion rate;
+  equal figures share a rank. Departments and schools are ranked separately.
+- gate at risk: the phase's open tasks exceed what the pace of the last four weeks (tasks of the
+  phase verified per working day) would close in the working days left to the gate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlmodel import Session
+
+from tracker.assessment.models import AssessmentSnapshot
+from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
+from tracker.campaigns.models import Campaign, Department, Phase, PhaseKind, PhaseStatus, School, UnitKind
+from tracker.db import utcnow
+from tracker.events.models import Event
+from tracker.notices.models import NoticeItem, Rung
+from tracker.reminders.lights import DEFAULT_YELLOW_WITHIN, Light, task_light
+from tracker.standards.schema import STAGE_NAMES
+from tracker.tasks.lifecycle import CLOCK_RUNNING, OPEN
+from tracker.tasks.models import Task, TaskOrigin, TaskStatus
+
+S = TaskStatus
+WEEK_PATTERN = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
+PACE_WEEKS = 4  # the pace toward a gate: tasks verified per working day over the last 4 weeks
+REMINDER_RUNGS = (Rung.ack_resend.value, Rung.due_soon.value, Rung.due_today.value, Rung.chase.value,
+                  Rung.escalation.value)
+STATUS_ORDER = [s.value for s in TaskStatus]
+ORIGIN_NAMES = {TaskOrigin.shortfall.value: "问题整改", TaskOrigin.attestation.value: "佐证认定",
+                TaskOrigin.finding.value: "反馈问题整改", TaskOrigin.plan.value: "方案任务"}
+
+# status a lifecycle event leads to, for events without a "to" in their payload
+_TYPE_TARGET = {
+    "task.accepted": S.accepted,
+    "task.progress": S.in_progress,
+    "task.submitted": S.submitted,
+    "task.verified": S.verified,
+    "task.returned": S.in_progress,
+    "task.withdrawn": S.withdrawn,
+}
+
+
+class BriefingError(ValueError):
+    """A week or campaign a briefing cannot be made for (Chinese message)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# ---------------------------------------------------------------------------------------------
+# weeks
+
+
+def parse_iso_week(text: str) -> tuple[dt.date, dt.date]:
+    """``2026-W48`` → (Monday, Sunday) of that ISO week."""
+    match = WEEK_PATTERN.match(text or "")
+    if not match:
+        raise BriefingError(f"周次「{text}」的格式不对：应写作 2026-W48（年份-W周数）")
+    year, week = int(match.group(1)), int(match.group(2))
+    try:
+        monday = dt.date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise BriefingError(f"周次「{text}」不存在：{year} 年没有第 {week} 周") from None
+    return monday, monday + dt.timedelta(days=6)
+
+
+def iso_week_of(day: dt.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def normalize_week(text: str) -> str:
+    return iso_week_of(parse_iso_week(text)[0])
+
+
+def previous_week(moment: dt.datetime | None = None) -> str:
+    """The last complete ISO week before ``moment`` (Asia/Shanghai): what Monday's briefing covers."""
+    today = (moment or utcnow()).astimezone(CHINA).date()
+    return iso_week_of(today - dt.timedelta(days=today.weekday() + 7))
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    """00:00 Asia/Shanghai of ``day``, as an aware datetime in UTC."""
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=CHINA).astimezone(dt.timezone.utc)
+
+
+def cn_day(day: dt.date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+# ---------------------------------------------------------------------------------------------
+# what a briefing says (stored as JSON in Briefing.content)
+
+
+class Figures(BaseModel):
+    """Task counts and rates of the campaign or of one unit, as of one moment."""
+
+    total: int = 0  # every task, withdrawn included
+    by_status: dict[str, int] = Field(default_factory=lambda: {s: 0 for s in STATUS_ORDER})
+    assigned: int = 0  # not withdrawn
+    done: int = 0  # 已销号
+    in_progress: int = 0  # 已签收 + 办理中 + 已提交
+    not_signed: int = 0  # 待签收
+    overdue: int = 0
+    on_time: int = 0
+    late: int = 0
+    verified_on_time: int = 0  # verified and on time (lifecycle.on_time is True)
+    completion_rate: float | None = None
+    on_time_rate: float | None = None
+
+
+class PhaseOutlook(BaseModel):
+    phase_id: int
+    code: str
+    name: str
+    is_review: bool = False
+    gate_on: dt.date | None = None
+    working_days_to_gate: int | None = None  # from the period's last day; negative when past
+    total_tasks: int = 0
+    open_tasks: int = 0
+    verified_recently: int = 0  # tasks of the phase verified in the pace window
+    pace_working_days: int = 0  # working days in the pace window
+    pace_per_working_day: float = 0.0
+    projected_closed: float | None = None  # at this pace by the gate
+    at_risk: bool | None = None  # None: the gate date is not set (以上级通知为准)
+
+
+class UnitRow(BaseModel):
+    kind: str  # department | school
+    unit_id: int
+    name: str
+    short_name: str
+    figures: Figures
+    rank: int | None = None  # None: no tasks assigned
+    light: str | None = None  # 绿 / 黄 / 红; None without a lit task
+
+
+class WeekActivity(BaseModel):
+    """What happened in the period: tasks (each counted once) verified, submitted … this week."""
+
+    verified: int = 0
+    submitted: int = 0
+    returned: int = 0
+    accepted: int = 0
+    new_tasks: int = 0
+    new_by_origin: dict[str, int] = Field(default_factory=dict)  # origin → count (all four origins)
+    escalated_tasks: int = 0  # tasks that got a 督办单 this week
+    escalation_notices: int = 0  # 督办单 notices queued (one per recipient)
+    escalated_units: list[str] = Field(default_factory=list)
+
+
+class OverdueRow(BaseModel):
+    task_id: int
+    title: str
+    unit: str
+    due_on: dt.date
+    days_overdue: int  # working days
+    status: str
+    reminders: int  # reminders queued for it so far (签收/临期/到期/催办/督办, each occurrence once)
+    escalated: bool
+
+
+class IndicatorRow(BaseModel):
+    code: str
+    title: str
+    stage: str
+    stage_name: str
+    county_value: float | None = None
+    threshold: float | None = None
+    county_met: bool | None = None
+    cv: float | None = None
+    cv_limit: float | None = None
+    cv_ok: bool | None = None
+    previous_cv: float | None = None
+    previous_county_value: float | None = None
+
+    @property
+    def cv_change(self) -> float | None:
+        if self.cv is None or self.previous_cv is None:
+            return None
+        return self.cv - self.previous_cv
+
+
+class AssessmentRef(BaseModel):
+    assessment_id: int
+    at: dt.datetime
+    ok: bool | None = None
+
+
+class DeadlineRow(BaseModel):
+    task_id: int
+    title: str
+    unit: str
+    due_on: dt.date
+    status: str
+    light: str | None = None
+
+
+class BriefingData(BaseModel):
+    campaign_code: str
+    campaign_name: str
+    county: str
+    issuing_office: str
+    iso_week: str
+    period_start: dt.date
+    period_end: dt.date
+    as_of: dt.datetime  # UTC
+    as_of_date: dt.date  # the day the figures are as of (Asia/Shanghai)
+    partial: bool = False  # the week had not ended when computed
+    working_days: int  # in the period
+    number: int | None = None  # 期数, set when issued
+    issued_on: dt.date | None = None
+    overall: Figures
+    previous: Figures  # as of the end of the week before
+    phase: PhaseOutlook | None = None
+    units: list[UnitRow]
+    overdue_units: list[str]  # names (short) of units with overdue work, most overdue first
+    overdue_sentence: str
+    week: WeekActivity
+    overdue: list[OverdueRow]
+    indicators: list[IndicatorRow]
+    assessment: AssessmentRef | None = None
+    previous_assessment: AssessmentRef | None = None
+    next_week_start: dt.date
+    next_week_end: dt.date
+    next_week: list[DeadlineRow]
+
+    @property
+    def holiday_week(self) -> bool:
+        return self.working_days == 0
+
+    def departments(self) -> list[UnitRow]:
+        return [u for u in self.units if u.kind == "department"]
+
+    def schools(self) -> list[UnitRow]:
+        return [u for u in self.units if u.kind == "school"]
+
+
+# ---------------------------------------------------------------------------------------------
+# replaying tasks
+
+
+@dataclass(slots=True)
+class _Task:
+    """A task's fixed fields and its state as replayed so far."""
+
+    id: int
+    title: str
+    department_id: int | None
+    responsible_school_id: int | None
+    phase_id: int
+    due_on: dt.date
+    created_at: dt.datetime
+    origin: str
+    status: TaskStatus = S.assigned
+    progress: int = 0
+    submitted_at: dt.datetime | None = None  # the last submission not undone by 退回/重新打开
+    completed_at: dt.datetime | None = None  # when the verified work was done
+
+    def unit_key(self) -> tuple[str, int] | None:
+        if self.department_id is not None:
+            return ("department", self.department_id)
+        if self.responsible_school_id is not None:
+            return ("school", self.responsible_school_id)
+        return None
+
+    def apply(self, type_: str, at: dt.datetime, payload: dict) -> None:
+        target = payload.get("to") if isinstance(payload, dict) else None
+        if target in STATUS_ORDER:
+            new = TaskStatus(target)
+        elif type_ == "task.reopened":
+            new = S.assigned if self.status is S.assigned else S.in_progress
+        else:
+            new = _TYPE_TARGET.get(type_, self.status)
+        if type_ == "task.progress":
+            percent = payload.get("percent") if isinstance(payload, dict) else None
+            if isinstance(percent, int):
+                self.progress = percent
+        elif type_ == "task.submitted":
+            self.submitted_at = at
+            self.progress = 100
+        elif type_ in ("task.returned", "task.reopened"):
+            self.submitted_at = None
+            self.completed_at = None
+        elif type_ == "task.verified":
+            self.completed_at = self.submitted_at or at
+            self.progress = 100
+        self.status = new
+
+    def judged(self, today: dt.date) -> bool | None:
+        """True on time, False late, None not judged yet (see the module doc)."""
+        if self.status is S.verified:
+            done = self.completed_at
+            return done is None or done.astimezone(CHINA).date() <= self.due_on
+        if self.status is S.submitted and self.submitted_at is not None:
+            return self.submitted_at.astimezone(CHINA).date() <= self.due_on
+        if self.status in CLOCK_RUNNING and today > self.due_on:
+            return False
+        return None
+
+
+def _figures(tasks: Iterable[_Task], today: dt.date) -> Figures:
+    f = Figures()
+    for t in tasks:
+        f.total += 1
+        f.by_status[t.status.value] += 1
+        if t.status is S.withdrawn:
+            continue
+        f.assigned += 1
+        if t.status is S.verified:
+            f.done += 1
+        elif t.status is S.assigned:
+            f.not_signed += 1
+        else:
+            f.in_progress += 1
+        if t.status in CLOCK_RUNNING and today > t.due_on:
+            f.overdue += 1
+        verdict = t.judged(today)
+        if verdict is True:
+            f.on_time += 1
+            if t.status is S.verified:
+                f.verified_on_time += 1
+        elif verdict is False:
+            f.late += 1
+    f.completion_rate = f.done / f.assigned if f.assigned else None
+    judged = f.on_time + f.late
+    f.on_time_rate = f.on_time / judged if judged else None
+    return f
+
+
+def _load_tasks(session: Session, campaign_id: int, cutoff: dt.datetime) -> dict[int, _Task]:
+    t = Task.__table__.c
+    rows = session.execute(
+        select(t.id, t.title, t.department_id, t.responsible_school_id, t.phase_id, t.due_on, t.created_at,
+               t.origin)
+        .where(t.campaign_id == campaign_id, t.created_at < cutoff)
+        .order_by(t.id)
+    ).all()
+    return {r[0]: _Task(*r) for r in rows}
+
+
+def _task_events(session: Session, campaign_id: int, cutoff: dt.datetime):
+    e = Event.__table__.c
+    return session.execute(
+        select(e.task_id, e.type, e.at, e.payload)
+        .where(e.campaign_id == campaign_id, e.at < cutoff, e.task_id.is_not(None), e.type.like("task.%"))
+        .order_by(e.at, e.id)
+    ).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# phases as of the cutoff
+
+
+def _phase_at(session: Session, campaign_id: int, cutoff: dt.datetime, today: dt.date) -> Phase | None:
+    """``tracker.campaigns.gates.current_phase`` as it would have answered at ``cutoff``."""
+    phases = list(session.exec(select(Phase).where(Phase.campaign_id == campaign_id)
+                               .order_by(Phase.ordinal, Phase.id)).scalars())
+    e = Event.__table__.c
+    rows = session.execute(
+        select(e.type, e.at, e.payload).where(
+            e.campaign_id == campaign_id, e.type.in_(("phase.gate_passed", "phase.activated")))
+    ).all()
+    passed_at: dict[int, dt.datetime] = {}
+    activated_at: dict[int, dt.datetime] = {}
+    for type_, at, payload in rows:
+        phase_id = (payload or {}).get("phase_id")
+        if phase_id is None:
+            continue
+        target = passed_at if type_ == "phase.gate_passed" else activated_at
+        target[int(phase_id)] = min(at, target.get(int(phase_id), at))
+
+    def passed(p: Phase) -> bool:
+        when = passed_at.get(p.id) or p.passed_at
+        return when is not None and when < cutoff
+
+    def active(p: Phase) -> bool:
+        if passed(p):
+            return False
+        if p.id in activated_at:
+            return activated_at[p.id] < cutoff
+        # active (or passed since) without an activation on record: it was active from the start
+        return PhaseStatus(p.status) in (PhaseStatus.active, PhaseStatus.passed)
+
+    active_now = [p for p in phases if active(p)]
+    if active_now:
+        return active_now[0]
+    waiting = [p for p in phases if not passed(p)]
+    started = [p for p in waiting if p.starts_on is not None and p.starts_on <= today]
+    if started:
+        return started[0]
+    return waiting[0] if waiting else None
+
+
+# ---------------------------------------------------------------------------------------------
+# indicators
+
+
+@lru_cache(maxsize=8)
+def _indicator_titles(standard_id: str) -> dict[str, str]:
+    from tracker.standards import load_standard
+
+    try:
+        return {ind.code: ind.title for ind in load_standard(standard_id).indicators}
+    except Exception:  # noqa: BLE001 — a standard file gone missing: the codes still say which indicator
+        return {}
+
+
+def _code_order(code: str) -> tuple[int, str]:
+    return (int(code), "") if code.isdigit() else (10**6, code)
+
+
+def _indicator_rows(latest: AssessmentSnapshot | None, previous: AssessmentSnapshot | None) -> list[IndicatorRow]:
+    if latest is None:
+        return []
+    titles = _indicator_titles(latest.standard_id)
+    before: dict[tuple[str, str], dict] = {}
+    if previous is not None:
+        for stage, block in (previous.result.get("stages") or {}).items():
+            for code, ind in (block.get("indicators") or {}).items():
+                before[(code, stage)] = ind
+    rows: list[IndicatorRow] = []
+    stage_order = {"primary": 0, "junior": 1}
+    for stage, block in sorted((latest.result.get("stages") or {}).items(),
+                               key=lambda kv: (stage_order.get(kv[0], 9), kv[0])):
+        for code, ind in (block.get("indicators") or {}).items():
+            old = before.get((code, stage), {})
+            rows.append(IndicatorRow(
+                code=code, title=titles.get(code, f"指标{code}"), stage=stage,
+                stage_name=STAGE_NAMES.get(stage, stage), county_value=ind.get("county_value"),
+                threshold=ind.get("threshold"), county_met=ind.get("county_met"), cv=ind.get("cv"),
+                cv_limit=ind.get("cv_limit"), cv_ok=ind.get("cv_ok"), previous_cv=old.get("cv"),
+                previous_county_value=old.get("county_value")))
+    rows.sort(key=lambda r: (_code_order(r.code), stage_order.get(r.stage, 9)))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# the briefing
+
+
+def _issuing_office(campaign: Campaign, departments: list[Department]) -> str:
+    office = (campaign.plan or {}).get("office") or {}
+    if office.get("name"):
+        return str(office["name"])
+    for dept in departments:
+        if UnitKind(dept.kind) is UnitKind.office:
+            return dept.name
+    return "领导小组办公室"
+
+
+def _yellow_within(campaign: Campaign) -> int:
+    from tracker.reminders.ladder import LadderSettingsError, ladder_settings
+
+    try:
+        return ladder_settings(campaign.plan).yellow_within_working_days
+    except LadderSettingsError:
+        return DEFAULT_YELLOW_WITHIN
+
+
+def _rank(rows: list[UnitRow]) -> None:
+    """Rank by on-time rate, then completion rate (units with nothing judged yet after the rest);
+    equal figures share a rank (1, 2, 2, 4)."""
+    def key(row: UnitRow) -> tuple:
+        f = row.figures
+        return (f.on_time_rate is None, -(f.on_time_rate or 0.0), -(f.completion_rate or 0.0))
+
+    ranked = sorted((r for r in rows if r.figures.assigned), key=key)
+    previous_key, previous_rank = None, 0
+    for position, row in enumerate(ranked, start=1):
+        k = key(row)
+        row.rank = previous_rank if k == previous_key else position
+        previous_key, previous_rank = k, row.rank
+
+
+def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_end: bool = True,
+                     *, now: dt.datetime | None = None, calendar: WorkingDayCalendar | None = None) -> BriefingData:
+    """The briefing of ``campaign`` for ``iso_week`` (e.g. ``2026-W48``).
+
+    ``as_of_end``: as of the end of the week (Sunday 24:00 Asia/Shanghai), or as of now when the week
+    has not ended yet (the briefing is then ``partial``). ``as_of_end=False`` computes as of now
+    (or the end of the week, whichever is earlier) — a preview of the week so far."""
+    now = now or utcnow()
+    cal = calendar or active_calendar()
+    start, end = parse_iso_week(iso_week)
+    week = iso_week_of(start)
+    start_utc, end_utc = _start_of(start), _start_of(end + dt.timedelta(days=1))
+    if start_utc > now:
+        raise BriefingError(f"{week}（{start.isoformat()} 至 {end.isoformat()}）还没有开始，不能生成调度通报")
+    cutoff = end_utc if as_of_end and end_utc <= now else min(end_utc, now)
+    partial = cutoff < end_utc
+    today = end if not partial else cutoff.astimezone(CHINA).date()
+    previous_cutoff, previous_today = start_utc, start - dt.timedelta(days=1)
+
+    departments = list(session.exec(select(Department).where(Department.campaign_id == campaign.id)
+                                    .order_by(Department.id)).scalars())
+    tasks = _load_tasks(session, campaign.id, cutoff)
+
+    # replay: first to the end of the week before (for "change from last week"), then to the cutoff
+    pace_start = _start_of(end - dt.timedelta(days=7 * PACE_WEEKS - 1))
+    verified_in: dict[int, dt.datetime] = {}  # task → its latest 销号 in the pace window
+    week_tasks: dict[str, set[int]] = defaultdict(set)  # event type → tasks it happened to this week
+    previous: Figures | None = None
+    for task_id, type_, at, payload in _task_events(session, campaign.id, cutoff):
+        task = tasks.get(task_id)
+        if task is None:
+            continue
+        if previous is None and at >= previous_cutoff:
+            previous = _figures((t for t in tasks.values() if t.created_at < previous_cutoff), previous_today)
+        task.apply(type_, at, payload or {})
+        if at >= start_utc:
+            week_tasks[type_].add(task_id)
+        if type_ == "task.verified" and at >= pace_start:
+            verified_in[task_id] = at
+        elif type_ == "task.reopened":
+            verified_in.pop(task_id, None)
+    if previous is None:
+        previous = _figures((t for t in tasks.values() if t.created_at < previous_cutoff), previous_today)
+    overall = _figures(tasks.values(), today)
+
+    # units
+    yellow_within = _yellow_within(campaign)
+    by_unit: dict[tuple[str, int], list[_Task]] = defaultdict(list)
+    for t in tasks.values():
+        key = t.unit_key()
+        if key is not None:
+            by_unit[key].append(t)
+    lights: dict[int, Light | None] = {t.id: task_light(t, today, yellow_within=yellow_within, calendar=cal)
+                                       for t in tasks.values()}
+    units: list[UnitRow] = []
+    dept_names: dict[int, tuple[str, str]] = {}
+    for dept in departments:
+        dept_names[dept.id] = (dept.name, dept.short_name or dept.name)
+        mine = by_unit.get(("department", dept.id), [])
+        if not mine and (not dept.active or UnitKind(dept.kind) is UnitKind.office):
+            continue
+        units.append(UnitRow(kind="department", unit_id=dept.id, name=dept.name,
+                             short_name=dept.short_name or dept.name, figures=_figures(mine, today),
+                             light=_worst(lights[t.id] for t in mine)))
+    school_ids = sorted(i for kind, i in by_unit if kind == "school")
+    school_names: dict[int, str] = {}
+    if school_ids:
+        schools = list(session.exec(select(School).where(School.id.in_(school_ids))).scalars())
+        school_names = {s.id: s.name for s in schools}
+        for school in sorted(schools, key=lambda s: (s.name, s.id)):
+            mine = by_unit[("school", school.id)]
+            units.append(UnitRow(kind="school", unit_id=school.id, name=school.name, short_name=school.name,
+                                 figures=_figures(mine, today), light=_worst(lights[t.id] for t in mine)))
+    _rank([u for u in units if u.kind == "department"])
+    _rank([u for u in units if u.kind == "school"])
+    order = {id(u): n for n, u in enumerate(units)}
+    units.sort(key=lambda u: (u.kind != "department", u.rank is None, u.rank or 0, order[id(u)]))
+
+    def unit_of(t: _Task) -> str:
+        if t.department_id is not None and t.department_id in dept_names:
+            return dept_names[t.department_id][1]
+        if t.responsible_school_id is not None:
+            return school_names.get(t.responsible_school_id, "未指定单位")
+        return "未指定单位"
+
+    late_units = sorted((u for u in units if u.figures.overdue), key=lambda u: (-u.figures.overdue, order[id(u)]))
+    overdue_units = [u.short_name for u in late_units]
+    if overdue_units:
+        sentence = f"截至{cn_day(today)}，{'、'.join(overdue_units)}有逾期任务，请抓紧办理。"
+    else:
+        sentence = f"截至{cn_day(today)}，各单位均无逾期任务。"
+
+    # notices: reminders per task so far, 督办单 this week
+    n = NoticeItem.__table__.c
+    reminder_rows = session.execute(
+        select(n.task_id, n.rung, n.occurrence, n.created_at).distinct()
+        .where(n.campaign_id == campaign.id, n.task_id.is_not(None), n.rung.in_(REMINDER_RUNGS),
+               n.created_at < cutoff)
+    ).all()
+    reminders: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    escalated: set[int] = set()
+    escalated_this_week: set[int] = set()
+    escalation_notices = 0
+    for task_id, rung, occurrence, created_at in reminder_rows:
+        reminders[task_id].add((rung, occurrence))
+        if rung == Rung.escalation.value:
+            escalated.add(task_id)
+            if created_at >= start_utc:
+                escalated_this_week.add(task_id)
+    if escalated_this_week:
+        escalation_notices = len(session.execute(
+            select(n.id).where(n.campaign_id == campaign.id, n.rung == Rung.escalation.value,
+                               n.created_at >= start_utc, n.created_at < cutoff)).all())
+
+    overdue_rows = [
+        OverdueRow(task_id=t.id, title=t.title, unit=unit_of(t), due_on=t.due_on,
+                   days_overdue=cal.working_days_between(t.due_on, today), status=t.status.value,
+                   reminders=len(reminders.get(t.id, ())), escalated=t.id in escalated)
+        for t in tasks.values() if t.status in CLOCK_RUNNING and today > t.due_on
+    ]
+    overdue_rows.sort(key=lambda r: (-r.days_overdue, r.due_on, r.unit, r.task_id))
+
+    new_tasks = [t for t in tasks.values() if t.created_at >= start_utc]
+    new_by_origin = {origin.value: 0 for origin in TaskOrigin}
+    for t in new_tasks:
+        new_by_origin[t.origin] = new_by_origin.get(t.origin, 0) + 1
+    escalated_units = list(dict.fromkeys(
+        unit_of(tasks[i]) for i in sorted(escalated_this_week, key=lambda i: (unit_of(tasks[i]), i)) if i in tasks))
+    activity = WeekActivity(
+        verified=len(week_tasks["task.verified"]), submitted=len(week_tasks["task.submitted"]),
+        returned=len(week_tasks["task.returned"]), accepted=len(week_tasks["task.accepted"]),
+        new_tasks=len(new_tasks), new_by_origin=new_by_origin, escalated_tasks=len(escalated_this_week),
+        escalation_notices=escalation_notices, escalated_units=escalated_units)
+
+    # the current phase and its gate
+    outlook = None
+    phase = _phase_at(session, campaign.id, cutoff, today)
+    if phase is not None:
+        mine = [t for t in tasks.values() if t.phase_id == phase.id]
+        open_tasks = sum(1 for t in mine if t.status in OPEN)
+        window_days = cal.working_days_between(end - dt.timedelta(days=7 * PACE_WEEKS), end)
+        recent = sum(1 for i in verified_in if tasks[i].phase_id == phase.id and tasks[i].status is S.verified)
+        pace = recent / window_days if window_days > 0 else 0.0
+        outlook = PhaseOutlook(phase_id=phase.id, code=phase.code, name=phase.name,
+                               is_review=PhaseKind(phase.kind) in (PhaseKind.review_city, PhaseKind.review_province,
+                                                                   PhaseKind.review_national),
+                               gate_on=phase.gate_on, total_tasks=len(mine), open_tasks=open_tasks,
+                               verified_recently=recent, pace_working_days=window_days, pace_per_working_day=pace)
+        if phase.gate_on is not None:
+            left = cal.working_days_between(today, phase.gate_on)
+            outlook.working_days_to_gate = left
+            outlook.projected_closed = pace * max(left, 0)
+            outlook.at_risk = open_tasks > 0 and (left <= 0 or outlook.projected_closed < open_tasks)
+
+    # indicators: the last two assessments stored before the cutoff
+    snapshots = list(session.exec(
+        select(AssessmentSnapshot).where(AssessmentSnapshot.campaign_id == campaign.id,
+                                         AssessmentSnapshot.created_at < cutoff)
+        .order_by(AssessmentSnapshot.created_at.desc(), AssessmentSnapshot.id.desc()).limit(2)).scalars())
+    latest = snapshots[0] if snapshots else None
+    before = snapshots[1] if len(snapshots) > 1 else None
+
+    # next week's deadlines
+    next_start, next_end = end + dt.timedelta(days=1), end + dt.timedelta(days=7)
+    deadlines = [DeadlineRow(task_id=t.id, title=t.title, unit=unit_of(t), due_on=t.due_on, status=t.status.value,
+                             light=lights[t.id].value if lights[t.id] else None)
+                 for t in tasks.values() if t.status in OPEN and next_start <= t.due_on <= next_end]
+    deadlines.sort(key=lambda r: (r.due_on, r.unit, r.task_id))
+
+    working_days = sum(1 for i in range(7) if cal.is_working_day(start + dt.timedelta(days=i)))
+    return BriefingData(
+        campaign_code=campaign.code, campaign_name=campaign.name, county=campaign.county,
+        issuing_office=_issuing_office(campaign, departments), iso_week=week, period_start=start, period_end=end,
+        as_of=cutoff, as_of_date=today, partial=partial, working_days=working_days, overall=overall,
+        previous=previous, phase=outlook, units=units, overdue_units=overdue_units, overdue_sentence=sentence,
+        week=activity, overdue=overdue_rows, indicators=_indicator_rows(latest, before),
+        assessment=AssessmentRef(assessment_id=latest.id, at=latest.created_at, ok=latest.ok) if latest else None,
+        previous_assessment=AssessmentRef(assessment_id=before.id, at=before.created_at, ok=before.ok)
+        if before else None,
+        next_week_start=next_start, next_week_end=next_end, next_week=deadlines)
+
+
+def _worst(lights: Iterable[Light | None]) -> str | None:
+    found = [light for light in lights if light is not None]
+    return max(found, key=lambda light: light.rank).value if found else None
+
+
+__all__ = [
+    "BriefingData", "BriefingError", "DeadlineRow", "Figures", "IndicatorRow", "OverdueRow", "PhaseOutlook",
+    "UnitRow", "WeekActivity", "compute_briefing", "iso_week_of", "normalize_week", "parse_iso_week",
+    "previous_week",
+]

@@ -14,6 +14,8 @@ user may not see or change.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import and_, false, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
@@ -75,11 +77,16 @@ def task_clause(user: User) -> ColumnElement[bool]:
     return false()
 
 
-def _is_cooperator(session: Session, user: User, task: Task) -> bool:
-    return user.department_id is not None and session.get(TaskCooperator, (task.id, user.department_id)) is not None
+def _is_cooperator(session: Session, user: User, task: Task, cooperating: Collection[int] | None) -> bool:
+    if user.department_id is None:
+        return False
+    if cooperating is not None:
+        return user.department_id in cooperating
+    return session.get(TaskCooperator, (task.id, user.department_id)) is not None
 
 
-def can_read_task(session: Session, user: User, task: Task) -> bool:
+def can_read_task(session: Session, user: User, task: Task, cooperating: Collection[int] | None = None) -> bool:
+    """``cooperating``: the task's cooperating department ids when the caller has them (saves a query)."""
     if task.campaign_id != user.campaign_id:
         return False
     role = role_of(user)
@@ -87,7 +94,7 @@ def can_read_task(session: Session, user: User, task: Task) -> bool:
         return True
     if role is UserRole.department:
         return user.department_id is not None and (
-            task.department_id == user.department_id or _is_cooperator(session, user, task))
+            task.department_id == user.department_id or _is_cooperator(session, user, task, cooperating))
     if role is UserRole.school:
         return user.school_id is not None and user.school_id in (task.responsible_school_id, task.school_id)
     return False
@@ -107,7 +114,8 @@ def is_responsible(user: User, task: Task) -> bool:
     return False
 
 
-def act_refusal(session: Session, user: User, task: Task, action: str) -> str | None:
+def act_refusal(session: Session, user: User, task: Task, action: str,
+                cooperating: Collection[int] | None = None) -> str | None:
     """Why the user may not make ``action`` on the task (Chinese), or None when they may.
     The task's state is the lifecycle's business, checked after this."""
     label = TRANSITIONS[action].label
@@ -118,7 +126,7 @@ def act_refusal(session: Session, user: User, task: Task, action: str) -> str | 
         return f"评估人员只能查看，不能{label}任务"
     if role is UserRole.office:
         return None
-    if not can_read_task(session, user, task):
+    if not can_read_task(session, user, task, cooperating):
         return f"任务 #{task.id} 不属于本单位，无权{label}"
     if action in OFFICE_ACTIONS:
         return f"只有领导小组办公室可以{label}任务"
@@ -133,10 +141,11 @@ def check_act_on_task(session: Session, user: User, task: Task, action: str) -> 
         raise AccessDenied(refusal)
 
 
-def permitted_actions(session: Session, user: User, task: Task) -> list[str]:
+def permitted_actions(session: Session, user: User, task: Task,
+                      cooperating: Collection[int] | None = None) -> list[str]:
     """The moves the user may make on the task now: their rights and the task's state."""
     return [a for a in TRANSITIONS if a in PERSON_ACTIONS and TRANSITIONS[a].target(task) is not None
-            and act_refusal(session, user, task, a) is None]
+            and act_refusal(session, user, task, a, cooperating) is None]
 
 
 # ---------------------------------------------------------------------------------------------

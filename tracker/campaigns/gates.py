@@ -1,7 +1,7 @@
 """Phase gates: when a phase's work is done, it passes and the next phase starts.
 
 A phase's gate passes when it has work and all of it is closed — every task 已销号 or 已撤销 —
-and, for a review phase (市级/省级/国家), a verdict is recorded. A non-review phase with no
+and, for a review phase (市级/省级/国家), a verdict other than 不通过 is recorded (the latest counts). A non-review phase with no
 tasks at all does not pass: an empty self-check means the self-check has not run yet.
 The check runs after every 销号 and every verdict (the dispatcher starts it) and is safe to run
 twice: only the first successful check writes ``phase.gate_passed``.
@@ -22,6 +22,7 @@ from tracker.tasks.lifecycle import OPEN
 from tracker.tasks.models import Task
 from tracker.workdays import working_days_between
 
+FAILED_VERDICT = "不通过"
 REVIEW_KINDS = frozenset({PhaseKind.review_city, PhaseKind.review_province, PhaseKind.review_national})
 
 
@@ -72,6 +73,9 @@ def check_gate(session: Session, phase: Phase, actor: str = SYSTEM_ACTOR) -> Gat
     if is_review(phase):
         if review is None:
             reasons.append(f"阶段「{phase.name}」尚未录入评估结论")
+        elif review.verdict == FAILED_VERDICT:
+            # a failed review is rectified and reviewed again; only a later verdict passes the gate
+            reasons.append(f"阶段「{phase.name}」评估结论为「不通过」，整改后需重新评估")
     elif total == 0:
         reasons.append(f"阶段「{phase.name}」还没有任务")
     if open_:

@@ -187,3 +187,16 @@ def test_a_number_entered_again_with_other_text_is_refused(engine, city_review, 
         reviews.add_findings(session, review, first, "韩静")
         with pytest.raises(reviews.FindingsError, match="序号 1 已录入为「操场面积不足」"):
             reviews.add_findings(session, review, other, "韩静")
+
+
+def test_a_failed_review_holds_the_gate_until_a_later_review_passes(engine, city_review):
+    with session_scope(engine) as session:
+        review = session.get(Review, city_review)
+        phase = session.get(Phase, review.phase_id)
+        reviews.record_verdict(session, review, "不通过", "韩静")
+        result = check_gate(session, phase)
+        assert not result.passed and any("不通过" in r for r in result.reasons)
+        again = reviews.open_review(session, session.get(Campaign, review.campaign_id), phase, "市级",
+                                    dt.date(2027, 6, 1))
+        reviews.record_verdict(session, again, "通过", "韩静")
+        assert check_gate(session, phase).passed

@@ -1,0 +1,19 @@
+"""The REST API under /api/v1 (JSON; OpenAPI at /api/v1/openapi.json).
+
+Every route takes a bearer token (``POST /api/v1/auth/token``) and answers within the user's
+campaign only; tracker.accounts.access says who sees and changes what.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.errors import ERROR_RESPONSES
+from api.v1 import auth, campaigns, data, records, tasks
+
+router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+router.include_router(auth.router)
+router.include_router(campaigns.router)
+router.include_router(tasks.router)
+router.include_router(data.router)
+router.include_router(records.router)

@@ -65,7 +65,8 @@ def _page(request: Request, session: Session, task: Task, person: Person, token:
         "cooperating": [d.name for d in cooperators(session, task)],
         "status": status.value,
         "can_sign": status is TaskStatus.assigned,
-        "signed_at": task.acknowledged_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if task.acknowledged_at else None,
+        "signed_at": (task.acknowledged_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+                      if task.acknowledged_at else None),
         "signer": signer.name if signer else None,
         "closed": status in (TaskStatus.verified, TaskStatus.withdrawn),
         "message": message,

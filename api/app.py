@@ -1,13 +1,89 @@
-"""The web application. Only the 签收 page for now; the web issue adds the rest."""
+"""The web application: the REST API under /api/v1 (bearer tokens), the pages (session cookie,
+CSRF-checked forms), the login pages and the 签收 page behind mailed links.
+
+``create_app()`` is what uvicorn's workers import (``api.app:create_app``, factory); all state
+is in the database, so any number of processes can serve one address. ``junheng serve`` as a
+single process passes ``background=`` the scheduler, which then runs in this process's event
+loop for as long as the app does.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
 from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+
+from tracker.settings import get_settings
+
+log = logging.getLogger("junheng.web")
+
+SESSION_COOKIE = "junheng_session"
+SESSION_MAX_AGE = 7 * 24 * 3600  # departments open links from mail during the week
+OPENAPI_URL = "/api/v1/openapi.json"
+
+Background = Callable[[asyncio.Event], Awaitable[None]]
 
 
-def create_app() -> FastAPI:
+def _lifespan(background: Background | None):
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if background is None:
+            yield
+            return
+        stop = asyncio.Event()
+        task = asyncio.create_task(background(stop), name="junheng-background")
+
+        def report(done: asyncio.Task) -> None:
+            if not done.cancelled() and done.exception() is not None:
+                log.error("后台任务（调度）异常退出：%s", done.exception(), exc_info=done.exception())
+
+        task.add_done_callback(report)
+        app.state.background = task
+        try:
+            yield
+        finally:
+            stop.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), timeout=10)
+            except (asyncio.TimeoutError, Exception):  # noqa: BLE001 — shutting down regardless
+                task.cancel()
+
+    return lifespan
+
+
+def create_app(*, background: Background | None = None) -> FastAPI:
     from api.ack import router as ack_router
+    from api.errors import install_error_handlers
+    from api.login import router as login_router
+    from api.v1 import router as api_router
 
-    app = FastAPI(title="均衡督办", docs_url=None, redoc_url=None)
-    app.include_router(ack_router)
+    settings = get_settings()
+    app = FastAPI(
+        title="均衡督办",
+        description="县域义务教育优质均衡发展创建工作督办系统的接口。令牌由 POST /api/v1/auth/token 取得。",
+        version="1",
+        docs_url=None,  # Swagger UI would load its scripts from a CDN
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
+        lifespan=_lifespan(background),
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",  # HttpOnly is always set by the middleware
+        https_only=settings.base_url.startswith("https://"),
+    )
+    install_error_handlers(app)
+    app.include_router(ack_router, include_in_schema=False)
+    app.include_router(login_router)
+    app.include_router(api_router)
+    from api.pages import install_pages
+
+    install_pages(app)  # the pages and /static (issue 5 §3)
     return app

@@ -8,7 +8,9 @@ that accepts and discards), so client and server do not share one interpreter lo
 
 1. batch:       N messages, batches of JUNHENG_MAIL_BATCH_SIZE (100) per SMTP connection
 2. per message: N messages, a new SMTP connection (connect, EHLO, MAIL, RCPT, DATA, QUIT) for each
-3. end to end:  deliver_due on a fresh SQLite store: compose N owed items into N messages, claim
+3. both again over implicit TLS (a self-signed certificate made here), where every new connection
+   also costs a TLS handshake — what a county's mail server on port 465 asks for
+4. end to end:  deliver_due on a fresh SQLite store: compose N owed items into N messages, claim
                 them, send in batches, commit "sent" per message — what the scheduler does
 
 Client and server share one machine, so the figures are a floor for the sending side, not a
@@ -39,9 +41,35 @@ NOW = dt.datetime(2026, 12, 14, 1, 0, tzinfo=dt.timezone.utc)
 BATCH = 100
 
 
-def start_server(port: int) -> subprocess.Popen:
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import ipaddress
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start)
+            .not_valid_after(start + dt.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def start_server(port: int, tls: tuple[Path, Path] | None = None) -> subprocess.Popen:
+    extra = ["--smtpscert", str(tls[0]), "--smtpskey", str(tls[1])] if tls else []
     server = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-                               "-c", "aiosmtpd.handlers.Sink"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               "-c", "aiosmtpd.handlers.Sink", *extra],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -142,6 +170,21 @@ def main() -> None:
         per_message = timed("每封邮件一个连接", lambda: one_by_one(messages, config), n)
         print(f"  共用连接是逐封连接的 {per_batch / per_message:.1f} 倍")
         end_to_end(n, port)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    cert_file, key_file = self_signed(Path(tempfile.mkdtemp(prefix="junheng-mail-tls-")))
+    tls_port = free_port()
+    server = start_server(tls_port, (cert_file, key_file))
+    try:
+        config = SmtpConfig(host="127.0.0.1", port=tls_port, mail_from="均衡督办 <duban@example.cn>", tls="tls",
+                            ca_file=cert_file)
+        print("同样的邮件，隐式 TLS（465 端口方式，每个新连接一次 TLS 握手）：")
+        asyncio.run(batched(messages[:BATCH], config))  # warm-up
+        per_batch = timed(f"每批 {BATCH} 封共用一个连接", lambda: batched(messages, config), n)
+        per_message = timed("每封邮件一个连接", lambda: one_by_one(messages, config), n)
+        print(f"  共用连接是逐封连接的 {per_batch / per_message:.1f} 倍")
     finally:
         server.terminate()
         server.wait(timeout=10)

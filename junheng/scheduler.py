@@ -12,8 +12,9 @@ start), each job with a fixed id and ``replace_existing`` so a restart never dup
 
 Every job runs in a worker thread (async work with its own event loop there): a job that blocks —
 Prefect starting its embedded server, a slow SMTP server — never stalls the clock, the other
-jobs or the leader lock's checks. Jobs only claim due work and enqueue it; the work itself is idempotent (unique notice keys,
-conditional claims), so a job run twice, or cut short by a crash, costs nothing. The briefing
+jobs or the leader lock's checks. Jobs only claim due work and enqueue it; the work itself is
+idempotent (unique notice keys, conditional claims), so a job run twice, or cut short by a
+crash, costs nothing. The briefing
 itself is a later issue: until it exists the job records ``briefing.due`` (one per campaign and
 week) in the event log, where it waits undispatched, so no week is lost.
 

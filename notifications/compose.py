@@ -26,7 +26,9 @@ Payload keys read from a notice item (all optional):
     light        绿 / 黄 / 红 (or green / yellow / red) — the task's light when the item was owed
     ack_url      the signed acknowledgement link (任务交办单, 签收提醒)
     reason       why a submission was returned (退回通知)
-    days_overdue, days_left  override the working days counted here from the due date
+    days_overdue, days_left  the working days the sweep counted; used when the item is composed on
+                 the day it was owed (an item held overnight by the sending window is recounted
+                 here, so the message says how things stand when it goes out)
     failed       (dead letters) the undelivered message: message_id, recipient_name,
                  recipient_address, subject, attempts, last_error, created_at, tasks [{id, title}]
 """
@@ -137,11 +139,13 @@ class _Facts:
         view.past_due = clock_running and today > task.due_on
         view.days_overdue = working_days_between(task.due_on, today) if view.past_due else 0
         view.days_left = working_days_between(today, task.due_on) if today <= task.due_on else None
-        if payload.get("days_overdue") is not None:
-            view.days_overdue = int(payload["days_overdue"])
-            view.past_due = view.past_due or view.days_overdue > 0
-        if payload.get("days_left") is not None:
-            view.days_left = int(payload["days_left"])
+        if local_date(item.created_at) == today:
+            # the sweep counted on the campaign's calendar the same day: say what it said
+            if payload.get("days_overdue") is not None:
+                view.days_overdue = int(payload["days_overdue"])
+                view.past_due = view.past_due or view.days_overdue > 0
+            if payload.get("days_left") is not None:
+                view.days_left = int(payload["days_left"])
         return view
 
 

@@ -37,13 +37,20 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tracker.campaigns.models import Person
-from tracker.notices.models import MessageState, NoticeItem, OutboundMessage, Rung
+from tracker.notices.models import (
+    AttachmentContent,
+    MessageAttachment,
+    MessageState,
+    NoticeItem,
+    OutboundMessage,
+    Rung,
+)
 from tracker.settings import Settings, get_settings
 from tracker.tasks.models import Task
 
 from notifications.channels import email as email_channel
 from notifications.channels import webhook as webhook_channel
-from notifications.channels.email import MailConfigError, SendResult, SmtpConfig
+from notifications.channels.email import MailConfigError, MailPart, SendResult, SmtpConfig
 from notifications.compose import ROBOT_CHANNELS, compose_pending
 from notifications.sink import MailSink
 
@@ -231,11 +238,30 @@ async def deliver_due(
         if emails:
             config = smtp or SmtpConfig.from_settings(sink.settings(settings))
             for batch in _chunks(emails, settings.mail_batch_size):
-                await email_channel.send_batch(batch, config, now=now, on_result=record)
+                await email_channel.send_batch(batch, config, now=now, on_result=record,
+                                               parts=load_parts(factory, [m.id for m in batch]))
     if robots:
         await webhook_channel.send_batch(robots, settings.webhooks, timeout=settings.webhook_timeout,
                                          on_result=record)
     return report
+
+
+def load_parts(factory: SessionFactory, message_ids: list[int]) -> dict[int, list[MailPart]]:
+    """The files (inline images, attachments) of these messages, in their order; most messages
+    have none, and the query then returns nothing."""
+    out: dict[int, list[MailPart]] = {}
+    if not message_ids:
+        return out
+    with factory() as session:
+        rows = session.exec(
+            select(MessageAttachment, AttachmentContent.data)
+            .join(AttachmentContent, AttachmentContent.sha256 == MessageAttachment.sha256)
+            .where(MessageAttachment.message_id.in_(message_ids))
+            .order_by(MessageAttachment.message_id, MessageAttachment.position)).all()
+    for attachment, data in rows:
+        out.setdefault(attachment.message_id, []).append(MailPart(
+            attachment.filename, attachment.content_type, bytes(data), attachment.content_id))
+    return out
 
 
 def _count_waiting(factory: SessionFactory, now: dt.datetime, ready_clause, report: DeliveryReport) -> None:

@@ -135,6 +135,7 @@ def sort_items(items: list[ItemView]) -> list[ItemView]:
 
 
 def _shorten(text: str, limit: int = TITLE_LIMIT) -> str:
+    text = " ".join(text.split())  # a title pasted from a sheet may hold line breaks: never in a header
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -89,3 +89,15 @@ def db_url(request, tmp_path, monkeypatch) -> str:
 @pytest.fixture
 def engine(db_url):
     return tracker_db.get_engine(db_url)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """Flow runs in these tests are real Prefect runs, recorded by a temporary Prefect server."""
+    import os
+
+    from prefect.testing.utilities import prefect_test_harness
+
+    os.environ.setdefault("PREFECT_UI_ENABLED", "false")  # the harness server needs no web UI
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

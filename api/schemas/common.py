@@ -28,3 +28,9 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(description="符合条件的总数")
     limit: int
     offset: int
+
+
+def columns_of(row: object) -> dict:
+    """A table row's fields as they are (``model_dump`` would warn about the enum columns the store
+    hands back as plain strings)."""
+    return {name: getattr(row, name) for name in type(row).model_fields}

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import CurrentUser, DbSession, bearer
 from api.errors import THROTTLED_RESPONSE, ErrorOut
 from api.schemas.auth import MeOut, TokenOut
-from api.schemas.common import TEXT_PATTERN
+from api.schemas.common import TEXT_PATTERN, columns_of
 from tracker.accounts.service import TOKEN_LIFETIME, authenticate, issue_token, revoke_token
 from tracker.campaigns.models import Campaign
 
@@ -50,5 +50,5 @@ def revoke(session: DbSession, user: CurrentUser, token: Annotated[str | None, D
 @router.get("/me", response_model=MeOut, summary="当前用户")
 def me(session: DbSession, user: CurrentUser) -> MeOut:
     campaign = session.get(Campaign, user.campaign_id)
-    return MeOut.model_validate({**user.model_dump(), "campaign_code": campaign.code if campaign else ""})
+    return MeOut.model_validate({**columns_of(user), "campaign_code": campaign.code if campaign else ""})
 

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from api.deps import CountyReader, CurrentUser, DbSession, UserCampaign
 from api.schemas.campaigns import CampaignOut, CampaignStatusOut, DepartmentOut, PhaseOut, SchoolOut
+from api.schemas.common import columns_of
 from tracker.calendar import load_calendar
 from tracker.campaigns.gates import gate_status
 from tracker.campaigns.models import Campaign, Department, Phase, School
@@ -35,7 +36,7 @@ def list_phases(session: DbSession, campaign: UserCampaign) -> list[PhaseOut]:
     for phase in session.exec(select(Phase).where(Phase.campaign_id == campaign.id).order_by(Phase.ordinal, Phase.id)):
         gate = gate_status(session, phase, today)
         out.append(PhaseOut.model_validate({
-            **phase.model_dump(), "total_tasks": gate.total_tasks, "open_tasks": gate.open_tasks,
+            **columns_of(phase), "total_tasks": gate.total_tasks, "open_tasks": gate.open_tasks,
             "days_left": gate.days_left, "verdict_needed": gate.verdict_needed}))
     return out
 

@@ -64,3 +64,13 @@ from junheng.cli.sweep import sweep_command  # noqa: E402
 
 app.command("sweep")(sweep_command)
 app.command("scheduler")(scheduler_command)
+
+from junheng.cli.serve import serve_command  # noqa: E402
+from junheng.cli.user import user_app  # noqa: E402
+
+app.add_typer(user_app, name="user")
+app.command("serve")(serve_command)
+
+from junheng.cli.demo import demo  # noqa: E402
+
+app.command("demo")(demo)

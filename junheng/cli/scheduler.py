@@ -31,7 +31,9 @@ def scheduler_command(
     deliver_every: Annotated[float, typer.Option("--deliver-every", min=1, help="邮件投递间隔（秒）")] = 60.0,
     dispatch_every: Annotated[float, typer.Option("--dispatch-every", min=1, help="事件分发间隔（秒）")] = 30.0,
 ) -> None:
-    """运行调度进程（前台，Ctrl+C 停止）：提醒扫描、邮件投递、事件分发和每周一 08:30 的周报时间。同一数据库只会有一个调度进程在工作，其余等待。"""
+    """运行调度进程（前台，Ctrl+C 停止）：提醒扫描、邮件投递、事件分发和每周一 08:30 的周报时间。
+
+    同一数据库只会有一个调度进程在工作，其余等待。"""
     from junheng.scheduler import Cadence, SchedulerSetupError, leader_lock_for, run_forever
     from tracker.db import migrate
     from tracker.settings import get_settings

@@ -46,10 +46,12 @@ def _local(moment: dt.datetime) -> str:
 
 
 def sweep_command(
-    now: Annotated[str | None, typer.Option("--now", help="按这个时间扫描（北京时间，如 2026-12-01T09:00）；默认为当前时间")] = None,
+    now: Annotated[str | None, typer.Option(
+        "--now", help="按这个时间扫描（北京时间，如 2026-12-01T09:00）；默认为当前时间")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只列出应发送的通知，不写入、不发送")] = False,
     campaign_code: Annotated[str | None, typer.Option("--campaign", "-c", help="只扫描这个创建工作（编号）")] = None,
-    rescan: Annotated[bool, typer.Option("--rescan", help="先把所有未完成任务标记为待重新计算（修改提醒设置或导入节假日后使用）")] = False,
+    rescan: Annotated[bool, typer.Option(
+        "--rescan", help="先把所有未完成任务标记为待重新计算（修改提醒设置或导入节假日后使用）")] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, help="最多列出多少条")] = 200,
 ) -> None:
     """提醒扫描：把此刻应发的交办单、签收提醒、临期/到期提醒、催办通知和督办单排队并发送，列出清单。"""

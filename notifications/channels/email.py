@@ -16,7 +16,7 @@ import asyncio
 import datetime as dt
 import inspect
 import ssl
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -72,6 +72,17 @@ class SmtpConfig:
         return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
 
 
+@dataclass(frozen=True)
+class MailPart:
+    """A file sent with a message: an image of its HTML (``content_id`` set; the HTML refers to it
+    as ``cid:<content_id>``) or an attachment (a briefing's .docx)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str | None = None
+
+
 @dataclass
 class SendResult:
     """What the server said about one message."""
@@ -107,8 +118,12 @@ def _mailbox(name: str, addr: str) -> Address:
     return Address(display_name=name or "", username=local, domain=domain)
 
 
-def build_email(message: OutboundMessage, mail_from: str, now: dt.datetime, zone: str = "Asia/Shanghai") -> EmailMessage:
-    """The MIME message for a stored message (Date in China time; Message-ID as stored)."""
+def build_email(message: OutboundMessage, mail_from: str, now: dt.datetime, zone: str = "Asia/Shanghai",
+                parts: Sequence[MailPart] = ()) -> EmailMessage:
+    """The MIME message for a stored message (Date in China time; Message-ID as stored).
+
+    With ``parts``: inline images go into a ``multipart/related`` beside the HTML (so the HTML's
+    ``cid:`` references resolve), other files are attached (``multipart/mixed``)."""
     mail = EmailMessage()  # policy.default: headers are encoded on the way out, bodies UTF-8
     mail["Subject"] = message.subject
     mail["From"] = _address(mail_from)
@@ -123,6 +138,18 @@ def build_email(message: OutboundMessage, mail_from: str, now: dt.datetime, zone
     mail.set_content(message.body_text or message.subject)
     if message.body_html:
         mail.add_alternative(message.body_html, subtype="html")
+    inline = [p for p in parts if p.content_id and message.body_html]
+    if inline:
+        html = mail.get_body(("html",))
+        for part in inline:
+            maintype, _, subtype = part.content_type.partition("/")
+            html.add_related(part.data, maintype=maintype, subtype=subtype or "octet-stream",
+                             cid=f"<{part.content_id}>", filename=part.filename, disposition="inline")
+    for part in parts:
+        if part.content_id and message.body_html:
+            continue  # inline, above
+        maintype, _, subtype = part.content_type.partition("/")
+        mail.add_attachment(part.data, maintype=maintype, subtype=subtype or "octet-stream", filename=part.filename)
     return mail
 
 
@@ -156,12 +183,13 @@ async def send_batch(
     *,
     now: dt.datetime,
     on_result: ResultCallback | None = None,
+    parts: Mapping[int, Sequence[MailPart]] | None = None,
 ) -> list[SendResult]:
     """Send ``messages`` over one SMTP connection; one ``SendResult`` per message, in order.
 
     Connection refused (or login/TLS failing) fails every message of the batch; a connection lost
     midway fails the message in flight and those not yet sent. A refusal of one message (4xx/5xx)
-    does not stop the others.
+    does not stop the others. ``parts``: files carried by a message, by ``OutboundMessage.id``.
     """
     results: list[SendResult] = []
     if not messages:
@@ -180,7 +208,7 @@ async def send_batch(
     try:
         for index, message in enumerate(messages):
             try:
-                mail = build_email(message, config.mail_from, now)
+                mail = build_email(message, config.mail_from, now, parts=(parts or {}).get(message.id, ()))
             except (ValueError, TypeError) as exc:  # an address that cannot be a mailbox: no retry helps
                 await _report(on_result, SendResult(message.id, False, str(exc), permanent=True), results)
                 continue

@@ -1,5 +1,5 @@
-"""Fixtures for real flow runs: Prefect's test harness (a throw-away Prefect server with its own
-SQLite database, started once per test session) and the example campaign in the tracker."""
+"""Fixtures for real flow runs: the example campaign in the tracker (Prefect's test harness,
+``prefect_harness``, is in tests/conftest.py: CLI tests that run flows use it too)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,6 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-@pytest.fixture(scope="session")
-def prefect_harness():
-    """Flow runs in these tests are real Prefect runs, recorded by a temporary Prefect server."""
-    import os
-
-    from prefect.testing.utilities import prefect_test_harness
-
-    os.environ.setdefault("PREFECT_UI_ENABLED", "false")  # the harness server needs no web UI
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 @pytest.fixture

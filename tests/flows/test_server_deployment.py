@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from tests.conftest import POSTGRES_URL, _truncate_postgres
+from tests.conftest import POSTGRES_URL, _empty_postgres
 from tests.factories_db import build_world
 from tracker.campaigns.models import Phase, PhaseStatus
 from tracker.db import session_scope
@@ -67,7 +67,7 @@ def _log_tail(path: Path, lines: int = 40) -> str:
 def tracker_on_postgres(request, monkeypatch, tmp_path) -> str:
     """The tracker's test database on PostgreSQL, shared with the worker through its URL."""
     url = request.getfixturevalue("_postgres_database")
-    _truncate_postgres(url)
+    _empty_postgres(url)
     monkeypatch.setenv("JUNHENG_DATABASE_URL", url)
     monkeypatch.setenv("JUNHENG_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()

@@ -235,7 +235,8 @@ _counter = iter(range(1, 10**9))
 
 def owe(session: Session, world: World, *, task_id: int | None, rung: str, person: str | None = None,
         address: str | None = None, name: str | None = None, copy: bool = False, urgent: bool = False,
-        occurrence: int = 0, payload: dict | None = None, not_before: dt.datetime = NOW) -> NoticeItem:
+        occurrence: int = 0, payload: dict | None = None, not_before: dt.datetime = NOW,
+        created_at: dt.datetime | None = None) -> NoticeItem:
     """Insert a notice item as the reminder sweep would."""
     who = world.people[person] if person else None
     address = address or who.email
@@ -244,6 +245,8 @@ def owe(session: Session, world: World, *, task_id: int | None, rung: str, perso
         idempotency_key=f"{task_id}:{rung}:{occurrence}:{address}:{next(_counter)}",
         recipient_person_id=who.id if who else None, recipient_name=name if name is not None else (who.name if who else ""),
         recipient_address=address, copy=copy, urgent=urgent, payload=payload or {}, not_before=not_before)
+    if created_at is not None:
+        item.created_at = created_at
     session.add(item)
     session.flush()
     return item

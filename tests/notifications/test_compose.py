@@ -112,3 +112,18 @@ def test_robot_addresses_are_rendered_as_markdown(engine, world, smtp_port):
     assert message.body_text.startswith("### 【均衡督办】临期提醒：补足音乐教室")
     assert "- 完成时限：2026年12月18日（星期五）" in message.body_text
     assert channel_of("wecom:校长群") == "wecom" and channel_of("li@example.cn") == "email"
+
+
+def test_the_sweeps_day_count_is_used_the_same_day_and_recounted_later(engine, world, smtp_port):
+    """The sweep counts working days on the campaign's calendar; an item held overnight by the sending
+    window is recounted when composed, so the message says how things stand when it goes out."""
+    with session_scope(engine) as session:
+        _, late, _ = _tasks(session, world)
+        owe(session, world, task_id=late.id, rung="chase", person="李科长", created_at=NOW,
+            payload={"days_overdue": 7})  # whatever the sweep counted that day is what the message says
+        owe(session, world, task_id=late.id, rung="chase", person="张局长", created_at=NOW - dt.timedelta(days=1),
+            payload={"days_overdue": 2})  # owed on Sunday, composed on Monday: recounted
+    with session_scope(engine) as session:
+        messages = {m.recipient_address: m for m in compose_pending(session, NOW, settings=mail_settings(smtp_port))}
+    assert "已逾期 7 个工作日" in messages["li@example.cn"].body_text
+    assert "已逾期 3 个工作日" in messages["zhang@example.cn"].body_text

@@ -74,6 +74,10 @@ def test_subject_of_a_group_counts_items_and_overdue_ones():
     assert subject_for(views[1:2]) == "【均衡督办】催办通知：城关一小音乐教室面积不达标（已逾期 2 个工作日）"
     assert subject_for([views[0], views[2]]) == "【均衡督办】您有 2 项任务提醒"
     assert subject_for(views, robot=True).startswith("【均衡督办】本单位有 3 项")
+    multiline = item("due_today", title="完善\r\n学校章程" + "并报备" * 20)
+    subject = subject_for([multiline])
+    assert "\n" not in subject and "\r" not in subject
+    assert subject.startswith("【均衡督办】到期提醒：完善 学校章程并报备") and subject.endswith("…")
 
 
 def test_a_grouped_mail_puts_copies_apart_and_the_most_pressing_first():

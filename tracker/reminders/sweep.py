@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlmodel import Session
 
 from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
@@ -151,22 +151,31 @@ class _CampaignContext:
         except LadderSettingsError as exc:
             problems.append(f"创建工作「{self.code}」：{exc}；按默认提醒设置执行。")
             self.settings = DEFAULT_LADDER
-        self.people = list(session.exec(select(Person).where(Person.campaign_id == campaign_id)).scalars())
-        self.people_by_id = {p.id: p for p in self.people}
+        people = list(session.exec(select(Person).where(Person.campaign_id == campaign_id)).scalars())
+        self.people_by_id = {p.id: p for p in people}
         self.departments = {d.id: d for d in session.exec(
             select(Department).where(Department.campaign_id == campaign_id)).scalars()}
-        self.office = [p for p in self.people if p.is_office and p.active]
+        active = [p for p in people if p.active]
+        self.office = [p for p in active if p.is_office]
+        self._contacts: dict[int, list[Person]] = {}
+        self._by_email: dict[str, Person] = {}
+        self._by_name: dict[str, list[Person]] = {}
+        for p in active:
+            if p.is_contact and p.department_id is not None:
+                self._contacts.setdefault(p.department_id, []).append(p)
+            if p.email:
+                self._by_email.setdefault(p.email.strip().lower(), p)
+            self._by_name.setdefault(p.name, []).append(p)
 
     def contacts(self, department_id: int) -> list[Person]:
-        return [p for p in self.people if p.department_id == department_id and p.is_contact and p.active]
+        return self._contacts.get(department_id, [])
 
     def person_by_email(self, address: str) -> Person | None:
-        wanted = address.strip().lower()
-        return next((p for p in self.people if p.active and p.email and p.email.strip().lower() == wanted), None)
+        return self._by_email.get(address.strip().lower())
 
     def person_by_name(self, name: str, department_id: int | None = None) -> Person | None:
-        return next((p for p in self.people if p.active and p.name == name
-                     and (department_id is None or p.department_id == department_id)), None)
+        return next((p for p in self._by_name.get(name, ())
+                     if department_id is None or p.department_id == department_id), None)
 
 
 def _as_recipient(person: Person, copy: bool = False) -> Recipient:
@@ -373,7 +382,7 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
     base_url = get_settings().base_url.rstrip("/")
 
     rows: list[dict] = []
-    lines: list[tuple[str, SweepLine]] = []
+    lines: list[tuple[str, tuple]] = []  # (idempotency key, the SweepLine's fields but "new")
     moves: list[dict] = []
     for task in tasks:
         ctx = contexts.get(task.campaign_id)
@@ -415,8 +424,8 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
                     "recipient_name": r.name, "recipient_address": r.address, "copy": r.copy, "urgent": False,
                     "payload": item_payload, "not_before": not_before, "created_at": utcnow(), "message_id": None,
                 })
-                lines.append((key, SweepLine(task.campaign_id, task.id, task.title, unit, due.rung, due.occurrence,
-                                             r.name, r.address, r.copy, light, not_before, new=False)))
+                lines.append((key, (task.campaign_id, task.id, task.title, unit, due.rung, due.occurrence,
+                                    r.name, r.address, r.copy, light, not_before)))
         if undeliverable:
             report.problems.append(f"任务 #{task.id}「{task.title}」的{'、'.join(undeliverable)}没有可送达的收件人："
                                    f"{unit} 没有填写了邮箱的联系人，请在创建方案中补充。")
@@ -436,13 +445,8 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
     else:
         new_keys = set(session.execute(_insert_statement(session), rows).scalars()) if rows else set()
         session.connection().execute(_MOVE_NEXT, moves)
-    for key, line in lines:
-        report.lines.append(_with_new(line, key in new_keys))
+    report.lines.extend(SweepLine(*fields, new=key in new_keys) for key, fields in lines)
     return len(new_keys)
-
-
-def _with_new(line: SweepLine, new: bool) -> SweepLine:
-    return replace(line, new=True) if new else line
 
 
 def _payload(task, due: RungDue, ctx: _CampaignContext, unit: str, light: Light | None, today: dt.date,

@@ -79,7 +79,8 @@ def test_signed_task_gets_no_resend():
 def test_deadline_rungs_fall_on_working_days(now, expected, next_at):
     c = clock(S.in_progress, acknowledged_at=cst(2026, 9, 24, 11))
     state = rungs_due(c, now)
-    deadline = [(r.rung, r.occurrence, r.at) for r in state.due if r.rung in (Rung.due_soon, Rung.due_today, Rung.chase)]
+    family = (Rung.due_soon, Rung.due_today, Rung.chase)
+    deadline = [(r.rung, r.occurrence, r.at) for r in state.due if r.rung in family]
     assert deadline == [expected]
     assert state.next_at == next_at
 

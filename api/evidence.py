@@ -1,0 +1,138 @@
+"""Evidence over the web, for the API (bearer token) and the pages (session cookie) alike:
+who may upload, the download answer, and the 资料汇编 zip.
+
+- Upload: the office (any task not withdrawn) and the responsible unit itself (its open tasks).
+  Cooperating units, related schools and reviewers read only.
+- Download: whoever may see the task (tracker.accounts.access.can_read_task).
+- 资料汇编: office and reviewers.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import FileResponse
+from sqlmodel import Session
+from starlette.background import BackgroundTask
+
+from api.uploads import ParsedUpload, read_evidence_upload
+from tracker.accounts.access import AccessDenied, can_read_task, is_responsible, require_role, role_of
+from tracker.accounts.models import User, UserRole
+from tracker.campaigns.models import Campaign
+from tracker.evidence.service import (
+    AddedEvidence,
+    EvidenceNotFound,
+    add_evidence,
+    archive_filename,
+    evidence_file,
+    get_evidence,
+    write_evidence_archive,
+)
+from tracker.evidence.storage import EvidenceRejected, evidence_root
+from tracker.tasks.lifecycle import local_date
+from tracker.tasks.models import Evidence, Task, TaskStatus
+from tracker.tasks.service import TaskNotFound
+from tracker.db import utcnow
+
+
+def upload_refusal(session: Session, user: User, task: Task) -> str | None:
+    """Why the user may not add evidence to the task (Chinese), or None."""
+    role = role_of(user)
+    status = TaskStatus(task.status)
+    if role is UserRole.reviewer:
+        return "评估人员只能查看，不能上传佐证材料"
+    if status is TaskStatus.withdrawn:
+        return f"任务 #{task.id} 已撤销，不能再上传佐证材料"
+    if role is UserRole.office:
+        return None
+    if not can_read_task(session, user, task):
+        return f"任务 #{task.id} 不属于本单位，无权上传佐证材料"
+    if not is_responsible(user, task):
+        return f"本单位只是任务 #{task.id} 的配合单位或相关学校，只能查看，不能上传佐证材料"
+    if status is TaskStatus.verified:
+        return f"任务 #{task.id} 已销号，佐证材料已定稿；如需补充请联系领导小组办公室"
+    return None
+
+
+def load_task_for(session: Session, user: User, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None or task.campaign_id != user.campaign_id:
+        raise TaskNotFound(f"没有编号为 #{task_id} 的任务")
+    return task
+
+
+async def receive_evidence(request: Request, session: Session, user: User, task: Task, *,
+                           check_fields=None) -> AddedEvidence:
+    """Stream the upload in, check it, store it, record it (commits). ``check_fields`` sees the
+    form's text fields before the file is kept (a page checks its CSRF token there) and raises
+    to refuse; the file is then discarded."""
+    refusal = upload_refusal(session, user, task)
+    if refusal is not None:
+        raise AccessDenied(refusal)  # before reading a byte of the body
+    upload: ParsedUpload = await read_evidence_upload(request)
+    try:
+        if check_fields is not None:
+            check_fields(upload.fields)
+        stored = upload.writer.finish()
+    except BaseException:
+        upload.discard()
+        raise
+    from tracker.accounts.service import acting_person
+
+    person = acting_person(session, user)
+    added = add_evidence(session, task, stored, uploaded_by=person.name, actor_id=person.id)
+    session.commit()
+    return added
+
+
+def load_evidence_for(session: Session, user: User, evidence_id: int) -> tuple[Evidence, Path]:
+    try:
+        evidence = get_evidence(session, evidence_id)
+    except EvidenceNotFound:
+        raise
+    if evidence.campaign_id != user.campaign_id:
+        raise EvidenceNotFound(f"没有编号为 #{evidence_id} 的佐证材料")
+    task = session.get(Task, evidence.task_id)
+    if task is None or not can_read_task(session, user, task):
+        raise AccessDenied(f"佐证材料 #{evidence_id} 属于其他单位的任务，无权下载")
+    return evidence, evidence_file(evidence)
+
+
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
+    """``filename`` for old clients (ASCII, unsafe characters replaced) and RFC 5987
+    ``filename*`` with the real (UTF-8) name."""
+    ascii_name = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;' else "_" for ch in filename) or "download"
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def evidence_response(evidence: Evidence, path: Path) -> FileResponse:
+    return FileResponse(path, media_type=evidence.content_type, headers={
+        "Content-Disposition": content_disposition(evidence.filename),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    })
+
+
+def archive_response(session: Session, user: User, campaign: Campaign, indicator: str | None) -> FileResponse:
+    require_role(user, UserRole.office, UserRole.reviewer, what="下载资料汇编")
+    tmp_dir = evidence_root() / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="archive-", suffix=".zip", delete=False)
+    try:
+        with handle:
+            write_evidence_archive(session, campaign, handle, indicator=indicator or None)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    name = archive_filename(campaign, indicator or None, local_date(utcnow()))
+    return FileResponse(handle.name, media_type="application/zip",
+                        headers={"Content-Disposition": content_disposition(name),
+                                 "Cache-Control": "private, no-store"},
+                        background=BackgroundTask(Path(handle.name).unlink, missing_ok=True))
+
+
+__all__ = ["EvidenceRejected", "archive_response", "content_disposition", "evidence_response", "load_evidence_for",
+           "load_task_for", "receive_evidence", "upload_refusal"]

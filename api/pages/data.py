@@ -1,0 +1,204 @@
+"""学校数据: the office uploads the county sheet; a school sends its own row, which the office
+approves (merged into the county data, then reassessed) or returns with a reason. A sheet with
+problems is shown back row by row and nothing is stored. Every figure says who entered it and
+who approved it."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path as FilePath
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from sqlmodel import Session, select
+from starlette.background import BackgroundTask
+
+from api.deps import MAX_ID, CsrfChecked, DbSession, PageUser
+from api.pages.common import flash, redirect, render
+from api.schemas.common import TEXT_PATTERN
+from tracker.accounts.access import AccessDenied, require_role, role_of
+from tracker.accounts.models import User, UserRole
+from tracker.campaigns.models import Campaign, School
+from tracker.campaigns.service import UnknownName
+from tracker.evidence.storage import sanitize_filename
+from tracker.schooldata.approval import (
+    IMPORTED,
+    SubmissionError,
+    approve_submission,
+    import_county_data,
+    provenance,
+    receive_school_row,
+    return_submission,
+    status_name,
+)
+from tracker.schooldata.models import DataSubmission, SchoolDataRow
+from tracker.schooldata.sheet import MAX_BYTES, SheetError
+from tracker.schooldata.template import write_template
+
+router = APIRouter(include_in_schema=False)
+
+SubmissionId = Annotated[int, Path(ge=1, le=MAX_ID)]
+SHEET_SUFFIXES = (".xlsx", ".csv")
+ROW_COLUMNS = [("学校名称", "name"), ("学校类型", "school_type"), ("小学在校生数", "primary_students"),
+               ("初中在校生数", "junior_students"), ("教学及辅助用房面积", "teaching_area"),
+               ("体育运动场馆面积", "sports_area"), ("教学仪器设备值（万元）", "equipment_value")]
+
+
+def _school(session: Session, user: User) -> School | None:
+    return session.get(School, user.school_id) if role_of(user) is UserRole.school and user.school_id else None
+
+
+def _visible(session: Session, user: User):
+    """The submissions the user sees: all of the campaign for office and reviewers; a school's
+    own submissions and the county data holding its row."""
+    require_role(user, UserRole.office, UserRole.reviewer, UserRole.school, what="查看学校数据")
+    base = select(DataSubmission).where(DataSubmission.campaign_id == user.campaign_id)
+    school = _school(session, user)
+    if school is None:
+        return base
+    holding = select(SchoolDataRow.submission_id).where(SchoolDataRow.school_key == school.key)
+    return base.where((DataSubmission.school_id == school.id) | DataSubmission.id.in_(holding))
+
+
+def _load(session: Session, user: User, submission_id: int) -> DataSubmission:
+    submission = session.get(DataSubmission, submission_id)
+    if submission is None or submission.campaign_id != user.campaign_id:
+        raise UnknownName(f"没有编号为 #{submission_id} 的数据批次")
+    if session.exec(_visible(session, user).where(DataSubmission.id == submission_id)).first() is None:
+        raise AccessDenied(f"数据批次 #{submission_id} 中没有本校的数据，无权查看")
+    return submission
+
+
+def _data_page(request: Request, session: Session, user: User, *, problems=None, problem_file: str = "",
+               status_code: int = 200, label: str = "") -> Response:
+    submissions = list(session.exec(_visible(session, user)
+                                    .order_by(DataSubmission.submitted_at.desc(), DataSubmission.id.desc()).limit(100)))
+    pending = [s for s in submissions if s.school_id is not None and s.status == IMPORTED]
+    schools = dict(session.exec(select(School.id, School.name).where(School.campaign_id == user.campaign_id)).all())
+    return render(request, session, user, "data.html", {
+        "submissions": submissions, "pending": pending, "schools": schools, "status_name": status_name,
+        "problems": problems or [], "problem_file": problem_file, "school": _school(session, user),
+        "label": label,
+    }, status_code=status_code, nav_path="/data")
+
+
+@router.get("/data", response_class=HTMLResponse, name="data")
+def data_page(request: Request, session: DbSession, user: PageUser) -> Response:
+    return _data_page(request, session, user)
+
+
+@router.get("/data/template", name="data_template")
+def data_template(user: PageUser) -> Response:
+    """The school sheet template (the same as ``junheng template``)."""
+    require_role(user, UserRole.office, UserRole.school, what="下载填报模板")
+    tmp = FilePath(tempfile.mkdtemp(prefix="junheng-template-"))
+    path = write_template(tmp / "学校数据填报模板.xlsx")
+    return FileResponse(path, filename="学校数据填报模板.xlsx",
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        background=BackgroundTask(lambda: (path.unlink(missing_ok=True), tmp.rmdir())))
+
+
+@router.post("/data/upload", response_class=HTMLResponse, name="data_upload")
+def data_upload(
+    request: Request, session: DbSession, user: PageUser, _csrf: CsrfChecked,
+    file: Annotated[UploadFile, File()],
+    label: Annotated[str, Form(max_length=100, pattern=TEXT_PATTERN)] = "",
+) -> Response:
+    """The office's county sheet, or a school's own row. Problems come back row by row (422)."""
+    require_role(user, UserRole.office, UserRole.school, what="上传学校数据")
+    filename = sanitize_filename(file.filename) or "学校数据.xlsx"
+    if not filename.lower().endswith(SHEET_SUFFIXES):
+        return _data_page(request, session, user, status_code=422, problem_file=filename, label=label, problems=[
+            {"row": None, "column": None,
+             "message": f"文件「{filename}」不是 .xlsx 或 .csv 文件：请下载填报模板填写后上传"}])
+    data = file.file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        return _data_page(request, session, user, status_code=413, problem_file=filename, label=label, problems=[
+            {"row": None, "column": None, "message": f"文件超过 {MAX_BYTES // (1024 * 1024)} MB，不是一份学校数据表"}])
+    campaign = session.get(Campaign, user.campaign_id)
+    from tracker.accounts.service import acting_person
+
+    actor = acting_person(session, user)
+    try:
+        school = _school(session, user)
+        if school is not None:
+            submission = receive_school_row(session, campaign, school, data, filename, actor.name,
+                                            actor_id=actor.id, label=label.strip())
+            message = f"已报送本校数据（批次 #{submission.id}），等待办公室审核"
+        else:
+            submission = import_county_data(session, campaign, data, filename, actor.name, label=label.strip())
+            message = (f"已导入 {submission.school_count} 所学校的数据（批次 #{submission.id}），"
+                       f"系统将重新评估并更新任务")
+        session.commit()
+    except SheetError as exc:
+        session.rollback()
+        problems = [{"row": p.row, "column": p.column, "message": p.message} for p in exc.problems]
+        return _data_page(request, session, user, problems=problems, problem_file=exc.filename,
+                          status_code=422, label=label)
+    flash(request, message)
+    return redirect(f"/data/{submission.id}")
+
+
+@router.get("/data/{submission_id}", response_class=HTMLResponse, name="submission_page")
+def submission_page(request: Request, session: DbSession, user: PageUser, submission_id: SubmissionId) -> Response:
+    submission = _load(session, user, submission_id)
+    school = _school(session, user)
+    rows_q = select(SchoolDataRow).where(SchoolDataRow.submission_id == submission.id)
+    if school is not None:
+        rows_q = rows_q.where(SchoolDataRow.school_key == school.key)
+    rows = list(session.exec(rows_q.order_by(SchoolDataRow.row)))
+    sources = {}
+    for row in rows:
+        if row.source_submission_id and row.source_submission_id not in sources:
+            sources[row.source_submission_id] = session.get(DataSubmission, row.source_submission_id)
+    return render(request, session, user, "submission.html", {
+        "sub": submission, "rows": rows, "columns": ROW_COLUMNS, "sources": sources,
+        "status_name": status_name, "owner": session.get(School, submission.school_id) if submission.school_id else None,
+        "base": session.get(DataSubmission, submission.based_on_id) if submission.based_on_id else None,
+        "can_review": role_of(user) is UserRole.office and submission.status == IMPORTED and submission.school_id,
+        "origin": provenance(session, submission, rows[0].school_key) if school is not None and rows else None,
+    }, nav_path="/data")
+
+
+@router.post("/data/{submission_id}/approve", name="submission_approve")
+def approve(request: Request, session: DbSession, user: PageUser, _csrf: CsrfChecked,
+            submission_id: SubmissionId) -> Response:
+    require_role(user, UserRole.office, what="审核学校数据")
+    submission = _load(session, user, submission_id)
+    campaign = session.get(Campaign, user.campaign_id)
+    from tracker.accounts.service import acting_person
+
+    actor = acting_person(session, user)
+    try:
+        merged = approve_submission(session, campaign, submission, actor.name, actor_id=actor.id)
+        session.commit()
+    except SubmissionError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+        return redirect(f"/data/{submission_id}")
+    if merged.id != submission.id:
+        flash(request, f"已审核通过，并入全县数据（批次 #{merged.id}），系统将重新评估")
+        return redirect(f"/data/{merged.id}")
+    flash(request, "已审核通过")
+    return redirect(f"/data/{submission_id}")
+
+
+@router.post("/data/{submission_id}/return", name="submission_return")
+def return_(request: Request, session: DbSession, user: PageUser, _csrf: CsrfChecked, submission_id: SubmissionId,
+            reason: Annotated[str, Form(max_length=2000, pattern=TEXT_PATTERN)] = "") -> Response:
+    require_role(user, UserRole.office, what="退回学校数据")
+    submission = _load(session, user, submission_id)
+    campaign = session.get(Campaign, user.campaign_id)
+    from tracker.accounts.service import acting_person
+
+    actor = acting_person(session, user)
+    try:
+        return_submission(session, campaign, submission, actor.name, reason, actor_id=actor.id)
+        session.commit()
+    except SubmissionError as exc:
+        session.rollback()
+        flash(request, exc.message, "error")
+        return redirect(f"/data/{submission_id}")
+    flash(request, f"已退回数据批次 #{submission_id}")
+    return redirect(f"/data/{submission_id}")

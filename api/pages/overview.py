@@ -1,0 +1,70 @@
+"""总览 (office and reviewers): the phase timeline with its gates and working days left, progress,
+overdue and unacknowledged counts, a light per unit, this week's changes, calendar warnings."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session, select
+
+from api.deps import DbSession, PageUser
+from api.pages.common import home_for, redirect, render, today
+from tracker.accounts.access import require_role
+from tracker.accounts.models import UserRole
+from tracker.campaigns.models import Campaign
+from tracker.campaigns.overview import campaign_overview, event_name
+from tracker.events.models import Event
+from tracker.tasks.models import Task
+
+router = APIRouter(include_in_schema=False)
+
+
+def describe_event(event: Event) -> str:
+    """What an event says, in a line: the move and its figures (progress, reason, file …)."""
+    p = event.payload or {}
+    name = event_name(event.type)
+    details = []
+    if event.type == "task.progress":
+        details.append(f"进度 {p.get('percent')}%")
+        if p.get("note"):
+            details.append(str(p["note"]))
+    elif event.type in ("task.returned", "task.withdrawn", "task.reopened", "submission.returned"):
+        if p.get("reason"):
+            details.append(f"原因：{p['reason']}")
+    elif event.type in ("task.submitted", "task.verified") and p.get("note"):
+        details.append(str(p["note"]))
+    elif event.type == "evidence.added":
+        details.append(str(p.get("filename", "")))
+    elif event.type in ("submission.imported", "submission.received"):
+        details.append(str(p.get("label") or p.get("school") or p.get("filename") or ""))
+    elif event.type == "assessment.completed":
+        details.append(f"问题 {p.get('shortfalls', 0)} 项")
+    elif event.type in ("phase.gate_passed", "phase.activated"):
+        details.append(str(p.get("name", "")))
+    elif event.type == "task.created" and p.get("title") and event.task_id is None:
+        details.append(str(p["title"]))
+    return name + ("：" + "；".join(d for d in details if d) if any(details) else "")
+
+
+def task_titles(session: Session, events: list[Event]) -> dict[int, str]:
+    ids = {e.task_id for e in events if e.task_id is not None}
+    if not ids:
+        return {}
+    return dict(session.exec(select(Task.id, Task.title).where(Task.id.in_(ids))).all())
+
+
+@router.get("/", response_class=HTMLResponse, name="home")
+def home(user: PageUser) -> Response:
+    return redirect(home_for(user))
+
+
+@router.get("/overview", response_class=HTMLResponse, name="overview")
+def overview(request: Request, session: DbSession, user: PageUser) -> Response:
+    require_role(user, UserRole.office, UserRole.reviewer, what="总览")
+    campaign = session.get(Campaign, user.campaign_id)
+    data = campaign_overview(session, campaign, today(session))
+    units = sorted(data.units, key=lambda u: (-(u.light.rank if u.light else -1), -u.overdue, u.kind != "department"))
+    return render(request, session, user, "overview.html", {
+        "o": data, "units": units, "describe": describe_event, "titles": task_titles(session, data.week_events),
+        "event_name": event_name,
+    })

@@ -1,0 +1,145 @@
+"""A department's page (its tasks, light, deadlines; the tasks it cooperates on) and a school's
+page (its data and where each figure came from, its values against the standard, its
+shortfalls, its tasks — 一校一案)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import case
+from sqlmodel import select
+
+from api.deps import MAX_ID, DbSession, PageUser
+from api.pages.common import render, today
+from api.pages.tasks import task_rows
+from tracker.accounts.access import AccessDenied, require_role, role_of
+from tracker.accounts.models import User, UserRole
+from tracker.assessment.board import latest_snapshot
+from tracker.assessment.models import ShortfallRecord
+from tracker.campaigns.models import Campaign, Department, School
+from tracker.campaigns.overview import unit_figures
+from tracker.campaigns.selfcheck import latest_submission
+from tracker.campaigns.service import UnknownName
+from tracker.schooldata.approval import provenance, status_name
+from tracker.schooldata.columns import COLUMNS
+from tracker.schooldata.models import DataSubmission, SchoolDataRow
+from tracker.standards import load_standard
+from tracker.standards.schema import STAGE_NAMES, Judged
+from tracker.tasks.lifecycle import OPEN
+from tracker.tasks.models import Task, TaskCooperator
+
+router = APIRouter(include_in_schema=False)
+
+UnitId = Annotated[int, Path(ge=1, le=MAX_ID)]
+LIST_LIMIT = 200
+
+
+def _open_first():
+    return case((Task.status.in_([s.value for s in OPEN]), 0), else_=1)
+
+
+@router.get("/departments", response_class=HTMLResponse, name="departments")
+def departments(request: Request, session: DbSession, user: PageUser) -> Response:
+    require_role(user, UserRole.office, UserRole.reviewer, what="查看各单位")
+    campaign = session.get(Campaign, user.campaign_id)
+    units = unit_figures(session, campaign, today(session))
+    return render(request, session, user, "departments.html", {"units": units})
+
+
+@router.get("/departments/{department_id}", response_class=HTMLResponse, name="department_page")
+def department_page(request: Request, session: DbSession, user: PageUser, department_id: UnitId) -> Response:
+    department = session.get(Department, department_id)
+    if department is None or department.campaign_id != user.campaign_id:
+        raise UnknownName(f"没有编号为 #{department_id} 的单位")
+    role = role_of(user)
+    if role not in (UserRole.office, UserRole.reviewer) and not (
+            role is UserRole.department and user.department_id == department.id):
+        raise AccessDenied(f"「{department.name}」不是本单位，无权查看")
+    day = today(session)
+    campaign = session.get(Campaign, user.campaign_id)
+    figures = unit_figures(session, campaign, day, department_id=department.id)
+    own = list(session.exec(select(Task).where(Task.campaign_id == campaign.id, Task.department_id == department.id)
+                            .order_by(_open_first(), Task.due_on, Task.id).limit(LIST_LIMIT)))
+    cooperating = list(session.exec(
+        select(Task).join(TaskCooperator, TaskCooperator.task_id == Task.id)
+        .where(Task.campaign_id == campaign.id, TaskCooperator.department_id == department.id)
+        .order_by(_open_first(), Task.due_on, Task.id).limit(LIST_LIMIT)))
+    rows = task_rows(session, own, campaign.id, day)
+    upcoming = [r for r in rows if r.task.status in {s.value for s in OPEN} and not r.overdue][:5]
+    return render(request, session, user, "department.html", {
+        "d": department, "f": figures[0] if figures else None, "rows": rows,
+        "overdue_rows": [r for r in rows if r.overdue], "upcoming": upcoming,
+        "cooperating": task_rows(session, cooperating, campaign.id, day), "limit": LIST_LIMIT,
+    }, nav_path=f"/departments/{department.id}" if role is UserRole.department else "/departments")
+
+
+@dataclass
+class SchoolValue:
+    stage: str
+    code: str
+    title: str
+    unit: str
+    value: float | None
+    threshold: float | None
+    met: bool
+
+
+def _check_school(user: User, school: School) -> None:
+    role = role_of(user)
+    if role in (UserRole.office, UserRole.reviewer):
+        return
+    if role is UserRole.school and user.school_id == school.id:
+        return
+    raise AccessDenied(f"「{school.name}」不是本校，无权查看")
+
+
+@router.get("/schools/{school_id}", response_class=HTMLResponse, name="school_page")
+def school_page(request: Request, session: DbSession, user: PageUser, school_id: UnitId) -> Response:
+    school = session.get(School, school_id)
+    if school is None or school.campaign_id != user.campaign_id:
+        raise UnknownName(f"没有编号为 #{school_id} 的学校")
+    _check_school(user, school)
+    day = today(session)
+    campaign = session.get(Campaign, user.campaign_id)
+    standard = load_standard(campaign.standard_id)
+
+    snapshot = latest_snapshot(session, campaign)
+    values: list[SchoolValue] = []
+    if snapshot is not None:
+        resources = {i.code: i for i in standard.indicators if i.judged is Judged.per_school_value}
+        for stage, data in (snapshot.result.get("stages") or {}).items():
+            for s in data.get("schools") or []:
+                if s.get("school_key") != school.key:
+                    continue
+                for code, value in (s.get("values") or {}).items():
+                    ind = resources.get(code)
+                    values.append(SchoolValue(stage=STAGE_NAMES.get(stage, stage), code=code,
+                                              title=ind.title if ind else code, unit=ind.unit if ind else "",
+                                              value=value, threshold=ind.thresholds.get(stage) if ind else None,
+                                              met=code in (s.get("met") or [])))
+    shortfalls = list(session.exec(select(ShortfallRecord).where(
+        ShortfallRecord.assessment_id == snapshot.id, ShortfallRecord.school_id == school.id)
+        .order_by(ShortfallRecord.indicator))) if snapshot is not None else []
+
+    county = latest_submission(session, campaign)
+    data_row = origin = None
+    if county is not None:
+        data_row = session.exec(select(SchoolDataRow).where(SchoolDataRow.submission_id == county.id,
+                                                            SchoolDataRow.school_key == school.key)).first()
+        origin = provenance(session, county, school.key)
+    own_submissions = list(session.exec(select(DataSubmission).where(DataSubmission.school_id == school.id)
+                                        .order_by(DataSubmission.submitted_at.desc()).limit(10)))
+    tasks = list(session.exec(
+        select(Task).where(Task.campaign_id == campaign.id,
+                           (Task.school_id == school.id) | (Task.responsible_school_id == school.id))
+        .order_by(_open_first(), Task.due_on, Task.id).limit(LIST_LIMIT)))
+    fields = [(c.header, data_row.data.get(c.attribute), c.unit) for c in COLUMNS
+              if data_row is not None and data_row.data.get(c.attribute) not in (None, "")]
+    return render(request, session, user, "school.html", {
+        "s": school, "values": values, "snapshot": snapshot, "shortfalls": shortfalls,
+        "county": county, "origin": origin, "fields": fields, "own_submissions": own_submissions,
+        "status_name": status_name, "rows": task_rows(session, tasks, campaign.id, day),
+    }, nav_path=f"/schools/{school.id}" if role_of(user) is UserRole.school else "/departments")

@@ -1,0 +1,166 @@
+"""School data and what the assessment made of it: data submissions (upload a sheet; its
+problems row by row), assessments (the stored JSON result) and shortfalls."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path as FilePath
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Path, Query, UploadFile, status
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from api.deps import MAX_ID, CurrentUser, DbSession, OfficeUser, UserCampaign
+from api.errors import TOO_LARGE_RESPONSE
+from api.schemas.common import TEXT_PATTERN, Page, text
+from api.schemas.data import AssessmentDetailOut, AssessmentOut, DataRowOut, ShortfallOut, SubmissionOut
+from tracker.accounts.access import (
+    AccessDenied,
+    check_reads_county_results,
+    check_reads_school_data,
+    data_row_clause,
+    role_of,
+    shortfall_clause,
+)
+from tracker.accounts.models import User, UserRole
+from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
+from tracker.campaigns.models import School
+from tracker.campaigns.selfcheck import import_submission
+from tracker.campaigns.service import UnknownName
+from tracker.schooldata.models import DataSubmission, SchoolDataRow
+from tracker.schooldata.sheet import MAX_BYTES
+
+router = APIRouter(tags=["学校数据与评估"])
+
+SubmissionId = Annotated[int, Path(ge=1, le=MAX_ID, description="数据批次编号")]
+AssessmentId = Annotated[int, Path(ge=1, le=MAX_ID, description="评估编号")]
+SHEET_SUFFIXES = (".xlsx", ".csv")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"/\\|?*]")
+
+
+def _school_key(session: Session, user: User) -> str | None:
+    if role_of(user) is not UserRole.school or user.school_id is None:
+        return None
+    school = session.get(School, user.school_id)
+    return school.key if school else None
+
+
+def _submission_clause(session: Session, user: User):
+    """Submissions the user sees: all for office and reviewers; those holding its row for a school."""
+    check_reads_school_data(user)
+    key = _school_key(session, user)
+    if key is None:
+        return DataSubmission.campaign_id == user.campaign_id
+    return (DataSubmission.campaign_id == user.campaign_id) & DataSubmission.id.in_(
+        select(SchoolDataRow.submission_id).where(SchoolDataRow.school_key == key))
+
+
+def _load_submission(session: Session, user: User, submission_id: int) -> DataSubmission:
+    clause = _submission_clause(session, user)
+    submission = session.get(DataSubmission, submission_id)
+    if submission is None or submission.campaign_id != user.campaign_id:
+        raise UnknownName(f"没有编号为 #{submission_id} 的数据批次")
+    if session.exec(select(DataSubmission.id).where(DataSubmission.id == submission_id, clause)).first() is None:
+        raise AccessDenied(f"数据批次 #{submission_id} 中没有本校的数据，无权查看")
+    return submission
+
+
+@router.get("/campaigns/{campaign}/submissions", response_model=list[SubmissionOut], summary="数据批次")
+def list_submissions(session: DbSession, user: CurrentUser, campaign: UserCampaign) -> list:
+    clause = _submission_clause(session, user)
+    return list(session.exec(select(DataSubmission).where(clause, DataSubmission.campaign_id == campaign.id)
+                             .order_by(DataSubmission.submitted_at.desc(), DataSubmission.id.desc())))
+
+
+def safe_filename(name: str | None, default: str = "学校数据.xlsx") -> str:
+    """The client's file name reduced to a plain name: no directories, no control characters."""
+    base = re.split(r"[/\\]", name or "")[-1]
+    base = _UNSAFE.sub("_", base).strip(" .")[:120]
+    return base or default
+
+
+@router.post("/campaigns/{campaign}/submissions", response_model=SubmissionOut, status_code=status.HTTP_201_CREATED,
+             responses=TOO_LARGE_RESPONSE, summary="上传学校数据表（办公室）")
+def upload_submission(
+    session: DbSession,
+    user: OfficeUser,
+    campaign: UserCampaign,
+    file: Annotated[UploadFile, File(description="学校数据表（.xlsx 或 UTF-8 .csv）")],
+    label: Annotated[text(100), Form(description="批次说明，如 自查 2026-12")] = "",
+) -> DataSubmission:
+    filename = safe_filename(file.filename)
+    if not filename.lower().endswith(SHEET_SUFFIXES):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"文件「{filename}」不是 .xlsx 或 .csv 文件：请用 junheng template 生成的模板填写")
+    data = file.file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
+                            f"文件「{filename}」超过 {MAX_BYTES // (1024 * 1024)} MB，不是一份学校数据表")
+    with tempfile.TemporaryDirectory(prefix="junheng-upload-") as tmp:
+        path = FilePath(tmp) / filename  # the name shown in the batch; the directory is ours
+        path.write_bytes(data)
+        submission = import_submission(session, campaign, path, actor=user.name, label=label.strip())
+    session.commit()
+    return submission
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut, summary="数据批次")
+def get_submission(session: DbSession, user: CurrentUser, submission_id: SubmissionId) -> DataSubmission:
+    return _load_submission(session, user, submission_id)
+
+
+@router.get("/submissions/{submission_id}/rows", response_model=list[DataRowOut], summary="数据批次中的学校数据")
+def get_submission_rows(session: DbSession, user: CurrentUser, submission_id: SubmissionId) -> list:
+    submission = _load_submission(session, user, submission_id)
+    clause = data_row_clause(user, _school_key(session, user))
+    return list(session.exec(select(SchoolDataRow).where(SchoolDataRow.submission_id == submission.id, clause)
+                             .order_by(SchoolDataRow.row)))
+
+
+# ---------------------------------------------------------------------------------------------
+# assessments and shortfalls
+
+
+@router.get("/campaigns/{campaign}/assessments", response_model=list[AssessmentOut], summary="评估（办公室、评估人员）")
+def list_assessments(session: DbSession, user: CurrentUser, campaign: UserCampaign) -> list:
+    check_reads_county_results(user)
+    return list(session.exec(select(AssessmentSnapshot).where(AssessmentSnapshot.campaign_id == campaign.id)
+                             .order_by(AssessmentSnapshot.created_at.desc(), AssessmentSnapshot.id.desc())))
+
+
+@router.get("/assessments/{assessment_id}", response_model=AssessmentDetailOut, summary="评估结果（JSON）")
+def get_assessment(session: DbSession, user: CurrentUser, assessment_id: AssessmentId) -> AssessmentSnapshot:
+    snapshot = session.get(AssessmentSnapshot, assessment_id)
+    if snapshot is None or snapshot.campaign_id != user.campaign_id:
+        raise UnknownName(f"没有编号为 #{assessment_id} 的评估")
+    check_reads_county_results(user)
+    return snapshot
+
+
+@router.get("/campaigns/{campaign}/shortfalls", response_model=Page[ShortfallOut], summary="问题清单（差距）")
+def list_shortfalls(
+    session: DbSession,
+    user: CurrentUser,
+    campaign: UserCampaign,
+    assessment: Annotated[int | None, Query(ge=1, le=MAX_ID, description="评估编号；默认最近一次")] = None,
+    indicator: Annotated[str | None, Query(max_length=32, pattern=TEXT_PATTERN)] = None,
+    school: Annotated[int | None, Query(ge=1, le=MAX_ID, description="学校编号")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> Page[ShortfallOut]:
+    if assessment is None:
+        assessment = session.exec(select(AssessmentSnapshot.id).where(AssessmentSnapshot.campaign_id == campaign.id)
+                                  .order_by(AssessmentSnapshot.created_at.desc(), AssessmentSnapshot.id.desc())).first()
+        if assessment is None:
+            return Page[ShortfallOut](items=[], total=0, limit=limit, offset=offset)
+    conditions = [shortfall_clause(user), ShortfallRecord.assessment_id == assessment]
+    if indicator is not None:
+        conditions.append(ShortfallRecord.indicator == indicator)
+    if school is not None:
+        conditions.append(ShortfallRecord.school_id == school)
+    total = session.exec(select(func.count()).select_from(ShortfallRecord).where(*conditions)).one()
+    rows = session.exec(select(ShortfallRecord).where(*conditions).order_by(ShortfallRecord.id).limit(limit).offset(offset))
+    return Page[ShortfallOut](items=[ShortfallOut.model_validate(r) for r in rows], total=total,
+                              limit=limit, offset=offset)

@@ -1,0 +1,198 @@
+"""Tasks: the list (filters, pagination), one task, its history and evidence, and the moves of its
+life (签收, 进度, 提交, 销号, 退回, 撤销) through tracker.tasks.lifecycle."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign
+from api.errors import CONFLICT_RESPONSE
+from api.schemas.common import TEXT_PATTERN, Page, columns_of
+from api.schemas.events import EventOut
+from api.schemas.tasks import EvidenceOut, NoteIn, ProgressIn, ReasonIn, TaskOut
+from tracker.accounts.access import check_act_on_task, check_read_task, permitted_actions, task_clause
+from tracker.accounts.models import User
+from tracker.accounts.service import acting_person
+from tracker.calendar import WorkingDayCalendar, load_calendar
+from tracker.campaigns.models import Department, Phase, School
+from tracker.db import utcnow
+from tracker.events.service import task_history
+from tracker.reminders.lights import task_light
+from tracker.tasks import lifecycle
+from tracker.tasks.lifecycle import CLOCK_RUNNING, days_overdue, is_overdue, local_date
+from tracker.tasks.models import Evidence, Task, TaskCooperator, TaskStatus
+from tracker.tasks.service import TaskNotFound
+
+router = APIRouter(tags=["任务"])
+
+TaskId = Annotated[int, Path(ge=1, le=MAX_ID, description="任务编号")]
+MAX_PAGE = 500
+
+
+class TaskPresenter:
+    """Turns tasks into ``TaskOut`` for one user: unit names, cooperators, lights and the moves
+    the user may make, looked up once per request rather than once per task."""
+
+    def __init__(self, session: Session, user: User, campaign_id: int):
+        self.session = session
+        self.user = user
+        self.calendar: WorkingDayCalendar = load_calendar(session)
+        self.today = local_date(utcnow())
+        self.departments = dict(session.exec(select(Department.id, Department.name)
+                                             .where(Department.campaign_id == campaign_id)).all())
+        self.schools = dict(session.exec(select(School.id, School.name).where(School.campaign_id == campaign_id)).all())
+
+    def _unit_name(self, task: Task) -> str:
+        if task.department_id is not None:
+            return self.departments.get(task.department_id, "未指定单位")
+        if task.responsible_school_id is not None:
+            return self.schools.get(task.responsible_school_id, "未指定单位")
+        return "未指定单位"
+
+    def many(self, tasks: Iterable[Task]) -> list[TaskOut]:
+        tasks = list(tasks)
+        cooperating: dict[int, list[int]] = defaultdict(list)
+        if tasks:
+            rows = self.session.exec(select(TaskCooperator.task_id, TaskCooperator.department_id)
+                                     .where(TaskCooperator.task_id.in_([t.id for t in tasks]))
+                                     .order_by(TaskCooperator.department_id))
+            for task_id, dept_id in rows:
+                cooperating[task_id].append(dept_id)
+        return [self._out(t, cooperating.get(t.id, [])) for t in tasks]
+
+    def one(self, task: Task) -> TaskOut:
+        return self.many([task])[0]
+
+    def _out(self, task: Task, cooperating: list[int]) -> TaskOut:
+        light = task_light(task, self.today, calendar=self.calendar)
+        return TaskOut.model_validate({
+            **columns_of(task),
+            "unit_name": self._unit_name(task),
+            "cooperating": cooperating,
+            "overdue": is_overdue(task, self.today),
+            "days_overdue": days_overdue(task, self.today),
+            "light": light.value if light is not None else None,
+            "actions": permitted_actions(self.session, self.user, task, cooperating),
+        })
+
+
+def load_task(session: Session, user: User, task_id: int) -> Task:
+    """The task if it is in the user's campaign (else 404) and the user may see it (else 403)."""
+    task = session.get(Task, task_id)
+    if task is None or task.campaign_id != user.campaign_id:
+        raise TaskNotFound(f"没有编号为 #{task_id} 的任务")
+    check_read_task(session, user, task)
+    return task
+
+
+@router.get("/campaigns/{campaign}/tasks", response_model=Page[TaskOut], summary="任务列表")
+def list_tasks(
+    session: DbSession,
+    user: CurrentUser,
+    campaign: UserCampaign,
+    status: Annotated[TaskStatus | None, Query(description="状态")] = None,
+    department: Annotated[int | None, Query(ge=1, le=MAX_ID, description="责任单位编号")] = None,
+    school: Annotated[int | None, Query(ge=1, le=MAX_ID, description="学校编号（涉及或负责）")] = None,
+    overdue: Annotated[bool | None, Query(description="只看逾期（true）或未逾期（false）")] = None,
+    indicator: Annotated[str | None, Query(max_length=32, pattern=TEXT_PATTERN, description="指标代码")] = None,
+    phase: Annotated[str | None, Query(max_length=64, pattern=TEXT_PATTERN, description="阶段代码")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> Page[TaskOut]:
+    conditions = [task_clause(user), Task.campaign_id == campaign.id]
+    if status is not None:
+        conditions.append(Task.status == status.value)
+    if department is not None:
+        conditions.append(Task.department_id == department)
+    if school is not None:
+        conditions.append((Task.school_id == school) | (Task.responsible_school_id == school))
+    if indicator is not None:
+        conditions.append(Task.indicator == indicator)
+    if phase is not None:
+        conditions.append(Task.phase_id.in_(select(Phase.id).where(Phase.campaign_id == campaign.id,
+                                                                  Phase.code == phase)))
+    if overdue is not None:
+        today = local_date(utcnow())
+        clause = Task.status.in_([s.value for s in CLOCK_RUNNING]) & (Task.due_on < today)
+        conditions.append(clause if overdue else ~clause)
+    total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
+    tasks = session.exec(select(Task).where(*conditions).order_by(Task.due_on, Task.id).limit(limit).offset(offset))
+    items = TaskPresenter(session, user, campaign.id).many(tasks)
+    return Page[TaskOut](items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/tasks/{task_id}", response_model=TaskOut, summary="任务")
+def get_task(session: DbSession, user: CurrentUser, task_id: TaskId) -> TaskOut:
+    task = load_task(session, user, task_id)
+    return TaskPresenter(session, user, task.campaign_id).one(task)
+
+
+@router.get("/tasks/{task_id}/events", response_model=list[EventOut], summary="任务的历史")
+def get_task_events(session: DbSession, user: CurrentUser, task_id: TaskId) -> list:
+    task = load_task(session, user, task_id)
+    return task_history(session, task.id)
+
+
+@router.get("/tasks/{task_id}/evidence", response_model=list[EvidenceOut], summary="任务的佐证材料")
+def list_evidence(session: DbSession, user: CurrentUser, task_id: TaskId) -> list:
+    task = load_task(session, user, task_id)
+    return list(session.exec(select(Evidence).where(Evidence.task_id == task.id)
+                             .order_by(Evidence.uploaded_at, Evidence.id)))
+
+
+# ---------------------------------------------------------------------------------------------
+# moves
+
+
+def _move(session: Session, user: User, task_id: int, action: str,
+          call: Callable[[Task, object], object]) -> TaskOut:
+    task = session.get(Task, task_id)
+    if task is None or task.campaign_id != user.campaign_id:
+        raise TaskNotFound(f"没有编号为 #{task_id} 的任务")
+    check_act_on_task(session, user, task, action)
+    call(task, acting_person(session, user))  # TransitionError: 409 / 403 / 422 (api.errors)
+    session.commit()
+    session.refresh(task)
+    return TaskPresenter(session, user, task.campaign_id).one(task)
+
+
+@router.post("/tasks/{task_id}/accept", response_model=TaskOut, responses=CONFLICT_RESPONSE, summary="签收")
+def accept(session: DbSession, user: CurrentUser, task_id: TaskId) -> TaskOut:
+    return _move(session, user, task_id, "accept", lambda task, person: lifecycle.accept(session, task, person))
+
+
+@router.post("/tasks/{task_id}/progress", response_model=TaskOut, responses=CONFLICT_RESPONSE, summary="报告进度")
+def progress(session: DbSession, user: CurrentUser, task_id: TaskId, body: ProgressIn) -> TaskOut:
+    return _move(session, user, task_id, "progress",
+                 lambda task, person: lifecycle.report_progress(session, task, person, body.percent, body.note))
+
+
+@router.post("/tasks/{task_id}/submit", response_model=TaskOut, responses=CONFLICT_RESPONSE, summary="提交")
+def submit(session: DbSession, user: CurrentUser, task_id: TaskId, body: NoteIn | None = None) -> TaskOut:
+    note = body.note if body else ""
+    return _move(session, user, task_id, "submit", lambda task, person: lifecycle.submit(session, task, person, note))
+
+
+@router.post("/tasks/{task_id}/verify", response_model=TaskOut, responses=CONFLICT_RESPONSE, summary="销号（办公室）")
+def verify(session: DbSession, user: CurrentUser, task_id: TaskId, body: NoteIn | None = None) -> TaskOut:
+    note = body.note if body else ""
+    return _move(session, user, task_id, "verify", lambda task, person: lifecycle.verify(session, task, person, note))
+
+
+@router.post("/tasks/{task_id}/return", response_model=TaskOut, responses=CONFLICT_RESPONSE, summary="退回（办公室）")
+def return_task(session: DbSession, user: CurrentUser, task_id: TaskId, body: ReasonIn) -> TaskOut:
+    return _move(session, user, task_id, "return",
+                 lambda task, person: lifecycle.return_task(session, task, person, body.reason))
+
+
+@router.post("/tasks/{task_id}/withdraw", response_model=TaskOut, responses=CONFLICT_RESPONSE, summary="撤销（办公室）")
+def withdraw(session: DbSession, user: CurrentUser, task_id: TaskId, body: ReasonIn) -> TaskOut:
+    return _move(session, user, task_id, "withdraw",
+                 lambda task, person: lifecycle.withdraw(session, task, person, body.reason))
+

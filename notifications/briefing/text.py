@@ -1,0 +1,159 @@
+"""How a briefing's figures are put into words — shared by the Word document, the e-mail and the
+CLI, so all three say the same thing the same way."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tracker.briefings.compute import BriefingData, Figures, cn_day
+from tracker.tasks.models import TaskOrigin
+
+WEEKDAYS = "一二三四五六日"
+
+
+def cn_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def period_text(data: BriefingData) -> str:
+    start, end = data.period_start, data.period_end
+    last = cn_day(end) if end.year == start.year else cn_date(end)
+    return f"{cn_date(start)}至{last}"
+
+
+def percent(rate: float | None, digits: int = 1) -> str:
+    return "—" if rate is None else f"{100 * rate:.{digits}f}%"
+
+
+def rate_change(now: float | None, before: float | None) -> str:
+    """「比上周提高 3.2 个百分点」, 「与上周持平」, or "" when either week has no rate."""
+    if now is None or before is None:
+        return ""
+    points = round(100 * (now - before), 1)
+    if points > 0:
+        return f"比上周提高{points:.1f}个百分点"
+    if points < 0:
+        return f"比上周下降{-points:.1f}个百分点"
+    return "与上周持平"
+
+
+def count_change(now: int, before: int) -> str:
+    if now > before:
+        return f"比上周增加{now - before}项"
+    if now < before:
+        return f"比上周减少{before - now}项"
+    return "与上周持平"
+
+
+def title(data: BriefingData) -> str:
+    return f"关于{data.campaign_name}工作进展情况的通报"
+
+
+def number_text(data: BriefingData) -> str:
+    return f"第{data.number}期" if data.number is not None else "（未编号）"
+
+
+def subject(data: BriefingData) -> str:
+    return f"【均衡督办】创建工作调度通报{number_text(data)}（{period_text(data)}）"
+
+
+def status_counts(f: Figures) -> str:
+    return "，".join(f"{status}{n}项" for status, n in f.by_status.items() if n) or "暂无任务"
+
+
+def opening(data: BriefingData) -> str:
+    """The first paragraph: what the briefing is and whether the week had working days."""
+    text = (f"现将{period_text(data)}（{data.iso_week}）{data.county}义务教育优质均衡发展创建工作进展情况"
+            f"通报如下。")
+    if data.holiday_week:
+        text += "本周为法定节假日，无工作日，各项任务按节假日安排顺延，以下为截至本周末的情况。"
+    elif data.partial:
+        text += f"本周尚未结束，以下为截至{cn_day(data.as_of_date)}的情况，本周结束后将重新生成。"
+    return text
+
+
+def overall_paragraph(data: BriefingData) -> str:
+    f, p = data.overall, data.previous
+    parts = [f"截至{cn_day(data.as_of_date)}，全县共有创建任务{f.total}项（{status_counts(f)}）",
+             f"应办{f.assigned}项，已销号{f.done}项，完成率{percent(f.completion_rate)}"]
+    change = rate_change(f.completion_rate, p.completion_rate)
+    if change:
+        parts[-1] += f"，{change}"
+    on_time = f"按时完成率{percent(f.on_time_rate)}"
+    change = rate_change(f.on_time_rate, p.on_time_rate)
+    if change:
+        on_time += f"，{change}"
+    parts.append(on_time)
+    parts.append(f"逾期任务{f.overdue}项，{count_change(f.overdue, p.overdue)}")
+    return "；".join(parts) + "。"
+
+
+def phase_paragraph(data: BriefingData) -> str:
+    ph = data.phase
+    if ph is None:
+        return "各阶段均已通过验收。"
+    text = f"当前处于“{ph.name}”阶段，本阶段共有任务{ph.total_tasks}项，未办结{ph.open_tasks}项"
+    if ph.gate_on is None:
+        return text + "；阶段关口日期以上级通知为准。"
+    left = ph.working_days_to_gate or 0
+    when = (f"距阶段关口（{cn_date(ph.gate_on)}）还有{left}个工作日" if left > 0
+            else f"阶段关口（{cn_date(ph.gate_on)}）已到期" if left == 0
+            else f"已超过阶段关口（{cn_date(ph.gate_on)}）{-left}个工作日")
+    text += f"，{when}"
+    pace = (f"近{ph.pace_working_days}个工作日销号{ph.verified_recently}项，"
+            f"日均{ph.pace_per_working_day:.2f}项")
+    if ph.at_risk:
+        if left > 0:
+            text += (f"。按当前进度（{pace}），到关口预计只能办结约{(ph.projected_closed or 0):.0f}项，"
+                     f"存在不能按期通过关口的风险，请各单位加快进度。")
+        else:
+            text += f"。仍有{ph.open_tasks}项任务未办结，请各单位立即办理。"
+    elif ph.open_tasks:
+        text += f"。按当前进度（{pace}），可以按期完成。"
+    else:
+        text += "，本阶段任务已全部办结。"
+    return text
+
+
+def week_paragraph(data: BriefingData) -> str:
+    w = data.week
+    origins = "，".join(f"{name}{w.new_by_origin.get(origin.value, 0)}项"
+                        for origin, name in ((TaskOrigin.shortfall, "问题整改"), (TaskOrigin.attestation, "佐证认定"),
+                                             (TaskOrigin.finding, "反馈问题整改"), (TaskOrigin.plan, "方案任务"))
+                        if w.new_by_origin.get(origin.value, 0))
+    text = (f"本周签收任务{w.accepted}项，提交{w.submitted}项，销号{w.verified}项，退回{w.returned}项；"
+            f"新增任务{w.new_tasks}项" + (f"（{origins}）" if origins else ""))
+    if w.escalated_tasks:
+        text += (f"；对{'、'.join(w.escalated_units)}的{w.escalated_tasks}项逾期任务发出督办单"
+                 f"{w.escalation_notices}份")
+    else:
+        text += "；本周未发出督办单"
+    return text + "。"
+
+
+def indicators_paragraph(data: BriefingData) -> str:
+    if data.assessment is None:
+        return "截至本期，尚未完成学校数据评估。"
+    failing = [r for r in data.indicators if r.cv_ok is False]
+    when = data.assessment.at.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    text = f"最近一次评估（{cn_date(when)}）"
+    if failing:
+        names = "、".join(f"{r.stage_name}“{r.title}”" for r in failing)
+        text += f"中，{names}的差异系数未达到标准要求"
+    else:
+        text += "中，各项指标的差异系数均达到标准要求"
+    if data.previous_assessment is None:
+        text += "。"
+    else:
+        improved = sum(1 for r in data.indicators if r.cv_change is not None and r.cv_change < 0)
+        worse = sum(1 for r in data.indicators if r.cv_change is not None and r.cv_change > 0)
+        text += f"；与上次评估相比，差异系数缩小{improved}项、扩大{worse}项。"
+    return text
+
+
+def light_mark(light: str | None) -> str:
+    return {"绿": "●绿", "黄": "●黄", "红": "●红"}.get(light or "", "—")
+
+
+def days_overdue_text(days: int) -> str:
+    return f"{days}个工作日" if days else "不足1个工作日"

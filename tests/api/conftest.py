@@ -1,0 +1,195 @@
+"""A campaign with one user per role, three tasks and a little data, and an API client.
+
+Users (password ``PASSWORD``): ``office`` (王主任, office), ``dept_a`` (财政局, acting as 李科长),
+``dept_b`` (住建局, no person: a stand-in acts), ``school`` (城关一小), ``reviewer``; and
+``outsider``, the office of another campaign.
+
+Tasks: ``a`` led by 财政局 with 住建局 cooperating; ``b`` led by 住建局 about 城关一小; ``s`` for
+城关一小 itself (一校一案).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from tests.factories_db import World, build_world
+from tracker.accounts import service as account_service
+from tracker.accounts.models import User
+from tracker.accounts.service import create_user, issue_token
+from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
+from tracker.calendar import reset_active_calendar
+from tracker.campaigns.models import Campaign, Department, Review, ReviewFinding, School
+from tracker.db import session_scope
+from tracker.schooldata.models import DataSubmission, SchoolDataRow
+from tracker.tasks import lifecycle
+from tracker.tasks.models import Task, TaskOrigin
+from tracker.tasks.service import create_task
+
+PASSWORD = "correct-horse-9"
+ROLES = ("office", "dept_a", "dept_b", "school", "reviewer", "outsider")
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashing(monkeypatch):
+    """Real argon2id, with small parameters: the defaults cost ~50 ms per user and per login."""
+    monkeypatch.setattr(account_service, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(account_service, "_dummy_hash", None)
+
+
+@pytest.fixture(autouse=True)
+def _library_calendar():
+    reset_active_calendar()  # the API loads the store's calendar into the process; start and end clean
+    yield
+    reset_active_calendar()
+
+
+@dataclass
+class ApiWorld:
+    world: World
+    code: str
+    users: dict[str, User] = field(default_factory=dict)
+    tasks: dict[str, Task] = field(default_factory=dict)
+    submissions: dict[str, DataSubmission] = field(default_factory=dict)
+    assessment: AssessmentSnapshot | None = None
+    finding: ReviewFinding | None = None
+
+    def fresh_task(self, engine, key: str, *, unit: str = "财政局", state: str = "待签收",
+                   due_on: dt.date | None = None, indicator: str | None = None) -> Task:
+        """A new task of ``unit`` moved to ``state`` by the unit's person and the office."""
+        with session_scope(engine) as session:
+            w = self.world
+            campaign = session.get(Campaign, w.campaign.id)
+            kwargs: dict = {}
+            if unit in w.departments:
+                kwargs["department"] = session.get(Department, w.departments[unit].id)
+                if unit == "财政局":
+                    kwargs["cooperating"] = [w.departments["住建局"].id]
+                actor = w.people["李科长" if unit == "财政局" else "张局长"]
+            else:
+                kwargs["responsible_school"] = session.get(School, w.schools[unit].id)
+                actor = w.people["赵校长"]
+            from tracker.campaigns.models import Person, Phase
+
+            task = create_task(session, campaign=campaign, phase=session.get(Phase, w.phases["self_check"].id),
+                               title=f"任务 {key}", measures="按标准整改", origin=TaskOrigin.plan, origin_key=key,
+                               due_on=due_on or dt.date(2026, 12, 18), indicator=indicator, **kwargs)
+            person = session.get(Person, actor.id)
+            office = session.get(Person, w.people["王主任"].id)
+            steps = ["待签收", "已签收", "办理中", "已提交", "已销号"]
+            for target in steps[1:steps.index(state) + 1]:
+                if target == "已签收":
+                    lifecycle.accept(session, task, person)
+                elif target == "办理中":
+                    lifecycle.report_progress(session, task, person, 50, "进行中")
+                elif target == "已提交":
+                    lifecycle.submit(session, task, person, "已完成")
+                elif target == "已销号":
+                    lifecycle.verify(session, task, office)
+            return task
+
+
+def build_api_world(engine) -> ApiWorld:
+    with session_scope(engine) as session:
+        world = build_world(session)
+        c = world.campaign
+        finance, housing = world.departments["财政局"], world.departments["住建局"]
+        school = world.schools["城关一小"]
+        api = ApiWorld(world=world, code=c.code)
+        for username, data in {
+            "office": {"role": "office", "person": "王主任"},
+            "dept_a": {"role": "department", "department": "财政局", "person": "李科长"},
+            "dept_b": {"role": "department", "department": "住建局", "name": "住建局联络员"},
+            "school": {"role": "school", "school": "城关一小", "name": "城关一小填报员"},
+            "reviewer": {"role": "reviewer", "name": "市督导评估组"},
+        }.items():
+            api.users[username] = create_user(session, c, {"username": username, "password": PASSWORD, **data})
+
+        other = build_world(session, code="other")
+        api.users["outsider"] = create_user(session, other.campaign, {
+            "username": "outsider", "password": PASSWORD, "role": "office", "person": "王主任"})
+
+        phase = world.phases["self_check"]
+        api.tasks["a"] = create_task(session, campaign=c, phase=phase, title="补足生均教学仪器设备值",
+                                     measures="安排专项资金", origin=TaskOrigin.plan, origin_key="a",
+                                     due_on=dt.date(2026, 12, 18), department=finance, cooperating=[housing],
+                                     indicator="6")
+        api.tasks["b"] = create_task(session, campaign=c, phase=phase, title="城关一小扩建运动场",
+                                     measures="新建运动场", origin=TaskOrigin.plan, origin_key="b",
+                                     due_on=dt.date(2026, 12, 18), department=housing, school=school,
+                                     indicator="5")
+        api.tasks["s"] = create_task(session, campaign=c, phase=phase, title="城关一小补充多媒体教室",
+                                     measures="自筹配置", origin=TaskOrigin.shortfall,
+                                     origin_key="school_value|7|primary|4101001", due_on=dt.date(2026, 12, 18),
+                                     responsible_school=school, indicator="7")
+
+        own = DataSubmission(campaign_id=c.id, label="自查", source_filename="schools.xlsx", submitted_by="王主任",
+                             school_count=2)
+        others = DataSubmission(campaign_id=c.id, label="补报", source_filename="more.xlsx", submitted_by="王主任",
+                                school_count=1)
+        session.add_all([own, others])
+        session.flush()
+        session.add_all([
+            SchoolDataRow(submission_id=own.id, school_key=school.key, row=2, data={"name": school.name}),
+            SchoolDataRow(submission_id=own.id, school_key="4101002", row=3, data={"name": "城关二小"}),
+            SchoolDataRow(submission_id=others.id, school_key="4101002", row=2, data={"name": "城关二小"}),
+        ])
+        api.submissions = {"own": own, "others": others}
+        snapshot = AssessmentSnapshot(campaign_id=c.id, submission_id=own.id, standard_id=c.standard_id,
+                                      ok=False, result={"ok": False})
+        session.add(snapshot)
+        session.flush()
+        session.add_all([
+            ShortfallRecord(campaign_id=c.id, assessment_id=snapshot.id, key="school_value|7|primary|4101001",
+                            kind="school_value", indicator="7", stage="primary", school_id=school.id,
+                            actual=1.5, required=2.3, missing=0.8, text="多媒体教室不足"),
+            ShortfallRecord(campaign_id=c.id, assessment_id=snapshot.id, key="cv|6|primary|", kind="cv",
+                            indicator="6", stage="primary", actual=0.6, required=0.5, text="差异系数超标"),
+        ])
+        api.assessment = snapshot
+        review = Review(campaign_id=c.id, phase_id=world.phases["review_city"].id, level="市级")
+        session.add(review)
+        session.flush()
+        api.finding = ReviewFinding(campaign_id=c.id, review_id=review.id, seq=1, text="财政投入不足",
+                                    department_id=finance.id, due_on=dt.date(2027, 3, 1))
+        session.add(api.finding)
+        session.flush()
+    return api
+
+
+@pytest.fixture
+def api_world(engine) -> ApiWorld:
+    return build_api_world(engine)
+
+
+@pytest.fixture
+def client(db_url):
+    from api.app import create_app
+
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def bearer(engine, user: User) -> dict[str, str]:
+    with session_scope(engine) as session:
+        token, _ = issue_token(session, session.get(User, user.id))
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def headers(engine, api_world) -> dict[str, dict[str, str]]:
+    """Authorization headers per role; ``anonymous`` has none."""
+    out = {role: bearer(engine, api_world.users[role]) for role in ROLES}
+    out["anonymous"] = {}
+    return out
+
+
+@pytest.fixture
+def session(engine):
+    with Session(engine, expire_on_commit=False) as s:
+        yield s

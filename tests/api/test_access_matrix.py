@@ -1,0 +1,232 @@
+"""Every route under /api/v1, asked by every role, answers as declared here.
+
+``EXPECTED`` has one entry per (method, path) of the app: a route added without an entry fails
+``test_every_api_route_has_an_expectation``, so no endpoint goes unchecked. Each entry lists
+cases: which object the path points at, the body, and the status code per role. Moves are made
+on a fresh task in the state the move needs, so each answer depends only on who asks.
+
+Roles: office, dept_a (财政局, leads task a), dept_b (住建局: cooperates on a, leads b), school
+(城关一小: responsible for s, the subject of b), reviewer, anonymous (no token) and outsider
+(the office of another campaign: the campaign's things do not exist for it, 404).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+
+try:
+    from fastapi.routing import iter_route_contexts  # FastAPI ≥ 0.150 nests included routers
+except ImportError:  # pragma: no cover — older FastAPI keeps app.routes flat
+    class _Flat:
+        def __init__(self, route):
+            self.original_route = self.route = route
+            self.path, self.methods = getattr(route, "path", None), getattr(route, "methods", None)
+
+    def iter_route_contexts(routes):
+        return [_Flat(r) for r in routes]
+
+from tests.api.conftest import PASSWORD, ROLES, bearer
+from tests.factories import make_school_rows, write_csv
+
+ALL_ROLES = (*ROLES, "anonymous")
+
+
+def codes(office: int, dept_a: int, dept_b: int, school: int, reviewer: int, *, anonymous: int = 401,
+          outsider: int = 404) -> dict[str, int]:
+    return {"office": office, "dept_a": dept_a, "dept_b": dept_b, "school": school, "reviewer": reviewer,
+            "anonymous": anonymous, "outsider": outsider}
+
+
+EVERYONE = codes(200, 200, 200, 200, 200)
+COUNTY = codes(200, 403, 403, 403, 200)  # county-wide results: office and reviewers
+SCHOOL_DATA = codes(200, 403, 403, 200, 200)  # school data: not for departments
+LEAD_A_MOVES = codes(200, 200, 403, 403, 403)  # a unit move on a task 财政局 leads (住建局 cooperates)
+SCHOOL_MOVES = codes(200, 403, 403, 200, 403)  # a unit move on the school's own task
+OFFICE_MOVES = codes(200, 403, 403, 403, 403)
+
+
+@dataclass
+class Case:
+    expect: dict[str, int]
+    task: str | None = None  # "a" | "b" | "s", or a fresh task: "fresh:<unit>:<state>"
+    submission: str | None = None
+    json: Any = None
+    form: str | None = None  # "login": the role's own credentials; "sheet": a school sheet upload
+    fresh_token: bool = False  # the call ends the token: use one made for it
+
+
+EXPECTED: dict[tuple[str, str], list[Case]] = {
+    ("POST", "/api/v1/auth/token"): [Case(codes(200, 200, 200, 200, 200, anonymous=422, outsider=200), form="login")],
+    ("DELETE", "/api/v1/auth/token"): [Case(codes(204, 204, 204, 204, 204, outsider=204), fresh_token=True)],
+    ("GET", "/api/v1/auth/me"): [Case(codes(200, 200, 200, 200, 200, outsider=200))],
+    ("GET", "/api/v1/campaigns"): [Case(codes(200, 200, 200, 200, 200, outsider=200))],
+    ("GET", "/api/v1/campaigns/{campaign}"): [Case(EVERYONE)],
+    ("GET", "/api/v1/campaigns/{campaign}/phases"): [Case(EVERYONE)],
+    ("GET", "/api/v1/campaigns/{campaign}/departments"): [Case(EVERYONE)],
+    ("GET", "/api/v1/campaigns/{campaign}/schools"): [Case(EVERYONE)],
+    ("GET", "/api/v1/campaigns/{campaign}/status"): [Case(codes(200, 403, 403, 403, 200, outsider=404))],
+    ("GET", "/api/v1/campaigns/{campaign}/tasks"): [Case(EVERYONE)],
+    ("GET", "/api/v1/tasks/{task_id}"): [
+        Case(codes(200, 200, 200, 403, 200), task="a"),
+        Case(codes(200, 403, 200, 200, 200), task="b"),
+        Case(codes(200, 403, 403, 200, 200), task="s"),
+    ],
+    ("GET", "/api/v1/tasks/{task_id}/events"): [Case(codes(200, 200, 200, 403, 200), task="a"),
+                                                Case(codes(200, 403, 403, 200, 200), task="s")],
+    ("GET", "/api/v1/tasks/{task_id}/evidence"): [Case(codes(200, 200, 200, 403, 200), task="a"),
+                                                  Case(codes(200, 403, 200, 200, 200), task="b")],
+    ("POST", "/api/v1/tasks/{task_id}/accept"): [Case(LEAD_A_MOVES, task="fresh:财政局:待签收"),
+                                                 Case(SCHOOL_MOVES, task="fresh:城关一小:待签收")],
+    ("POST", "/api/v1/tasks/{task_id}/progress"): [Case(LEAD_A_MOVES, task="fresh:财政局:已签收",
+                                                        json={"percent": 40, "note": "推进中"}),
+                                                   Case(SCHOOL_MOVES, task="fresh:城关一小:已签收", json={"percent": 10})],
+    ("POST", "/api/v1/tasks/{task_id}/submit"): [Case(LEAD_A_MOVES, task="fresh:财政局:办理中", json={"note": "完成"})],
+    ("POST", "/api/v1/tasks/{task_id}/verify"): [Case(OFFICE_MOVES, task="fresh:财政局:已提交"),
+                                                 Case(OFFICE_MOVES, task="fresh:城关一小:已提交")],
+    ("POST", "/api/v1/tasks/{task_id}/return"): [Case(OFFICE_MOVES, task="fresh:财政局:已提交",
+                                                      json={"reason": "材料不全"})],
+    ("POST", "/api/v1/tasks/{task_id}/withdraw"): [Case(OFFICE_MOVES, task="fresh:财政局:待签收",
+                                                        json={"reason": "方案调整"})],
+    ("GET", "/api/v1/campaigns/{campaign}/submissions"): [Case(SCHOOL_DATA)],
+    ("POST", "/api/v1/campaigns/{campaign}/submissions"): [Case(codes(201, 403, 403, 403, 403), form="sheet")],
+    ("GET", "/api/v1/submissions/{submission_id}"): [Case(SCHOOL_DATA, submission="own"),
+                                                     Case(codes(200, 403, 403, 403, 200), submission="others")],
+    ("GET", "/api/v1/submissions/{submission_id}/rows"): [Case(SCHOOL_DATA, submission="own")],
+    ("GET", "/api/v1/campaigns/{campaign}/assessments"): [Case(COUNTY)],
+    ("GET", "/api/v1/assessments/{assessment_id}"): [Case(COUNTY)],
+    ("GET", "/api/v1/campaigns/{campaign}/shortfalls"): [Case(EVERYONE)],
+    ("GET", "/api/v1/campaigns/{campaign}/findings"): [Case(EVERYONE)],
+    ("GET", "/api/v1/campaigns/{campaign}/events"): [Case(EVERYONE)],
+    ("GET", "/api/v1/campaigns/{campaign}/lights"): [Case(EVERYONE)],
+}
+
+
+def api_routes(app) -> set[tuple[str, str]]:
+    """(method, path) of every route under /api/v1: from the router (hidden routes too) and
+    from the OpenAPI schema, so neither can leave one out."""
+    found = set()
+    for route in iter_route_contexts(app.routes):
+        path = route.path or ""
+        if isinstance(route.original_route, APIRoute) and path.startswith("/api/v1"):
+            for method in set(route.methods or ()) - {"HEAD", "OPTIONS"}:
+                found.add((method, path))
+    for path, operations in app.openapi()["paths"].items():
+        if path.startswith("/api/v1"):
+            found |= {(method.upper(), path) for method in operations}
+    return found
+
+
+def test_every_api_route_has_an_expectation(client):
+    routes = api_routes(client.app)
+    missing = sorted(routes - set(EXPECTED))
+    stale = sorted(set(EXPECTED) - routes)
+    assert not missing, f"routes without an expectation in EXPECTED: {missing}"
+    assert not stale, f"expectations for routes that no longer exist: {stale}"
+    for key, cases in EXPECTED.items():
+        for case in cases:
+            assert set(case.expect) == set(ALL_ROLES), key
+
+
+class DeniedLog(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_every_route_answers_every_role_as_declared(client, engine, api_world, headers, tmp_path):
+    sheet = write_csv(tmp_path / "schools.csv", make_school_rows(3, seed=5))
+    denied_log = DeniedLog()
+    logging.getLogger("junheng.access").addHandler(denied_log)
+    fresh = 0
+    wrong: list[str] = []
+    try:
+        for (method, path), cases in EXPECTED.items():
+            for number, case in enumerate(cases):
+                for role in ALL_ROLES:
+                    url = path.replace("{campaign}", api_world.code)
+                    if case.task:
+                        if case.task.startswith("fresh:"):
+                            _, unit, state = case.task.split(":")
+                            fresh += 1
+                            task = api_world.fresh_task(engine, f"matrix-{fresh}", unit=unit, state=state)
+                        else:
+                            task = api_world.tasks[case.task]
+                        url = url.replace("{task_id}", str(task.id))
+                    if case.submission:
+                        url = url.replace("{submission_id}", str(api_world.submissions[case.submission].id))
+                    url = url.replace("{assessment_id}", str(api_world.assessment.id))
+                    auth = headers[role]
+                    if case.fresh_token and role != "anonymous":
+                        auth = bearer(engine, api_world.users[role])
+                    kwargs: dict[str, Any] = {"headers": auth}
+                    if case.json is not None:
+                        kwargs["json"] = case.json
+                    if case.form == "login" and role != "anonymous":
+                        kwargs["data"] = {"username": role, "password": PASSWORD}
+                        kwargs.pop("headers")
+                    elif case.form == "sheet":
+                        kwargs["files"] = {"file": ("schools.csv", sheet.read_bytes(), "text/csv")}
+                        kwargs["data"] = {"label": "权限检查"}
+                    denied_before = len(denied_log.messages)
+                    response = client.request(method, url, **kwargs)
+                    expected = case.expect[role]
+                    if response.status_code != expected:
+                        wrong.append(f"{method} {path} [{number}] as {role}: {response.status_code} "
+                                     f"(expected {expected}) {response.text[:200]}")
+                        continue
+                    if response.status_code >= 400:
+                        body = response.json()
+                        assert isinstance(body["detail"], str) and body["detail"], (method, path, role)
+                        assert any("\u4e00" <= ch <= "\u9fff" for ch in body["detail"]), body  # Chinese
+                    if response.status_code == 403:
+                        assert len(denied_log.messages) == denied_before + 1, f"403 not logged: {method} {path}"
+                        assert role in denied_log.messages[-1] or role == "anonymous"
+    finally:
+        logging.getLogger("junheng.access").removeHandler(denied_log)
+    assert not wrong, "\n".join(wrong)
+
+
+def test_lists_hold_only_what_the_role_may_see(client, api_world, headers):
+    base = f"/api/v1/campaigns/{api_world.code}"
+
+    def get(role, path):
+        r = client.get(base + path, headers=headers[role])
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    school_id = api_world.world.schools["城关一小"].id
+    # shortfalls: all for the office; the school's own for the school; those behind its tasks for a unit
+    assert len(get("office", "/shortfalls")["items"]) == 2
+    assert [s["school_id"] for s in get("school", "/shortfalls")["items"]] == [school_id]
+    assert get("dept_a", "/shortfalls")["items"] == []
+    # findings: addressed to 财政局
+    assert [f["text"] for f in get("dept_a", "/findings")] == ["财政投入不足"]
+    assert get("dept_b", "/findings") == [] and get("school", "/findings") == []
+    assert len(get("reviewer", "/findings")) == 1
+    # events: units see the events of the tasks they see
+    task_ids = {e["task_id"] for e in get("dept_a", "/events")["items"]}
+    assert task_ids == {api_world.tasks["a"].id}
+    # submissions: the school sees the batch holding its row, and only its row
+    assert [s["id"] for s in get("school", "/submissions")] == [api_world.submissions["own"].id]
+    rows = client.get(f"/api/v1/submissions/{api_world.submissions['own'].id}/rows", headers=headers["school"]).json()
+    assert [r["school_key"] for r in rows] == ["4101001"]
+    rows = client.get(f"/api/v1/submissions/{api_world.submissions['own'].id}/rows", headers=headers["office"]).json()
+    assert len(rows) == 2
+    # lights: a unit sees its own light only
+    assert {(u["unit_kind"], u["unit_name"]) for u in get("dept_b", "/lights")} == {("department", "住建局")}
+    assert {u["unit_name"] for u in get("office", "/lights")} == {"财政局", "住建局", "城关一小"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/campaigns/other", "/api/v1/campaigns/other/tasks"])
+def test_another_campaigns_things_do_not_exist_for_a_user(client, headers, path):
+    r = client.get(path, headers=headers["office"])
+    assert r.status_code == 404
+    assert r.json()["detail"] == "没有编号为「other」的创建工作"

@@ -1,0 +1,236 @@
+"""The figures of the office's 总览 page: phases and gates, progress, lights, the week's changes.
+
+Everything is counted in the database (GROUP BY), never by loading the campaign's tasks, so the
+page costs the same with 100 tasks or 100,000. Lights come from ``tracker.reminders.lights`` on
+one representative row per (unit, status, due date, progress): the one assigned earliest, which
+is the one furthest behind its expected progress, so the unit's light is exactly what the rule
+gives for all of its tasks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from tracker.calendar import CHINA, active_calendar
+from tracker.campaigns.gates import current_phase, gate_status
+from tracker.campaigns.models import Campaign, Department, Phase, PhaseStatus, School, UnitKind
+from tracker.events.models import Event
+from tracker.reminders.lights import Light, unit_lights
+from tracker.tasks.lifecycle import CLOCK_RUNNING
+from tracker.tasks.models import Task, TaskStatus
+
+EVENT_NAMES = {
+    "task.created": "新建任务",
+    "task.accepted": "签收",
+    "task.progress": "报告进度",
+    "task.submitted": "提交",
+    "task.verified": "销号",
+    "task.returned": "退回",
+    "task.withdrawn": "撤销",
+    "task.reopened": "重新打开",
+    "task.resolved_by_data": "数据已达标",
+    "evidence.added": "上传佐证材料",
+    "submission.imported": "导入学校数据",
+    "submission.received": "学校报送数据",
+    "submission.approved": "数据审核通过",
+    "submission.returned": "数据退回",
+    "assessment.completed": "完成评估",
+    "county_input.set": "录入县级指标",
+    "phase.gate_passed": "阶段通过关口",
+    "phase.activated": "进入新阶段",
+    "review.opened": "开始评估",
+    "review.verdict": "录入评估结论",
+    "review.findings": "录入反馈问题",
+    "review.findings_added": "录入反馈问题",
+    "campaign.created": "创建工作方案",
+    "campaign.updated": "更新工作方案",
+    "briefing.due": "调度通报待印发",
+    "calendar.imported": "导入节假日安排",
+    "briefing.issued": "印发调度通报",
+}
+
+
+def event_name(event_type: str) -> str:
+    return EVENT_NAMES.get(event_type, event_type)
+
+
+@dataclass
+class PhaseLine:
+    phase: Phase
+    current: bool
+    total_tasks: int
+    open_tasks: int
+    days_left: int | None  # working days to the gate; None: 以上级通知为准
+    verdict_needed: bool
+
+    @property
+    def status(self) -> str:
+        return {"pending": "未开始", "active": "进行中", "passed": "已通过"}.get(str(self.phase.status), "")
+
+
+@dataclass
+class UnitLine:
+    kind: str  # department / school
+    id: int
+    name: str
+    light: Light | None
+    total: int = 0
+    done: int = 0
+    overdue: int = 0
+    unacknowledged: int = 0
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.done / self.total) if self.total else None
+
+
+@dataclass
+class Overview:
+    campaign: Campaign
+    today: dt.date
+    phases: list[PhaseLine]
+    current: Phase | None
+    by_status: dict[str, int]
+    total: int  # withdrawn ones left out
+    done: int
+    overdue: int
+    unacknowledged: int
+    submitted: int  # waiting for the office to 销号
+    units: list[UnitLine]
+    week_start: dt.date
+    week_events: list[Event] = field(default_factory=list)
+    week_counts: dict[str, int] = field(default_factory=dict)
+    calendar_warnings: list[str] = field(default_factory=list)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def _phase_lines(session: Session, campaign: Campaign, today: dt.date) -> tuple[list[PhaseLine], Phase | None]:
+    phases = list(session.exec(select(Phase).where(Phase.campaign_id == campaign.id)
+                               .order_by(Phase.ordinal, Phase.id)))
+    current = current_phase(session, campaign, today)
+    lines = []
+    for phase in phases:
+        gate = gate_status(session, phase, today)
+        days_left = gate.days_left if PhaseStatus(phase.status) is not PhaseStatus.passed else None
+        lines.append(PhaseLine(phase=phase, current=current is not None and phase.id == current.id,
+                               total_tasks=gate.total_tasks, open_tasks=gate.open_tasks,
+                               days_left=days_left, verdict_needed=gate.verdict_needed))
+    return lines, current
+
+
+def unit_figures(session: Session, campaign: Campaign, today: dt.date,
+                 department_id: int | None = None) -> list[UnitLine]:
+    """Every unit with tasks (and every active department): its light and counts."""
+    running = [s.value for s in CLOCK_RUNNING]
+    unit_cols = (Task.department_id, Task.responsible_school_id)
+    scope = [Task.campaign_id == campaign.id]
+    if department_id is not None:
+        scope.append(Task.department_id == department_id)
+    rows = session.exec(
+        select(*unit_cols, Task.status, Task.due_on, Task.progress, func.min(Task.created_at), func.count())
+        .where(*scope).group_by(*unit_cols, Task.status, Task.due_on, Task.progress)
+    ).all()
+    lights_of = unit_lights(
+        (SimpleNamespace(department_id=d, responsible_school_id=s, status=st, due_on=due, progress=p,
+                         created_at=created) for d, s, st, due, p, created, _n in rows),
+        today, calendar=active_calendar())
+    figures: dict[tuple[str, int], UnitLine] = {}
+    for dept_id, school_id, status, due_on, _progress, _created, count in rows:
+        key = ("department", dept_id) if dept_id is not None else ("school", school_id)
+        if key[1] is None:
+            continue
+        line = figures.setdefault(key, UnitLine(kind=key[0], id=key[1], name="", light=None))
+        status = TaskStatus(status)
+        if status is not TaskStatus.withdrawn:
+            line.total += count
+        if status is TaskStatus.verified:
+            line.done += count
+        if status is TaskStatus.assigned:
+            line.unacknowledged += count
+        if status.value in running and due_on < today:
+            line.overdue += count
+
+    departments = session.exec(select(Department).where(Department.campaign_id == campaign.id)
+                               .order_by(Department.id)).all()
+    out: list[UnitLine] = []
+    for dept in departments:
+        if department_id is not None and dept.id != department_id:
+            continue
+        line = figures.get(("department", dept.id))
+        if line is None:
+            if not dept.active or UnitKind(dept.kind) is UnitKind.office:
+                continue
+            line = UnitLine(kind="department", id=dept.id, name="", light=None)
+        line.name = dept.name
+        line.light = lights_of.get(("department", dept.id))
+        out.append(line)
+    school_ids = [k[1] for k in figures if k[0] == "school"]
+    if school_ids:
+        for school in session.exec(select(School).where(School.id.in_(school_ids)).order_by(School.name)):
+            line = figures[("school", school.id)]
+            line.name = school.name
+            line.light = lights_of.get(("school", school.id))
+            out.append(line)
+    return out
+
+
+def week_start(today: dt.date) -> dt.date:
+    return today - dt.timedelta(days=today.weekday())
+
+
+def week_events(session: Session, campaign: Campaign, today: dt.date, limit: int = 30) -> tuple[list[Event], dict[str, int]]:
+    """This week's events (from Monday 00:00 Asia/Shanghai), newest first, and counts by type."""
+    since = dt.datetime.combine(week_start(today), dt.time(), tzinfo=CHINA).astimezone(dt.UTC)
+    where = (Event.campaign_id == campaign.id, Event.at >= since)
+    counts = dict(session.exec(select(Event.type, func.count()).where(*where).group_by(Event.type)).all())
+    events = list(session.exec(select(Event).where(*where).order_by(Event.at.desc(), Event.id.desc()).limit(limit)))
+    return events, counts
+
+
+def calendar_warnings(session: Session, campaign: Campaign, today: dt.date) -> list[str]:
+    """Years the campaign's dates fall in whose holiday notice nobody knows (counted Monday–Friday)
+    or that come from an example file: the deadlines computed for them may move."""
+    dates = [today]
+    for phase in session.exec(select(Phase).where(Phase.campaign_id == campaign.id)):
+        dates += [d for d in (phase.starts_on, phase.gate_on) if d is not None]
+    first, last = session.exec(select(func.min(Task.due_on), func.max(Task.due_on))
+                               .where(Task.campaign_id == campaign.id)).one()
+    dates += [d for d in (first, last) if d is not None]
+    calendar = active_calendar()
+    warnings = []
+    for year in range(min(dates).year, max(dates).year + 1):
+        coverage = calendar.coverage(year)
+        if not coverage.known:
+            warnings.append(f"{year} 年的法定节假日安排未知，该年暂按周一至周五计算工作日，涉及该年的期限和剩余工作日可能不准。"
+                            f"国务院办公厅发布通知后，请用「junheng calendar import」导入。")
+        elif coverage.illustrative:
+            warnings.append(f"{year} 年的节假日安排来自示例文件（{coverage.source}），不是正式通知，据此算出的期限仅供演示。")
+    return warnings
+
+
+def campaign_overview(session: Session, campaign: Campaign, today: dt.date) -> Overview:
+    phases, current = _phase_lines(session, campaign, today)
+    units = unit_figures(session, campaign, today)
+    by_status = {s.value: 0 for s in TaskStatus}
+    for status, count in session.exec(select(Task.status, func.count()).where(Task.campaign_id == campaign.id)
+                                      .group_by(Task.status)).all():
+        by_status[TaskStatus(status).value] = count
+    overdue = session.exec(select(func.count()).select_from(Task).where(
+        Task.campaign_id == campaign.id, Task.status.in_([s.value for s in CLOCK_RUNNING]), Task.due_on < today)).one()
+    events, counts = week_events(session, campaign, today)
+    return Overview(
+        campaign=campaign, today=today, phases=phases, current=current, by_status=by_status,
+        total=sum(by_status.values()) - by_status[TaskStatus.withdrawn.value],
+        done=by_status[TaskStatus.verified.value], overdue=int(overdue),
+        unacknowledged=by_status[TaskStatus.assigned.value], submitted=by_status[TaskStatus.submitted.value],
+        units=units, week_start=week_start(today), week_events=events, week_counts=counts,
+        calendar_warnings=calendar_warnings(session, campaign, today),
+    )

@@ -15,12 +15,15 @@ For pages (the session cookie set by ``POST /login``):
     CsrfChecked      every form POST declares it: the form's ``csrf_token`` field (or the
                      ``X-CSRF-Token`` header) must equal the session's token, else 403
     csrf_token(request)   the session's token (made on first use); templates call it
+
+And ``store_calendar(session)``: the working-day calendar of the store, for counting days.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -32,6 +35,9 @@ from api.errors import LoginRequired
 from tracker.accounts.access import AccessDenied, require_role as check_role
 from tracker.accounts.models import User, UserRole
 from tracker.accounts.service import verify_token
+from tracker.calendar import WorkingDayCalendar, set_active_calendar
+from tracker.calendar.models import CalendarYear, WorkdayOverride
+from tracker.calendar.working_days import ImportedYear, OverrideDay
 from tracker.campaigns.models import Campaign
 from tracker.db import get_engine
 
@@ -45,6 +51,31 @@ SESSION_CSRF = "csrf"
 # A campaign code in a path: printable, no slash (codes come from plans: 示例县2027, demo …)
 CAMPAIGN_CODE = r"^[^\x00-\x1f\x7f/]{1,64}$"
 MAX_ID = 2_147_483_647  # ids are 32-bit integers in PostgreSQL
+
+
+_calendars: dict[tuple, WorkingDayCalendar] = {}
+_calendars_lock = threading.Lock()
+
+
+def store_calendar(session: Session) -> WorkingDayCalendar:
+    """The store's working-day calendar, made the one in use. Read on every request (two small
+    queries, so an import shows at once) but built only when the imported years change: a built
+    calendar keeps its year tables, which are what counting days costs."""
+    years = tuple(tuple(r) for r in session.exec(
+        select(CalendarYear.year, CalendarYear.source, CalendarYear.illustrative).order_by(CalendarYear.year)))
+    overrides = tuple(tuple(r) for r in session.exec(
+        select(WorkdayOverride.date, WorkdayOverride.is_working_day, WorkdayOverride.name, WorkdayOverride.year)
+        .order_by(WorkdayOverride.date)))
+    key = (years, overrides)
+    with _calendars_lock:
+        calendar = _calendars.get(key)
+        if calendar is None:
+            if len(_calendars) >= 8:
+                _calendars.clear()
+            calendar = _calendars[key] = WorkingDayCalendar([ImportedYear(*y) for y in years],
+                                                            [OverrideDay(*o) for o in overrides])
+    set_active_calendar(calendar)
+    return calendar
 
 
 def store_session() -> Iterator[Session]:

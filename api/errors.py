@@ -13,6 +13,7 @@ Chinese ``detail``, ``AccessDenied``, or the tracker's own errors, and this modu
     SelfCheckError, AccountError,
     request validation                   422 (with the problems one by one)
     DataError (a value the store rejects) 422
+    a body that cannot be parsed         400
     anything else                        500 "服务器内部错误", logged with its traceback
 """
 
@@ -65,6 +66,7 @@ def _response(description: str) -> dict[str, Any]:
 # Declared on the /api/v1 router so the schema lists the error answers every route may give
 # (and FastAPI's own 422 shape, which these handlers do not use, is left out).
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _response("请求体无法解析"),
     401: _response("未登录或令牌无效"),
     403: _response("无权访问（已记录）"),
     404: _response("不存在"),
@@ -73,6 +75,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 CONFLICT_RESPONSE = {409: _response("任务当前状态不允许此操作")}
 TOO_LARGE_RESPONSE = {413: _response("文件过大")}
 THROTTLED_RESPONSE = {429: _response("登录失败次数过多，稍后再试")}
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 class LoginRequired(Exception):
@@ -229,6 +235,11 @@ def install_error_handlers(app: FastAPI) -> None:
             phrase = http.HTTPStatus(exc.status_code).phrase
         except ValueError:
             phrase = ""
+        if exc.status_code == 400 and isinstance(detail, str) and not _has_chinese(detail):
+            # FastAPI's and Starlette's answers to a body they cannot decode (not UTF-8, broken
+            # multipart) come in English
+            return error_response(request, 400, "请求体无法解析：应为有效的 UTF-8 JSON 或表单",
+                                  [ProblemOut(location="body", message=f"请求体无法解析（{detail}）")])
         if not isinstance(detail, str) or detail == phrase:
             detail = {404: "未找到所请求的地址", 405: "该地址不支持此请求方法", 401: "请先登录",
                       403: "无权访问"}.get(exc.status_code, f"请求未能完成（{exc.status_code}）")

@@ -6,9 +6,13 @@ lasts a year never depends on a flow run staying alive. Every flow is short and 
 
 import os
 
-# Prefect's server would otherwise report usage over the network; the project never wants that.
-# Set before anything imports prefect (all flow modules import this package first).
+# Defaults for Prefect, set before anything imports prefect (every flow module imports this
+# package first; so does junheng.cli.prefect_console). A user's own settings win.
+# - its server would otherwise report usage over the network; the project never wants that;
+# - the ephemeral server of an embedded run may take longer than Prefect's 20 s to start on a
+#   slow or busy machine (its first start creates its database); a demo must not fail for that.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 DEPLOYMENT_NAME = "junheng"  # every flow's deployment in prefect.yaml: "<flow name>/junheng"
 WORK_POOL = "junheng"

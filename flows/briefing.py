@@ -26,8 +26,6 @@ from tracker.campaigns.service import resolve_campaign
 from tracker.db import session_scope
 from tracker.events.service import SYSTEM_ACTOR
 
-import flows  # noqa: F401  (sets Prefect's environment before Prefect runs anything)
-
 
 class BriefingStepError(ValueError):
     """A briefing id that is not there (Chinese message)."""

@@ -9,6 +9,8 @@ them, and starts the reacting flows:
     review.verdict                 → gate-check (the review's phase)
     submission.imported            → reassessment, unless the self-check flow imported it itself
                                      (that flow assesses at once; it marks the event in its payload)
+    briefing.due                   → weekly-briefing (the week in its payload; the scheduler's
+                                     Monday 08:30 job records it)
 
 Why our own dispatcher rather than Prefect custom events with deployment triggers: triggers
 need a running Prefect server (the demo, the tests and a one-machine county run Prefect
@@ -48,6 +50,7 @@ log = logging.getLogger("junheng.dispatcher")
 
 GATE_CHECK = "gate-check"
 REASSESSMENT = "reassessment"
+BRIEFING = "weekly-briefing"
 
 # event type → the flow that reacts to it
 REACTIONS: dict[str, str] = {
@@ -55,6 +58,7 @@ REACTIONS: dict[str, str] = {
     "task.withdrawn": GATE_CHECK,  # withdrawing the last open task closes the phase's work too
     "review.verdict": GATE_CHECK,
     "submission.imported": REASSESSMENT,
+    "briefing.due": BRIEFING,
 }
 
 DEFAULT_BATCH = 200
@@ -191,6 +195,11 @@ def plan_flow_starts(session: Session, event_ids: list[int]) -> tuple[list[FlowS
                 ignored.append((event.id, "找不到事件对应的阶段"))
                 continue
             params = {"campaign_code": code, "phase_id": phase_id}
+        elif flow_name == BRIEFING:
+            if not payload.get("week"):
+                ignored.append((event.id, "事件未注明周次"))
+                continue
+            params = {"campaign_code": code, "iso_week": str(payload["week"])}
         else:
             if payload.get(SELF_CHECK_MARK):
                 ignored.append((event.id, "自查流程已评估该批数据"))
@@ -222,10 +231,11 @@ def _phase_of(session: Session, event: Event) -> int | None:
 
 
 def flow_by_name(name: str):
+    from flows.briefing import weekly_briefing_flow
     from flows.gates import gate_check_flow
     from flows.selfcheck import reassessment_flow
 
-    return {GATE_CHECK: gate_check_flow, REASSESSMENT: reassessment_flow}[name]
+    return {GATE_CHECK: gate_check_flow, REASSESSMENT: reassessment_flow, BRIEFING: weekly_briefing_flow}[name]
 
 
 async def _run_embedded(start: FlowStart) -> FlowOutcome:

@@ -23,7 +23,7 @@ async def self_check_flow(campaign_code: str, sheet_path: str, actor: str = SYST
 
     Running it twice on the same data creates no new task (every step is idempotent).
     """
-    submission_id = import_sheet_task(campaign_code, str(sheet_path), actor, label=label, part_of_self_check=True)
+    submission_id = import_sheet_task(campaign_code, str(sheet_path), actor, label=label)
     assessment_id = assess_task(campaign_code, submission_id)
     counts = reconcile_task(campaign_code, assessment_id, actor)
     return {"submission_id": submission_id, "assessment_id": assessment_id, **counts}

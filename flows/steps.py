@@ -28,6 +28,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from flows import SELF_CHECK_MARK
+from tracker.assessment.models import AssessmentSnapshot
 from tracker.campaigns import gates, reviews, selfcheck
 from tracker.campaigns.models import Campaign, Phase, Review
 from tracker.campaigns.service import resolve_campaign
@@ -35,7 +36,6 @@ from tracker.db import session_scope, utcnow
 from tracker.events.models import Event
 from tracker.events.service import SYSTEM_ACTOR
 from tracker.schooldata.models import DataSubmission
-
 
 
 class StepInputError(ValueError):
@@ -49,34 +49,32 @@ def _campaign(session: Session, campaign_code: str) -> Campaign:
 def _owned(session: Session, model, row_id: int, campaign: Campaign, what: str):
     row = session.get(model, row_id)
     if row is None or row.campaign_id != campaign.id:
-        raise StepInputError(f"活动「{campaign.code}」中没有编号为 {row_id} 的{what}")
+        raise StepInputError(f"创建工作「{campaign.code}」中没有编号为 {row_id} 的{what}")
     return row
 
 
 # --- the plain steps ---------------------------------------------------------------------------
 
 
-def import_sheet(campaign_code: str, sheet_path: str, actor: str, *, label: str = "",
-                 part_of_self_check: bool = True) -> int:
-    """Import a school sheet as a new data submission; returns its id.
+def import_sheet(campaign_code: str, sheet_path: str, actor: str, *, label: str = "") -> int:
+    """The self-check's import: store a school sheet as a new data submission; returns its id.
 
-    When the import is part of a self-check run, its ``submission.imported`` event is marked
-    and taken off the dispatcher's queue in the same transaction, so no re-assessment starts
-    for it: nobody ever sees the event unmarked.
+    The self-check assesses the submission itself, so its ``submission.imported`` event is
+    marked and taken off the dispatcher's queue in the same transaction — no re-assessment
+    starts for it, and nobody ever sees the event unmarked.
     """
     with session_scope() as session:
         campaign = _campaign(session, campaign_code)
         last_event_id = session.exec(select(func.max(Event.id))).one() or 0
         submission = selfcheck.import_submission(session, campaign, Path(sheet_path), actor, label=label)
-        if part_of_self_check:
-            imported = session.exec(select(Event).where(
-                Event.id > last_event_id, Event.campaign_id == campaign.id,
-                Event.type == "submission.imported", Event.dispatched_at.is_(None)))
-            for event in imported:
-                if event.payload.get("submission_id", submission.id) == submission.id:
-                    event.payload = {**event.payload, SELF_CHECK_MARK: True}
-                    event.dispatched_at = utcnow()
-                    session.add(event)
+        imported = session.exec(select(Event).where(
+            Event.id > last_event_id, Event.campaign_id == campaign.id,
+            Event.type == "submission.imported", Event.dispatched_at.is_(None)))
+        for event in imported:
+            if event.payload.get("submission_id") == submission.id:
+                event.payload = {**event.payload, SELF_CHECK_MARK: True}
+                event.dispatched_at = utcnow()
+                session.add(event)
         return submission.id
 
 
@@ -91,8 +89,6 @@ def assess(campaign_code: str, submission_id: int) -> int:
 
 def reconcile(campaign_code: str, assessment_id: int, actor: str = SYSTEM_ACTOR) -> dict[str, int]:
     """Bring the campaign's tasks in line with an assessment; returns the counts."""
-    from tracker.assessment.models import AssessmentSnapshot
-
     with session_scope() as session:
         campaign = _campaign(session, campaign_code)
         snapshot = _owned(session, AssessmentSnapshot, assessment_id, campaign, "评估结果")
@@ -134,9 +130,8 @@ _TASK_OPTIONS = dict(cache_policy=NO_CACHE, retries=0, persist_result=False)
 
 
 @task(name="import-sheet", **_TASK_OPTIONS)
-def import_sheet_task(campaign_code: str, sheet_path: str, actor: str, label: str = "",
-                      part_of_self_check: bool = True) -> int:
-    return import_sheet(campaign_code, sheet_path, actor, label=label, part_of_self_check=part_of_self_check)
+def import_sheet_task(campaign_code: str, sheet_path: str, actor: str, label: str = "") -> int:
+    return import_sheet(campaign_code, sheet_path, actor, label=label)
 
 
 @task(name="assess", **_TASK_OPTIONS)

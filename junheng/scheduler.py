@@ -8,15 +8,18 @@ start), each job with a fixed id and ``replace_existing`` so a restart never dup
     deadline_sweep    every 5 minutes   tracker.reminders.sweep: queue the notices now owed
     deliver_messages  every minute      notifications.delivery.deliver_due: compose and send
     dispatch_events   every 30 seconds  flows.dispatcher.dispatch_pending: start reacting flows
-    weekly_briefing   Monday 08:30      record a ``briefing.due`` event per campaign
+    weekly_briefing   Monday 08:30      flows.briefing: last week's 调度通报, per campaign
 
 Every job runs in a worker thread (async work with its own event loop there): a job that blocks —
 Prefect starting its embedded server, a slow SMTP server — never stalls the clock, the other
 jobs or the leader lock's checks. Jobs only claim due work and enqueue it; the work itself is
 idempotent (unique notice keys, conditional claims), so a job run twice, or cut short by a
-crash, costs nothing. The briefing
-itself is a later issue: until it exists the job records ``briefing.due`` (one per campaign and
-week) in the event log, where it waits undispatched, so no week is lost.
+crash, costs nothing. The weekly job records ``briefing.due`` (one per campaign and calendar
+week, naming the week before) in the event log, then runs a dispatch pass that starts
+``flows.briefing.weekly_briefing_flow`` for each (in this process, or as a deployment run for the
+workers). Should the process die in between, the event waits undispatched and the next dispatch
+pass starts the flow: no week is lost, and none is briefed twice (the flow keeps a week's number
+and queues its mail once per recipient).
 
 Leadership. Before starting, the process takes the leader lock: on PostgreSQL an advisory lock
 (``pg_try_advisory_lock``) held by a dedicated connection, on SQLite an ``fcntl`` lock on a file
@@ -112,13 +115,15 @@ def dispatch_events() -> None:
                  len(report.claimed), report.started, report.failed)
 
 
-def weekly_briefing(now: dt.datetime | None = None) -> int:
-    """Record ``briefing.due`` for every campaign once per week; returns how many were recorded."""
+def record_briefings_due(now: dt.datetime | None = None) -> int:
+    """Record ``briefing.due`` for every campaign once per calendar week, naming the week before
+    (the one its briefing covers); returns how many were recorded."""
+    from tracker.briefings.compute import previous_week
+
     now = now or utcnow()
     local = now.astimezone(CHINA)
     monday = local.date() - dt.timedelta(days=local.weekday())
     week_start = dt.datetime.combine(monday, dt.time(0, 0), tzinfo=CHINA)
-    year, week, _ = monday.isocalendar()
     recorded = 0
     with session_scope(get_engine(_url())) as session:
         calendar = load_calendar(session)
@@ -128,12 +133,25 @@ def weekly_briefing(now: dt.datetime | None = None) -> int:
             if already is not None:
                 continue
             record_event(session, type="briefing.due", actor=SCHEDULER_ACTOR, campaign_id=campaign.id, payload={
-                "week": f"{year}-W{week:02d}", "monday": monday.isoformat(),
+                "week": previous_week(now), "monday": monday.isoformat(),
                 "working_day": calendar.is_working_day(local.date()),
             }, at=now)
             recorded += 1
     if recorded:
-        log.info("周报时间：已为 %d 个创建工作登记本周周报（briefing.due）", recorded)
+        log.info("周报时间：已为 %d 个创建工作登记上周调度通报（briefing.due）", recorded)
+    return recorded
+
+
+def weekly_briefing(now: dt.datetime | None = None) -> int:
+    """Monday 08:30: start the briefing flow for last week in every campaign — through the
+    ``briefing.due`` events and a dispatch pass; returns how many briefings were recorded due."""
+    from flows.dispatcher import dispatch_pending
+
+    recorded = record_briefings_due(now)
+    report = asyncio.run(dispatch_pending(get_engine(_url())))
+    if report.claimed:
+        log.info("调度通报：处理事件 %d 条，启动流程 %d 次，失败 %d 次",
+                 len(report.claimed), report.started, report.failed)
     return recorded
 
 

@@ -11,6 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# CLI tests that run a flow without the harness start Prefect's ephemeral server: allow a busy CI
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 from tracker import db as tracker_db  # noqa: E402
 from tracker.settings import get_settings  # noqa: E402

@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlmodel import select
 
-from api.deps import CountyReader, CurrentUser, DbSession, UserCampaign
+from api.deps import CountyReader, CurrentUser, DbSession, UserCampaign, store_calendar
 from api.schemas.campaigns import CampaignOut, CampaignStatusOut, DepartmentOut, PhaseOut, SchoolOut
 from api.schemas.common import columns_of
-from tracker.calendar import load_calendar
 from tracker.campaigns.gates import gate_status
 from tracker.campaigns.models import Campaign, Department, Phase, School
 from tracker.db import utcnow
@@ -30,7 +29,7 @@ def get_campaign(campaign: UserCampaign) -> Campaign:
 
 @router.get("/campaigns/{campaign}/phases", response_model=list[PhaseOut], summary="阶段与关口")
 def list_phases(session: DbSession, campaign: UserCampaign) -> list[PhaseOut]:
-    load_calendar(session)
+    store_calendar(session)
     today = local_date(utcnow())
     out = []
     for phase in session.exec(select(Phase).where(Phase.campaign_id == campaign.id).order_by(Phase.ordinal, Phase.id)):
@@ -53,5 +52,5 @@ def list_schools(session: DbSession, campaign: UserCampaign) -> list[School]:
 
 @router.get("/campaigns/{campaign}/status", response_model=CampaignStatusOut, summary="总体进展（办公室、评估人员）")
 def get_status(session: DbSession, user: CountyReader, campaign: UserCampaign) -> dict:
-    load_calendar(session)
+    store_calendar(session)
     return campaign_status(session, campaign, local_date(utcnow()))

@@ -9,14 +9,13 @@ from fastapi import APIRouter, Query
 from sqlalchemy import func
 from sqlmodel import select
 
-from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign
+from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign, store_calendar
 from api.schemas.campaigns import FindingOut
 from api.schemas.common import Page, columns_of
 from api.schemas.events import EventOut
 from api.schemas.tasks import UnitLightOut
 from tracker.accounts.access import event_clause, finding_clause, role_of
 from tracker.accounts.models import UserRole
-from tracker.calendar import load_calendar
 from tracker.campaigns.models import Department, ReviewFinding, School
 from tracker.db import utcnow
 from tracker.events.models import Event
@@ -63,7 +62,7 @@ def list_events(
 def list_lights(session: DbSession, user: CurrentUser, campaign: UserCampaign) -> list[UnitLightOut]:
     """Each responsible unit's light (its worst task's) and how many of its tasks have each light.
     Units see their own light only."""
-    calendar = load_calendar(session)
+    calendar = store_calendar(session)
     today = local_date(utcnow())
     role = role_of(user)
     stmt = select(Task.status, Task.due_on, Task.progress, Task.created_at, Task.department_id,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign
+from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign, store_calendar
 from api.errors import CONFLICT_RESPONSE
 from api.schemas.common import TEXT_PATTERN, Page, columns_of
 from api.schemas.events import EventOut
@@ -19,7 +19,7 @@ from api.schemas.tasks import EvidenceOut, NoteIn, ProgressIn, ReasonIn, TaskOut
 from tracker.accounts.access import check_act_on_task, check_read_task, permitted_actions, task_clause
 from tracker.accounts.models import User
 from tracker.accounts.service import acting_person
-from tracker.calendar import WorkingDayCalendar, load_calendar
+from tracker.calendar import WorkingDayCalendar
 from tracker.campaigns.models import Department, Phase, School
 from tracker.db import utcnow
 from tracker.events.service import task_history
@@ -42,7 +42,7 @@ class TaskPresenter:
     def __init__(self, session: Session, user: User, campaign_id: int):
         self.session = session
         self.user = user
-        self.calendar: WorkingDayCalendar = load_calendar(session)
+        self.calendar: WorkingDayCalendar = store_calendar(session)
         self.today = local_date(utcnow())
         self.departments = dict(session.exec(select(Department.id, Department.name)
                                              .where(Department.campaign_id == campaign_id)).all())

@@ -74,3 +74,7 @@ app.command("serve")(serve_command)
 from junheng.cli.demo import demo  # noqa: E402
 
 app.command("demo")(demo)
+
+from junheng.cli.briefing import briefing_app  # noqa: E402
+
+app.add_typer(briefing_app, name="briefing")

@@ -19,6 +19,7 @@ class _NotFromPrefect(logging.Filter):
 
 
 def quiet_prefect() -> None:
+    import flows  # noqa: F401 — sets the project's Prefect defaults before Prefect loads
     import prefect.main  # noqa: F401 — configures Prefect's logging, which is adjusted below
     from prefect.logging.handlers import PrefectConsoleHandler
 

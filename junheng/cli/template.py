@@ -44,4 +44,4 @@ def template(
 
 def _fail(message: str) -> None:
     errors.print(f"[red]错误：[/red]{message}", soft_wrap=True, highlight=False)
-    raise typer.Exit(code=1)
+    raise typer.Exit(code=2)  # a user error, like every command

@@ -28,7 +28,7 @@ from tracker.campaigns.models import Campaign, Department, Review, ReviewFinding
 from tracker.db import session_scope
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
 from tracker.tasks import lifecycle
-from tracker.tasks.models import Task, TaskOrigin
+from tracker.tasks.models import Evidence, Task, TaskOrigin
 from tracker.tasks.service import create_task
 
 PASSWORD = "correct-horse-9"
@@ -58,6 +58,7 @@ class ApiWorld:
     submissions: dict[str, DataSubmission] = field(default_factory=dict)
     assessment: AssessmentSnapshot | None = None
     finding: ReviewFinding | None = None
+    evidence: dict[str, Evidence] = field(default_factory=dict)  # by task key
 
     def fresh_task(self, engine, key: str, *, unit: str = "财政局", state: str = "待签收",
                    due_on: dt.date | None = None, indicator: str | None = None) -> Task:
@@ -159,6 +160,13 @@ def build_api_world(engine) -> ApiWorld:
                                     department_id=finance.id, due_on=dt.date(2027, 3, 1))
         session.add(api.finding)
         session.flush()
+        # a 佐证材料 file of task a (财政局 leads, 住建局 cooperates), stored like an upload
+        from tracker.evidence.service import add_evidence
+        from tracker.evidence.storage import store_bytes
+
+        pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+        api.evidence["a"] = add_evidence(session, api.tasks["a"], store_bytes("采购合同.pdf", pdf),
+                                         uploaded_by="李科长").evidence
     return api
 
 

@@ -56,7 +56,9 @@ class Case:
     task: str | None = None  # "a" | "b" | "s", or a fresh task: "fresh:<unit>:<state>"
     submission: str | None = None
     json: Any = None
-    form: str | None = None  # "login": the role's own credentials; "sheet": a school sheet upload
+    form: str | None = None  # "login": the role's own credentials; "sheet": a school sheet upload;
+    # "evidence": a PDF upload (multipart, field file)
+    evidence: str | None = None  # the evidence of this task key ("a")
     fresh_token: bool = False  # the call ends the token: use one made for it
 
 
@@ -103,6 +105,11 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/v1/campaigns/{campaign}/findings"): [Case(EVERYONE)],
     ("GET", "/api/v1/campaigns/{campaign}/events"): [Case(EVERYONE)],
     ("GET", "/api/v1/campaigns/{campaign}/lights"): [Case(EVERYONE)],
+    # evidence (佐证材料): the office and the responsible unit upload; whoever sees the task downloads
+    ("POST", "/api/v1/tasks/{task_id}/evidence"): [Case(codes(201, 201, 403, 403, 403), task="a", form="evidence"),
+                                                   Case(codes(201, 403, 403, 201, 403), task="s", form="evidence")],
+    ("GET", "/api/v1/evidence/{evidence_id}"): [Case(codes(200, 200, 200, 403, 200), evidence="a")],
+    ("GET", "/api/v1/archive"): [Case(codes(200, 403, 403, 403, 200, outsider=200))],
 }
 
 
@@ -163,6 +170,8 @@ def test_every_route_answers_every_role_as_declared(client, engine, api_world, h
                     if case.submission:
                         url = url.replace("{submission_id}", str(api_world.submissions[case.submission].id))
                     url = url.replace("{assessment_id}", str(api_world.assessment.id))
+                    if case.evidence:
+                        url = url.replace("{evidence_id}", str(api_world.evidence[case.evidence].id))
                     auth = headers[role]
                     if case.fresh_token and role != "anonymous":
                         auth = bearer(engine, api_world.users[role])
@@ -172,6 +181,9 @@ def test_every_route_answers_every_role_as_declared(client, engine, api_world, h
                     if case.form == "login" and role != "anonymous":
                         kwargs["data"] = {"username": role, "password": PASSWORD}
                         kwargs.pop("headers")
+                    elif case.form == "evidence":
+                        kwargs["files"] = {"file": ("整改报告.pdf", b"%PDF-1.4\n%" + role.encode() + b"\n%%EOF\n",
+                                                    "application/pdf")}
                     elif case.form == "sheet":
                         kwargs["files"] = {"file": ("schools.csv", sheet.read_bytes(), "text/csv")}
                         kwargs["data"] = {"label": "权限检查"}

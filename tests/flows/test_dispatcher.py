@@ -190,3 +190,17 @@ def test_dispatch_mode_is_checked(monkeypatch):
             dispatch_mode("deployments")
     with temporary_settings({PREFECT_API_URL: "http://prefect.example:4200/api"}):
         assert dispatch_mode("deployments") is DispatchMode.deployments
+
+
+async def test_a_failing_flow_is_reported_and_not_started_again(engine, prefect_harness):
+    with session_scope(engine) as session:
+        world = build_world(session)
+        # a verdict naming a phase the campaign does not have: the gate check fails
+        record_event(session, type="review.verdict", actor="王主任", campaign_id=world.campaign.id,
+                     payload={"review_id": None, "phase_id": 999})
+    report = await dispatch_pending(engine, mode=DispatchMode.embedded)
+    assert report.failed == 1 and report.started == 0
+    assert "没有编号为 999 的阶段" in report.outcomes[0].error
+    assert report.outcomes[0].flow_run_id is not None  # Prefect recorded the failed run
+    again = await dispatch_pending(engine, mode=DispatchMode.embedded)
+    assert again.claimed == []

@@ -143,14 +143,13 @@ def test_worker_on_prefect_server_passes_the_gate(tracker_on_postgres, prefect_d
             assert done.returncode == 0, f"prefect {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
 
         cli("work-pool", "create", "junheng", "--type", "process")
-        cli("--no-prompt", "deploy", "--all")  # every deployment of prefect.yaml
-
         # The worker runs elsewhere (here: another directory); it needs only the installed
-        # package and the shared tracker database.
+        # package and the shared tracker database. It boots while the deployments are made.
         workdir = tmp_path / "worker"
         workdir.mkdir()
         worker = subprocess.Popen([PREFECT, "worker", "start", "--pool", "junheng"], env=env, cwd=workdir,
                                   stdout=worker_log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        cli("--no-prompt", "deploy", "--all")  # every deployment of prefect.yaml
 
         code, phase_id, next_phase_id = _campaign_with_verified_phase(tracker_on_postgres)
 

@@ -26,7 +26,7 @@ def test_refuses_to_overwrite_without_force(tmp_path):
     out = tmp_path / "filled.xlsx"
     out.write_bytes(b"a sheet somebody filled in")
     result = runner.invoke(app, ["template", str(out)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "已存在" in result.output and "--force" in result.output
     assert out.read_bytes() == b"a sheet somebody filled in"
 
@@ -38,7 +38,7 @@ def test_refuses_to_overwrite_without_force(tmp_path):
 @pytest.mark.parametrize("name, message", [("schools.csv", "应以 .xlsx 结尾"), ("no/such/dir/s.xlsx", "不存在")])
 def test_bad_target_is_a_clear_error_without_traceback(tmp_path, name, message):
     result = runner.invoke(app, ["template", str(tmp_path / name)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / name).exists()

@@ -594,7 +594,8 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
             return school_names.get(t.responsible_school_id, "未指定单位")
         return "未指定单位"
 
-    late_units = sorted((u for u in units if u.figures.overdue), key=lambda u: (-u.figures.overdue, order[id(u)]))
+    # most overdue first; equal counts in the table's order (departments by rank, then schools)
+    late_units = sorted((u for u in units if u.figures.overdue), key=lambda u: -u.figures.overdue)
     overdue_units = [u.short_name for u in late_units]
     if overdue_units:
         sentence = f"截至{cn_day(today)}，{'、'.join(overdue_units)}有逾期任务，请抓紧办理。"

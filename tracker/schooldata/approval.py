@@ -102,6 +102,9 @@ def approve_submission(session: Session, campaign: Campaign, submission: DataSub
     if submission.campaign_id != campaign.id:
         raise SubmissionError(f"数据批次 #{submission.id} 不属于创建工作「{campaign.name}」")
     _pending(submission, "审核通过")
+    base = latest_submission(session, campaign) if submission.school_id is not None else None
+    if submission.school_id is not None and base is None:
+        raise SubmissionError("全县还没有导入学校数据，无法并入本校数据：请先由办公室导入全县学校数据表")
     now = at or utcnow()
     submission.status = APPROVED
     submission.approved_by = actor
@@ -113,9 +116,6 @@ def approve_submission(session: Session, campaign: Campaign, submission: DataSub
                      payload={"submission_id": submission.id})
         return submission
 
-    base = latest_submission(session, campaign)
-    if base is None:
-        raise SubmissionError("全县还没有导入学校数据，无法并入本校数据：请先由办公室导入全县学校数据表")
     school_row = session.exec(select(SchoolDataRow).where(SchoolDataRow.submission_id == submission.id)).one()
     school = session.get(School, submission.school_id)
     merged = DataSubmission(

@@ -36,6 +36,9 @@ from tracker.schooldata.columns import (
 from tracker.schooldata.records import SCHOOL_TYPES, SchoolRecord
 
 MAX_BYTES = 20 * 1024 * 1024  # a county has a few hundred schools; 20 MB is far beyond any real sheet
+# An .xlsx is a zip: a small file can unpack to gigabytes (a "zip bomb"). 20,000 full rows
+# unpack to about 22 MB, so 100 MB is far beyond any real sheet and still bounds memory.
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MAX_ROWS = 20_000  # data rows (non-empty) per sheet
 MAX_SCANNED_ROWS = 100_000  # rows including empty ones, so a sheet of formatted blank rows stops early
 HEADER_SEARCH_ROWS = 10  # title rows tolerated above the header
@@ -160,6 +163,7 @@ def _xlsx_grid(data: bytes, filename: str) -> Grid:
     """Cell values of the 学校 sheet (or the first), with formulas replaced by their results."""
     from openpyxl import load_workbook  # imported here: csv-only callers need not pay for it
 
+    _check_unpacked_size(data, filename)
     formulas: dict[tuple[int, int], str] = {}
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
@@ -199,6 +203,19 @@ def _xlsx_grid(data: bytes, filename: str) -> Grid:
             value = row[col] if col < len(row) else None
             rows[number][col] = _Formula(formula, value)
     return grid
+
+
+def _check_unpacked_size(data: bytes, filename: str) -> None:
+    """Refuse an .xlsx whose parts unpack to more than MAX_UNPACKED_BYTES, before parsing it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            unpacked = sum(info.file_size for info in package.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip at all: openpyxl reports it as a damaged file below
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise _file_error(filename, (
+            f"Excel 文件解压后过大（{unpacked / 1024 / 1024:.0f} MB），上限为 {MAX_UNPACKED_BYTES // 1024 // 1024} MB；"
+            "一个县的学校数据不会这么大，请检查是否误选了其他文件，或删除多余的工作表、图片和格式。"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,6 +401,7 @@ def _read_row(
 
     if school_type is not None:
         _check_stages(school_type, stages, parsed, problem)
+    _check_areas(parsed, problem)
 
     name = parsed.get("name")
     if isinstance(name, str):
@@ -435,6 +453,16 @@ def _check_stages(
     if all(c == 0 for c in counts):  # None means that cell already has a problem
         first = f"{_STAGE_NAMES[stages[0]]}在校生数"
         problem(first, "学校在校生数合计为 0；请填写在校生数，已撤并的学校请删除该行。")
+
+
+def _check_areas(parsed: dict[str, object], problem: Callable[[str, str], None]) -> None:
+    """The indoor sports area is part of the teaching and auxiliary area (indicator 4 subtracts
+    it), so it cannot be larger: that row would give a negative indicator 4 and skew its CV."""
+    indoor, teaching = parsed.get("indoor_sports_area"), parsed.get("teaching_area")
+    if isinstance(indoor, float) and isinstance(teaching, float) and indoor > teaching:
+        problem("室内体育用房面积", (
+            f"{_show(indoor)} m² 大于「教学及辅助用房面积」{_show(teaching)} m²；室内体育用房包含在教学及辅助用房之内"
+            "（计算指标 4 时要从中扣除），请核对这两列。"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -575,5 +603,5 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-__all__ = ["MAX_BYTES", "MAX_ROWS", "SheetError", "SheetProblem", "read_school_sheet"]
+__all__ = ["MAX_BYTES", "MAX_ROWS", "MAX_UNPACKED_BYTES", "SheetError", "SheetProblem", "read_school_sheet"]
 

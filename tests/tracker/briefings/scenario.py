@@ -126,7 +126,9 @@ def _act(engine, moment: dt.datetime, action) -> None:
             action(session, campaign)
 
 
-def build_three_weeks(engine, tmp_path: Path) -> Scenario:
+def build_three_weeks(engine, tmp_path: Path, on_week_end=None) -> Scenario:
+    """The three weeks above; ``on_week_end(week)`` is called at 08:30 on the Monday after each
+    week, before anything else happens that day (when the scheduler would issue its briefing)."""
     cal = active_calendar()
 
     def start(session, campaign_unused):
@@ -208,4 +210,7 @@ def build_three_weeks(engine, tmp_path: Path) -> Scenario:
                     _act(engine, moment, action)
             day += dt.timedelta(days=1)
         scenario.counts[week] = _count(engine, code, week)
+        if on_week_end is not None:
+            with time_machine.travel(at(day, 8, 30), tick=False):
+                on_week_end(week)
     return scenario

@@ -1,0 +1,207 @@
+"""The briefing's figures: computed from the event log as of the end of the week, they agree with
+the tracker's own counts at that moment and do not change when the week is computed again later."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from sqlmodel import select
+
+from tests.factories_db import build_world
+from tests.tracker.briefings.scenario import WEEK_ENDS, WEEKS, at, build_three_weeks
+from tracker.briefings.compute import BriefingError, compute_briefing, parse_iso_week, previous_week
+from tracker.briefings.models import Briefing
+from tracker.briefings.service import (
+    BriefingNotFound,
+    briefing_data,
+    get_briefing,
+    issue_briefing,
+    list_briefings,
+)
+from tracker.campaigns.models import Campaign
+from tracker.db import session_scope
+from tracker.events.models import Event
+from tracker.tasks import lifecycle
+
+LATER = at(dt.date(2027, 1, 11), 9, 0)  # weeks after the scenario, with more changes made since
+
+
+def _campaign(session) -> Campaign:
+    return session.exec(select(Campaign)).one()
+
+
+def _compute(engine, week: str, moment: dt.datetime = LATER):
+    with time_machine.travel(moment, tick=False):
+        with session_scope(engine) as session:
+            return compute_briefing(session, _campaign(session), week)
+
+
+def test_each_week_agrees_with_the_tracker_counts_at_its_end(engine, three_weeks):
+    for week in WEEKS:
+        data = _compute(engine, week)
+        counts = three_weeks.counts[week]
+        status = counts.status
+        assert data.as_of_date == WEEK_ENDS[week] and not data.partial
+        assert data.overall.by_status == status["tasks"]["by_status"]
+        assert data.overall.total == status["tasks"]["total"]
+        assert data.overall.overdue == status["tasks"]["overdue"]
+        assert data.overall.done == counts.verified
+        assert data.overall.verified_on_time == counts.verified_on_time
+        assert len(data.overdue) == status["tasks"]["overdue"]
+        expected = {u["name"]: (u["total"], u["done"], u["overdue"]) for u in status["departments"]}
+        got = {u.name: (u.figures.assigned, u.figures.done, u.figures.overdue) for u in data.units}
+        assert got == expected
+        assert data.overdue_units == [u.short_name for u in sorted(
+            (u for u in data.units if u.figures.overdue), key=lambda u: -u.figures.overdue)]
+
+    # the weeks differ, as the scenario made them: nothing verified in W49 but P01, more later
+    w49, w50, w51 = (_compute(engine, w) for w in WEEKS)
+    assert (w49.week.verified, w50.week.verified) == (1, 2) and w51.week.verified >= 3
+    assert w49.week.new_tasks == 60 and w50.week.new_tasks == 0
+    assert w49.week.new_by_origin == {"shortfall": 19, "attestation": 33, "finding": 0, "plan": 8}
+    assert w50.week.returned == 1 and w50.week.submitted == 3
+    assert w50.previous == w49.overall and w51.previous == w50.overall
+
+
+def test_overdue_units_are_named_and_escalations_counted(engine, three_weeks):
+    data = _compute(engine, "2026-W51")
+    assert data.overdue_sentence == f"截至12月20日，{'、'.join(data.overdue_units)}有逾期任务，请抓紧办理。"
+    late = {r.title: r for r in data.overdue}
+    # P02 (due 12-09) sat with its unit: 7 working days overdue by Sunday 12-20, chased and escalated
+    p02 = next(r for r in data.overdue if r.due_on == dt.date(2026, 12, 9))
+    assert p02.days_overdue == 7 and p02.escalated and p02.reminders >= 4
+    assert [r.days_overdue for r in data.overdue] == sorted((r.days_overdue for r in data.overdue), reverse=True)
+    assert data.week.escalated_tasks >= 1 and data.week.escalation_notices >= data.week.escalated_tasks
+    assert p02.unit in data.week.escalated_units
+    assert all(r.reminders >= 1 for r in late.values())
+    # no 督办单 was due before the week of 12-14
+    assert _compute(engine, "2026-W50").week.escalated_tasks == 0
+
+
+def test_rank_light_and_gate(engine, three_weeks):
+    data = _compute(engine, "2026-W51")
+    ranked = [u for u in data.departments() if u.rank is not None]
+    assert [u.rank for u in ranked] == sorted(u.rank for u in ranked) and ranked[0].rank == 1
+    for better, worse in zip(ranked, ranked[1:]):
+        b, w = better.figures, worse.figures
+        key = lambda f: (f.on_time_rate is None, -(f.on_time_rate or 0), -(f.completion_rate or 0))  # noqa: E731
+        assert key(b) <= key(w)
+        assert (better.rank == worse.rank) == (key(b) == key(w))
+    assert all(u.light == "红" for u in data.units if u.figures.overdue)
+    assert all(u.rank is None for u in data.units if not u.figures.assigned)
+    # the self-check gate (12-31) with 30-odd tasks open and a handful verified a week: at risk
+    phase = data.phase
+    assert phase.code == "self_check" and phase.gate_on == dt.date(2026, 12, 31)
+    assert phase.working_days_to_gate == 9 and phase.open_tasks > phase.projected_closed
+    assert phase.at_risk is True
+    # indicators: the re-assessment of 12-15 against the self-check of 11-30
+    assert data.assessment is not None and data.previous_assessment is not None
+    equipment = {r.stage: r for r in data.indicators if r.code == "6"}
+    assert equipment["primary"].cv_change < 0 and equipment["junior"].cv_change < 0
+    assert equipment["junior"].cv_ok is False and equipment["junior"].cv_limit == 0.45
+    w49 = _compute(engine, "2026-W49")
+    assert w49.previous_assessment is None and all(r.previous_cv is None for r in w49.indicators)
+
+
+def test_the_same_week_issued_later_gives_the_same_briefing_and_number(engine, tmp_path):
+    first: dict[str, dict] = {}
+
+    def issue(week: str) -> None:
+        with session_scope(engine) as session:
+            briefing = issue_briefing(session, _campaign(session), week)
+            first[week] = dict(briefing.content)
+
+    build_three_weeks(engine, tmp_path, on_week_end=issue)
+    assert [first[w]["number"] for w in WEEKS] == [1, 2, 3]
+
+    with time_machine.travel(LATER, tick=False):
+        with session_scope(engine) as session:
+            campaign = _campaign(session)
+            # more happens after the weeks: a task of an early week verified late, another withdrawn
+            office = next(p for p in campaign_people(session, campaign) if p.is_office)
+            from tracker.tasks.models import Task, TaskStatus
+            open_tasks = session.exec(select(Task).where(Task.status != TaskStatus.verified.value,
+                                                         Task.status != TaskStatus.withdrawn.value)
+                                      .order_by(Task.id)).all()
+            lifecycle.withdraw(session, open_tasks[0], office, "不再需要")
+            for week in (WEEKS[1], WEEKS[0]):  # reissued out of order
+                again = issue_briefing(session, campaign, week)
+                assert again.number == first[week]["number"] and again.issues == 2
+                assert again.content == first[week]
+            assert [b.number for b in list_briefings(session, campaign)] == [3, 2, 1]
+            assert get_briefing(session, campaign, "2").iso_week == WEEKS[1]
+            assert get_briefing(session, campaign, "2026-W51").number == 3
+            assert briefing_data(get_briefing(session, campaign, 1)).overall.total == 60
+            with pytest.raises(BriefingNotFound, match="第 9 期"):
+                get_briefing(session, campaign, 9)
+            reissued = session.exec(select(Event).where(Event.type == "briefing.issued")).all()
+            assert sum(1 for e in reissued if e.payload["reissue"]) == 2
+
+
+def campaign_people(session, campaign):
+    from tracker.campaigns.models import Person
+
+    return session.exec(select(Person).where(Person.campaign_id == campaign.id).order_by(Person.id)).all()
+
+
+def test_numbers_run_in_the_order_weeks_were_first_issued(engine):
+    with time_machine.travel(at(dt.date(2026, 12, 21), 9, 0), tick=False):
+        with session_scope(engine) as session:
+            world = build_world(session)
+            world.task(session, "a", due_on=dt.date(2026, 12, 10))
+        with session_scope(engine) as session:
+            campaign = _campaign(session)
+            numbers = [issue_briefing(session, campaign, week).number
+                       for week in ("2026-W51", "2026-W49", "2026W51", "2026-W50")]
+            assert numbers == [1, 2, 1, 3]
+            stored = session.exec(select(Briefing).order_by(Briefing.number)).all()
+            assert [b.iso_week for b in stored] == ["2026-W51", "2026-W49", "2026-W50"]
+            assert [b.issued_on for b in stored] == [dt.date(2026, 12, 21)] * 3
+
+
+def test_a_holiday_week_still_gets_a_briefing_that_says_so(engine):
+    # 2026-W08, 02-16 to 02-22: the Spring Festival holiday, not one working day
+    with time_machine.travel(at(dt.date(2026, 2, 10)), tick=False):
+        with session_scope(engine) as session:
+            world = build_world(session)
+            world.task(session, "before", due_on=dt.date(2026, 2, 13))
+            world.task(session, "after", unit="住建局", due_on=dt.date(2026, 2, 25))
+    with time_machine.travel(at(dt.date(2026, 2, 23), 8, 30), tick=False):
+        with session_scope(engine) as session:
+            briefing = issue_briefing(session, _campaign(session), previous_week())
+            data = briefing_data(briefing)
+    assert data.iso_week == "2026-W08" and briefing.number == 1
+    assert data.working_days == 0 and data.holiday_week
+    from notifications.briefing import text as words
+
+    assert "本周为法定节假日，无工作日" in words.opening(data)
+    # the task due Friday 02-13 is overdue by 1 working day: the 调休 Saturday 02-14; the holiday adds none
+    assert [(r.title, r.days_overdue) for r in data.overdue] == [("任务 before", 1)]
+    assert [r.title for r in data.next_week] == ["任务 after"]
+
+
+def test_an_unfinished_week_is_marked_partial_and_a_future_one_refused(engine):
+    with time_machine.travel(at(dt.date(2026, 12, 16), 15, 0), tick=False):
+        with session_scope(engine) as session:
+            world = build_world(session)
+            world.task(session, "a")
+        with session_scope(engine) as session:
+            campaign = _campaign(session)
+            data = compute_briefing(session, campaign, "2026-W51")
+            assert data.partial and data.as_of_date == dt.date(2026, 12, 16)
+            with pytest.raises(BriefingError, match="还没有开始"):
+                compute_briefing(session, campaign, "2026-W52")
+            with pytest.raises(BriefingError, match="格式不对"):
+                compute_briefing(session, campaign, "第51周")
+            with pytest.raises(BriefingError, match="2026 年没有第 54 周"):
+                compute_briefing(session, campaign, "2026-W54")
+
+
+def test_weeks_are_iso_weeks_in_china_time():
+    assert parse_iso_week("2026-W48") == (dt.date(2026, 11, 23), dt.date(2026, 11, 29))
+    assert parse_iso_week("2027-w1") == (dt.date(2027, 1, 4), dt.date(2027, 1, 10))
+    # Monday 00:30 in China is still Sunday in UTC: the week before is the one just ended
+    assert previous_week(dt.datetime(2026, 11, 29, 16, 30, tzinfo=dt.timezone.utc)) == "2026-W48"
+    assert previous_week(dt.datetime(2026, 11, 29, 15, 30, tzinfo=dt.timezone.utc)) == "2026-W47"

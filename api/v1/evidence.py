@@ -15,6 +15,7 @@ from api.evidence import archive_response, evidence_response, load_evidence_for,
 from api.schemas.common import TEXT_PATTERN
 from api.schemas.tasks import EvidenceOut
 from tracker.campaigns.models import Campaign
+from tracker.evidence.storage import KINDS
 from tracker.tasks.models import Evidence
 
 router = APIRouter(tags=["佐证材料"])
@@ -29,7 +30,9 @@ UPLOAD_BODY = {
         }}},
     },
 }
-FILE_RESPONSE = {200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+# the file as stored: its media type is one of the allowed kinds
+FILE_RESPONSE = {200: {"content": {media: {"schema": {"type": "string", "format": "binary"}}
+                                   for media in sorted({kind.content_type for kind in KINDS.values()})},
                        "description": "文件（Content-Disposition 带 RFC 5987 filename*）"}}
 UNSUPPORTED = {415: {"model": ErrorOut, "description": "文件类型不允许，或扩展名与内容不符"}}
 

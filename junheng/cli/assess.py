@@ -19,7 +19,7 @@ from rich.table import Table
 
 from tracker.assessment import Assessment, AssessmentInputError
 from tracker.assessment import assess as assess_county
-from tracker.assessment.report import to_json, write_official_xlsx
+from tracker.assessment.report import official_round, to_json, write_official_xlsx
 from tracker.schooldata.sheet import SheetError, read_school_sheet
 from tracker.standards import StandardError, load_standard
 from tracker.standards.schema import STAGE_NAMES
@@ -123,7 +123,8 @@ def _write(path: Path, write) -> None:  # noqa: ANN001
 
 
 def _fmt(value: float | None, digits: int) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+    """Rounded half up like the official tables, so the summary and 表Ⅲ show the same figures."""
+    return "—" if value is None else f"{official_round(value, digits):.{digits}f}"
 
 
 def _summary(result: Assessment, n_records: int) -> None:
@@ -151,8 +152,8 @@ def _summary(result: Assessment, n_records: int) -> None:
                 f"{code}.{ind.title}" if stage == "primary" else "",
                 STAGE_NAMES[stage],
                 f"{ind.threshold:g}",
-                _fmt(ind.county_value, 2),
-                _fmt(ind.cv, 3),
+                _fmt(ind.county_value, result.rounding["county_value"]),
+                _fmt(ind.cv, result.rounding["cv"]),
                 f"{ind.cv_limit:g}",
                 f"{ind.schools_below}/{ind.sections}",
                 _VERDICT[ind.cv_ok],

@@ -116,7 +116,8 @@ def test_a_task_moves_through_its_forms(client, api_world, session):
     session.expire_all()
     assert session.get(Task, a).status == "办理中"
     types = [e.type for e in session.exec(select(Event).where(Event.task_id == a).order_by(Event.id))]
-    assert types == ["task.created", "task.accepted", "task.progress", "task.submitted", "task.returned"]
+    assert types == ["task.created", "evidence.added", "task.accepted", "task.progress", "task.submitted",
+                     "task.returned"]
 
 
 def test_a_form_without_its_token_changes_nothing(client, api_world, session):

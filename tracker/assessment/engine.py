@@ -28,6 +28,13 @@ from tracker.schooldata.records import SchoolRecord
 from tracker.standards.schema import STAGE_NAMES, STAGES, Indicator, Judged, Standard
 
 TOL = coefficient.TOLERANCE
+# Decimals on the official forms (domain.md) unless the standard's ``rounding`` says otherwise.
+DEFAULT_ROUNDING: dict[str, int] = {"school_value": 2, "county_value": 2, "cv": 3}
+
+
+def rounding_note(rounding: Mapping[str, int]) -> str:
+    return (f"达标判定按未四舍五入的数值计算；报表中的数值按官方表式四舍五入（校值保留 {rounding['school_value']} 位、"
+            f"县域均值 {rounding['county_value']} 位、差异系数 {rounding['cv']} 位小数）。")
 
 
 class AssessmentInputError(ValueError):
@@ -150,6 +157,8 @@ class Assessment:
     resource: ResourceArrays
     notes: list[str] = field(default_factory=list)
     county_must_meet: bool = False  # the standard's per-school rule requires the county values too
+    # decimals the official tables show (school_value, county_value, cv); verdicts never use them
+    rounding: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_ROUNDING))
 
     def verdict_reasons(self) -> list[str]:
         """Why ``ok`` is False or None, in Chinese (empty when it is True)."""
@@ -610,7 +619,8 @@ def assess(
     shortfalls += _check_shortfalls(standard, findings)
     shortfalls += _county_shortfalls(standard, county, scoring)
 
-    notes = ["达标判定按未四舍五入的数值计算；报表中的数值按官方表式四舍五入（校值、县均值 2 位，差异系数 3 位）。"]
+    rounding = {**DEFAULT_ROUNDING, **standard.rounding}
+    notes = [rounding_note(rounding)]
     for g, stage in enumerate(STAGES):
         if arrays.sections[g] == 0:
             notes.append(f"没有{STAGE_NAMES[stage]}学校（学段），该学段无法评估。")
@@ -635,4 +645,5 @@ def assess(
         resource=arrays,
         notes=notes,
         county_must_meet=standard.per_school_rule.county_must_meet,
+        rounding=rounding,
     )

@@ -1,13 +1,15 @@
 """An assessment as the JSON contract (issue 2) and as the official xlsx tables.
 
 JSON values are unrounded (verdicts are decided on them); the xlsx tables round as the official
-forms do (school values and county means 2 decimals, CVs 3) and say that verdicts use unrounded
-values.
+forms do (the standard's ``rounding``: school values and county means 2 decimals, CVs 3), half
+up (四舍五入), and say that verdicts use unrounded values. So a school at 4.1996 shows 4.20 on
+表Ⅱ-2 and is still marked 不达标; a CV of 0.4504 shows 0.450 and is still over 0.45.
 """
 
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -18,7 +20,28 @@ from tracker.assessment.engine import Assessment
 from tracker.assessment.shortfalls import Shortfall
 from tracker.standards.schema import STAGE_NAMES
 
-ROUNDING_NOTE = "注：达标判定按未四舍五入的数值计算；表中校值、县域均值保留 2 位小数，差异系数保留 3 位小数。"
+def official_round(value: float, digits: int) -> float:
+    """四舍五入 as the forms do: half away from zero on the decimal the value prints as.
+
+    Python's ``round`` rounds half to even on the binary float (round(0.125, 2) == 0.12,
+    round(2.675, 2) == 2.67); a person filling in the form writes 0.13 and 2.68.
+    """
+    return float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return official_round(value, digits)
+
+
+def _number_format(digits: int) -> str:
+    return "0" if digits <= 0 else "0." + "0" * digits
+
+
+def table_note(rounding: dict[str, int]) -> str:
+    return (f"注：达标判定按未四舍五入的数值计算；表中校值保留 {rounding['school_value']} 位小数、县域均值保留 "
+            f"{rounding['county_value']} 位小数、差异系数保留 {rounding['cv']} 位小数（四舍五入）。")
 
 
 def _num(value: float | None) -> float | None:
@@ -119,10 +142,13 @@ def to_json(assessment: Assessment) -> dict[str, object]:
             {"name": e.name, "school_key": e.school_key, "school_type": e.school_type, "reason": e.reason}
             for e in assessment.excluded
         ],
+        "rounding": dict(assessment.rounding),  # decimals of the official tables; values here are unrounded
         "notes": list(assessment.notes),
     }
 
 
+# 问题清单 shows a school's value as 表Ⅱ-2 does and a CV as 表Ⅲ does; other figures to 3 decimals
+_ACTUAL_ROUNDING = {"school_value": "school_value", "cv": "cv"}
 _BOLD = Font(bold=True)
 _RED = PatternFill("solid", fgColor="FFF2CC")
 
@@ -142,7 +168,8 @@ def _title(ws, text: str, width: int) -> None:
 def write_official_xlsx(assessment: Assessment, path: str | Path) -> Path:
     """表Ⅱ-2 资源配置基本情况（分学校）, 表Ⅲ 县域义务教育校际均衡情况, and the 问题清单."""
     path = Path(path)
-    rounding = {"school_value": 2, "county_value": 2, "cv": 3}
+    rounding = assessment.rounding
+    note = table_note(rounding)
     wb = Workbook()
 
     # 表Ⅱ-2: one row per school section
@@ -162,16 +189,14 @@ def write_official_xlsx(assessment: Assessment, path: str | Path) -> Path:
             ws.cell(row=row, column=2, value=STAGE_NAMES[stage])
             ws.cell(row=row, column=3, value=s.students)
             for j, code in enumerate(codes):
-                value = s.values[code]
-                cell = ws.cell(row=row, column=4 + j,
-                               value=round(value, rounding["school_value"]) if math.isfinite(value) else None)
-                cell.number_format = "0.00"
+                cell = ws.cell(row=row, column=4 + j, value=_rounded(s.values[code], rounding["school_value"]))
+                cell.number_format = _number_format(rounding["school_value"])
                 if code not in s.met:
                     cell.fill = _RED
             ws.cell(row=row, column=4 + len(codes), value=len(s.met))
             ws.cell(row=row, column=5 + len(codes), value="达标" if s.ok else "不达标")
             row += 1
-    ws.cell(row=row + 1, column=1, value=ROUNDING_NOTE)
+    ws.cell(row=row + 1, column=1, value=note)
     if assessment.excluded:
         ws.cell(row=row + 2, column=1, value="未参与计算的学校：" + "；".join(
             f"{e.name}（{e.reason}）" for e in assessment.excluded))
@@ -191,11 +216,10 @@ def write_official_xlsx(assessment: Assessment, path: str | Path) -> Path:
             ws.cell(row=row, column=1, value=f"{code}. {ind.title}")
             ws.cell(row=row, column=2, value=STAGE_NAMES[stage])
             ws.cell(row=row, column=3, value=ind.threshold)
-            cell = ws.cell(row=row, column=4, value=None if ind.county_value is None
-                           else round(ind.county_value, rounding["county_value"]))
-            cell.number_format = "0.00"
-            cell = ws.cell(row=row, column=5, value="无法计算" if ind.cv is None else round(ind.cv, rounding["cv"]))
-            cell.number_format = "0.000"
+            cell = ws.cell(row=row, column=4, value=_rounded(ind.county_value, rounding["county_value"]))
+            cell.number_format = _number_format(rounding["county_value"])
+            cell = ws.cell(row=row, column=5, value="无法计算" if ind.cv is None else _rounded(ind.cv, rounding["cv"]))
+            cell.number_format = _number_format(rounding["cv"])
             ws.cell(row=row, column=6, value=f"≤ {ind.cv_limit:g}")
             ws.cell(row=row, column=7, value=f"{ind.sections - ind.schools_below}/{ind.sections}")
             verdict = {True: "达标", False: "不达标", None: "无法判定"}[ind.cv_ok]
@@ -203,7 +227,7 @@ def write_official_xlsx(assessment: Assessment, path: str | Path) -> Path:
             row += 1
     verdict = {True: "达标", False: "不达标", None: "无法判定"}[assessment.ok]
     ws.cell(row=row + 1, column=1, value=f"资源配置结论：{verdict}").font = _BOLD
-    ws.cell(row=row + 2, column=1, value=ROUNDING_NOTE)
+    ws.cell(row=row + 2, column=1, value=note)
     ws.column_dimensions["A"].width = 44
     for letter in "BCDEFGH":
         ws.column_dimensions[letter].width = 14
@@ -219,7 +243,8 @@ def write_official_xlsx(assessment: Assessment, path: str | Path) -> Path:
         ws.cell(row=row, column=2, value=STAGE_NAMES.get(s.stage, "") if s.stage else "")
         ws.cell(row=row, column=3, value=s.school or "全县")
         ws.cell(row=row, column=4, value=kinds[s.kind])
-        ws.cell(row=row, column=5, value=None if s.actual is None else round(s.actual, 3))
+        digits = rounding.get(_ACTUAL_ROUNDING.get(s.kind, ""), 3)
+        ws.cell(row=row, column=5, value=_rounded(s.actual, digits))
         ws.cell(row=row, column=6, value=s.required)
         ws.cell(row=row, column=7, value=s.missing)
         ws.cell(row=row, column=8, value=s.unit)

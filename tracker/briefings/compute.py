@@ -56,11 +56,14 @@ from tracker.tasks.lifecycle import CLOCK_RUNNING, OPEN
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
 
 S = TaskStatus
+# enum members looked up once: attribute access on an Enum class is slow in a loop over every task
+_VERIFIED, _WITHDRAWN, _SUBMITTED = S.verified, S.withdrawn, S.submitted
 WEEK_PATTERN = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
 PACE_WEEKS = 4  # the pace toward a gate: tasks verified per working day over the last 4 weeks
 REMINDER_RUNGS = (Rung.ack_resend.value, Rung.due_soon.value, Rung.due_today.value, Rung.chase.value,
                   Rung.escalation.value)
 STATUS_ORDER = [s.value for s in TaskStatus]
+_STATUS_BY_VALUE = {s.value: s for s in TaskStatus}
 ORIGIN_NAMES = {TaskOrigin.shortfall.value: "问题整改", TaskOrigin.attestation.value: "佐证认定",
                 TaskOrigin.finding.value: "反馈问题整改", TaskOrigin.plan.value: "方案任务"}
 
@@ -300,18 +303,17 @@ class _Task:
             return ("school", self.responsible_school_id)
         return None
 
-    def apply(self, type_: str, at: dt.datetime, payload: dict) -> None:
-        target = payload.get("to") if isinstance(payload, dict) else None
-        if target in STATUS_ORDER:
-            new = TaskStatus(target)
+    def apply(self, type_: str, at: dt.datetime, target: str | None, percent: int | None) -> None:
+        """One lifecycle event: ``target`` is the status its payload says it led to ("to")."""
+        if target in _STATUS_BY_VALUE:
+            new = _STATUS_BY_VALUE[target]
         elif type_ == "task.reopened":
             new = S.assigned if self.status is S.assigned else S.in_progress
         else:
             new = _TYPE_TARGET.get(type_, self.status)
         if type_ == "task.progress":
-            percent = payload.get("percent") if isinstance(payload, dict) else None
-            if isinstance(percent, int):
-                self.progress = percent
+            if percent is not None:
+                self.progress = int(percent)
         elif type_ == "task.submitted":
             self.submitted_at = at
             self.progress = 100
@@ -325,10 +327,10 @@ class _Task:
 
     def judged(self, today: dt.date) -> bool | None:
         """True on time, False late, None not judged yet (see the module doc)."""
-        if self.status is S.verified:
+        if self.status is _VERIFIED:
             done = self.completed_at
             return done is None or done.astimezone(CHINA).date() <= self.due_on
-        if self.status is S.submitted and self.submitted_at is not None:
+        if self.status is _SUBMITTED and self.submitted_at is not None:
             return self.submitted_at.astimezone(CHINA).date() <= self.due_on
         if self.status in CLOCK_RUNNING and today > self.due_on:
             return False
@@ -336,32 +338,32 @@ class _Task:
 
 
 def _figures(tasks: Iterable[_Task], today: dt.date) -> Figures:
-    f = Figures()
+    by_status = dict.fromkeys(TaskStatus, 0)
+    overdue = on_time = late = verified_on_time = 0
     for t in tasks:
-        f.total += 1
-        f.by_status[t.status.value] += 1
-        if t.status is S.withdrawn:
+        status = t.status
+        by_status[status] += 1
+        if status is _WITHDRAWN:
             continue
-        f.assigned += 1
-        if t.status is S.verified:
-            f.done += 1
-        elif t.status is S.assigned:
-            f.not_signed += 1
-        else:
-            f.in_progress += 1
-        if t.status in CLOCK_RUNNING and today > t.due_on:
-            f.overdue += 1
+        if status in CLOCK_RUNNING and today > t.due_on:
+            overdue += 1
         verdict = t.judged(today)
         if verdict is True:
-            f.on_time += 1
-            if t.status is S.verified:
-                f.verified_on_time += 1
+            on_time += 1
+            if status is _VERIFIED:
+                verified_on_time += 1
         elif verdict is False:
-            f.late += 1
-    f.completion_rate = f.done / f.assigned if f.assigned else None
-    judged = f.on_time + f.late
-    f.on_time_rate = f.on_time / judged if judged else None
-    return f
+            late += 1
+    total = sum(by_status.values())
+    assigned = total - by_status[_WITHDRAWN]
+    done = by_status[_VERIFIED]
+    judged = on_time + late
+    return Figures(
+        total=total, by_status={s.value: n for s, n in by_status.items()}, assigned=assigned, done=done,
+        in_progress=by_status[S.accepted] + by_status[S.in_progress] + by_status[S.submitted],
+        not_signed=by_status[S.assigned], overdue=overdue, on_time=on_time, late=late,
+        verified_on_time=verified_on_time, completion_rate=done / assigned if assigned else None,
+        on_time_rate=on_time / judged if judged else None)
 
 
 def _load_tasks(session: Session, campaign_id: int, cutoff: dt.datetime) -> dict[int, _Task]:
@@ -376,9 +378,12 @@ def _load_tasks(session: Session, campaign_id: int, cutoff: dt.datetime) -> dict
 
 
 def _task_events(session: Session, campaign_id: int, cutoff: dt.datetime):
+    """(task, type, at, "to" of the payload, "percent" of the payload), in the order they happened.
+    The two payload fields are read by the database (json_extract / ->>), not by decoding every
+    payload here: a county's log has tens of thousands of task events."""
     e = Event.__table__.c
     return session.execute(
-        select(e.task_id, e.type, e.at, e.payload)
+        select(e.task_id, e.type, e.at, e.payload["to"].as_string(), e.payload["percent"].as_integer())
         .where(e.campaign_id == campaign_id, e.at < cutoff, e.task_id.is_not(None), e.type.like("task.%"))
         .order_by(e.at, e.id)
     ).all()
@@ -537,13 +542,13 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
     verified_in: dict[int, dt.datetime] = {}  # task → its latest 销号 in the pace window
     week_tasks: dict[str, set[int]] = defaultdict(set)  # event type → tasks it happened to this week
     previous: Figures | None = None
-    for task_id, type_, at, payload in _task_events(session, campaign.id, cutoff):
+    for task_id, type_, at, target, percent in _task_events(session, campaign.id, cutoff):
         task = tasks.get(task_id)
         if task is None:
             continue
         if previous is None and at >= previous_cutoff:
             previous = _figures((t for t in tasks.values() if t.created_at < previous_cutoff), previous_today)
-        task.apply(type_, at, payload or {})
+        task.apply(type_, at, target, percent)
         if at >= start_utc:
             week_tasks[type_].add(task_id)
         if type_ == "task.verified" and at >= pace_start:

@@ -1,10 +1,9 @@
 """The figures of the office's 总览 page: phases and gates, progress, lights, the week's changes.
 
 Everything is counted in the database (GROUP BY), never by loading the campaign's tasks, so the
-page costs the same with 100 tasks or 100,000. Lights come from ``tracker.reminders.lights`` on
-one representative row per (unit, status, due date, progress): the one assigned earliest, which
-is the one furthest behind its expected progress, so the unit's light is exactly what the rule
-gives for all of its tasks.
+page costs about the same with 100 tasks or 100,000. A unit's light is exactly what
+``tracker.reminders.lights`` gives for all of its tasks (the tests compare them), worked out from
+counts and, where progress decides it, from one row per (due date, progress).
 """
 
 from __future__ import annotations
@@ -13,15 +12,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from sqlalchemy import func
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, select
 
 from tracker.calendar import CHINA, active_calendar
-from tracker.campaigns.gates import current_phase, gate_status
-from tracker.campaigns.models import Campaign, Department, Phase, PhaseStatus, School, UnitKind
+from tracker.campaigns.gates import current_phase, is_review
+from tracker.campaigns.models import Campaign, Department, Phase, PhaseStatus, Review, School, UnitKind
 from tracker.events.models import Event
-from tracker.reminders.lights import Light, unit_lights
-from tracker.tasks.lifecycle import CLOCK_RUNNING
+from tracker.reminders.lights import DEFAULT_YELLOW_WITHIN, Light, task_light
+from tracker.tasks.lifecycle import CLOCK_RUNNING, OPEN
 from tracker.tasks.models import Task, TaskStatus
 
 EVENT_NAMES = {
@@ -113,50 +112,101 @@ class Overview:
 
 
 def _phase_lines(session: Session, campaign: Campaign, today: dt.date) -> tuple[list[PhaseLine], Phase | None]:
+    """Every phase with its task counts (one GROUP BY for all phases), working days to its gate
+    and whether a review still waits for its verdict (as ``gates.gate_status`` says it)."""
     phases = list(session.exec(select(Phase).where(Phase.campaign_id == campaign.id)
                                .order_by(Phase.ordinal, Phase.id)))
     current = current_phase(session, campaign, today)
+    open_values = [s.value for s in OPEN]
+    counts = {phase_id: (int(total), int(open_ or 0)) for phase_id, total, open_ in session.exec(
+        select(Task.phase_id, func.count(), func.sum(case((Task.status.in_(open_values), 1), else_=0)))
+        .where(Task.campaign_id == campaign.id).group_by(Task.phase_id)).all()}
+    decided = set(session.exec(select(Review.phase_id).where(Review.campaign_id == campaign.id,
+                                                              Review.verdict.is_not(None))).all())
+    calendar = active_calendar()
     lines = []
     for phase in phases:
-        gate = gate_status(session, phase, today)
-        days_left = gate.days_left if PhaseStatus(phase.status) is not PhaseStatus.passed else None
+        total, open_ = counts.get(phase.id, (0, 0))
+        passed = PhaseStatus(phase.status) is PhaseStatus.passed
+        days_left = calendar.working_days_between(today, phase.gate_on) if phase.gate_on and not passed else None
         lines.append(PhaseLine(phase=phase, current=current is not None and phase.id == current.id,
-                               total_tasks=gate.total_tasks, open_tasks=gate.open_tasks,
-                               days_left=days_left, verdict_needed=gate.verdict_needed))
+                               total_tasks=total, open_tasks=open_, days_left=days_left,
+                               verdict_needed=is_review(phase) and phase.id not in decided))
     return lines, current
 
 
 def unit_figures(session: Session, campaign: Campaign, today: dt.date,
                  department_id: int | None = None) -> list[UnitLine]:
-    """Every unit with tasks (and every active department): its light and counts."""
+    """Every unit with tasks (and every active department): its light and counts.
+
+    Counted in the database: one GROUP BY per unit gives the counts and, from the lights rule,
+    red (a task with the unit past its date) and yellow-by-date (due within 3 working days).
+    Only a unit with neither needs its progress compared with the time gone (序时进度): for it,
+    one row per (due date, progress) — the earliest assigned, which is the furthest behind."""
+    calendar = active_calendar()
     running = [s.value for s in CLOCK_RUNNING]
-    unit_cols = (Task.department_id, Task.responsible_school_id)
+    # due before this date means at most DEFAULT_YELLOW_WITHIN working days left (lights.task_light)
+    near_end = calendar.add_working_days(today, DEFAULT_YELLOW_WITHIN + 1)
+    is_running = Task.status.in_(running)
+
+    def count_if(condition):
+        return func.sum(case((condition, 1), else_=0))
+
     scope = [Task.campaign_id == campaign.id]
     if department_id is not None:
         scope.append(Task.department_id == department_id)
+    unit_cols = (Task.department_id, Task.responsible_school_id)
     rows = session.exec(
-        select(*unit_cols, Task.status, Task.due_on, Task.progress, func.min(Task.created_at), func.count())
-        .where(*scope).group_by(*unit_cols, Task.status, Task.due_on, Task.progress)
+        select(*unit_cols,
+               count_if(Task.status != TaskStatus.withdrawn.value),
+               count_if(Task.status == TaskStatus.verified.value),
+               count_if(Task.status == TaskStatus.assigned.value),
+               count_if(is_running & (Task.due_on < today)),
+               count_if(is_running & (Task.due_on >= today) & (Task.due_on < near_end)),
+               count_if(is_running & (Task.due_on >= near_end)))
+        .where(*scope).group_by(*unit_cols)
     ).all()
-    lights_of = unit_lights(
-        (SimpleNamespace(department_id=d, responsible_school_id=s, status=st, due_on=due, progress=p,
-                         created_at=created) for d, s, st, due, p, created, _n in rows),
-        today, calendar=active_calendar())
+
     figures: dict[tuple[str, int], UnitLine] = {}
-    for dept_id, school_id, status, due_on, _progress, _created, count in rows:
+    quiet: list[tuple[str, int]] = []  # units whose light depends on progress
+    for dept_id, school_id, total, done, unack, overdue, near, later in rows:
         key = ("department", dept_id) if dept_id is not None else ("school", school_id)
         if key[1] is None:
             continue
-        line = figures.setdefault(key, UnitLine(kind=key[0], id=key[1], name="", light=None))
-        status = TaskStatus(status)
-        if status is not TaskStatus.withdrawn:
-            line.total += count
-        if status is TaskStatus.verified:
-            line.done += count
-        if status is TaskStatus.assigned:
-            line.unacknowledged += count
-        if status.value in running and due_on < today:
-            line.overdue += count
+        light = None
+        if overdue:
+            light = Light.red
+        elif near:
+            light = Light.yellow
+        elif total:
+            light = Light.green  # everything else lit is green unless progress lags (below)
+            if later:
+                quiet.append(key)
+        figures[key] = UnitLine(kind=key[0], id=key[1], name="", light=light, total=int(total or 0),
+                                done=int(done or 0), overdue=int(overdue or 0), unacknowledged=int(unack or 0))
+
+    if quiet:
+        quiet_departments = [k[1] for k in quiet if k[0] == "department"]
+        quiet_schools = [k[1] for k in quiet if k[0] == "school"]
+        unit_filter = []
+        if quiet_departments:
+            unit_filter.append(Task.department_id.in_(quiet_departments))
+        if quiet_schools:
+            unit_filter.append(Task.department_id.is_(None) & Task.responsible_school_id.in_(quiet_schools))
+        groups = session.exec(
+            select(*unit_cols, Task.status, Task.due_on, Task.progress, func.min(Task.created_at))
+            .where(*scope, is_running, Task.due_on >= near_end, or_(*unit_filter))
+            .group_by(*unit_cols, Task.status, Task.due_on, Task.progress)
+        ).all()
+        for dept_id, school_id, status, due_on, progress, created in groups:
+            key = ("department", dept_id) if dept_id is not None else ("school", school_id)
+            line = figures[key]
+            if line.light is Light.yellow:
+                continue
+            light = task_light(SimpleNamespace(status=status, due_on=due_on, progress=progress, created_at=created),
+                               today, calendar=calendar)
+            if light is not None and light.rank > line.light.rank:
+                line.light = light
 
     departments = session.exec(select(Department).where(Department.campaign_id == campaign.id)
                                .order_by(Department.id)).all()
@@ -170,14 +220,12 @@ def unit_figures(session: Session, campaign: Campaign, today: dt.date,
                 continue
             line = UnitLine(kind="department", id=dept.id, name="", light=None)
         line.name = dept.name
-        line.light = lights_of.get(("department", dept.id))
         out.append(line)
     school_ids = [k[1] for k in figures if k[0] == "school"]
     if school_ids:
         for school in session.exec(select(School).where(School.id.in_(school_ids)).order_by(School.name)):
             line = figures[("school", school.id)]
             line.name = school.name
-            line.light = lights_of.get(("school", school.id))
             out.append(line)
     return out
 

@@ -29,10 +29,11 @@ The sweep commits its session once per chunk (dry run: never; it writes nothing 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, text, tuple_, update
 from sqlmodel import Session
 
 from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
@@ -299,14 +300,42 @@ def reschedule_open_tasks(session: Session, now: dt.datetime | None = None,
     return session.execute(stmt.execution_options(synchronize_session=False)).rowcount
 
 
-def _insert_statement(session: Session):
-    table = NoticeItem.__table__
+_ITEM_COLUMNS = {  # column → its PostgreSQL type
+    "campaign_id": "integer", "task_id": "integer", "rung": "varchar", "occurrence": "integer",
+    "idempotency_key": "varchar", "recipient_person_id": "integer", "recipient_name": "varchar",
+    "recipient_address": "varchar", "copy": "boolean", "urgent": "boolean", "payload": "json",
+    "not_before": "timestamptz", "created_at": "timestamptz",
+}
+# PostgreSQL: the chunk's rows travel as one JSON document that the server unpacks
+# (json_to_recordset), so neither the driver nor the server handles thousands of parameters
+_QUOTED = [f'"{c}"' for c in _ITEM_COLUMNS]
+_PG_INSERT = text(
+    f"INSERT INTO {NoticeItem.__tablename__} ({', '.join(_QUOTED)}) "
+    f"SELECT {', '.join('r.' + q for q in _QUOTED)} "
+    f"FROM json_to_recordset(CAST(:rows AS json)) "
+    f"AS r({', '.join(f'{q} {t}' for q, t in zip(_QUOTED, _ITEM_COLUMNS.values()))}) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key")
+
+
+def _json_value(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {value!r} as JSON")
+
+
+def _insert_items(session: Session, rows: list[dict]) -> set[str]:
+    """Insert notice items, skipping keys already stored; returns the keys inserted now."""
+    if not rows:
+        return set()
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return (insert(table).on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
+        document = json.dumps(rows, ensure_ascii=False, default=_json_value)
+        return set(session.execute(_PG_INSERT, {"rows": document}).scalars())
+    from sqlalchemy.dialects.sqlite import insert
+
+    table = NoticeItem.__table__
+    stmt = (insert(table).on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
             .returning(table.c.idempotency_key))
+    return set(session.execute(stmt, rows).scalars())
 
 
 _MOVE_NEXT = (
@@ -422,7 +451,7 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
                     "campaign_id": task.campaign_id, "task_id": task.id, "rung": due.rung.value,
                     "occurrence": due.occurrence, "idempotency_key": key, "recipient_person_id": r.person_id,
                     "recipient_name": r.name, "recipient_address": r.address, "copy": r.copy, "urgent": False,
-                    "payload": item_payload, "not_before": not_before, "created_at": utcnow(), "message_id": None,
+                    "payload": item_payload, "not_before": not_before, "created_at": utcnow(),
                 })
                 lines.append((key, (task.campaign_id, task.id, task.title, unit, due.rung, due.occurrence,
                                     r.name, r.address, r.copy, light, not_before)))
@@ -443,7 +472,7 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
                 NoticeItem.idempotency_key.in_(keys[start:start + 500]))).scalars())
         new_keys = set(keys) - existing
     else:
-        new_keys = set(session.execute(_insert_statement(session), rows).scalars()) if rows else set()
+        new_keys = _insert_items(session, rows)
         session.connection().execute(_MOVE_NEXT, moves)
     report.lines.extend(SweepLine(*fields, new=key in new_keys) for key, fields in lines)
     return len(new_keys)

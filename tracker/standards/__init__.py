@@ -33,6 +33,7 @@ __all__ = [
     "BUNDLED_DIR",
     "CHECK_KINDS",
     "ALLOWANCE_CONDITIONS",
+    "ROUNDING_KEYS",
     "StandardError",
     "list_standards",
     "load_standard",
@@ -54,6 +55,8 @@ ALLOWANCE_CONDITIONS: dict[str, tuple[str, ...]] = {
     "rural_small_school": ("max_class_size_below",),
     "built_2010_or_earlier_or_migrant_over_50pct": ("built_year_max", "migrant_share_over"),
 }
+# What the official forms round, and to how many decimals unless a standard says otherwise.
+ROUNDING_KEYS: tuple[str, ...] = ("school_value", "county_value", "cv")
 # SchoolSection attributes a formula may name (the numeric per-section quantities).
 _FORMULA_FIELDS = frozenset(
     f.name
@@ -268,6 +271,11 @@ def _consistency_problems(std: Standard) -> Iterable[tuple[str, str]]:
             yield f"splitting.{school_type}", "应为至少两个正数（各学段每生权重，如 [1, 1.1]）"
     if std.teaching_point_min_students < 0:
         yield "teaching_point_min_students", "不能为负数"
+    for key, digits in std.rounding.items():
+        if key not in ROUNDING_KEYS:
+            yield f"rounding.{key}", f"不认识的字段（应为 {'、'.join(ROUNDING_KEYS)}）"
+        elif not 0 <= digits <= 6:
+            yield f"rounding.{key}", f"小数位数应在 0 到 6 之间，现为 {digits}"
 
     # indicators
     area_codes = {a.code for a in std.areas}

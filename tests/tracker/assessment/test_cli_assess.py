@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from junheng.cli import app
-from tests.factories import make_school_rows, write_xlsx
+from tests.factories import make_school_rows, write_csv, write_xlsx
 
 runner = CliRunner()
 
@@ -69,4 +69,28 @@ def test_bad_county_inputs_exit_2(tmp_path):
     result = runner.invoke(app, ["assess", str(sheet), "--inputs", str(inputs)])
     assert result.exit_code == 2
     assert "指标 19" in result.output and "「77」" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_utf8_csv_gives_the_same_assessment_as_the_xlsx(tmp_path):
+    rows = make_school_rows(30, seed=11)
+    outputs = []
+    for sheet in (write_xlsx(tmp_path / "county.xlsx", rows), write_csv(tmp_path / "county.csv", rows,
+                                                                        encoding="utf-8-sig")):
+        out = tmp_path / f"{sheet.suffix[1:]}.json"
+        result = runner.invoke(app, ["assess", str(sheet), "--json", str(out), "--as-of", "2024-06-01"])
+        assert result.exit_code == 0, result.output
+        outputs.append(json.loads(out.read_text(encoding="utf-8")))
+    from_xlsx, from_csv = outputs
+    assert from_csv == from_xlsx
+    school = from_csv["stages"]["primary"]["schools"][0]
+    assert set(school["values"]) == {str(i) for i in range(1, 8)} and isinstance(school["ok"], bool)
+
+
+def test_indoor_sports_area_above_the_teaching_area_exits_2(tmp_path):
+    rows = make_school_rows(5, seed=1)
+    rows[1]["室内体育用房面积"] = rows[1]["教学及辅助用房面积"] + 1
+    result = runner.invoke(app, ["assess", str(write_csv(tmp_path / "bad.csv", rows))])
+    assert result.exit_code == 2
+    assert "第 3 行「室内体育用房面积」" in result.output and "大于「教学及辅助用房面积」" in result.output
     assert "Traceback" not in result.output

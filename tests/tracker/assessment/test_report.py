@@ -10,10 +10,10 @@ import pytest
 from openpyxl import load_workbook
 
 from tracker.assessment import assess
-from tracker.assessment.report import to_json, write_official_xlsx
+from tracker.assessment.report import official_round, to_json, write_official_xlsx
 from tracker.schooldata.records import SchoolRecord
 from tracker.standards import load_standard
-from tests.tracker.assessment.schools import county
+from tests.tracker.assessment.schools import county, junior_school, primary_school
 
 CODES = [str(i) for i in range(1, 8)]
 
@@ -90,3 +90,52 @@ def test_official_tables(assessment, tmp_path):
     texts = [c.value for row in county_table.iter_rows() for c in row if isinstance(c.value, str)]
     assert any("未四舍五入" in t for t in texts)
     assert "资源配置结论：不达标" in texts
+
+
+def _rows(ws):
+    return [[c.value for c in r] for r in ws.iter_rows(min_row=3) if r[1].value in ("小学", "初中")]
+
+
+@pytest.mark.parametrize(("value", "digits", "shown"), [
+    (0.125, 2, 0.13), (2.675, 2, 2.68), (0.0625, 3, 0.063), (4.1996, 2, 4.2), (0.4504, 3, 0.45),
+    (7.35, 2, 7.35), (1913 / 302, 2, 6.33), (0.515257, 3, 0.515), (2000.0, 2, 2000.0),
+])
+def test_official_round_is_half_up_on_the_printed_decimal(value, digits, shown):
+    # round() is half to even on the binary float: round(0.125, 2) == 0.12, round(2.675, 2) == 2.67
+    assert official_round(value, digits) == shown
+
+
+def test_table_shows_a_rounded_value_that_meets_but_the_verdict_uses_the_unrounded_one(tmp_path):
+    # Hunan: every school must meet all seven. 419.96 teachers for 10,000 pupils is 4.1996 per 100:
+    # the form shows 4.20 (= the threshold 4.2), but the school is below it and fails.
+    records = [primary_school("临界小学", 10000, primary_qualified_teachers=419.96),
+               primary_school("半数小学", 800, row=3, primary_qualified_teachers=33)] + county(2, 2)
+    result = assess(load_standard("hunan-2023"), records, as_of=dt.date(2024, 6, 1))
+    wb = load_workbook(write_official_xlsx(result, tmp_path / "t.xlsx"))
+    ws = wb["表Ⅱ-2"]
+    rows = {r[0]: r for r in _rows(ws)}
+    edge = rows["临界小学"]
+    assert edge[3] == 4.2 and edge[-2] == 6 and edge[-1] == "不达标"
+    cell = next(r[3] for r in ws.iter_rows(min_row=3) if r[0].value == "临界小学")
+    assert cell.number_format == "0.00" and cell.fill.fgColor.rgb.endswith("FFF2CC")  # marked unmet
+    # 100 × 33 ÷ 800 = 4.125 exactly: 四舍五入 gives 4.13 (round() would give 4.12)
+    assert rows["半数小学"][3] == 4.13
+    assert result.ok is False
+
+
+def test_table_shows_a_cv_at_the_limit_but_the_verdict_uses_the_unrounded_one(tmp_path):
+    # two junior schools of 1000 pupils with 725.2 and 274.8 万元 of equipment: 7252 and 2748 元/pupil.
+    # X̄ = 5000, S = |7252 − 2748| ÷ 2 = 2252, CV = 2252 ÷ 5000 = 0.4504: shown 0.450, over 0.45.
+    records = county(2, 0) + [junior_school("甲中学", 1000, row=5, equipment_value=725.2),
+                              junior_school("乙中学", 1000, row=6, equipment_value=274.8)]
+    result = assess(load_standard("national-2017"), records, as_of=dt.date(2024, 6, 1))
+    ind = result.stages["junior"].indicators["6"]
+    assert ind.cv == pytest.approx(0.4504, abs=1e-9) and ind.cv_ok is False
+    assert result.ok is False
+    assert to_json(result)["stages"]["junior"]["indicators"]["6"]["cv"] == pytest.approx(0.4504, abs=1e-9)
+    wb = load_workbook(write_official_xlsx(result, tmp_path / "t.xlsx"))
+    line = next(r for r in wb["表Ⅲ"].iter_rows(min_row=3) if r[0].value.startswith("6.") and r[1].value == "初中")
+    assert line[4].value == 0.45 and line[4].number_format == "0.000"
+    assert line[3].value == 5000 and line[5].value == "≤ 0.45" and line[7].value == "不达标"
+    cv_problem = next(r for r in wb["问题清单"].iter_rows(min_row=3, values_only=True) if r[3] == "差异系数")
+    assert cv_problem[4] == 0.45 and cv_problem[9] == "是"

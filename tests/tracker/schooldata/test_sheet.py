@@ -375,6 +375,20 @@ def test_teachers_in_a_stage_the_school_type_lacks(tmp_path):
     assert [(p.row, p.column) for p in found] == [(2, "小学体育艺术专任教师数"), (2, "小学班级数")]
 
 
+def test_indoor_sports_area_larger_than_the_teaching_area(fmt, tmp_path):
+    # indicator 4 is (teaching area − indoor sports area) ÷ pupils: this row would make it negative
+    rows = [school("一小"), school("二小", **{"教学及辅助用房面积": 3200, "室内体育用房面积": 3600.5})]
+    found = only(problems(write(tmp_path, rows, fmt)))
+    assert (found.row, found.column) == (3, "室内体育用房面积")
+    assert found.message == ("第 3 行「室内体育用房面积」：3600.5 m² 大于「教学及辅助用房面积」3200 m²；"
+                             "室内体育用房包含在教学及辅助用房之内（计算指标 4 时要从中扣除），请核对这两列。")
+
+
+def test_indoor_sports_area_equal_to_the_teaching_area_is_accepted(tmp_path):
+    [record] = read_school_sheet(write(tmp_path, [school(**{"教学及辅助用房面积": 900, "室内体育用房面积": 900})]))
+    assert record.teaching_area == record.indoor_sports_area == 900
+
+
 def test_required_figure_left_blank_for_a_stage_the_school_has(fmt, tmp_path):
     found = only(problems(write(tmp_path, [school(**{"小学县级以上骨干教师数": None})], fmt)))
     assert found.message == "第 2 行「小学县级以上骨干教师数」：不能为空（没有请填 0）。"
@@ -466,6 +480,33 @@ def test_too_many_bytes(tmp_path, monkeypatch):
     monkeypatch.setattr(sheet_module, "MAX_BYTES", path.stat().st_size - 1)
     assert "文件过大" in only(problems(path)).message
     assert "文件过大" in only(problems(path.read_bytes(), "schools.csv")).message
+
+
+def test_a_real_file_over_the_byte_limit(tmp_path):
+    # no monkeypatching: a 21 MB CSV (a stray column of padding) is refused before it is parsed
+    path = tmp_path / "huge.csv"
+    with path.open("w", encoding="utf-8") as f:
+        f.write(",".join(REQUIRED_HEADERS) + ",备注\n")
+        f.write("一小,小学" + "," * (len(REQUIRED_HEADERS) - 1) + "x" * (21 * 1024 * 1024) + "\n")
+    found = only(problems(path))
+    assert found.row is None
+    assert found.message.startswith("文件过大（21.0 MB），上限为 20 MB")
+
+
+def test_xlsx_that_unpacks_too_large_is_refused_before_parsing(tmp_path, monkeypatch):
+    path = write(tmp_path, [school()])
+    with zipfile.ZipFile(path) as package:
+        unpacked = sum(i.file_size for i in package.infolist())
+    monkeypatch.setattr(sheet_module, "MAX_UNPACKED_BYTES", unpacked - 1)
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the workbook must not be parsed")
+
+    monkeypatch.setattr("openpyxl.load_workbook", no_parsing)
+    found = only(problems(path))
+    assert found.row is None and found.message.startswith("Excel 文件解压后过大")
+    monkeypatch.undo()  # the real limit: the same file reads
+    assert read_school_sheet(path)[0].name == "城关小学"
 
 
 def test_too_many_rows(fmt, tmp_path, monkeypatch):

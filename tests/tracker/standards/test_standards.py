@@ -271,6 +271,9 @@ BROKEN = [
      "indicators[31].area", "G"),
     ("hunan-2023", "    - {min: 86, max: 90, name: 良好}", "    - {min: 84, max: 90, name: 良好}",
      "scoring.grades[1].min", "不重叠"),
+    ("national-2017", "rounding: {school_value: 2,", "rounding: {school_values: 2,", "rounding.school_values",
+     "school_value"),
+    ("national-2017", "county_value: 2, cv: 3}", "county_value: 2, cv: -1}", "rounding.cv", "0 到 6"),
 ]
 
 

@@ -1,0 +1,81 @@
+"""`junheng briefing`, `junheng briefing list` and `junheng briefing show` through the real Typer app."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from docx import Document
+from sqlmodel import Session, func, select
+from typer.testing import CliRunner
+
+from junheng.cli import app
+from tests.factories_db import build_world
+from tracker.calendar import CHINA
+from tracker.db import session_scope
+from tracker.notices.models import OutboundMessage
+
+runner = CliRunner()
+MONDAY = dt.datetime(2026, 12, 14, 9, 0, tzinfo=CHINA)
+
+
+@pytest.fixture
+def county(engine, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, 0, tzinfo=CHINA), tick=False):
+        with session_scope(engine) as session:
+            world = build_world(session)
+            world.task(session, "a", unit="财政局", title="落实生均公用经费", due_on=dt.date(2026, 12, 4))
+            world.task(session, "b", unit="住建局", title="新建运动场", due_on=dt.date(2026, 12, 18))
+    return engine
+
+
+def invoke(*args: str):
+    with time_machine.travel(MONDAY, tick=False):
+        return runner.invoke(app, list(args))
+
+
+def test_briefing_writes_the_files_and_lists_and_shows_them(county, tmp_path):
+    out = tmp_path / "第50周"
+    result = invoke("briefing", "--out", str(out), "--no-send", "--no-pdf")
+    assert result.exit_code == 0, result.output
+    assert "调度通报第 1 期" in result.output and "2026-W50" in result.output  # last week by default
+    assert "截至12月13日，财政有逾期任务" in result.output and "未发送邮件" in result.output
+    stem = "demo-调度通报-第1期-2026-W50"
+    assert {p.name for p in out.iterdir()} >= {f"{stem}.docx", f"{stem}.html"}
+    doc = Document(out / f"{stem}.docx")
+    assert any(p.text == "关于示例县优质均衡创建工作进展情况的通报" for p in doc.paragraphs)
+    html = (out / f"{stem}.html").read_text(encoding="utf-8")
+    assert "截至12月13日，财政有逾期任务，请抓紧办理。" in html and f'src="{stem}-completion.png"' in html
+    with Session(county) as session:
+        assert session.exec(select(func.count()).select_from(OutboundMessage)).one() == 0
+
+    again = invoke("briefing", "--week", "2026-W50", "--out", str(out))  # now sent, same number
+    assert again.exit_code == 0, again.output
+    assert "第 1 期（重新生成，期数不变）" in again.output and "新排队 3 封" in again.output
+    invoke("briefing", "--week", "2026-W49", "--out", str(out), "--no-send", "--no-pdf")
+
+    listed = invoke("briefing", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "2026-W50" in listed.output and "2026-W49" in listed.output and "（2 期）" in listed.output
+
+    shown = invoke("briefing", "show", "2", "--out", str(tmp_path / "show"))
+    assert shown.exit_code == 0, shown.output
+    assert (tmp_path / "show" / "demo-调度通报-第2期-2026-W49.docx").exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("briefing", "--week", "五十周", "--no-send"), "格式不对"),
+    (("briefing", "--week", "2027-W10", "--no-send"), "还没有开始"),
+    (("briefing", "show", "7"), "没有第 7 期调度通报"),
+    (("briefing", "--campaign", "nowhere", "--no-send"), "nowhere"),
+])
+def test_bad_input_is_a_chinese_error_and_stores_nothing(county, tmp_path, args, message):
+    result = invoke(*args, "--out", str(tmp_path))
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    from tracker.briefings.models import Briefing
+
+    with Session(county) as session:
+        assert session.exec(select(func.count()).select_from(Briefing)).one() == 0

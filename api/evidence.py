@@ -22,6 +22,7 @@ from api.uploads import ParsedUpload, read_evidence_upload
 from tracker.accounts.access import AccessDenied, can_read_task, is_responsible, require_role, role_of
 from tracker.accounts.models import User, UserRole
 from tracker.campaigns.models import Campaign
+from tracker.db import utcnow
 from tracker.evidence.service import (
     AddedEvidence,
     EvidenceNotFound,
@@ -35,7 +36,6 @@ from tracker.evidence.storage import EvidenceRejected, evidence_root
 from tracker.tasks.lifecycle import local_date
 from tracker.tasks.models import Evidence, Task, TaskStatus
 from tracker.tasks.service import TaskNotFound
-from tracker.db import utcnow
 
 
 def upload_refusal(session: Session, user: User, task: Task) -> str | None:
@@ -89,10 +89,7 @@ async def receive_evidence(request: Request, session: Session, user: User, task:
 
 
 def load_evidence_for(session: Session, user: User, evidence_id: int) -> tuple[Evidence, Path]:
-    try:
-        evidence = get_evidence(session, evidence_id)
-    except EvidenceNotFound:
-        raise
+    evidence = get_evidence(session, evidence_id)
     if evidence.campaign_id != user.campaign_id:
         raise EvidenceNotFound(f"没有编号为 #{evidence_id} 的佐证材料")
     task = session.get(Task, evidence.task_id)

@@ -19,7 +19,14 @@ from api.evidence import evidence_response, load_evidence_for, receive_evidence,
 from api.pages.common import flash, redirect, render, today
 from api.pages.overview import describe_event
 from api.schemas.common import TEXT_PATTERN
-from tracker.accounts.access import AccessDenied, check_act_on_task, check_read_task, permitted_actions, role_of, task_clause
+from tracker.accounts.access import (
+    AccessDenied,
+    check_act_on_task,
+    check_read_task,
+    permitted_actions,
+    role_of,
+    task_clause,
+)
 from tracker.accounts.models import User, UserRole
 from tracker.accounts.service import acting_person
 from tracker.assessment.models import ShortfallRecord

@@ -87,6 +87,19 @@ class SchoolValue:
     met: bool
 
 
+def field_text(column, value) -> str:
+    """A stored sheet value as the school wrote it: counts and years whole, shares in percent."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (int, float)):
+        if column.kind == "share":
+            return f"{value * 100:.1f}%"
+        if column.kind == "int":
+            return f"{value:.0f} {column.unit}".strip()
+        return f"{value:,.2f} {column.unit}".strip()
+    return str(value)
+
+
 def _check_school(user: User, school: School) -> None:
     role = role_of(user)
     if role in (UserRole.office, UserRole.reviewer):
@@ -136,7 +149,7 @@ def school_page(request: Request, session: DbSession, user: PageUser, school_id:
         select(Task).where(Task.campaign_id == campaign.id,
                            (Task.school_id == school.id) | (Task.responsible_school_id == school.id))
         .order_by(_open_first(), Task.due_on, Task.id).limit(LIST_LIMIT)))
-    fields = [(c.header, data_row.data.get(c.attribute), c.unit) for c in COLUMNS
+    fields = [(c.header, field_text(c, data_row.data.get(c.attribute))) for c in COLUMNS
               if data_row is not None and data_row.data.get(c.attribute) not in (None, "")]
     return render(request, session, user, "school.html", {
         "s": school, "values": values, "snapshot": snapshot, "shortfalls": shortfalls,

@@ -154,7 +154,7 @@ def _summary(result: Assessment, n_records: int) -> None:
                 f"{ind.threshold:g}",
                 _fmt(ind.county_value, result.rounding["county_value"]),
                 _fmt(ind.cv, result.rounding["cv"]),
-                f"{ind.cv_limit:g}",
+                f"{ind.cv_limit:.2f}",
                 f"{ind.schools_below}/{ind.sections}",
                 _VERDICT[ind.cv_ok],
             )

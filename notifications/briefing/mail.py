@@ -99,8 +99,10 @@ def render_briefing_email(data: BriefingData, *, recipient_name: str = "", depar
                           chart_ids: dict[str, str] | None = None, attached: str = "") -> BriefingEmail:
     """The subject, plain text and HTML of the briefing e-mail (``chart_ids``: chart key → Content-ID)."""
     unit_tables = []
-    if data.departments():
-        unit_tables.append({"heading": "（一）责任单位", "first": "责任单位", "rows": data.departments()})
+    working = [u for u in data.departments() if u.figures.assigned]
+    idle = [u.short_name for u in data.departments() if not u.figures.assigned]
+    if working:
+        unit_tables.append({"heading": "（一）责任单位", "first": "责任单位", "rows": working})
     schools = [u for u in data.schools() if u.figures.assigned]
     if schools:
         unit_tables.append({"heading": "（二）学校", "first": "学校", "rows": schools})
@@ -113,6 +115,7 @@ def render_briefing_email(data: BriefingData, *, recipient_name: str = "", depar
         "unit_tables": unit_tables, "overdue": data.overdue[:LIST_LIMIT], "next_week": data.next_week[:LIST_LIMIT],
         "next_range": f"{words.cn_day(data.next_week_start)}至{words.cn_day(data.next_week_end)}",
         "charts": chart_ids or {}, "attached": attached,
+        "idle": f"{'、'.join(idle)}等{len(idle)}个单位本期暂无牵头任务。" if idle else "",
         "as_of": f"{words.cn_date(data.as_of_date)}" + ("" if data.partial else "24时"),
     }
     env = _environment()

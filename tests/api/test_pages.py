@@ -8,7 +8,7 @@ import re
 import zipfile
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from tests.api.conftest import PASSWORD
 from tests.factories import make_school_rows, write_csv

@@ -62,7 +62,7 @@ def test_every_operation_holds_to_the_schema(schema, engine, api_world, mode):
         @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
         @settings(max_examples=EXAMPLES[mode], deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
-        def run(case):
+        def run(case, ends_token=ends_token):
             headers = bearer(engine, office) if ends_token else auth  # that call ends its token
             response = case.call(headers=headers)
             case.validate_response(response, checks=CHECKS, headers=headers)

@@ -24,7 +24,7 @@ from junheng.scheduler import (
     build_scheduler,
     deadline_sweep,
     leader_lock_for,
-    weekly_briefing,
+    record_briefings_due,
 )
 from tests.factories_db import build_world
 from tracker.calendar import CHINA, reset_active_calendar
@@ -75,19 +75,20 @@ async def test_jobs_have_fixed_ids_are_stored_in_the_database_and_are_never_dupl
     assert stored_jobs(db_url) == sorted(JOB_IDS)
 
 
-def test_weekly_briefing_records_one_event_per_campaign_and_week(engine):
+def test_weekly_briefing_slot_records_one_event_per_campaign_and_week(engine):
+    """The Monday job's first half: ``briefing.due`` once per campaign and week, naming the week
+    before (the one the briefing covers); a retried run of the same slot records nothing."""
     with Session(engine) as session:
         build_world(session, "a")
         build_world(session, "b")
         session.commit()
     monday = dt.datetime(2026, 11, 23, 8, 30, tzinfo=CHINA)
-    assert weekly_briefing(monday) == 2
-    assert weekly_briefing(monday + dt.timedelta(hours=3)) == 0  # the same slot again (a retried run)
-    assert weekly_briefing(monday + dt.timedelta(days=7)) == 2
+    assert record_briefings_due(monday) == 2
+    assert record_briefings_due(monday + dt.timedelta(hours=3)) == 0
+    assert record_briefings_due(monday + dt.timedelta(days=7)) == 2
     with Session(engine) as session:
         events = session.exec(select(Event).where(Event.type == "briefing.due").order_by(Event.id)).all()
-    assert [e.payload["week"] for e in events] == ["2026-W48", "2026-W48", "2026-W49", "2026-W49"]
-    assert all(e.dispatched_at is None for e in events)  # waiting for the briefing issue's flow
+    assert [e.payload["week"] for e in events] == ["2026-W47", "2026-W47", "2026-W48", "2026-W48"]
 
 
 def test_deadline_sweep_job_queues_what_is_owed(engine):

@@ -220,7 +220,7 @@ def write_official_xlsx(assessment: Assessment, path: str | Path) -> Path:
             cell.number_format = _number_format(rounding["county_value"])
             cell = ws.cell(row=row, column=5, value="无法计算" if ind.cv is None else _rounded(ind.cv, rounding["cv"]))
             cell.number_format = _number_format(rounding["cv"])
-            ws.cell(row=row, column=6, value=f"≤ {ind.cv_limit:g}")
+            ws.cell(row=row, column=6, value=f"≤ {ind.cv_limit:.2f}")
             ws.cell(row=row, column=7, value=f"{ind.sections - ind.schools_below}/{ind.sections}")
             verdict = {True: "达标", False: "不达标", None: "无法判定"}[ind.cv_ok]
             ws.cell(row=row, column=8, value=verdict)

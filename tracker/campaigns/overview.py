@@ -135,19 +135,17 @@ def _phase_lines(session: Session, campaign: Campaign, today: dt.date) -> tuple[
     return lines, current
 
 
-def unit_figures(session: Session, campaign: Campaign, today: dt.date,
-                 department_id: int | None = None) -> list[UnitLine]:
-    """Every unit with tasks (and every active department): its light and counts.
+def _near_end(today: dt.date) -> dt.date:
+    """A task with its unit due on or after ``today`` and before this date has at most
+    DEFAULT_YELLOW_WITHIN working days left: yellow by date (lights.task_light)."""
+    return active_calendar().add_working_days(today, DEFAULT_YELLOW_WITHIN + 1)
 
-    Counted in the database: one GROUP BY per unit gives the counts and, from the lights rule,
-    red (a task with the unit past its date) and yellow-by-date (due within 3 working days).
-    Only a unit with neither needs its progress compared with the time gone (序时进度): for it,
-    one row per (due date, progress) — the earliest assigned, which is the furthest behind."""
-    calendar = active_calendar()
-    running = [s.value for s in CLOCK_RUNNING]
-    # due before this date means at most DEFAULT_YELLOW_WITHIN working days left (lights.task_light)
-    near_end = calendar.add_working_days(today, DEFAULT_YELLOW_WITHIN + 1)
-    is_running = Task.status.in_(running)
+
+def _count_rows(session: Session, campaign: Campaign, today: dt.date, near_end: dt.date,
+                department_id: int | None = None) -> list[tuple]:
+    """Per (department, school, status): tasks, and of those with their unit: overdue, due soon,
+    due later. One pass over the covering index ix_task_campaign_unit."""
+    running = Task.status.in_([s.value for s in CLOCK_RUNNING])
 
     def count_if(condition):
         return func.sum(case((condition, 1), else_=0))
@@ -155,36 +153,63 @@ def unit_figures(session: Session, campaign: Campaign, today: dt.date,
     scope = [Task.campaign_id == campaign.id]
     if department_id is not None:
         scope.append(Task.department_id == department_id)
-    unit_cols = (Task.department_id, Task.responsible_school_id)
-    rows = session.exec(
-        select(*unit_cols,
-               count_if(Task.status != TaskStatus.withdrawn.value),
-               count_if(Task.status == TaskStatus.verified.value),
-               count_if(Task.status == TaskStatus.assigned.value),
-               count_if(is_running & (Task.due_on < today)),
-               count_if(is_running & (Task.due_on >= today) & (Task.due_on < near_end)),
-               count_if(is_running & (Task.due_on >= near_end)))
-        .where(*scope).group_by(*unit_cols)
-    ).all()
+    cols = (Task.department_id, Task.responsible_school_id, Task.status)
+    return [(d, sch, st, int(n), int(o or 0), int(ne or 0), int(la or 0)) for d, sch, st, n, o, ne, la in session.exec(
+        select(*cols, func.count(),
+               count_if(running & (Task.due_on < today)),
+               count_if(running & (Task.due_on >= today) & (Task.due_on < near_end)),
+               count_if(running & (Task.due_on >= near_end)))
+        .where(*scope).group_by(*cols)).all()]
 
+
+def unit_figures(session: Session, campaign: Campaign, today: dt.date,
+                 department_id: int | None = None, rows: list[tuple] | None = None) -> list[UnitLine]:
+    """Every unit with tasks (and every active department): its light and counts.
+
+    Counted in the database: one GROUP BY (unit, status) gives the counts and, from the lights rule,
+    red (a task with the unit past its date) and yellow-by-date (due within 3 working days).
+    Only a unit with neither needs its progress compared with the time gone (序时进度): for it,
+    one row per (due date, progress) — the earliest assigned, which is the furthest behind."""
+    calendar = active_calendar()
+    near_end = _near_end(today)
+    if rows is None:
+        rows = _count_rows(session, campaign, today, near_end, department_id)
     figures: dict[tuple[str, int], UnitLine] = {}
-    quiet: list[tuple[str, int]] = []  # units whose light depends on progress
-    for dept_id, school_id, total, done, unack, overdue, near, later in rows:
+    near_units: set[tuple[str, int]] = set()
+    later_units: set[tuple[str, int]] = set()
+    for dept_id, school_id, status, count, overdue, near, later in rows:
         key = ("department", dept_id) if dept_id is not None else ("school", school_id)
         if key[1] is None:
             continue
-        light = None
-        if overdue:
-            light = Light.red
-        elif near:
-            light = Light.yellow
-        elif total:
-            light = Light.green  # everything else lit is green unless progress lags (below)
-            if later:
+        line = figures.setdefault(key, UnitLine(kind=key[0], id=key[1], name="", light=None))
+        status = TaskStatus(status)
+        if status is not TaskStatus.withdrawn:
+            line.total += count
+        if status is TaskStatus.verified:
+            line.done += count
+        if status is TaskStatus.assigned:
+            line.unacknowledged += count
+        line.overdue += overdue
+        if near:
+            near_units.add(key)
+        if later:
+            later_units.add(key)
+    quiet: list[tuple[str, int]] = []  # units whose light depends on progress
+    for key, line in figures.items():
+        if line.overdue:
+            line.light = Light.red
+        elif key in near_units:
+            line.light = Light.yellow
+        elif line.total:
+            line.light = Light.green  # everything else lit is green unless progress lags (below)
+            if key in later_units:
                 quiet.append(key)
-        figures[key] = UnitLine(kind=key[0], id=key[1], name="", light=light, total=int(total or 0),
-                                done=int(done or 0), overdue=int(overdue or 0), unacknowledged=int(unack or 0))
 
+    scope = [Task.campaign_id == campaign.id]
+    if department_id is not None:
+        scope.append(Task.department_id == department_id)
+    unit_cols = (Task.department_id, Task.responsible_school_id)
+    is_running = Task.status.in_([s.value for s in CLOCK_RUNNING])
     if quiet:
         quiet_departments = [k[1] for k in quiet if k[0] == "department"]
         quiet_schools = [k[1] for k in quiet if k[0] == "school"]
@@ -249,8 +274,9 @@ def calendar_warnings(session: Session, campaign: Campaign, today: dt.date) -> l
     dates = [today]
     for phase in session.exec(select(Phase).where(Phase.campaign_id == campaign.id)):
         dates += [d for d in (phase.starts_on, phase.gate_on) if d is not None]
-    first, last = session.exec(select(func.min(Task.due_on), func.max(Task.due_on))
-                               .where(Task.campaign_id == campaign.id)).one()
+    # two queries: each reads one end of ix_task_campaign_due (together SQLite would scan it all)
+    first = session.exec(select(func.min(Task.due_on)).where(Task.campaign_id == campaign.id)).one()
+    last = session.exec(select(func.max(Task.due_on)).where(Task.campaign_id == campaign.id)).one()
     dates += [d for d in (first, last) if d is not None]
     calendar = active_calendar()
     warnings = []
@@ -266,18 +292,18 @@ def calendar_warnings(session: Session, campaign: Campaign, today: dt.date) -> l
 
 def campaign_overview(session: Session, campaign: Campaign, today: dt.date) -> Overview:
     phases, current = _phase_lines(session, campaign, today)
-    units = unit_figures(session, campaign, today)
+    rows = _count_rows(session, campaign, today, _near_end(today))
+    units = unit_figures(session, campaign, today, rows=rows)
     by_status = {s.value: 0 for s in TaskStatus}
-    for status, count in session.exec(select(Task.status, func.count()).where(Task.campaign_id == campaign.id)
-                                      .group_by(Task.status)).all():
-        by_status[TaskStatus(status).value] = count
-    overdue = session.exec(select(func.count()).select_from(Task).where(
-        Task.campaign_id == campaign.id, Task.status.in_([s.value for s in CLOCK_RUNNING]), Task.due_on < today)).one()
+    overdue = 0
+    for _dept, _school, status, count, late, _near, _later in rows:
+        by_status[TaskStatus(status).value] += count
+        overdue += late
     events, counts = week_events(session, campaign, today)
     return Overview(
         campaign=campaign, today=today, phases=phases, current=current, by_status=by_status,
         total=sum(by_status.values()) - by_status[TaskStatus.withdrawn.value],
-        done=by_status[TaskStatus.verified.value], overdue=int(overdue),
+        done=by_status[TaskStatus.verified.value], overdue=overdue,
         unacknowledged=by_status[TaskStatus.assigned.value], submitted=by_status[TaskStatus.submitted.value],
         units=units, week_start=week_start(today), week_events=events, week_counts=counts,
         calendar_warnings=calendar_warnings(session, campaign, today),

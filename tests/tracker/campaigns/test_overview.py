@@ -4,7 +4,6 @@ import datetime as dt
 import random
 
 import pytest
-
 from sqlmodel import Session
 
 from tests.factories_db import build_world

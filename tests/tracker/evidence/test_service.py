@@ -9,7 +9,13 @@ from sqlmodel import Session, select
 from tests.factories_db import build_world
 from tests.tracker.evidence import samples
 from tracker.events.models import Event
-from tracker.evidence.service import CATALOGUE_COLUMNS, CATALOGUE_NAME, add_evidence, task_evidence, write_evidence_archive
+from tracker.evidence.service import (
+    CATALOGUE_COLUMNS,
+    CATALOGUE_NAME,
+    add_evidence,
+    task_evidence,
+    write_evidence_archive,
+)
 from tracker.evidence.storage import store_bytes, stored_path
 
 

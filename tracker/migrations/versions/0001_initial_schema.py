@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 18:42:29.664220
+Create Date: 2026-11-22 19:10:30.141300
 """
 from alembic import op
 import sqlalchemy as sa
@@ -421,6 +421,8 @@ def upgrade() -> None:
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.create_index('ix_task_campaign_due', ['campaign_id', 'due_on', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index('ix_task_campaign_phase', ['campaign_id', 'phase_id', 'status'], unique=False)
+        batch_op.create_index('ix_task_campaign_unit', ['campaign_id', 'department_id', 'responsible_school_id', 'status', 'due_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_department_id'), ['department_id'], unique=False)
         batch_op.create_index('ix_task_next_reminder', ['next_reminder_at'], unique=False)
         batch_op.create_index('ix_task_open_due', ['status', 'due_on'], unique=False)
@@ -532,6 +534,8 @@ def downgrade() -> None:
         batch_op.drop_index('ix_task_open_due')
         batch_op.drop_index('ix_task_next_reminder')
         batch_op.drop_index(batch_op.f('ix_task_department_id'))
+        batch_op.drop_index('ix_task_campaign_unit')
+        batch_op.drop_index('ix_task_campaign_phase')
         batch_op.drop_index(batch_op.f('ix_task_campaign_id'))
         batch_op.drop_index('ix_task_campaign_due')
 

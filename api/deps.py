@@ -39,6 +39,7 @@ from tracker.calendar import WorkingDayCalendar, set_active_calendar
 from tracker.calendar.models import CalendarYear, WorkdayOverride
 from tracker.calendar.working_days import ImportedYear, OverrideDay
 from tracker.campaigns.models import Campaign
+from tracker.campaigns.service import CampaignNotFound
 from tracker.db import get_engine
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -119,8 +120,6 @@ CountyReader = Annotated[User, Depends(require_role(UserRole.office, UserRole.re
 def campaign_of(user: User, session: Session, code: str) -> Campaign:
     campaign = session.exec(select(Campaign).where(Campaign.code == code)).first()
     if campaign is None or campaign.id != user.campaign_id:
-        from tracker.campaigns.service import CampaignNotFound
-
         raise CampaignNotFound(f"没有编号为「{code}」的创建工作")
     return campaign
 

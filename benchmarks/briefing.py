@@ -214,7 +214,7 @@ def build_county(engine, index: int, tasks: int, results: tuple[dict, dict]) -> 
 def _notice(campaign_id: int, task_id: int, rung: str, occurrence: int, person, at: dt.datetime) -> dict:
     return {"campaign_id": campaign_id, "task_id": task_id, "rung": rung, "occurrence": occurrence,
             "idempotency_key": f"{task_id}:{rung}:{occurrence}:p{person.id}", "recipient_person_id": person.id,
-            "recipient_name": person.name, "recipient_address": person.email, "copy": False, "urgent": False,
+            "recipient_name": person.name, "recipient_address": person.email, "in_copy": False, "urgent": False,
             "payload": {}, "not_before": at, "created_at": at, "message_id": None}
 
 
@@ -285,9 +285,9 @@ def main() -> None:
               f"Word 文件约 {statistics.median(b for _, _, b, _ in timings) / 1024:.0f} KB")
         print(f"全市 {args.counties} 个县依次生成：{sum(totals):.1f} 秒（CPU {sum(cpu):.1f} 秒）")
         if args.pdf:
-            from notifications.briefing.pdf import docx_to_pdf, soffice_path
             from notifications.briefing.charts import briefing_charts
             from notifications.briefing.document import write_briefing_docx
+            from notifications.briefing.pdf import docx_to_pdf, soffice_path
             from tracker.briefings.compute import compute_briefing
 
             if soffice_path() is None:

@@ -84,14 +84,18 @@ def _sheet(directory: Path, schools: int, seed: int) -> Path:
     return path
 
 
-async def _timed_self_check(clock: StepClock, code: str, sheet: Path) -> tuple[float, float, dict]:
+STEP_NAMES = {"import_sheet": "导入", "assess": "评估", "reconcile": "任务"}
+
+
+async def _timed_self_check(clock: StepClock, code: str, sheet: Path) -> tuple[float, float, dict, str]:
     from flows.selfcheck import self_check_flow
 
     start = time.perf_counter()
     result = await self_check_flow(code, str(sheet), "系统")
     wall = time.perf_counter() - start
-    inside = sum(clock.take().values())
-    return wall, inside, result
+    steps = clock.take()
+    split = " / ".join(f"{STEP_NAMES[name]} {seconds:.2f}" for name, seconds in steps.items())
+    return wall, sum(steps.values()), result, split
 
 
 def _without_prefect(code: str, sheet: Path) -> float:
@@ -105,9 +109,9 @@ def _without_prefect(code: str, sheet: Path) -> float:
     return time.perf_counter() - start
 
 
-def _line(label: str, wall: float, inside: float) -> None:
+def _line(label: str, wall: float, inside: float, split: str = "") -> None:
     print(f"  {wall:7.2f} s = tracker {inside:6.2f} s + Prefect {wall - inside:5.2f} s "
-          f"({100 * (wall - inside) / wall:4.1f} %)   {label}")
+          f"({100 * (wall - inside) / wall:4.1f} %)   {label}" + (f"  [tracker: {split}]" if split else ""))
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -133,10 +137,10 @@ async def main(args: argparse.Namespace) -> None:
         code = f"county-{schools}"
         _apply_plan(code, f"{schools}校县")
         sheet = _sheet(workdir, schools, seed=schools)
-        wall, inside, result = await _timed_self_check(clock, code, sheet)
-        _line(f"{schools} 所学校，首次（新建 {result['created']} 项任务）", wall, inside)
-        wall, inside, result = await _timed_self_check(clock, code, sheet)
-        _line(f"{schools} 所学校，再次（新建 {result['created']} 项）", wall, inside)
+        wall, inside, result, split = await _timed_self_check(clock, code, sheet)
+        _line(f"{schools} 所学校，首次（新建 {result['created']} 项任务）", wall, inside, split)
+        wall, inside, result, split = await _timed_self_check(clock, code, sheet)
+        _line(f"{schools} 所学校，再次（新建 {result['created']} 项）", wall, inside, split)
     code = "county-300-plain"
     _apply_plan(code, "对照县")
     plain = _without_prefect(code, _sheet(workdir, 300, seed=300))
@@ -151,7 +155,7 @@ async def main(args: argparse.Namespace) -> None:
     walls, insides, created = [], [], 0
     start = time.perf_counter()
     for i, sheet in enumerate(sheets):
-        wall, inside, result = await _timed_self_check(clock, f"p{i:03d}", sheet)
+        wall, inside, result, _ = await _timed_self_check(clock, f"p{i:03d}", sheet)
         walls.append(wall)
         insides.append(inside)
         created += result["created"]

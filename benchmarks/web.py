@@ -117,8 +117,7 @@ def seed(url: str, n_tasks: int, data_dir: Path) -> dict:
                     "created_at": created, "updated_at": created,
                 })
             conn.execute(insert(Task), rows)
-        ids = [r[0] for r in conn.exec_driver_sql(
-            "SELECT id, created_at FROM task WHERE origin_key LIKE 'bench-%' ORDER BY id")]
+        ids = list(conn.execute(select(Task.id).where(Task.origin_key.like("bench-%")).order_by(Task.id)).scalars())
         # one created event per task, and a move this week for one task in twenty
         events = []
         for task_id in ids:

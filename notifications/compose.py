@@ -117,7 +117,7 @@ class _Facts:
 
     def view(self, item: NoticeItem, today: dt.date, base_url: str) -> ItemView:
         payload = item.payload or {}
-        view = ItemView(rung=item.rung, copy=item.copy, urgent=item.urgent, occurrence=item.occurrence,
+        view = ItemView(rung=item.rung, copy=item.in_copy, urgent=item.urgent, occurrence=item.occurrence,
                         task_id=item.task_id, light=light_of(payload.get("light")),
                         ack_url=payload.get("ack_url") or None, reason=str(payload.get("reason") or ""))
         if item.rung == Rung.dead_letter:

@@ -41,7 +41,7 @@ def nav_for(user: User, current: str) -> list[NavItem]:
         items = [("/overview", "总览"), ("/indicators", "指标"), ("/tasks", "任务"), ("/departments", "单位"),
                  ("/briefings", "通报")]
     elif role is UserRole.department:
-        items = [(f"/departments/{user.department_id}", "本单位"), ("/tasks", "任务")]
+        items = [(f"/departments/{user.department_id}", "本单位"), ("/tasks", "任务"), ("/briefings", "通报")]
     else:
         items = [(f"/schools/{user.school_id}", "本校"), ("/tasks", "任务"), ("/data", "数据报送")]
     return [NavItem(href, label, current == href or current.startswith(href + "/")) for href, label in items]

@@ -256,12 +256,6 @@ def _unit_table(doc, units: list[UnitRow], first_header: str) -> None:
     _table(doc, headers, rows, [11, 33, 12, 14, 12, 14, 12, 15, 19, 12], left_columns=(1,), fills=fills)
 
 
-def _change(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return "0.000" if round(value, 3) == 0 else f"{value:+.3f}"
-
-
 def _merge_repeats(table, column: int) -> None:
     """Merge runs of equal cells in a column (an indicator's title over its stage rows)."""
     rows = table.rows[1:]
@@ -437,7 +431,7 @@ def build_document(data: BriefingData, charts: Sequence[Chart] = ()) -> Document
                          "—" if r.county_value is None else f"{r.county_value:.2f}",
                          "—" if r.threshold is None else f"{r.threshold:g}",
                          "—" if r.cv is None else f"{r.cv:.3f}",
-                         "—" if r.cv_limit is None else f"≤{r.cv_limit:.2f}", _change(r.cv_change), verdict])
+                         "—" if r.cv_limit is None else f"≤{r.cv_limit:.2f}", words.cv_change(r.cv_change), verdict])
             fills.append({7: LIGHT_FILL["红"]} if r.cv_ok is False else {})
         table = _table(doc, ["指标", "学段", "县域均值", "标准值", "差异系数", "上限", "较上次", "结论"], rows,
                        [50, 12, 17, 14, 17, 14, 15, 17], left_columns=(0,), fills=fills)

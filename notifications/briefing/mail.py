@@ -95,6 +95,16 @@ def _own_unit(data: BriefingData, department_id: int | None) -> str:
     return text
 
 
+def _indicator_line(r) -> str:
+    text = (f"{r.code}. {r.title}（{r.stage_name}）：县域均值 {'—' if r.county_value is None else f'{r.county_value:.2f}'}，"
+            f"差异系数 {'—' if r.cv is None else f'{r.cv:.3f}'}")
+    if r.cv_limit is not None:
+        text += f"（上限 {r.cv_limit:.2f}{'，未达标' if r.cv_ok is False else ''}）"
+    if r.cv_change is not None:
+        text += f"，较上次 {words.cv_change(r.cv_change)}"
+    return text
+
+
 def render_briefing_email(data: BriefingData, *, recipient_name: str = "", department_id: int | None = None,
                           chart_ids: dict[str, str] | None = None, attached: str = "") -> BriefingEmail:
     """The subject, plain text and HTML of the briefing e-mail (``chart_ids``: chart key → Content-ID)."""
@@ -116,6 +126,11 @@ def render_briefing_email(data: BriefingData, *, recipient_name: str = "", depar
         "next_range": f"{words.cn_day(data.next_week_start)}至{words.cn_day(data.next_week_end)}",
         "charts": chart_ids or {}, "attached": attached,
         "idle": f"{'、'.join(idle)}等{len(idle)}个单位本期暂无牵头任务。" if idle else "",
+        "indicator_lines": [_indicator_line(r) for r in data.indicators],
+        "overdue_lines": [f"{n}. {r.title}（{r.unit}，{words.cn_day(r.due_on)}到期，逾期{words.days_overdue_text(r.days_overdue)}，"
+                          f"已提醒{r.reminders}次{'，已督办' if r.escalated else ''}）"
+                          for n, r in enumerate(data.overdue[:LIST_LIMIT], start=1)],
+        "change": words.cv_change,
         "as_of": f"{words.cn_date(data.as_of_date)}" + ("" if data.partial else "24时"),
     }
     env = _environment()

@@ -66,9 +66,9 @@ def opening(data: BriefingData) -> str:
     text = (f"现将{period_text(data)}（{data.iso_week}）{data.county}义务教育优质均衡发展创建工作进展情况"
             f"通报如下。")
     if data.holiday_week:
-        text += "本周为法定节假日，无工作日，各项任务按节假日安排顺延，以下为截至本周末的情况。"
+        text += "本周为法定节假日，无工作日；以下为截至本周末的情况，逾期天数只计工作日。"
     elif data.partial:
-        text += f"本周尚未结束，以下为截至{cn_day(data.as_of_date)}的情况，本周结束后将重新生成。"
+        text += f"本周尚未结束，以下为截至{cn_day(data.as_of_date)}的情况；本周结束后重新生成，可得全周情况。"
     return text
 
 
@@ -157,3 +157,10 @@ def light_mark(light: str | None) -> str:
 
 def days_overdue_text(days: int) -> str:
     return f"{days}个工作日" if days else "不足1个工作日"
+
+
+def cv_change(value: float | None) -> str:
+    """A change of a difference coefficient, 3 decimals with its sign; 「持平」 when it rounds to 0."""
+    if value is None:
+        return "—"
+    return "持平" if round(value, 3) == 0 else f"{value:+.3f}"

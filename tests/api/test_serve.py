@@ -38,7 +38,7 @@ class Server:
         self._log_file = log.open("wb")
         junheng = Path(sys.executable).parent / "junheng"
         self.process = subprocess.Popen(
-            [str(junheng), "serve", "--port", str(self.port), "--log-level", "warning", *args],
+            [str(junheng), "serve", "--port", str(self.port), "--log-level", "info", *args],
             env=env, stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"
 

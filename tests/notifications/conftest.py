@@ -244,7 +244,7 @@ def owe(session: Session, world: World, *, task_id: int | None, rung: str, perso
         campaign_id=world.campaign.id, task_id=task_id, rung=rung, occurrence=occurrence,
         idempotency_key=f"{task_id}:{rung}:{occurrence}:{address}:{next(_counter)}",
         recipient_person_id=who.id if who else None, recipient_name=name if name is not None else (who.name if who else ""),
-        recipient_address=address, copy=copy, urgent=urgent, payload=payload or {}, not_before=not_before)
+        recipient_address=address, in_copy=copy, urgent=urgent, payload=payload or {}, not_before=not_before)
     if created_at is not None:
         item.created_at = created_at
     session.add(item)

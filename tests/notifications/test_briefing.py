@@ -23,11 +23,10 @@ from notifications.briefing import text as words
 from notifications.briefing.charts import briefing_charts, chinese_font
 from notifications.briefing.document import BODY_FONT, HEADING_FONT, TITLE_FONT, write_briefing_docx
 from notifications.briefing.mail import briefing_recipients
-from notifications.briefing.pdf import docx_to_pdf, soffice_path
+from notifications.briefing.pdf import soffice_path
 from notifications.delivery import deliver_due
 from tests.notifications.conftest import mail_settings
-from tests.tracker.briefings.conftest import three_weeks  # noqa: F401  (the fixture)
-from tests.tracker.briefings.scenario import at
+from tests.tracker.briefings.scenario import Scenario, at, build_three_weeks
 from tracker.briefings.service import briefing_data, issue_briefing
 from tracker.campaigns.models import Campaign
 from tracker.db import session_scope
@@ -35,6 +34,12 @@ from tracker.notices.models import MessageAttachment, NoticeItem, OutboundMessag
 
 LATER = at(dt.date(2026, 12, 21), 8, 30)  # the Monday after the scenario's last week
 WEEK = "2026-W51"
+
+
+@pytest.fixture
+def three_weeks(engine, tmp_path) -> Scenario:
+    """The example county's three weeks (tests/tracker/briefings/scenario.py)."""
+    return build_three_weeks(engine, tmp_path)
 
 
 @pytest.fixture

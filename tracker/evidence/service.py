@@ -44,7 +44,7 @@ class AddedEvidence:
 
 def add_evidence(session: Session, task: Task, stored: StoredFile, *, uploaded_by: str,
                  actor_id: int | None = None) -> AddedEvidence:
-    """Record a stored file as evidence of ``task``. Closed tasks (已销号/已撤销) take no more."""
+    """Record a stored file as evidence of ``task`` (who may add to which task: api.evidence)."""
     existing = session.exec(
         select(Evidence).where(Evidence.task_id == task.id, Evidence.sha256 == stored.sha256)
     ).first()
@@ -66,10 +66,6 @@ def add_evidence(session: Session, task: Task, stored: StoredFile, *, uploaded_b
                  payload={"evidence_id": evidence.id, "filename": evidence.filename,
                           "sha256": evidence.sha256, "size": evidence.size})
     return AddedEvidence(evidence, created=True)
-
-
-def accepts_evidence(task: Task) -> bool:
-    return TaskStatus(task.status) not in (TaskStatus.verified, TaskStatus.withdrawn)
 
 
 def task_evidence(session: Session, task_id: int) -> list[Evidence]:

@@ -48,7 +48,7 @@ class NoticeItem(SQLModel, table=True):
     recipient_person_id: int | None = Field(default=None, foreign_key="person.id")
     recipient_name: str = ""
     recipient_address: str  # e-mail address (or a webhook channel name)
-    copy: bool = False  # in copy (抄送), e.g. cooperating units on a 交办单
+    in_copy: bool = False  # in copy (抄送), e.g. cooperating units on a 交办单
     urgent: bool = False  # may go out outside working hours
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     not_before: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # the sending window

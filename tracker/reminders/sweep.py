@@ -303,7 +303,7 @@ def reschedule_open_tasks(session: Session, now: dt.datetime | None = None,
 _ITEM_COLUMNS = {  # column → its PostgreSQL type
     "campaign_id": "integer", "task_id": "integer", "rung": "varchar", "occurrence": "integer",
     "idempotency_key": "varchar", "recipient_person_id": "integer", "recipient_name": "varchar",
-    "recipient_address": "varchar", "copy": "boolean", "urgent": "boolean", "payload": "json",
+    "recipient_address": "varchar", "in_copy": "boolean", "urgent": "boolean", "payload": "json",
     "not_before": "timestamptz", "created_at": "timestamptz",
 }
 # PostgreSQL: the chunk's rows travel as one JSON document that the server unpacks
@@ -450,7 +450,7 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
                 rows.append({
                     "campaign_id": task.campaign_id, "task_id": task.id, "rung": due.rung.value,
                     "occurrence": due.occurrence, "idempotency_key": key, "recipient_person_id": r.person_id,
-                    "recipient_name": r.name, "recipient_address": r.address, "copy": r.copy, "urgent": False,
+                    "recipient_name": r.name, "recipient_address": r.address, "in_copy": r.copy, "urgent": False,
                     "payload": item_payload, "not_before": not_before, "created_at": utcnow(),
                 })
                 lines.append((key, (task.campaign_id, task.id, task.title, unit, due.rung, due.occurrence,

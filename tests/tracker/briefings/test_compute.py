@@ -177,6 +177,14 @@ def test_a_holiday_week_still_gets_a_briefing_that_says_so(engine):
     from notifications.briefing import text as words
 
     assert "本周为法定节假日，无工作日" in words.opening(data)
+    import io
+
+    from docx import Document
+
+    from notifications.briefing.document import write_briefing_docx
+
+    text = [p.text for p in Document(io.BytesIO(write_briefing_docx(data))).paragraphs]
+    assert "（2026年2月16日至2月22日，本周为法定节假日）" in text
     # the task due Friday 02-13 is overdue by 1 working day: the 调休 Saturday 02-14; the holiday adds none
     assert [(r.title, r.days_overdue) for r in data.overdue] == [("任务 before", 1)]
     assert [r.title for r in data.next_week] == ["任务 after"]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 19:10:30.141300
+Create Date: 2026-11-22 19:32:08.519648
 """
 from alembic import op
 import sqlalchemy as sa
@@ -479,7 +479,7 @@ def upgrade() -> None:
     sa.Column('recipient_person_id', sa.Integer(), nullable=True),
     sa.Column('recipient_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('recipient_address', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('copy', sa.Boolean(), nullable=False),
+    sa.Column('in_copy', sa.Boolean(), nullable=False),
     sa.Column('urgent', sa.Boolean(), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('not_before', tracker.db.UTCDateTime(timezone=True), nullable=False),

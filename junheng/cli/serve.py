@@ -22,6 +22,10 @@ from rich.console import Console
 from tracker.settings import get_settings
 
 DEFAULT_SECRET = "change-me-junheng-dev-secret"
+# uvicorn kills a worker that does not answer its health check within this time. A new worker
+# first imports the whole app (seconds, more on a busy machine); with uvicorn's 5 s default a
+# loaded machine kills every worker before it is up, and restarts it, for ever.
+WORKER_START_SECONDS = 60
 
 
 def serve_command(
@@ -67,4 +71,5 @@ def serve_command(
         uvicorn.run(create_app(background=background), **common)
     else:
         # workers import the app themselves (a factory); none of them runs the scheduler
-        uvicorn.run("api.app:create_app", factory=True, workers=workers, **common)
+        uvicorn.run("api.app:create_app", factory=True, workers=workers,
+                    timeout_worker_healthcheck=WORKER_START_SECONDS, **common)

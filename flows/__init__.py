@@ -17,6 +17,6 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 DEPLOYMENT_NAME = "junheng"  # every flow's deployment in prefect.yaml: "<flow name>/junheng"
 WORK_POOL = "junheng"
 
-# Set in a submission.imported event's payload when the self-check flow imported the sheet itself:
-# that flow assesses it at once, so the dispatcher must not start a re-assessment as well.
-SELF_CHECK_MARK = "self_check"
+# Set in a submission.imported event's payload when whoever imported the sheet assessed it at once
+# (the self-check flow, ``junheng reassess FILE``): the dispatcher must not start a re-assessment too.
+ASSESSED_BY_CALLER = "assessed_by_caller"

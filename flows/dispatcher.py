@@ -40,7 +40,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from flows import DEPLOYMENT_NAME, SELF_CHECK_MARK
+from flows import ASSESSED_BY_CALLER, DEPLOYMENT_NAME
 from tracker.campaigns.models import Campaign, Review
 from tracker.db import get_engine, session_scope, utcnow
 from tracker.events.models import Event
@@ -201,7 +201,7 @@ def plan_flow_starts(session: Session, event_ids: list[int]) -> tuple[list[FlowS
                 continue
             params = {"campaign_code": code, "iso_week": str(payload["week"])}
         else:
-            if payload.get(SELF_CHECK_MARK):
+            if payload.get(ASSESSED_BY_CALLER):
                 ignored.append((event.id, "自查流程已评估该批数据"))
                 continue
             submission_id = payload.get("submission_id")

@@ -24,16 +24,13 @@ from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import func
 from sqlmodel import Session, select
 
-from flows import SELF_CHECK_MARK
 from tracker.assessment.models import AssessmentSnapshot
 from tracker.campaigns import gates, reviews, selfcheck
 from tracker.campaigns.models import Campaign, Phase, Review
 from tracker.campaigns.service import resolve_campaign
-from tracker.db import session_scope, utcnow
-from tracker.events.models import Event
+from tracker.db import session_scope
 from tracker.events.service import SYSTEM_ACTOR
 from tracker.schooldata.models import DataSubmission
 
@@ -60,21 +57,12 @@ def import_sheet(campaign_code: str, sheet_path: str, actor: str, *, label: str 
     """The self-check's import: store a school sheet as a new data submission; returns its id.
 
     The self-check assesses the submission itself, so its ``submission.imported`` event is
-    marked and taken off the dispatcher's queue in the same transaction — no re-assessment
-    starts for it, and nobody ever sees the event unmarked.
+    written already dispatched: no re-assessment starts for it.
     """
     with session_scope() as session:
         campaign = _campaign(session, campaign_code)
-        last_event_id = session.exec(select(func.max(Event.id))).one() or 0
-        submission = selfcheck.import_submission(session, campaign, Path(sheet_path), actor, label=label)
-        imported = session.exec(select(Event).where(
-            Event.id > last_event_id, Event.campaign_id == campaign.id,
-            Event.type == "submission.imported", Event.dispatched_at.is_(None)))
-        for event in imported:
-            if event.payload.get("submission_id") == submission.id:
-                event.payload = {**event.payload, SELF_CHECK_MARK: True}
-                event.dispatched_at = utcnow()
-                session.add(event)
+        submission = selfcheck.import_submission(session, campaign, Path(sheet_path), actor, label=label,
+                                                 assessed_by_caller=True)
         return submission.id
 
 

@@ -176,7 +176,8 @@ def reassess_command(
             who = _actor(session, campaign, actor)
             submission = None
             if file is not None:
-                submission = selfcheck.import_submission(session, campaign, file, who, label=label)
+                submission = selfcheck.import_submission(session, campaign, file, who, label=label,
+                                                        assessed_by_caller=True)
             snapshot, reconciled = selfcheck.reassess(session, campaign, submission, actor=who)
             shortfalls = _shortfall_count(session, snapshot)
             counts = reconciled.counts()

@@ -68,7 +68,7 @@ async def test_self_check_creates_tasks_and_running_it_again_creates_none(
 
     # the flow's own import is marked, so the dispatcher starts no re-assessment for it
     imported = _events("submission.imported")
-    assert [e.payload.get("self_check") for e in imported] == [True]
+    assert [e.payload.get("assessed_by_caller") for e in imported] == [True]
     assert imported[0].dispatched_at is not None
     assert (await dispatch_pending(mode=DispatchMode.embedded)).claimed == []
 

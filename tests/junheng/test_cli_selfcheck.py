@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from junheng.cli import app
 from tracker.campaigns.models import Review
 from tracker.db import get_engine
+from tracker.events.models import Event
 from tracker.schooldata.models import DataSubmission
 from tracker.tasks.models import Task
 
@@ -90,6 +91,11 @@ def test_import_then_reassess_with_a_file(campaign):
     assert _count(campaign, Task) == 0  # importing alone makes no tasks
     result = invoke("reassess", str(EXAMPLES / "schools.xlsx"))
     assert result.exit_code == 0 and "第 2 批数据" in result.output and _count(campaign, Task) > 0
+    # `data import` leaves its event for the dispatcher (a re-assessment follows); `reassess FILE`
+    # assessed its batch itself, so its event is written already dispatched.
+    imported = Event.type == "submission.imported"
+    assert _count(campaign, Event, imported, Event.dispatched_at.is_(None)) == 1
+    assert _count(campaign, Event, imported, Event.dispatched_at.is_not(None)) == 1
 
 
 def test_review_open_verdict_findings(campaign, tmp_path):

@@ -143,13 +143,16 @@ def upsert_school(session: Session, campaign: Campaign, record: SchoolRecord) ->
 
 
 def import_submission(
-    session: Session, campaign: Campaign, path: str | Path, actor: str = SYSTEM_ACTOR, label: str = ""
+    session: Session, campaign: Campaign, path: str | Path, actor: str = SYSTEM_ACTOR, label: str = "",
+    *, assessed_by_caller: bool = False,
 ) -> DataSubmission:
     """Store a school sheet as a new data submission of the campaign.
 
     All or nothing: ``read_school_sheet`` checks the whole sheet first and its ``SheetError``
     (every problem, by row and column) propagates before anything is added to the session.
-    Writes one ``submission.imported`` event.
+    Writes one ``submission.imported`` event. A caller that assesses the submission itself (the
+    self-check, ``junheng reassess FILE``) passes ``assessed_by_caller``: the event is then written
+    already dispatched, so the dispatcher starts no second re-assessment for it.
     """
     path = Path(path)
     records = read_school_sheet(path)
@@ -169,14 +172,17 @@ def import_submission(
         session.add(SchoolDataRow(submission_id=submission.id, school_key=record.key, row=record.row, data=data))
         upsert_school(session, campaign, record)
     session.flush()
-    record_event(
+    event = record_event(
         session,
         type="submission.imported",
         actor=actor,
         campaign_id=campaign.id,
         payload={"submission_id": submission.id, "label": submission.label, "filename": path.name,
-                 "sha256": sha256, "schools": len(records)},
+                 "sha256": sha256, "schools": len(records), "assessed_by_caller": assessed_by_caller},
     )
+    if assessed_by_caller:
+        event.dispatched_at = event.at
+        session.add(event)
     return submission
 
 

@@ -155,8 +155,30 @@ def weekly_briefing(now: dt.datetime | None = None) -> int:
     return recorded
 
 
-def build_scheduler(url: str, cadence: Cadence = Cadence()):
-    """The scheduler with its four jobs, stored in the tracker database (not started)."""
+def _draining_executor():
+    """APScheduler's asyncio executor (sync jobs in the loop's thread pool) that can also wait for
+    the jobs still running. Its own ``shutdown`` only cancels their futures, which stops nothing
+    in a thread: a leader must let its jobs finish before it gives up the lock, or for a moment
+    two processes would be working."""
+    from apscheduler.executors.asyncio import AsyncIOExecutor
+
+    class DrainingExecutor(AsyncIOExecutor):
+        async def drain(self, timeout: float) -> bool:
+            """Wait up to ``timeout`` seconds for the running jobs; True when none is left."""
+            pending = [f for f in getattr(self, "_pending_futures", ()) if not f.done()]
+            if not pending:
+                return True
+            log.info("等待正在运行的 %d 个调度任务结束……", len(pending))
+            _, still = await asyncio.wait(pending, timeout=timeout)
+            return not still
+
+    return DrainingExecutor()
+
+
+def build_scheduler(url: str, cadence: Cadence = Cadence(), executor=None):
+    """The scheduler with its four jobs, stored in the tracker database (not started).
+    ``executor``: the default executor, e.g. ``_draining_executor()`` (the process keeps it to
+    wait for running jobs)."""
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
     from apscheduler.triggers.cron import CronTrigger
@@ -164,6 +186,7 @@ def build_scheduler(url: str, cadence: Cadence = Cadence()):
 
     scheduler = AsyncIOScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=get_engine(url), tablename=JOB_TABLE)},
+        executors={"default": executor if executor is not None else _draining_executor()},
         # a run missed while the process was down runs once when it is back (coalesce), however late
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone=CHINA,
@@ -327,9 +350,11 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def run_scheduler(stop: asyncio.Event, *, url: str | None = None, cadence: Cadence = Cadence(),
-                        poll_seconds: float = 5.0, check_seconds: float = 15.0) -> None:
+                        poll_seconds: float = 5.0, check_seconds: float = 15.0,
+                        drain_seconds: float = 120.0) -> None:
     """Wait for the leader lock, then run the jobs until ``stop`` is set (or the lock is lost,
-    then wait again). Releases everything on the way out, also when cancelled."""
+    then wait again). On the way out, also when cancelled, it lets running jobs finish (up to
+    ``drain_seconds``) before it releases the lock."""
     url = url or _url()
     lock = leader_lock_for(url)
     waiting_said = False
@@ -343,7 +368,8 @@ async def run_scheduler(stop: asyncio.Event, *, url: str | None = None, cadence:
                 continue
             waiting_said = False
             log.info("已获得调度锁，开始调度（%s）", _me())
-            scheduler = build_scheduler(url, cadence)
+            executor = _draining_executor()
+            scheduler = build_scheduler(url, cadence, executor)
             scheduler.start()
             try:
                 while not stop.is_set():
@@ -352,10 +378,23 @@ async def run_scheduler(stop: asyncio.Event, *, url: str | None = None, cadence:
                         log.error("调度锁已丢失（数据库连接中断？），停止调度，重新等待")
                         break
             finally:
-                scheduler.shutdown(wait=False)
+                await _stop_jobs(scheduler, executor, drain_seconds)
                 lock.release()
     finally:
         lock.release()
+
+
+async def _stop_jobs(scheduler, executor, drain_seconds: float) -> None:
+    """Start no new job, let the running ones finish (up to ``drain_seconds``), then shut down.
+    Only then may the lock go: a job still running after it would overlap the next leader's."""
+    scheduler.pause()
+    try:
+        finished = await asyncio.shield(executor.drain(drain_seconds))
+    except asyncio.CancelledError:  # cancelled while waiting: shut down all the same
+        finished = False
+    if not finished:
+        log.error("调度任务在 %.0f 秒内未结束，仍然停止调度（任务本身可重复执行，不会重复发送）", drain_seconds)
+    scheduler.shutdown(wait=False)
 
 
 def run_forever(*, url: str | None = None, cadence: Cadence = Cadence(), poll_seconds: float = 5.0,

@@ -3,9 +3,6 @@ problems row by row), assessments (the stored JSON result) and shortfalls."""
 
 from __future__ import annotations
 
-import re
-import tempfile
-from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Path, Query, UploadFile, status
@@ -13,22 +10,31 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.deps import MAX_ID, CurrentUser, DbSession, OfficeUser, UserCampaign
-from api.errors import TOO_LARGE_RESPONSE
+from api.errors import CONFLICT_RESPONSE, TOO_LARGE_RESPONSE
 from api.schemas.common import TEXT_PATTERN, Page, text
 from api.schemas.data import AssessmentDetailOut, AssessmentOut, DataRowOut, ShortfallOut, SubmissionOut
+from api.schemas.tasks import ReasonIn
 from tracker.accounts.access import (
     AccessDenied,
     check_reads_county_results,
     check_reads_school_data,
     data_row_clause,
+    require_role,
     role_of,
     shortfall_clause,
 )
 from tracker.accounts.models import User, UserRole
+from tracker.accounts.service import acting_person
 from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
-from tracker.campaigns.models import School
-from tracker.campaigns.selfcheck import import_submission
+from tracker.campaigns.models import Campaign, School
 from tracker.campaigns.service import UnknownName
+from tracker.evidence.storage import sanitize_filename
+from tracker.schooldata.approval import (
+    approve_submission,
+    import_county_data,
+    receive_school_row,
+    return_submission,
+)
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
 from tracker.schooldata.sheet import MAX_BYTES
 
@@ -37,7 +43,6 @@ router = APIRouter(tags=["学校数据与评估"])
 SubmissionId = Annotated[int, Path(ge=1, le=MAX_ID, description="数据批次编号")]
 AssessmentId = Annotated[int, Path(ge=1, le=MAX_ID, description="评估编号")]
 SHEET_SUFFIXES = (".xlsx", ".csv")
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"/\\|?*]")
 
 
 def _school_key(session: Session, user: User) -> str | None:
@@ -74,23 +79,21 @@ def list_submissions(session: DbSession, user: CurrentUser, campaign: UserCampai
                              .order_by(DataSubmission.submitted_at.desc(), DataSubmission.id.desc())))
 
 
-def safe_filename(name: str | None, default: str = "学校数据.xlsx") -> str:
-    """The client's file name reduced to a plain name: no directories, no control characters."""
-    base = re.split(r"[/\\]", name or "")[-1]
-    base = _UNSAFE.sub("_", base).strip(" .")[:120]
-    return base or default
-
-
 @router.post("/campaigns/{campaign}/submissions", response_model=SubmissionOut, status_code=status.HTTP_201_CREATED,
-             responses=TOO_LARGE_RESPONSE, summary="上传学校数据表（办公室）")
+             responses=TOO_LARGE_RESPONSE, summary="上传学校数据表（办公室：全县数据；学校：本校一行，待审核）")
 def upload_submission(
     session: DbSession,
-    user: OfficeUser,
+    user: CurrentUser,
     campaign: UserCampaign,
     file: Annotated[UploadFile, File(description="学校数据表（.xlsx 或 UTF-8 .csv）")],
     label: Annotated[text(100), Form(description="批次说明，如 自查 2026-12")] = "",
 ) -> DataSubmission:
-    filename = safe_filename(file.filename)
+    """The office's sheet is the county data: imported (and reassessed by the dispatcher) and
+    approved by the office member who sent it. A school's sheet must hold its own row only: it
+    waits for the office (status ``imported``, ``school_id`` set) and is not assessed until
+    approved. Problems come back row by row (422) and nothing is stored."""
+    require_role(user, UserRole.office, UserRole.school, what="上传学校数据")
+    filename = sanitize_filename(file.filename) or "学校数据.xlsx"
     if not filename.lower().endswith(SHEET_SUFFIXES):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"文件「{filename}」不是 .xlsx 或 .csv 文件：请用 junheng template 生成的模板填写")
@@ -98,12 +101,41 @@ def upload_submission(
     if len(data) > MAX_BYTES:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
                             f"文件「{filename}」超过 {MAX_BYTES // (1024 * 1024)} MB，不是一份学校数据表")
-    with tempfile.TemporaryDirectory(prefix="junheng-upload-") as tmp:
-        path = FilePath(tmp) / filename  # the name shown in the batch; the directory is ours
-        path.write_bytes(data)
-        submission = import_submission(session, campaign, path, actor=user.name, label=label.strip())
+    actor = acting_person(session, user)
+    if role_of(user) is UserRole.school:
+        school = session.get(School, user.school_id)
+        submission = receive_school_row(session, campaign, school, data, filename, actor.name,
+                                        actor_id=actor.id, label=label.strip())
+    else:
+        submission = import_county_data(session, campaign, data, filename, actor.name, label=label.strip())
     session.commit()
     return submission
+
+
+@router.post("/submissions/{submission_id}/approve", response_model=SubmissionOut, responses=CONFLICT_RESPONSE,
+             summary="审核通过学校报送的数据（办公室）")
+def approve(session: DbSession, user: OfficeUser, submission_id: SubmissionId) -> DataSubmission:
+    """A school's row is merged into the latest county data as a new submission (returned here),
+    each row recording the submission its figures were entered in; the dispatcher reassesses it.
+    County data imported without approval (``junheng data import``) is marked approved. Anything
+    not waiting for approval: 409."""
+    submission = _load_submission(session, user, submission_id)
+    campaign = session.get(Campaign, user.campaign_id)
+    actor = acting_person(session, user)
+    result = approve_submission(session, campaign, submission, actor.name, actor_id=actor.id)
+    session.commit()
+    return result
+
+
+@router.post("/submissions/{submission_id}/return", response_model=SubmissionOut, responses=CONFLICT_RESPONSE,
+             summary="退回学校报送的数据（办公室，须说明原因）")
+def return_(session: DbSession, user: OfficeUser, submission_id: SubmissionId, body: ReasonIn) -> DataSubmission:
+    submission = _load_submission(session, user, submission_id)  # ReasonIn strips: a blank reason is 422
+    campaign = session.get(Campaign, user.campaign_id)
+    actor = acting_person(session, user)
+    returned = return_submission(session, campaign, submission, actor.name, body.reason, actor_id=actor.id)
+    session.commit()
+    return returned
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut, summary="数据批次")

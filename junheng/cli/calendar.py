@@ -32,6 +32,7 @@ from tracker.calendar.service import CalendarImportError, import_calendar_year, 
 from tracker.calendar.working_days import NEXT_NOTICE_REACHES_BACK_TO
 from tracker.calendar.year_file import WEEKDAYS, CalendarFileError, load_year_file
 from tracker.db import get_engine, migrate, session_scope
+from tracker.reminders.sweep import reschedule_open_tasks
 from tracker.settings import get_settings
 
 calendar_app = typer.Typer(
@@ -122,6 +123,8 @@ def import_command(
         with session_scope(_engine()) as session:
             result = import_calendar_year(session, year_file, entered_by=entered_by or getpass.getuser(),
                                           file_name=file.name)
+            # working days moved: the sweep works out every open task's next reminder again
+            rescheduled = reschedule_open_tasks(session)
     except CalendarImportError as error:
         _fail(str(error))
         return
@@ -132,6 +135,8 @@ def import_command(
         if result.replaced_source is not None else f"已导入 {result.year} 年的放假安排"
     out.print(f"{verb}：来源 {escape(result.source)}，{len(year_file.holidays)} 个假期共放假 "
               f"{result.holiday_days} 天，调休上班 {result.working_weekend_days} 天。")
+    if rescheduled:
+        out.print(f"{rescheduled} 项未办结任务的提醒时间将在下次提醒扫描时按新日历重新计算。")
     if result.library_knows_year:
         out.print(f"{LIBRARY} 也收录了 {result.year} 年；文件中列出的日期以文件为准。")
     if result.illustrative:

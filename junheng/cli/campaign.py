@@ -16,6 +16,7 @@ from tracker.campaigns.plan import PHASE_KIND_NAMES, UNIT_KIND_NAMES, PlanError,
 from tracker.campaigns.service import CampaignNotFound, apply_plan_report, list_campaigns, resolve_campaign
 from tracker.db import get_engine, migrate, session_scope
 from tracker.events.service import SYSTEM_ACTOR
+from tracker.reminders.sweep import reschedule_open_tasks
 
 campaign_app = typer.Typer(help="创建工作：按方案文件建立创建工作，查看阶段、单位和人员", no_args_is_help=True)
 
@@ -39,7 +40,7 @@ def init_command(
     plan_file: Path = typer.Argument(..., help="方案文件（YAML），参见 examples/plan.yaml", show_default=False),
     actor: str = typer.Option(SYSTEM_ACTOR, "--as", help="记入日志的操作人"),
 ) -> None:
-    """按方案文件建立创建工作；再次运行则按修改后的方案更新人员、邮箱和日期（任务不受影响）。"""
+    """按方案文件建立创建工作；再次运行则按修改后的方案更新人员、邮箱和日期（任务记录保留，按阶段关口或完成时限定的截止日期随之调整）。"""
     try:
         plan = load_plan(plan_file)
     except PlanError as error:
@@ -54,6 +55,10 @@ def init_command(
     try:
         with session_scope() as session:
             applied = apply_plan_report(session, plan, actor=actor)
+            rescheduled = 0
+            if applied.ladder_changed:
+                # new 提醒 settings: the sweep works out every open task's next reminder again
+                rescheduled = reschedule_open_tasks(session, campaign=applied.campaign)
             summary = _summary(session, applied.campaign)
     except PlanError as error:
         _fail("；".join(error.problems) + "（未作任何改动）")
@@ -66,6 +71,8 @@ def init_command(
         console.print(f"[green]已更新创建工作[/green] {escape(plan.code)}：{len(applied.changes)} 处变化")
         for change in applied.changes:
             console.print(f"  • {escape(change)}")
+        if applied.ladder_changed:
+            console.print(f"提醒设置有变化：{rescheduled} 项未办结任务的提醒时间将在下次提醒扫描时按新设置重新计算。")
     else:
         console.print(f"创建工作 {escape(plan.code)} 与方案一致，没有变化")
     console.print(summary)

@@ -1,19 +1,30 @@
-"""`junheng demo [--dir DIR]`: the example county end to end, in one directory.
+"""`junheng demo [--dir DIR] [--host H] [--port P] [--no-serve]`: the example county end to end.
 
-A clear sequence of steps, each printed as it runs (later issues add steps: the mail sink, the
-web pages). Running it again changes nothing that exists: the plan is applied idempotently and
-the self-check creates no second task.
+A numbered sequence of steps, each printed (in Chinese) as it runs. Running it again changes
+nothing that exists — no second campaign, task, message or briefing — except the demo accounts'
+passwords, which are new on every run (they are printed, so they must not outlive the run).
 
-1. the database: DIR/junheng.db, unless JUNHENG_DATABASE_URL names another; migrated;
-2. the campaign from examples/plan.yaml (created, or updated in place);
-3. the self-check flow on examples/schools.xlsx (import → assess → tasks);
-4. the dispatcher: flows that react to recorded events;
-5. the documents, written into DIR: 任务分解表 (.xlsx, .docx) and the assessment (.json, .xlsx);
-6. the campaign's status.
+ 1. the database: DIR/junheng.db, unless JUNHENG_DATABASE_URL names another; migrated;
+ 2. the campaign from examples/plan.yaml (created, or updated in place);
+ 3. the working-day calendar: the illustrative 2027 file (examples/calendar-2027.yaml), imported
+    unless the same days are already stored — or the office has imported the real notice;
+ 4. the self-check flow on examples/schools.xlsx (import → assess → tasks);
+ 5. the dispatcher: flows that react to recorded events;
+ 6. the notices: one reminder sweep at the present moment, then delivery. With no SMTP server
+    configured the messages go through the local mail sink (a real SMTP server, aiosmtpd) into
+    DIR/mail/<recipient>/<Message-ID>.eml. Outside the sending window (working days 08:30–18:00)
+    the sweep holds them until the window opens; the demo then delivers them *as of* that opening,
+    so the .eml files exist at once. With SMTP configured only what is due now is sent;
+ 7. the weekly briefing (调度通报) of the current week so far, into DIR/briefings (no mail);
+ 8. the documents, written into DIR: 任务分解表 (.xlsx, .docx) and the assessment (.json, .xlsx);
+ 9. the campaign's status;
+10. the demo accounts (office, department, school, reviewer) with fresh one-time passwords;
+11. the web application with its scheduler (unless --no-serve), until Ctrl-C.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -22,6 +33,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from junheng.cli.prefect_console import quiet_prefect
 
@@ -30,6 +42,7 @@ errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DEFAULT_DIR = Path("junheng-demo")
 DEMO_ACTOR = "韩静"  # the example plan's office director runs the self-check
+CALENDAR_FILE = "calendar-2027.yaml"
 
 
 class DemoError(Exception):
@@ -41,9 +54,9 @@ def examples_dir() -> Path:
     (junheng/examples); in a checkout it is the repository's examples/ beside the package."""
     package = Path(__file__).resolve().parents[1]
     for candidate in (package / "examples", package.parent / "examples"):
-        if (candidate / "plan.yaml").is_file() and (candidate / "schools.xlsx").is_file():
+        if all((candidate / name).is_file() for name in ("plan.yaml", "schools.xlsx", CALENDAR_FILE)):
             return candidate
-    raise DemoError(f"找不到示例文件（plan.yaml、schools.xlsx）：已查找 {package / 'examples'} 和 "
+    raise DemoError(f"找不到示例文件（plan.yaml、schools.xlsx、{CALENDAR_FILE}）：已查找 {package / 'examples'} 和 "
                     f"{package.parent / 'examples'}")
 
 
@@ -54,6 +67,12 @@ def _fail(message: str) -> NoReturn:
 
 def _step(number: int, text: str) -> None:
     console.print(f"\n[bold]{number}. {escape(text)}[/bold]")
+
+
+def _local(moment: dt.datetime) -> str:
+    from tracker.calendar import CHINA
+
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 def use_database(directory: Path) -> tuple[str, bool]:
@@ -68,10 +87,38 @@ def use_database(directory: Path) -> tuple[str, bool]:
     return url, bool(given)
 
 
+def use_web_address(host: str, port: int) -> str:
+    """The address links in mails point at: JUNHENG_BASE_URL when set, else the one the demo serves."""
+    from tracker.settings import get_settings
+
+    if not os.environ.get("JUNHENG_BASE_URL"):
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        os.environ["JUNHENG_BASE_URL"] = f"http://{shown}:{port}"
+        get_settings.cache_clear()
+    return get_settings().base_url
+
+
+def use_mail_sink(directory: Path) -> Path | None:
+    """With no SMTP server configured, mail goes to the local sink under DIR/mail (or
+    JUNHENG_MAIL_SINK_DIR when set) — for the demo's own delivery and, through the environment, for
+    the scheduler of the server it starts. None when an SMTP server is configured."""
+    from tracker.settings import get_settings
+
+    if get_settings().smtp_host:
+        return None
+    if not os.environ.get("JUNHENG_MAIL_SINK_DIR"):
+        os.environ["JUNHENG_MAIL_SINK_DIR"] = str((directory / "mail").resolve())
+        get_settings.cache_clear()
+    return Path(get_settings().mail_sink_dir)
+
+
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="演示目录：数据库（未设置 JUNHENG_DATABASE_URL 时）和生成的文件都放在这里")] = DEFAULT_DIR,
+    host: Annotated[str, typer.Option("--host", help="网页服务监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="网页服务端口")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="完成各步骤后退出，不启动网页服务")] = False,
 ) -> None:
-    """演示：用示例县（青川县）的方案和学校数据走一遍——建立创建工作、运行自查流程、导出任务分解表、查看进展。可重复运行。"""
+    """演示：用示例县（青川县）走一遍——建立创建工作、导入示例日历、自查、发出交办单、生成调度通报、建立演示账号，最后启动网页服务。可重复运行。"""
     import asyncio
 
     from sqlalchemy.engine import make_url
@@ -86,6 +133,8 @@ def demo(
     except OSError as exc:
         _fail(f"无法建立演示目录 {directory}：{exc}")
     url, from_env = use_database(directory)
+    base_url = use_web_address(host, port)
+    sink_dir = use_mail_sink(directory)
 
     _step(1, "数据库")
     parsed = make_url(url)
@@ -98,7 +147,10 @@ def demo(
     code, name, created = _apply_plan(examples / "plan.yaml")
     console.print(f"{'已建立' if created else '已存在，按方案更新'}：{escape(name)}（编号 {escape(code)}）")
 
-    _step(3, f"自查流程（Prefect）：导入 {examples / 'schools.xlsx'}、评估、生成任务")
+    _step(3, f"工作日日历：导入示例日历 {examples / CALENDAR_FILE}")
+    _import_example_calendar(examples / CALENDAR_FILE, code)
+
+    _step(4, f"自查流程（Prefect）：导入 {examples / 'schools.xlsx'}、评估、生成任务")
     quiet_prefect()
     from flows.dispatcher import DispatchMode, dispatch_pending
     from flows.selfcheck import run_self_check_flow
@@ -109,19 +161,48 @@ def demo(
     console.print(f"第 {counts['submission_id']} 批数据，评估 #{counts['assessment_id']}；任务：新建 {counts['created']} 项，"
                   f"数据已达标 {counts['resolved']} 项，重新打开 {counts['reopened']} 项，未变 {counts['unchanged']} 项")
 
-    _step(4, "事件分发：启动响应事件的流程（阶段验收、整改复测）")
+    _step(5, "事件分发：启动响应事件的流程（阶段验收、整改复测）")
     print_report(asyncio.run(dispatch_pending(mode=DispatchMode.embedded)))
 
-    _step(5, f"导出文件到 {directory}")
+    _step(6, "通知：提醒扫描（任务交办单等），并投递" + ("到本地邮件目录" if sink_dir else "到邮件服务器"))
+    _send_notices(code, url, sink_dir)
+
+    _step(7, f"调度通报：本周（截至现在）的调度通报，写出到 {directory / 'briefings'}")
+    _issue_briefing(code, directory / "briefings")
+
+    _step(8, f"导出文件到 {directory}")
     for path in _write_documents(code, counts["assessment_id"], directory):
         console.print(f"已写出 {escape(str(path))}")
 
-    _step(6, "创建工作进展")
+    _step(9, "创建工作进展")
     from junheng.cli.status import status
 
     status(campaign=code, as_json=False, today=None)
-    console.print(f"\n演示完成。再次运行 junheng demo --dir {directory} 不会重复建立创建工作或任务；"
-                  f"查看任务：JUNHENG_DATABASE_URL={escape(url)} junheng task list")
+
+    _step(10, "演示账号：办公室、责任单位、学校、评估人员（每次运行演示都重新生成一次性密码）")
+    accounts = _demo_accounts(code)
+    _print_accounts(accounts)
+
+    if no_serve:
+        console.print(f"\n演示完成（--no-serve：不启动网页服务）。再次运行 junheng demo --dir {directory} 不会重复建立"
+                      f"创建工作、任务、通知或调度通报；启动网页：JUNHENG_DATABASE_URL={escape(url)} junheng serve")
+        return
+
+    _step(11, f"网页服务：{base_url}/ （含调度：提醒扫描、邮件投递、事件分发），按 Ctrl+C 停止")
+    console.print(f"在浏览器中打开 {base_url}/login ，用上面的账号登录（例如办公室账号 office）。")
+    if sink_dir is not None:
+        console.print(f"服务运行期间发出的邮件也写入 {escape(str(sink_dir))}。")
+    from junheng.cli.serve import serve_command
+
+    try:
+        serve_command(host=host, port=port, workers=1, no_scheduler=False, log_level="info")
+    except KeyboardInterrupt:
+        pass  # uvicorn has shut down gracefully and re-raises the Ctrl+C it caught
+    console.print("网页服务已停止。")
+
+
+# ---------------------------------------------------------------------------------------------
+# the campaign
 
 
 def _apply_plan(plan_path: Path) -> tuple[str, str, bool]:
@@ -140,6 +221,226 @@ def _apply_plan(plan_path: Path) -> tuple[str, str, bool]:
         existed = session.exec(select(Campaign.id).where(Campaign.code == plan.code)).first() is not None
         campaign = apply_plan(session, plan)
         return campaign.code, campaign.name, not existed
+
+
+# ---------------------------------------------------------------------------------------------
+# the calendar
+
+
+def _import_example_calendar(path: Path, code: str) -> None:
+    """Import the illustrative year unless the store already has the same days from the same source
+    (importing always replaces the year and logs an event, so a re-run would add one each time),
+    and never over the office's real notice for that year."""
+    from sqlmodel import select
+
+    from tracker.calendar import load_calendar
+    from tracker.calendar.models import WorkdayOverride
+    from tracker.calendar.service import (
+        CalendarImportError,
+        import_calendar_year,
+        imported_year,
+    )
+    from tracker.calendar.year_file import CalendarFileError, load_year_file
+    from tracker.campaigns.service import resolve_campaign
+    from tracker.db import session_scope, utcnow
+    from tracker.reminders.sweep import reschedule_open_tasks
+
+    try:
+        year_file = load_year_file(path)
+    except CalendarFileError as exc:
+        _fail(str(exc))
+    year = year_file.year
+    console.print(f"[bold yellow]注意：这是示例日历（来源「{escape(year_file.source)}」），不是国务院办公厅的 {year} 年"
+                  f"放假通知。[/bold yellow]日期按往年规律推算，只为演示跨入 {year} 年的期限；正式通知发布后，"
+                  f"请按通知改写文件并用 junheng calendar import 导入。")
+    try:
+        with session_scope() as session:
+            stored = imported_year(session, year)
+            if stored is not None and not stored.illustrative:
+                console.print(f"数据库中已有 {year} 年的正式放假安排（来源 {escape(stored.source)}），不用示例覆盖。")
+            else:
+                days = {(row.date, row.is_working_day, row.name) for row in session.exec(
+                    select(WorkdayOverride).where(WorkdayOverride.year == year))}
+                if stored is not None and stored.source == year_file.source and days == set(year_file.override_days()):
+                    console.print(f"{year} 年示例日历已导入，内容未变，不重复导入。")
+                else:
+                    result = import_calendar_year(session, year_file, entered_by=DEMO_ACTOR, file_name=path.name)
+                    console.print(f"已导入 {year} 年示例日历：{len(year_file.holidays)} 个假期共放假 {result.holiday_days} 天，"
+                                  f"调休上班 {result.working_weekend_days} 天。")
+                    if result.replaced_source is not None:
+                        console.print(f"替换了此前的 {year} 年安排（来源 {escape(result.replaced_source)}）。")
+                    # working days moved: the next sweep works out every open task's next reminder again
+                    marked = reschedule_open_tasks(session)
+                    if marked:
+                        console.print(f"{marked} 项未办结任务的提醒时间将在下次提醒扫描时按新日历重新计算。")
+            load_calendar(session)  # the rest of the demo counts working days on it
+    except CalendarImportError as exc:
+        _fail(str(exc))
+
+
+# ---------------------------------------------------------------------------------------------
+# the notices
+
+
+def _send_notices(code: str, url: str, sink_dir: Path | None) -> None:
+    """One reminder sweep at the present moment, then delivery (see the module docstring)."""
+    import asyncio
+
+    from sqlmodel import Session
+
+    from notifications.delivery import deliver_due
+    from tracker.calendar import load_calendar
+    from tracker.campaigns.service import resolve_campaign
+    from tracker.db import get_engine, utcnow
+    from tracker.reminders.ladder import (
+        DEFAULT_LADDER,
+        LadderSettingsError,
+        ladder_settings,
+        window_opening,
+    )
+    from tracker.reminders.sweep import sweep
+    from tracker.settings import get_settings
+
+    engine = get_engine(url)
+    now = utcnow()
+    with Session(engine, expire_on_commit=False) as session:
+        campaign = resolve_campaign(session, code)
+        calendar = load_calendar(session)
+        report = sweep(session, now, campaign=campaign, calendar=calendar)
+        session.commit()
+        try:
+            ladder = ladder_settings(campaign.plan)
+        except LadderSettingsError:
+            ladder = DEFAULT_LADDER  # the sweep has reported it
+        campaign_id = campaign.id
+    opening = window_opening(now, ladder, calendar)
+    window = f"工作日 {ladder.send_window_start:%H:%M}–{ladder.send_window_end:%H:%M}"
+    rungs: dict[str, int] = {}
+    for line in report.new_lines:
+        rungs[line.rung_label] = rungs.get(line.rung_label, 0) + 1
+    console.print(f"{_local(now)}（北京时间）到了提醒时间的任务 {report.tasks} 项，新排队通知 {len(report.new_lines)} 条"
+                  + (f"（{'、'.join(f'{label} {n} 条' for label, n in rungs.items())}），发给同一人的合并为一封邮件"
+                     if rungs else "（此前排队的通知不会重复）") + "。")
+    for problem in report.problems:
+        console.print(f"[yellow]注意：{escape(problem)}[/yellow]")
+
+    waiting = _unsent_items(engine, campaign_id)
+    if sink_dir is None:
+        # a real mail server: send only what is due now; the scheduler sends the rest in the window
+        moment = now
+        console.print("已配置邮件服务器（JUNHENG_SMTP_HOST），只发送此刻应发的邮件；其余由调度器在发送时间内发出。")
+    elif opening > now:
+        moment = opening
+        if waiting:
+            console.print(f"现在不在发送时间（{window}）内：{waiting} 条通知排队到 {_local(opening)}，届时由调度器发出。"
+                          f"演示：按下一个工作时间 {_local(opening)} 投递到本地邮件目录（本地 SMTP 服务，不会真的发出），"
+                          "这样现在就能打开各单位将收到的邮件。")
+    else:
+        moment = now
+        if waiting:
+            console.print(f"现在在发送时间（{window}）内：{waiting} 条通知立即投递到本地邮件目录（本地 SMTP 服务，不会真的发出）。")
+    settings = get_settings()
+    delivery = asyncio.run(deliver_due(engine, moment, settings=settings))
+    console.print(f"投递：新组成邮件 {delivery.composed} 封，发出 {len(delivery.sent)} 封"
+                  + (f"，失败 {len(delivery.failed)} 封（稍后重试）" if delivery.failed else "")
+                  + (f"，放弃 {len(delivery.dead)} 封（已通知办公室）" if delivery.dead else "") + "。")
+    for waiting in delivery.waiting:
+        console.print(f"[yellow]{escape(waiting)}[/yellow]")
+    for problem in delivery.problems:
+        console.print(f"[yellow]注意：{escape(problem)}[/yellow]")
+    _print_mailbox(engine, campaign_id, sink_dir)
+
+
+def _unsent_items(engine, campaign_id: int) -> int:
+    """Notice items of the campaign that no message carries yet (owed, not yet composed)."""
+    from sqlalchemy import func
+    from sqlmodel import Session, select
+
+    from tracker.notices.models import NoticeItem
+
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(NoticeItem).where(
+            NoticeItem.campaign_id == campaign_id, NoticeItem.message_id.is_(None))).one()
+
+
+def _print_mailbox(engine, campaign_id: int, sink_dir: Path | None) -> None:
+    from sqlalchemy import func
+    from sqlmodel import Session, select
+
+    from tracker.notices.models import OutboundMessage
+
+    with Session(engine) as session:
+        by_state = dict(session.exec(select(OutboundMessage.state, func.count()).where(
+            OutboundMessage.campaign_id == campaign_id).group_by(OutboundMessage.state)).all())
+        queued = list(session.exec(select(OutboundMessage.next_attempt_at).where(
+            OutboundMessage.campaign_id == campaign_id, OutboundMessage.state.in_(("queued", "failed")))))
+    names = {"sent": "已发出", "queued": "排队中", "failed": "待重试", "dead": "已放弃"}
+    console.print(f"本创建工作的邮件共 {sum(by_state.values())} 封："
+                  + "，".join(f"{names.get(state, state)} {n} 封" for state, n in sorted(by_state.items())) + "。")
+    if queued:
+        console.print(f"排队中的 {len(queued)} 封最早于 {_local(min(queued))} 发出。")
+    if sink_dir is None:
+        return
+    files = sorted(sink_dir.rglob("*.eml")) if sink_dir.is_dir() else []
+    console.print(f"本地邮件目录 {escape(str(sink_dir))}：{len(files)} 个 .eml 文件"
+                  f"（每个收件人一个子目录，可用任何邮件程序打开）。")
+    if files:
+        table = Table()
+        table.add_column("收件人", no_wrap=True)
+        table.add_column("主题")
+        from email import policy
+        from email.parser import BytesParser
+
+        for path in files[:8]:
+            with path.open("rb") as handle:
+                headers = BytesParser(policy=policy.default).parse(handle, headersonly=True)
+            table.add_row(escape(path.parent.name), escape(str(headers.get("Subject", ""))))
+        console.print(table)
+        if len(files) > 8:
+            console.print(f"……另有 {len(files) - 8} 个，例如打开 {escape(str(files[0]))}")
+
+
+# ---------------------------------------------------------------------------------------------
+# the briefing
+
+
+def _issue_briefing(code: str, out: Path) -> None:
+    """The current week's briefing as of now (partial): stored with its number (a re-run keeps it),
+    rendered, written out; not mailed — the scheduler mails last week's briefing on Mondays."""
+    from flows.briefing import run_briefing
+    from notifications.briefing import RenderedBriefing, write_files
+    from notifications.briefing.charts import briefing_charts
+    from tracker.briefings.compute import BriefingError, iso_week_of
+    from tracker.briefings.models import Briefing
+    from tracker.briefings.service import briefing_data
+    from tracker.calendar import CHINA
+    from tracker.db import session_scope, utcnow
+
+    week = iso_week_of(utcnow().astimezone(CHINA).date())
+    try:
+        run = run_briefing(code, week, send=False, pdf=True, actor=DEMO_ACTOR)
+    except BriefingError as exc:
+        _fail(str(exc))
+    with session_scope() as session:
+        briefing = session.get(Briefing, run.briefing_id)
+        data, docx, pdf, issues = briefing_data(briefing), briefing.docx, briefing.pdf, briefing.issues
+    written = write_files(data, RenderedBriefing(charts=briefing_charts(data), docx=docx, pdf=pdf), out)
+    again = "（再次生成，期数不变）" if issues > 1 else ""
+    partial = "，本周尚未结束，数字截至现在" if data.partial else ""
+    console.print(f"调度通报第 {data.number} 期{again}：{data.period_start.isoformat()} 至 {data.period_end.isoformat()}"
+                  f"（{data.iso_week}{partial}）。")
+    console.print(f"任务 {data.overall.total} 项，已销号 {data.overall.done} 项，逾期 {data.overall.overdue} 项；"
+                  f"{escape(data.overdue_sentence)}")
+    for path in (written.docx, written.pdf, written.html):
+        if path is not None:
+            console.print(f"已写出 {escape(str(path))}")
+    if written.pdf is None:
+        console.print("[yellow]未生成 PDF：本机未安装 LibreOffice（soffice）。[/yellow]")
+    console.print("演示不发送通报邮件；正式运行时，调度器每周一 08:30 生成上周的通报并发给领导小组和各责任单位。")
+
+
+# ---------------------------------------------------------------------------------------------
+# the documents
 
 
 def _write_documents(code: str, assessment_id: int, directory: Path) -> list[Path]:
@@ -175,3 +476,102 @@ def _as_of(snapshot):
     from tracker.tasks.lifecycle import local_date
 
     return local_date(snapshot.created_at)
+
+
+# ---------------------------------------------------------------------------------------------
+# the accounts
+
+# (username, role, what the account is bound to); the department and the school are picked from the
+# example plan and data: 计财股 carries the most tasks, and its contact 孙悦 receives its notices
+DEMO_ACCOUNTS = (
+    ("office", "office", {"person": "韩静"}),
+    ("jicai", "department", {"department": "计财股", "person": "孙悦"}),
+    ("school", "school", {}),  # the school with the most tasks of its own (一校一案)
+    ("reviewer", "reviewer", {"name": "市级评估组"}),
+)
+
+
+def _demo_accounts(code: str) -> list[dict]:
+    """Create the demo users where missing and give every one a new one-time password.
+
+    A username already taken by another campaign in the same database is left alone (said in
+    yellow): the demo never takes over someone else's account."""
+    from sqlmodel import select
+
+    from tracker.accounts.models import ROLE_NAMES, UserRole
+    from tracker.accounts.service import (
+        AccountError,
+        create_user,
+        find_user,
+        generate_password,
+        set_password,
+    )
+    from tracker.campaigns.models import Department, School
+    from tracker.campaigns.service import UnknownName, resolve_campaign
+    from tracker.db import session_scope
+
+    rows = []
+    with session_scope() as session:
+        campaign = resolve_campaign(session, code)
+        for username, role, binding in DEMO_ACCOUNTS:
+            password = generate_password()
+            user = find_user(session, username)
+            if user is not None and user.campaign_id != campaign.id:
+                console.print(f"[yellow]注意：用户名「{username}」已被另一个创建工作使用，演示不改动它。[/yellow]")
+                continue
+            if user is None:
+                data = {"username": username, "role": role, "password": password, **binding}
+                if role == "school":
+                    school = _school_with_most_tasks(session, campaign)
+                    if school is None:
+                        console.print("[yellow]注意：没有学校承担任务，未建立学校账号。[/yellow]")
+                        continue
+                    data["school"], data["name"] = school.key, school.name
+                try:
+                    user = create_user(session, campaign, data)
+                except (AccountError, UnknownName) as exc:
+                    _fail(f"无法建立演示账号「{username}」：{exc.message}")
+            else:
+                set_password(session, user, password)
+                if not user.active:
+                    user.active = True
+                    session.add(user)
+            unit = ""
+            if user.department_id is not None:
+                unit = session.get(Department, user.department_id).name
+            elif user.school_id is not None:
+                unit = session.get(School, user.school_id).name
+            elif UserRole(user.role) is UserRole.office:
+                office = session.exec(select(Department).where(
+                    Department.campaign_id == campaign.id, Department.kind == "office")).first()
+                unit = (office.short_name or office.name) if office else ""
+            rows.append({"username": username, "role": ROLE_NAMES[UserRole(user.role)], "name": user.name,
+                         "unit": unit or "—", "password": password})
+    return rows
+
+
+def _school_with_most_tasks(session, campaign):
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from tracker.campaigns.models import School
+    from tracker.tasks.models import Task
+
+    row = session.exec(
+        select(School, func.count(Task.id).label("n")).join(Task, Task.responsible_school_id == School.id)
+        .where(School.campaign_id == campaign.id).group_by(School.id)
+        .order_by(func.count(Task.id).desc(), School.key)).first()
+    return row[0] if row else None
+
+
+def _print_accounts(rows: list[dict]) -> None:
+    table = Table(title="演示账号（一次性密码，仅本次有效）")
+    table.add_column("用户名", no_wrap=True)
+    table.add_column("角色", no_wrap=True)
+    table.add_column("单位")
+    table.add_column("密码", no_wrap=True)
+    for row in rows:
+        who = row["unit"] if row["name"] in (row["unit"], row["username"]) else f"{row['unit']}（{row['name']}）"
+        table.add_row(escape(row["username"]), row["role"], escape(who), row["password"])
+    console.print(table)
+    console.print("这些密码每次运行演示都会重新生成，上一次的随即失效；请勿在正式环境使用演示账号。")

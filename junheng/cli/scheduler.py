@@ -3,6 +3,7 @@ dispatcher and the weekly briefing slot on a clock (see junheng/scheduler.py).""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 from typing import Annotated
@@ -14,8 +15,13 @@ console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _configure_logging() -> None:
+    from tracker.calendar import CHINA
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    formatter = logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S")
+    # Beijing time, like every time the system shows (the machine's own zone may be UTC)
+    formatter.converter = lambda seconds: dt.datetime.fromtimestamp(seconds, CHINA).timetuple()
+    handler.setFormatter(formatter)
     for name in ("junheng", "notifications", "tracker"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.INFO)

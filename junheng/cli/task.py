@@ -21,7 +21,7 @@ from tracker.events.service import task_history
 from tracker.tasks import lifecycle
 from tracker.tasks.lifecycle import TransitionError, days_overdue, is_overdue, local_date, local_time, on_time
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
-from tracker.tasks.service import TaskNotFound, cooperators, get_task, list_tasks
+from tracker.tasks.service import TaskNotFound, Unsigned, cooperators, get_task, list_tasks, unsigned_details
 
 task_app = typer.Typer(help="任务：查看、签收、报告进度、提交、销号、退回、撤销", no_args_is_help=True)
 
@@ -33,7 +33,8 @@ ORIGIN_NAMES = {TaskOrigin.shortfall.value: "自查问题", TaskOrigin.attestati
                 TaskOrigin.finding.value: "评估反馈问题", TaskOrigin.plan.value: "方案任务"}
 EVENT_NAMES = {"task.created": "创建", "task.accepted": "签收", "task.progress": "报告进度",
                "task.submitted": "提交", "task.verified": "销号", "task.returned": "退回",
-               "task.withdrawn": "撤销", "task.reopened": "重新打开", "task.resolved_by_data": "数据已达标"}
+               "task.withdrawn": "撤销", "task.reopened": "重新打开", "task.resolved_by_data": "数据已达标",
+               "task.due_changed": "调整截止日期"}
 STATUS_KEYS = {s.name: s for s in TaskStatus}  # English names are accepted too (accepted, submitted …)
 
 AsOption = typer.Option(..., "--as", help="操作人姓名（方案中的人员）", show_default=False)
@@ -108,12 +109,18 @@ def list_command(
             tasks = list_tasks(session, camp, status=wanted_status, department=dept,
                                overdue=True if overdue else None, today=day, limit=limit)
             depts, schools = _unit_names(session, camp.id, short=True)
+            # who has not signed: how long each has waited and how often it was reminded
+            unsigned = unsigned_details(session, tasks, day) if wanted_status is TaskStatus.assigned else None
     except USER_ERRORS as error:
         _fail(_message(error))
     console = Console(soft_wrap=True)
     if not tasks:
         console.print("没有符合条件的任务")
         return
+    if unsigned is not None:
+        units = {_unit_of(t, depts, schools) for t in tasks}
+        console.print(f"未签收的任务 {len(tasks)} 项，涉及 {len(units)} 个单位："
+                      + "、".join(escape(u) for u in sorted(units)))
     table = Table(title=f"{escape(camp.name)}：任务（{len(tasks)} 项）", show_lines=False)
     table.add_column("编号", justify="right", no_wrap=True)
     table.add_column("任务", overflow="fold")
@@ -122,13 +129,27 @@ def list_command(
     table.add_column("状态", no_wrap=True)
     table.add_column("进度", justify="right", no_wrap=True)
     table.add_column("逾期", justify="right", no_wrap=True)
+    if unsigned is not None:
+        table.add_column("未签收", overflow="fold")
     for task in tasks:
         late = ""
         if is_overdue(task, day):  # past a Friday deadline on the weekend: overdue, 0 working days yet
             late = f"[red]{days_overdue(task, day) or '已逾期'}{' 个工作日' if days_overdue(task, day) else ''}[/red]"
-        table.add_row(str(task.id), escape(task.title), escape(_unit_of(task, depts, schools)),
-                      task.due_on.isoformat(), _styled_status(task.status), f"{task.progress}%", late)
+        row = [str(task.id), escape(task.title), escape(_unit_of(task, depts, schools)),
+               task.due_on.isoformat(), _styled_status(task.status), f"{task.progress}%", late]
+        if unsigned is not None:
+            row.append(_unsigned_text(unsigned.get(task.id)))
+        table.add_row(*row)
     console.print(table)
+
+
+def _unsigned_text(info: Unsigned | None) -> str:
+    if info is None:
+        return ""
+    text = f"已交办 {info.working_days} 个工作日" if info.working_days else "今日交办"
+    if not info.notified:
+        return text + "，交办单尚未发出"
+    return text + (f"，已催签 {info.reminders_sent} 次" if info.reminders_sent else "")
 
 
 def _event_detail(event: Event) -> str:
@@ -138,6 +159,8 @@ def _event_detail(event: Event) -> str:
         parts.append(f"{p['from']} → {p['to']}")
     if event.type == "task.created":
         parts.append(f"截止 {p.get('due_on', '')}")
+    if event.type == "task.due_changed":
+        parts.append(f"截止 {p.get('due_from', '')} → {p.get('due_to', '')}")
     if "percent" in p:
         parts.append(f"进度 {p['percent']}%")
     for key, label in (("note", "说明"), ("reason", "原因")):

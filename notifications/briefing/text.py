@@ -63,8 +63,8 @@ def status_counts(f: Figures) -> str:
 
 def opening(data: BriefingData) -> str:
     """The first paragraph: what the briefing is and whether the week had working days."""
-    text = (f"现将{period_text(data)}（{data.iso_week}）{data.county}义务教育优质均衡发展创建工作进展情况"
-            f"通报如下。")
+    # the period in words only: an ISO week code (2026-W51) is not how an official text dates things
+    text = f"现将{period_text(data)}{data.county}义务教育优质均衡发展创建工作进展情况通报如下。"
     if data.holiday_week:
         text += "本周为法定节假日，无工作日；以下为截至本周末的情况，逾期天数只计工作日。"
     elif data.partial:
@@ -124,8 +124,9 @@ def week_paragraph(data: BriefingData) -> str:
     text = (f"本周签收任务{w.accepted}项，提交{w.submitted}项，销号{w.verified}项，退回{w.returned}项；"
             f"新增任务{w.new_tasks}项" + (f"（{origins}）" if origins else ""))
     if w.escalated_tasks:
+        # one 督办单 per task; each goes to several people (the unit, its head, the leader in charge)
         text += (f"；对{'、'.join(w.escalated_units)}的{w.escalated_tasks}项逾期任务发出督办单"
-                 f"{w.escalation_notices}份")
+                 f"{w.escalated_tasks}份（送达{w.escalation_notices}人次）")
     else:
         text += "；本周未发出督办单"
     return text + "。"
@@ -159,8 +160,25 @@ def days_overdue_text(days: int) -> str:
     return f"{days}个工作日" if days else "不足1个工作日"
 
 
-def cv_change(value: float | None) -> str:
-    """A change of a difference coefficient, 3 decimals with its sign; 「持平」 when it rounds to 0."""
+def days_overdue_cell(days: int) -> str:
+    """The table's 逾期天数 (working days): a task due on Friday is overdue on Sunday, by none yet."""
+    return str(days) if days else "不足1"
+
+
+def signed_change(value: float | None, digits: int) -> str:
+    """A change with its sign (a real minus sign, U+2212); 「持平」 when it rounds to 0; 「—」 unknown."""
     if value is None:
         return "—"
-    return "持平" if round(value, 3) == 0 else f"{value:+.3f}"
+    if round(value, digits) == 0:
+        return "持平"
+    return f"{value:+.{digits}f}".replace("-", "\u2212")
+
+
+def cv_change(value: float | None) -> str:
+    """A change of a difference coefficient, 3 decimals."""
+    return signed_change(value, 3)
+
+
+def value_change(value: float | None) -> str:
+    """A change of a county value, 2 decimals (as the value is shown)."""
+    return signed_change(value, 2)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from tests.factories_db import World, build_world
 from tracker.accounts import service as account_service
@@ -93,6 +94,25 @@ class ApiWorld:
                 elif target == "已销号":
                     lifecycle.verify(session, task, office)
             return task
+
+
+def own_school_sheet(tmp_dir, name: str = "本校.csv", seed: int = 2) -> bytes:
+    """A sheet holding only 城关一小's row (学校标识码 4101001), as the school sends it."""
+    from tests.factories import make_school_rows, write_csv
+
+    row = dict(make_school_rows(1, seed=seed)[0], 学校名称="城关一小", 学校标识码="4101001", 学校类型="小学")
+    return write_csv(Path(tmp_dir) / name, [row]).read_bytes()
+
+
+def pending_school_submission(engine, tmp_dir) -> DataSubmission:
+    """城关一小's own row, sent by the school and waiting for the office (待审核)."""
+    from tracker.schooldata.approval import receive_school_row
+
+    with session_scope(engine) as session:
+        user = session.exec(select(User).where(User.username == "school")).one()
+        school = session.get(School, user.school_id)
+        campaign = session.get(Campaign, user.campaign_id)
+        return receive_school_row(session, campaign, school, own_school_sheet(tmp_dir), "本校.csv", user.name)
 
 
 def build_api_world(engine) -> ApiWorld:

@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover — older FastAPI keeps app.routes flat
     def iter_route_contexts(routes):
         return [_Flat(r) for r in routes]
 
-from tests.api.conftest import PASSWORD, ROLES, bearer
+from tests.api.conftest import PASSWORD, ROLES, bearer, own_school_sheet, pending_school_submission
 from tests.factories import make_school_rows, write_csv
 
 ALL_ROLES = (*ROLES, "anonymous")
@@ -54,10 +54,10 @@ OFFICE_MOVES = codes(200, 403, 403, 403, 403)
 class Case:
     expect: dict[str, int]
     task: str | None = None  # "a" | "b" | "s", or a fresh task: "fresh:<unit>:<state>"
-    submission: str | None = None
+    submission: str | None = None  # "own" | "others", or "pending": a school's row waiting, fresh per call
     json: Any = None
-    form: str | None = None  # "login": the role's own credentials; "sheet": a school sheet upload;
-    # "evidence": a PDF upload (multipart, field file)
+    form: str | None = None  # "login": the role's own credentials; "sheet": a three-school sheet;
+    # "own_sheet": 城关一小's row only; "evidence": a PDF upload (multipart, field file)
     evidence: str | None = None  # the evidence of this task key ("a")
     fresh_token: bool = False  # the call ends the token: use one made for it
 
@@ -95,7 +95,12 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("POST", "/api/v1/tasks/{task_id}/withdraw"): [Case(OFFICE_MOVES, task="fresh:财政局:待签收",
                                                         json={"reason": "方案调整"})],
     ("GET", "/api/v1/campaigns/{campaign}/submissions"): [Case(SCHOOL_DATA)],
-    ("POST", "/api/v1/campaigns/{campaign}/submissions"): [Case(codes(201, 403, 403, 403, 403), form="sheet")],
+    # the office imports county data; a school sends its own row only (another school's row: 422)
+    ("POST", "/api/v1/campaigns/{campaign}/submissions"): [Case(codes(201, 403, 403, 422, 403), form="sheet"),
+                                                           Case(codes(201, 403, 403, 201, 403), form="own_sheet")],
+    ("POST", "/api/v1/submissions/{submission_id}/approve"): [Case(OFFICE_MOVES, submission="pending")],
+    ("POST", "/api/v1/submissions/{submission_id}/return"): [Case(OFFICE_MOVES, submission="pending",
+                                                                  json={"reason": "在校生数与学籍系统不符"})],
     ("GET", "/api/v1/submissions/{submission_id}"): [Case(SCHOOL_DATA, submission="own"),
                                                      Case(codes(200, 403, 403, 403, 200), submission="others")],
     ("GET", "/api/v1/submissions/{submission_id}/rows"): [Case(SCHOOL_DATA, submission="own")],
@@ -150,6 +155,7 @@ class DeniedLog(logging.Handler):
 
 def test_every_route_answers_every_role_as_declared(client, engine, api_world, headers, tmp_path):
     sheet = write_csv(tmp_path / "schools.csv", make_school_rows(3, seed=5))
+    own_sheet = own_school_sheet(tmp_path, "own.csv")
     denied_log = DeniedLog()
     logging.getLogger("junheng.access").addHandler(denied_log)
     fresh = 0
@@ -167,7 +173,10 @@ def test_every_route_answers_every_role_as_declared(client, engine, api_world, h
                         else:
                             task = api_world.tasks[case.task]
                         url = url.replace("{task_id}", str(task.id))
-                    if case.submission:
+                    if case.submission == "pending":
+                        pending = pending_school_submission(engine, tmp_path)
+                        url = url.replace("{submission_id}", str(pending.id))
+                    elif case.submission:
                         url = url.replace("{submission_id}", str(api_world.submissions[case.submission].id))
                     url = url.replace("{assessment_id}", str(api_world.assessment.id))
                     if case.evidence:
@@ -187,6 +196,8 @@ def test_every_route_answers_every_role_as_declared(client, engine, api_world, h
                     elif case.form == "sheet":
                         kwargs["files"] = {"file": ("schools.csv", sheet.read_bytes(), "text/csv")}
                         kwargs["data"] = {"label": "权限检查"}
+                    elif case.form == "own_sheet":
+                        kwargs["files"] = {"file": ("本校.csv", own_sheet, "text/csv")}
                     denied_before = len(denied_log.messages)
                     response = client.request(method, url, **kwargs)
                     expected = case.expect[role]

@@ -41,13 +41,13 @@ def test_briefing_writes_the_files_and_lists_and_shows_them(county, tmp_path):
     result = invoke("briefing", "--out", str(out), "--no-send", "--no-pdf")
     assert result.exit_code == 0, result.output
     assert "调度通报第 1 期" in result.output and "2026-W50" in result.output  # last week by default
-    assert "截至12月13日，财政有逾期任务" in result.output and "未发送邮件" in result.output
+    assert "截至12月13日，财政（1项）有逾期任务" in result.output and "未发送邮件" in result.output
     stem = "demo-调度通报-第1期-2026-W50"
     assert {p.name for p in out.iterdir()} >= {f"{stem}.docx", f"{stem}.html"}
     doc = Document(out / f"{stem}.docx")
     assert any(p.text == "关于示例县优质均衡创建工作进展情况的通报" for p in doc.paragraphs)
     html = (out / f"{stem}.html").read_text(encoding="utf-8")
-    assert "截至12月13日，财政有逾期任务，请抓紧办理。" in html and f'src="{stem}-completion.png"' in html
+    assert "截至12月13日，财政（1项）有逾期任务，请抓紧办理。" in html and f'src="{stem}-completion.png"' in html
     with Session(county) as session:
         assert session.exec(select(func.count()).select_from(OutboundMessage)).one() == 0
 

@@ -1,14 +1,29 @@
-"""`junheng demo` and `junheng dispatch` through the real Typer app, with real flow runs."""
+"""`junheng demo` and `junheng dispatch` through the real Typer app, with real flow runs; and
+`junheng demo` serving in a real process."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
 
+import docx
+import httpx
+import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from junheng.cli import app
 from tests.factories_db import build_world
+from tracker.accounts.service import authenticate
 from tracker.campaigns.models import Campaign, Phase, PhaseStatus
 from tracker.db import get_engine, session_scope
 from tracker.events.models import Event
@@ -17,18 +32,42 @@ from tracker.tasks.models import Task
 
 runner = CliRunner()
 
+SERVE_STARTUP_SECONDS = 180  # the demo's steps (Prefect's temporary server, LibreOffice) come first
+DEMO_USERS = ("office", "jicai", "school", "reviewer")
+COUNTED = ("campaign", "task", "noticeitem", "outboundmessage", "briefing", "account", "calendaryear")
+
 
 def _count(url: str, table: str, where: str = "") -> int:
     with get_engine(url).connect() as conn:
         return conn.execute(sa.text(f"SELECT count(*) FROM {table} {where}")).scalar_one()
 
 
-def test_demo_twice_creates_one_campaign_and_no_second_task(db_url, tmp_path, prefect_harness):
+@pytest.fixture
+def demo_env(monkeypatch):
+    """The demo points the process at its mail sink and web address through the environment (the
+    server it starts reads them there): give them back afterwards, and start with no SMTP server."""
+    for name in ("JUNHENG_MAIL_SINK_DIR", "JUNHENG_BASE_URL", "JUNHENG_SMTP_HOST"):
+        monkeypatch.setenv(name, "")  # recorded as absent before, so restored as absent
+        monkeypatch.delenv(name)
+
+
+def _accounts(output: str) -> dict[str, str]:
+    """username → password from the demo's account table."""
+    found = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.split("│")]
+        if len(cells) >= 6 and cells[1] in DEMO_USERS:
+            found[cells[1]] = cells[4]
+    return found
+
+
+def test_demo_twice_creates_nothing_twice(db_url, tmp_path, prefect_harness, demo_env):
     out = tmp_path / "demo"
-    first = runner.invoke(app, ["demo", "--dir", str(out)])
+    first = runner.invoke(app, ["demo", "--dir", str(out), "--no-serve"])
     assert first.exit_code == 0, first.output
     assert "来自 JUNHENG_DATABASE_URL" in first.output
     assert "已建立：青川县" in first.output
+    assert "示例日历" in first.output and "不是国务院办公厅" in first.output and "已导入 2027 年示例日历" in first.output
     tasks = _count(db_url, "task")
     assert tasks > 0 and f"新建 {tasks} 项" in first.output
     assert "当前阶段" in first.output and "各单位情况" in first.output
@@ -37,31 +76,142 @@ def test_demo_twice_creates_one_campaign_and_no_second_task(db_url, tmp_path, pr
     assessment = json.loads((out / "qingchuan-2027-评估结果.json").read_text(encoding="utf-8"))
     assert assessment["standard"] == "national-2017" and assessment["shortfalls"]
 
-    second = runner.invoke(app, ["demo", "--dir", str(out)])
+    # the notices: every task's 任务交办单 went through the local SMTP sink into DIR/mail
+    messages = _count(db_url, "outboundmessage")
+    assert messages > 0 and _count(db_url, "outboundmessage", "WHERE state = 'sent'") == messages
+    assert _count(db_url, "noticeitem", "WHERE rung = 'assigned' AND message_id IS NULL") == 0
+    assert f"发出 {messages} 封" in first.output
+    files = sorted((out / "mail").rglob("*.eml"))
+    assert len(files) == messages and f"{messages} 个 .eml 文件" in first.output
+    with get_engine(db_url).connect() as conn:
+        task_ids = set(conn.execute(sa.text("SELECT id FROM task")).scalars())
+        department_tasks = set(conn.execute(sa.text("SELECT id FROM task WHERE department_id IS NOT NULL")).scalars())
+    linked: set[int] = set()
+    for path in files:
+        with path.open("rb") as handle:
+            message = BytesParser(policy=policy.default).parse(handle)
+        subject = str(message["Subject"])
+        assert "任务交办单" in subject or "提醒" in subject, subject
+        assert message["To"].addresses[0].addr_spec == path.parent.name
+        html = message.get_body(("html",)).get_content()
+        text = message.get_body(("plain",)).get_content()
+        links = {int(n) for n in re.findall(r'href="http://127\.0\.0\.1:8000/tasks/(\d+)"', html)}
+        assert links and links <= task_ids and all(f"/tasks/{n}" in text for n in links)
+        linked |= links
+    assert department_tasks and department_tasks <= linked  # every department's task reached its contacts
+
+    # the briefing of this week: stored once, written as Word (and PDF with LibreOffice) and HTML
+    assert _count(db_url, "briefing") == 1
+    written = sorted((out / "briefings").glob("qingchuan-2027-调度通报-第1期-*.docx"))
+    assert len(written) == 1
+    document = docx.Document(str(written[0]))
+    assert "调度通报" in "\n".join(p.text for p in document.paragraphs)
+    assert written[0].with_suffix(".html").stat().st_size > 0
+
+    # four accounts whose printed one-time passwords log in
+    passwords = _accounts(first.output)
+    assert sorted(passwords) == sorted(DEMO_USERS)
+    with session_scope() as session:
+        for username, password in passwords.items():
+            assert authenticate(session, username, password).ok, username
+
+    counts = {table: _count(db_url, table) for table in COUNTED}
+    events = _count(db_url, "event", "WHERE type IN ('task.created', 'calendar.imported')")
+    second = runner.invoke(app, ["demo", "--dir", str(out), "--no-serve"])
     assert second.exit_code == 0, second.output
     assert "已存在" in second.output and "新建 0 项" in second.output and f"未变 {tasks} 项" in second.output
-    assert _count(db_url, "campaign") == 1
-    assert _count(db_url, "task") == tasks
-    assert _count(db_url, "event", "WHERE type = 'task.created'") == tasks
+    assert "内容未变，不重复导入" in second.output
+    assert "新排队通知 0 条" in second.output and "新组成邮件 0 封，发出 0 封" in second.output
+    assert "第 1 期（再次生成，期数不变）" in second.output
+    assert {table: _count(db_url, table) for table in COUNTED} == counts
+    assert _count(db_url, "event", "WHERE type IN ('task.created', 'calendar.imported')") == events
+    assert sorted((out / "mail").rglob("*.eml")) == files
+    assert counts["campaign"] == 1 and counts["task"] == tasks and counts["account"] == 4
+
+    # new passwords every run; the old ones no longer work
+    again = _accounts(second.output)
+    assert sorted(again) == sorted(DEMO_USERS)
+    with session_scope() as session:
+        for username in DEMO_USERS:
+            assert again[username] != passwords[username]
+            assert authenticate(session, username, again[username]).ok
+            assert not authenticate(session, username, passwords[username]).ok
 
 
-def test_demo_keeps_its_database_in_its_directory(tmp_path, monkeypatch, prefect_harness):
+def test_demo_keeps_its_database_in_its_directory(tmp_path, monkeypatch, prefect_harness, demo_env):
     from tracker.settings import get_settings
 
-    monkeypatch.delenv("JUNHENG_DATABASE_URL", raising=False)
+    monkeypatch.setenv("JUNHENG_DATABASE_URL", "")  # the demo sets it: restored as absent afterwards
+    monkeypatch.delenv("JUNHENG_DATABASE_URL")
     monkeypatch.setenv("JUNHENG_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()
     out = tmp_path / "演示"
     try:
-        result = runner.invoke(app, ["demo", "--dir", str(out)])
+        result = runner.invoke(app, ["demo", "--dir", str(out), "--no-serve"])
         assert result.exit_code == 0, result.output
         database = (out / "junheng.db").resolve()
         assert f"数据库：{database}（SQLite 文件）" in result.output
         assert _count(f"sqlite:///{database}", "task") > 0
         assert not (tmp_path / "data" / "junheng.db").exists()
+        assert list((out / "mail").rglob("*.eml"))
     finally:
         get_engine(f"sqlite:///{(out / 'junheng.db').resolve()}").dispose()
         get_settings.cache_clear()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_demo_serves_its_campaign_until_ctrl_c(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("JUNHENG_DATABASE_URL", "JUNHENG_SMTP_HOST", "JUNHENG_MAIL_SINK_DIR", "JUNHENG_BASE_URL")}
+    env.update(JUNHENG_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1", COLUMNS="120")
+    log = tmp_path / "demo.log"
+    junheng = Path(sys.executable).parent / "junheng"
+    with log.open("wb") as sink:
+        process = subprocess.Popen([str(junheng), "demo", "--dir", str(tmp_path / "demo"), "--port", str(port)],
+                                   env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def output() -> str:
+        return log.read_text(encoding="utf-8", errors="replace")
+
+    try:
+        deadline = time.monotonic() + SERVE_STARTUP_SECONDS
+        page = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        assert page is not None, f"the demo did not serve within {SERVE_STARTUP_SECONDS} s:\n{output()}"
+        assert page.status_code == 200 and "登录" in page.text
+        text = output()
+        assert f"http://127.0.0.1:{port}/" in text and "按 Ctrl+C 停止" in text
+        assert sorted(_accounts(text)) == sorted(DEMO_USERS)
+
+        process.send_signal(signal.SIGINT)  # what Ctrl+C sends
+        assert process.wait(timeout=60) == 0, output()
+        assert "网页服务已停止" in output() and "Traceback" not in output()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)  # our own process group only
+            process.wait(timeout=10)
+    # nothing of the demo is left running (Prefect's temporary server is its child)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail("a process of the demo outlived it")
+        time.sleep(0.5)
 
 
 def test_task_verify_only_records_and_dispatch_passes_the_gate(db_url, prefect_harness):

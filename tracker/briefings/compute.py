@@ -219,6 +219,12 @@ class IndicatorRow(BaseModel):
             return None
         return self.cv - self.previous_cv
 
+    @property
+    def county_value_change(self) -> float | None:
+        if self.county_value is None or self.previous_county_value is None:
+            return None
+        return self.county_value - self.previous_county_value
+
 
 class AssessmentRef(BaseModel):
     assessment_id: int
@@ -603,7 +609,8 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
     late_units = sorted((u for u in units if u.figures.overdue), key=lambda u: -u.figures.overdue)
     overdue_units = [u.short_name for u in late_units]
     if overdue_units:
-        sentence = f"截至{cn_day(today)}，{'、'.join(overdue_units)}有逾期任务，请抓紧办理。"
+        named = "、".join(f"{u.short_name}（{u.figures.overdue}项）" for u in late_units)
+        sentence = f"截至{cn_day(today)}，{named}有逾期任务，请抓紧办理。"
     else:
         sentence = f"截至{cn_day(today)}，各单位均无逾期任务。"
 

@@ -45,7 +45,7 @@ from tracker.standards import load_standard
 from tracker.standards.schema import STAGE_NAMES, Indicator, Judged, Standard
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
-from tracker.tasks.service import create_task
+from tracker.tasks.service import change_due_date, create_task
 from tracker.workdays import add_working_days
 
 # A county figure with several parts (indicator 18: 10 % and 20 %) is entered per part; its
@@ -557,13 +557,17 @@ class _TaskSpec:
 def _due(ctx: _Context, *candidates: dt.date | None) -> tuple[dt.date, str]:
     """The first known date; else the campaign's latest known gate; else a fallback. The second
     value is a note for the measures when the date is a stand-in."""
+    return _first_due(ctx.latest_gate, ctx.today, *candidates)
+
+
+def _first_due(latest_gate: dt.date | None, today: dt.date, *candidates: dt.date | None) -> tuple[dt.date, str]:
     for date in candidates:
         if date is not None:
             return date, ""
-    latest = ctx.latest_gate
+    latest = latest_gate
     if latest is not None:
         return latest, f"（完成时限未定，暂按创建工作最晚的关口 {latest.isoformat()}，日期确定后由办公室调整）"
-    fallback = add_working_days(ctx.today, FALLBACK_WORKING_DAYS)
+    fallback = add_working_days(today, FALLBACK_WORKING_DAYS)
     return fallback, (f"（各阶段关口日期均未定，暂按 {FALLBACK_WORKING_DAYS} 个工作日后的 {fallback.isoformat()}，"
                       "日期确定后由办公室调整）")
 
@@ -820,6 +824,82 @@ def reconcile_tasks(
         result.resolved.append(task.id)
     session.flush()
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Due dates that follow the plan
+
+
+# Tasks whose due date the plan gives: a shortfall's and an attestation's (the indicator's
+# 完成时限 in 分工, else its phase's gate) and a preparatory task's (its 完成时限). A review
+# finding keeps the reviewer's deadline.
+PLAN_DATED_ORIGINS = (TaskOrigin.shortfall, TaskOrigin.attestation, TaskOrigin.plan)
+
+
+@dataclass(frozen=True)
+class DueDateMove:
+    task_id: int
+    title: str
+    before: dt.date
+    after: dt.date
+
+
+def plan_due_dates(session: Session, campaign: Campaign) -> dict[int, tuple[dt.date, str]]:
+    """Task id → (due date, stand-in note) that the campaign's current plan and phases give each
+    open task whose date comes from the plan, worked out as ``reconcile_tasks`` does (a stand-in
+    date counts from the day the task was created)."""
+    plan = CampaignPlan.from_stored(campaign.plan) if campaign.plan else None
+    phases = {p.id: p for p in session.exec(select(Phase).where(Phase.campaign_id == campaign.id))}
+    gates = [p.gate_on for p in phases.values() if p.gate_on is not None]
+    latest = max(gates) if gates else None
+    preparatory = {f"plan|{item.code}": item for item in plan.preparatory_tasks} if plan is not None else {}
+    out: dict[int, tuple[dt.date, str]] = {}
+    for task in session.exec(select(Task).where(
+            Task.campaign_id == campaign.id,
+            Task.status.in_([s.value for s in (TaskStatus.assigned, TaskStatus.accepted, TaskStatus.in_progress,
+                                               TaskStatus.submitted)]),
+            Task.origin.in_([o.value for o in PLAN_DATED_ORIGINS]))):
+        origin = TaskOrigin(task.origin)
+        if origin is TaskOrigin.plan:
+            item = preparatory.get(task.origin_key)
+            if item is not None:
+                out[task.id] = (item.due_on, "")
+            continue
+        entry = plan.assignments.get(task.indicator or "") if plan is not None else None
+        indicator_due = entry.due_on if entry is not None else None
+        phase = phases.get(task.phase_id)
+        gate = phase.gate_on if phase is not None else None
+        # the same order of preference as _shortfall_spec and _attestation_spec
+        candidates = (indicator_due, gate) if origin is TaskOrigin.shortfall else (gate, indicator_due)
+        out[task.id] = _first_due(latest, lifecycle.local_date(task.created_at), *candidates)
+    return out
+
+
+def follow_plan_due_dates(session: Session, campaign: Campaign, before: dict[int, tuple[dt.date, str]],
+                          actor: str = SYSTEM_ACTOR) -> list[DueDateMove]:
+    """After a changed plan was applied: move each open task whose plan-given date changed
+    (``before`` is ``plan_due_dates`` taken before applying it), one ``task.due_changed`` event
+    each. A task whose date is no longer the one the old plan gave it was set otherwise, and
+    stays as it is."""
+    after = plan_due_dates(session, campaign)
+    moves: list[DueDateMove] = []
+    for task_id, (old_date, old_note) in sorted(before.items()):
+        new = after.get(task_id)
+        if new is None or new[0] == old_date:
+            continue
+        task = session.get(Task, task_id)
+        if task is None or task.due_on != old_date:
+            continue
+        new_date, new_note = new
+        measures = task.measures
+        if old_note and old_note in measures:
+            measures = measures.replace(old_note, new_note)
+        elif new_note and new_note not in measures:
+            measures += new_note
+        change_due_date(session, task, new_date, actor=actor, measures=measures,
+                        reason="创建方案调整了阶段关口或完成时限，任务截止日期随之调整")
+        moves.append(DueDateMove(task.id, task.title, old_date, new_date))
+    return moves
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 Functions take a session first and never commit (the caller's ``session_scope`` does).
 ``apply_plan`` is idempotent: applying the same plan twice changes nothing and writes no
-second event; applying a changed plan updates people, e-mails and dates in place and never
-touches tasks, so a year of task history survives a corrected plan.
+second event; applying a changed plan updates people, e-mails and dates in place; tasks keep their history,
+and an open task whose due date came from the plan follows a moved gate or deadline.
 """
 
 from __future__ import annotations
@@ -239,6 +239,8 @@ class AppliedPlan:
     campaign: Campaign
     created: bool
     changes: list[str]  # Chinese, one line per change; empty when the plan was already applied
+    moved_tasks: int = 0  # open tasks whose due date followed a moved gate or deadline
+    ladder_changed: bool = False  # the 提醒 section changed: open tasks' reminder times need working out again
 
 
 def apply_plan(session: Session, plan: CampaignPlan, actor: str = SYSTEM_ACTOR) -> Campaign:
@@ -254,14 +256,22 @@ def apply_plan_report(session: Session, plan: CampaignPlan, actor: str = SYSTEM_
 
     Units, people and phases are matched by name / name / code. Removed units and people are
     deactivated when anything refers to them (tasks, events, schools …) and deleted otherwise;
-    a removed phase that has tasks or reviews is refused (``PlanError``). Tasks are never
-    touched. Writes ``campaign.created`` or, when something changed, ``campaign.updated`` with
-    the list of changes.
+    a removed phase that has tasks or reviews is refused (``PlanError``). Tasks keep their history;
+    an open task whose due date came from the plan (its phase's gate, its indicator's 完成时限,
+    a preparatory task's date) and still is the date the old plan gave it follows the new plan,
+    with a ``task.due_changed`` event (``selfcheck.follow_plan_due_dates``); findings keep the
+    reviewer's deadline. Writes ``campaign.created`` or, when something changed,
+    ``campaign.updated`` with the list of changes.
     """
+    # selfcheck works out the plan's due dates and imports this module: import it here
+    from tracker.campaigns.selfcheck import follow_plan_due_dates, plan_due_dates
+
     stored = plan.model_dump(mode="json")
     campaign = session.exec(select(Campaign).where(Campaign.code == plan.code)).first()
     created = campaign is None
     changes: list[str] = []
+    due_before = plan_due_dates(session, campaign) if campaign is not None else {}
+    ladder_before = campaign.plan.get("reminders") if campaign is not None else None
     if campaign is None:
         campaign = Campaign(code=plan.code, name=plan.name, county=plan.county, standard_id=plan.standard, plan=stored)
         session.add(campaign)
@@ -285,6 +295,13 @@ def apply_plan_report(session: Session, plan: CampaignPlan, actor: str = SYSTEM_
     _retire_departments(session, campaign, plan, changes)
     _apply_phases(session, campaign, plan, changes)
     session.flush()
+    moves = follow_plan_due_dates(session, campaign, due_before, actor) if not created else []
+    by_dates: dict[tuple, list[int]] = {}
+    for move in moves:
+        by_dates.setdefault((move.before, move.after), []).append(move.task_id)
+    for (before, after), ids in by_dates.items():
+        listed = "、".join(f"#{i}" for i in ids[:10]) + (f" 等 {len(ids)} 项" if len(ids) > 10 else "")
+        changes.append(f"任务截止日期随方案调整 {before.isoformat()} → {after.isoformat()}：{listed}")
 
     if created:
         record_event(session, type="campaign.created", actor=actor, campaign_id=campaign.id, payload={
@@ -297,7 +314,8 @@ def apply_plan_report(session: Session, plan: CampaignPlan, actor: str = SYSTEM_
         record_event(session, type="campaign.updated", actor=actor, campaign_id=campaign.id,
                      payload={"changes": changes})
     session.flush()
-    return AppliedPlan(campaign=campaign, created=created, changes=changes)
+    return AppliedPlan(campaign=campaign, created=created, changes=changes, moved_tasks=len(moves),
+                       ladder_changed=not created and ladder_before != stored.get("reminders"))
 
 
 def _person_name(session: Session, person_id: int | None) -> str | None:

@@ -233,7 +233,15 @@ def unit_name(ctx: _CampaignContext, task, school: School | None) -> str:
     return "未指定单位"
 
 
-def idempotency_key(task_id: int, rung: Rung, occurrence: int, recipient: Recipient) -> str:
+# Rungs counted from the due date: their occurrence ("3 working days before", "the 2nd 催办") is
+# relative to that date, so the key names it, and a due date moved by a changed plan owes them anew.
+DEADLINE_RUNGS = frozenset({Rung.due_soon, Rung.due_today, Rung.chase, Rung.escalation})
+
+
+def idempotency_key(task_id: int, rung: Rung, occurrence: int, recipient: Recipient,
+                    due_on: dt.date | None = None) -> str:
+    if due_on is not None and rung in DEADLINE_RUNGS:
+        return f"{task_id}:{rung.value}:{occurrence}@{due_on.isoformat()}:{recipient.key}"
     return f"{task_id}:{rung.value}:{occurrence}:{recipient.key}"
 
 
@@ -442,7 +450,7 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
                 continue
             payload = _payload(task, due, ctx, unit, light, today, cal, coop_ids, base_url, history)
             for r in recipients:
-                key = idempotency_key(task.id, due.rung, due.occurrence, r)
+                key = idempotency_key(task.id, due.rung, due.occurrence, r, task.due_on)
                 item_payload = payload
                 if (not r.copy and r.person_id is not None and task.status == TaskStatus.assigned.value
                         and due.audience is not Audience.office_and_supervisor):
@@ -510,6 +518,6 @@ def _payload(task, due: RungDue, ctx: _CampaignContext, unit: str, light: Light 
 
 
 __all__ = [
-    "ChunkDone", "Recipient", "SweepLine", "SweepReport", "clock_of", "idempotency_key", "recipients_for",
+    "DEADLINE_RUNGS", "ChunkDone", "Recipient", "SweepLine", "SweepReport", "clock_of", "idempotency_key", "recipients_for",
     "reschedule_open_tasks", "schedule_next", "sweep",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import case, func
@@ -12,9 +13,13 @@ from sqlmodel import Session, select
 from tracker.assessment.models import ShortfallRecord
 from tracker.campaigns.gates import current_phase
 from tracker.campaigns.models import Campaign, Department, Person, Phase, ReviewFinding, School, UnitKind
+from tracker.db import utcnow
+from tracker.events.models import Event
 from tracker.events.service import SYSTEM_ACTOR, record_event
-from tracker.tasks.lifecycle import CLOCK_RUNNING
+from tracker.notices.models import MessageState, NoticeItem, OutboundMessage, Rung
+from tracker.tasks.lifecycle import CLOCK_RUNNING, local_date
 from tracker.tasks.models import Task, TaskCooperator, TaskOrigin, TaskStatus
+from tracker.workdays import working_days_between
 
 
 class TaskNotFound(LookupError):
@@ -140,6 +145,45 @@ def create_task(
     return task
 
 
+# the statuses in which a task's due date still matters (closed tasks keep theirs as history)
+OPEN_STATUSES = (TaskStatus.assigned, TaskStatus.accepted, TaskStatus.in_progress, TaskStatus.submitted)
+
+
+def change_due_date(
+    session: Session,
+    task: Task,
+    due_on: dt.date,
+    *,
+    actor: str | Person = SYSTEM_ACTOR,
+    reason: str = "",
+    measures: str | None = None,
+    at: dt.datetime | None = None,
+) -> Event:
+    """Move an open task's due date; writes one ``task.due_changed`` event (payload ``due_from``,
+    ``due_to``, ``reason``; not ``from``/``to``, which name statuses in lifecycle events).
+
+    Like every lifecycle move it sets ``next_reminder_at`` to now, so the reminder sweep works out
+    the task's ladder again on the new date. ``measures`` replaces the text when given (a stand-in
+    date's note no longer holds)."""
+    if TaskStatus(task.status) not in OPEN_STATUSES:
+        raise InvalidTask(f"任务 #{task.id} 当前状态为「{TaskStatus(task.status).value}」，不能再调整截止日期")
+    if not isinstance(due_on, dt.date) or isinstance(due_on, dt.datetime):
+        raise InvalidTask(f"任务 #{task.id} 的截止日期必须是日期，收到「{due_on}」")
+    now = at or utcnow()
+    before = task.due_on
+    task.due_on = due_on
+    task.updated_at = now
+    task.next_reminder_at = now
+    if measures is not None:
+        task.measures = measures
+    session.add(task)
+    session.flush()
+    actor_name, actor_id = (actor.name, actor.id) if isinstance(actor, Person) else (actor, None)
+    return record_event(session, type="task.due_changed", actor=actor_name, actor_id=actor_id,
+                        campaign_id=task.campaign_id, task_id=task.id, at=now,
+                        payload={"due_from": before.isoformat(), "due_to": due_on.isoformat(), "reason": reason})
+
+
 def get_task(session: Session, task_id: int, campaign: Campaign | None = None) -> Task:
     task = session.get(Task, task_id)
     if task is None or (campaign is not None and task.campaign_id != campaign.id):
@@ -152,6 +196,38 @@ def cooperators(session: Session, task: Task) -> list[Department]:
         select(Department).join(TaskCooperator, TaskCooperator.department_id == Department.id)
         .where(TaskCooperator.task_id == task.id).order_by(Department.id)
     ))
+
+
+@dataclass(frozen=True)
+class Unsigned:
+    """Who has not signed: how long a 待签收 task has waited and what reminding it took."""
+
+    working_days: int  # working days since it was assigned (交办)
+    reminders_sent: int  # 签收提醒 sent (each occurrence once, however many recipients)
+    notified: bool  # its 任务交办单 has been sent to someone
+
+
+def unsigned_details(session: Session, tasks: Iterable[Task], today: dt.date) -> dict[int, Unsigned]:
+    """For each 待签收 task of ``tasks``: working days waiting and the notices sent (the delivery
+    log: only items whose message went out count)."""
+    waiting = [t for t in tasks if TaskStatus(t.status) is TaskStatus.assigned]
+    if not waiting:
+        return {}
+    sent: dict[int, dict[str, int]] = {}
+    ids = [t.id for t in waiting]
+    for start in range(0, len(ids), 500):
+        rows = session.exec(
+            select(NoticeItem.task_id, NoticeItem.rung, func.count(func.distinct(NoticeItem.occurrence)))
+            .join(OutboundMessage, OutboundMessage.id == NoticeItem.message_id)
+            .where(NoticeItem.task_id.in_(ids[start:start + 500]), OutboundMessage.state == MessageState.sent.value,
+                   NoticeItem.rung.in_([Rung.assigned.value, Rung.ack_resend.value]))
+            .group_by(NoticeItem.task_id, NoticeItem.rung)).all()
+        for task_id, rung, count in rows:
+            sent.setdefault(task_id, {})[rung] = count
+    return {t.id: Unsigned(working_days=max(0, working_days_between(local_date(t.created_at), today)),
+                           reminders_sent=sent.get(t.id, {}).get(Rung.ack_resend.value, 0),
+                           notified=bool(sent.get(t.id, {}).get(Rung.assigned.value)))
+            for t in waiting}
 
 
 def _overdue_clause(today: dt.date):

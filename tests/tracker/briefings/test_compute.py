@@ -67,7 +67,12 @@ def test_each_week_agrees_with_the_tracker_counts_at_its_end(engine, three_weeks
 
 def test_overdue_units_are_named_and_escalations_counted(engine, three_weeks):
     data = _compute(engine, "2026-W51")
-    assert data.overdue_sentence == f"截至12月20日，{'、'.join(data.overdue_units)}有逾期任务，请抓紧办理。"
+    # the units named with their counts, most overdue first, as a 通报 names them
+    counts = {u.short_name: u.figures.overdue for u in data.units if u.figures.overdue}
+    assert sum(counts.values()) == len(data.overdue) == 4
+    assert data.overdue_sentence == "截至12月20日，{}有逾期任务，请抓紧办理。".format(
+        "、".join(f"{name}（{counts[name]}项）" for name in data.overdue_units))
+    assert data.overdue_units[0] == "创建办" and counts["创建办"] == 2
     late = {r.title: r for r in data.overdue}
     # P02 (due 12-09) sat with its unit: 7 working days overdue by Sunday 12-20, chased and escalated
     p02 = next(r for r in data.overdue if r.due_on == dt.date(2026, 12, 9))

@@ -9,7 +9,7 @@ counties.
 Each county is the example plan (examples/plan.yaml: 22 units, five phases) under its own code,
 with two assessments of the example schools (the second one with more equipment), and N tasks
 created over the eight weeks 11-02 … 12-27 with a history written the way the lifecycle writes it:
-签收 (85 %), 进度, 提交 (some late), 销号 (most of those), a few 退回 and 撤销 — about 4.5 events
+签收 (85 %), 进度, 提交 (some late), 销号 (most of those), a few 退回 and 撤销 — about 3.3 events
 per task — and the reminders and 督办单 the sweep would have queued for the late ones. Rows are
 loaded in bulk; only the briefing is timed, for the week 2026-W52, computed on Monday 12-28:
 

@@ -32,6 +32,7 @@ from tracker.schooldata.approval import (
     return_submission,
     status_name,
 )
+from tracker.schooldata.columns import COLUMNS
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
 from tracker.schooldata.sheet import MAX_BYTES, SheetError
 from tracker.schooldata.template import write_template
@@ -40,9 +41,11 @@ router = APIRouter(include_in_schema=False)
 
 SubmissionId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SHEET_SUFFIXES = (".xlsx", ".csv")
-ROW_COLUMNS = [("学校名称", "name"), ("学校类型", "school_type"), ("小学在校生数", "primary_students"),
-               ("初中在校生数", "junior_students"), ("教学及辅助用房面积", "teaching_area"),
-               ("体育运动场馆面积", "sports_area"), ("教学仪器设备值（万元）", "equipment_value")]
+# the columns a batch's table shows: (header, SchoolRecord attribute, decimals) — counts whole
+_SHOWN = ("name", "school_type", "primary_students", "junior_students", "teaching_area", "sports_area",
+          "equipment_value")
+ROW_COLUMNS = [(c.header, c.attribute, 0 if c.kind == "int" else 2)
+               for a in _SHOWN for c in COLUMNS if c.attribute == a]
 
 
 def _school(session: Session, user: User) -> School | None:

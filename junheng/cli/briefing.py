@@ -87,6 +87,9 @@ def briefing_command(
                   f"{data.period_start.isoformat()} 至 {data.period_end.isoformat()}（{data.iso_week}）")
     if data.holiday_week:
         console.print("本周为法定节假日，无工作日；通报照常生成")
+    if data.partial:
+        console.print(f"[yellow]本周尚未结束：数据截至 {data.as_of_date.isoformat()}；"
+                      f"周日之后再次生成，可得全周情况（期数不变）[/yellow]")
     f = data.overall
     console.print(f"任务 {f.total} 项，已销号 {f.done} 项，逾期 {f.overdue} 项；{escape(data.overdue_sentence)}")
     for path in paths:

@@ -75,6 +75,18 @@ def _local(moment: dt.datetime) -> str:
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
+def _check_port_free(host: str, port: int) -> None:
+    import errno
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        why = "该端口已被占用" if exc.errno == errno.EADDRINUSE else f"{exc}"
+        _fail(f"无法在 {host}:{port} 上启动网页服务：{why}。请用 --port 换一个端口，或加 --no-serve 只运行演示步骤。")
+
+
 def use_database(directory: Path) -> tuple[str, bool]:
     """The demo's database: JUNHENG_DATABASE_URL when set (second value True), else DIR/junheng.db
     — made the process default, so the flows' steps (which open their own sessions) use it too."""
@@ -125,6 +137,8 @@ def demo(
 
     from tracker.db import migrate
 
+    if not no_serve:
+        _check_port_free(host, port)  # before the steps, not after a minute of them
     try:
         examples = examples_dir()
         directory.mkdir(parents=True, exist_ok=True)
@@ -148,7 +162,7 @@ def demo(
     console.print(f"{'已建立' if created else '已存在，按方案更新'}：{escape(name)}（编号 {escape(code)}）")
 
     _step(3, f"工作日日历：导入示例日历 {examples / CALENDAR_FILE}")
-    _import_example_calendar(examples / CALENDAR_FILE, code)
+    _import_example_calendar(examples / CALENDAR_FILE)
 
     _step(4, f"自查流程（Prefect）：导入 {examples / 'schools.xlsx'}、评估、生成任务")
     quiet_prefect()
@@ -185,7 +199,7 @@ def demo(
 
     if no_serve:
         console.print(f"\n演示完成（--no-serve：不启动网页服务）。再次运行 junheng demo --dir {directory} 不会重复建立"
-                      f"创建工作、任务、通知或调度通报；启动网页：JUNHENG_DATABASE_URL={escape(url)} junheng serve")
+                      f"创建工作、任务、通知或调度通报。要打开网页，运行 junheng demo --dir {directory}（不加 --no-serve）。")
         return
 
     _step(11, f"网页服务：{base_url}/ （含调度：提醒扫描、邮件投递、事件分发），按 Ctrl+C 停止")
@@ -227,7 +241,7 @@ def _apply_plan(plan_path: Path) -> tuple[str, str, bool]:
 # the calendar
 
 
-def _import_example_calendar(path: Path, code: str) -> None:
+def _import_example_calendar(path: Path) -> None:
     """Import the illustrative year unless the store already has the same days from the same source
     (importing always replaces the year and logs an event, so a re-run would add one each time),
     and never over the office's real notice for that year."""
@@ -235,14 +249,9 @@ def _import_example_calendar(path: Path, code: str) -> None:
 
     from tracker.calendar import load_calendar
     from tracker.calendar.models import WorkdayOverride
-    from tracker.calendar.service import (
-        CalendarImportError,
-        import_calendar_year,
-        imported_year,
-    )
+    from tracker.calendar.service import CalendarImportError, import_calendar_year, imported_year
     from tracker.calendar.year_file import CalendarFileError, load_year_file
-    from tracker.campaigns.service import resolve_campaign
-    from tracker.db import session_scope, utcnow
+    from tracker.db import session_scope
     from tracker.reminders.sweep import reschedule_open_tasks
 
     try:

@@ -5,6 +5,7 @@ tracker.briefings; nothing here computes them."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +42,8 @@ def render_briefing(data: BriefingData, *, pdf: bool = True) -> RenderedBriefing
 
 
 def write_files(data: BriefingData, rendered: RenderedBriefing, out_dir: Path) -> WrittenFiles:
-    """The .docx, the .pdf (when made) and a standalone .html (charts as files beside it) in ``out_dir``."""
+    """The .docx, the .pdf (when made), the charts as .png files, and a standalone .html in ``out_dir``
+    whose charts are embedded (``data:`` URIs), so the page can be forwarded on its own."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = rendered.stem(data)
     docx = out_dir / f"{stem}.docx"
@@ -50,16 +52,17 @@ def write_files(data: BriefingData, rendered: RenderedBriefing, out_dir: Path) -
     if rendered.pdf is not None:
         written.pdf = out_dir / f"{stem}.pdf"
         written.pdf.write_bytes(rendered.pdf)
-    chart_refs = {}
+    chart_refs, inline = {}, {}
     for chart in rendered.charts:
         path = out_dir / f"{stem}-{chart.filename}"
         path.write_bytes(chart.png)
         written.charts.append(path)
         chart_refs[chart.key] = path.name
+        inline[path.name] = "data:image/png;base64," + base64.b64encode(chart.png).decode("ascii")
     html = render_briefing_email(data, chart_ids=chart_refs, attached=docx.name).body_html
-    # in the file the charts are files beside it, not parts of a message
-    for key, name in chart_refs.items():
-        html = html.replace(f"cid:{name}", name)
+    # in the file the charts are part of the page, not parts of a message
+    for name, uri in inline.items():
+        html = html.replace(f"cid:{name}", uri)
     written.html.write_text(html, encoding="utf-8")
     return written
 

@@ -123,7 +123,7 @@ def completion_chart(data: BriefingData) -> Chart | None:
         ax.set_xlim(0, 112)
         ax.set_xticks([0, 20, 40, 60, 80, 100], ["0", "20%", "40%", "60%", "80%", "100%"])
         for y, rate, note in zip(positions, rates, notes, strict=True):
-            ax.text(rate + 1.5, y, f"{rate:.0f}%（{note}）", va="center", fontsize=8)
+            ax.text(rate + 1.5, y, f"{rate:.0f}%（{note}）", va="center", fontsize=9)
         ax.set_title(f"各单位任务完成率（截至{data.as_of_date.month}月{data.as_of_date.day}日，"
                      "颜色为单位亮灯）", fontsize=11)
         ax.grid(axis="x", linestyle=":", alpha=0.5)
@@ -157,9 +157,9 @@ def cv_chart(data: BriefingData) -> Chart | None:
                 if limit is not None:
                     ax.hlines(limit, x - width / 2, x + width / 2, colors="#212121", linestyles="--", linewidth=1.2)
             for x, y in zip(xs, ys, strict=True):
-                ax.text(x, y + 0.01, f"{y:.3f}", ha="center", va="bottom", fontsize=7)
+                ax.text(x, y + 0.01, f"{y:.3f}", ha="center", va="bottom", fontsize=8)
         titles = {r.code: r.title for r in rows}
-        ax.set_xticks(range(len(codes)), [_short(code, titles[code]) for code in codes], fontsize=8)
+        ax.set_xticks(range(len(codes)), [_short(code, titles[code]) for code in codes], fontsize=9)
         ax.set_ylabel("差异系数")
         top = max([r.cv for r in rows] + [r.cv_limit or 0 for r in rows])
         ax.set_ylim(0, top * 1.25)

@@ -204,11 +204,16 @@ def _repeat_header(row) -> None:
     tr_pr.append(header)
 
 
+CELL_MARGIN_TWIPS = 57  # 1 mm each side (Word's default is 1.9 mm): 五号 headers such as 按时完成率 fit unbroken
+
+
 def _row_xml(values: Sequence[str], widths_mm: Sequence[float], left_columns: Sequence[int],
-             fill: dict[int, str]) -> str:
+             fill: dict[int, str], keep_with_next: bool = False) -> str:
     """One body row as WordprocessingML. Written as text rather than through python-docx's cell
-    objects, which cost milliseconds per cell: a county's overdue list has hundreds of cells."""
+    objects, which cost milliseconds per cell: a county's overdue list has hundreds of cells.
+    ``keep_with_next`` keeps the row on the page of the next one (an indicator's stage rows)."""
     size = int(TABLE_SIZE * 2)  # half-points
+    keep = "<w:keepNext/>" if keep_with_next else ""
     cells = []
     for c, value in enumerate(values):
         shading = f'<w:shd w:val="clear" w:color="auto" w:fill="{fill[c]}"/>' if c in fill else ""
@@ -216,27 +221,65 @@ def _row_xml(values: Sequence[str], widths_mm: Sequence[float], left_columns: Se
         cells.append(
             f'<w:tc><w:tcPr><w:tcW w:w="{round(widths_mm[c] * 56.6929)}" w:type="dxa"/>{shading}'
             f'<w:vAlign w:val="center"/></w:tcPr>'
-            f'<w:p><w:pPr><w:spacing w:before="20" w:after="20"/><w:jc w:val="{align}"/></w:pPr>'
+            f'<w:p><w:pPr>{keep}<w:spacing w:before="20" w:after="20"/><w:jc w:val="{align}"/></w:pPr>'
             f'<w:r><w:rPr><w:rFonts w:ascii="{LATIN_FONT}" w:hAnsi="{LATIN_FONT}" w:eastAsia="{BODY_FONT}"/>'
             f'<w:sz w:val="{size}"/><w:szCs w:val="{size}"/></w:rPr>'
             f'<w:t xml:space="preserve">{xml_escape(value)}</w:t></w:r></w:p></w:tc>')
     return f'<w:tr {nsdecls("w")}><w:trPr><w:cantSplit/></w:trPr>{"".join(cells)}</w:tr>'
 
 
+def _cell_margins(table) -> None:
+    """Narrow left/right cell margins for the whole table (``w:tblCellMar``, before ``w:tblLook``)."""
+    tbl_pr = table._tbl.tblPr
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        edge = OxmlElement(f"w:{side}")
+        edge.set(qn("w:w"), str(CELL_MARGIN_TWIPS))
+        edge.set(qn("w:type"), "dxa")
+        margins.append(edge)
+    look = tbl_pr.find(qn("w:tblLook"))
+    if look is not None:
+        look.addprevious(margins)
+    else:
+        tbl_pr.append(margins)
+
+
 def _table(doc, headers: Sequence[str], rows: Sequence[Sequence[str]], widths_mm: Sequence[float], *,
-           left_columns: Sequence[int] = (), fills: Sequence[dict[int, str]] | None = None):
-    table = doc.add_table(rows=1, cols=len(headers))
+           left_columns: Sequence[int] = (), fills: Sequence[dict[int, str]] | None = None,
+           groups: Sequence[tuple[str, int]] | None = None, keep: Sequence[bool] | None = None):
+    """A table with a header repeated on every page. ``groups``: a two-row header — (label, span)
+    over ``headers``; a label spanning one column covers both header rows, a wider one sits over
+    the sub-headers in ``headers``. ``keep``: per body row, keep it on the page of the next row."""
+    header_rows = 2 if groups else 1
+    table = doc.add_table(rows=header_rows, cols=len(headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    for i, head in enumerate(headers):
-        _cell(table.rows[0].cells[i], head, bold=True, font=HEADING_FONT)
-        table.rows[0].cells[i].width = Mm(widths_mm[i])
-        table.columns[i].width = Mm(widths_mm[i])  # the grid (LibreOffice reads this)
-    _cant_split(table.rows[0])
-    _repeat_header(table.rows[0])
+    _cell_margins(table)
+    for i, width in enumerate(widths_mm):
+        table.columns[i].width = Mm(width)  # the grid (LibreOffice reads this)
+        for r in range(header_rows):
+            table.rows[r].cells[i].width = Mm(width)
+    if groups:
+        column = 0
+        for label, span in groups:
+            if span == 1:
+                _cell(table.cell(0, column).merge(table.cell(1, column)), label, bold=True, font=HEADING_FONT)
+            else:
+                _cell(table.cell(0, column).merge(table.cell(0, column + span - 1)), label, bold=True,
+                      font=HEADING_FONT)
+                for k in range(column, column + span):
+                    _cell(table.cell(1, k), headers[k], bold=True, font=HEADING_FONT)
+            column += span
+    else:
+        for i, head in enumerate(headers):
+            _cell(table.rows[0].cells[i], head, bold=True, font=HEADING_FONT)
+    for r in range(header_rows):
+        _cant_split(table.rows[r])
+        _repeat_header(table.rows[r])
     for r, values in enumerate(rows):
-        table._tbl.append(parse_xml(_row_xml(values, widths_mm, left_columns, fills[r] if fills else {})))
+        table._tbl.append(parse_xml(_row_xml(values, widths_mm, left_columns, fills[r] if fills else {},
+                                             bool(keep and keep[r]))))
     _paragraph(doc, "", pitch=12)  # a little air below the table
     return table
 
@@ -253,12 +296,13 @@ def _unit_table(doc, units: list[UnitRow], first_header: str) -> None:
         if f.overdue:
             fill[6] = LIGHT_FILL["红"]
         fills.append(fill)
-    _table(doc, headers, rows, [11, 33, 12, 14, 12, 14, 12, 15, 19, 12], left_columns=(1,), fills=fills)
+    _table(doc, headers, rows, [11, 37, 11, 14, 11, 14, 11, 14, 22, 11], left_columns=(1,), fills=fills)
 
 
-def _merge_repeats(table, column: int) -> None:
-    """Merge runs of equal cells in a column (an indicator's title over its stage rows)."""
-    rows = table.rows[1:]
+def _merge_repeats(table, column: int, first_row: int = 1) -> None:
+    """Merge runs of equal cells in a column (an indicator's title over its stage rows), below the
+    ``first_row`` header rows."""
+    rows = table.rows[first_row:]
     start = 0
     while start < len(rows):
         end = start
@@ -411,12 +455,12 @@ def build_document(data: BriefingData, charts: Sequence[Chart] = ()) -> Document
     _heading(doc, "四、逾期任务")
     if data.overdue:
         _lead_in(doc, f"截至{words.cn_day(data.as_of_date)}，共有逾期任务{len(data.overdue)}项，"
-                      "按逾期时间排列如下：")
+                      "按逾期时间排列如下（逾期天数按工作日计）：")
         shown = data.overdue[:TABLE_ROW_LIMIT]
-        rows = [[str(i), r.title, r.unit, f"{r.due_on.month}月{r.due_on.day}日", str(r.days_overdue),
+        rows = [[str(i), r.title, r.unit, f"{r.due_on.month}月{r.due_on.day}日", words.days_overdue_cell(r.days_overdue),
                  str(r.reminders), "已督办" if r.escalated else "—"] for i, r in enumerate(shown, start=1)]
-        _table(doc, ["序号", "任务", "责任单位", "完成时限", "逾期工作日", "已提醒次数", "督办"], rows,
-               [11, 56, 26, 18, 15, 15, 13], left_columns=(1,))
+        _table(doc, ["序号", "任务", "责任单位", "完成时限", "逾期天数", "提醒次数", "督办"], rows,
+               [11, 50, 24, 23, 17, 17, 14], left_columns=(1,))
         _more(doc, len(shown), len(data.overdue), "逾期任务")
     else:
         _paragraph(doc, "本期无逾期任务。")
@@ -424,19 +468,25 @@ def build_document(data: BriefingData, charts: Sequence[Chart] = ()) -> Document
     _heading(doc, "五、指标监测情况")
     _paragraph(doc, words.indicators_paragraph(data))
     if data.indicators:
-        rows, fills = [], []
-        for r in data.indicators:
+        rows, fills, keep = [], [], []
+        for n, r in enumerate(data.indicators):
             verdict = {True: "达标", False: "未达标", None: "无法判定"}[r.cv_ok]
             rows.append([f"{r.code}. {r.title}", r.stage_name,
                          "—" if r.county_value is None else f"{r.county_value:.2f}",
+                         words.value_change(r.county_value_change),
                          "—" if r.threshold is None else f"{r.threshold:g}",
-                         "—" if r.cv is None else f"{r.cv:.3f}",
-                         "—" if r.cv_limit is None else f"≤{r.cv_limit:.2f}", words.cv_change(r.cv_change), verdict])
-            fills.append({7: LIGHT_FILL["红"]} if r.cv_ok is False else {})
-        table = _table(doc, ["指标", "学段", "县域均值", "标准值", "差异系数", "上限", "较上次", "结论"], rows,
-                       [50, 12, 17, 14, 17, 14, 15, 17], left_columns=(0,), fills=fills)
-        _merge_repeats(table, 0)
-        _paragraph(doc, "注：县域均值保留2位小数，差异系数保留3位小数；达标判定按未四舍五入的数值。", size=12, pitch=20)
+                         "—" if r.cv is None else f"{r.cv:.3f}", words.cv_change(r.cv_change),
+                         "—" if r.cv_limit is None else f"≤{r.cv_limit:.2f}", verdict])
+            fills.append({8: LIGHT_FILL["红"]} if r.cv_ok is False else {})
+            following = data.indicators[n + 1] if n + 1 < len(data.indicators) else None
+            keep.append(following is not None and following.code == r.code)  # an indicator's stages together
+        table = _table(doc, ["指标", "学段", "数值", "较上次", "标准值", "数值", "较上次", "上限", "结论"], rows,
+                       [42, 11, 17, 16, 14, 15, 15, 12, 14], left_columns=(0,), fills=fills, keep=keep,
+                       groups=[("指标", 1), ("学段", 1), ("县域均值", 2), ("标准值", 1), ("差异系数", 2),
+                               ("上限", 1), ("结论", 1)])
+        _merge_repeats(table, 0, first_row=2)
+        _paragraph(doc, "注：县域均值保留2位小数，差异系数保留3位小数；较上次为与上次评估相比的变化；"
+                        "结论指差异系数是否达到标准，判定按未四舍五入的数值。", size=12, pitch=20)
     if "cv" in by_key:
         _picture(doc, by_key["cv"], "图2  校际差异系数与标准上限")
 
@@ -448,7 +498,7 @@ def build_document(data: BriefingData, charts: Sequence[Chart] = ()) -> Document
         rows = [[str(i), r.title, r.unit, f"{r.due_on.month}月{r.due_on.day}日", r.status, r.light or "—"]
                 for i, r in enumerate(shown, start=1)]
         fills = [{5: LIGHT_FILL[r.light]} if r.light in LIGHT_FILL else {} for r in shown]
-        _table(doc, ["序号", "任务", "责任单位", "完成时限", "状态", "亮灯"], rows, [11, 66, 30, 20, 17, 12],
+        _table(doc, ["序号", "任务", "责任单位", "完成时限", "状态", "亮灯"], rows, [11, 73, 24, 23, 14, 11],
                left_columns=(1,), fills=fills)
         _more(doc, len(shown), len(data.next_week), "下周到期任务")
     else:

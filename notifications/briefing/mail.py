@@ -100,8 +100,13 @@ def _indicator_line(r) -> str:
             f"差异系数 {'—' if r.cv is None else f'{r.cv:.3f}'}")
     if r.cv_limit is not None:
         text += f"（上限 {r.cv_limit:.2f}{'，未达标' if r.cv_ok is False else ''}）"
+    changes = []
+    if r.county_value_change is not None:
+        changes.append(f"县域均值 {words.value_change(r.county_value_change)}")
     if r.cv_change is not None:
-        text += f"，较上次 {words.cv_change(r.cv_change)}"
+        changes.append(f"差异系数 {words.cv_change(r.cv_change)}")
+    if changes:
+        text += f"；较上次评估：{'，'.join(changes)}"
     return text
 
 
@@ -130,7 +135,7 @@ def render_briefing_email(data: BriefingData, *, recipient_name: str = "", depar
         "overdue_lines": [f"{n}. {r.title}（{r.unit}，{words.cn_day(r.due_on)}到期，逾期{words.days_overdue_text(r.days_overdue)}，"
                           f"已提醒{r.reminders}次{'，已督办' if r.escalated else ''}）"
                           for n, r in enumerate(data.overdue[:LIST_LIMIT], start=1)],
-        "change": words.cv_change,
+        "change": words.cv_change, "value_change": words.value_change, "days_cell": words.days_overdue_cell,
         "as_of": f"{words.cn_date(data.as_of_date)}" + ("" if data.partial else "24时"),
     }
     env = _environment()

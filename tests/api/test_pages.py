@@ -284,3 +284,28 @@ def test_the_indicator_page_embeds_its_chart_data_and_a_table(client, api_world,
     assert '"value_ratio": [90.0]' in data and '"cv": [0.61]' in data
     assert "1,800.00" in page and "0.610" in page and "超标" in page
     assert "/static/vendor/echarts/echarts.min.js" in page and "cdn" not in page.lower()
+
+
+def test_the_overview_warns_of_a_year_whose_holidays_are_unknown(client, api_world, engine):
+    import datetime as dt
+
+    api_world.fresh_task(engine, "far", due_on=dt.date(2031, 3, 3))
+    for role in ("office", "reviewer"):
+        log_in(client, role)
+        page = client.get("/overview").text
+        warning = re.search(r'<div class="msg warn">(2031 年[^<]*)</div>', page)
+        assert warning, "the overview names 2031, whose holiday notice is unknown"
+        assert "法定节假日安排未知" in warning.group(1) and "junheng calendar import" in warning.group(1)
+
+
+def test_a_unit_sees_which_listed_tasks_it_only_cooperates_on(client, api_world):
+    log_in(client, "dept_b")  # 住建局: leads b, cooperates on a
+    page = client.get("/tasks").text
+    items = re.findall(r'<li>\s*<div>\s*<a class="title" href="/tasks/(\d+)">.*?</li>', page, re.S)
+    assert {int(i) for i in items} == {api_world.tasks["a"].id, api_world.tasks["b"].id}
+    for block in re.findall(r'<li>\s*<div>\s*<a class="title".*?</li>', page, re.S):
+        cooperating = f'href="/tasks/{api_world.tasks["a"].id}"' in block
+        assert ("配合 · 只读" in block) == cooperating
+    log_in(client, "school")  # 城关一小: responsible for s, the subject of b
+    page = client.get("/tasks").text
+    assert page.count("涉及本校 · 只读") == 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -47,7 +49,10 @@ def test_briefing_writes_the_files_and_lists_and_shows_them(county, tmp_path):
     doc = Document(out / f"{stem}.docx")
     assert any(p.text == "关于示例县优质均衡创建工作进展情况的通报" for p in doc.paragraphs)
     html = (out / f"{stem}.html").read_text(encoding="utf-8")
-    assert "截至12月13日，财政（1项）有逾期任务，请抓紧办理。" in html and f'src="{stem}-completion.png"' in html
+    assert "截至12月13日，财政（1项）有逾期任务，请抓紧办理。" in html and 'cid:' not in html
+    # the chart is embedded in the page (it can be forwarded alone) and also written beside it
+    embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    assert [base64.b64decode(e) for e in embedded] == [(out / f"{stem}-completion.png").read_bytes()]
     with Session(county) as session:
         assert session.exec(select(func.count()).select_from(OutboundMessage)).one() == 0
 
@@ -79,3 +84,11 @@ def test_bad_input_is_a_chinese_error_and_stores_nothing(county, tmp_path, args,
 
     with Session(county) as session:
         assert session.exec(select(func.count()).select_from(Briefing)).one() == 0
+
+
+def test_a_week_not_over_yet_is_issued_as_so_far_and_says_so(county, tmp_path):
+    result = invoke("briefing", "--week", "2026-W51", "--out", str(tmp_path), "--no-send", "--no-pdf")
+    assert result.exit_code == 0, result.output
+    assert "本周尚未结束：数据截至 2026-12-14" in result.output
+    doc = Document(next(tmp_path.glob("*.docx")))
+    assert any("本周尚未结束，以下为截至12月14日的情况" in p.text for p in doc.paragraphs)

@@ -13,7 +13,7 @@ from junheng.cli import app
 from tests.factories_db import build_world
 from tracker.db import session_scope
 from tracker.events.models import Event
-from tracker.tasks.models import Task
+from tracker.tasks.models import Task, TaskOrigin
 
 runner = CliRunner()
 
@@ -142,3 +142,56 @@ def test_status_with_two_campaigns_needs_campaign(engine, tasks):
     assert result.exit_code == 0 and json.loads(result.stdout)["tasks"]["total"] == 0
     result = invoke("campaign", "status", "--today", "2026-13-01", "--campaign", "second")
     assert result.exit_code == 2 and "--today 的日期「2026-13-01」无效" in result.stderr
+
+
+def test_the_office_sees_who_has_not_signed_how_long_and_how_often_reminded(engine, monkeypatch, tmp_path):
+    """`task list --status 待签收`: each unsigned task with the working days since it was assigned
+    and the 签收提醒 that went out (the delivery log, through a real local mail sink)."""
+    import time_machine
+
+    from tests.tracker.reminders.conftest import add_ladder_people
+    from tracker.calendar import CHINA, reset_active_calendar
+    from tracker.settings import get_settings
+    from tracker.tasks.service import create_task
+
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.delenv("JUNHENG_SMTP_HOST", raising=False)
+    monkeypatch.setenv("JUNHENG_MAIL_SINK_DIR", str(tmp_path / "sink"))
+    get_settings.cache_clear()
+    reset_active_calendar()
+    try:
+        with session_scope(engine) as session:
+            world = add_ladder_people(session, build_world(session))
+            with time_machine.travel(dt.datetime(2026, 9, 24, 10, 0, tzinfo=CHINA), tick=False):
+                for key, unit in (("P1", "财政局"), ("P2", "住建局")):
+                    create_task(session, campaign=world.campaign, phase=world.phases["self_check"],
+                                title=f"落实创建经费 {key}", measures="", origin=TaskOrigin.plan, origin_key=key,
+                                due_on=dt.date(2026, 10, 12), department=world.departments[unit])
+        with time_machine.travel(dt.datetime(2026, 9, 24, 10, 5, tzinfo=CHINA), tick=False):
+            late = create_task_later(engine, world)
+        for moment in ("2026-09-24T10:05", "2026-09-28T09:00"):  # 交办单; 签收提醒 1 (9-25 is 中秋)
+            result = invoke("sweep", "--now", moment, "--campaign", "demo")
+            assert result.exit_code == 0, result.output
+            assert "发出" in result.output
+        assert invoke("task", "accept", str(late), "--as", "李科长").exit_code == 0
+
+        result = invoke("task", "list", "--status", "待签收", "--today", "2026-09-29")
+        assert result.exit_code == 0, result.output
+        out = result.stdout
+        assert "未签收的任务 2 项，涉及 2 个单位" in out
+        assert "落实创建经费 P1" in out and "落实创建经费 P2" in out and "已签收任务" not in out
+        assert out.count("已交办 2 个工作日，已催签 1 次") == 2
+    finally:
+        get_settings.cache_clear()
+        reset_active_calendar()
+
+
+def create_task_later(engine, world) -> int:
+    """A task signed at once: not in the list of unsigned work."""
+    from tracker.tasks.service import create_task
+
+    with session_scope(engine) as session:
+        task = create_task(session, campaign=session.merge(world.campaign), phase=session.merge(world.phases["self_check"]),
+                           title="已签收任务", measures="", origin=TaskOrigin.plan, origin_key="P3",
+                           due_on=dt.date(2026, 10, 12), department=session.merge(world.departments["财政局"]))
+        return task.id

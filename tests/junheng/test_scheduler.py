@@ -200,3 +200,63 @@ def test_two_schedulers_one_works_the_other_waits_and_takes_over(db_url, engine)
         first.stop()
         if second is not None:
             second.stop()
+
+
+_JOB_STARTED = threading.Event()
+_JOB_FINISHED = threading.Event()
+
+
+def _slow_sweep() -> None:
+    """Stands in for the deadline sweep: a job still running when the stop comes."""
+    _JOB_STARTED.set()
+    time.sleep(1.5)
+    _JOB_FINISHED.set()
+
+
+async def test_a_stopping_leader_lets_its_running_job_finish_before_it_gives_up_the_lock(db_url, monkeypatch):
+    """Ctrl-C while a job runs in its thread: the lock goes only after the job has finished, so
+    the next leader's jobs never overlap it (and no cancelled-job error is logged)."""
+    import asyncio
+
+    import junheng.scheduler as scheduler_module
+
+    _JOB_STARTED.clear()
+    _JOB_FINISHED.clear()
+    released_after_job: list[bool] = []
+    real_lock_for = scheduler_module.leader_lock_for
+
+    class WatchedLock:
+        def __init__(self, url: str) -> None:
+            self.inner = real_lock_for(url)
+
+        def acquire(self) -> bool:
+            return self.inner.acquire()
+
+        def still_held(self) -> bool:
+            return self.inner.still_held()
+
+        def holder(self) -> str:
+            return self.inner.holder()
+
+        def release(self) -> None:
+            if not released_after_job:
+                released_after_job.append(_JOB_FINISHED.is_set())
+            self.inner.release()
+
+    monkeypatch.setattr(scheduler_module, "leader_lock_for", WatchedLock)
+    monkeypatch.setattr(scheduler_module, "deadline_sweep", _slow_sweep)
+    stop = asyncio.Event()
+    runner_task = asyncio.create_task(scheduler_module.run_scheduler(
+        stop, url=db_url, cadence=Cadence(sweep=0.5, deliver=3600, dispatch=3600), check_seconds=0.2))
+    for _ in range(200):
+        if _JOB_STARTED.is_set():
+            break
+        await asyncio.sleep(0.05)
+    assert _JOB_STARTED.is_set(), "the job never ran"
+    assert not _JOB_FINISHED.is_set()
+    stop.set()
+    await asyncio.wait_for(runner_task, timeout=30)
+    assert released_after_job == [True]
+    lock = leader_lock_for(db_url)  # free again
+    assert lock.acquire()
+    lock.release()

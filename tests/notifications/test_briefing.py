@@ -28,7 +28,7 @@ from notifications.delivery import deliver_due
 from tests.notifications.conftest import mail_settings
 from tests.tracker.briefings.scenario import Scenario, at, build_three_weeks
 from tracker.briefings.service import briefing_data, issue_briefing
-from tracker.campaigns.models import Campaign
+from tracker.campaigns.models import Campaign, Department, Person
 from tracker.db import session_scope
 from tracker.notices.models import MessageAttachment, NoticeItem, OutboundMessage
 
@@ -99,11 +99,32 @@ def test_the_word_document_is_an_official_briefing(issued, tmp_path):
     assert _east_asia(table.rows[1].cells[1].paragraphs[0].runs[0]) == BODY_FONT
     assert _east_asia(table.rows[0].cells[0].paragraphs[0].runs[0]) == HEADING_FONT
 
-    overdue = next(t for t in doc.tables if t.rows[0].cells[0].text == "序号" and t.rows[0].cells[4].text == "逾期工作日")
+    overdue = next(t for t in doc.tables if t.rows[0].cells[0].text == "序号" and t.rows[0].cells[4].text == "逾期天数")
     assert [row.cells[1].text for row in overdue.rows[1:]] == [r.title for r in data.overdue]
+    assert [row.cells[4].text for row in overdue.rows[1:]] == [
+        str(r.days_overdue) if r.days_overdue else "不足1" for r in data.overdue]
+    assert "不足1" in [row.cells[4].text for row in overdue.rows[1:]]  # 签订目标责任书, due Friday 12-18
+
+    # indicators: a two-row header (县域均值 and 差异系数 each with its change since the last assessment)
     indicators = next(t for t in doc.tables if t.rows[0].cells[0].text == "指标")
-    assert len(indicators.rows) == 1 + len(data.indicators)
+    assert len(indicators.rows) == 2 + len(data.indicators)
+    assert [c.text for c in indicators.rows[0].cells] == ["指标", "学段", "县域均值", "县域均值", "标准值", "差异系数",
+                                                          "差异系数", "上限", "结论"]
+    assert [c.text for c in indicators.rows[1].cells] == ["指标", "学段", "数值", "较上次", "标准值", "数值", "较上次",
+                                                          "上限", "结论"]
+    equipment = [r for r in data.indicators if r.code == "6"]
+    cells = {row.cells[1].text: [c.text for c in row.cells] for row in indicators.rows[2:]
+             if row.cells[0].text.startswith("6. ")}
+    for r in equipment:
+        assert cells[r.stage_name][2:8] == [f"{r.county_value:.2f}", words.value_change(r.county_value_change),
+                                            f"{r.threshold:g}", f"{r.cv:.3f}", words.cv_change(r.cv_change),
+                                            f"≤{r.cv_limit:.2f}"]
+        assert r.cv_change < 0 and cells[r.stage_name][6].startswith("\u2212")  # a real minus sign
     assert len(doc.inline_shapes) == 2  # completion by department, CV against its limit
+
+    # no English in the text people read (an ISO week code, a status in English …)
+    texts = [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    assert not [t for t in texts if re.search(r"[A-Za-z]", t)]
 
     # page numbers 「— 1 —」 from a PAGE field, odd pages right and even pages left
     footer = section.footer._element.xml
@@ -156,6 +177,17 @@ async def test_the_email_is_queued_once_per_recipient_and_arrives_with_its_chart
         messages = session.exec(select(OutboundMessage).order_by(OutboundMessage.id)).all()
         items = session.exec(select(NoticeItem).where(NoticeItem.rung == "briefing")).all()
         attachments = session.exec(select(func.count()).select_from(MessageAttachment)).one()
+        # the leading group and every department: each unit of the plan reached through its contact(s)
+        people = session.exec(select(Person).where(Person.campaign_id == campaign.id)).all()
+        departments = session.exec(select(Department).where(Department.campaign_id == campaign.id,
+                                                            Department.active)).all()
+    addresses = {r.address for r in recipients}
+    group = [p for p in people if p.group_role is not None]
+    assert len(group) == 21 and all(p.email in addresses for p in group)  # 组长, 2 副组长, 18 成员
+    assert len(departments) == 22
+    for dept in departments:
+        contacts = [p for p in people if p.department_id == dept.id and p.is_contact]
+        assert contacts and all(p.email in addresses for p in contacts), dept.name
     assert again.briefing_id == first.briefing_id
     assert first.mail["queued"] == len(recipients) > 10 and first.mail["already"] == 0
     assert again.mail["queued"] == 0 and again.mail["already"] == len(recipients)

@@ -305,6 +305,12 @@ class PreparatoryTask(_PlanModel):
         return _parse_date(value)
 
 
+# The ladder's rungs by their Chinese names → tracker.notices.models.Rung values (kept here as
+# strings: the plan is read before, and without, the notice tables).
+URGENT_RUNG_NAMES = {"任务交办单": "assigned", "交办单": "assigned", "签收提醒": "ack_resend", "临期提醒": "due_soon",
+                     "到期提醒": "due_today", "催办通知": "chase", "督办单": "escalation", "退回通知": "returned"}
+
+
 class ReminderLadder(_PlanModel):
     """The reminder ladder (issue 4). Durations are working days; times are Asia/Shanghai."""
 
@@ -316,6 +322,28 @@ class ReminderLadder(_PlanModel):
     yellow_within_working_days: int = Field(3, alias="黄灯临期工作日", ge=0)
     send_window_start: dt.time = Field(dt.time(8, 30), alias="发送开始")
     send_window_end: dt.time = Field(dt.time(18, 0), alias="发送结束")
+    # rungs marked urgent: sent as soon as they are owed, outside working hours too (stored as
+    # tracker.notices.models.Rung values; the plan names them in Chinese)
+    urgent: list[str] = Field(default_factory=list, alias="紧急发送")
+
+    @field_validator("urgent", mode="before")
+    @classmethod
+    def _urgent_rungs(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise ValueError("应写成提醒名称的列表，例如 [督办单]")
+        out: list[str] = []
+        for item in value:
+            name = str(item).strip()
+            rung = URGENT_RUNG_NAMES.get(name, name if name in URGENT_RUNG_NAMES.values() else None)
+            if rung is None:
+                raise ValueError(f"未知的提醒「{name}」，可选：{'、'.join(URGENT_RUNG_NAMES)}")
+            if rung not in out:
+                out.append(rung)
+        return out
 
     @field_validator("remind_on_due_date", mode="before")
     @classmethod
@@ -394,6 +422,9 @@ class CampaignPlan(BaseModel):
     phases: list[PhaseEntry]  # sorted by order
     preparatory_tasks: list[PreparatoryTask]  # lead/cooperating full names, phase = a phase code
     reminders: ReminderLadder
+    # school (学校名称 or 学校标识码) → the person who receives the notices of the school's own tasks
+    # (一校一案) and may act on them; schools come from the data sheet, so they are matched then
+    school_contacts: dict[str, str] = {}
     _warnings: list[str] = PrivateAttr(default_factory=list)
 
     @property
@@ -417,6 +448,11 @@ class CampaignPlan(BaseModel):
                 return phase
         raise KeyError(code)
 
+    def school_contact(self, key: str, name: str) -> PlanPerson | None:
+        """The person of 学校联系人 for a school, by its 学校标识码 or its name."""
+        person_name = self.school_contacts.get(key) or self.school_contacts.get(name)
+        return next((p for p in self.people if p.name == person_name), None) if person_name else None
+
     @classmethod
     def from_stored(cls, data: dict) -> "CampaignPlan":
         """The plan as ``Campaign.plan`` holds it."""
@@ -435,7 +471,7 @@ DEFAULT_PHASES: tuple[tuple[str, str, PhaseKind], ...] = (
 _TOP_KEYS: dict[str, str] = {
     "编号": "code", "名称": "name", "县": "county", "标准": "standard", "领导小组": "leading_group",
     "办公室": "office", "责任单位": "departments", "分工": "assignments", "学校自行整改": "school_fixable",
-    "阶段": "phases", "准备工作": "preparatory_tasks", "提醒": "reminders",
+    "阶段": "phases", "准备工作": "preparatory_tasks", "提醒": "reminders", "学校联系人": "school_contacts",
 }
 
 
@@ -895,6 +931,25 @@ def _resolve(checker: _Checker, data: dict) -> CampaignPlan | None:
         if office.director:
             unit_list[0].head_name = office.director.name
 
+    # -- school contacts (一校一案): the schools themselves come later, with the data sheet
+    contacts_raw, contacts_key = _get(data, "学校联系人")
+    school_contacts: dict[str, str] = {}
+    if contacts_raw is not None and not isinstance(contacts_raw, dict):
+        checker.problem((contacts_key,), "「学校联系人」应为 学校名称或学校标识码: {姓名: …, 职务: …, 邮箱: …} 的映射")
+        contacts_raw = {}
+    for school, raw in (contacts_raw or {}).items():
+        school = _text(school)
+        entry = checker.validate(PersonEntry, raw, (contacts_key, school))
+        if not school or entry is None:
+            continue
+        if entry.name in strong_dept:
+            checker.problem((contacts_key, school, "姓名"), f"「{entry.name}」已是「{strong_dept[entry.name]}」的人员；"
+                                                          "学校联系人请写学校的人")
+            continue
+        person(entry, (contacts_key, school), department=None, strong=False, reference_ok=False,
+               needs_email=True, is_contact=True)
+        school_contacts[school] = entry.name
+
     for name, path in pending_reference:
         if people[name].department is None and people[name].group_role is None and not people[name].email:
             checker.problem(path + ("姓名",), f"「{name}」未在方案其他处定义：请填写其职务和邮箱")
@@ -1079,7 +1134,7 @@ def _resolve(checker: _Checker, data: dict) -> CampaignPlan | None:
         leading_group=group, office=office, departments=unit_list, people=list(people.values()),
         assignments=assignments, school_fixable=school_fixable,
         phases=[e for _, e in sorted(phases, key=lambda p: p[1].order or 0)],
-        preparatory_tasks=prep, reminders=reminders,
+        preparatory_tasks=prep, reminders=reminders, school_contacts=school_contacts,
     )
 
 

@@ -126,7 +126,10 @@ def latest_submission(session: Session, campaign: Campaign) -> DataSubmission | 
     ).first()
 
 
-def upsert_school(session: Session, campaign: Campaign, record: SchoolRecord) -> School:
+def upsert_school(session: Session, campaign: Campaign, record: SchoolRecord,
+                  plan: CampaignPlan | None = None) -> School:
+    """The campaign's School row for a sheet's record, created or brought up to date. ``plan``
+    (the campaign's, read once by a caller importing many) gives the school's contact."""
     school = session.exec(
         select(School).where(School.campaign_id == campaign.id, School.key == record.key)
     ).first()
@@ -138,6 +141,11 @@ def upsert_school(session: Session, campaign: Campaign, record: SchoolRecord) ->
     school.school_type = record.school_type
     school.township = record.township
     school.township_department_id = township.id if township is not None else None
+    if plan is None and campaign.plan:
+        plan = CampaignPlan.from_stored(campaign.plan)
+    if plan is not None:  # the plan's 学校联系人 receives the notices of the school's own tasks
+        contact = plan.school_contact(record.key, record.name)
+        school.contact_email = contact.email if contact else ""
     session.add(school)
     return school
 
@@ -167,10 +175,11 @@ def import_submission(
     )
     session.add(submission)
     session.flush()
+    plan = CampaignPlan.from_stored(campaign.plan) if campaign.plan else None
     for record in records:
         data = _json_safe(dataclasses.asdict(record))
         session.add(SchoolDataRow(submission_id=submission.id, school_key=record.key, row=record.row, data=data))
-        upsert_school(session, campaign, record)
+        upsert_school(session, campaign, record, plan)
     session.flush()
     event = record_event(
         session,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, SQLModel, select
 
-from tracker.campaigns.models import Campaign, Department, Person, Phase, UnitKind
+from tracker.campaigns.models import Campaign, Department, Person, Phase, School, UnitKind
 from tracker.campaigns.plan import (
     PHASE_KIND_NAMES,
     TOWNSHIPS_PLACEHOLDER,
@@ -291,6 +291,7 @@ def apply_plan_report(session: Session, plan: CampaignPlan, actor: str = SYSTEM_
                 {"supervisor_id": "分管领导"}, f"单位「{pd.name}」", changes,
                 shown={"supervisor_id": (_person_name(session, departments[pd.name].supervisor_id),
                                          supervisor.name if supervisor else None)})
+    _apply_school_contacts(session, campaign, plan, changes)
     _retire_people(session, campaign, plan, changes)
     _retire_departments(session, campaign, plan, changes)
     _apply_phases(session, campaign, plan, changes)
@@ -367,6 +368,16 @@ def _apply_people(session: Session, campaign: Campaign, plan: CampaignPlan, depa
         out[pp.name] = person
     session.flush()
     return out
+
+
+def _apply_school_contacts(session: Session, campaign: Campaign, plan: CampaignPlan, changes: list[str]) -> None:
+    """The schools already imported get their contact's e-mail from 学校联系人 (the notices of a
+    school's own tasks go there, and that person may act on them); later ones get it on import."""
+    for school in session.exec(select(School).where(School.campaign_id == campaign.id).order_by(School.id)):
+        contact = plan.school_contact(school.key, school.name)
+        _update(school, {"contact_email": contact.email if contact else ""}, {"contact_email": "联系人邮箱"},
+                f"学校「{school.name}」", changes)
+    session.flush()
 
 
 def _retire_people(session: Session, campaign: Campaign, plan: CampaignPlan, changes: list[str]) -> None:

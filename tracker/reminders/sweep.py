@@ -449,6 +449,9 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
                 undeliverable.append(due.label)
                 continue
             payload = _payload(task, due, ctx, unit, light, today, cal, coop_ids, base_url, history)
+            # a rung the plan marks urgent (提醒.紧急发送) goes out at once, outside working hours too
+            urgent = due.rung.value in ctx.settings.urgent
+            rung_not_before = now if urgent else not_before
             for r in recipients:
                 key = idempotency_key(task.id, due.rung, due.occurrence, r, task.due_on)
                 item_payload = payload
@@ -458,11 +461,11 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
                 rows.append({
                     "campaign_id": task.campaign_id, "task_id": task.id, "rung": due.rung.value,
                     "occurrence": due.occurrence, "idempotency_key": key, "recipient_person_id": r.person_id,
-                    "recipient_name": r.name, "recipient_address": r.address, "in_copy": r.copy, "urgent": False,
-                    "payload": item_payload, "not_before": not_before, "created_at": utcnow(),
+                    "recipient_name": r.name, "recipient_address": r.address, "in_copy": r.copy, "urgent": urgent,
+                    "payload": item_payload, "not_before": rung_not_before, "created_at": utcnow(),
                 })
                 lines.append((key, (task.campaign_id, task.id, task.title, unit, due.rung, due.occurrence,
-                                    r.name, r.address, r.copy, light, not_before)))
+                                    r.name, r.address, r.copy, light, rung_not_before)))
         if undeliverable:
             report.problems.append(f"任务 #{task.id}「{task.title}」的{'、'.join(undeliverable)}没有可送达的收件人："
                                    f"{unit} 没有填写了邮箱的联系人，请在创建方案中补充。")

@@ -194,6 +194,15 @@ def test_seed_001_six_phases_are_expressible():
     # unquoted times are times (no YAML 1.1 base-60 numbers), a single number is a list of one
     assert plan.reminders.send_window_end == dt.time(17, 30)
     assert plan.reminders.due_soon_working_days == [2]
+    assert plan.reminders.urgent == []  # nothing urgent unless the plan says so
+
+
+def test_rungs_marked_urgent_are_stored_by_their_rung_values():
+    text = _replace('  发送结束: "18:00"', '  发送结束: "18:00"\n  紧急发送: [督办单, 交办单, 督办单]')
+    plan = parse_plan(text)
+    assert plan.reminders.urgent == ["escalation", "assigned"]
+    assert plan.model_dump(mode="json")["reminders"]["urgent"] == ["escalation", "assigned"]
+    assert CampaignPlan.from_stored(plan.model_dump(mode="json")).reminders.urgent == ["escalation", "assigned"]
 
 
 # ---------------------------------------------------------------------------- each problem: line and key
@@ -238,6 +247,8 @@ CASES = [
     ("unknown top-level key", "提醒:\n", "提醒设置:\n", "提醒设置:", "提醒设置", "不认识的键「提醒设置」"),
     ("sending window reversed", '发送结束: "18:00"', '发送结束: "07:00"', '发送结束: "07:00"', "提醒.发送结束",
      "应晚于"),
+    ("unknown urgent rung", '  发送结束: "18:00"', '  发送结束: "18:00"\n  紧急发送: [督办单, 加急单]',
+     "紧急发送: [督办单, 加急单]", "提醒.紧急发送", "未知的提醒「加急单」"),
 ]
 
 

@@ -311,3 +311,62 @@ def test_a_task_changed_between_read_and_write_keeps_its_mark(session, world, en
     assert report.next_times[task.id] == cst(2026, 9, 29)  # what the sweep computed from its read
     session.refresh(task)
     assert task.next_reminder_at == signed_at  # but the sign's mark survived: the next sweep looks again
+
+
+def test_a_moved_due_date_owes_its_deadline_notices_anew_and_nothing_else_twice(session, world):
+    """临期/到期/催办/督办 count from the due date, so their keys name it: when a changed plan
+    moves the date (``change_due_date``), the 3-day 临期提醒 already sent for the old date is owed
+    again before the new one; the 交办单, which does not depend on the date, is not."""
+    from tracker.tasks.service import change_due_date
+
+    with time_machine.travel(cst(2026, 9, 24, 10, 0), tick=False):
+        task = new_task(session, world)
+        sweep(session, utcnow())
+        lifecycle.accept(session, task, world.people["李科长"])
+        session.commit()
+    sweep(session, cst(2026, 10, 8, 9, 0))  # 3 working days before 10-12
+    session.commit()
+    assert ("due_soon", 3, "李科长", False) in {
+        (i.rung, i.occurrence, i.recipient_name, i.in_copy) for i in session.exec(select(NoticeItem))}
+
+    with time_machine.travel(cst(2026, 10, 8, 11, 0), tick=False):
+        change_due_date(session, task, dt.date(2026, 10, 23), actor="韩静", reason="关口推迟")
+        session.commit()
+    report = sweep(session, cst(2026, 10, 8, 11, 1))
+    session.commit()
+    assert owed(report) == set()  # looked at again at once: nothing owed yet for the new date
+    session.refresh(task)
+    assert task.next_reminder_at == cst(2026, 10, 20)  # 3 working days before 10-23
+    report = sweep(session, cst(2026, 10, 20, 9, 0))
+    session.commit()
+    assert owed(report) == {("due_soon", 3, "李科长", False)}
+    assert session.exec(select(func.count()).select_from(NoticeItem).where(
+        NoticeItem.rung == Rung.assigned.value, NoticeItem.task_id == task.id)).one() == 2  # 交办单 + copy, once
+
+
+def test_a_rung_the_plan_marks_urgent_goes_out_at_once_the_others_wait_for_the_window(session, world):
+    """提醒.紧急发送: [督办单]. A sweep at 19:00 (the scheduler was down all day) owes the 督办单 and a
+    催办通知: the 督办单 may go now, the 催办通知 waits for 08:30 the next working day, and composing
+    at 19:00 puts only the urgent one in a message."""
+    from notifications.compose import compose_pending
+
+    world.campaign.plan = {"reminders": {"紧急发送": ["督办单"]}}
+    session.add(world.campaign)
+    session.commit()
+    with time_machine.travel(cst(2026, 9, 24, 10, 0), tick=False):
+        new_task(session, world)
+    evening = cst(2026, 10, 15, 19, 0)  # Thu: 3 working days after the due date 10-12
+    report = sweep(session, evening)
+    session.commit()
+    by_rung = {(line.rung.value, line.recipient_name): line for line in report.new_lines}
+    escalation = by_rung[("escalation", "王主任")]
+    chase = by_rung[("chase", "李科长")]
+    assert escalation.not_before == evening
+    assert chase.not_before == cst(2026, 10, 16)
+    items = session.exec(select(NoticeItem).where(NoticeItem.rung.in_(["escalation", "chase"]))).all()
+    assert {i.rung: i.urgent for i in items} == {"escalation": True, "chase": False}
+
+    composed = compose_pending(session, evening)
+    session.commit()
+    carried = session.exec(select(NoticeItem).where(NoticeItem.message_id.is_not(None))).all()
+    assert composed and {i.rung for i in carried} == {"escalation"}

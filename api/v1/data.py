@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Path, Query, UploadFil
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.deps import MAX_ID, CurrentUser, DbSession, OfficeUser, UserCampaign
+from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign
 from api.errors import CONFLICT_RESPONSE, TOO_LARGE_RESPONSE
 from api.schemas.common import TEXT_PATTERN, Page, text
 from api.schemas.data import AssessmentDetailOut, AssessmentOut, DataRowOut, ShortfallOut, SubmissionOut
@@ -114,11 +114,12 @@ def upload_submission(
 
 @router.post("/submissions/{submission_id}/approve", response_model=SubmissionOut, responses=CONFLICT_RESPONSE,
              summary="审核通过学校报送的数据（办公室）")
-def approve(session: DbSession, user: OfficeUser, submission_id: SubmissionId) -> DataSubmission:
+def approve(session: DbSession, user: CurrentUser, submission_id: SubmissionId) -> DataSubmission:
     """A school's row is merged into the latest county data as a new submission (returned here),
     each row recording the submission its figures were entered in; the dispatcher reassesses it.
     County data imported without approval (``junheng data import``) is marked approved. Anything
     not waiting for approval: 409."""
+    require_role(user, UserRole.office, what="审核学校数据")
     submission = _load_submission(session, user, submission_id)
     campaign = session.get(Campaign, user.campaign_id)
     actor = acting_person(session, user)
@@ -129,7 +130,8 @@ def approve(session: DbSession, user: OfficeUser, submission_id: SubmissionId) -
 
 @router.post("/submissions/{submission_id}/return", response_model=SubmissionOut, responses=CONFLICT_RESPONSE,
              summary="退回学校报送的数据（办公室，须说明原因）")
-def return_(session: DbSession, user: OfficeUser, submission_id: SubmissionId, body: ReasonIn) -> DataSubmission:
+def return_(session: DbSession, user: CurrentUser, submission_id: SubmissionId, body: ReasonIn) -> DataSubmission:
+    require_role(user, UserRole.office, what="退回学校数据")
     submission = _load_submission(session, user, submission_id)  # ReasonIn strips: a blank reason is 422
     campaign = session.get(Campaign, user.campaign_id)
     actor = acting_person(session, user)

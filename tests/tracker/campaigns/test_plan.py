@@ -140,7 +140,7 @@ def test_stored_form_round_trips_with_english_keys():
     assert stored["reminders"] == {
         "ack_resend_after_working_days": 1, "due_soon_working_days": [3, 1], "remind_on_due_date": True,
         "chase_every_working_days": 2, "escalate_after_working_days": 3, "yellow_within_working_days": 3,
-        "send_window_start": "08:30", "send_window_end": "18:00"}
+        "send_window_start": "08:30", "send_window_end": "18:00", "urgent": []}
     assert stored["assignments"]["1"]["lead"] == "县教育局人事股"
     assert stored["phases"][3]["gate_on"] is None
     assert CampaignPlan.from_stored(stored) == plan
@@ -247,6 +247,10 @@ CASES = [
     ("unknown top-level key", "提醒:\n", "提醒设置:\n", "提醒设置:", "提醒设置", "不认识的键「提醒设置」"),
     ("sending window reversed", '发送结束: "18:00"', '发送结束: "07:00"', '发送结束: "07:00"', "提醒.发送结束",
      "应晚于"),
+    ("bad school contact e-mail", "邮箱: school002@edu.qingchuan.example", "邮箱: school002-edu",
+     "邮箱: school002-edu", "学校联系人.城关镇第一小学.邮箱", "邮箱格式不正确"),
+    ("school contact is a unit's person", "城关镇第二小学: {姓名: 何志强,", "城关镇第二小学: {姓名: 石磊,",
+     "城关镇第二小学: {姓名: 石磊,", "学校联系人.城关镇第二小学.姓名", "已是「青川县财政局」的人员"),
     ("unknown urgent rung", '  发送结束: "18:00"', '  发送结束: "18:00"\n  紧急发送: [督办单, 加急单]',
      "紧急发送: [督办单, 加急单]", "提醒.紧急发送", "未知的提醒「加急单」"),
 ]
@@ -322,3 +326,16 @@ def test_office_reference_must_exist_elsewhere():
 def test_campaign_code_must_suit_the_command_line():
     problems = _problems(SMALL.replace("编号: small", "编号: 小 县"))
     assert any(p.startswith("第 1 行 编号：") and "只能由字母" in p for p in problems)
+
+
+def test_school_contacts_are_people_of_the_plan_found_by_school_name_or_code():
+    plan = load_plan(EXAMPLE)
+    assert len(plan.school_contacts) == 40
+    contact = plan.school_contact("9999000002", "城关镇第一小学")
+    assert contact is not None and contact.email == "school002@edu.qingchuan.example"
+    assert contact.is_contact and contact.department is None and not contact.is_office
+    by_code = parse_plan(_replace("  城关镇第一小学: {姓名: 吴秀兰,", "  9999000002: {姓名: 吴秀兰,"))
+    assert by_code.school_contact("9999000002", "改了名的学校").name == "吴秀兰"
+    assert plan.school_contact("9999000099", "不在方案中的学校") is None
+    missing = _problems(_replace("{姓名: 吴秀兰, 职务: 校长, 邮箱: school002@edu.qingchuan.example}", "{姓名: 吴秀兰}"))
+    assert any("学校联系人.城关镇第一小学" in p and "缺少邮箱" in p for p in missing), missing

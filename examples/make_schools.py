@@ -21,6 +21,9 @@ so the self-check has realistic work to hand out:
 - indicator 10 (音乐、美术专用教室): 城关镇第二小学 has one art room for 36 classes, and
   石桥镇中心小学's music room is below even the 2019 allowance for old buildings;
 - indicator 12 (班额): 城关镇第一小学 has a class of 56 pupils.
+
+Every school's 联系人 and 联系邮箱 are its 学校联系人 in examples/plan.yaml, so the sheet and the
+plan name the same person (addresses at the reserved .example domain, never delivered).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import yaml
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -41,6 +45,7 @@ from tracker.schooldata.columns import COLUMNS  # noqa: E402
 
 SEED = 2027
 OUT = Path(__file__).resolve().parent / "schools.xlsx"
+PLAN = Path(__file__).resolve().parent / "plan.yaml"
 HEADERS = [c.header for c in COLUMNS]
 
 # Thresholds of the national standard (教督〔2017〕6号), per stage: qualified, backbone and
@@ -187,9 +192,22 @@ def school_row(rng: random.Random, i: int, name: str, school_type: str, township
     return row
 
 
+def school_contacts(plan: Path = PLAN) -> dict[str, tuple[str, str]]:
+    """school name → (姓名, 邮箱) of the plan's 学校联系人."""
+    data = yaml.safe_load(plan.read_text(encoding="utf-8"))
+    return {school: (entry["姓名"], entry["邮箱"]) for school, entry in data["学校联系人"].items()}
+
+
 def make_rows(seed: int = SEED) -> list[dict[str, object]]:
     rng = random.Random(seed)
-    return [school_row(rng, i, *school) for i, school in enumerate(SCHOOLS)]
+    rows = [school_row(rng, i, *school) for i, school in enumerate(SCHOOLS)]
+    contacts = school_contacts()
+    missing = [row["学校名称"] for row in rows if row["学校名称"] not in contacts]
+    if missing:
+        raise SystemExit(f"{PLAN.name} 的「学校联系人」缺少这些学校：{'、'.join(map(str, missing))}")
+    for row in rows:
+        row["联系人"], row["联系邮箱"] = contacts[str(row["学校名称"])]
+    return rows
 
 
 def write(path: Path, rows: list[dict[str, object]]) -> Path:

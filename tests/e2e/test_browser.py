@@ -223,7 +223,8 @@ def test_a_department_works_a_task_and_the_office_verifies_it(server, browser, c
     page.goto(f"{server}/overview")
     shot(page, f"phone-overview{suffix}")
     # nothing on a phone page is wider than the screen, except inside a scrolling table
-    for path in ("/overview", "/indicators", f"/tasks/{task_id}", "/data", f"/schools/{campaign_db['school_id']}"):
+    for path in ("/overview", "/indicators", "/tasks", f"/tasks/{task_id}", "/data", "/departments",
+                 f"/departments/{campaign_db['department_id']}", f"/schools/{campaign_db['school_id']}", "/briefings"):
         page.goto(server + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], (path, width)

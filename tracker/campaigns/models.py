@@ -101,6 +101,9 @@ class School(SQLModel, table=True):
     school_type: str
     township: str | None = None
     township_department_id: int | None = Field(default=None, foreign_key="department.id")
+    # who receives the notices of the school's own tasks: the plan's 学校联系人 when it names one
+    # (that person may also act on them), else the newest 联系人/联系邮箱 the school sheets gave
+    contact_name: str = ""
     contact_email: str = ""
 
 

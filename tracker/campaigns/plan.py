@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from tracker.campaigns.models import PhaseKind, UnitKind
+from tracker.email_address import check_email
 
 TOWNSHIPS_PLACEHOLDER = "各乡镇"  # "the township of the school concerned"
 UNKNOWN_DATE_WORDS = ("以上级通知为准", "待定", "未定", "待通知")
@@ -61,8 +62,6 @@ UNIT_KIND_NAMES: dict[UnitKind, str] = {
 
 GROUP_ROLES = ("组长", "副组长", "成员")
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 _TIME = re.compile(r"^\s*(\d{1,2})\s*[:：]\s*(\d{2})(?:[:：]00)?\s*$")
@@ -125,12 +124,6 @@ def _parse_bool(value: Any) -> Any:
         if text in ("否", "不", "不要", "关", "false", "False"):
             return False
         raise ValueError(f"应填 是 或 否，现为「{text}」")
-    return value
-
-
-def check_email(value: str) -> str:
-    if value and not _EMAIL.match(value):
-        raise ValueError(f"邮箱格式不正确：「{value}」")
     return value
 
 

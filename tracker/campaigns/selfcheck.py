@@ -143,9 +143,14 @@ def upsert_school(session: Session, campaign: Campaign, record: SchoolRecord,
     school.township_department_id = township.id if township is not None else None
     if plan is None and campaign.plan:
         plan = CampaignPlan.from_stored(campaign.plan)
-    if plan is not None:  # the plan's 学校联系人 receives the notices of the school's own tasks
-        contact = plan.school_contact(record.key, record.name)
-        school.contact_email = contact.email if contact else ""
+    # The contact receives the notices of the school's own tasks. The plan's 学校联系人 comes first:
+    # the office chose that person, who may also act on the tasks (matched by e-mail). Otherwise
+    # the sheet's 联系人/联系邮箱; a blank 联系邮箱 keeps the contact stored (an older sheet's).
+    contact = plan.school_contact(record.key, record.name) if plan is not None else None
+    if contact is not None:
+        school.contact_name, school.contact_email = contact.name, contact.email
+    elif record.contact_email:
+        school.contact_name, school.contact_email = record.contact_name or "", record.contact_email
     session.add(school)
     return school
 

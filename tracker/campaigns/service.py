@@ -26,6 +26,7 @@ from tracker.campaigns.plan import (
 )
 from tracker.db import utcnow
 from tracker.events.service import SYSTEM_ACTOR, record_event
+from tracker.schooldata.models import DataSubmission, SchoolDataRow
 
 
 class CampaignNotFound(LookupError):
@@ -371,13 +372,39 @@ def _apply_people(session: Session, campaign: Campaign, plan: CampaignPlan, depa
 
 
 def _apply_school_contacts(session: Session, campaign: Campaign, plan: CampaignPlan, changes: list[str]) -> None:
-    """The schools already imported get their contact's e-mail from 学校联系人 (the notices of a
-    school's own tasks go there, and that person may act on them); later ones get it on import."""
+    """The schools already imported get their contact from 学校联系人 (the notices of a school's
+    own tasks go there, and that person may act on them); later ones get it on import. A school
+    the plan names nobody for has the contact its school sheets gave (``selfcheck.upsert_school``
+    does the same on import), so taking a school out of 学校联系人 hands it back to its sheet."""
+    from_sheets: dict[str, tuple[str, str]] | None = None
     for school in session.exec(select(School).where(School.campaign_id == campaign.id).order_by(School.id)):
         contact = plan.school_contact(school.key, school.name)
-        _update(school, {"contact_email": contact.email if contact else ""}, {"contact_email": "联系人邮箱"},
-                f"学校「{school.name}」", changes)
+        if contact is not None:
+            name, email = contact.name, contact.email
+        else:
+            if from_sheets is None:
+                from_sheets = _sheet_contacts(session, campaign)
+            name, email = from_sheets.get(school.key, ("", ""))
+        _update(school, {"contact_name": name, "contact_email": email},
+                {"contact_name": "联系人", "contact_email": "联系人邮箱"}, f"学校「{school.name}」", changes)
     session.flush()
+
+
+def _sheet_contacts(session: Session, campaign: Campaign) -> dict[str, tuple[str, str]]:
+    """school key → (联系人, 联系邮箱) of the newest county data that filled in 联系邮箱 for it (a
+    blank cell keeps an older sheet's contact). A school's own row counts once the office has
+    approved it into the county data; one waiting or returned does not."""
+    rows = session.exec(
+        select(SchoolDataRow.school_key, SchoolDataRow.data)
+        .join(DataSubmission, DataSubmission.id == SchoolDataRow.submission_id)
+        .where(DataSubmission.campaign_id == campaign.id, DataSubmission.school_id.is_(None),
+               DataSubmission.status != "returned")
+        .order_by(DataSubmission.submitted_at.desc(), DataSubmission.id.desc()))
+    contacts: dict[str, tuple[str, str]] = {}
+    for key, data in rows:
+        if key not in contacts and data.get("contact_email"):
+            contacts[key] = (data.get("contact_name") or "", data["contact_email"])
+    return contacts
 
 
 def _retire_people(session: Session, campaign: Campaign, plan: CampaignPlan, changes: list[str]) -> None:

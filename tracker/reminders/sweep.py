@@ -201,7 +201,7 @@ def recipients_for(ctx: _CampaignContext, task, audience: Audience, rung: Rung,
         elif school is not None:
             address = (school.contact_email or "").strip()
             person = ctx.person_by_email(address) if address else None
-            wanted.append(Recipient(person.name if person else school.name, address,
+            wanted.append(Recipient(person.name if person else (school.contact_name or school.name), address,
                                     person.id if person else None))
         if rung is Rung.assigned:
             for dept_id in cooperating:

@@ -17,8 +17,9 @@ from typing import Literal
 from tracker.schooldata.records import SCHOOL_TYPES
 
 # text: free text; int: a whole number ≥ 0 (counts); number: a decimal ≥ 0 (areas, money);
-# share: a proportion, 0.35 / 35% / 35 all mean 0.35; bool: 是/否; choice: one of ``choices``.
-ColumnKind = Literal["text", "int", "number", "share", "bool", "choice"]
+# share: a proportion, 0.35 / 35% / 35 all mean 0.35; bool: 是/否; choice: one of ``choices``;
+# email: one e-mail address, checked as the plan checks its people's 邮箱.
+ColumnKind = Literal["text", "int", "number", "share", "bool", "choice", "email"]
 StageKey = Literal["primary", "junior", "senior", "kindergarten"]
 
 # Which stages each school type has. A stage column (e.g. 初中在校生数) filled in with a
@@ -134,6 +135,12 @@ COLUMNS: tuple[Column, ...] = (
            "从下拉列表选择：城区、镇区、乡村。", choices=URBAN_RURAL_CHOICES),
     Column("办学性质", "ownership", "choice", False, "",
            "从下拉列表选择：公办、民办。", choices=OWNERSHIP_CHOICES),
+    # optional: who receives the notices of the school's own tasks (一校一案)
+    Column("联系人", "contact_name", "text", False, "",
+           "学校接收整改任务交办单和催办通知的联系人姓名，如校长或教务主任。"),
+    Column("联系邮箱", "contact_email", "email", False, "",
+           "联系人的电子邮箱，如 xiaozhang@example.cn；学校自己的整改任务（一校一案）的交办单、催办通知"
+           "发到这里。留空则保留系统中已有的联系人和邮箱；创建方案的「学校联系人」写明了联系人的学校，以方案为准。"),
     Column("附设幼儿班人数", "kindergarten_students", "int", False, "人",
            "学校附设幼儿班在园人数；分摊共用设施时按规定折算。", "kindergarten"),
     # optional: the other per-school checks (class size, rooms per 12 classes …)

@@ -40,6 +40,8 @@ class SchoolRecord:
     township: str | None = None  # 所在乡镇
     urban_rural: str | None = None  # 城乡类别
     ownership: str | None = None  # 办学性质 (公办/民办)
+    contact_name: str | None = None  # 联系人
+    contact_email: str | None = None  # 联系邮箱 (a checked address; receives the school's own tasks)
     kindergarten_students: float = 0  # 附设幼儿班人数 (split like a stage; weight is a setting)
     primary_classes: float | None = None  # 小学班级数
     junior_classes: float | None = None  # 初中班级数

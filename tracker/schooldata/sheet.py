@@ -33,6 +33,7 @@ from tracker.schooldata.columns import (
     column_for_header,
     normalize_header,
 )
+from tracker.email_address import check_email
 from tracker.schooldata.records import SCHOOL_TYPES, SchoolRecord
 
 MAX_BYTES = 20 * 1024 * 1024  # a county has a few hundred schools; 20 MB is far beyond any real sheet
@@ -503,6 +504,8 @@ def _cell_value(raw: object, column: Column) -> object:
         return _choice(raw, column)
     if kind == "bool":
         return _bool(raw)
+    if kind == "email":
+        return _email(raw)
     return _number(raw, column)
 
 
@@ -510,6 +513,15 @@ def _text(raw: object) -> str:
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))  # an identification code typed as a number
     return str(raw).strip()
+
+
+def _email(raw: object) -> str:
+    # NFKC: a Chinese input method types the full-width ＠ and ．; spaces are never part of an address
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(raw)))
+    try:
+        return check_email(text)
+    except ValueError:
+        raise _CellError(f"邮箱格式不正确：「{_show(raw)}」，应填一个电子邮箱地址，如 xiaozhang@example.cn。") from None
 
 
 def _choice(raw: object, column: Column) -> str:

@@ -87,6 +87,8 @@ def _width(column: Column) -> float:
     # A CJK character is about two widths; long headers wrap onto the header row's second line.
     if column.header == "学校名称":
         return 28
+    if column.kind == "email":
+        return 26
     return min(max(1.1 * len(column.header) + 3, 10), 16)
 
 

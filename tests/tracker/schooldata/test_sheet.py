@@ -87,6 +87,7 @@ def test_every_attribute_is_read_from_its_header(fmt, tmp_path):
         "附设幼儿班人数": 45, "小学班级数": 14, "初中班级数": 9, "小学最大班额": 46, "初中最大班额": 48,
         "音乐专用教室数": 2, "音乐专用教室最小面积": 88.5, "美术专用教室数": 1, "美术专用教室最小面积": 90,
         "建校年份": 2003, "随迁子女占比": "12%", "是否农村小规模学校": "否",
+        "联系人": " 张明 ", "联系邮箱": "zhangming@hekou.qingchuan.example",
     })
     [record] = read_school_sheet(write(tmp_path, [row], fmt))
     assert record == SchoolRecord(
@@ -100,6 +101,7 @@ def test_every_attribute_is_read_from_its_header(fmt, tmp_path):
         ownership="公办", kindergarten_students=45, primary_classes=14, junior_classes=9,
         primary_max_class_size=46, junior_max_class_size=48, music_rooms=2, music_room_min_area=88.5,
         art_rooms=1, art_room_min_area=90, year_built=2003, migrant_share=0.12, rural_small_school=False,
+        contact_name="张明", contact_email="zhangming@hekou.qingchuan.example",
     )
     assert isinstance(record.year_built, int)
 
@@ -108,6 +110,7 @@ def test_optional_columns_absent_are_none_not_zero(fmt, tmp_path):
     [record] = read_school_sheet(write(tmp_path, [school()], fmt))
     assert record.primary_classes is None and record.music_rooms is None and record.migrant_share is None
     assert record.rural_small_school is None and record.school_code is None
+    assert record.contact_name is None and record.contact_email is None
     assert record.kindergarten_students == 0
     assert record.key == "城关小学"
 
@@ -404,6 +407,21 @@ def test_invalid_choice_bool_share_and_year(tmp_path):
     assert "应填 是 或 否" in found[2].message
     assert "应为 0 到 100% 之间的比例，实际为「150」" in found[3].message
     assert "应为四位年份（1800–2100），实际为「98」" in found[4].message
+
+
+def test_contact_email_as_a_chinese_input_method_types_it(tmp_path):
+    rows = [school("甲小学", **{"联系邮箱": " wang＠jia.example．cn "}), school("乙小学", **{"联系邮箱": None})]
+    first, second = read_school_sheet(write(tmp_path, rows))
+    assert first.contact_email == "wang@jia.example.cn"
+    assert second.contact_email is None  # blank: no address given, not an empty one
+
+
+@pytest.mark.parametrize("typed", ["wangjia.cn", "wang@jia", "wang@jia.c", "王老师@jia.cn", "a@jia.cn；b@jia.cn", 12345])
+def test_bad_contact_email_names_its_row_and_column(fmt, tmp_path, typed):
+    rows = [school("甲小学", **{"联系邮箱": "wang@jia.example.cn"}), school("乙小学", **{"联系人": "李华", "联系邮箱": typed})]
+    found = only(problems(write(tmp_path, rows, fmt)))
+    assert (found.row, found.column) == (3, "联系邮箱")
+    assert found.message == f"第 3 行「联系邮箱」：邮箱格式不正确：「{typed}」，应填一个电子邮箱地址，如 xiaozhang@example.cn。"
 
 
 def test_excel_error_value_in_a_cell(tmp_path):

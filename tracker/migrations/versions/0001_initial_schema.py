@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 19:32:08.519648
+Create Date: 2026-11-22 20:09:00.139216
 """
 from alembic import op
 import sqlalchemy as sa
@@ -208,6 +208,7 @@ def upgrade() -> None:
     sa.Column('school_type', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('township', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('township_department_id', sa.Integer(), nullable=True),
+    sa.Column('contact_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('contact_email', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], ),
     sa.ForeignKeyConstraint(['township_department_id'], ['department.id'], ),

@@ -31,6 +31,7 @@ except ImportError:  # pragma: no cover — older FastAPI keeps app.routes flat
         return [_Flat(r) for r in routes]
 
 from tests.api.conftest import PASSWORD, ROLES, bearer, own_school_sheet, pending_school_submission
+from tests.api.test_briefings_api import MINIMAL_PDF, stored_briefing
 from tests.factories import make_school_rows, write_csv
 
 ALL_ROLES = (*ROLES, "anonymous")
@@ -48,6 +49,7 @@ SCHOOL_DATA = codes(200, 403, 403, 200, 200)  # school data: not for departments
 LEAD_A_MOVES = codes(200, 200, 403, 403, 403)  # a unit move on a task 财政局 leads (住建局 cooperates)
 SCHOOL_MOVES = codes(200, 403, 403, 200, 403)  # a unit move on the school's own task
 OFFICE_MOVES = codes(200, 403, 403, 403, 403)
+BRIEFING_READERS = codes(200, 200, 200, 403, 200)
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Case:
     # "own_sheet": 城关一小's row only; "evidence": a PDF upload (multipart, field file)
     evidence: str | None = None  # the evidence of this task key ("a")
     fresh_token: bool = False  # the call ends the token: use one made for it
+    briefing: bool = False  # {which} and {number}: a stored briefing (Word and PDF), issued once
 
 
 EXPECTED: dict[tuple[str, str], list[Case]] = {
@@ -115,6 +118,11 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
                                                    Case(codes(201, 403, 403, 201, 403), task="s", form="evidence")],
     ("GET", "/api/v1/evidence/{evidence_id}"): [Case(codes(200, 200, 200, 403, 200), evidence="a")],
     ("GET", "/api/v1/archive"): [Case(codes(200, 403, 403, 403, 200, outsider=200))],
+    # 调度通报: as on the dashboard page, everyone but schools
+    ("GET", "/api/v1/campaigns/{campaign}/briefings"): [Case(BRIEFING_READERS)],
+    ("GET", "/api/v1/campaigns/{campaign}/briefings/{which}"): [Case(BRIEFING_READERS, briefing=True)],
+    ("GET", "/api/v1/campaigns/{campaign}/briefings/{number}/docx"): [Case(BRIEFING_READERS, briefing=True)],
+    ("GET", "/api/v1/campaigns/{campaign}/briefings/{number}/pdf"): [Case(BRIEFING_READERS, briefing=True)],
 }
 
 
@@ -159,6 +167,7 @@ def test_every_route_answers_every_role_as_declared(client, engine, api_world, h
     denied_log = DeniedLog()
     logging.getLogger("junheng.access").addHandler(denied_log)
     fresh = 0
+    briefing_number: int | None = None
     wrong: list[str] = []
     try:
         for (method, path), cases in EXPECTED.items():
@@ -181,6 +190,11 @@ def test_every_route_answers_every_role_as_declared(client, engine, api_world, h
                     url = url.replace("{assessment_id}", str(api_world.assessment.id))
                     if case.evidence:
                         url = url.replace("{evidence_id}", str(api_world.evidence[case.evidence].id))
+                    if case.briefing:
+                        if briefing_number is None:
+                            briefing_number, _ = stored_briefing(engine, api_world.world.campaign.id,
+                                                                 pdf=MINIMAL_PDF)
+                        url = url.replace("{which}", str(briefing_number)).replace("{number}", str(briefing_number))
                     auth = headers[role]
                     if case.fresh_token and role != "anonymous":
                         auth = bearer(engine, api_world.users[role])

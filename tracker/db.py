@@ -95,6 +95,16 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
             raise
 
 
+# Tables in our database that our models don't own: APScheduler's job store keeps its jobs there.
+# Alembic must neither create nor drop them.
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_name(name: str | None, type_: str, parent_names) -> bool:
+    """Alembic filter: leave the tables other libraries own alone (autogenerate and comparisons)."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 def alembic_config(url: str):
     from alembic.config import Config
 

@@ -13,10 +13,11 @@ from sqlmodel import Session, select
 
 from tracker.campaigns.models import Campaign, Department, Person, Phase, PhaseKind, PhaseStatus, UnitKind
 from tracker.campaigns.plan import PHASE_KIND_NAMES, UNIT_KIND_NAMES, PlanError, load_plan
-from tracker.campaigns.service import CampaignNotFound, apply_plan_report, list_campaigns, resolve_campaign
+from tracker.campaigns.service import apply_plan_report, list_campaigns
 from tracker.db import get_engine, migrate, session_scope
 from tracker.events.service import SYSTEM_ACTOR
 from tracker.reminders.sweep import reschedule_open_tasks
+from junheng.cli.common import campaign_or_exit, fail as _fail
 
 campaign_app = typer.Typer(help="创建工作：按方案文件建立创建工作，查看阶段、单位和人员", no_args_is_help=True)
 
@@ -24,11 +25,6 @@ CampaignOption = typer.Option(None, "--campaign", "-c", help="创建工作编号
 
 PHASE_STATUS_NAMES = {PhaseStatus.pending.value: "未开始", PhaseStatus.active.value: "进行中",
                       PhaseStatus.passed.value: "已通过"}
-
-
-def _fail(message: str) -> None:
-    Console(stderr=True, soft_wrap=True).print(f"[red]错误：[/red]{escape(message)}")
-    raise typer.Exit(2)
 
 
 def _value(value: object) -> str:
@@ -140,11 +136,7 @@ def show_command(campaign_code: str | None = CampaignOption) -> None:
     """显示一个创建工作的阶段（时间窗口）、单位和人员。"""
     migrate()
     with Session(get_engine()) as session:
-        try:
-            campaign = resolve_campaign(session, campaign_code)
-        except CampaignNotFound as error:
-            _fail(error.message)
-            return
+        campaign = campaign_or_exit(session, campaign_code)
         console = Console()
         console.print(f"[bold]{escape(campaign.name)}[/bold]（编号 {escape(campaign.code)}，"
                       f"{escape(campaign.county)}，标准 {escape(campaign.standard_id)}）")

@@ -29,6 +29,7 @@ from tracker.schooldata.models import CountyInput, DataSubmission
 from tracker.schooldata.sheet import SheetError
 from tracker.tasks.lifecycle import TransitionError, local_time
 from tracker.tasks.service import InvalidTask
+from junheng.cli.common import campaign_or_exit, fail as _fail
 
 data_app = typer.Typer(help="学校数据：导入填报表、查看各批数据", no_args_is_help=True)
 county_input_app = typer.Typer(help="县级指标：录入县级数据或认定结果（政府保障、教育质量、社会认可度、申报条件、否决事项）",
@@ -38,11 +39,6 @@ USER_ERRORS = (CampaignNotFound, UnknownName, selfcheck.SelfCheckError, Assessme
                InvalidTask)
 CampaignOption = typer.Option(None, "--campaign", "-c", help="创建工作编号；只有一个创建工作时可不写")
 OptionalAs = typer.Option(None, "--as", help="操作人姓名（方案中的人员）；不写则记为「系统」")
-
-
-def _fail(message: str) -> NoReturn:
-    Console(stderr=True, soft_wrap=True).print(f"[red]错误：[/red]{escape(message)}")
-    raise typer.Exit(2)
 
 
 def _sheet_failure(error: SheetError) -> NoReturn:
@@ -106,10 +102,7 @@ def list_command(campaign_code: str | None = CampaignOption) -> None:
     """列出各批学校数据及其最近一次评估。"""
     migrate()
     with Session(get_engine()) as session:
-        try:
-            campaign = resolve_campaign(session, campaign_code)
-        except CampaignNotFound as error:
-            _fail(error.message)
+        campaign = campaign_or_exit(session, campaign_code)
         submissions = list(session.exec(select(DataSubmission).where(DataSubmission.campaign_id == campaign.id)
                                         .order_by(DataSubmission.id)))
         if not submissions:
@@ -219,10 +212,7 @@ def county_list_command(campaign_code: str | None = CampaignOption) -> None:
     """列出已录入的县级数据（每项以最近一次为准）。"""
     migrate()
     with Session(get_engine()) as session:
-        try:
-            campaign = resolve_campaign(session, campaign_code)
-        except CampaignNotFound as error:
-            _fail(error.message)
+        campaign = campaign_or_exit(session, campaign_code)
         rows = list(session.exec(select(CountyInput).where(CountyInput.campaign_id == campaign.id)
                                  .order_by(CountyInput.entered_at, CountyInput.id)))
         latest: dict[str, CountyInput] = {}

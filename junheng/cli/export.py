@@ -10,8 +10,8 @@ from rich.markup import escape
 from sqlmodel import Session
 
 from tracker.campaigns.breakdown import write_breakdown_docx, write_breakdown_xlsx
-from tracker.campaigns.service import CampaignNotFound, resolve_campaign
 from tracker.db import get_engine, migrate
+from junheng.cli.common import campaign_or_exit
 
 export_app = typer.Typer(help="导出：任务分解表等正式文件", no_args_is_help=True)
 
@@ -27,11 +27,7 @@ def breakdown_command(
     migrate()
     console = Console(soft_wrap=True)
     with Session(get_engine()) as session:
-        try:
-            campaign = resolve_campaign(session, campaign_code)
-        except CampaignNotFound as error:
-            Console(stderr=True, soft_wrap=True).print(f"[red]错误：[/red]{escape(error.message)}")
-            raise typer.Exit(2) from None
+        campaign = campaign_or_exit(session, campaign_code)
         if xlsx is None and docx is None:
             xlsx = Path(f"{campaign.code}-任务分解表.xlsx")
             docx = Path(f"{campaign.code}-任务分解表.docx")

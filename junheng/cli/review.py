@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -18,17 +17,13 @@ from tracker.campaigns.models import Campaign, Phase, Review, ReviewFinding
 from tracker.campaigns.service import CampaignNotFound, UnknownName, find_person, resolve_campaign
 from tracker.db import get_engine, migrate, session_scope
 from tracker.tasks.service import InvalidTask
+from junheng.cli.common import campaign_or_exit, fail as _fail
 
 review_app = typer.Typer(help="评估：市级复评、省级评估、国家审核认定的结论和反馈问题", no_args_is_help=True)
 
 USER_ERRORS = (CampaignNotFound, UnknownName, reviews.ReviewError, reviews.FindingsError, InvalidTask)
 CampaignOption = typer.Option(None, "--campaign", "-c", help="创建工作编号；只有一个创建工作时可不写")
 AsOption = typer.Option(..., "--as", help="操作人姓名（方案中的人员）", show_default=False)
-
-
-def _fail(message: str) -> NoReturn:
-    Console(stderr=True, soft_wrap=True).print(f"[red]错误：[/red]{escape(message)}")
-    raise typer.Exit(2)
 
 
 def _message(error: Exception) -> str:
@@ -136,10 +131,7 @@ def list_command(campaign_code: str | None = CampaignOption) -> None:
     """列出评估及其结论和反馈问题数。"""
     migrate()
     with Session(get_engine()) as session:
-        try:
-            campaign = resolve_campaign(session, campaign_code)
-        except CampaignNotFound as error:
-            _fail(error.message)
+        campaign = campaign_or_exit(session, campaign_code)
         rows = list(session.exec(select(Review).where(Review.campaign_id == campaign.id).order_by(Review.id)))
         if not rows:
             Console().print("还没有登记评估：junheng review open 市级 --date 2027-05-20")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -22,6 +21,7 @@ from tracker.tasks import lifecycle
 from tracker.tasks.lifecycle import TransitionError, days_overdue, is_overdue, local_date, local_time, on_time
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
 from tracker.tasks.service import TaskNotFound, Unsigned, cooperators, get_task, list_tasks, unsigned_details
+from junheng.cli.common import fail as _fail
 
 task_app = typer.Typer(help="任务：查看、签收、报告进度、提交、销号、退回、撤销", no_args_is_help=True)
 
@@ -38,11 +38,6 @@ EVENT_NAMES = {"task.created": "创建", "task.accepted": "签收", "task.progre
 STATUS_KEYS = {s.name: s for s in TaskStatus}  # English names are accepted too (accepted, submitted …)
 
 AsOption = typer.Option(..., "--as", help="操作人姓名（方案中的人员）", show_default=False)
-
-
-def _fail(message: str) -> NoReturn:
-    Console(stderr=True, soft_wrap=True).print(f"[red]错误：[/red]{escape(message)}")
-    raise typer.Exit(2)
 
 
 def _message(error: Exception) -> str:

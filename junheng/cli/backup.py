@@ -37,6 +37,8 @@ def backup_command(
         report = create_backup(url, settings.data_dir, target, now=now)
     except BackupError as exc:
         fail(str(exc))
+    except OSError as exc:  # e.g. a folder the service user may not write to
+        fail(f"无法写入备份文件 {target.resolve()}：{exc.strerror or exc}（请换一个 junheng 用户可写的目录）")
     manifest = report.manifest
     tables = manifest["database"]["tables"]
     console = Console(soft_wrap=True, highlight=False)
@@ -63,6 +65,8 @@ def restore_command(
         report = restore_backup(archive, settings.database_url_resolved, settings.data_dir, force=yes)
     except BackupError as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"恢复时读写文件失败：{exc}")
     manifest = report.manifest
     console = Console(soft_wrap=True, highlight=False)
     console.print(f"已从 {escape(str(archive))} 恢复（备份于 {manifest['created_at_beijing']}，北京时间）"

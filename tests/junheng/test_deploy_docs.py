@@ -267,3 +267,13 @@ def test_nginx_accepts_the_example(tmp_path):
     result = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze 未安装：跳过单元文件检查")
+def test_systemd_accepts_the_units():
+    """`systemd-analyze verify`: nothing to say but that the program is not installed at /opt here."""
+    names = [str(p) for p in UNITS] + [str(DEPLOY / "junheng-backup.timer")]
+    result = subprocess.run(["systemd-analyze", "verify", *names], capture_output=True, text=True, cwd=DEPLOY)
+    complaints = [line for line in (result.stdout + result.stderr).splitlines()
+                  if line.strip() and "/opt/junheng/.venv/bin/junheng is not executable" not in line]
+    assert complaints == [], complaints

@@ -26,6 +26,7 @@ def backup_command(
 
     from tracker.backup import CHINA, BackupError, create_backup
     from tracker.db import migrate
+    from tracker.evidence.storage import format_size
     from tracker.settings import get_settings
 
     settings = get_settings()
@@ -42,7 +43,7 @@ def backup_command(
     manifest = report.manifest
     tables = manifest["database"]["tables"]
     console = Console(soft_wrap=True, highlight=False)
-    console.print(f"已备份到 {escape(str(report.path.resolve()))}（{report.path.stat().st_size / 1024 / 1024:.1f} MB）")
+    console.print(f"已备份到 {escape(str(report.path.resolve()))}（{format_size(report.path.stat().st_size)}）")
     console.print(f"  数据库：{KIND_NAMES[manifest['database']['kind']]}，结构版本 {manifest['alembic_revision']}，"
                   f"{len(tables)} 张表共 {sum(tables.values())} 行；任务 {tables.get('task', 0)} 项，"
                   f"事件 {tables.get('event', 0)} 条")

@@ -219,3 +219,50 @@ def test_the_commands(engine, db_url, tmp_path, monkeypatch):
     assert (data_dir / "evidence" / sha[:2] / sha[2:4] / sha).read_bytes() == PDF
     missing = runner.invoke(app, ["restore", str(tmp_path / "nothing.tar.gz")])
     assert missing.exit_code == 2 and "备份文件不存在" in missing.output
+
+
+def test_a_backup_taken_while_tasks_are_being_written_is_one_moment(engine, db_url, fresh_url, tmp_path):
+    """A writer keeps creating tasks (each with its task.created event, in one transaction) while
+    backups are taken: every archive restores with its counts, and every task with its event."""
+    import threading
+
+    data_dir = get_settings().data_dir
+    with session_scope(engine) as session:
+        world = build_world(session)
+    stop = threading.Event()
+    written = []
+
+    def writer() -> None:
+        number = 0
+        while not stop.is_set():
+            with session_scope(engine) as session:
+                world.task(session, f"w{number}")
+            number += 1
+            written.append(number)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    archives = []
+    try:
+        while len(written) < 5:  # the writer is under way
+            stop.wait(0.01)
+        for n in range(3):
+            archives.append(create_backup(db_url, data_dir, tmp_path / f"live-{n}.tar.gz", now=NOW).path)
+    finally:
+        stop.set()
+        thread.join()
+    counts = []
+    for archive in archives:
+        restore_backup(archive, fresh_url, tmp_path / "restored-data", force=True)  # checks the counts too
+        check = sa.create_engine(fresh_url)
+        try:
+            with check.connect() as conn:
+                tasks = conn.execute(sa.text("SELECT count(*) FROM task")).scalar_one()
+                orphans = conn.execute(sa.text(
+                    "SELECT count(*) FROM task t WHERE NOT EXISTS (SELECT 1 FROM event e "
+                    "WHERE e.task_id = t.id AND e.type = 'task.created')")).scalar_one()
+        finally:
+            check.dispose()
+        assert orphans == 0
+        counts.append(tasks)
+    assert counts == sorted(counts) and counts[-1] <= len(written)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import fcntl
 import hashlib
 import logging
 import os
@@ -54,6 +53,11 @@ from tracker.db import get_engine, session_scope, utcnow
 from tracker.events.models import Event
 from tracker.events.service import record_event
 from tracker.settings import get_settings
+
+try:  # POSIX only (Linux is what we run and test on); Windows has no fcntl and is not supported
+    import fcntl
+except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
+    fcntl = None
 
 log = logging.getLogger("junheng.scheduler")
 
@@ -334,6 +338,9 @@ def leader_lock_for(url: str) -> LeaderLock:
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise SchedulerSetupError("调度进程需要数据库文件：内存中的 SQLite 数据库无法在进程之间共享。")
+        if fcntl is None:
+            raise SchedulerSetupError("调度进程的文件锁需要 Linux 等 POSIX 系统（fcntl）：本系统不支持 Windows，"
+                                      "请在 Linux 上运行。")
         return FileLeaderLock(Path(parsed.database + ".scheduler.lock"))
     raise SchedulerSetupError(f"调度进程不支持数据库「{parsed.get_backend_name()}」：请使用 PostgreSQL 或 SQLite。")
 

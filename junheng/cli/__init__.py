@@ -78,3 +78,8 @@ app.command("demo")(demo)
 from junheng.cli.briefing import briefing_app  # noqa: E402
 
 app.add_typer(briefing_app, name="briefing")
+
+from junheng.cli.backup import backup_command, restore_command  # noqa: E402
+
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)

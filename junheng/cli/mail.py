@@ -162,3 +162,39 @@ def sink_command(
         out.print(f"邮件接收器已停止，共收到 {sink.handler.accepted} 封。")
     finally:
         sink.stop()
+
+
+@mail_app.command("test")
+def test_command(
+    address: Annotated[str, typer.Argument(help="收件地址（如管理员自己的邮箱）", show_default=False)],
+) -> None:
+    """发一封测试邮件：按 JUNHENG_SMTP_* 设置连接邮件服务器，显示服务器的每一步答复；失败时说明原因。"""
+    from notifications.channels.email import MailConfigError, SmtpConfig
+    from notifications.probe import send_test_message
+    from tracker.email_address import check_email
+
+    try:
+        check_email(address.strip())
+    except ValueError as exc:
+        _fail(f"收件地址：{exc}")
+    settings = get_settings()
+    try:
+        config = SmtpConfig.from_settings(settings)
+    except MailConfigError as exc:
+        _fail(str(exc))
+    if config is None:
+        _fail("未设置邮件服务器（JUNHENG_SMTP_HOST）：请先在环境变量中设置 JUNHENG_SMTP_HOST、JUNHENG_SMTP_PORT、"
+              "JUNHENG_SMTP_TLS 等，再运行本命令")
+    out = _out()
+    out.print(f"正在通过 {escape(config.host)}:{config.port}（加密方式 {config.tls}"
+              f"{'，账号 ' + escape(config.username) if config.username else '，不登录'}）"
+              f"向 {escape(address.strip())} 发送测试邮件……")
+    result = asyncio.run(send_test_message(config, address.strip(), now=utcnow(), base_url=settings.base_url))
+    for reply in result.replies:
+        out.print(f"  {reply.step}：{reply.code} {escape(reply.message)}")
+    if not result.ok:
+        Console(stderr=True, soft_wrap=True, highlight=False).print(f"[red]发送失败：[/red]{escape(result.error)}")
+        raise typer.Exit(1)
+    final = result.final
+    out.print(f"[green]发送成功[/green]：邮件服务器已接收（答复 {final.code} {escape(final.message)}）。"
+              "请到收件箱（也看看垃圾邮件）确认已收到“【均衡督办】测试邮件”。")

@@ -719,7 +719,8 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
         campaign_code=campaign.code, campaign_name=campaign.name, county=campaign.county,
         issuing_office=_issuing_office(campaign, departments), iso_week=week, period_start=start, period_end=end,
         as_of=cutoff, as_of_date=today, partial=partial, working_days=working_days, overall=overall,
-        previous=previous, has_previous_week=campaign.created_at < start_utc, phase=outlook, units=units, overdue_units=overdue_units, overdue_sentence=sentence,
+        previous=previous, has_previous_week=campaign.created_at < start_utc, phase=outlook, units=units,
+        overdue_units=overdue_units, overdue_sentence=sentence,
         week=activity, overdue=overdue_rows, indicators=_indicator_rows(latest, before),
         assessment=AssessmentRef(assessment_id=latest.id, at=latest.created_at, ok=latest.ok) if latest else None,
         previous_assessment=AssessmentRef(assessment_id=before.id, at=before.created_at, ok=before.ok)

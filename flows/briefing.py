@@ -1,8 +1,10 @@
 """The weekly dispatch briefing (调度通报): compute → store → render → queue the mail.
 
 The scheduler starts ``weekly_briefing_flow`` every Monday at 08:30 (Asia/Shanghai) for the week
-before, through a ``briefing.due`` event and the dispatcher (junheng/scheduler.py); ``junheng
-briefing`` runs the same steps on demand (``run_briefing``, no Prefect server needed).
+before, through a ``briefing.due`` event and the dispatcher (junheng/scheduler.py), which asks it
+to send the mail (``send=True``); ``junheng briefing`` runs the same steps on demand
+(``run_briefing``, no Prefect server needed). Sending is never the default: a briefing made by
+hand is only generated unless ``--send`` says otherwise.
 
 Each step opens its own transaction and takes and returns ids and plain values (see flows/steps.py).
 Every step is idempotent: issuing a week again keeps its number (期数) and, the week being over,
@@ -98,7 +100,7 @@ def queue_mail_task(briefing_id: int) -> dict:
 
 
 @flow(name="weekly-briefing", log_prints=False, persist_result=False)
-async def weekly_briefing_flow(campaign_code: str, iso_week: str, send: bool = True, pdf: bool = True) -> dict:
+async def weekly_briefing_flow(campaign_code: str, iso_week: str, send: bool = False, pdf: bool = True) -> dict:
     """调度通报: the briefing of ``iso_week`` (e.g. 2026-W48) for the campaign — computed as of the end
     of the week from the event log, stored with its number, rendered, and e-mailed (``send``)."""
     briefing_id = issue_task(campaign_code, iso_week)
@@ -117,7 +119,7 @@ class BriefingRun:
     mail: dict = field(default_factory=dict)
 
 
-def run_briefing(campaign_code: str | None, iso_week: str, *, send: bool = True, pdf: bool = True,
+def run_briefing(campaign_code: str | None, iso_week: str, *, send: bool = False, pdf: bool = True,
                  actor: str = SYSTEM_ACTOR) -> BriefingRun:
     """The flow's steps in this process, in the same order (``junheng briefing``)."""
     briefing_id = issue(campaign_code, iso_week, actor)
@@ -125,6 +127,6 @@ def run_briefing(campaign_code: str | None, iso_week: str, *, send: bool = True,
     return BriefingRun(briefing_id, rendered, queue_mail(briefing_id) if send else {})
 
 
-def run_briefing_flow(campaign_code: str, iso_week: str, send: bool = True) -> dict:
+def run_briefing_flow(campaign_code: str, iso_week: str, send: bool = False) -> dict:
     """Run the Prefect flow to completion in this process."""
     return asyncio.run(weekly_briefing_flow(campaign_code, iso_week, send))

@@ -199,7 +199,8 @@ def plan_flow_starts(session: Session, event_ids: list[int]) -> tuple[list[FlowS
             if not payload.get("week"):
                 ignored.append((event.id, "事件未注明周次"))
                 continue
-            params = {"campaign_code": code, "iso_week": str(payload["week"])}
+            # briefing.due is the scheduler's Monday job: that briefing goes out by mail
+            params = {"campaign_code": code, "iso_week": str(payload["week"]), "send": True}
         else:
             if payload.get(ASSESSED_BY_CALLER):
                 ignored.append((event.id, "自查流程已评估该批数据"))

@@ -121,7 +121,8 @@ def dispatch_events() -> None:
 
 def record_briefings_due(now: dt.datetime | None = None) -> int:
     """Record ``briefing.due`` for every campaign once per calendar week, naming the week before
-    (the one its briefing covers); returns how many were recorded."""
+    (the one its briefing covers); returns how many were recorded. A campaign created this week
+    has no week before (its 第1期 is this week, issued next Monday) and is left out."""
     from tracker.briefings.compute import previous_week
 
     now = now or utcnow()
@@ -134,7 +135,7 @@ def record_briefings_due(now: dt.datetime | None = None) -> int:
         for campaign in session.exec(select(Campaign).order_by(Campaign.id)):
             already = session.exec(select(Event.id).where(
                 Event.campaign_id == campaign.id, Event.type == "briefing.due", Event.at >= week_start)).first()
-            if already is not None:
+            if already is not None or campaign.created_at >= week_start:
                 continue
             record_event(session, type="briefing.due", actor=SCHEDULER_ACTOR, campaign_id=campaign.id, payload={
                 "week": previous_week(now), "monday": monday.isoformat(),

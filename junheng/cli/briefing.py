@@ -1,13 +1,15 @@
 """`junheng briefing`: the weekly dispatch briefing (调度通报) on demand, and earlier ones again.
 
-    junheng briefing [--campaign ID] [--week 2026-W48] [--out DIR] [--no-send] [--no-pdf]
+    junheng briefing [--campaign ID] [--week 2026-W48] [--out DIR] [--send] [--no-pdf]
     junheng briefing list [--campaign ID]
     junheng briefing show 3|2026-W48 [--campaign ID] [--out DIR]
 
 Without ``--week`` the briefing covers last week (what the scheduler issues on Mondays). It runs
 the steps of the weekly-briefing flow in this process (flows.briefing.run_briefing): compute from
-the event log, store with its number, render, queue the e-mail (unless ``--no-send``; the
-scheduler's delivery job, or ``junheng mail deliver``, sends it).
+the event log, store with its number, render; only with ``--send`` queue the e-mail to the
+leading group, the office and the departments (the scheduler's delivery job, or ``junheng mail
+deliver``, sends it). Generating never mails anyone by default: the scheduler's Monday job is
+what sends each week's briefing.
 """
 
 from __future__ import annotations
@@ -61,10 +63,12 @@ def briefing_command(
     campaign: str | None = CampaignOption,
     week: str | None = typer.Option(None, "--week", "-w", help="周次，如 2026-W48；默认上周"),
     out: Path | None = typer.Option(None, "--out", "-o", help="写出 .docx、.pdf（装有 LibreOffice 时）和 .html 的目录；默认当前目录"),
-    no_send: bool = typer.Option(False, "--no-send", help="只生成，不发送邮件"),
+    # --no-send is still accepted (it is the default): scripts written for it keep working
+    send: bool = typer.Option(False, "--send/--no-send",
+                              help="同时发邮件给领导小组、办公室和各责任单位联系人；默认只生成，不发送"),
     no_pdf: bool = typer.Option(False, "--no-pdf", help="不生成 PDF"),
 ) -> None:
-    """生成调度通报：按事件日志计算该周（默认上周）截至周日的进展，编号存档，写出 Word/PDF/HTML，并发邮件给领导小组和各责任单位。"""
+    """生成调度通报：按事件日志计算该周（默认上周）截至周日的进展，编号存档，写出 Word/PDF/HTML；加 --send 才发邮件给领导小组和各责任单位。"""
     if ctx.invoked_subcommand is not None:
         return
     from flows.briefing import run_briefing
@@ -73,7 +77,7 @@ def briefing_command(
     target = _out_dir(out)
     iso_week = week or previous_week()
     try:
-        run = run_briefing(campaign, iso_week, send=not no_send, pdf=not no_pdf)
+        run = run_briefing(campaign, iso_week, send=send, pdf=not no_pdf)
         with session_scope(get_engine()) as session:
             briefing = session.get(Briefing, run.briefing_id)
             data = briefing_data(briefing)
@@ -96,8 +100,8 @@ def briefing_command(
         console.print(f"[green]已写出[/green] {escape(str(path))}")
     if not no_pdf and pdf is None:
         console.print("[yellow]未生成 PDF：本机未安装 LibreOffice（soffice）[/yellow]")
-    if no_send:
-        console.print("未发送邮件（--no-send）")
+    if not send:
+        console.print("未发送邮件（只生成；发给领导小组和各责任单位请加 --send）")
     else:
         mail = run.mail
         console.print(f"邮件：新排队 {mail['queued']} 封，此前已发 {mail['already']} 封"

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlmodel import select
+from sqlmodel import func, select
 
 from tracker.db import get_engine, migrate, session_scope, utcnow
 from tracker.notices.models import MessageState, OutboundMessage
@@ -92,14 +92,21 @@ def list_command(
     migrate()
     with session_scope() as session:
         query = select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(limit)
+        counted = select(func.count()).select_from(OutboundMessage)
         if state:
             query = query.where(OutboundMessage.state == state)
+            counted = counted.where(OutboundMessage.state == state)
         messages = list(session.exec(query))
+        # the total is counted by the database, not by loading every message
+        total = session.exec(counted).one() if len(messages) == limit else len(messages)
     out = _out()
     if not messages:
         out.print("没有投递记录。" if state is None else f"没有状态为「{STATE_NAMES[state]}」的投递记录。")
         return
-    out.print(f"投递记录 {len(messages)} 条（最新的在前）：")
+    which = "投递记录" if state is None else f"状态为「{STATE_NAMES[state]}」的投递记录"
+    shown = (f"共 {total} 条，最新的在前" if total == len(messages)
+             else f"显示 {len(messages)} 条，共 {total} 条，最新的在前（--limit 可显示更多）")
+    out.print(f"{which}：{shown}：")
     for m in messages:
         when = (f"发送于 {_local(m.sent_at)}" if m.state == MessageState.sent
                 else f"下次尝试 {_local(m.next_attempt_at)}" if m.state in (MessageState.queued, MessageState.failed)

@@ -96,7 +96,13 @@ class Chart:
 
 
 def completion_chart(data: BriefingData) -> Chart | None:
-    """完成率 per department (and the schools together), bars coloured by each unit's light."""
+    """完成率 per department (and the schools together), bars coloured by each unit's light. None
+    when no unit has verified anything: a chart of empty bars compares nothing (the text says why,
+    ``text.no_completion_chart``)."""
+    from notifications.briefing.text import no_completion_chart
+
+    if no_completion_chart(data) is not None:
+        return None
     rows = [u for u in data.departments() if u.figures.assigned]
     schools = [u for u in data.schools() if u.figures.assigned]
     labels = [u.short_name for u in rows]

@@ -443,11 +443,13 @@ def build_document(data: BriefingData, charts: Sequence[Chart] = ()) -> Document
     if schools:
         _subheading(doc, "（二）学校（学校自行整改的任务）")
         _unit_table(doc, schools, "学校")
-    _paragraph(doc, "注：排名按按时完成率、再按完成率；按时完成率以已到期和已办结的任务计，尚无到期任务的单位排在后面；"
+    _paragraph(doc, f"注：{words.RANK_RULE}；"
                     "亮灯为单位所有任务中最差的一项（红：逾期；黄：3个工作日内到期或落后于序时进度；绿：正常）。",
                size=12, pitch=20)
     if "completion" in by_key:
         _picture(doc, by_key["completion"], "图1  各单位任务完成率")
+    elif words.no_completion_chart(data):
+        _paragraph(doc, words.no_completion_chart(data))
 
     _heading(doc, "三、本周工作情况")
     _paragraph(doc, words.week_paragraph(data))

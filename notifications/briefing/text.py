@@ -9,6 +9,10 @@ from tracker.briefings.compute import BriefingData, Figures, cn_day
 from tracker.tasks.models import TaskOrigin
 
 WEEKDAYS = "一二三四五六日"
+# the ranking rule in words (tracker.briefings.compute.rank_key), for the note under the tables
+RANK_RULE = ("排名时，有逾期任务的单位排在无逾期任务的单位之后；无逾期的单位按按时完成率、再按完成率排，"
+             "尚无到期或办结任务的排在其后；有逾期的单位同样按按时完成率、再按完成率排；"
+             "按时完成率以已到期和已办结的任务计")
 
 
 def cn_date(day: dt.date) -> str:
@@ -73,19 +77,28 @@ def opening(data: BriefingData) -> str:
 
 
 def overall_paragraph(data: BriefingData) -> str:
+    """Counts and rates, each with its change from last week — only when last week was a week of the
+    campaign (a first issue has nothing to compare with)."""
     f, p = data.overall, data.previous
+    compare = data.has_previous_week
     parts = [f"截至{cn_day(data.as_of_date)}，全县共有创建任务{f.total}项（{status_counts(f)}）",
              f"应办{f.assigned}项，已销号{f.done}项，完成率{percent(f.completion_rate)}"]
-    change = rate_change(f.completion_rate, p.completion_rate)
+    change = rate_change(f.completion_rate, p.completion_rate) if compare else ""
     if change:
         parts[-1] += f"，{change}"
     on_time = f"按时完成率{percent(f.on_time_rate)}"
-    change = rate_change(f.on_time_rate, p.on_time_rate)
+    change = rate_change(f.on_time_rate, p.on_time_rate) if compare else ""
     if change:
         on_time += f"，{change}"
     parts.append(on_time)
-    parts.append(f"逾期任务{f.overdue}项，{count_change(f.overdue, p.overdue)}")
-    return "；".join(parts) + "。"
+    overdue = f"逾期任务{f.overdue}项"
+    if compare:
+        overdue += f"，{count_change(f.overdue, p.overdue)}"
+    parts.append(overdue)
+    text = "；".join(parts) + "。"
+    if not compare:
+        text += "本期为首期通报，暂无上周数据可比较。"
+    return text
 
 
 def phase_paragraph(data: BriefingData) -> str:
@@ -102,17 +115,36 @@ def phase_paragraph(data: BriefingData) -> str:
     text += f"，{when}"
     pace = (f"近{ph.pace_working_days}个工作日销号{ph.verified_recently}项，"
             f"日均{ph.pace_per_working_day:.2f}项")
-    if ph.at_risk:
-        if left > 0:
-            text += (f"。按当前进度（{pace}），到关口预计只能办结约{(ph.projected_closed or 0):.0f}项，"
+    if left > 0 and ph.open_tasks and not ph.pace_known:
+        # the campaign has just begun and nothing is verified yet: no pace, so no projection
+        text += "。本阶段尚无任务销号，暂无法按进度测算能否按期完成，请各单位按完成时限抓紧办理。"
+    elif ph.at_risk:
+        if left <= 0:
+            text += f"。仍有{ph.open_tasks}项任务未办结，请各单位立即办理。"
+        elif ph.verified_recently == 0:
+            text += (f"。近{ph.pace_working_days}个工作日本阶段没有任务销号，按此进度到关口不能办结，"
+                     f"存在不能按期通过关口的风险，请各单位加快进度。")
+        elif (ph.projected_closed or 0) < 0.5:
+            text += (f"。按当前进度（{pace}），到关口预计办结不足1项，"
                      f"存在不能按期通过关口的风险，请各单位加快进度。")
         else:
-            text += f"。仍有{ph.open_tasks}项任务未办结，请各单位立即办理。"
+            text += (f"。按当前进度（{pace}），到关口预计只能办结约{(ph.projected_closed or 0):.0f}项，"
+                     f"存在不能按期通过关口的风险，请各单位加快进度。")
     elif ph.open_tasks:
         text += f"。按当前进度（{pace}），可以按期完成。"
     else:
         text += "，本阶段任务已全部办结。"
     return text
+
+
+def no_completion_chart(data: BriefingData) -> str | None:
+    """Why there is no completion chart (None: there is one). Bars of 0% compare nothing."""
+    units = [u for u in data.units if u.figures.assigned]
+    if not units:
+        return "本期各单位均无任务，不绘制完成率图表。"
+    if not any(u.figures.done for u in units):
+        return "本期各单位尚无销号任务，暂无可比较的完成情况，不绘制完成率图表。"
+    return None
 
 
 def week_paragraph(data: BriefingData) -> str:

@@ -12,6 +12,7 @@ from docx import Document
 
 from tracker.briefings.compute import iso_week_of, parse_iso_week, previous_week
 from tracker.briefings.service import attach_documents, briefing_data, get_briefing, issue_briefing
+from tracker.calendar import CHINA
 from tracker.campaigns.models import Campaign
 from tracker.db import session_scope
 
@@ -23,18 +24,32 @@ def stored_briefing(engine, campaign_id: int, week: str | None = None, *, pdf: b
     is not needed) and keep it; ``pdf`` bytes are kept as its PDF when given. Returns (期数, week)."""
     from notifications.briefing import render_briefing
 
+    week = week or previous_week()
+    existed_since(engine, campaign_id, parse_iso_week(week)[0])
     with session_scope(engine) as session:
-        briefing = issue_briefing(session, session.get(Campaign, campaign_id), week or previous_week())
+        briefing = issue_briefing(session, session.get(Campaign, campaign_id), week)
         rendered = render_briefing(briefing_data(briefing), pdf=False)
         attach_documents(session, briefing, docx=rendered.docx, pdf=pdf)
         return briefing.number, briefing.iso_week
 
 
+def existed_since(engine, campaign_id: int, monday: dt.date) -> None:
+    """The test campaign is created now; a briefing is only for weeks since the campaign's first
+    (its 期数 count from there), so date its creation back to ``monday`` where it is later."""
+    start = dt.datetime.combine(monday, dt.time(0, 0), tzinfo=CHINA)
+    with session_scope(engine) as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign.created_at > start:
+            campaign.created_at = start
+
+
 @pytest.fixture
 def two_briefings(engine, api_world):
-    """Last week's (第 1 期, with a PDF) and the week before's (第 2 期, Word only)."""
+    """Last week's (第 2 期, with a PDF) and the week before's (第 1 期, Word only): the campaign
+    has existed since the week before last week."""
     last = previous_week()
     before = iso_week_of(parse_iso_week(last)[0] - dt.timedelta(days=7))
+    existed_since(engine, api_world.world.campaign.id, parse_iso_week(before)[0])
     return (stored_briefing(engine, api_world.world.campaign.id, last, pdf=MINIMAL_PDF),
             stored_briefing(engine, api_world.world.campaign.id, before))
 
@@ -44,8 +59,9 @@ def test_the_list_is_newest_first_without_file_contents(client, api_world, heade
     r = client.get(f"/api/v1/campaigns/{api_world.code}/briefings", headers=headers["office"])
     assert r.status_code == 200, r.text
     items = r.json()
-    assert [(b["number"], b["iso_week"]) for b in items] == [(second, second_week), (first, first_week)]
-    assert [(b["has_docx"], b["has_pdf"]) for b in items] == [(True, False), (True, True)]
+    assert [(b["number"], b["iso_week"]) for b in items] == [(first, first_week), (second, second_week)]
+    assert (first, second) == (2, 1)
+    assert [(b["has_docx"], b["has_pdf"]) for b in items] == [(True, True), (True, False)]
     assert not {"docx", "pdf", "content", "data"} & set(items[0])
     assert items[0]["period_start"] < items[0]["period_end"] and items[0]["issued_on"]
 
@@ -86,7 +102,7 @@ def test_the_word_file_downloads_and_opens(client, api_world, headers, two_brief
     ("/9", "没有第 9 期调度通报"),
     ("/2020-W10", "还没有 2020-W10 的调度通报"),
     ("/9/docx", "没有第 9 期调度通报"),
-    ("/2/pdf", "第 2 期调度通报没有 PDF 文件"),
+    ("/1/pdf", "第 1 期调度通报没有 PDF 文件"),
 ])
 def test_what_is_not_there_is_a_chinese_404(client, api_world, headers, two_briefings, path, message):
     r = client.get(f"/api/v1/campaigns/{api_world.code}/briefings{path}", headers=headers["office"])

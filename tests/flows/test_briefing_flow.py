@@ -21,8 +21,10 @@ from tracker.notices.models import NoticeItem, OutboundMessage
 
 
 def _world(engine) -> str:
+    """A campaign created a week ago (so last week is its 第1期 and this week its 第2期), and two tasks."""
     with session_scope(engine) as session:
         world = build_world(session)
+        world.campaign.created_at = utcnow() - dt.timedelta(days=7)
         today = utcnow().astimezone(CHINA).date()
         world.task(session, "late", due_on=today - dt.timedelta(days=10), title="制定实施方案")
         world.task(session, "next", unit="住建局", due_on=today + dt.timedelta(days=5), title="改建音乐教室")
@@ -37,16 +39,19 @@ def _count(engine, model, *where) -> int:
 async def test_the_flow_computes_stores_renders_and_queues_the_mail(engine, prefect_harness):
     code = _world(engine)
     week = iso_week_of(utcnow().astimezone(CHINA).date())  # this week, so far: the tasks exist
-    result = await weekly_briefing_flow(code, week, pdf=False)
-    assert result["docx_bytes"] > 10_000 and result["charts"] == ["completion"]
+    generated = await weekly_briefing_flow(code, week, pdf=False)  # by default: generated, not mailed
+    assert generated["mail"]["queued"] == 0 and _count(engine, OutboundMessage) == 0
+    result = await weekly_briefing_flow(code, week, send=True, pdf=False)
+    assert result["briefing_id"] == generated["briefing_id"]
+    assert result["docx_bytes"] > 10_000 and result["charts"] == []  # nothing verified: no chart of empty bars
     assert result["mail"]["queued"] == 3  # the office and the two departments' contacts
     with Session(engine) as session:
         briefing = session.exec(select(Briefing)).one()
-        assert (briefing.number, briefing.iso_week, briefing.issues) == (1, week, 1)
+        assert (briefing.number, briefing.iso_week, briefing.issues) == (2, week, 2)
         assert briefing.docx.startswith(b"PK") and briefing.pdf is None
         assert briefing.content["overall"]["total"] == 2
 
-    again = await weekly_briefing_flow(code, week, pdf=False)
+    again = await weekly_briefing_flow(code, week, send=True, pdf=False)
     assert again["briefing_id"] == result["briefing_id"] and again["mail"] == {
         "queued": 0, "already": 3, "unreachable": []}
     assert _count(engine, OutboundMessage) == 3
@@ -65,10 +70,11 @@ async def test_a_briefing_due_event_starts_the_flow_through_the_dispatcher(engin
         record_event(session, type="briefing.due", actor="调度器", campaign_id=campaign.id, payload={"week": week})
     report = await dispatch_pending(engine, mode=DispatchMode.embedded)
     assert [(o.start.flow_name, o.start.parameters, o.ok) for o in report.outcomes] == [
-        (BRIEFING, {"campaign_code": code, "iso_week": week}, True)]
+        (BRIEFING, {"campaign_code": code, "iso_week": week, "send": True}, True)]
     with Session(engine) as session:
         briefing = session.exec(select(Briefing)).one()
-        assert briefing.iso_week == week and briefing.docx is not None
+        assert briefing.iso_week == week and briefing.docx is not None and briefing.number == 1
+    assert _count(engine, OutboundMessage) == 3  # the scheduler's weekly briefing is mailed
     assert (await dispatch_pending(engine, mode=DispatchMode.embedded)).claimed == []
 
 
@@ -84,6 +90,7 @@ def test_the_scheduler_monday_job_starts_last_weeks_briefing_once(engine, prefec
         assert briefing.iso_week == previous_week(now) and briefing.number == 1
         due = session.exec(select(Event).where(Event.type == "briefing.due")).one()
         assert due.dispatched_at is not None and due.payload["week"] == previous_week(now)
+    assert _count(engine, NoticeItem, NoticeItem.rung == "briefing") == 3  # and mailed
     # the job run again the same week (a restart that coalesced a missed run): nothing more
     assert scheduler.weekly_briefing(now + dt.timedelta(minutes=5)) == 0
     assert _count(engine, Briefing) == 1 and _count(engine, Event, Event.type == "briefing.due") == 1

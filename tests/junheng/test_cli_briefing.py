@@ -17,6 +17,7 @@ from tests.factories_db import build_world
 from tracker.calendar import CHINA
 from tracker.db import session_scope
 from tracker.notices.models import OutboundMessage
+from tracker.tasks import lifecycle
 
 runner = CliRunner()
 MONDAY = dt.datetime(2026, 12, 14, 9, 0, tzinfo=CHINA)
@@ -30,6 +31,11 @@ def county(engine, monkeypatch):
             world = build_world(session)
             world.task(session, "a", unit="财政局", title="落实生均公用经费", due_on=dt.date(2026, 12, 4))
             world.task(session, "b", unit="住建局", title="新建运动场", due_on=dt.date(2026, 12, 18))
+            done = world.task(session, "c", unit="财政局", title="核定教师编制", due_on=dt.date(2026, 12, 11))
+            office = world.people["王主任"]
+            lifecycle.accept(session, done, office)
+            lifecycle.submit(session, done, office, "已完成")
+            lifecycle.verify(session, done, office)  # one 销号, so the completion chart has a bar
     return engine
 
 
@@ -39,12 +45,15 @@ def invoke(*args: str):
 
 
 def test_briefing_writes_the_files_and_lists_and_shows_them(county, tmp_path):
+    """Generating is the default and mails no one; --send mails. W50 is 第2期 (the campaign was
+    created in W49) and W49, issued after it, is 第1期."""
     out = tmp_path / "第50周"
-    result = invoke("briefing", "--out", str(out), "--no-send", "--no-pdf")
+    result = invoke("briefing", "--out", str(out), "--no-pdf")
     assert result.exit_code == 0, result.output
-    assert "调度通报第 1 期" in result.output and "2026-W50" in result.output  # last week by default
-    assert "截至12月13日，财政（1项）有逾期任务" in result.output and "未发送邮件" in result.output
-    stem = "demo-调度通报-第1期-2026-W50"
+    assert "调度通报第 2 期" in result.output and "2026-W50" in result.output  # last week by default
+    assert "截至12月13日，财政（1项）有逾期任务" in result.output
+    assert "未发送邮件（只生成；发给领导小组和各责任单位请加 --send）" in result.output
+    stem = "demo-调度通报-第2期-2026-W50"
     assert {p.name for p in out.iterdir()} >= {f"{stem}.docx", f"{stem}.html"}
     doc = Document(out / f"{stem}.docx")
     assert any(p.text == "关于示例县优质均衡创建工作进展情况的通报" for p in doc.paragraphs)
@@ -56,23 +65,28 @@ def test_briefing_writes_the_files_and_lists_and_shows_them(county, tmp_path):
     with Session(county) as session:
         assert session.exec(select(func.count()).select_from(OutboundMessage)).one() == 0
 
-    again = invoke("briefing", "--week", "2026-W50", "--out", str(out))  # now sent, same number
+    again = invoke("briefing", "--week", "2026-W50", "--out", str(out), "--send")  # now sent, same number
     assert again.exit_code == 0, again.output
-    assert "第 1 期（重新生成，期数不变）" in again.output and "新排队 3 封" in again.output
-    invoke("briefing", "--week", "2026-W49", "--out", str(out), "--no-send", "--no-pdf")
+    assert "第 2 期（重新生成，期数不变）" in again.output and "新排队 3 封" in again.output
+    with Session(county) as session:
+        assert session.exec(select(func.count()).select_from(OutboundMessage)).one() == 3
+    earlier = invoke("briefing", "--week", "2026-W49", "--out", str(out), "--no-send", "--no-pdf")
+    assert earlier.exit_code == 0, earlier.output
+    assert "调度通报第 1 期" in earlier.output and "未发送邮件" in earlier.output
 
     listed = invoke("briefing", "list")
     assert listed.exit_code == 0, listed.output
     assert "2026-W50" in listed.output and "2026-W49" in listed.output and "（2 期）" in listed.output
 
-    shown = invoke("briefing", "show", "2", "--out", str(tmp_path / "show"))
+    shown = invoke("briefing", "show", "1", "--out", str(tmp_path / "show"))
     assert shown.exit_code == 0, shown.output
-    assert (tmp_path / "show" / "demo-调度通报-第2期-2026-W49.docx").exists()
+    assert (tmp_path / "show" / "demo-调度通报-第1期-2026-W49.docx").exists()
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (("briefing", "--week", "五十周", "--no-send"), "格式不对"),
     (("briefing", "--week", "2027-W10", "--no-send"), "还没有开始"),
+    (("briefing", "--week", "2026-W48"), "在创建工作「demo」建立（2026-12-01）之前，没有调度通报；第1期为 2026-W49"),
     (("briefing", "show", "7"), "没有第 7 期调度通报"),
     (("briefing", "--campaign", "nowhere", "--no-send"), "nowhere"),
 ])

@@ -64,7 +64,7 @@ def test_deliver_list_and_retry(engine, world, smtp_port, monkeypatch):
     again = runner.invoke(app, ["mail", "retry", str(dead.id)])
     assert again.exit_code == 2
     assert "发送成功，无需重新投递" in again.output
-    assert runner.invoke(app, ["mail", "list", "--state", "sent"]).output.count("已发送") == 2
+    assert runner.invoke(app, ["mail", "list", "--state", "sent"]).output.count("已发送 邮件") == 2
 
 
 def test_mail_errors_are_chinese_and_change_nothing(db_url):
@@ -76,3 +76,25 @@ def test_mail_errors_are_chinese_and_change_nothing(db_url):
     assert bad_time.exit_code == 2 and "--now 的值「明天上午」不是有效的时间" in bad_time.output
     empty = runner.invoke(app, ["mail", "list"])
     assert empty.exit_code == 0 and "没有投递记录" in empty.output
+
+
+def test_list_says_how_many_it_shows_of_how_many(engine, db_url, monkeypatch):
+    """72 messages, 50 shown by default: 「显示 50 条，共 72 条」, not 「投递记录 50 条」."""
+    import time_machine
+
+    monkeypatch.setenv("COLUMNS", "200")
+    with time_machine.travel(dt.datetime(2026, 12, 14, 1, 0, tzinfo=dt.timezone.utc), tick=False):
+        with session_scope(engine) as session:
+            for n in range(72):
+                session.add(OutboundMessage(recipient_address=f"u{n}@example.cn", subject=f"通知{n}",
+                                            message_id_header=f"<m{n}@example.cn>",
+                                            state=MessageState.sent.value if n % 3 == 0 else MessageState.queued.value))
+        listed = runner.invoke(app, ["mail", "list"])
+        assert listed.exit_code == 0, listed.output
+        assert "投递记录：显示 50 条，共 72 条，最新的在前（--limit 可显示更多）：" in listed.output
+        rows = [line for line in listed.output.splitlines() if line.startswith("#")]
+        assert len(rows) == 50 and "u71@example.cn" in rows[0] and "u22@example.cn" in rows[-1]
+        sent = runner.invoke(app, ["mail", "list", "--state", "sent", "--limit", "10"])
+        assert "状态为「已发送」的投递记录：显示 10 条，共 24 条" in sent.output
+        everything = runner.invoke(app, ["mail", "list", "--limit", "100"])
+        assert "投递记录：共 72 条，最新的在前：" in everything.output

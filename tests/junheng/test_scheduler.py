@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+import time_machine
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
@@ -77,18 +78,21 @@ async def test_jobs_have_fixed_ids_are_stored_in_the_database_and_are_never_dupl
 
 def test_weekly_briefing_slot_records_one_event_per_campaign_and_week(engine):
     """The Monday job's first half: ``briefing.due`` once per campaign and week, naming the week
-    before (the one the briefing covers); a retried run of the same slot records nothing."""
-    with Session(engine) as session:
-        build_world(session, "a")
-        build_world(session, "b")
-        session.commit()
+    before (the one the briefing covers); a retried run of the same slot records nothing; a campaign
+    created this week has no week before and waits for next Monday."""
     monday = dt.datetime(2026, 11, 23, 8, 30, tzinfo=CHINA)
+    for code, created in (("a", monday - dt.timedelta(days=10)), ("b", monday - dt.timedelta(days=10)),
+                          ("c", monday - dt.timedelta(minutes=30))):  # c: created this week, no week before
+        with time_machine.travel(created, tick=False):
+            with Session(engine) as session:
+                build_world(session, code)
+                session.commit()
     assert record_briefings_due(monday) == 2
     assert record_briefings_due(monday + dt.timedelta(hours=3)) == 0
-    assert record_briefings_due(monday + dt.timedelta(days=7)) == 2
+    assert record_briefings_due(monday + dt.timedelta(days=7)) == 3
     with Session(engine) as session:
         events = session.exec(select(Event).where(Event.type == "briefing.due").order_by(Event.id)).all()
-    assert [e.payload["week"] for e in events] == ["2026-W47", "2026-W47", "2026-W48", "2026-W48"]
+    assert [e.payload["week"] for e in events] == ["2026-W47", "2026-W47", "2026-W48", "2026-W48", "2026-W48"]
 
 
 def test_deadline_sweep_job_queues_what_is_owed(engine):

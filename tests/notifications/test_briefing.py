@@ -44,7 +44,8 @@ def three_weeks(engine, tmp_path) -> Scenario:
 
 @pytest.fixture
 def issued(engine, three_weeks):
-    """Week 51 of the example county, issued on Monday 12-21 (number 1)."""
+    """Week 51 of the example county, issued on Monday 12-21: 第3期, the campaign having been created
+    in W49 (numbers follow the weeks, whichever is issued first)."""
     with time_machine.travel(LATER, tick=False):
         with session_scope(engine) as session:
             campaign = session.exec(select(Campaign)).one()
@@ -73,7 +74,7 @@ def test_the_word_document_is_an_official_briefing(issued, tmp_path):
 
     masthead = _paragraph(doc, "创建工作调度通报")
     assert _east_asia(masthead.runs[0]) == TITLE_FONT
-    assert _paragraph(doc, "第1期")
+    assert _paragraph(doc, "第3期")
     title = _paragraph(doc, "关于青川县创建全国义务教育优质均衡发展县工作进展情况的通报")
     assert _east_asia(title.runs[0]) == TITLE_FONT and title.runs[0].font.size == Pt(22)
     heading = _paragraph(doc, "一、总体进展")
@@ -169,8 +170,8 @@ async def test_the_email_is_queued_once_per_recipient_and_arrives_with_its_chart
     from flows.briefing import run_briefing
 
     with time_machine.travel(LATER, tick=False):
-        first = run_briefing(None, WEEK, pdf=False)
-        again = run_briefing(None, WEEK, pdf=False)  # issued twice: the same number, no second mail
+        first = run_briefing(None, WEEK, send=True, pdf=False)
+        again = run_briefing(None, WEEK, send=True, pdf=False)  # issued twice: the same number, no second mail
     with Session(engine) as session:
         campaign = session.exec(select(Campaign)).one()
         recipients, unreachable = briefing_recipients(session, campaign)
@@ -205,7 +206,7 @@ async def test_the_email_is_queued_once_per_recipient_and_arrives_with_its_chart
     briefings = [m for m in received if "调度通报" in m["Subject"]]
     assert len(briefings) == len(recipients)
     mail = next(m for m in briefings if "hanjing@" in m["To"])
-    assert mail["Subject"] == "【均衡督办】创建工作调度通报第1期（2026年12月14日至12月20日）"
+    assert mail["Subject"] == "【均衡督办】创建工作调度通报第3期（2026年12月14日至12月20日）"
     assert "韩静" in str(mail["To"])
     html = mail.get_body(("html",))
     body = html.get_content()
@@ -216,7 +217,7 @@ async def test_the_email_is_queued_once_per_recipient_and_arrives_with_its_chart
     assert all(related[c].get_content_type() == "image/png" and related[c].get_content().startswith(b"\x89PNG")
                for c in cids)
     docx = [part for part in mail.iter_attachments() if part.get_filename().endswith(".docx")]
-    assert [p.get_filename() for p in docx] == ["qingchuan-2027-调度通报-第1期.docx"]
+    assert [p.get_filename() for p in docx] == ["qingchuan-2027-调度通报-第3期.docx"]
     assert Document(__import__("io").BytesIO(docx[0].get_content())).paragraphs
     text = mail.get_body(("plain",)).get_content()
     assert issued_sentence(engine) in text and issued_sentence(engine) in body
@@ -245,3 +246,66 @@ def test_email_policy_reads_the_chinese_attachment_name():
     assert [p.get_filename() for p in parsed.iter_attachments()] == ["第1期.docx"]
     assert parsed.get_body(("html",)).get_content_type() == "text/html"
     assert any(p["Content-ID"] == "<c1@example.cn>" for p in parsed.walk())
+
+
+def test_a_first_issue_compares_with_nothing_projects_nothing_and_draws_no_empty_chart(engine):
+    """The campaign's first week: no 「比上周」, no 「预计只能办结约0项」 before any work could be
+    done, and no chart of empty bars (the document and the e-mail say why). The second week
+    compares, projects from its first 销号 and draws the chart."""
+    import io
+
+    from notifications.briefing.mail import render_briefing_email
+    from tests.factories_db import build_world
+    from tracker.briefings.compute import compute_briefing
+    from tracker.tasks import lifecycle
+
+    with time_machine.travel(at(dt.date(2026, 12, 1), 9, 0), tick=False):  # Tuesday of W49
+        with session_scope(engine) as session:
+            world = build_world(session)
+            world.task(session, "a", due_on=dt.date(2026, 12, 2), title="落实生均公用经费")
+            world.task(session, "b", unit="住建局", due_on=dt.date(2026, 12, 9), title="新建运动场")
+            quick = world.task(session, "c", due_on=dt.date(2026, 12, 30), title="核定教师编制").id
+            office = world.people["王主任"].id
+
+    def briefing(week: str, day: dt.date):
+        with time_machine.travel(at(day, 9, 0), tick=False):
+            with session_scope(engine) as session:
+                return compute_briefing(session, session.exec(select(Campaign)).one(), week)
+
+    first = briefing("2026-W49", dt.date(2026, 12, 7))
+    assert not first.has_previous_week and first.overall.overdue == 1
+    overall = words.overall_paragraph(first)
+    assert "比上周" not in overall and "与上周" not in overall
+    assert overall.endswith("逾期任务1项。本期为首期通报，暂无上周数据可比较。")
+    phase = words.phase_paragraph(first)
+    assert first.phase.at_risk is None and first.phase.projected_closed is None
+    assert "预计只能办结" not in phase and "本阶段尚无任务销号，暂无法按进度测算能否按期完成" in phase
+    note = "本期各单位尚无销号任务，暂无可比较的完成情况，不绘制完成率图表。"
+    assert words.no_completion_chart(first) == note
+    charts = briefing_charts(first)
+    assert charts == []  # no completion chart, and no assessment for a CV chart
+    doc = Document(io.BytesIO(write_briefing_docx(first, charts)))
+    assert note in [p.text for p in doc.paragraphs] and len(doc.inline_shapes) == 0
+    mail = render_briefing_email(first, chart_ids={})
+    assert note in mail.body_html and "<img" not in mail.body_html
+    assert "有逾期任务的单位排在无逾期任务的单位之后" in mail.body_html
+
+    with time_machine.travel(at(dt.date(2026, 12, 8), 10, 0), tick=False):
+        with session_scope(engine) as session:
+            from tracker.campaigns.models import Person
+            from tracker.tasks.models import Task
+
+            task, person = session.get(Task, quick), session.get(Person, office)
+            lifecycle.accept(session, task, person)
+            lifecycle.submit(session, task, person, "已完成")
+            lifecycle.verify(session, task, person)
+    second = briefing("2026-W50", dt.date(2026, 12, 14))
+    assert second.has_previous_week
+    assert "逾期任务2项，比上周增加1项" in words.overall_paragraph(second)
+    # paced over the 9 working days since the campaign began (12-01 to 12-11, not 20), 1 verified:
+    # about 1 of the 2 open tasks by 12-23
+    assert second.phase.pace_working_days == 9 and second.phase.at_risk is True
+    assert "到关口预计只能办结约1项" in words.phase_paragraph(second)
+    assert words.no_completion_chart(second) is None
+    if chinese_font() is not None:
+        assert [c.key for c in briefing_charts(second)] == ["completion"]

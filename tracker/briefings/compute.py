@@ -25,10 +25,17 @@ Definitions (all counts leave out nothing silently; rates are None where their b
   or overdue. On-time rate = on time / (on time + late); tasks not yet due and not yet done are
   not judged.
 - a unit's light is its worst task's on the last day of the period (tracker.reminders.lights).
-- rank: by on-time rate (units with nothing judged yet after the others), then completion rate;
-  equal figures share a rank. Departments and schools are ranked separately.
+- rank: a unit with overdue work never ranks above one without. In order: units without overdue
+  work that have something judged, by on-time rate, then completion rate; then units without
+  overdue work and nothing judged yet (nothing due, nothing submitted); then units with overdue
+  work, by on-time rate, then completion rate. Equal figures share a rank. Departments and
+  schools are ranked separately.
 - gate at risk: the phase's open tasks exceed what the pace of the last four weeks (tasks of the
-  phase verified per working day) would close in the working days left to the gate.
+  phase verified per working day; the window starts no earlier than the campaign) would close in
+  the working days left to the gate. While the campaign is younger than the window and nothing
+  of the phase has been verified yet there is no pace to project from: not judged (None).
+- change from last week: only when the week before is a week of the campaign (it was created
+  before this week began); a campaign's first week has nothing to compare with.
 """
 
 from __future__ import annotations
@@ -160,8 +167,9 @@ class PhaseOutlook(BaseModel):
     verified_recently: int = 0  # tasks of the phase verified in the pace window
     pace_working_days: int = 0  # working days in the pace window
     pace_per_working_day: float = 0.0
-    projected_closed: float | None = None  # at this pace by the gate
-    at_risk: bool | None = None  # None: the gate date is not set (以上级通知为准)
+    projected_closed: float | None = None  # at this pace by the gate; None: no pace to project from
+    pace_known: bool = True  # False: the campaign is younger than the window and nothing verified yet
+    at_risk: bool | None = None  # None: the gate date is not set (以上级通知为准), or no pace yet
 
 
 class UnitRow(BaseModel):
@@ -257,6 +265,7 @@ class BriefingData(BaseModel):
     issued_on: dt.date | None = None
     overall: Figures
     previous: Figures  # as of the end of the week before
+    has_previous_week: bool = True  # the week before is a week of the campaign: changes are meaningful
     phase: PhaseOutlook | None = None
     units: list[UnitRow]
     overdue_units: list[str]  # names (short) of units with overdue work, most overdue first
@@ -505,12 +514,17 @@ def _yellow_within(campaign: Campaign) -> int:
         return DEFAULT_YELLOW_WITHIN
 
 
+def rank_key(figures: Figures) -> tuple:
+    """The order of the ranking (see the module doc): no overdue work before overdue work; among
+    units without, something judged before nothing judged; then on-time rate, completion rate."""
+    return (figures.overdue > 0, figures.on_time_rate is None, -(figures.on_time_rate or 0.0),
+            -(figures.completion_rate or 0.0))
+
+
 def _rank(rows: list[UnitRow]) -> None:
-    """Rank by on-time rate, then completion rate (units with nothing judged yet after the rest);
-    equal figures share a rank (1, 2, 2, 4)."""
+    """Rank units with tasks by ``rank_key``; equal figures share a rank (1, 2, 2, 4)."""
     def key(row: UnitRow) -> tuple:
-        f = row.figures
-        return (f.on_time_rate is None, -(f.on_time_rate or 0.0), -(f.completion_rate or 0.0))
+        return rank_key(row.figures)
 
     ranked = sorted((r for r in rows if r.figures.assigned), key=key)
     previous_key, previous_rank = None, 0
@@ -538,6 +552,7 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
     partial = cutoff < end_utc
     today = end if not partial else cutoff.astimezone(CHINA).date()
     previous_cutoff, previous_today = start_utc, start - dt.timedelta(days=1)
+    created_on = campaign.created_at.astimezone(CHINA).date()
 
     departments = list(session.exec(select(Department).where(Department.campaign_id == campaign.id)
                                     .order_by(Department.id)).scalars())
@@ -662,19 +677,27 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
     if phase is not None:
         mine = [t for t in tasks.values() if t.phase_id == phase.id]
         open_tasks = sum(1 for t in mine if t.status in OPEN)
-        window_days = cal.working_days_between(end - dt.timedelta(days=7 * PACE_WEEKS), end)
+        # the window (working days after its first day) starts no earlier than the campaign: a
+        # campaign's first weeks are not measured against weeks in which it did not exist
+        window_first = end - dt.timedelta(days=7 * PACE_WEEKS)
+        young = created_on - dt.timedelta(days=1) > window_first
+        window_days = cal.working_days_between(max(window_first, created_on - dt.timedelta(days=1)), end)
         recent = sum(1 for i in verified_in if tasks[i].phase_id == phase.id and tasks[i].status is S.verified)
         pace = recent / window_days if window_days > 0 else 0.0
         outlook = PhaseOutlook(phase_id=phase.id, code=phase.code, name=phase.name,
                                is_review=PhaseKind(phase.kind) in (PhaseKind.review_city, PhaseKind.review_province,
                                                                    PhaseKind.review_national),
                                gate_on=phase.gate_on, total_tasks=len(mine), open_tasks=open_tasks,
-                               verified_recently=recent, pace_working_days=window_days, pace_per_working_day=pace)
+                               verified_recently=recent, pace_working_days=window_days, pace_per_working_day=pace,
+                               pace_known=not (young and recent == 0))
         if phase.gate_on is not None:
             left = cal.working_days_between(today, phase.gate_on)
             outlook.working_days_to_gate = left
-            outlook.projected_closed = pace * max(left, 0)
-            outlook.at_risk = open_tasks > 0 and (left <= 0 or outlook.projected_closed < open_tasks)
+            if left <= 0:
+                outlook.at_risk = open_tasks > 0
+            elif outlook.pace_known:
+                outlook.projected_closed = pace * left
+                outlook.at_risk = open_tasks > 0 and outlook.projected_closed < open_tasks
 
     # indicators: the last two assessments stored before the cutoff
     snapshots = list(session.exec(
@@ -696,7 +719,8 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
         campaign_code=campaign.code, campaign_name=campaign.name, county=campaign.county,
         issuing_office=_issuing_office(campaign, departments), iso_week=week, period_start=start, period_end=end,
         as_of=cutoff, as_of_date=today, partial=partial, working_days=working_days, overall=overall,
-        previous=previous, phase=outlook, units=units, overdue_units=overdue_units, overdue_sentence=sentence,
+        previous=previous, has_previous_week=campaign.created_at < start_utc, phase=outlook, units=units,
+        overdue_units=overdue_units, overdue_sentence=sentence,
         week=activity, overdue=overdue_rows, indicators=_indicator_rows(latest, before),
         assessment=AssessmentRef(assessment_id=latest.id, at=latest.created_at, ok=latest.ok) if latest else None,
         previous_assessment=AssessmentRef(assessment_id=before.id, at=before.created_at, ok=before.ok)
@@ -712,5 +736,5 @@ def _worst(lights: Iterable[Light | None]) -> str | None:
 __all__ = [
     "BriefingData", "BriefingError", "DeadlineRow", "Figures", "IndicatorRow", "OverdueRow", "PhaseOutlook",
     "UnitRow", "WeekActivity", "compute_briefing", "iso_week_of", "normalize_week", "parse_iso_week",
-    "previous_week",
+    "previous_week", "rank_key",
 ]

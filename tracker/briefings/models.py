@@ -23,7 +23,7 @@ class Briefing(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("campaign_id", "number"), UniqueConstraint("campaign_id", "iso_week"))
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
-    number: int  # 期数: 1, 2, 3 … in the order weeks were first issued
+    number: int  # 期数: weeks since the campaign's start week + 1 (tracker.briefings.service)
     iso_week: str = Field(max_length=8)  # e.g. 2026-W48
     period_start: dt.date  # the Monday
     period_end: dt.date  # the Sunday

@@ -1,10 +1,13 @@
 """Issuing, storing and reading weekly briefings. Functions take a session first and never commit.
 
-Numbering (期数): the first issue of a week takes the next number of its campaign (1, 2, 3 … in the
-order weeks were first issued); reissuing a week recomputes its figures (the same ones, when the
-week has ended: see compute.py) and keeps its number and its date of issue. Two processes issuing
-at once cannot take one number twice: (campaign, number) and (campaign, week) are unique, and a
-clash is retried inside a savepoint.
+Numbering (期数): numbers follow the weeks, counted from a fixed origin, the ISO week in which the
+campaign was created in the tracker (Campaign.created_at, China time): that week is 第1期, the next
+第2期, and so on. A week issued late gets the number its week has (W50 issued before W49 is still
+W49 第N期, W50 第N+1期), so a number never depends on the order of issue and never changes once
+issued; a week before the campaign existed has no briefing. Reissuing a week recomputes its
+figures (the same ones, when the week has ended: see compute.py) and keeps its number and its date
+of issue. Two processes issuing at once cannot store one week twice: (campaign, week) and
+(campaign, number) are unique, and a clash is looked at again inside a savepoint.
 """
 
 from __future__ import annotations
@@ -12,11 +15,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from tracker.briefings.compute import BriefingData, BriefingError, compute_briefing, normalize_week
+from tracker.briefings.compute import (
+    BriefingData,
+    BriefingError,
+    compute_briefing,
+    iso_week_of,
+    normalize_week,
+    parse_iso_week,
+)
 from tracker.briefings.models import Briefing
 from tracker.calendar import CHINA, WorkingDayCalendar
 from tracker.campaigns.models import Campaign
@@ -48,11 +58,29 @@ class BriefingSummary:
     updated_at: dt.datetime
 
 
+def campaign_start_week(campaign: Campaign) -> dt.date:
+    """The Monday of the week the campaign was created in (China time): the origin of its 期数."""
+    created = campaign.created_at.astimezone(CHINA).date()
+    return created - dt.timedelta(days=created.weekday())
+
+
+def briefing_number(campaign: Campaign, iso_week: str) -> int:
+    """期数 of ``iso_week``: weeks since the campaign's start week, plus one (see the module doc)."""
+    monday = parse_iso_week(iso_week)[0]
+    start = campaign_start_week(campaign)
+    if monday < start:
+        created = campaign.created_at.astimezone(CHINA).date()
+        raise BriefingError(f"{normalize_week(iso_week)}（{monday.isoformat()} 起的一周）在创建工作「{campaign.code}」"
+                            f"建立（{created.isoformat()}）之前，没有调度通报；第1期为 {iso_week_of(start)}")
+    return (monday - start).days // 7 + 1
+
+
 def issue_briefing(session: Session, campaign: Campaign, iso_week: str, *, actor: str = SYSTEM_ACTOR,
                    now: dt.datetime | None = None, calendar: WorkingDayCalendar | None = None) -> Briefing:
-    """Compute the week's briefing and store it (new: next number; again: same number and date)."""
+    """Compute the week's briefing and store it (new: its week's number; again: same number and date)."""
     now = now or utcnow()
     week = normalize_week(iso_week)
+    number = briefing_number(campaign, week)
     data = compute_briefing(session, campaign, week, now=now, calendar=calendar)
     for _attempt in range(5):
         existing = session.execute(
@@ -69,8 +97,12 @@ def issue_briefing(session: Session, campaign: Campaign, iso_week: str, *, actor
             record_event(session, type="briefing.issued", actor=actor, campaign_id=campaign.id, payload={
                 "briefing_id": existing.id, "number": existing.number, "week": week, "reissue": True}, at=now)
             return existing
-        number = (session.execute(select(func.max(Briefing.number)).where(Briefing.campaign_id == campaign.id))
-                  .scalar() or 0) + 1
+        holder = session.execute(select(Briefing.iso_week).where(
+            Briefing.campaign_id == campaign.id, Briefing.number == number)).scalar_one_or_none()
+        if holder is not None:
+            # only briefings numbered in order of issue (before numbers followed the weeks) can clash
+            raise BriefingError(f"第 {number} 期已由 {holder} 的调度通报使用（按旧规则编号），"
+                                f"{week} 无法按周次编为第 {number} 期；已印发的期数不会更改")
         issued_on = now.astimezone(CHINA).date()
         data.number, data.issued_on = number, issued_on
         briefing = Briefing(campaign_id=campaign.id, number=number, iso_week=week, period_start=data.period_start,
@@ -81,7 +113,7 @@ def issue_briefing(session: Session, campaign: Campaign, iso_week: str, *, actor
                 session.add(briefing)
                 session.flush()
         except IntegrityError:
-            continue  # another process issued this week (or took this number) meanwhile: look again
+            continue  # another process issued this week meanwhile: look again, then reissue it
         record_event(session, type="briefing.issued", actor=actor, campaign_id=campaign.id, payload={
             "briefing_id": briefing.id, "number": number, "week": week, "reissue": False}, at=now)
         return briefing
@@ -134,5 +166,5 @@ def get_briefing(session: Session, campaign: Campaign, which: int | str) -> Brie
     return found
 
 
-__all__ = ["BriefingNotFound", "BriefingSummary", "attach_documents", "briefing_data", "get_briefing",
-           "issue_briefing", "list_briefings"]
+__all__ = ["BriefingNotFound", "BriefingSummary", "attach_documents", "briefing_data", "briefing_number",
+           "campaign_start_week", "get_briefing", "issue_briefing", "list_briefings"]

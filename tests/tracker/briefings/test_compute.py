@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from tests.factories_db import build_world
 from tests.tracker.briefings.scenario import WEEK_ENDS, WEEKS, at, build_three_weeks
-from tracker.briefings.compute import BriefingError, compute_briefing, parse_iso_week, previous_week
+from tracker.briefings.compute import BriefingError, compute_briefing, parse_iso_week, previous_week, rank_key
 from tracker.briefings.models import Briefing
 from tracker.briefings.service import (
     BriefingNotFound,
@@ -91,9 +91,9 @@ def test_rank_light_and_gate(engine, three_weeks):
     assert [u.rank for u in ranked] == sorted(u.rank for u in ranked) and ranked[0].rank == 1
     for better, worse in zip(ranked, ranked[1:]):
         b, w = better.figures, worse.figures
-        key = lambda f: (f.on_time_rate is None, -(f.on_time_rate or 0), -(f.completion_rate or 0))  # noqa: E731
-        assert key(b) <= key(w)
-        assert (better.rank == worse.rank) == (key(b) == key(w))
+        assert rank_key(b) <= rank_key(w)
+        assert (better.rank == worse.rank) == (rank_key(b) == rank_key(w))
+        assert not (b.overdue and not w.overdue)  # overdue work never ranks above none
     assert all(u.light == "红" for u in data.units if u.figures.overdue)
     assert all(u.rank is None for u in data.units if not u.figures.assigned)
     # the self-check gate (12-31) with 30-odd tasks open and a handful verified a week: at risk
@@ -151,19 +151,82 @@ def campaign_people(session, campaign):
     return session.exec(select(Person).where(Person.campaign_id == campaign.id).order_by(Person.id)).all()
 
 
-def test_numbers_run_in_the_order_weeks_were_first_issued(engine):
-    with time_machine.travel(at(dt.date(2026, 12, 21), 9, 0), tick=False):
+def test_numbers_follow_the_weeks_whatever_the_order_of_issue(engine):
+    """期数 = weeks since the week the campaign was created + 1: W50 issued before W49 is still the
+    later number; a week before the campaign has none; numbers once issued never change."""
+    with time_machine.travel(at(dt.date(2026, 12, 1), 9, 0), tick=False):  # created Tuesday of W49
         with session_scope(engine) as session:
             world = build_world(session)
             world.task(session, "a", due_on=dt.date(2026, 12, 10))
+    with time_machine.travel(at(dt.date(2026, 12, 21), 9, 0), tick=False):
         with session_scope(engine) as session:
             campaign = _campaign(session)
             numbers = [issue_briefing(session, campaign, week).number
-                       for week in ("2026-W51", "2026-W49", "2026W51", "2026-W50")]
-            assert numbers == [1, 2, 1, 3]
+                       for week in ("2026-W50", "2026-W49", "2026W50", "2026-W51")]
+            assert numbers == [2, 1, 2, 3]
             stored = session.exec(select(Briefing).order_by(Briefing.number)).all()
-            assert [b.iso_week for b in stored] == ["2026-W51", "2026-W49", "2026-W50"]
+            assert [(b.number, b.iso_week, b.issues) for b in stored] == [
+                (1, "2026-W49", 1), (2, "2026-W50", 2), (3, "2026-W51", 1)]
+            assert [briefing_data(b).number for b in stored] == [1, 2, 3]
             assert [b.issued_on for b in stored] == [dt.date(2026, 12, 21)] * 3
+            with pytest.raises(BriefingError, match=r"2026-W48.*之前，没有调度通报；第1期为 2026-W49"):
+                issue_briefing(session, campaign, "2026-W48")
+    with session_scope(engine) as session:
+        assert len(session.exec(select(Briefing)).all()) == 3
+
+
+def test_a_number_held_by_another_week_under_the_old_numbering_is_refused(engine):
+    with time_machine.travel(at(dt.date(2026, 12, 1), 9, 0), tick=False):
+        with session_scope(engine) as session:
+            world = build_world(session)
+            world.task(session, "a", due_on=dt.date(2026, 12, 10))
+    with time_machine.travel(at(dt.date(2026, 12, 21), 9, 0), tick=False):
+        with session_scope(engine) as session:
+            campaign = _campaign(session)
+            legacy = issue_briefing(session, campaign, "2026-W50")
+            legacy.number = 1  # as the old rule numbered it: the first week issued was 第1期
+            session.add(legacy)
+            session.flush()
+            with pytest.raises(BriefingError, match="第 1 期已由 2026-W50 的调度通报使用"):
+                issue_briefing(session, campaign, "2026-W49")
+            assert issue_briefing(session, campaign, "2026-W50").number == 1  # reissued: kept
+
+
+def test_a_unit_with_overdue_work_never_ranks_above_one_without(engine):
+    """Overdue: 财政局 (one task overdue, one verified on time: on-time rate 50%). 住建局 has nothing due
+    yet; 城关镇 verified one task late (0% on time) but has nothing overdue. The old rule (on-time
+    rate, units with nothing judged last) ranked 财政局 first."""
+    from tracker.tasks import lifecycle
+
+    with time_machine.travel(at(dt.date(2026, 12, 1), 9, 0), tick=False):
+        with session_scope(engine) as session:
+            world = build_world(session)
+            late = world.task(session, "late", due_on=dt.date(2026, 12, 3))
+            done = world.task(session, "done", due_on=dt.date(2026, 12, 4))
+            world.task(session, "later", unit="住建局", due_on=dt.date(2026, 12, 30))
+            slow = world.task(session, "slow", unit="城关镇", due_on=dt.date(2026, 12, 2))
+            ids = {"late": late.id, "done": done.id, "slow": slow.id}
+    from tracker.campaigns.models import Person
+    from tracker.tasks.models import Task
+
+    def act(day: dt.date, key: str) -> None:
+        with time_machine.travel(at(day, 10), tick=False):
+            with session_scope(engine) as session:
+                task = session.get(Task, ids[key])
+                office = session.exec(select(Person).where(Person.is_office)).one()
+                lifecycle.accept(session, task, office)
+                lifecycle.submit(session, task, office, "已完成")
+                lifecycle.verify(session, task, office)
+
+    act(dt.date(2026, 12, 2), "done")
+    act(dt.date(2026, 12, 4), "slow")  # due 12-02: late, but done
+    data = _compute(engine, "2026-W49", at(dt.date(2026, 12, 7), 9, 0))
+    ranks = {u.short_name: u.rank for u in data.departments() if u.rank is not None}
+    figures = {u.short_name: u.figures for u in data.departments()}
+    assert figures["财政"].overdue == 1 and figures["财政"].on_time_rate == 0.5
+    assert figures["城关"].on_time_rate == 0.0 and figures["住建"].on_time_rate is None
+    assert ranks == {"城关": 1, "住建": 2, "财政": 3}
+    assert [u.short_name for u in data.departments() if u.rank is not None] == ["城关", "住建", "财政"]
 
 
 def test_a_holiday_week_still_gets_a_briefing_that_says_so(engine):
@@ -177,7 +240,7 @@ def test_a_holiday_week_still_gets_a_briefing_that_says_so(engine):
         with session_scope(engine) as session:
             briefing = issue_briefing(session, _campaign(session), previous_week())
             data = briefing_data(briefing)
-    assert data.iso_week == "2026-W08" and briefing.number == 1
+    assert data.iso_week == "2026-W08" and briefing.number == 2  # the campaign was created in W07
     assert data.working_days == 0 and data.holiday_week
     from notifications.briefing import text as words
 

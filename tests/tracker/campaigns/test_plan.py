@@ -140,7 +140,7 @@ def test_stored_form_round_trips_with_english_keys():
     assert stored["reminders"] == {
         "ack_resend_after_working_days": 1, "due_soon_working_days": [3, 1], "remind_on_due_date": True,
         "chase_every_working_days": 2, "escalate_after_working_days": 3, "yellow_within_working_days": 3,
-        "send_window_start": "08:30", "send_window_end": "18:00", "urgent": []}
+        "redate_working_days": 5, "send_window_start": "08:30", "send_window_end": "18:00", "urgent": []}
     assert stored["assignments"]["1"]["lead"] == "县教育局人事股"
     assert stored["phases"][3]["gate_on"] is None
     assert CampaignPlan.from_stored(stored) == plan

@@ -45,7 +45,14 @@ from tracker.standards import load_standard
 from tracker.standards.schema import STAGE_NAMES, Indicator, Judged, Standard
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
-from tracker.tasks.service import RedatedTask, change_due_date, create_task, redate_working_days, working_due
+from tracker.tasks.service import (
+    RedatedTask,
+    WorkingDue,
+    change_due_date,
+    create_task,
+    redate_working_days,
+    working_due,
+)
 from tracker.workdays import add_working_days
 
 # A county figure with several parts (indicator 18: 10 % and 20 %) is entered per part; its
@@ -908,8 +915,9 @@ def follow_plan_due_dates(session: Session, campaign: Campaign, before: dict[int
 
     A re-dated phase or deadline that has already passed on ``today`` (default: the Beijing date
     now) does not make its tasks overdue at once: like a task created late, each is due the
-    plan's 逾期顺延工作日 working days later and keeps the new plan date as its 原定时限 (a task
-    already given such a date keeps it and only its 原定时限 changes)."""
+    plan's 逾期顺延工作日 working days later and keeps the new plan date as its 原定时限. A task
+    already given such working days keeps its due date (only its 原定时限 changes), and a task
+    already overdue stays overdue at its new date."""
     after = plan_due_dates(session, campaign)
     today = today or local_today()
     working_days = redate_working_days(campaign)
@@ -926,8 +934,14 @@ def follow_plan_due_dates(session: Session, campaign: Campaign, before: dict[int
             continue
         new_date, new_note = new
         target = working_due(new_date, today, working_days)
-        if target.redated and task.planned_due_on is not None and task.due_on >= today:
-            target = dataclasses.replace(target, due_on=task.due_on)  # already given its working date
+        if target.redated and task.planned_due_on is not None:
+            # already given its working days: a passed plan date moved again buys no more time
+            target = WorkingDue(task.due_on, new_date, None)
+        elif target.redated and task.due_on < today:
+            # already overdue before the change: it stays overdue, at its new date
+            target = WorkingDue(new_date, None, None)
+        if (target.due_on, target.planned_due_on) == (task.due_on, task.planned_due_on):
+            continue
         measures = task.measures
         if old_note and old_note in measures:
             measures = measures.replace(old_note, new_note)

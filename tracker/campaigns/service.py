@@ -304,6 +304,10 @@ def apply_plan_report(session: Session, plan: CampaignPlan, actor: str = SYSTEM_
     for (before, after, planned), ids in by_dates.items():
         listed = "、".join(f"#{i}" for i in ids[:10]) + (f" 等 {len(ids)} 项" if len(ids) > 10 else "")
         # a plan date that has already passed is kept as the 原定时限; the task gets working days
+        if planned and before == after:
+            changes.append(f"任务原定时限随方案调整为 {planned.isoformat()}（已过），办理时限 {after.isoformat()} 不变："
+                           f"{listed}")
+            continue
         note = f"（方案日期 {planned.isoformat()} 已过，作为原定时限保留，办理时限顺延）" if planned else ""
         changes.append(f"任务截止日期随方案调整 {before.isoformat()} → {after.isoformat()}{note}：{listed}")
 

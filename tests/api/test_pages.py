@@ -3,11 +3,14 @@ approval. Logged in through the real login form; every form carries the CSRF tok
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import zipfile
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlmodel import select
 
 from tests.api.conftest import PASSWORD
@@ -309,3 +312,17 @@ def test_a_unit_sees_which_listed_tasks_it_only_cooperates_on(client, api_world)
     log_in(client, "school")  # 城关一小: responsible for s, the subject of b
     page = client.get("/tasks").text
     assert page.count("涉及本校 · 只读") == 1
+
+
+def test_the_task_page_shows_the_original_deadline_of_a_re_dated_task(client, api_world, engine):
+    now = dt.datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(now, tick=False):
+        late = api_world.fresh_task(engine, "late", due_on=dt.date(2026, 12, 4), assigned_on=now.date())
+        log_in(client, "office")
+        page = client.get(f"/tasks/{late.id}").text
+        listing = client.get("/tasks").text
+        timely = client.get(f"/tasks/{api_world.tasks['a'].id}").text
+    assert "<dt>原定时限</dt><dd>2026年12月4日<span class=\"small muted\">（交办时已过，办理时限顺延至 2026年12月14日）</span>" in page
+    assert "逾期" not in page.split("<h1>", 1)[1].split("</p>", 1)[0]
+    assert "原定 2026-12-04（已顺延）" in listing
+    assert "原定时限" not in timely

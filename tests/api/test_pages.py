@@ -326,3 +326,25 @@ def test_the_task_page_shows_the_original_deadline_of_a_re_dated_task(client, ap
     assert "逾期" not in page.split("<h1>", 1)[1].split("</p>", 1)[0]
     assert "原定 2026-12-04（已顺延）" in listing
     assert "原定时限" not in timely
+
+
+def test_the_data_page_tells_the_office_which_new_tasks_were_re_dated(client, api_world, engine):
+    """A reassessment started by the dispatcher has no one to tell: the page of the data it
+    assessed lists the tasks it created after their plan date, for the office only."""
+    from tracker.assessment.models import AssessmentSnapshot
+    from tracker.db import session_scope
+
+    own = api_world.submissions["own"]
+    now = dt.datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(now, tick=False):
+        with session_scope(engine) as session:
+            session.add(AssessmentSnapshot(campaign_id=own.campaign_id, submission_id=own.id,
+                                           standard_id="national-2017", result={}))
+        late = api_world.fresh_task(engine, "late", due_on=dt.date(2026, 12, 4), assigned_on=now.date())
+        log_in(client, "office")
+        page = client.get(f"/data/{own.id}").text
+        log_in(client, "reviewer")
+        seen_by_reviewer = client.get(f"/data/{own.id}").text
+    assert "有 1 项建立时原定时限已过，未计为逾期，办理时限已顺延" in page
+    assert f"#{late.id} 任务 late</a>：原定时限 2026-12-04 → 2026-12-14（顺延 5 个工作日）" in page
+    assert "原定时限已过的任务" not in seen_by_reviewer

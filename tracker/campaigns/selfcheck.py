@@ -855,6 +855,22 @@ def reconcile_tasks(
     return result
 
 
+def redated_by_assessment(session: Session, snapshot: AssessmentSnapshot) -> list[RedatedTask]:
+    """The tasks that reconciling ``snapshot`` created after their plan date had passed, for
+    showing the office later (a reassessment started by the dispatcher has no one to tell at the
+    time). Tasks can only be reconciled against the newest assessment, so the tasks it created
+    are the non-finding tasks created between it and the campaign's next assessment."""
+    following = session.exec(
+        select(AssessmentSnapshot.created_at).where(AssessmentSnapshot.campaign_id == snapshot.campaign_id,
+                                                    AssessmentSnapshot.id > snapshot.id)
+        .order_by(AssessmentSnapshot.id)).first()
+    stmt = select(Task).where(Task.campaign_id == snapshot.campaign_id, Task.planned_due_on.is_not(None),
+                              Task.origin != TaskOrigin.finding.value, Task.created_at >= snapshot.created_at)
+    if following is not None:
+        stmt = stmt.where(Task.created_at < following)
+    return [RedatedTask.of(t) for t in session.exec(stmt.order_by(Task.id))]
+
+
 # ---------------------------------------------------------------------------------------------
 # Due dates that follow the plan
 

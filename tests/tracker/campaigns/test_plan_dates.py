@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from tracker.campaigns.models import Campaign
 from tracker.campaigns.plan import load_plan, parse_plan
-from tracker.campaigns.selfcheck import run_self_check
+from tracker.campaigns.selfcheck import redated_by_assessment, run_self_check
 from tracker.tasks.service import RedatedTask, campaign_status, list_tasks
 from tracker.workdays import add_working_days
 from tracker.campaigns.service import apply_plan, apply_plan_report, find_person
@@ -185,6 +185,9 @@ def test_a_self_check_after_a_preparatory_date_gives_that_task_working_days(engi
         # the self-check again: nothing new, nothing re-dated again
         again = run_self_check(session, campaign, EXAMPLES / "schools.xlsx", actor="韩静")
         assert again.reconcile.created == [] and again.reconcile.redated == []
+        # told later too (the data page): what each assessment's reconciliation re-dated
+        assert redated_by_assessment(session, result.snapshot) == result.reconcile.redated
+        assert redated_by_assessment(session, again.snapshot) == []
         assert session.get(Task, p01.id).due_on == dt.date(2026, 12, 14)
 
 

@@ -330,21 +330,34 @@ def test_the_task_page_shows_the_original_deadline_of_a_re_dated_task(client, ap
 
 def test_the_data_page_tells_the_office_which_new_tasks_were_re_dated(client, api_world, engine):
     """A reassessment started by the dispatcher has no one to tell: the page of the data it
-    assessed lists the tasks it created after their plan date, for the office only."""
+    assessed lists the tasks it created after their plan date, for the office only. Here the
+    self-check gate (12-23) has passed when the data is assessed on 12-24: the attestation tasks
+    it opens are due five working days on."""
     from tracker.assessment.models import AssessmentSnapshot
+    from tracker.campaigns.models import Campaign
+    from tracker.campaigns.selfcheck import reconcile_tasks
     from tracker.db import session_scope
 
     own = api_world.submissions["own"]
-    now = dt.datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    now = dt.datetime(2026, 12, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     with time_machine.travel(now, tick=False):
         with session_scope(engine) as session:
-            session.add(AssessmentSnapshot(campaign_id=own.campaign_id, submission_id=own.id,
-                                           standard_id="national-2017", result={}))
-        late = api_world.fresh_task(engine, "late", due_on=dt.date(2026, 12, 4), assigned_on=now.date())
+            campaign = session.get(Campaign, own.campaign_id)
+            # the test world's rows are not a real sheet: an assessment that found no shortfall
+            snapshot = AssessmentSnapshot(campaign_id=campaign.id, submission_id=own.id,
+                                          standard_id=campaign.standard_id, ok=True, result={})
+            session.add(snapshot)
+            session.flush()
+            result = reconcile_tasks(session, campaign, snapshot)
+            redated = result.redated
         log_in(client, "office")
         page = client.get(f"/data/{own.id}").text
         log_in(client, "reviewer")
         seen_by_reviewer = client.get(f"/data/{own.id}").text
-    assert "有 1 项建立时原定时限已过，未计为逾期，办理时限已顺延" in page
-    assert f"#{late.id} 任务 late</a>：原定时限 2026-12-04 → 2026-12-14（顺延 5 个工作日）" in page
+    assert redated and all((r.planned_due_on, r.due_on) == (dt.date(2026, 12, 23), dt.date(2026, 12, 31))
+                           for r in redated)
+    assert f"有 {len(redated)} 项建立时原定时限已过，未计为逾期，办理时限已顺延" in page
+    first = redated[0]
+    assert (f"#{first.task_id} {first.title}</a>：原定时限 2026-12-23 → 2026-12-31（顺延 5 个工作日）"
+            in page.replace("&amp;", "&"))
     assert "原定时限已过的任务" not in seen_by_reviewer

@@ -37,6 +37,7 @@ from tracker.campaigns.models import Campaign, Department, Phase, PhaseKind, Sch
 from tracker.campaigns.plan import TOWNSHIPS_PLACEHOLDER, CampaignPlan
 from tracker.campaigns.service import UnknownName, assignment_for, township_department
 from tracker.db import utcnow
+from tracker.events.models import Event
 from tracker.events.service import SYSTEM_ACTOR, record_event
 from tracker.schooldata.models import CountyInput, DataSubmission, SchoolDataRow
 from tracker.schooldata.records import SchoolRecord
@@ -770,13 +771,14 @@ def _plan_specs(ctx: _Context) -> list[_TaskSpec]:
     return specs
 
 
-def _create(session: Session, ctx: _Context, spec: _TaskSpec, actor: str,
+def _create(session: Session, ctx: _Context, spec: _TaskSpec, actor: str, snapshot: AssessmentSnapshot,
             shortfall: ShortfallRecord | None = None) -> Task:
     return create_task(
         session, campaign=ctx.campaign, phase=spec.phase, title=spec.title, measures=spec.measures,
         origin=spec.origin, origin_key=spec.key, due_on=spec.due_on, department=spec.department,
         responsible_school=spec.responsible_school, school=spec.school, indicator=spec.indicator,
-        cooperating=spec.cooperating, actor=actor, shortfall=shortfall, today=ctx.today)
+        cooperating=spec.cooperating, actor=actor, shortfall=shortfall, today=ctx.today,
+        event_details={"assessment_id": snapshot.id})
 
 
 def reconcile_tasks(
@@ -807,7 +809,7 @@ def reconcile_tasks(
         """Create the task of ``spec.key`` unless there is one (then it stays as it is)."""
         task = tasks.get(spec.key)
         if task is None:
-            task = tasks[spec.key] = _create(session, ctx, spec, actor, shortfall)
+            task = tasks[spec.key] = _create(session, ctx, spec, actor, snapshot, shortfall)
             result.created.append(task.id)
             if task.planned_due_on is not None:
                 result.redated.append(RedatedTask.of(task, ctx.today))
@@ -858,17 +860,16 @@ def reconcile_tasks(
 def redated_by_assessment(session: Session, snapshot: AssessmentSnapshot) -> list[RedatedTask]:
     """The tasks that reconciling ``snapshot`` created after their plan date had passed, for
     showing the office later (a reassessment started by the dispatcher has no one to tell at the
-    time). Tasks can only be reconciled against the newest assessment, so the tasks it created
-    are the non-finding tasks created between it and the campaign's next assessment."""
-    following = session.exec(
-        select(AssessmentSnapshot.created_at).where(AssessmentSnapshot.campaign_id == snapshot.campaign_id,
-                                                    AssessmentSnapshot.id > snapshot.id)
-        .order_by(AssessmentSnapshot.id)).first()
-    stmt = select(Task).where(Task.campaign_id == snapshot.campaign_id, Task.planned_due_on.is_not(None),
-                              Task.origin != TaskOrigin.finding.value, Task.created_at >= snapshot.created_at)
-    if following is not None:
-        stmt = stmt.where(Task.created_at < following)
-    return [RedatedTask.of(t) for t in session.exec(stmt.order_by(Task.id))]
+    time): their ``task.created`` events name the assessment."""
+    candidates = {t.id: t for t in session.exec(
+        select(Task).where(Task.campaign_id == snapshot.campaign_id, Task.planned_due_on.is_not(None),
+                           Task.origin != TaskOrigin.finding.value))}
+    if not candidates:
+        return []
+    created = session.exec(select(Event.task_id, Event.payload).where(
+        Event.type == "task.created", Event.task_id.in_(list(candidates))))
+    made = sorted(task_id for task_id, payload in created if (payload or {}).get("assessment_id") == snapshot.id)
+    return [RedatedTask.of(candidates[task_id]) for task_id in made]
 
 
 # ---------------------------------------------------------------------------------------------

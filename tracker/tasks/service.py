@@ -120,6 +120,7 @@ def create_task(
     shortfall: ShortfallRecord | None = None,
     finding: ReviewFinding | None = None,
     today: dt.date | None = None,
+    event_details: dict[str, Any] | None = None,
 ) -> Task:
     """Create the task for ``origin_key`` in the campaign, or return the one already there.
 
@@ -212,6 +213,7 @@ def create_task(
             "school_id": task.school_id,
             "indicator": indicator,
             "cooperating": cooperator_ids,
+            **(event_details or {}),  # what made it, e.g. the assessment a reconciliation followed
         },
     )
     return task

@@ -28,7 +28,7 @@ from tracker.tasks.models import Task, TaskOrigin
 from tracker.tasks.service import create_task
 
 
-# the day the world's tasks are assigned, unless a test says otherwise: before its first phase
+# the day the test worlds' fixed tasks are assigned (tests/api/conftest.py): before the first phase
 WORLD_ASSIGNED_ON = dt.date(2026, 11, 30)
 
 
@@ -42,12 +42,12 @@ class World:
 
     def task(self, session: Session, key: str, *, unit: str = "财政局", phase: str = "self_check",
              due_on: dt.date = dt.date(2026, 12, 18), title: str | None = None,
-             assigned_on: dt.date = WORLD_ASSIGNED_ON) -> Task:
+             assigned_on: dt.date | None = None) -> Task:
         """A task for a department (by name) or for a school (by name) as responsible unit.
 
-        ``assigned_on`` is the day its due date is judged against (a date before it would be
-        re-dated, issue 9): by default the day before the world's first phase, so ``due_on`` is
-        kept whatever the wall clock says."""
+        ``assigned_on`` is the day its due date is judged against (a due date before it is
+        re-dated, issue 9): by default ``due_on`` itself, so ``due_on`` is kept whatever the wall
+        clock says."""
         kwargs: dict = {}
         if unit in self.departments:
             kwargs["department"] = self.departments[unit]
@@ -55,7 +55,7 @@ class World:
             kwargs["responsible_school"] = self.schools[unit]
         return create_task(
             session, campaign=self.campaign, phase=self.phases[phase], title=title or f"任务 {key}",
-            measures="按标准整改", origin=TaskOrigin.plan, origin_key=key, due_on=due_on, today=assigned_on,
+            measures="按标准整改", origin=TaskOrigin.plan, origin_key=key, due_on=due_on, today=assigned_on or due_on,
             **kwargs)
 
     def assessment(self, session: Session) -> AssessmentSnapshot:

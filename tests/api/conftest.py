@@ -63,9 +63,10 @@ class ApiWorld:
 
     def fresh_task(self, engine, key: str, *, unit: str = "财政局", state: str = "待签收",
                    due_on: dt.date | None = None, indicator: str | None = None,
-                   assigned_on: dt.date = WORLD_ASSIGNED_ON) -> Task:
+                   assigned_on: dt.date | None = None) -> Task:
         """A new task of ``unit`` moved to ``state`` by the unit's person and the office;
-        ``assigned_on`` is the day its due date is judged against (a date before it is re-dated)."""
+        ``assigned_on`` is the day its due date is judged against (a due date before it is
+        re-dated), by default the due date itself: kept whatever the wall clock says."""
         with session_scope(engine) as session:
             w = self.world
             campaign = session.get(Campaign, w.campaign.id)
@@ -80,9 +81,10 @@ class ApiWorld:
                 actor = w.people["赵校长"]
             from tracker.campaigns.models import Person, Phase
 
+            due_on = due_on or dt.date(2026, 12, 18)
             task = create_task(session, campaign=campaign, phase=session.get(Phase, w.phases["self_check"].id),
                                title=f"任务 {key}", measures="按标准整改", origin=TaskOrigin.plan, origin_key=key,
-                               due_on=due_on or dt.date(2026, 12, 18), indicator=indicator, today=assigned_on, **kwargs)
+                               due_on=due_on, indicator=indicator, today=assigned_on or due_on, **kwargs)
             person = session.get(Person, actor.id)
             office = session.get(Person, w.people["王主任"].id)
             steps = ["待签收", "已签收", "办理中", "已提交", "已销号"]

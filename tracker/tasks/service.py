@@ -95,11 +95,6 @@ class RedatedTask:
         return {"task_id": self.task_id, "title": self.title, "planned_due_on": self.planned_due_on.isoformat(),
                 "due_on": self.due_on.isoformat(), "working_days": self.working_days}
 
-    def line(self) -> str:
-        """#12 学习培训：原定时限 2026-12-04 → 2026-12-14（顺延 5 个工作日）"""
-        return (f"#{self.task_id} {self.title}：原定时限 {self.planned_due_on.isoformat()} → "
-                f"{self.due_on.isoformat()}（顺延 {self.working_days} 个工作日）")
-
 
 def create_task(
     session: Session,

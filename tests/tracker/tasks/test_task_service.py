@@ -194,8 +194,9 @@ def test_a_task_whose_plan_date_has_passed_gets_working_days_and_keeps_the_plan_
     assert event.payload["due_on"] == "2026-10-13"
     assert event.payload["planned_due_on"] == plan_date.isoformat() == "2026-09-25"
     assert event.payload["redated_working_days"] == 5
-    assert RedatedTask.of(task).line() == (f"#{task.id} 生均体育运动场馆面积不足：原定时限 2026-09-25 → 2026-10-13"
-                                           "（顺延 5 个工作日）")
+    assert RedatedTask.of(task).as_dict() == {"task_id": task.id, "title": "生均体育运动场馆面积不足",
+                                              "planned_due_on": "2026-09-25", "due_on": "2026-10-13",
+                                              "working_days": 5}
 
 
 def test_a_plan_date_of_today_or_later_is_kept(session, world):

@@ -168,3 +168,14 @@ def test_review_findings_past_their_deadline_are_listed(campaign, tmp_path):
     assert "注意：1 项任务建立时原定时限已过，未计为逾期，办理时限已顺延：" in result.output
     assert "原定时限 2026-09-25 → 2026-10-13（顺延 5 个工作日）" in result.output  # 国庆 skipped
     assert "截止 2026-10-30）" in result.output
+
+
+def test_a_dispatched_reassessment_names_the_re_dated_tasks():
+    from junheng.cli.dispatch import describe_result
+
+    result = {"submission_id": 3, "assessment_id": 4, "created": 2, "resolved": 0, "reopened": 0, "unchanged": 9,
+              "redated": [{"task_id": 61, "title": "【指标8】…", "planned_due_on": "2026-12-23",
+                           "due_on": "2026-12-31", "working_days": 5}]}
+    assert describe_result("reassessment", result) == (
+        "新建任务 2 项，数据已达标 0 项，重新打开 0 项，未变 9 项；其中 1 项建立时原定时限已过，已顺延（#61 2026-12-23 → 2026-12-31）")
+    assert describe_result("reassessment", {**result, "redated": []}).endswith("未变 9 项")

@@ -7,6 +7,8 @@ functions the steps call.
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncio
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from tracker.events.service import SYSTEM_ACTOR
 
 @flow(name="self-check", log_prints=False, persist_result=False)
 async def self_check_flow(campaign_code: str, sheet_path: str, actor: str = SYSTEM_ACTOR,
-                          label: str = "自查") -> dict[str, int]:
+                          label: str = "自查") -> dict[str, Any]:
     """自查自评: import the county's school sheet, assess it, create or update the tasks.
 
     Running it twice on the same data creates no new task (every step is idempotent).
@@ -30,7 +32,7 @@ async def self_check_flow(campaign_code: str, sheet_path: str, actor: str = SYST
 
 
 @flow(name="reassessment", log_prints=False, persist_result=False)
-async def reassessment_flow(campaign_code: str, submission_id: int) -> dict[str, int]:
+async def reassessment_flow(campaign_code: str, submission_id: int) -> dict[str, Any]:
     """整改期复测: assess a newly imported submission and reconcile the tasks with it
     (a shortfall gone marks its task resolved by data; one come back reopens it; a new one opens
     a task). Started by the dispatcher for each ``submission.imported`` outside a self-check."""
@@ -40,7 +42,7 @@ async def reassessment_flow(campaign_code: str, submission_id: int) -> dict[str,
 
 
 def run_self_check_flow(campaign_code: str, sheet_path: str | Path, actor: str = SYSTEM_ACTOR,
-                        label: str = "自查") -> dict[str, int]:
+                        label: str = "自查") -> dict[str, Any]:
     """Run the self-check flow to completion in this process (for the CLI and the demo, which are
     not async). A failing step's own error (a bad sheet: ``SheetError``) propagates unchanged."""
     return asyncio.run(self_check_flow(campaign_code, str(sheet_path), actor, label))

@@ -33,6 +33,7 @@ from tracker.campaigns.service import resolve_campaign
 from tracker.db import session_scope
 from tracker.events.service import SYSTEM_ACTOR
 from tracker.schooldata.models import DataSubmission
+from tracker.tasks.service import RedatedTask
 
 
 class StepInputError(ValueError):
@@ -75,13 +76,15 @@ def assess(campaign_code: str, submission_id: int) -> int:
         return snapshot.id
 
 
-def reconcile(campaign_code: str, assessment_id: int, actor: str = SYSTEM_ACTOR) -> dict[str, int]:
-    """Bring the campaign's tasks in line with an assessment; returns the counts."""
+def reconcile(campaign_code: str, assessment_id: int, actor: str = SYSTEM_ACTOR) -> dict[str, Any]:
+    """Bring the campaign's tasks in line with an assessment; returns the counts and, under
+    ``redated``, the created tasks whose plan date had passed (task_id, title, planned_due_on,
+    due_on, working_days), so the office is told."""
     with session_scope() as session:
         campaign = _campaign(session, campaign_code)
         snapshot = _owned(session, AssessmentSnapshot, assessment_id, campaign, "评估结果")
         result = selfcheck.reconcile_tasks(session, campaign, snapshot, actor=actor)
-        return result.counts()
+        return result.report()
 
 
 def check_gate(campaign_code: str, phase_id: int, actor: str = SYSTEM_ACTOR) -> dict[str, Any]:
@@ -100,14 +103,16 @@ def check_gate(campaign_code: str, phase_id: int, actor: str = SYSTEM_ACTOR) -> 
         }
 
 
-def record_findings(campaign_code: str, review_id: int, findings_path: str, actor: str) -> dict[str, int]:
-    """Read a review's findings sheet and turn each finding into a rectification task."""
+def record_findings(campaign_code: str, review_id: int, findings_path: str, actor: str) -> dict[str, Any]:
+    """Read a review's findings sheet and turn each finding into a rectification task. Returns
+    the counts and, under ``redated``, the tasks whose 整改时限 had passed when entered."""
     findings = reviews.read_findings_sheet(Path(findings_path))  # all checked before anything is stored
     with session_scope() as session:
         campaign = _campaign(session, campaign_code)
         review = _owned(session, Review, review_id, campaign, "评估")
         tasks = reviews.add_findings(session, review, findings, actor)
-        return {"findings": len(findings), "tasks": len(tasks)}
+        return {"findings": len(findings), "tasks": len(tasks),
+                "redated": [RedatedTask.of(t).as_dict() for t in tasks if t.planned_due_on is not None]}
 
 
 # --- the same steps as Prefect tasks -----------------------------------------------------------
@@ -128,7 +133,7 @@ def assess_task(campaign_code: str, submission_id: int) -> int:
 
 
 @task(name="reconcile-tasks", **_TASK_OPTIONS)
-def reconcile_task(campaign_code: str, assessment_id: int, actor: str = SYSTEM_ACTOR) -> dict[str, int]:
+def reconcile_task(campaign_code: str, assessment_id: int, actor: str = SYSTEM_ACTOR) -> dict[str, Any]:
     return reconcile(campaign_code, assessment_id, actor)
 
 
@@ -138,5 +143,5 @@ def check_gate_task(campaign_code: str, phase_id: int, actor: str = SYSTEM_ACTOR
 
 
 @task(name="record-findings", **_TASK_OPTIONS)
-def record_findings_task(campaign_code: str, review_id: int, findings_path: str, actor: str) -> dict[str, int]:
+def record_findings_task(campaign_code: str, review_id: int, findings_path: str, actor: str) -> dict[str, Any]:
     return record_findings(campaign_code, review_id, findings_path, actor)

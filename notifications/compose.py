@@ -134,6 +134,9 @@ class _Facts:
         view.unit, view.supervisor = self.unit_of(task)
         view.cooperators = list(self.cooperators.get(task.id, []))
         view.due_on = task.due_on
+        if task.planned_due_on is not None:
+            view.planned_due_on = task.planned_due_on
+            view.redated_working_days = working_days_between(local_date(task.created_at), task.due_on)
         view.task_url = f"{base_url.rstrip('/')}/tasks/{task.id}"
         clock_running = TaskStatus(task.status) in CLOCK_RUNNING
         view.past_due = clock_running and today > task.due_on

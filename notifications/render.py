@@ -61,6 +61,8 @@ class ItemView:
     cooperators: list[str] = field(default_factory=list)
     supervisor: str = ""  # 分管领导 of the unit, on a 督办单
     due_on: dt.date | None = None
+    planned_due_on: dt.date | None = None  # 原定时限: the plan date, when it had passed as the task was created
+    redated_working_days: int = 0  # the working days its due date was set after it was assigned
     light: str | None = None  # 绿 / 黄 / 红, from the item's payload
     days_left: int | None = None  # working days to the due date (0 = due today)
     days_overdue: int = 0  # working days past it
@@ -86,6 +88,14 @@ class ItemView:
         return cn_date(self.due_on) if self.due_on else ""
 
     @property
+    def redate_text(self) -> str:
+        """原定时限 2026年12月4日已过，办理时限顺延至 2026年12月14日（5个工作日）"""
+        if self.planned_due_on is None or self.due_on is None:
+            return ""
+        days = f"（{self.redated_working_days}个工作日）" if self.redated_working_days > 0 else ""
+        return f"原定时限 {cn_day(self.planned_due_on)}已过，办理时限顺延至 {cn_day(self.due_on)}{days}"
+
+    @property
     def days_text(self) -> str:
         if self.due_on is None:
             return ""
@@ -109,6 +119,11 @@ class RenderedMessage:
     subject: str
     body_text: str
     body_html: str  # empty for robot (markdown) messages
+
+
+def cn_day(day: dt.date) -> str:
+    """2026年12月18日"""
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def cn_date(day: dt.date) -> str:

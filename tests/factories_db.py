@@ -28,6 +28,10 @@ from tracker.tasks.models import Task, TaskOrigin
 from tracker.tasks.service import create_task
 
 
+# the day the test worlds' fixed tasks are assigned (tests/api/conftest.py): before the first phase
+WORLD_ASSIGNED_ON = dt.date(2026, 11, 30)
+
+
 @dataclass
 class World:
     campaign: Campaign
@@ -37,8 +41,13 @@ class World:
     schools: dict[str, School] = field(default_factory=dict)
 
     def task(self, session: Session, key: str, *, unit: str = "财政局", phase: str = "self_check",
-             due_on: dt.date = dt.date(2026, 12, 18), title: str | None = None) -> Task:
-        """A task for a department (by name) or for a school (by name) as responsible unit."""
+             due_on: dt.date = dt.date(2026, 12, 18), title: str | None = None,
+             assigned_on: dt.date | None = None) -> Task:
+        """A task for a department (by name) or for a school (by name) as responsible unit.
+
+        ``assigned_on`` is the day its due date is judged against (a due date before it is
+        re-dated, issue 9): by default ``due_on`` itself, so ``due_on`` is kept whatever the wall
+        clock says."""
         kwargs: dict = {}
         if unit in self.departments:
             kwargs["department"] = self.departments[unit]
@@ -46,7 +55,8 @@ class World:
             kwargs["responsible_school"] = self.schools[unit]
         return create_task(
             session, campaign=self.campaign, phase=self.phases[phase], title=title or f"任务 {key}",
-            measures="按标准整改", origin=TaskOrigin.plan, origin_key=key, due_on=due_on, **kwargs)
+            measures="按标准整改", origin=TaskOrigin.plan, origin_key=key, due_on=due_on, today=assigned_on or due_on,
+            **kwargs)
 
     def assessment(self, session: Session) -> AssessmentSnapshot:
         """A stored (empty) assessment, for marking tasks resolved by data."""

@@ -155,7 +155,17 @@ def submission_page(request: Request, session: DbSession, user: PageUser, submis
     for row in rows:
         if row.source_submission_id and row.source_submission_id not in sources:
             sources[row.source_submission_id] = session.get(DataSubmission, row.source_submission_id)
+    redated = []
+    if role_of(user) is UserRole.office:
+        # the office is told which tasks this data's assessment created after their plan date
+        from tracker.assessment.models import AssessmentSnapshot
+        from tracker.campaigns.selfcheck import redated_by_assessment
+
+        for snapshot in session.exec(select(AssessmentSnapshot).where(AssessmentSnapshot.submission_id == submission.id)
+                                     .order_by(AssessmentSnapshot.id)):
+            redated += redated_by_assessment(session, snapshot)
     return render(request, session, user, "submission.html", {
+        "redated": redated,
         "sub": submission, "rows": rows, "columns": ROW_COLUMNS, "sources": sources,
         "status_name": status_name, "owner": session.get(School, submission.school_id) if submission.school_id else None,
         "base": session.get(DataSubmission, submission.based_on_id) if submission.based_on_id else None,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from api.schemas.common import Out
 
@@ -42,8 +42,18 @@ class AssessmentOut(Out):
     ok: bool | None
 
 
+class RedatedTaskOut(BaseModel):
+    task_id: int
+    title: str
+    planned_due_on: dt.date = Field(description="原定时限（任务建立时已过）")
+    due_on: dt.date = Field(description="顺延后的办理时限")
+    working_days: int = Field(description="顺延的工作日数")
+
+
 class AssessmentDetailOut(AssessmentOut):
     result: dict[str, Any]
+    redated: list[RedatedTaskOut] = Field(
+        default_factory=list, description="据本次评估新建、建立时原定时限已过而顺延的任务（逾期顺延工作日）")
 
 
 class ShortfallOut(Out):

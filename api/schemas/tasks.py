@@ -28,6 +28,8 @@ class TaskOut(Out):
     cooperating: list[int] = Field(description="配合单位")
     assignee_id: int | None
     due_on: dt.date
+    planned_due_on: dt.date | None = Field(
+        description="原定时限：任务建立时（或方案调整后）方案给的日期已过，保留于此，due_on 为顺延后的办理时限；未顺延则为空")
     status: TaskStatus
     progress: int
     notes: str

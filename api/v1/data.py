@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign
 from api.errors import CONFLICT_RESPONSE, TOO_LARGE_RESPONSE
-from api.schemas.common import TEXT_PATTERN, Page, text
+from api.schemas.common import TEXT_PATTERN, Page, columns_of, text
 from api.schemas.data import AssessmentDetailOut, AssessmentOut, DataRowOut, ShortfallOut, SubmissionOut
 from api.schemas.tasks import ReasonIn
 from tracker.accounts.access import (
@@ -27,6 +27,7 @@ from tracker.accounts.models import User, UserRole
 from tracker.accounts.service import acting_person
 from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
 from tracker.campaigns.models import Campaign, School
+from tracker.campaigns.selfcheck import redated_by_assessment
 from tracker.campaigns.service import UnknownName
 from tracker.evidence.storage import sanitize_filename
 from tracker.schooldata.approval import (
@@ -165,12 +166,15 @@ def list_assessments(session: DbSession, user: CurrentUser, campaign: UserCampai
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentDetailOut, summary="评估结果（JSON）")
-def get_assessment(session: DbSession, user: CurrentUser, assessment_id: AssessmentId) -> AssessmentSnapshot:
+def get_assessment(session: DbSession, user: CurrentUser, assessment_id: AssessmentId) -> AssessmentDetailOut:
+    """The stored result, and the tasks this assessment opened after their plan date had passed
+    (due 逾期顺延工作日 later; a reassessment started by the dispatcher tells the office here)."""
     snapshot = session.get(AssessmentSnapshot, assessment_id)
     if snapshot is None or snapshot.campaign_id != user.campaign_id:
         raise UnknownName(f"没有编号为 #{assessment_id} 的评估")
     check_reads_county_results(user)
-    return snapshot
+    return AssessmentDetailOut.model_validate({
+        **columns_of(snapshot), "redated": [r.as_dict() for r in redated_by_assessment(session, snapshot)]})
 
 
 @router.get("/campaigns/{campaign}/shortfalls", response_model=Page[ShortfallOut], summary="问题清单（差距）")

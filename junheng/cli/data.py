@@ -62,10 +62,21 @@ def _verdict(ok: bool | None) -> str:
     return {True: "[green]达标[/green]", False: "[red]不达标[/red]", None: "[yellow]无法判定[/yellow]"}[ok]
 
 
-def _print_reconcile(console: Console, snapshot: AssessmentSnapshot, shortfalls: int, counts: dict[str, int]) -> None:
+def _print_reconcile(console: Console, snapshot: AssessmentSnapshot, shortfalls: int, counts: dict) -> None:
     console.print(f"评估 #{snapshot.id}：资源配置 {_verdict(snapshot.ok)}，问题 {shortfalls} 项")
     console.print(f"任务：新建 {counts['created']} 项，数据已达标待销号 {counts['resolved']} 项，"
                   f"重新打开 {counts['reopened']} 项，未变 {counts['unchanged']} 项")
+    print_redated(console, counts.get("redated") or [])
+
+
+def print_redated(console: Console, redated: list[dict]) -> None:
+    """The created tasks whose plan date had passed: the office is told they were re-dated."""
+    if not redated:
+        return
+    console.print(f"[yellow]注意：[/yellow]{len(redated)} 项任务建立时原定时限已过，未计为逾期，办理时限已顺延：")
+    for r in redated:
+        console.print(escape(f"  #{r['task_id']} {r['title']}：原定时限 {r['planned_due_on']} → {r['due_on']}"
+                             f"（顺延 {r['working_days']} 个工作日）"))
 
 
 def _shortfall_count(session: Session, snapshot: AssessmentSnapshot) -> int:
@@ -173,7 +184,7 @@ def reassess_command(
                                                         assessed_by_caller=True)
             snapshot, reconciled = selfcheck.reassess(session, campaign, submission, actor=who)
             shortfalls = _shortfall_count(session, snapshot)
-            counts = reconciled.counts()
+            counts = reconciled.report()
             sub_id = snapshot.submission_id
     except SheetError as error:
         _sheet_failure(error)

@@ -174,6 +174,9 @@ def demo(
     counts = run_self_check_flow(code, examples / "schools.xlsx", DEMO_ACTOR, "自查（演示）")
     console.print(f"第 {counts['submission_id']} 批数据，评估 #{counts['assessment_id']}；任务：新建 {counts['created']} 项，"
                   f"数据已达标 {counts['resolved']} 项，重新打开 {counts['reopened']} 项，未变 {counts['unchanged']} 项")
+    from junheng.cli.data import print_redated
+
+    print_redated(console, counts.get("redated") or [])
 
     _step(5, "事件分发：启动响应事件的流程（阶段验收、整改复测）")
     print_report(asyncio.run(dispatch_pending(mode=DispatchMode.embedded)))

@@ -52,8 +52,14 @@ def describe_result(flow_name: str, result: dict) -> str:
         if result.get("passed"):
             return f"阶段「{result['phase']}」此前已通过"
         return f"阶段「{result['phase']}」尚未通过：" + "；".join(result.get("reasons", []))
-    return (f"新建任务 {result.get('created', 0)} 项，数据已达标 {result.get('resolved', 0)} 项，"
+    text = (f"新建任务 {result.get('created', 0)} 项，数据已达标 {result.get('resolved', 0)} 项，"
             f"重新打开 {result.get('reopened', 0)} 项，未变 {result.get('unchanged', 0)} 项")
+    redated = result.get("redated") or []
+    if redated:  # tasks opened after their plan date: not overdue, their due date moved on
+        text += (f"；其中 {len(redated)} 项建立时原定时限已过，已顺延（"
+                 + "、".join(f"#{r['task_id']} {r['planned_due_on']} → {r['due_on']}" for r in redated[:10])
+                 + (" 等" if len(redated) > 10 else "") + "）")
+    return text
 
 
 def dispatch(

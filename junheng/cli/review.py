@@ -16,8 +16,9 @@ from tracker.campaigns import reviews
 from tracker.campaigns.models import Campaign, Phase, Review, ReviewFinding
 from tracker.campaigns.service import CampaignNotFound, UnknownName, find_person, resolve_campaign
 from tracker.db import get_engine, migrate, session_scope
-from tracker.tasks.service import InvalidTask
+from tracker.tasks.service import InvalidTask, RedatedTask
 from junheng.cli.common import campaign_or_exit, fail as _fail
+from junheng.cli.data import print_redated
 
 review_app = typer.Typer(help="评估：市级复评、省级评估、国家审核认定的结论和反馈问题", no_args_is_help=True)
 
@@ -117,13 +118,17 @@ def findings_command(
             person = find_person(session, campaign, actor)
             review = _review(session, campaign, review_id)
             tasks = reviews.add_findings(session, review, findings, person)
-            lines = [f"  #{t.id} {t.title}（截止 {t.due_on.isoformat()}）" for t in tasks]
+            lines = [f"  #{t.id} {t.title}（截止 {t.due_on.isoformat()}"
+                     + (f"；原定整改时限 {t.planned_due_on.isoformat()} 已过，已顺延" if t.planned_due_on else "")
+                     + "）" for t in tasks]
+            redated = [RedatedTask.of(t).as_dict() for t in tasks if t.planned_due_on is not None]
     except USER_ERRORS as error:
         _fail(_message(error))
     console = Console(soft_wrap=True)
     console.print(f"[green]已录入[/green]评估 #{review_id} 的 {len(findings)} 个反馈问题，对应任务：")
     for line in lines:
         console.print(escape(line))
+    print_redated(console, redated)
 
 
 @review_app.command("list")

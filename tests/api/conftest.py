@@ -19,7 +19,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from tests.factories_db import World, build_world
+from tests.factories_db import WORLD_ASSIGNED_ON, World, build_world
 from tracker.accounts import service as account_service
 from tracker.accounts.models import User
 from tracker.accounts.service import create_user, issue_token
@@ -62,8 +62,11 @@ class ApiWorld:
     evidence: dict[str, Evidence] = field(default_factory=dict)  # by task key
 
     def fresh_task(self, engine, key: str, *, unit: str = "财政局", state: str = "待签收",
-                   due_on: dt.date | None = None, indicator: str | None = None) -> Task:
-        """A new task of ``unit`` moved to ``state`` by the unit's person and the office."""
+                   due_on: dt.date | None = None, indicator: str | None = None,
+                   assigned_on: dt.date | None = None) -> Task:
+        """A new task of ``unit`` moved to ``state`` by the unit's person and the office;
+        ``assigned_on`` is the day its due date is judged against (a due date before it is
+        re-dated), by default the due date itself: kept whatever the wall clock says."""
         with session_scope(engine) as session:
             w = self.world
             campaign = session.get(Campaign, w.campaign.id)
@@ -78,9 +81,10 @@ class ApiWorld:
                 actor = w.people["赵校长"]
             from tracker.campaigns.models import Person, Phase
 
+            due_on = due_on or dt.date(2026, 12, 18)
             task = create_task(session, campaign=campaign, phase=session.get(Phase, w.phases["self_check"].id),
                                title=f"任务 {key}", measures="按标准整改", origin=TaskOrigin.plan, origin_key=key,
-                               due_on=due_on or dt.date(2026, 12, 18), indicator=indicator, **kwargs)
+                               due_on=due_on, indicator=indicator, today=assigned_on or due_on, **kwargs)
             person = session.get(Person, actor.id)
             office = session.get(Person, w.people["王主任"].id)
             steps = ["待签收", "已签收", "办理中", "已提交", "已销号"]
@@ -139,15 +143,15 @@ def build_api_world(engine) -> ApiWorld:
         api.tasks["a"] = create_task(session, campaign=c, phase=phase, title="补足生均教学仪器设备值",
                                      measures="安排专项资金", origin=TaskOrigin.plan, origin_key="a",
                                      due_on=dt.date(2026, 12, 18), department=finance, cooperating=[housing],
-                                     indicator="6")
+                                     indicator="6", today=WORLD_ASSIGNED_ON)
         api.tasks["b"] = create_task(session, campaign=c, phase=phase, title="城关一小扩建运动场",
                                      measures="新建运动场", origin=TaskOrigin.plan, origin_key="b",
                                      due_on=dt.date(2026, 12, 18), department=housing, school=school,
-                                     indicator="5")
+                                     indicator="5", today=WORLD_ASSIGNED_ON)
         api.tasks["s"] = create_task(session, campaign=c, phase=phase, title="城关一小补充多媒体教室",
                                      measures="自筹配置", origin=TaskOrigin.shortfall,
                                      origin_key="school_value|7|primary|4101001", due_on=dt.date(2026, 12, 18),
-                                     responsible_school=school, indicator="7")
+                                     responsible_school=school, indicator="7", today=WORLD_ASSIGNED_ON)
 
         own = DataSubmission(campaign_id=c.id, label="自查", source_filename="schools.xlsx", submitted_by="王主任",
                              school_count=2)

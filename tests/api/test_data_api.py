@@ -4,10 +4,18 @@ saying where its figures were entered."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import time_machine
 from sqlmodel import select
 
-from tests.api.conftest import own_school_sheet
+from tests.api.conftest import bearer, own_school_sheet
 from tests.factories import make_school_rows, write_csv
+from tracker.assessment.models import AssessmentSnapshot
+from tracker.campaigns.models import Campaign
+from tracker.campaigns.selfcheck import reconcile_tasks
+from tracker.db import session_scope
 from tracker.events.models import Event
 from tracker.schooldata.models import DataSubmission
 
@@ -92,3 +100,26 @@ def test_a_school_may_send_only_its_own_row(client, api_world, headers, tmp_path
     assert r.status_code == 422 and any(p["row"] == 3 for p in r.json()["problems"])
     session.expire_all()
     assert len(session.exec(select(DataSubmission)).all()) == before
+
+
+def test_an_assessment_lists_the_tasks_it_opened_after_their_plan_date(client, api_world, engine):
+    """The self-check gate (12-23) has passed when the data is assessed on 12-24: the attestation
+    tasks the assessment opens are due five working days on, and the API says so."""
+    now = dt.datetime(2026, 12, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(now, tick=False):
+        with session_scope(engine) as session:
+            campaign = session.get(Campaign, api_world.world.campaign.id)
+            # the test world's rows are not a real sheet: an assessment that found no shortfall
+            snapshot = AssessmentSnapshot(campaign_id=campaign.id, submission_id=api_world.submissions["own"].id,
+                                          standard_id=campaign.standard_id, ok=True, result={})
+            session.add(snapshot)
+            session.flush()
+            redated = reconcile_tasks(session, campaign, snapshot).redated
+            snapshot_id = snapshot.id
+        office = bearer(engine, api_world.users["office"])
+        body = client.get(f"/api/v1/assessments/{snapshot_id}", headers=office).json()
+        earlier = client.get(f"/api/v1/assessments/{api_world.assessment.id}", headers=office).json()
+    assert redated and body["redated"] == [r.as_dict() for r in redated]
+    assert {(r["planned_due_on"], r["due_on"], r["working_days"]) for r in body["redated"]} == {
+        ("2026-12-23", "2026-12-31", 5)}
+    assert earlier["redated"] == []

@@ -3,11 +3,14 @@ approval. Logged in through the real login form; every form carries the CSRF tok
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import zipfile
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlmodel import select
 
 from tests.api.conftest import PASSWORD
@@ -309,3 +312,52 @@ def test_a_unit_sees_which_listed_tasks_it_only_cooperates_on(client, api_world)
     log_in(client, "school")  # 城关一小: responsible for s, the subject of b
     page = client.get("/tasks").text
     assert page.count("涉及本校 · 只读") == 1
+
+
+def test_the_task_page_shows_the_original_deadline_of_a_re_dated_task(client, api_world, engine):
+    now = dt.datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(now, tick=False):
+        late = api_world.fresh_task(engine, "late", due_on=dt.date(2026, 12, 4), assigned_on=now.date())
+        log_in(client, "office")
+        page = client.get(f"/tasks/{late.id}").text
+        listing = client.get("/tasks").text
+        timely = client.get(f"/tasks/{api_world.tasks['a'].id}").text
+    assert "<dt>原定时限</dt><dd>2026年12月4日<span class=\"small muted\">（交办时已过，办理时限顺延至 2026年12月14日）</span>" in page
+    assert "逾期" not in page.split("<h1>", 1)[1].split("</p>", 1)[0]
+    assert "原定 2026-12-04（已顺延）" in listing
+    assert "原定时限" not in timely
+
+
+def test_the_data_page_tells_the_office_which_new_tasks_were_re_dated(client, api_world, engine):
+    """A reassessment started by the dispatcher has no one to tell: the page of the data it
+    assessed lists the tasks it created after their plan date, for the office only. Here the
+    self-check gate (12-23) has passed when the data is assessed on 12-24: the attestation tasks
+    it opens are due five working days on."""
+    from tracker.assessment.models import AssessmentSnapshot
+    from tracker.campaigns.models import Campaign
+    from tracker.campaigns.selfcheck import reconcile_tasks
+    from tracker.db import session_scope
+
+    own = api_world.submissions["own"]
+    now = dt.datetime(2026, 12, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(now, tick=False):
+        with session_scope(engine) as session:
+            campaign = session.get(Campaign, own.campaign_id)
+            # the test world's rows are not a real sheet: an assessment that found no shortfall
+            snapshot = AssessmentSnapshot(campaign_id=campaign.id, submission_id=own.id,
+                                          standard_id=campaign.standard_id, ok=True, result={})
+            session.add(snapshot)
+            session.flush()
+            result = reconcile_tasks(session, campaign, snapshot)
+            redated = result.redated
+        log_in(client, "office")
+        page = client.get(f"/data/{own.id}").text
+        log_in(client, "reviewer")
+        seen_by_reviewer = client.get(f"/data/{own.id}").text
+    assert redated and all((r.planned_due_on, r.due_on) == (dt.date(2026, 12, 23), dt.date(2026, 12, 31))
+                           for r in redated)
+    assert f"有 {len(redated)} 项建立时原定时限已过，未计为逾期，办理时限已顺延" in page
+    first = redated[0]
+    assert (f"#{first.task_id} {first.title}</a>：原定时限 2026-12-23 → 2026-12-31（顺延 5 个工作日）"
+            in page.replace("&amp;", "&"))
+    assert "原定时限已过的任务" not in seen_by_reviewer

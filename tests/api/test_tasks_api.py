@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
+
+import time_machine
 
 from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.tasks.lifecycle import local_date
 from tracker.tasks.models import Task
 from sqlmodel import select
+
+from tests.api.conftest import bearer
 
 
 def _post(client, headers, task_id, action, body=None):
@@ -151,3 +156,23 @@ def test_units_see_only_their_tasks_in_lists(client, headers, api_world):
     # a cooperating unit reads the task but is offered no move
     task = client.get(f"/api/v1/tasks/{t['a'].id}", headers=headers["dept_b"]).json()
     assert task["actions"] == []
+
+
+def test_a_task_created_after_its_plan_date_carries_its_original_deadline(client, api_world, engine):
+    """学习培训 due 12-04 in the plan, assigned on Monday 12-07: due 12-14, not overdue, and the
+    API says what the plan date was."""
+    now = dt.datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(now, tick=False):
+        today = local_date(utcnow())
+        late = api_world.fresh_task(engine, "late", due_on=today - dt.timedelta(days=3), assigned_on=today)
+        timely = api_world.tasks["a"]
+        office = bearer(engine, api_world.users["office"])
+        shown = client.get(f"/api/v1/tasks/{late.id}", headers=office).json()
+        listed = {t["id"]: t for t in client.get(f"/api/v1/campaigns/{api_world.code}/tasks",
+                                                 headers=office).json()["items"]}
+        overdue = client.get(f"/api/v1/campaigns/{api_world.code}/tasks?overdue=true", headers=office).json()
+    assert (shown["planned_due_on"], shown["due_on"]) == ("2026-12-04", "2026-12-14")
+    assert shown["overdue"] is False and shown["days_overdue"] == 0 and shown["light"] != "红"
+    assert listed[late.id]["planned_due_on"] == "2026-12-04"
+    assert listed[timely.id]["planned_due_on"] is None and listed[timely.id]["due_on"] == "2026-12-18"
+    assert late.id not in [t["id"] for t in overdue["items"]]

@@ -161,7 +161,7 @@ async def test_review_findings_become_tasks_and_the_verdict_checks_the_gate(
         encoding="utf-8")
 
     result = await review_intake_flow(example_campaign, review_id, str(findings), OFFICE)
-    assert result == {"findings": 2, "tasks": 2}
+    assert result == {"findings": 2, "tasks": 2, "redated": []}
     assert _count(Task, Task.origin == TaskOrigin.finding.value, Task.phase_id == phase_id) == 2
     # the whole sheet again: the same findings, no second task each
     await review_intake_flow(example_campaign, review_id, str(findings), OFFICE)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from openpyxl import load_workbook
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
@@ -130,3 +133,50 @@ def test_export_breakdown(campaign, tmp_path):
     assert xlsx.stat().st_size > 0 and docx.stat().st_size > 0
     result = invoke("export", "breakdown", "--xlsx", str(tmp_path / "nope" / "t.xlsx"))
     assert result.exit_code == 2 and "目录不存在" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# No task is born overdue (issue 9): the office is told which tasks were re-dated
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize("command", ["selfcheck", "reassess"])
+def test_the_self_check_lists_the_tasks_created_after_their_plan_date(campaign, command):
+    # Monday 12-07: the plan's 学习培训 (P01) was due Friday 12-04. The clock ticks from 10:00 (the
+    # date stays 12-07): Prefect's own server refuses two states of a task run at the same instant
+    with time_machine.travel(dt.datetime(2026, 12, 7, 10, 0, tzinfo=CHINA), tick=True):
+        result = invoke(command, str(EXAMPLES / "schools.xlsx"), "--as", "韩静")
+    assert result.exit_code == 0, result.output
+    assert "注意：1 项任务建立时原定时限已过，未计为逾期，办理时限已顺延：" in result.output
+    [line] = [line for line in result.output.splitlines() if "学习培训" in line]
+    with Session(get_engine(campaign)) as session:
+        task = session.exec(select(Task).where(Task.origin_key == "plan|P01")).one()
+    assert line.strip() == f"#{task.id} 学习培训：原定时限 2026-12-04 → 2026-12-14（顺延 5 个工作日）"
+    assert (task.planned_due_on, task.due_on) == (dt.date(2026, 12, 4), dt.date(2026, 12, 14))
+
+
+def test_review_findings_past_their_deadline_are_listed(campaign, tmp_path):
+    sheet = tmp_path / "反馈问题.csv"
+    sheet.write_text("序号,问题,指标,责任单位,整改时限\n"
+                     "1,部分学校音乐专用教室面积不足,10,计财股,2026-09-25\n"
+                     "2,农村学校体育艺术专任教师不足,3,人事股、基教股,2026-10-30\n", encoding="utf-8")
+    with time_machine.travel(dt.datetime(2026, 9, 30, 10, 0, tzinfo=CHINA), tick=False):
+        assert invoke("review", "open", "市级", "--as", "韩静").exit_code == 0
+        result = invoke("review", "findings", "1", str(sheet), "--as", "韩静")
+    assert result.exit_code == 0, result.output
+    assert "原定整改时限 2026-09-25 已过，已顺延" in result.output
+    assert "注意：1 项任务建立时原定时限已过，未计为逾期，办理时限已顺延：" in result.output
+    assert "原定时限 2026-09-25 → 2026-10-13（顺延 5 个工作日）" in result.output  # 国庆 skipped
+    assert "截止 2026-10-30）" in result.output
+
+
+def test_a_dispatched_reassessment_names_the_re_dated_tasks():
+    from junheng.cli.dispatch import describe_result
+
+    result = {"submission_id": 3, "assessment_id": 4, "created": 2, "resolved": 0, "reopened": 0, "unchanged": 9,
+              "redated": [{"task_id": 61, "title": "【指标8】…", "planned_due_on": "2026-12-23",
+                           "due_on": "2026-12-31", "working_days": 5}]}
+    assert describe_result("reassessment", result) == (
+        "新建任务 2 项，数据已达标 0 项，重新打开 0 项，未变 9 项；其中 1 项建立时原定时限已过，已顺延（#61 2026-12-23 → 2026-12-31）")
+    assert describe_result("reassessment", {**result, "redated": []}).endswith("未变 9 项")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import time_machine
 from sqlmodel import Session, select
 
 import notifications.compose as compose_module
 from notifications.compose import channel_of, compose_pending
 from tests.notifications.conftest import NOW, mail_settings, owe
+from tracker.calendar.working_days import local_date
 from tracker.db import session_scope
 from tracker.notices.models import MessageState, NoticeItem, OutboundMessage
 
@@ -127,3 +129,26 @@ def test_the_sweeps_day_count_is_used_the_same_day_and_recounted_later(engine, w
         messages = {m.recipient_address: m for m in compose_pending(session, NOW, settings=mail_settings(smtp_port))}
     assert "已逾期 7 个工作日" in messages["li@example.cn"].body_text
     assert "已逾期 3 个工作日" in messages["zhang@example.cn"].body_text
+
+
+def test_the_assignment_notice_of_a_task_created_after_its_plan_date_says_so(engine, world, smtp_port):
+    """学习培训 is due 12-04 in the plan and assigned on Monday 12-07: its 交办单 (mail and robot)
+    says the original deadline has passed and gives the working one, and it is not called overdue."""
+    now = dt.datetime(2026, 12, 7, 1, 30, tzinfo=dt.timezone.utc)  # Monday 09:30 in China
+    with time_machine.travel(now, tick=False):
+        with session_scope(engine) as session:
+            task = world.task(session, "p01", due_on=dt.date(2026, 12, 4), title="学习培训",
+                              assigned_on=local_date(now))
+            assert (task.due_on, task.planned_due_on) == (dt.date(2026, 12, 14), dt.date(2026, 12, 4))
+            owe(session, world, task_id=task.id, rung="assigned", person="李科长", not_before=now,
+                payload={"light": "绿", "ack_url": "https://duban.example.cn/ack/p01"})
+            owe(session, world, task_id=task.id, rung="assigned", address="wecom:财政局群", name="财政局工作群",
+                not_before=now, payload={"light": "绿"})
+        with session_scope(engine) as session:
+            messages = {m.channel: m for m in compose_pending(session, now, settings=mail_settings(smtp_port))}
+    said = "原定时限 2026年12月4日已过，办理时限顺延至 2026年12月14日（5个工作日）"
+    mail, robot = messages["email"], messages["wecom"]
+    assert mail.subject == "【均衡督办】任务交办单：学习培训"
+    assert said in mail.body_text and said in mail.body_html and said in robot.body_text
+    assert "完成时限：2026年12月14日（星期一），还剩 5 个工作日" in mail.body_text
+    assert "逾期" not in mail.body_text and "逾期" not in robot.body_text

@@ -62,6 +62,10 @@ UNIT_KIND_NAMES: dict[UnitKind, str] = {
 
 GROUP_ROLES = ("组长", "副组长", "成员")
 
+# 提醒.逾期顺延工作日: working days a task whose plan date has passed at creation gets (issue 9)
+REDATE_WORKING_DAYS = 5
+REDATE_WORKING_DAYS_MAX = 30
+
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 _TIME = re.compile(r"^\s*(\d{1,2})\s*[:：]\s*(\d{2})(?:[:：]00)?\s*$")
@@ -313,6 +317,10 @@ class ReminderLadder(_PlanModel):
     chase_every_working_days: int = Field(2, alias="催办间隔工作日", ge=1)
     escalate_after_working_days: int = Field(3, alias="督办逾期工作日", ge=1)
     yellow_within_working_days: int = Field(3, alias="黄灯临期工作日", ge=0)
+    # A task created after its plan date has passed (a preparatory step dated before the
+    # self-check, a finding entered after its 整改时限) would be born overdue: it is due this many
+    # working days after its creation instead, and keeps the plan date as its 原定时限.
+    redate_working_days: int = Field(REDATE_WORKING_DAYS, alias="逾期顺延工作日")
     send_window_start: dt.time = Field(dt.time(8, 30), alias="发送开始")
     send_window_end: dt.time = Field(dt.time(18, 0), alias="发送结束")
     # rungs marked urgent: sent as soon as they are owed, outside working hours too (stored as
@@ -337,6 +345,16 @@ class ReminderLadder(_PlanModel):
             if rung not in out:
                 out.append(rung)
         return out
+
+    @field_validator("redate_working_days", mode="before")
+    @classmethod
+    def _redate_days(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ValueError(f"逾期顺延工作日应为 1 到 {REDATE_WORKING_DAYS_MAX} 之间的整数，现为「{value}」")
+        text = str(value).strip()
+        if not re.fullmatch(r"[+-]?\d+", text) or not 1 <= int(text) <= REDATE_WORKING_DAYS_MAX:
+            raise ValueError(f"逾期顺延工作日应为 1 到 {REDATE_WORKING_DAYS_MAX} 之间的整数，现为「{text}」")
+        return int(text)
 
     @field_validator("remind_on_due_date", mode="before")
     @classmethod

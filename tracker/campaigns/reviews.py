@@ -25,7 +25,8 @@ from tracker.db import utcnow
 from tracker.events.service import SYSTEM_ACTOR, record_event
 from tracker.standards import load_standard
 from tracker.tasks.models import Task, TaskOrigin
-from tracker.tasks.service import create_task
+from tracker.tasks.lifecycle import local_date
+from tracker.tasks.service import create_task, redate_working_days, working_due
 
 LEVELS: dict[str, PhaseKind] = {
     "市级": PhaseKind.review_city,
@@ -170,7 +171,11 @@ def add_findings(session: Session, review: Review, findings: list[FindingInput],
     """Store each finding and open its task (origin finding, due at the rectification deadline,
     in the review's phase). Everything is checked first: an unknown unit or indicator, or a
     序号 already recorded with other text, stores nothing. Re-entering the same findings returns
-    their tasks and creates nothing."""
+    their tasks and creates nothing.
+
+    A finding whose 整改时限 has already passed when it is entered keeps that date (on the finding,
+    and as its task's 原定时限); its task is due the plan's 逾期顺延工作日 working days later, and
+    its measures say so."""
     campaign = session.get(Campaign, review.campaign_id)
     phase = session.get(Phase, review.phase_id)
     assert campaign is not None and phase is not None
@@ -207,8 +212,11 @@ def add_findings(session: Session, review: Review, findings: list[FindingInput],
         raise FindingsError(f"评估 #{review.id}（{review.level}）的反馈问题", problems)
 
     name, person_id = _actor(actor)
+    today = local_date(utcnow())
+    working_days = redate_working_days(campaign)
     tasks: list[Task] = []
     added: list[int] = []
+    redated: list[int] = []
     for finding, units in resolved:
         lead = units[0]
         stored = existing.get(finding.seq)
@@ -222,8 +230,10 @@ def add_findings(session: Session, review: Review, findings: list[FindingInput],
             session.add(stored)
             session.flush()
             added.append(stored.id)
-        measures = (f"{finding.text.strip().rstrip('。')}。限 {finding.due_on.isoformat()} 前整改到位，"
-                    "并提交整改报告和佐证材料。")
+        due = working_due(finding.due_on, today, working_days)
+        deadline = (f"原定整改时限 {finding.due_on.isoformat()} 已过，限 {due.due_on.isoformat()} 前整改到位"
+                    if due.redated else f"限 {finding.due_on.isoformat()} 前整改到位")
+        measures = f"{finding.text.strip().rstrip('。')}。{deadline}，并提交整改报告和佐证材料。"
         tasks.append(create_task(
             session, campaign=campaign, phase=phase, title=_finding_title(review, finding), measures=measures,
             origin=TaskOrigin.finding, origin_key=f"finding|{review.id}|{finding.seq}", due_on=finding.due_on,
@@ -231,12 +241,14 @@ def add_findings(session: Session, review: Review, findings: list[FindingInput],
             responsible_school=lead if isinstance(lead, School) else None,
             indicator=finding.indicator or None,
             cooperating=[u for u in units[1:] if isinstance(u, Department)],
-            actor=actor if isinstance(actor, Person) else name, finding=stored))
+            actor=actor if isinstance(actor, Person) else name, finding=stored, today=today))
+        if stored.id in added and tasks[-1].planned_due_on is not None:
+            redated.append(tasks[-1].id)
     if added:
         record_event(session, type="review.findings_added", actor=name, actor_id=person_id,
                      campaign_id=campaign.id,
                      payload={"review_id": review.id, "phase_id": phase.id, "findings": added,
-                              "tasks": [t.id for t in tasks]})
+                              "tasks": [t.id for t in tasks], "redated": redated})
     return tasks
 
 

@@ -37,6 +37,7 @@ from tracker.campaigns.models import Campaign, Department, Phase, PhaseKind, Sch
 from tracker.campaigns.plan import TOWNSHIPS_PLACEHOLDER, CampaignPlan
 from tracker.campaigns.service import UnknownName, assignment_for, township_department
 from tracker.db import utcnow
+from tracker.events.models import Event
 from tracker.events.service import SYSTEM_ACTOR, record_event
 from tracker.schooldata.models import CountyInput, DataSubmission, SchoolDataRow
 from tracker.schooldata.records import SchoolRecord
@@ -45,7 +46,14 @@ from tracker.standards import load_standard
 from tracker.standards.schema import STAGE_NAMES, Indicator, Judged, Standard
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
-from tracker.tasks.service import change_due_date, create_task
+from tracker.tasks.service import (
+    RedatedTask,
+    WorkingDue,
+    change_due_date,
+    create_task,
+    redate_working_days,
+    working_due,
+)
 from tracker.workdays import add_working_days
 
 # A county figure with several parts (indicator 18: 10 % and 20 %) is entered per part; its
@@ -386,10 +394,16 @@ class ReconcileResult:
     resolved: list[int] = field(default_factory=list)
     reopened: list[int] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)
+    # created tasks whose plan date had already passed: due 逾期顺延工作日 later, the office is told
+    redated: list[RedatedTask] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {"created": len(self.created), "resolved": len(self.resolved),
                 "reopened": len(self.reopened), "unchanged": len(self.unchanged)}
+
+    def report(self) -> dict[str, Any]:
+        """The counts and the re-dated tasks (plain values: what a flow step returns)."""
+        return {**self.counts(), "redated": [r.as_dict() for r in self.redated]}
 
 
 @dataclass
@@ -757,13 +771,14 @@ def _plan_specs(ctx: _Context) -> list[_TaskSpec]:
     return specs
 
 
-def _create(session: Session, ctx: _Context, spec: _TaskSpec, actor: str,
+def _create(session: Session, ctx: _Context, spec: _TaskSpec, actor: str, snapshot: AssessmentSnapshot,
             shortfall: ShortfallRecord | None = None) -> Task:
     return create_task(
         session, campaign=ctx.campaign, phase=spec.phase, title=spec.title, measures=spec.measures,
         origin=spec.origin, origin_key=spec.key, due_on=spec.due_on, department=spec.department,
         responsible_school=spec.responsible_school, school=spec.school, indicator=spec.indicator,
-        cooperating=spec.cooperating, actor=actor, shortfall=shortfall)
+        cooperating=spec.cooperating, actor=actor, shortfall=shortfall, today=ctx.today,
+        event_details={"assessment_id": snapshot.id})
 
 
 def reconcile_tasks(
@@ -794,8 +809,10 @@ def reconcile_tasks(
         """Create the task of ``spec.key`` unless there is one (then it stays as it is)."""
         task = tasks.get(spec.key)
         if task is None:
-            task = tasks[spec.key] = _create(session, ctx, spec, actor, shortfall)
+            task = tasks[spec.key] = _create(session, ctx, spec, actor, snapshot, shortfall)
             result.created.append(task.id)
+            if task.planned_due_on is not None:
+                result.redated.append(RedatedTask.of(task, ctx.today))
         else:
             result.unchanged.append(task.id)
 
@@ -840,6 +857,21 @@ def reconcile_tasks(
     return result
 
 
+def redated_by_assessment(session: Session, snapshot: AssessmentSnapshot) -> list[RedatedTask]:
+    """The tasks that reconciling ``snapshot`` created after their plan date had passed, for
+    showing the office later (a reassessment started by the dispatcher has no one to tell at the
+    time): their ``task.created`` events name the assessment."""
+    candidates = {t.id: t for t in session.exec(
+        select(Task).where(Task.campaign_id == snapshot.campaign_id, Task.planned_due_on.is_not(None),
+                           Task.origin != TaskOrigin.finding.value))}
+    if not candidates:
+        return []
+    created = session.exec(select(Event.task_id, Event.payload).where(
+        Event.type == "task.created", Event.task_id.in_(list(candidates))))
+    made = sorted(task_id for task_id, payload in created if (payload or {}).get("assessment_id") == snapshot.id)
+    return [RedatedTask.of(candidates[task_id]) for task_id in made]
+
+
 # ---------------------------------------------------------------------------------------------
 # Due dates that follow the plan
 
@@ -856,12 +888,14 @@ class DueDateMove:
     title: str
     before: dt.date
     after: dt.date
+    planned_due_on: dt.date | None = None  # the new plan date when it had passed (``after`` is then N working days on)
 
 
 def plan_due_dates(session: Session, campaign: Campaign) -> dict[int, tuple[dt.date, str]]:
-    """Task id → (due date, stand-in note) that the campaign's current plan and phases give each
+    """Task id → (plan date, stand-in note) that the campaign's current plan and phases give each
     open task whose date comes from the plan, worked out as ``reconcile_tasks`` does (a stand-in
-    date counts from the day the task was created)."""
+    date counts from the day the task was created). This is the plan's date: a task created after
+    it had passed is due later and keeps it as ``planned_due_on``."""
     plan = CampaignPlan.from_stored(campaign.plan) if campaign.plan else None
     phases = {p.id: p for p in session.exec(select(Phase).where(Phase.campaign_id == campaign.id))}
     gates = [p.gate_on for p in phases.values() if p.gate_on is not None]
@@ -890,29 +924,54 @@ def plan_due_dates(session: Session, campaign: Campaign) -> dict[int, tuple[dt.d
 
 
 def follow_plan_due_dates(session: Session, campaign: Campaign, before: dict[int, tuple[dt.date, str]],
-                          actor: str = SYSTEM_ACTOR) -> list[DueDateMove]:
+                          actor: str = SYSTEM_ACTOR, today: dt.date | None = None) -> list[DueDateMove]:
     """After a changed plan was applied: move each open task whose plan-given date changed
     (``before`` is ``plan_due_dates`` taken before applying it), one ``task.due_changed`` event
-    each. A task whose date is no longer the one the old plan gave it was set otherwise, and
-    stays as it is."""
+    each. A task whose date is no longer the one the old plan gave it (nor a working date given
+    for it, with that plan date as its 原定时限) was set otherwise, and stays as it is.
+
+    A re-dated phase or deadline that has already passed on ``today`` (default: the Beijing date
+    now) does not make its tasks overdue at once: like a task created late, each is due the
+    plan's 逾期顺延工作日 working days later and keeps the new plan date as its 原定时限. A task
+    already given such working days keeps its due date (only its 原定时限 changes), and a task
+    already overdue stays overdue at its new date."""
     after = plan_due_dates(session, campaign)
+    today = today or local_today()
+    working_days = redate_working_days(campaign)
     moves: list[DueDateMove] = []
     for task_id, (old_date, old_note) in sorted(before.items()):
         new = after.get(task_id)
         if new is None or new[0] == old_date:
             continue
         task = session.get(Task, task_id)
-        if task is None or task.due_on != old_date:
+        if task is None:
+            continue
+        follows_plan = task.due_on == old_date if task.planned_due_on is None else task.planned_due_on == old_date
+        if not follows_plan:
             continue
         new_date, new_note = new
+        target = working_due(new_date, today, working_days)
+        if target.redated and task.planned_due_on is not None:
+            # already given its working days: a passed plan date moved again buys no more time
+            target = WorkingDue(task.due_on, new_date, None)
+        elif target.redated and task.due_on < today:
+            # already overdue before the change: it stays overdue, at its new date
+            target = WorkingDue(new_date, None, None)
+        if (target.due_on, target.planned_due_on) == (task.due_on, task.planned_due_on):
+            continue
         measures = task.measures
         if old_note and old_note in measures:
             measures = measures.replace(old_note, new_note)
         elif new_note and new_note not in measures:
             measures += new_note
-        change_due_date(session, task, new_date, actor=actor, measures=measures,
-                        reason="创建方案调整了阶段关口或完成时限，任务截止日期随之调整")
-        moves.append(DueDateMove(task.id, task.title, old_date, new_date))
+        reason = "创建方案调整了阶段关口或完成时限，任务截止日期随之调整"
+        if target.redated:
+            reason += (f"；调整后的完成时限 {new_date.isoformat()} 已过，作为原定时限保留，"
+                       f"办理时限为 {target.due_on.isoformat()}")
+        before_due = task.due_on
+        change_due_date(session, task, target.due_on, actor=actor, measures=measures, reason=reason,
+                        planned_due_on=target.planned_due_on)
+        moves.append(DueDateMove(task.id, task.title, before_due, target.due_on, target.planned_due_on))
     return moves
 
 

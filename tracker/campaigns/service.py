@@ -300,10 +300,16 @@ def apply_plan_report(session: Session, plan: CampaignPlan, actor: str = SYSTEM_
     moves = follow_plan_due_dates(session, campaign, due_before, actor) if not created else []
     by_dates: dict[tuple, list[int]] = {}
     for move in moves:
-        by_dates.setdefault((move.before, move.after), []).append(move.task_id)
-    for (before, after), ids in by_dates.items():
+        by_dates.setdefault((move.before, move.after, move.planned_due_on), []).append(move.task_id)
+    for (before, after, planned), ids in by_dates.items():
         listed = "、".join(f"#{i}" for i in ids[:10]) + (f" 等 {len(ids)} 项" if len(ids) > 10 else "")
-        changes.append(f"任务截止日期随方案调整 {before.isoformat()} → {after.isoformat()}：{listed}")
+        # a plan date that has already passed is kept as the 原定时限; the task gets working days
+        if planned and before == after:
+            changes.append(f"任务原定时限随方案调整为 {planned.isoformat()}（已过），办理时限 {after.isoformat()} 不变："
+                           f"{listed}")
+            continue
+        note = f"（方案日期 {planned.isoformat()} 已过，作为原定时限保留，办理时限顺延）" if planned else ""
+        changes.append(f"任务截止日期随方案调整 {before.isoformat()} → {after.isoformat()}{note}：{listed}")
 
     if created:
         record_event(session, type="campaign.created", actor=actor, campaign_id=campaign.id, payload={

@@ -49,6 +49,10 @@ class Task(SQLModel, table=True):
     responsible_school_id: int | None = Field(default=None, foreign_key="school.id")  # the school itself
     assignee_id: int | None = Field(default=None, foreign_key="person.id")
     due_on: dt.date
+    # 原定时限: the plan's (or reviewer's) date when it had already passed as the task was created
+    # (or its plan date moved into the past), so the task got a working due date N working days on
+    # instead of being born overdue; None when the task keeps its plan date
+    planned_due_on: dt.date | None = None
     status: TaskStatus = Field(default=TaskStatus.assigned, sa_type=String(16))
     progress: int = 0  # percent
     notes: str = ""

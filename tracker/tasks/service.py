@@ -13,13 +13,14 @@ from sqlmodel import Session, select
 from tracker.assessment.models import ShortfallRecord
 from tracker.campaigns.gates import current_phase
 from tracker.campaigns.models import Campaign, Department, Person, Phase, ReviewFinding, School, UnitKind
+from tracker.campaigns.plan import REDATE_WORKING_DAYS
 from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.events.service import SYSTEM_ACTOR, record_event
 from tracker.notices.models import MessageState, NoticeItem, OutboundMessage, Rung
 from tracker.tasks.lifecycle import CLOCK_RUNNING, local_date
 from tracker.tasks.models import Task, TaskCooperator, TaskOrigin, TaskStatus
-from tracker.workdays import working_days_between
+from tracker.workdays import add_working_days, working_days_between
 
 
 class TaskNotFound(LookupError):
@@ -42,6 +43,59 @@ def _id(obj: Any) -> int | None:
     return obj.id
 
 
+def redate_working_days(campaign: Campaign) -> int:
+    """The plan's 提醒.逾期顺延工作日 (a campaign set up without a plan, or before the setting
+    existed, gets the default)."""
+    reminders = (campaign.plan or {}).get("reminders") or {}
+    value = reminders.get("redate_working_days")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else REDATE_WORKING_DAYS
+
+
+@dataclass(frozen=True)
+class WorkingDue:
+    """The due date a task gets for a plan date on a given day."""
+
+    due_on: dt.date  # the date the task is due: the plan date, or ``working_days`` on when it had passed
+    planned_due_on: dt.date | None  # 原定时限: the plan date when it had passed, else None
+    working_days: int | None  # the working days granted when re-dated, else None
+
+    @property
+    def redated(self) -> bool:
+        return self.planned_due_on is not None
+
+
+def working_due(plan_date: dt.date, today: dt.date, working_days: int) -> WorkingDue:
+    """No task is born overdue: a plan date before ``today`` (Beijing date) becomes ``today`` plus
+    ``working_days`` working days, keeping the plan date as the 原定时限. A plan date of today
+    stays: the task is due today, not overdue."""
+    if plan_date >= today:
+        return WorkingDue(plan_date, None, None)
+    return WorkingDue(add_working_days(today, working_days), plan_date, working_days)
+
+
+@dataclass(frozen=True)
+class RedatedTask:
+    """A task created (or moved by a changed plan) after its plan date had passed, for telling
+    the office: 原定时限 → the working due date."""
+
+    task_id: int
+    title: str
+    planned_due_on: dt.date  # 原定时限
+    due_on: dt.date
+    working_days: int  # working days from the day it was dated to ``due_on``
+
+    @classmethod
+    def of(cls, task: Task, dated_on: dt.date | None = None) -> "RedatedTask":
+        """``task`` (which has a ``planned_due_on``), dated on ``dated_on`` (default: the day it was created)."""
+        assert task.planned_due_on is not None
+        day = dated_on or local_date(task.created_at)
+        return cls(task.id, task.title, task.planned_due_on, task.due_on, working_days_between(day, task.due_on))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "title": self.title, "planned_due_on": self.planned_due_on.isoformat(),
+                "due_on": self.due_on.isoformat(), "working_days": self.working_days}
+
+
 def create_task(
     session: Session,
     *,
@@ -60,12 +114,18 @@ def create_task(
     actor: str | Person = SYSTEM_ACTOR,
     shortfall: ShortfallRecord | None = None,
     finding: ReviewFinding | None = None,
+    today: dt.date | None = None,
+    event_details: dict[str, Any] | None = None,
 ) -> Task:
     """Create the task for ``origin_key`` in the campaign, or return the one already there.
 
     The responsible unit is exactly one of ``department`` and ``responsible_school`` (a school
     fixing what it can itself); ``school`` is the school the work is about (一校一案) and defaults
     to the responsible school. Writes one ``task.created`` event when it creates.
+
+    ``due_on`` is the date the plan (or the reviewer) gives. When it is before ``today`` (default:
+    the Beijing date now) the task is not born overdue: it is due the plan's 逾期顺延工作日 working
+    days after today, ``planned_due_on`` keeps the plan date, and the event says so.
     """
     existing = session.exec(
         select(Task).where(Task.campaign_id == campaign.id, Task.origin_key == origin_key)
@@ -92,6 +152,8 @@ def create_task(
     if school is None:
         school = responsible_school
 
+    created_at = utcnow()
+    due = working_due(due_on, today or local_date(created_at), redate_working_days(campaign))
     actor_name, actor_id = (actor.name, actor.id) if isinstance(actor, Person) else (actor, None)
     task = Task(
         campaign_id=campaign.id,
@@ -102,12 +164,15 @@ def create_task(
         school_id=_id(school),
         department_id=_id(department),
         responsible_school_id=_id(responsible_school),
-        due_on=due_on,
+        due_on=due.due_on,
+        planned_due_on=due.planned_due_on,
         status=TaskStatus.assigned.value,
         origin=origin.value,
         origin_key=origin_key,
         shortfall_id=_id(shortfall),
         finding_id=_id(finding),
+        created_at=created_at,
+        updated_at=created_at,
     )
     task.next_reminder_at = task.created_at  # the reminder sweep sends the 交办单 (tracker.reminders.sweep)
     session.add(task)
@@ -134,12 +199,16 @@ def create_task(
             "origin": origin.value,
             "origin_key": origin_key,
             "phase": phase.code,
-            "due_on": due_on.isoformat(),
+            "due_on": due.due_on.isoformat(),
+            # set when the plan date had passed: the 原定时限 and the working days granted
+            "planned_due_on": due.planned_due_on.isoformat() if due.redated else None,
+            "redated_working_days": due.working_days,
             "department_id": task.department_id,
             "responsible_school_id": task.responsible_school_id,
             "school_id": task.school_id,
             "indicator": indicator,
             "cooperating": cooperator_ids,
+            **(event_details or {}),  # what made it, e.g. the assessment a reconciliation followed
         },
     )
     return task
@@ -158,13 +227,16 @@ def change_due_date(
     reason: str = "",
     measures: str | None = None,
     at: dt.datetime | None = None,
+    planned_due_on: dt.date | None = None,
 ) -> Event:
     """Move an open task's due date; writes one ``task.due_changed`` event (payload ``due_from``,
     ``due_to``, ``reason``; not ``from``/``to``, which name statuses in lifecycle events).
 
     Like every lifecycle move it sets ``next_reminder_at`` to now, so the reminder sweep works out
     the task's ladder again on the new date. ``measures`` replaces the text when given (a stand-in
-    date's note no longer holds)."""
+    date's note no longer holds). ``planned_due_on`` is the task's 原定时限 from now on: the plan
+    date when ``due_on`` is a working due date given because that plan date had passed, else None
+    (the task has no 原定时限 any more)."""
     if TaskStatus(task.status) not in OPEN_STATUSES:
         raise InvalidTask(f"任务 #{task.id} 当前状态为「{TaskStatus(task.status).value}」，不能再调整截止日期")
     if not isinstance(due_on, dt.date) or isinstance(due_on, dt.datetime):
@@ -172,6 +244,7 @@ def change_due_date(
     now = at or utcnow()
     before = task.due_on
     task.due_on = due_on
+    task.planned_due_on = planned_due_on
     task.updated_at = now
     task.next_reminder_at = now
     if measures is not None:
@@ -181,7 +254,8 @@ def change_due_date(
     actor_name, actor_id = (actor.name, actor.id) if isinstance(actor, Person) else (actor, None)
     return record_event(session, type="task.due_changed", actor=actor_name, actor_id=actor_id,
                         campaign_id=task.campaign_id, task_id=task.id, at=now,
-                        payload={"due_from": before.isoformat(), "due_to": due_on.isoformat(), "reason": reason})
+                        payload={"due_from": before.isoformat(), "due_to": due_on.isoformat(), "reason": reason,
+                                 "planned_due_on": planned_due_on.isoformat() if planned_due_on else None})
 
 
 def get_task(session: Session, task_id: int, campaign: Campaign | None = None) -> Task:

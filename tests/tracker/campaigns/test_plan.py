@@ -140,7 +140,7 @@ def test_stored_form_round_trips_with_english_keys():
     assert stored["reminders"] == {
         "ack_resend_after_working_days": 1, "due_soon_working_days": [3, 1], "remind_on_due_date": True,
         "chase_every_working_days": 2, "escalate_after_working_days": 3, "yellow_within_working_days": 3,
-        "send_window_start": "08:30", "send_window_end": "18:00", "urgent": []}
+        "redate_working_days": 5, "send_window_start": "08:30", "send_window_end": "18:00", "urgent": []}
     assert stored["assignments"]["1"]["lead"] == "县教育局人事股"
     assert stored["phases"][3]["gate_on"] is None
     assert CampaignPlan.from_stored(stored) == plan
@@ -195,6 +195,16 @@ def test_seed_001_six_phases_are_expressible():
     assert plan.reminders.send_window_end == dt.time(17, 30)
     assert plan.reminders.due_soon_working_days == [2]
     assert plan.reminders.urgent == []  # nothing urgent unless the plan says so
+
+
+def test_the_working_days_a_late_task_gets_are_a_plan_setting():
+    assert load_plan(EXAMPLE).reminders.redate_working_days == 5
+    plan = parse_plan(_replace("逾期顺延工作日: 5 ", "逾期顺延工作日: 10 "))
+    assert plan.reminders.redate_working_days == 10
+    assert plan.model_dump(mode="json")["reminders"]["redate_working_days"] == 10
+    assert CampaignPlan.from_stored(plan.model_dump(mode="json")).reminders.redate_working_days == 10
+    assert parse_plan(_replace("  逾期顺延工作日: 5 ", "  # 不写\n  # ")).reminders.redate_working_days == 5
+    assert parse_plan(SMALL).reminders.redate_working_days == 5  # no 提醒 at all: the default
 
 
 def test_rungs_marked_urgent_are_stored_by_their_rung_values():
@@ -253,6 +263,14 @@ CASES = [
      "城关镇第二小学: {姓名: 石磊,", "学校联系人.城关镇第二小学.姓名", "已是「青川县财政局」的人员"),
     ("unknown urgent rung", '  发送结束: "18:00"', '  发送结束: "18:00"\n  紧急发送: [督办单, 加急单]',
      "紧急发送: [督办单, 加急单]", "提醒.紧急发送", "未知的提醒「加急单」"),
+    ("re-date days zero", "逾期顺延工作日: 5 ", "逾期顺延工作日: 0 ", "逾期顺延工作日: 0", "提醒.逾期顺延工作日",
+     "逾期顺延工作日应为 1 到 30 之间的整数，现为「0」"),
+    ("re-date days too many", "逾期顺延工作日: 5 ", "逾期顺延工作日: 31 ", "逾期顺延工作日: 31", "提醒.逾期顺延工作日",
+     "应为 1 到 30 之间的整数，现为「31」"),
+    ("re-date days in words", "逾期顺延工作日: 5 ", "逾期顺延工作日: 五天 ", "逾期顺延工作日: 五天", "提醒.逾期顺延工作日",
+     "应为 1 到 30 之间的整数，现为「五天」"),
+    ("re-date days a fraction", "逾期顺延工作日: 5 ", "逾期顺延工作日: 2.5 ", "逾期顺延工作日: 2.5", "提醒.逾期顺延工作日",
+     "应为 1 到 30 之间的整数，现为「2.5」"),
 ]
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from openpyxl import Workbook
 from sqlmodel import Session, func, select
 
@@ -16,7 +18,9 @@ from tracker.campaigns.plan import load_plan
 from tracker.campaigns.service import apply_plan
 from tracker.db import session_scope
 from tracker.events.models import Event
+from tracker.tasks import lifecycle
 from tracker.tasks.models import Task, TaskCooperator, TaskStatus
+from tracker.workdays import add_working_days
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 FINDINGS = EXAMPLES / "findings.xlsx"
@@ -200,3 +204,31 @@ def test_a_failed_review_holds_the_gate_until_a_later_review_passes(engine, city
                                     dt.date(2027, 6, 1))
         reviews.record_verdict(session, again, "通过", "韩静")
         assert check_gate(session, phase).passed
+
+
+def test_a_finding_entered_after_its_deadline_gets_working_days(engine, city_review, tmp_path):
+    """The reviewers' sheet is entered on Wednesday 2026-09-30 with finding 1 due 09-25 (past)
+    and finding 2 due 10-15: the first keeps 09-25 on the finding and as its task's 原定时限 and
+    is due five working days on, after 国庆 (10-01..10-07, 调休 Saturday 10-10 counts): 10-13;
+    the second keeps its date."""
+    sheet = write_sheet(tmp_path / "反馈问题.xlsx", [
+        [1, "部分学校音乐专用教室面积不足", 10, "计财股", "2026-09-25"],
+        [2, "农村学校体育艺术专任教师不足", 3, "人事股、基教股", "2026年10月15日"],
+    ])
+    now = dt.datetime(2026, 9, 30, 15, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(now, tick=False), session_scope(engine) as session:
+        today = now.date()
+        review = session.get(Review, city_review)
+        late, timely = reviews.add_findings(session, review, reviews.read_findings_sheet(sheet), "韩静")
+        assert (late.planned_due_on, late.due_on) == (dt.date(2026, 9, 25), add_working_days(today, 5))
+        assert late.due_on == dt.date(2026, 10, 13)
+        assert not lifecycle.is_overdue(late, today)
+        assert "原定整改时限 2026-09-25 已过，限 2026-10-13 前整改到位" in late.measures
+        assert (timely.planned_due_on, timely.due_on) == (None, dt.date(2026, 10, 15))
+        assert "限 2026-10-15 前整改到位" in timely.measures and "原定" not in timely.measures
+        finding = session.exec(select(ReviewFinding).where(ReviewFinding.seq == 1)).one()
+        assert finding.due_on == dt.date(2026, 9, 25)  # the reviewers' deadline stays on record
+        created = session.exec(select(Event).where(Event.task_id == late.id, Event.type == "task.created")).one()
+        assert (created.payload["planned_due_on"], created.payload["due_on"]) == ("2026-09-25", "2026-10-13")
+        added = session.exec(select(Event).where(Event.type == "review.findings_added")).one()
+        assert added.payload["redated"] == [late.id]

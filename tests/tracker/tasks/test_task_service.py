@@ -4,25 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from tests.factories_db import build_world
 from tracker.campaigns.models import PhaseStatus
+from tracker.campaigns.plan import REDATE_WORKING_DAYS
+from tracker.db import utcnow
 from tracker.events.models import Event
+from tracker.reminders.lights import Light, task_light
 from tracker.tasks import lifecycle
 from tracker.tasks.models import TaskCooperator, TaskOrigin, TaskStatus
 from tracker.tasks.service import (
     InvalidTask,
+    RedatedTask,
     TaskNotFound,
+    WorkingDue,
     campaign_status,
     cooperators,
     create_task,
     get_task,
     list_tasks,
+    working_due,
 )
+from tracker.workdays import add_working_days
 
 
 @pytest.fixture
@@ -160,3 +169,62 @@ def test_campaign_status_with_unknown_gate_and_no_tasks(session, world):
     status = campaign_status(session, world.campaign, dt.date(2027, 7, 1))
     assert status["phase"] == "市级复评" and status["gate_date"] is None
     assert status["tasks"] == {"total": 0, "overdue": 0, "by_status": {s.value: 0 for s in TaskStatus}}
+
+
+# ---------------------------------------------------------------------------------------------
+# No task is born overdue (issue 9)
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def test_a_task_whose_plan_date_has_passed_gets_working_days_and_keeps_the_plan_date(session, world):
+    # the day before 国庆: five working days on skip the holiday (10-01..10-07) and count the
+    # 调休 Saturday 10-10, so the task is due 10-13, not 10-07
+    with time_machine.travel(dt.datetime(2026, 9, 30, 16, 0, tzinfo=CHINA), tick=False):
+        today = lifecycle.local_date(utcnow())
+        plan_date = today - dt.timedelta(days=5)
+        task = make(session, world, due_on=plan_date)
+        assert task.planned_due_on == plan_date
+        assert task.due_on == dt.date(2026, 10, 13) == add_working_days(today, REDATE_WORKING_DAYS)
+        assert not lifecycle.is_overdue(task, today) and lifecycle.days_overdue(task, today) == 0
+        assert task_light(task, today) is not Light.red
+        assert list_tasks(session, world.campaign, overdue=True, today=today) == []
+        assert campaign_status(session, world.campaign, today)["tasks"]["overdue"] == 0
+    event = session.exec(select(Event).where(Event.task_id == task.id, Event.type == "task.created")).one()
+    assert event.payload["due_on"] == "2026-10-13"
+    assert event.payload["planned_due_on"] == plan_date.isoformat() == "2026-09-25"
+    assert event.payload["redated_working_days"] == 5
+    assert RedatedTask.of(task).as_dict() == {"task_id": task.id, "title": "生均体育运动场馆面积不足",
+                                              "planned_due_on": "2026-09-25", "due_on": "2026-10-13",
+                                              "working_days": 5}
+
+
+def test_a_plan_date_of_today_or_later_is_kept(session, world):
+    with time_machine.travel(dt.datetime(2026, 12, 7, 9, 0, tzinfo=CHINA), tick=False):
+        today = lifecycle.local_date(utcnow())
+        due_today = make(session, world, key="sf|today", due_on=today)
+        later = make(session, world, key="sf|later", due_on=today + dt.timedelta(days=1))
+    assert (due_today.due_on, due_today.planned_due_on) == (today, None)
+    assert (later.due_on, later.planned_due_on) == (today + dt.timedelta(days=1), None)
+    payloads = [e.payload for e in session.exec(select(Event).where(Event.type == "task.created")
+                                                .order_by(Event.id))]
+    assert [(p["planned_due_on"], p["redated_working_days"]) for p in payloads] == [(None, None), (None, None)]
+
+
+def test_the_plan_sets_how_many_working_days_a_late_task_gets(session, world):
+    world.campaign.plan = {"reminders": {"redate_working_days": 8}}
+    session.add(world.campaign)
+    # late on a Beijing Friday evening (UTC still Friday): the count starts from that Friday
+    with time_machine.travel(dt.datetime(2026, 12, 4, 20, 0, tzinfo=CHINA), tick=False):
+        today = lifecycle.local_date(utcnow())
+        task = make(session, world, due_on=today - dt.timedelta(days=1))
+    assert today == dt.date(2026, 12, 4)
+    assert task.due_on == add_working_days(today, 8) == dt.date(2026, 12, 16)
+    assert task.planned_due_on == dt.date(2026, 12, 3)
+
+
+def test_working_due_is_the_one_rule():
+    today = dt.date(2026, 12, 7)
+    assert working_due(dt.date(2026, 12, 4), today, 5) == WorkingDue(dt.date(2026, 12, 14), dt.date(2026, 12, 4), 5)
+    assert working_due(today, today, 5) == WorkingDue(today, None, None)
+    assert not working_due(dt.date(2026, 12, 8), today, 5).redated

@@ -4,6 +4,7 @@ import datetime as dt
 import random
 
 import pytest
+import time_machine
 from sqlmodel import Session
 
 from tests.factories_db import build_world
@@ -16,6 +17,13 @@ from tracker.tasks.models import Task, TaskStatus
 TODAY = dt.date(2026, 12, 10)  # a Thursday
 
 
+@pytest.fixture(autouse=True)
+def _now_is_today():
+    """Rows are stamped by the clock (events, created_at): "now" is TODAY, whatever the real date."""
+    with time_machine.travel(dt.datetime(2026, 12, 10, 10, 0, tzinfo=CHINA), tick=False):
+        yield
+
+
 def _spread(session: Session, world, n: int = 80, seed: int = 3, due: tuple[int, int] = (-10, 30),
             statuses=tuple(TaskStatus)) -> list[Task]:
     """Tasks of every unit, state, due date and progress, assigned on different days."""
@@ -23,8 +31,9 @@ def _spread(session: Session, world, n: int = 80, seed: int = 3, due: tuple[int,
     units = ["财政局", "住建局", "城关镇", "城关一小"]
     tasks = []
     for i in range(n):
-        task = world.task(session, f"t{i}", unit=rng.choice(units),
-                          due_on=TODAY + dt.timedelta(days=rng.randint(*due)))
+        with time_machine.travel(dt.datetime(2026, 11, 1, 9, 0, tzinfo=CHINA), tick=False):  # created last month
+            task = world.task(session, f"t{i}", unit=rng.choice(units),
+                              due_on=TODAY + dt.timedelta(days=rng.randint(*due)))
         task.status = rng.choice(list(statuses)).value
         task.progress = rng.choice([0, 10, 30, 50, 60, 70, 80, 90, 100])
         task.created_at = dt.datetime(2026, 11, rng.randint(1, 30), rng.randint(0, 23), tzinfo=dt.UTC)

@@ -35,7 +35,7 @@ from tracker.campaigns.models import Campaign, Department, Phase, ReviewFinding,
 from tracker.events.service import task_history
 from tracker.evidence.service import indicator_title, task_evidence
 from tracker.evidence.storage import ALLOWED_TEXT, EvidenceRejected, format_size
-from tracker.reminders.lights import task_light
+from tracker.reminders.lights import task_light, yellow_within
 from tracker.settings import get_settings
 from tracker.standards import load_standard
 from tracker.tasks import lifecycle
@@ -79,9 +79,10 @@ class UnitNames:
 def task_rows(session: Session, tasks: list[Task], campaign_id: int, day) -> list[TaskRow]:
     names = UnitNames(session, campaign_id)
     calendar = active_calendar()
+    within = yellow_within(session.get(Campaign, campaign_id))
     rows = []
     for task in tasks:
-        light = task_light(task, day, calendar=calendar)
+        light = task_light(task, day, yellow_within=within, calendar=calendar)
         rows.append(TaskRow(task=task, unit=names.of(task), light=light.value if light else None,
                             overdue=lifecycle.is_overdue(task, day), overdue_days=lifecycle.days_overdue(task, day)))
     return rows

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import func
+from fastapi.responses import Response
+from sqlalchemy import Row, func
 from sqlmodel import Session, select
 
 from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign, store_calendar
@@ -16,18 +17,25 @@ from api.errors import CONFLICT_RESPONSE
 from api.schemas.common import TEXT_PATTERN, Page, columns_of
 from api.schemas.events import EventOut
 from api.schemas.tasks import EvidenceOut, NoteIn, ProgressIn, ReasonIn, TaskOut
-from tracker.accounts.access import check_act_on_task, check_read_task, permitted_actions, task_clause
+from tracker.accounts.access import (
+    check_act_on_task,
+    check_read_task,
+    permitted_actions,
+    sees_whole_campaign,
+    task_clause,
+)
 from tracker.accounts.models import User
 from tracker.accounts.service import acting_person
 from tracker.calendar import WorkingDayCalendar
 from tracker.campaigns.models import Department, Phase, School
 from tracker.db import utcnow
 from tracker.events.service import task_history
-from tracker.reminders.lights import task_light
+from tracker.reminders.lights import task_light, yellow_within
 from tracker.tasks import lifecycle
 from tracker.tasks.lifecycle import CLOCK_RUNNING, days_overdue, is_overdue, local_date
 from tracker.tasks.models import Evidence, Task, TaskCooperator, TaskStatus
 from tracker.tasks.service import TaskNotFound
+from tracker.tasks.tally import tallied_count
 
 router = APIRouter(tags=["任务"])
 
@@ -36,14 +44,18 @@ MAX_PAGE = 500
 
 
 class TaskPresenter:
-    """Turns tasks into ``TaskOut`` for one user: unit names, cooperators, lights and the moves
-    the user may make, looked up once per request rather than once per task."""
+    """Turns tasks (rows or ``Task`` objects) into ``TaskOut`` for one user: unit names,
+    cooperators, the campaign's light rule and the moves the user may make, looked up once per
+    request rather than once per task."""
 
     def __init__(self, session: Session, user: User, campaign_id: int):
+        from tracker.campaigns.models import Campaign
+
         self.session = session
         self.user = user
         self.calendar: WorkingDayCalendar = store_calendar(session)
         self.today = local_date(utcnow())
+        self.yellow_within = yellow_within(session.get(Campaign, campaign_id))
         self.departments = dict(session.exec(select(Department.id, Department.name)
                                              .where(Department.campaign_id == campaign_id)).all())
         self.schools = dict(session.exec(select(School.id, School.name).where(School.campaign_id == campaign_id)).all())
@@ -70,9 +82,9 @@ class TaskPresenter:
         return self.many([task])[0]
 
     def _out(self, task: Task, cooperating: list[int]) -> TaskOut:
-        light = task_light(task, self.today, calendar=self.calendar)
+        light = task_light(task, self.today, yellow_within=self.yellow_within, calendar=self.calendar)
         return TaskOut.model_validate({
-            **columns_of(task),
+            **(task._asdict() if isinstance(task, Row) else columns_of(task)),
             "unit_name": self._unit_name(task),
             "cooperating": cooperating,
             "overdue": is_overdue(task, self.today),
@@ -117,14 +129,26 @@ def list_tasks(
     if phase is not None:
         conditions.append(Task.phase_id.in_(select(Phase.id).where(Phase.campaign_id == campaign.id,
                                                                   Phase.code == phase)))
+    today = local_date(utcnow())
     if overdue is not None:
-        today = local_date(utcnow())
         clause = Task.status.in_([s.value for s in CLOCK_RUNNING]) & (Task.due_on < today)
         conditions.append(clause if overdue else ~clause)
-    total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
-    tasks = session.exec(select(Task).where(*conditions).order_by(Task.due_on, Task.id).limit(limit).offset(offset))
-    items = TaskPresenter(session, user, campaign.id).many(tasks)
-    return Page[TaskOut](items=items, total=total, limit=limit, offset=offset)
+    total = None
+    if sees_whole_campaign(user) and school is None and indicator is None:
+        # the "of N" from the tallies: the same with 1,000 tasks or 1,000,000
+        phase_ids = None if phase is None else session.exec(
+            select(Phase.id).where(Phase.campaign_id == campaign.id, Phase.code == phase)).all()
+        total = tallied_count(session, campaign.id, today, status=None if status is None else status.value,
+                              department_id=department, phase_ids=phase_ids, overdue=overdue)
+    if total is None:
+        total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
+    # plain rows, not Task objects: the page only reads them
+    rows = session.exec(select(*Task.__table__.columns).where(*conditions)
+                        .order_by(Task.due_on, Task.id).limit(limit).offset(offset)).all()
+    items = TaskPresenter(session, user, campaign.id).many(rows)
+    page = Page[TaskOut](items=items, total=total, limit=limit, offset=offset)
+    # validated once above; serialised straight to JSON rather than validated and encoded again
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut, summary="任务")

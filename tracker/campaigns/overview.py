@@ -78,6 +78,7 @@ class Overview:
     week_events: list[Event] = field(default_factory=list)
     week_counts: dict[str, int] = field(default_factory=dict)
     calendar_warnings: list[str] = field(default_factory=list)
+    yellow_within: int = 3  # the campaign's 黄灯临期工作日
 
     @property
     def percent(self) -> int:
@@ -278,7 +279,8 @@ def calendar_warnings(session: Session, campaign: Campaign, today: dt.date) -> l
 
 def campaign_overview(session: Session, campaign: Campaign, today: dt.date) -> Overview:
     phases, current = _phase_lines(session, campaign, today)
-    rows = _count_rows(session, campaign, today, _near_end(today, yellow_within(campaign)))
+    within = yellow_within(campaign)
+    rows = _count_rows(session, campaign, today, _near_end(today, within))
     units = unit_figures(session, campaign, today, rows=rows)
     by_status = {s.value: 0 for s in TaskStatus}
     overdue = 0
@@ -292,5 +294,5 @@ def campaign_overview(session: Session, campaign: Campaign, today: dt.date) -> O
         done=by_status[TaskStatus.verified.value], overdue=overdue,
         unacknowledged=by_status[TaskStatus.assigned.value], submitted=by_status[TaskStatus.submitted.value],
         units=units, week_start=week_start(today), week_events=events, week_counts=counts,
-        calendar_warnings=calendar_warnings(session, campaign, today),
+        calendar_warnings=calendar_warnings(session, campaign, today), yellow_within=within,
     )

@@ -56,6 +56,10 @@ class TaskPresenter:
         self.calendar: WorkingDayCalendar = store_calendar(session)
         self.today = local_date(utcnow())
         self.yellow_within = yellow_within(session.get(Campaign, campaign_id))
+        # office and reviewers may do the same on every task in the same state: worked out once
+        # per (status, resolved by data) rather than once per task
+        self._same_for_all = sees_whole_campaign(user)
+        self._actions: dict[tuple[str, bool], list[str]] = {}
         self.departments = dict(session.exec(select(Department.id, Department.name)
                                              .where(Department.campaign_id == campaign_id)).all())
         self.schools = dict(session.exec(select(School.id, School.name).where(School.campaign_id == campaign_id)).all())
@@ -90,8 +94,16 @@ class TaskPresenter:
             "overdue": is_overdue(task, self.today),
             "days_overdue": days_overdue(task, self.today),
             "light": light.value if light is not None else None,
-            "actions": permitted_actions(self.session, self.user, task, cooperating),
+            "actions": self._permitted(task, cooperating),
         })
+
+    def _permitted(self, task: Task, cooperating: list[int]) -> list[str]:
+        if not self._same_for_all:
+            return permitted_actions(self.session, self.user, task, cooperating)
+        key = (str(task.status), task.resolved_by_assessment_id is not None)
+        if key not in self._actions:
+            self._actions[key] = permitted_actions(self.session, self.user, task, cooperating)
+        return list(self._actions[key])
 
 
 def load_task(session: Session, user: User, task_id: int) -> Task:

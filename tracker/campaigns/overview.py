@@ -220,8 +220,9 @@ def unit_figures(session: Session, campaign: Campaign, today: dt.date,
             if light is not None and light.rank > line.light.rank:
                 line.light = light
 
-    departments = session.exec(select(Department).where(Department.campaign_id == campaign.id)
-                               .order_by(Department.id)).all()
+    # plain rows: building table objects costs more than everything else on the page
+    departments = session.exec(select(Department.id, Department.name, Department.active, Department.kind)
+                               .where(Department.campaign_id == campaign.id).order_by(Department.id)).all()
     out: list[UnitLine] = []
     for dept in departments:
         if department_id is not None and dept.id != department_id:
@@ -235,7 +236,8 @@ def unit_figures(session: Session, campaign: Campaign, today: dt.date,
         out.append(line)
     school_ids = [k[1] for k in figures if k[0] == "school"]
     if school_ids:
-        for school in session.exec(select(School).where(School.id.in_(school_ids)).order_by(School.name)):
+        for school in session.exec(select(School.id, School.name).where(School.id.in_(school_ids))
+                                   .order_by(School.name)):
             line = figures[("school", school.id)]
             line.name = school.name
             out.append(line)
@@ -251,7 +253,9 @@ def week_events(session: Session, campaign: Campaign, today: dt.date, limit: int
     since = dt.datetime.combine(week_start(today), dt.time(), tzinfo=CHINA).astimezone(dt.UTC)
     where = (Event.campaign_id == campaign.id, Event.at >= since)
     counts = dict(session.exec(select(Event.type, func.count()).where(*where).group_by(Event.type)).all())
-    events = list(session.exec(select(Event).where(*where).order_by(Event.at.desc(), Event.id.desc()).limit(limit)))
+    # rows with the event's columns (as attributes), not Event objects: the page only reads them
+    events = list(session.exec(select(*Event.__table__.columns).where(*where)
+                               .order_by(Event.at.desc(), Event.id.desc()).limit(limit)))
     return events, counts
 
 

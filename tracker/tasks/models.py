@@ -110,8 +110,9 @@ class TaskDueTally(SQLModel, table=True):
     current by the same triggers as ``TaskTally``; keys as there."""
 
     __tablename__ = "task_due_tally"
+    # due_on second: overdue and due-soon counts read a date range of the campaign's rows
     campaign_id: int = Field(primary_key=True)
+    due_on: dt.date = Field(primary_key=True)
     department_key: int = Field(primary_key=True)
     school_key: int = Field(primary_key=True)
-    due_on: dt.date = Field(primary_key=True)
     n: int = 0

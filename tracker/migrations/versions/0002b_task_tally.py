@@ -25,7 +25,7 @@ depends_on = None
 # the statuses whose clock runs (tracker.tasks.lifecycle.CLOCK_RUNNING), frozen here on purpose
 RUNNING = "('待签收', '已签收', '办理中')"
 TALLY_KEY = "campaign_id, phase_id, department_key, school_key, status"
-DUE_KEY = "campaign_id, department_key, school_key, due_on"
+DUE_KEY = "campaign_id, due_on, department_key, school_key"
 
 
 def _sqlite_triggers() -> list[str]:
@@ -35,8 +35,8 @@ def _sqlite_triggers() -> list[str]:
                 f"ON CONFLICT ({TALLY_KEY}) DO UPDATE SET n = n + {step};")
 
     def due(row: str, step: str) -> str:
-        return (f"INSERT INTO task_due_tally ({DUE_KEY}, n) SELECT {row}.campaign_id, "
-                f"COALESCE({row}.department_id, 0), COALESCE({row}.responsible_school_id, 0), {row}.due_on, {step} "
+        return (f"INSERT INTO task_due_tally ({DUE_KEY}, n) SELECT {row}.campaign_id, {row}.due_on, "
+                f"COALESCE({row}.department_id, 0), COALESCE({row}.responsible_school_id, 0), {step} "
                 f"WHERE {row}.status IN {RUNNING} ON CONFLICT ({DUE_KEY}) DO UPDATE SET n = n + {step};")
 
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in
@@ -104,11 +104,11 @@ def _postgres_statements() -> list[str]:
 def upgrade() -> None:
     op.create_table('task_due_tally',
     sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
     sa.Column('department_key', sa.Integer(), nullable=False),
     sa.Column('school_key', sa.Integer(), nullable=False),
-    sa.Column('due_on', sa.Date(), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('campaign_id', 'department_key', 'school_key', 'due_on')
+    sa.PrimaryKeyConstraint('campaign_id', 'due_on', 'department_key', 'school_key')
     )
     op.create_table('task_tally',
     sa.Column('campaign_id', sa.Integer(), nullable=False),
@@ -123,9 +123,9 @@ def upgrade() -> None:
     op.execute(f"INSERT INTO task_tally ({TALLY_KEY}, n) SELECT campaign_id, phase_id, "
                f"COALESCE(department_id, 0), COALESCE(responsible_school_id, 0), status, COUNT(*) FROM task "
                f"GROUP BY campaign_id, phase_id, COALESCE(department_id, 0), COALESCE(responsible_school_id, 0), status")
-    op.execute(f"INSERT INTO task_due_tally ({DUE_KEY}, n) SELECT campaign_id, COALESCE(department_id, 0), "
-               f"COALESCE(responsible_school_id, 0), due_on, COUNT(*) FROM task WHERE status IN {RUNNING} "
-               f"GROUP BY campaign_id, COALESCE(department_id, 0), COALESCE(responsible_school_id, 0), due_on")
+    op.execute(f"INSERT INTO task_due_tally ({DUE_KEY}, n) SELECT campaign_id, due_on, COALESCE(department_id, 0), "
+               f"COALESCE(responsible_school_id, 0), COUNT(*) FROM task WHERE status IN {RUNNING} "
+               f"GROUP BY campaign_id, due_on, COALESCE(department_id, 0), COALESCE(responsible_school_id, 0)")
     statements = _postgres_statements() if op.get_bind().dialect.name == "postgresql" else _sqlite_triggers()
     for statement in statements:
         op.execute(statement)

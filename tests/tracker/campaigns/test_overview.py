@@ -111,7 +111,7 @@ def test_the_overview_takes_the_campaigns_yellow_light_days(engine):
     with Session(engine) as session:
         world = build_world(session)
         with time_machine.travel(dt.datetime(2026, 12, 10, 9, 0, tzinfo=CHINA), tick=False):
-            task = world.task(session, "soon", unit="财政局", due_on=dt.date(2026, 12, 17))  # Thu → Thu: 5
+            world.task(session, "soon", unit="财政局", due_on=dt.date(2026, 12, 17))  # Thu → Thu: 5
 
         def light():
             lines = {(u.kind, u.id): u for u in unit_figures(session, world.campaign, TODAY)}

@@ -27,7 +27,7 @@ from tracker.accounts.access import (
 from tracker.accounts.models import User
 from tracker.accounts.service import acting_person
 from tracker.calendar import WorkingDayCalendar
-from tracker.campaigns.models import Department, Phase, School
+from tracker.campaigns.models import Campaign, Department, Phase, School
 from tracker.db import utcnow
 from tracker.events.service import task_history
 from tracker.reminders.lights import task_light, yellow_within
@@ -49,8 +49,6 @@ class TaskPresenter:
     request rather than once per task."""
 
     def __init__(self, session: Session, user: User, campaign_id: int):
-        from tracker.campaigns.models import Campaign
-
         self.session = session
         self.user = user
         self.calendar: WorkingDayCalendar = store_calendar(session)

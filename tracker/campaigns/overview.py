@@ -26,6 +26,7 @@ from tracker.reminders.lights import Light, task_light, yellow_within
 from tracker.tasks.lifecycle import CLOCK_RUNNING, OPEN
 from tracker.tasks.models import Task, TaskDueTally, TaskStatus, TaskTally
 
+
 def event_name(event_type: str) -> str:
     """The Chinese name of an event type (``tracker.events.types``)."""
     return event_label(event_type)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -58,18 +59,31 @@ class TaskPresenter:
         # per (status, resolved by data) rather than once per task
         self._same_for_all = sees_whole_campaign(user)
         self._actions: dict[tuple[str, bool], list[str]] = {}
-        self.departments = dict(session.exec(select(Department.id, Department.name)
-                                             .where(Department.campaign_id == campaign_id)).all())
-        self.schools = dict(session.exec(select(School.id, School.name).where(School.campaign_id == campaign_id)).all())
+        self._campaign_id = campaign_id
 
-    def _unit_name(self, task: Task) -> str:
+    @cached_property
+    def _departments(self) -> dict[int, str]:
+        return dict(self.session.exec(select(Department.id, Department.name)
+                                      .where(Department.campaign_id == self._campaign_id)).all())
+
+    @cached_property
+    def _schools(self) -> dict[int, str]:
+        return dict(self.session.exec(select(School.id, School.name)
+                                      .where(School.campaign_id == self._campaign_id)).all())
+
+    def _unit_name(self, task: Task, columns: dict) -> str:
+        """The responsible unit's name: joined into the row by the list query, else looked up."""
         if task.department_id is not None:
-            return self.departments.get(task.department_id, "未指定单位")
-        if task.responsible_school_id is not None:
-            return self.schools.get(task.responsible_school_id, "未指定单位")
-        return "未指定单位"
+            name = columns["department_name"] if "department_name" in columns else \
+                self._departments.get(task.department_id)
+        elif task.responsible_school_id is not None:
+            name = columns["school_name"] if "school_name" in columns else \
+                self._schools.get(task.responsible_school_id)
+        else:
+            name = None
+        return name or "未指定单位"
 
-    def many(self, tasks: Iterable[Task]) -> list[TaskOut]:
+    def many(self, tasks: Iterable[Task | Row]) -> list[TaskOut]:
         tasks = list(tasks)
         cooperating: dict[int, list[int]] = defaultdict(list)
         if tasks:
@@ -78,19 +92,21 @@ class TaskPresenter:
                                      .order_by(TaskCooperator.department_id))
             for task_id, dept_id in rows:
                 cooperating[task_id].append(dept_id)
-        return [self._out(t, cooperating.get(t.id, [])) for t in tasks]
+        return [self._out(t, dict(zip(t._fields, t)) if isinstance(t, Row) else columns_of(t),
+                          cooperating.get(t.id, [])) for t in tasks]
 
     def one(self, task: Task) -> TaskOut:
         return self.many([task])[0]
 
-    def _out(self, task: Task, cooperating: list[int]) -> TaskOut:
+    def _out(self, task: Task | Row, columns: dict, cooperating: list[int]) -> TaskOut:
         light = task_light(task, self.today, yellow_within=self.yellow_within, calendar=self.calendar)
+        overdue = is_overdue(task, self.today)
         return TaskOut.model_validate({
-            **(task._asdict() if isinstance(task, Row) else columns_of(task)),
-            "unit_name": self._unit_name(task),
+            **columns,
+            "unit_name": self._unit_name(task, columns),
             "cooperating": cooperating,
-            "overdue": is_overdue(task, self.today),
-            "days_overdue": days_overdue(task, self.today),
+            "overdue": overdue,
+            "days_overdue": days_overdue(task, self.today) if overdue else 0,
             "light": light.value if light is not None else None,
             "actions": self._permitted(task, cooperating),
         })
@@ -152,9 +168,13 @@ def list_tasks(
                               department_id=department, phase_ids=phase_ids, overdue=overdue)
     if total is None:
         total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
-    # plain rows, not Task objects: the page only reads them
-    rows = session.exec(select(*Task.__table__.columns).where(*conditions)
-                        .order_by(Task.due_on, Task.id).limit(limit).offset(offset)).all()
+    # one query for the page: plain rows (not Task objects: the page only reads them) with their
+    # unit's name joined in
+    rows = session.exec(select(*Task.__table__.columns, Department.name.label("department_name"),
+                               School.name.label("school_name"))
+                        .outerjoin(Department, Department.id == Task.department_id)
+                        .outerjoin(School, School.id == Task.responsible_school_id)
+                        .where(*conditions).order_by(Task.due_on, Task.id).limit(limit).offset(offset)).all()
     items = TaskPresenter(session, user, campaign.id).many(rows)
     page = Page[TaskOut](items=items, total=total, limit=limit, offset=offset)
     # validated once above; serialised straight to JSON rather than validated and encoded again

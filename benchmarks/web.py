@@ -1,8 +1,8 @@
 """The pages under load: 总览 and the task list of a campaign with 100,000 tasks, on SQLite and on
-PostgreSQL, next to a bare FastAPI endpoint on the same machine as the yardstick.
+PostgreSQL, each next to its yardstick: a bare FastAPI endpoint returning the same bytes.
 
     uv run python benchmarks/web.py [--tasks 100000] [--requests 2000] [--concurrency 16]
-                                    [--seconds 30] [--backends sqlite,postgresql]
+                                    [--seconds 30] [--backends sqlite,postgresql] [--only]
                                     [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Each backend gets a fresh database: the example campaign (examples/plan.yaml, its self-check on
@@ -13,11 +13,15 @@ from this process over loopback: ``--concurrency`` httpx async clients, logged i
 through the login form, each endpoint getting at most ``--requests`` requests or ``--seconds``
 seconds, whichever ends first. Printed per endpoint: requests/s, p50 and p95 latency (ms).
 
-The yardstick is a bare FastAPI app (one route returning a short HTML string) served the same
-way: the most any page of this app could do on this machine.
+Each page is measured next to its yardstick, in the same run and the same way: a bare FastAPI
+app in its own uvicorn process (one worker) with one route returning the very HTML bytes the 总览
+just served, and one route returning the very JSON of the task list API as a dict for FastAPI to
+serialise. Printed: both figures and the ratio (requests/s of the page over the yardstick's).
+The aims (issue 10): 总览 p95 under 100 ms and at least 5 % of its yardstick's requests/s; the
+task list API at least half of its yardstick's.
 
-PostgreSQL: a database named junheng_bench_<random> is created on the server of
-``--postgres-url`` and dropped at the end.
+PostgreSQL: a database named <database of --postgres-url>_bench_<random> is created on the server
+of ``--postgres-url`` and dropped at the end. ``--tasks 5000 --seconds 5 --only`` makes a quick run.
 """
 
 from __future__ import annotations
@@ -42,17 +46,28 @@ sys.path.insert(0, str(ROOT))
 
 PASSWORD = "bench-password-2026"
 
-try:  # the yardstick app, served by uvicorn as ``web:bare_app`` (--app-dir benchmarks)
+def bare_app():
+    """The yardstick app, served by uvicorn as ``web:bare_app --factory`` (--app-dir benchmarks):
+    ``/bare`` returns the bytes of the file JUNHENG_BENCH_HTML, ``/bare.json`` the JSON of the file
+    JUNHENG_BENCH_JSON, parsed once and serialised by FastAPI on every request."""
+    import json
+
     from fastapi import FastAPI
-    from fastapi.responses import HTMLResponse
+    from fastapi.responses import HTMLResponse, Response
 
-    bare_app = FastAPI()
+    html = Path(os.environ["JUNHENG_BENCH_HTML"]).read_bytes()
+    body = json.loads(Path(os.environ["JUNHENG_BENCH_JSON"]).read_text(encoding="utf-8"))
+    app = FastAPI()
 
-    @bare_app.get("/bare", response_class=HTMLResponse)
-    def bare() -> str:
-        return "<!doctype html><html lang='zh-CN'><body><p>均衡督办</p></body></html>"
-except ImportError:  # pragma: no cover
-    bare_app = None
+    @app.get("/bare", response_class=HTMLResponse)
+    def bare() -> Response:
+        return HTMLResponse(html)
+
+    @app.get("/bare.json")
+    def bare_json() -> dict:
+        return body
+
+    return app
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,8 +255,7 @@ def print_rows(title: str, rows: list[dict]) -> None:
 
 
 def endpoints(code: str) -> list[str]:
-    return ["/overview", "/tasks", "/tasks?page=1000", "/tasks?status=办理中&overdue=1",
-            f"/api/v1/campaigns/{code}/tasks?limit=50"]
+    return [OVERVIEW, "/tasks", "/tasks?page=1000", "/tasks?status=办理中&overdue=1", api_path(code)]
 
 
 def api_token(base: str) -> str:
@@ -260,16 +274,69 @@ def run_backend(name: str, url: str, args, data_dir: Path) -> list[dict]:
     try:
         server.wait("/login")
         cookies = log_in(server.base)
+        token = api_token(server.base)
+        paths = endpoints(info["code"])
+        if args.only:
+            paths = [p for p in paths if p in (OVERVIEW, api_path(info["code"]))]
         rows = []
-        for path in endpoints(info["code"]):
+        for path in paths:
             if path.startswith("/api/"):
-                rows.append(asyncio.run(load_api(server.base, path, api_token(server.base), args)))
+                rows.append(asyncio.run(load_api(server.base, path, token, args)))
             else:
                 rows.append(asyncio.run(load(server.base, path, cookies, args.requests, args.seconds,
                                              args.concurrency)))
+        rows += yardsticks(server.base, cookies, token, info["code"], data_dir, args)
         return rows
     finally:
         server.stop()
+
+
+OVERVIEW = "/overview"
+
+
+def api_path(code: str) -> str:
+    return f"/api/v1/campaigns/{code}/tasks?limit=50"
+
+
+def yardsticks(base: str, cookies: dict[str, str], token: str, code: str, tmp: Path, args) -> list[dict]:
+    """The bare app serving the bytes the 总览 and the task list API served just now."""
+    import httpx
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    html = httpx.get(base + OVERVIEW, cookies=cookies, timeout=120)
+    body = httpx.get(base + api_path(code), headers={"Authorization": f"Bearer {token}"}, timeout=120)
+    assert html.status_code == 200 and body.status_code == 200
+    (tmp / "bare.html").write_bytes(html.content)
+    (tmp / "bare.json").write_bytes(body.content)
+    bare = Server(["--app-dir", str(ROOT / "benchmarks"), "--factory", "web:bare_app"],
+                  {"JUNHENG_BENCH_HTML": str(tmp / "bare.html"), "JUNHENG_BENCH_JSON": str(tmp / "bare.json")})
+    try:
+        bare.wait("/bare")
+        same = httpx.get(bare.base + "/bare")
+        assert same.content == html.content
+        rows = [asyncio.run(load(bare.base, "/bare", {}, args.requests, args.seconds, args.concurrency)),
+                asyncio.run(load(bare.base, "/bare.json", {}, args.requests, args.seconds, args.concurrency))]
+    finally:
+        bare.stop()
+    rows[0]["path"] = f"yardstick: same {len(html.content)} HTML bytes"
+    rows[1]["path"] = f"yardstick: same JSON ({len(body.content)} bytes) from a dict"
+    return rows
+
+
+def code_of(rows: list[dict]) -> str:
+    return next(r["path"] for r in rows if r["path"].startswith("/api/v1/campaigns/")).split("/")[4]
+
+
+def print_ratios(rows: list[dict], code: str) -> None:
+    by_path = {r["path"]: r for r in rows}
+    html = next(r for r in rows if r["path"].startswith("yardstick: same") and "HTML" in r["path"])
+    json_ = next(r for r in rows if r["path"].startswith("yardstick: same JSON"))
+    print("  ratios (page requests/s over its yardstick's, measured in this run):")
+    for path, yard, aim in ((OVERVIEW, html, "aim ≥ 5 %, p95 < 100 ms"), (api_path(code), json_, "aim ≥ 50 %")):
+        if path in by_path:
+            r = by_path[path]
+            print(f"    {path:<44} {r['rps']:>8.1f} req/s vs {yard['rps']:>8.1f} req/s: "
+                  f"{100 * r['rps'] / yard['rps']:5.1f} %  (p95 {r['p95']:.0f} ms; {aim})")
 
 
 async def load_api(base: str, path: str, token: str, args) -> dict:
@@ -312,19 +379,13 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--postgres-url", default=os.environ.get(
         "JUNHENG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--only", action="store_true",
+                        help="only 总览 and the task list API (with their yardsticks)")
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     print(f"benchmarks/web.py: {args.tasks} tasks, concurrency {args.concurrency}, "
           f"≤ {args.requests} requests or ≤ {args.seconds:g} s per endpoint, one uvicorn worker, loopback; "
           f"{os.cpu_count()} CPUs")
-
-    bare = Server(["--app-dir", str(ROOT / "benchmarks"), "web:bare_app"], {})
-    try:
-        bare.wait("/bare")
-        yardstick = asyncio.run(load(bare.base, "/bare", {}, args.requests, args.seconds, args.concurrency))
-    finally:
-        bare.stop()
-    print_rows("yardstick: a bare FastAPI endpoint", [yardstick])
 
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
         with tempfile.TemporaryDirectory(prefix="junheng-bench-") as tmp:
@@ -333,7 +394,7 @@ def main() -> None:
             elif backend == "postgresql":
                 import sqlalchemy as sa
 
-                name = f"junheng_bench_{uuid.uuid4().hex[:8]}"
+                name = f"{sa.engine.make_url(args.postgres_url).database}_bench_{uuid.uuid4().hex[:8]}"
                 admin = sa.create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
                 with admin.connect() as conn:
                     conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -350,6 +411,7 @@ def main() -> None:
             else:
                 raise SystemExit(f"unknown backend {backend!r}")
             print_rows(f"{backend}: {args.tasks} tasks", rows)
+            print_ratios(rows, code_of(rows))
 
 
 if __name__ == "__main__":

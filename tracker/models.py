@@ -8,10 +8,10 @@ from tracker.campaigns.models import Campaign, Department, Person, Phase, Review
 from tracker.events.models import Event
 from tracker.notices.models import AttachmentContent, MessageAttachment, NoticeItem, OutboundMessage
 from tracker.schooldata.models import CountyInput, DataSubmission, SchoolDataRow
-from tracker.tasks.models import Evidence, Task, TaskCooperator
+from tracker.tasks.models import Evidence, Task, TaskCooperator, TaskDueTally, TaskTally
 
 __all__ = [
     "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign", "CountyInput", "DataSubmission", "Department", "Event", "Evidence",
     "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "Review", "ReviewFinding", "School", "SchoolDataRow", "ShortfallRecord", "Task",
-    "TaskCooperator", "User", "WorkdayOverride",
+    "TaskCooperator", "TaskDueTally", "TaskTally", "User", "WorkdayOverride",
 ]

@@ -33,6 +33,11 @@ def describe_event(event: Event) -> str:
             details.append(f"原因：{p['reason']}")
     elif event.type in ("task.submitted", "task.verified") and p.get("note"):
         details.append(str(p["note"]))
+    elif event.type == "task.due_changed":
+        if p.get("due_from") and p.get("due_to"):
+            details.append(f"{p['due_from']} → {p['due_to']}")
+        if p.get("reason"):
+            details.append(f"原因：{p['reason']}")
     elif event.type == "evidence.added":
         details.append(str(p.get("filename", "")))
     elif event.type in ("submission.imported", "submission.received"):

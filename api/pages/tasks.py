@@ -35,13 +35,14 @@ from tracker.campaigns.models import Campaign, Department, Phase, ReviewFinding,
 from tracker.events.service import task_history
 from tracker.evidence.service import indicator_title, task_evidence
 from tracker.evidence.storage import ALLOWED_TEXT, EvidenceRejected, format_size
-from tracker.reminders.lights import task_light
+from tracker.reminders.lights import task_light, yellow_within
 from tracker.settings import get_settings
 from tracker.standards import load_standard
 from tracker.tasks import lifecycle
 from tracker.tasks.lifecycle import CLOCK_RUNNING, InvalidTaskInput, NotPermitted, TransitionError
 from tracker.tasks.models import Task, TaskStatus
 from tracker.tasks.service import TaskNotFound, cooperators
+from tracker.tasks.tally import tallied_count
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,9 +80,10 @@ class UnitNames:
 def task_rows(session: Session, tasks: list[Task], campaign_id: int, day) -> list[TaskRow]:
     names = UnitNames(session, campaign_id)
     calendar = active_calendar()
+    within = yellow_within(session.get(Campaign, campaign_id))
     rows = []
     for task in tasks:
-        light = task_light(task, day, calendar=calendar)
+        light = task_light(task, day, yellow_within=within, calendar=calendar)
         rows.append(TaskRow(task=task, unit=names.of(task), light=light.value if light else None,
                             overdue=lifecycle.is_overdue(task, day), overdue_days=lifecycle.days_overdue(task, day)))
     return rows
@@ -128,7 +130,13 @@ def task_list(
         where.append(Task.status.in_([s.value for s in CLOCK_RUNNING]) & (Task.due_on < day))
     if indicator:
         where.append(Task.indicator == indicator)
-    total = session.exec(select(func.count()).select_from(Task).where(*where)).one()
+    total = None
+    if role_of(user) in (UserRole.office, UserRole.reviewer) and not school and not indicator:
+        # the "of N" from the task tallies: the same with 1,000 tasks or 1,000,000
+        total = tallied_count(session, campaign.id, day, status=status, department_id=department,
+                              overdue=True if overdue else None)
+    if total is None:
+        total = session.exec(select(func.count()).select_from(Task).where(*where)).one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
     # ix_task_campaign_due serves this order a page at a time, whatever the campaign's size

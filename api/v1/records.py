@@ -19,7 +19,7 @@ from tracker.accounts.models import UserRole
 from tracker.campaigns.models import Department, ReviewFinding, School
 from tracker.db import utcnow
 from tracker.events.models import Event
-from tracker.reminders.lights import Light, task_light
+from tracker.reminders.lights import Light, task_light, yellow_within
 from tracker.tasks.lifecycle import local_date
 from tracker.tasks.models import Task, TaskStatus
 
@@ -73,8 +73,9 @@ def list_lights(session: DbSession, user: CurrentUser, campaign: UserCampaign) -
     elif role is UserRole.school:
         stmt = stmt.where(Task.responsible_school_id == user.school_id)
     counts: dict[tuple[str, int], Counter] = {}
+    within = yellow_within(campaign)
     for row in session.exec(stmt):
-        light = task_light(row, today, calendar=calendar)
+        light = task_light(row, today, yellow_within=within, calendar=calendar)
         if light is None:
             continue
         if row.department_id is not None:

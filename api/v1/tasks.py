@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import func
+from fastapi.responses import Response
+from sqlalchemy import Row, func
 from sqlmodel import Session, select
 
 from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign, store_calendar
@@ -16,18 +18,25 @@ from api.errors import CONFLICT_RESPONSE
 from api.schemas.common import TEXT_PATTERN, Page, columns_of
 from api.schemas.events import EventOut
 from api.schemas.tasks import EvidenceOut, NoteIn, ProgressIn, ReasonIn, TaskOut
-from tracker.accounts.access import check_act_on_task, check_read_task, permitted_actions, task_clause
+from tracker.accounts.access import (
+    check_act_on_task,
+    check_read_task,
+    permitted_actions,
+    sees_whole_campaign,
+    task_clause,
+)
 from tracker.accounts.models import User
 from tracker.accounts.service import acting_person
 from tracker.calendar import WorkingDayCalendar
-from tracker.campaigns.models import Department, Phase, School
+from tracker.campaigns.models import Campaign, Department, Phase, School
 from tracker.db import utcnow
 from tracker.events.service import task_history
-from tracker.reminders.lights import task_light
+from tracker.reminders.lights import task_light, yellow_within
 from tracker.tasks import lifecycle
 from tracker.tasks.lifecycle import CLOCK_RUNNING, days_overdue, is_overdue, local_date
 from tracker.tasks.models import Evidence, Task, TaskCooperator, TaskStatus
 from tracker.tasks.service import TaskNotFound
+from tracker.tasks.tally import tallied_count
 
 router = APIRouter(tags=["任务"])
 
@@ -36,26 +45,45 @@ MAX_PAGE = 500
 
 
 class TaskPresenter:
-    """Turns tasks into ``TaskOut`` for one user: unit names, cooperators, lights and the moves
-    the user may make, looked up once per request rather than once per task."""
+    """Turns tasks (rows or ``Task`` objects) into ``TaskOut`` for one user: unit names,
+    cooperators, the campaign's light rule and the moves the user may make, looked up once per
+    request rather than once per task."""
 
     def __init__(self, session: Session, user: User, campaign_id: int):
         self.session = session
         self.user = user
         self.calendar: WorkingDayCalendar = store_calendar(session)
         self.today = local_date(utcnow())
-        self.departments = dict(session.exec(select(Department.id, Department.name)
-                                             .where(Department.campaign_id == campaign_id)).all())
-        self.schools = dict(session.exec(select(School.id, School.name).where(School.campaign_id == campaign_id)).all())
+        self.yellow_within = yellow_within(session.get(Campaign, campaign_id))
+        # office and reviewers may do the same on every task in the same state: worked out once
+        # per (status, resolved by data) rather than once per task
+        self._same_for_all = sees_whole_campaign(user)
+        self._actions: dict[tuple[str, bool], list[str]] = {}
+        self._campaign_id = campaign_id
 
-    def _unit_name(self, task: Task) -> str:
+    @cached_property
+    def _departments(self) -> dict[int, str]:
+        return dict(self.session.exec(select(Department.id, Department.name)
+                                      .where(Department.campaign_id == self._campaign_id)).all())
+
+    @cached_property
+    def _schools(self) -> dict[int, str]:
+        return dict(self.session.exec(select(School.id, School.name)
+                                      .where(School.campaign_id == self._campaign_id)).all())
+
+    def _unit_name(self, task: Task, columns: dict) -> str:
+        """The responsible unit's name: joined into the row by the list query, else looked up."""
         if task.department_id is not None:
-            return self.departments.get(task.department_id, "未指定单位")
-        if task.responsible_school_id is not None:
-            return self.schools.get(task.responsible_school_id, "未指定单位")
-        return "未指定单位"
+            name = columns["department_name"] if "department_name" in columns else \
+                self._departments.get(task.department_id)
+        elif task.responsible_school_id is not None:
+            name = columns["school_name"] if "school_name" in columns else \
+                self._schools.get(task.responsible_school_id)
+        else:
+            name = None
+        return name or "未指定单位"
 
-    def many(self, tasks: Iterable[Task]) -> list[TaskOut]:
+    def many(self, tasks: Iterable[Task | Row]) -> list[TaskOut]:
         tasks = list(tasks)
         cooperating: dict[int, list[int]] = defaultdict(list)
         if tasks:
@@ -64,22 +92,32 @@ class TaskPresenter:
                                      .order_by(TaskCooperator.department_id))
             for task_id, dept_id in rows:
                 cooperating[task_id].append(dept_id)
-        return [self._out(t, cooperating.get(t.id, [])) for t in tasks]
+        return [self._out(t, dict(zip(t._fields, t)) if isinstance(t, Row) else columns_of(t),
+                          cooperating.get(t.id, [])) for t in tasks]
 
     def one(self, task: Task) -> TaskOut:
         return self.many([task])[0]
 
-    def _out(self, task: Task, cooperating: list[int]) -> TaskOut:
-        light = task_light(task, self.today, calendar=self.calendar)
+    def _out(self, task: Task | Row, columns: dict, cooperating: list[int]) -> TaskOut:
+        light = task_light(task, self.today, yellow_within=self.yellow_within, calendar=self.calendar)
+        overdue = is_overdue(task, self.today)
         return TaskOut.model_validate({
-            **columns_of(task),
-            "unit_name": self._unit_name(task),
+            **columns,
+            "unit_name": self._unit_name(task, columns),
             "cooperating": cooperating,
-            "overdue": is_overdue(task, self.today),
-            "days_overdue": days_overdue(task, self.today),
+            "overdue": overdue,
+            "days_overdue": days_overdue(task, self.today) if overdue else 0,
             "light": light.value if light is not None else None,
-            "actions": permitted_actions(self.session, self.user, task, cooperating),
+            "actions": self._permitted(task, cooperating),
         })
+
+    def _permitted(self, task: Task, cooperating: list[int]) -> list[str]:
+        if not self._same_for_all:
+            return permitted_actions(self.session, self.user, task, cooperating)
+        key = (str(task.status), task.resolved_by_assessment_id is not None)
+        if key not in self._actions:
+            self._actions[key] = permitted_actions(self.session, self.user, task, cooperating)
+        return list(self._actions[key])
 
 
 def load_task(session: Session, user: User, task_id: int) -> Task:
@@ -117,14 +155,30 @@ def list_tasks(
     if phase is not None:
         conditions.append(Task.phase_id.in_(select(Phase.id).where(Phase.campaign_id == campaign.id,
                                                                   Phase.code == phase)))
+    today = local_date(utcnow())
     if overdue is not None:
-        today = local_date(utcnow())
         clause = Task.status.in_([s.value for s in CLOCK_RUNNING]) & (Task.due_on < today)
         conditions.append(clause if overdue else ~clause)
-    total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
-    tasks = session.exec(select(Task).where(*conditions).order_by(Task.due_on, Task.id).limit(limit).offset(offset))
-    items = TaskPresenter(session, user, campaign.id).many(tasks)
-    return Page[TaskOut](items=items, total=total, limit=limit, offset=offset)
+    total = None
+    if sees_whole_campaign(user) and school is None and indicator is None:
+        # the "of N" from the tallies: the same with 1,000 tasks or 1,000,000
+        phase_ids = None if phase is None else session.exec(
+            select(Phase.id).where(Phase.campaign_id == campaign.id, Phase.code == phase)).all()
+        total = tallied_count(session, campaign.id, today, status=None if status is None else status.value,
+                              department_id=department, phase_ids=phase_ids, overdue=overdue)
+    if total is None:
+        total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
+    # one query for the page: plain rows (not Task objects: the page only reads them) with their
+    # unit's name joined in
+    rows = session.exec(select(*Task.__table__.columns, Department.name.label("department_name"),
+                               School.name.label("school_name"))
+                        .outerjoin(Department, Department.id == Task.department_id)
+                        .outerjoin(School, School.id == Task.responsible_school_id)
+                        .where(*conditions).order_by(Task.due_on, Task.id).limit(limit).offset(offset)).all()
+    items = TaskPresenter(session, user, campaign.id).many(rows)
+    page = Page[TaskOut](items=items, total=total, limit=limit, offset=offset)
+    # validated once above; serialised straight to JSON rather than validated and encoded again
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut, summary="任务")

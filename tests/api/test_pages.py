@@ -361,3 +361,25 @@ def test_the_data_page_tells_the_office_which_new_tasks_were_re_dated(client, ap
     assert (f"#{first.task_id} {first.title}</a>：原定时限 2026-12-23 → 2026-12-31（顺延 5 个工作日）"
             in page.replace("&amp;", "&"))
     assert "原定时限已过的任务" not in seen_by_reviewer
+
+
+def test_the_overview_names_a_due_date_change_in_chinese(client, api_world, engine):
+    """本周动态 shows 调整截止日期 with the dates, never the raw type task.due_changed."""
+    import datetime as dt
+
+    import time_machine
+    from sqlmodel import Session
+
+    from tracker.calendar import CHINA
+    from tracker.tasks.service import change_due_date
+
+    with time_machine.travel(dt.datetime(2026, 12, 9, 10, 0, tzinfo=CHINA), tick=False):  # a Wednesday
+        with Session(engine) as session:
+            task = session.get(Task, api_world.tasks["a"].id)
+            change_due_date(session, task, dt.date(2026, 12, 31), actor="王主任", reason="按方案顺延")
+            session.commit()
+        log_in(client, "office")
+        page = client.get("/overview").text
+    assert "task.due_changed" not in page
+    assert "调整截止日期 1" in page  # the week's count by kind
+    assert re.search(r"调整截止日期：\d{4}-\d\d-\d\d → 2026-12-31；原因：按方案顺延", page)

@@ -176,3 +176,31 @@ def test_a_task_created_after_its_plan_date_carries_its_original_deadline(client
     assert listed[late.id]["planned_due_on"] == "2026-12-04"
     assert listed[timely.id]["planned_due_on"] is None and listed[timely.id]["due_on"] == "2026-12-18"
     assert late.id not in [t["id"] for t in overdue["items"]]
+
+
+def test_lights_follow_the_campaigns_yellow_light_days(client, headers, api_world, session):
+    """The plan's 黄灯临期工作日 decides yellow on the API as in mail and briefings (not a fixed 3)."""
+    import time_machine
+
+    from tracker.calendar import CHINA
+    from tracker.campaigns.models import Campaign
+
+    now = dt.datetime(2026, 12, 7, 10, 0, tzinfo=CHINA)  # a Monday
+    task = session.get(Task, api_world.tasks["a"].id)
+    task.created_at = now  # nothing expected done yet: only the date can make it yellow
+    task.due_on = dt.date(2026, 12, 14)  # 5 working days on
+    session.add(task)
+    session.commit()
+    path = f"/api/v1/campaigns/{api_world.world.campaign.code}/tasks"
+
+    def light() -> str:
+        with time_machine.travel(now, tick=False):
+            items = client.get(path, headers=headers["office"]).json()["items"]
+            return next(i["light"] for i in items if i["id"] == task.id)
+
+    assert light() == "绿"  # the default: yellow within 3 working days
+    campaign = session.get(Campaign, api_world.world.campaign.id)
+    campaign.plan = {**(campaign.plan or {}), "reminders": {"yellow_within_working_days": 5}}
+    session.add(campaign)
+    session.commit()
+    assert light() == "黄"

@@ -57,7 +57,7 @@ from tracker.campaigns.models import Campaign, Department, Phase, PhaseKind, Pha
 from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.notices.models import NoticeItem, Rung
-from tracker.reminders.lights import DEFAULT_YELLOW_WITHIN, Light, task_light
+from tracker.reminders.lights import Light, task_light, yellow_within
 from tracker.standards.schema import STAGE_NAMES
 from tracker.tasks.lifecycle import CLOCK_RUNNING, OPEN
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
@@ -506,12 +506,7 @@ def _issuing_office(campaign: Campaign, departments: list[Department]) -> str:
 
 
 def _yellow_within(campaign: Campaign) -> int:
-    from tracker.reminders.ladder import LadderSettingsError, ladder_settings
-
-    try:
-        return ladder_settings(campaign.plan).yellow_within_working_days
-    except LadderSettingsError:
-        return DEFAULT_YELLOW_WITHIN
+    return yellow_within(campaign)
 
 
 def rank_key(figures: Figures) -> tuple:

@@ -1,9 +1,11 @@
 """The figures of the office's 总览 page: phases and gates, progress, lights, the week's changes.
 
-Everything is counted in the database (GROUP BY), never by loading the campaign's tasks, so the
-page costs about the same with 100 tasks or 100,000. A unit's light is exactly what
-``tracker.reminders.lights`` gives for all of its tasks (the tests compare them), worked out from
-counts and, where progress decides it, from one row per (due date, progress).
+The counts come from the task tallies (``TaskTally``, ``TaskDueTally``: kept current by triggers
+in the same transaction as every task move), never from reading the campaign's tasks, so the page
+costs the same with 1,000 tasks or 1,000,000. A unit's light is exactly what
+``tracker.reminders.lights`` gives for all of its tasks with the campaign's 黄灯临期工作日 (the tests
+compare them): red and yellow-by-date from the due-day tally; only a unit with neither reads its
+running tasks due later, one row per (due date, progress), to compare progress with time gone.
 """
 
 from __future__ import annotations
@@ -19,43 +21,15 @@ from tracker.calendar import CHINA, active_calendar
 from tracker.campaigns.gates import current_phase, is_review
 from tracker.campaigns.models import Campaign, Department, Phase, PhaseStatus, Review, School, UnitKind
 from tracker.events.models import Event
-from tracker.reminders.lights import DEFAULT_YELLOW_WITHIN, Light, task_light
+from tracker.events.types import event_label
+from tracker.reminders.lights import Light, task_light, yellow_within
 from tracker.tasks.lifecycle import CLOCK_RUNNING, OPEN
-from tracker.tasks.models import Task, TaskStatus
-
-EVENT_NAMES = {
-    "task.created": "新建任务",
-    "task.accepted": "签收",
-    "task.progress": "报告进度",
-    "task.submitted": "提交",
-    "task.verified": "销号",
-    "task.returned": "退回",
-    "task.withdrawn": "撤销",
-    "task.reopened": "重新打开",
-    "task.resolved_by_data": "数据已达标",
-    "evidence.added": "上传佐证材料",
-    "submission.imported": "导入学校数据",
-    "submission.received": "学校报送数据",
-    "submission.approved": "数据审核通过",
-    "submission.returned": "数据退回",
-    "assessment.completed": "完成评估",
-    "county_input.set": "录入县级指标",
-    "phase.gate_passed": "阶段通过关口",
-    "phase.activated": "进入新阶段",
-    "review.opened": "开始评估",
-    "review.verdict": "录入评估结论",
-    "review.findings": "录入反馈问题",
-    "review.findings_added": "录入反馈问题",
-    "campaign.created": "创建工作方案",
-    "campaign.updated": "更新工作方案",
-    "briefing.due": "调度通报待印发",
-    "calendar.imported": "导入节假日安排",
-    "briefing.issued": "印发调度通报",
-}
+from tracker.tasks.models import Task, TaskDueTally, TaskStatus, TaskTally
 
 
 def event_name(event_type: str) -> str:
-    return EVENT_NAMES.get(event_type, event_type)
+    """The Chinese name of an event type (``tracker.events.types``)."""
+    return event_label(event_type)
 
 
 @dataclass
@@ -105,6 +79,7 @@ class Overview:
     week_events: list[Event] = field(default_factory=list)
     week_counts: dict[str, int] = field(default_factory=dict)
     calendar_warnings: list[str] = field(default_factory=list)
+    yellow_within: int = 3  # the campaign's 黄灯临期工作日
 
     @property
     def percent(self) -> int:
@@ -118,9 +93,10 @@ def _phase_lines(session: Session, campaign: Campaign, today: dt.date) -> tuple[
                                .order_by(Phase.ordinal, Phase.id)))
     current = current_phase(session, campaign, today)
     open_values = [s.value for s in OPEN]
-    counts = {phase_id: (int(total), int(open_ or 0)) for phase_id, total, open_ in session.exec(
-        select(Task.phase_id, func.count(), func.sum(case((Task.status.in_(open_values), 1), else_=0)))
-        .where(Task.campaign_id == campaign.id).group_by(Task.phase_id)).all()}
+    counts = {phase_id: (int(total or 0), int(open_ or 0)) for phase_id, total, open_ in session.exec(
+        select(TaskTally.phase_id, func.sum(TaskTally.n),
+               func.sum(case((TaskTally.status.in_(open_values), TaskTally.n), else_=0)))
+        .where(TaskTally.campaign_id == campaign.id).group_by(TaskTally.phase_id)).all()}
     decided = set(session.exec(select(Review.phase_id).where(Review.campaign_id == campaign.id,
                                                               Review.verdict.is_not(None))).all())
     calendar = active_calendar()
@@ -135,47 +111,59 @@ def _phase_lines(session: Session, campaign: Campaign, today: dt.date) -> tuple[
     return lines, current
 
 
-def _near_end(today: dt.date) -> dt.date:
-    """A task with its unit due on or after ``today`` and before this date has at most
-    DEFAULT_YELLOW_WITHIN working days left: yellow by date (lights.task_light)."""
-    return active_calendar().add_working_days(today, DEFAULT_YELLOW_WITHIN + 1)
+def _near_end(today: dt.date, within: int) -> dt.date:
+    """A task with its unit due on or after ``today`` and before this date has at most ``within``
+    working days left: yellow by date (lights.task_light)."""
+    return active_calendar().add_working_days(today, within + 1)
+
+
+def _unit_of(department_key: int, school_key: int) -> tuple[int | None, int | None]:
+    """The tally's keys (0: none) as the task's department_id, responsible_school_id."""
+    return department_key or None, school_key or None
 
 
 def _count_rows(session: Session, campaign: Campaign, today: dt.date, near_end: dt.date,
                 department_id: int | None = None) -> list[tuple]:
     """Per (department, school, status): tasks, and of those with their unit: overdue, due soon.
 
-    Three plain GROUP BYs rather than one with CASE sums: counting per status reads the covering
-    index ix_task_campaign_unit alone, and the two date ranges read only the rows in them
-    (ix_task_open_due) — about half the time on 100,000 tasks."""
-    running = [s.value for s in CLOCK_RUNNING]
-    scope = [Task.campaign_id == campaign.id]
+    Read from the tallies: one row per (phase, unit, status), and per (unit, due day) for the
+    running ones before ``near_end``. Overdue and due-soon counts are per unit; they go on the
+    unit's row of the first running status it has (callers add them up per unit or in all)."""
+    scope = [TaskTally.campaign_id == campaign.id]
+    due_scope = [TaskDueTally.campaign_id == campaign.id, TaskDueTally.due_on < near_end]
     if department_id is not None:
-        scope.append(Task.department_id == department_id)
-    unit = (Task.department_id, Task.responsible_school_id)
-    counts = session.exec(select(*unit, Task.status, func.count()).where(*scope).group_by(*unit, Task.status)).all()
-
-    def per_unit(*where) -> dict[tuple, int]:
-        rows = session.exec(select(*unit, Task.status, func.count())
-                            .where(*scope, Task.status.in_(running), *where).group_by(*unit, Task.status)).all()
-        return {(d, sch, st): int(n) for d, sch, st, n in rows}
-
-    overdue = per_unit(Task.due_on < today)
-    near = per_unit(Task.due_on >= today, Task.due_on < near_end)
-    return [(d, sch, st, int(n), overdue.get((d, sch, st), 0), near.get((d, sch, st), 0))
-            for d, sch, st, n in counts]
+        scope.append(TaskTally.department_key == department_id)
+        due_scope.append(TaskDueTally.department_key == department_id)
+    unit = (TaskTally.department_key, TaskTally.school_key)
+    counts = session.exec(select(*unit, TaskTally.status, func.sum(TaskTally.n)).where(*scope)
+                          .group_by(*unit, TaskTally.status)).all()
+    due_unit = (TaskDueTally.department_key, TaskDueTally.school_key)
+    dated = {(d, sch): (int(late or 0), int(near or 0)) for d, sch, late, near in session.exec(
+        select(*due_unit, func.sum(case((TaskDueTally.due_on < today, TaskDueTally.n), else_=0)),
+               func.sum(case((TaskDueTally.due_on >= today, TaskDueTally.n), else_=0)))
+        .where(*due_scope).group_by(*due_unit)).all()}
+    rows = []
+    running = {s.value for s in CLOCK_RUNNING}
+    for d, sch, status, n in sorted(counts, key=lambda r: (r[0], r[1], r[2] not in running, r[2])):
+        if not n:
+            continue  # a tally row whose tasks all moved on
+        late, near = dated.pop((d, sch), (0, 0)) if status in running else (0, 0)
+        rows.append((*_unit_of(d, sch), status, int(n), late, near))
+    return rows
 
 
 def unit_figures(session: Session, campaign: Campaign, today: dt.date,
                  department_id: int | None = None, rows: list[tuple] | None = None) -> list[UnitLine]:
     """Every unit with tasks (and every active department): its light and counts.
 
-    Counted in the database (``_count_rows``): the counts and, from the lights rule, red (a task
-    with the unit past its date) and yellow by date (due within 3 working days). Only a unit with
+    From the tallies (``_count_rows``): the counts and, from the lights rule, red (a task with the
+    unit past its date) and yellow by date (due within the plan's 黄灯临期工作日). Only a unit with
     neither needs its progress compared with the time gone (序时进度): for it, one row per
-    (status, due date, progress) — the earliest assigned, which is the furthest behind."""
+    (status, due date, progress) of its running tasks due later and not done — the earliest
+    assigned, which is the furthest behind."""
     calendar = active_calendar()
-    near_end = _near_end(today)
+    within = yellow_within(campaign)
+    near_end = _near_end(today, within)
     if rows is None:
         rows = _count_rows(session, campaign, today, near_end, department_id)
     figures: dict[tuple[str, int], UnitLine] = {}
@@ -220,7 +208,7 @@ def unit_figures(session: Session, campaign: Campaign, today: dt.date,
             unit_filter.append(Task.department_id.is_(None) & Task.responsible_school_id.in_(quiet_schools))
         groups = session.exec(
             select(*unit_cols, Task.status, Task.due_on, Task.progress, func.min(Task.created_at))
-            .where(*scope, is_running, Task.due_on >= near_end, or_(*unit_filter))
+            .where(*scope, is_running, Task.due_on >= near_end, Task.progress < 100, or_(*unit_filter))
             .group_by(*unit_cols, Task.status, Task.due_on, Task.progress)
         ).all()
         for dept_id, school_id, status, due_on, progress, created in groups:
@@ -229,12 +217,13 @@ def unit_figures(session: Session, campaign: Campaign, today: dt.date,
             if line.light is Light.yellow:
                 continue
             light = task_light(SimpleNamespace(status=status, due_on=due_on, progress=progress, created_at=created),
-                               today, calendar=calendar)
+                               today, yellow_within=within, calendar=calendar)
             if light is not None and light.rank > line.light.rank:
                 line.light = light
 
-    departments = session.exec(select(Department).where(Department.campaign_id == campaign.id)
-                               .order_by(Department.id)).all()
+    # plain rows: building table objects costs more than everything else on the page
+    departments = session.exec(select(Department.id, Department.name, Department.active, Department.kind)
+                               .where(Department.campaign_id == campaign.id).order_by(Department.id)).all()
     out: list[UnitLine] = []
     for dept in departments:
         if department_id is not None and dept.id != department_id:
@@ -248,7 +237,8 @@ def unit_figures(session: Session, campaign: Campaign, today: dt.date,
         out.append(line)
     school_ids = [k[1] for k in figures if k[0] == "school"]
     if school_ids:
-        for school in session.exec(select(School).where(School.id.in_(school_ids)).order_by(School.name)):
+        for school in session.exec(select(School.id, School.name).where(School.id.in_(school_ids))
+                                   .order_by(School.name)):
             line = figures[("school", school.id)]
             line.name = school.name
             out.append(line)
@@ -264,7 +254,9 @@ def week_events(session: Session, campaign: Campaign, today: dt.date, limit: int
     since = dt.datetime.combine(week_start(today), dt.time(), tzinfo=CHINA).astimezone(dt.UTC)
     where = (Event.campaign_id == campaign.id, Event.at >= since)
     counts = dict(session.exec(select(Event.type, func.count()).where(*where).group_by(Event.type)).all())
-    events = list(session.exec(select(Event).where(*where).order_by(Event.at.desc(), Event.id.desc()).limit(limit)))
+    # rows with the event's columns (as attributes), not Event objects: the page only reads them
+    events = list(session.exec(select(*Event.__table__.columns).where(*where)
+                               .order_by(Event.at.desc(), Event.id.desc()).limit(limit)))
     return events, counts
 
 
@@ -292,7 +284,8 @@ def calendar_warnings(session: Session, campaign: Campaign, today: dt.date) -> l
 
 def campaign_overview(session: Session, campaign: Campaign, today: dt.date) -> Overview:
     phases, current = _phase_lines(session, campaign, today)
-    rows = _count_rows(session, campaign, today, _near_end(today))
+    within = yellow_within(campaign)
+    rows = _count_rows(session, campaign, today, _near_end(today, within))
     units = unit_figures(session, campaign, today, rows=rows)
     by_status = {s.value: 0 for s in TaskStatus}
     overdue = 0
@@ -306,5 +299,5 @@ def campaign_overview(session: Session, campaign: Campaign, today: dt.date) -> O
         done=by_status[TaskStatus.verified.value], overdue=overdue,
         unacknowledged=by_status[TaskStatus.assigned.value], submitted=by_status[TaskStatus.submitted.value],
         units=units, week_start=week_start(today), week_events=events, week_counts=counts,
-        calendar_warnings=calendar_warnings(session, campaign, today),
+        calendar_warnings=calendar_warnings(session, campaign, today), yellow_within=within,
     )

@@ -1,7 +1,8 @@
 """Lights (绿/黄/红) per task and per unit, counted in working days.
 
 - 红: overdue — with its unit (待签收, 已签收, 办理中) after its due date.
-- 黄: with its unit and due within 3 working days (the plan's 黄灯临期工作日), or behind the
+- 黄: with its unit and due within the plan's 黄灯临期工作日 (3 working days unless the plan says
+  otherwise: ``yellow_within(campaign)``, the one rule the pages, mail and briefings use), or behind the
   expected progress for the time elapsed (序时进度): reported progress below the share of working
   days gone between assignment and the due date.
 - 绿: everything else with the unit on track, and work handed in (已提交) or closed (已销号).
@@ -34,6 +35,17 @@ class Light(str, Enum):
 
 
 _RANK = {Light.green: 0, Light.yellow: 1, Light.red: 2}
+
+
+def yellow_within(campaign: Any) -> int:
+    """The campaign's 黄灯临期工作日 (its plan's 提醒 section); the default when the plan has none
+    or an invalid one (the plan check reports that)."""
+    from tracker.reminders.ladder import LadderSettingsError, ladder_settings
+
+    try:
+        return ladder_settings(getattr(campaign, "plan", None)).yellow_within_working_days
+    except LadderSettingsError:
+        return DEFAULT_YELLOW_WITHIN
 
 
 def expected_progress(task: Any, today: dt.date, calendar: WorkingDayCalendar | None = None) -> float:

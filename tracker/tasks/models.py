@@ -90,3 +90,33 @@ class Evidence(SQLModel, table=True):
     content_type: str = "application/octet-stream"
     uploaded_by: str = ""
     uploaded_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TaskTally(SQLModel, table=True):
+    """How many tasks a campaign has per (phase, unit, status): the overview's counts without
+    reading the tasks. Kept current by database triggers on ``task`` (migration 0003), in the
+    same transaction as every insert, move and delete, whatever code path writes the task.
+    ``department_key`` / ``school_key`` are the task's department_id / responsible_school_id,
+    0 for none (a key column cannot be NULL and ids start at 1)."""
+
+    __tablename__ = "task_tally"
+    campaign_id: int = Field(primary_key=True)
+    phase_id: int = Field(primary_key=True)
+    department_key: int = Field(primary_key=True)
+    school_key: int = Field(primary_key=True)
+    status: str = Field(primary_key=True, sa_type=String(16))
+    n: int = 0
+
+
+class TaskDueTally(SQLModel, table=True):
+    """How many tasks with their unit (待签收, 已签收, 办理中: the clock runs) fall due on each day,
+    per unit: overdue and due-soon counts read a few rows per unit and day, not the tasks. Kept
+    current by the same triggers as ``TaskTally``; keys as there."""
+
+    __tablename__ = "task_due_tally"
+    # due_on second: overdue and due-soon counts read a date range of the campaign's rows
+    campaign_id: int = Field(primary_key=True)
+    due_on: dt.date = Field(primary_key=True)
+    department_key: int = Field(primary_key=True)
+    school_key: int = Field(primary_key=True)
+    n: int = 0

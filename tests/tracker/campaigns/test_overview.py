@@ -103,3 +103,23 @@ def test_calendar_warning_names_an_unknown_year(engine):
         warnings = calendar_warnings(session, world.campaign, TODAY)
         assert any(w.startswith("2031 年的法定节假日安排未知") for w in warnings)
         assert not any(w.startswith("2026 年") for w in warnings)
+
+
+def test_the_overview_takes_the_campaigns_yellow_light_days(engine):
+    """黄灯临期工作日 from the plan: a task 5 working days from its date is yellow with 5, green with 3."""
+    reset_active_calendar()
+    with Session(engine) as session:
+        world = build_world(session)
+        with time_machine.travel(dt.datetime(2026, 12, 10, 9, 0, tzinfo=CHINA), tick=False):
+            world.task(session, "soon", unit="财政局", due_on=dt.date(2026, 12, 17))  # Thu → Thu: 5
+
+        def light():
+            lines = {(u.kind, u.id): u for u in unit_figures(session, world.campaign, TODAY)}
+            return lines[("department", world.departments["财政局"].id)].light.value
+
+        assert light() == "绿"
+        world.campaign.plan = {"reminders": {"yellow_within_working_days": 5}}
+        session.add(world.campaign)
+        session.flush()
+        assert light() == "黄"
+        assert campaign_overview(session, world.campaign, TODAY).yellow_within == 5

@@ -1,0 +1,84 @@
+"""The kinds of event the log holds and their Chinese names: the one place that says what an event
+type is called, for the pages (总览's 本周动态), the API and the CLI."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class EventType(str, Enum):
+    task_created = "task.created"
+    task_accepted = "task.accepted"
+    task_progress = "task.progress"
+    task_submitted = "task.submitted"
+    task_verified = "task.verified"
+    task_returned = "task.returned"
+    task_withdrawn = "task.withdrawn"
+    task_reopened = "task.reopened"
+    task_resolved_by_data = "task.resolved_by_data"
+    task_due_changed = "task.due_changed"
+    evidence_added = "evidence.added"
+    submission_imported = "submission.imported"
+    submission_received = "submission.received"
+    submission_approved = "submission.approved"
+    submission_returned = "submission.returned"
+    assessment_completed = "assessment.completed"
+    county_input_set = "county_input.set"
+    phase_gate_passed = "phase.gate_passed"
+    phase_activated = "phase.activated"
+    review_opened = "review.opened"
+    review_verdict = "review.verdict"
+    review_findings = "review.findings"  # older logs
+    review_findings_added = "review.findings_added"
+    campaign_created = "campaign.created"
+    campaign_updated = "campaign.updated"
+    calendar_imported = "calendar.imported"
+    briefing_due = "briefing.due"
+    briefing_issued = "briefing.issued"
+
+    @property
+    def label(self) -> str:
+        return EVENT_LABELS[self]
+
+
+EVENT_LABELS: dict[EventType, str] = {
+    EventType.task_created: "新建任务",
+    EventType.task_accepted: "签收",
+    EventType.task_progress: "报告进度",
+    EventType.task_submitted: "提交",
+    EventType.task_verified: "销号",
+    EventType.task_returned: "退回",
+    EventType.task_withdrawn: "撤销",
+    EventType.task_reopened: "重新打开",
+    EventType.task_resolved_by_data: "数据已达标",
+    EventType.task_due_changed: "调整截止日期",
+    EventType.evidence_added: "上传佐证材料",
+    EventType.submission_imported: "导入学校数据",
+    EventType.submission_received: "学校报送数据",
+    EventType.submission_approved: "数据审核通过",
+    EventType.submission_returned: "数据退回",
+    EventType.assessment_completed: "完成评估",
+    EventType.county_input_set: "录入县级指标",
+    EventType.phase_gate_passed: "阶段通过关口",
+    EventType.phase_activated: "进入新阶段",
+    EventType.review_opened: "开始评估",
+    EventType.review_verdict: "录入评估结论",
+    EventType.review_findings: "录入反馈问题",
+    EventType.review_findings_added: "录入反馈问题",
+    EventType.campaign_created: "创建工作方案",
+    EventType.campaign_updated: "更新工作方案",
+    EventType.calendar_imported: "导入节假日安排",
+    EventType.briefing_due: "调度通报待印发",
+    EventType.briefing_issued: "印发调度通报",
+}
+
+OTHER_EVENT = "其他变动"
+
+
+def event_label(event_type: str) -> str:
+    """The Chinese name of an event type; 其他变动 for a type this version does not know (a newer
+    one in a shared log), never the raw code."""
+    try:
+        return EventType(event_type).label
+    except ValueError:
+        return OTHER_EVENT

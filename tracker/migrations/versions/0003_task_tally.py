@@ -92,7 +92,7 @@ def _postgres_statements() -> list[str]:
                    "update": "OLD TABLE AS old_tasks NEW TABLE AS new_tasks"}
     out = []
     for op_name, body in functions.items():
-        out.append(f"CREATE FUNCTION task_tally_{op_name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        out.append(f"CREATE OR REPLACE FUNCTION task_tally_{op_name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
                    f"BEGIN {body} RETURN NULL; END $$")
         out.append(f"CREATE TRIGGER task_tally_{op_name} AFTER {op_name.upper()} ON task "
                    f"REFERENCING {referencing[op_name]} FOR EACH STATEMENT EXECUTE FUNCTION task_tally_{op_name}()")

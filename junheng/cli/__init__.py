@@ -113,4 +113,4 @@ def _every_command(
 
 
 def main() -> Any:
-    return app()
+    return app(prog_name="junheng")

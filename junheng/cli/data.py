@@ -128,6 +128,14 @@ def selfcheck_command(
     campaign_code: str | None = CampaignOption,
 ) -> None:
     """自查自评：导入学校数据、评估，并按问题清单建立或更新任务（可重复运行，不会重复建任务）。"""
+    from tracker.schooldata.sheet import read_school_sheet
+
+    try:
+        # the whole sheet is checked before the flow starts Prefect (seconds): a missing file or a
+        # bad cell is reported at once; the flow reads it again and stores it
+        read_school_sheet(file)
+    except SheetError as error:
+        _sheet_failure(error)
     migrate()
     try:
         with session_scope() as session:

@@ -10,8 +10,11 @@ covers stays English; tests/junheng/test_cli_help.py walks every command and fai
 
 from __future__ import annotations
 
-import importlib
+import importlib.abc
+import importlib.util
 import re
+import sys
+from types import ModuleType
 
 # what typer.core and typer.rich_utils pass through gettext
 MESSAGES: dict[str, str] = {
@@ -34,6 +37,10 @@ MESSAGES: dict[str, str] = {
 }
 
 USAGE_PREFIX = "用法："
+# the value types Typer shows beside each option (<int>, <int range>, <Path> …)
+TYPE_NAMES = {"str": "文本", "int": "整数", "float": "数值", "bool": "开关", "int range": "整数",
+              "float range": "数值", "Path": "路径", "path": "路径", "file": "文件", "dir": "目录",
+              "directory": "目录", "datetime": "时间", "date": "日期"}
 HELP_OPTION_TEXT = "显示本帮助并退出。"
 
 # Usage errors as typer._click, Typer and pydantic word them → Chinese; the first pattern that
@@ -105,42 +112,39 @@ def gettext(message: str) -> str:
 
 
 def install() -> None:
-    """Translate Click's and Typer's messages from now on (idempotent)."""
+    """Translate Click's and Typer's messages from now on (idempotent).
+
+    typer.rich_utils (rich's Markdown, Syntax and traceback come with it: about a second of CPU
+    on a busy machine) is only imported by Typer when it prints help or an error; it is
+    translated then, not imported here."""
     import typer.core
-    import typer.rich_utils as rich_utils
     from typer._click import decorators, formatting
 
-    for module in (typer.core, rich_utils):
-        module._ = gettext
-    # built from gettext when typer.rich_utils was imported, so set again
-    rich_utils.DEPRECATED_STRING = gettext("(deprecated) ")
-    rich_utils.DEFAULT_STRING = gettext("[default: {}]")
-    rich_utils.ENVVAR_STRING = gettext("[env var: {}]")
-    rich_utils.REQUIRED_LONG_STRING = gettext("[required]")
-    rich_utils.ARGUMENTS_PANEL_TITLE = gettext("Arguments")
-    rich_utils.OPTIONS_PANEL_TITLE = gettext("Options")
-    rich_utils.COMMANDS_PANEL_TITLE = gettext("Commands")
-    rich_utils.ERRORS_PANEL_TITLE = gettext("Error")
-    rich_utils.ABORTED_TEXT = gettext("Aborted.")
-    rich_utils.RICH_HELP = gettext("Try [blue]'{command_path} {help_option}'[/] for help.")
-    if getattr(rich_utils.rich_format_error, "junheng", False):
+    typer.core._ = gettext
+    if not getattr(typer.core._TyperParameter.display_type, "junheng", False):
+        display_type = typer.core._TyperParameter.display_type
+
+        def display_type_zh(self, ctx) -> str:
+            text = display_type(self, ctx)
+            inner = text[1:-1] if text.startswith("<") and text.endswith(">") else None
+            return f"<{TYPE_NAMES[inner]}>" if inner in TYPE_NAMES else text
+
+        display_type_zh.junheng = True
+        typer.core._TyperParameter.display_type = display_type_zh
+    if "typer.rich_utils" in sys.modules:
+        _translate_rich_utils(sys.modules["typer.rich_utils"])
+    elif not any(isinstance(finder, _RichUtilsFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _RichUtilsFinder())
+    if getattr(formatting.HelpFormatter.write_usage, "junheng", False):
         return
-
-    print_error = rich_utils.rich_format_error
-
-    def rich_format_error(error: Exception) -> None:
-        message = translate_error(error.format_message())
-        error.format_message = lambda: message  # this one error, as it is printed
-        print_error(error)
-
-    rich_format_error.junheng = True
-    rich_utils.rich_format_error = rich_format_error
 
     write_usage = formatting.HelpFormatter.write_usage
 
     def write_usage_zh(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        args = args.replace("[OPTIONS]", "[选项]").replace("COMMAND [ARGS]...", "命令 [参数]...")
         write_usage(self, prog, args, USAGE_PREFIX if prefix is None else prefix)
 
+    write_usage_zh.junheng = True
     formatting.HelpFormatter.write_usage = write_usage_zh
 
     help_option = decorators.help_option
@@ -156,3 +160,54 @@ def install() -> None:
         return decorator
 
     decorators.help_option = help_option_zh
+
+
+def _translate_rich_utils(rich_utils: ModuleType) -> None:
+    rich_utils._ = gettext
+    # built from gettext when typer.rich_utils was imported, so set again
+    rich_utils.DEPRECATED_STRING = gettext("(deprecated) ")
+    rich_utils.DEFAULT_STRING = gettext("[default: {}]")
+    rich_utils.ENVVAR_STRING = gettext("[env var: {}]")
+    rich_utils.REQUIRED_LONG_STRING = gettext("[required]")
+    rich_utils.ARGUMENTS_PANEL_TITLE = gettext("Arguments")
+    rich_utils.OPTIONS_PANEL_TITLE = gettext("Options")
+    rich_utils.COMMANDS_PANEL_TITLE = gettext("Commands")
+    rich_utils.ERRORS_PANEL_TITLE = gettext("Error")
+    rich_utils.ABORTED_TEXT = gettext("Aborted.")
+    rich_utils.RICH_HELP = gettext("Try [blue]'{command_path} {help_option}'[/] for help.")
+    if getattr(rich_utils.rich_format_error, "junheng", False):
+        return
+    print_error = rich_utils.rich_format_error
+
+    def rich_format_error(error: Exception) -> None:
+        message = translate_error(error.format_message())
+        error.format_message = lambda: message  # this one error, as it is printed
+        print_error(error)
+
+    rich_format_error.junheng = True
+    rich_utils.rich_format_error = rich_format_error
+
+
+class _RichUtilsFinder(importlib.abc.MetaPathFinder):
+    """Translates typer.rich_utils the moment it is first imported."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != "typer.rich_utils":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _TranslatingLoader(spec.loader)
+        return spec
+
+
+class _TranslatingLoader(importlib.abc.Loader):
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self.loader.exec_module(module)
+        _translate_rich_utils(module)

@@ -48,8 +48,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 @cache
-def _typer_of(name: str) -> typer.Typer:
-    """The command group or command ``name`` as a Typer app, its module imported now."""
+def _typer_of(name: str) -> tuple[typer.Typer, bool]:
+    """The command group or command ``name`` as a Typer app (and whether it is a group), its
+    module imported now."""
     module_name, attribute = COMMANDS[name]
     target = getattr(importlib.import_module(module_name), attribute)
     if isinstance(target, typer.Typer):
@@ -58,10 +59,10 @@ def _typer_of(name: str) -> typer.Typer:
 
             target.command("status")(status)
         target._add_completion = False  # built on its own here; no English shell-completion options
-        return target
+        return target, True
     single = typer.Typer(add_completion=False)
     single.command(name)(target)
-    return single
+    return single, False
 
 
 class _LazyGroup(TyperGroup):
@@ -73,7 +74,9 @@ class _LazyGroup(TyperGroup):
     def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
         if cmd_name not in COMMANDS:
             return super().get_command(ctx, cmd_name)
-        command = typer.main.get_command(_typer_of(cmd_name))
+        target, is_group = _typer_of(cmd_name)
+        # a group stays a group even with one command (`export breakdown`), as add_typer keeps it
+        command = typer.main.get_group(target) if is_group else typer.main.get_command(target)
         command.name = cmd_name
         return command
 

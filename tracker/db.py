@@ -129,14 +129,21 @@ def _head_revisions() -> set[str]:
 
 
 def _at_head(url: str) -> bool:
+    from sqlalchemy import create_engine as plain_engine
     from sqlalchemy import inspect, text
+    from sqlalchemy.pool import NullPool
 
     heads = _head_revisions()
-    engine = get_engine(url)
-    with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return False
-        stamped = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+    # a connection of its own, closed at once, like Alembic's: the process engine's pooled
+    # connections would keep a SQLite file's WAL open (a copy of the file would miss the schema)
+    engine = plain_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return False
+            stamped = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+    finally:
+        engine.dispose()
     return bool(heads) and stamped == heads
 
 

@@ -79,7 +79,12 @@ def serve_command(
 
         background = functools.partial(run_scheduler, url=url) if with_scheduler else None
         server = Server(uvicorn.Config(create_app(background=background), **common))
-        server.run()
+        try:
+            server.run()
+        except SystemExit:
+            if server.started:
+                raise
+            # uvicorn logs why it could not bind (quiet here) and exits; say it in Chinese
         if not server.started:
             console.print(f"[red]错误：[/red]网页服务未能在 {host}:{port} 启动（端口可能已被占用，或地址无效）。")
             raise typer.Exit(1)

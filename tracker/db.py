@@ -8,6 +8,7 @@ datetimes on the way in and hands back aware UTC datetimes on the way out.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -114,9 +115,44 @@ def alembic_config(url: str):
     return cfg
 
 
+def _head_revisions() -> set[str]:
+    """The newest revisions, read from the version files' text (importing Alembic costs seconds
+    of CPU on a busy machine, paid by every CLI command just to learn there is nothing to do)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    assignment = re.compile(r"^(revision|down_revision)\b[^=]*=\s*(.+)$", re.MULTILINE)
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for name, value in assignment.findall(path.read_text(encoding="utf-8")):
+            found = set(re.findall(r"['\"]([^'\"]+)['\"]", value))
+            (revisions if name == "revision" else parents).update(found)
+    return revisions - parents
+
+
+def _at_head(url: str) -> bool:
+    from sqlalchemy import create_engine as plain_engine
+    from sqlalchemy import inspect, text
+    from sqlalchemy.pool import NullPool
+
+    heads = _head_revisions()
+    # a connection of its own, closed at once, like Alembic's: the process engine's pooled
+    # connections would keep a SQLite file's WAL open (a copy of the file would miss the schema)
+    engine = plain_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return False
+            stamped = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+    finally:
+        engine.dispose()
+    return bool(heads) and stamped == heads
+
+
 def migrate(url: str | None = None) -> None:
     """Bring the database to the newest schema (the CLI calls this before every command)."""
+    url = url or get_settings().database_url_resolved
+    import tracker.models  # noqa: F401 — every table on the metadata, as Alembic's env.py would
+    if _at_head(url):
+        return
     from alembic import command
 
-    url = url or get_settings().database_url_resolved
     command.upgrade(alembic_config(url), "head")

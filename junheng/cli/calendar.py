@@ -28,12 +28,12 @@ from tracker.calendar import (
     take_active_notices,
     use_store_calendar,
 )
-from tracker.calendar.service import CalendarImportError, import_calendar_year, imported_year
 from tracker.calendar.working_days import NEXT_NOTICE_REACHES_BACK_TO
-from tracker.calendar.year_file import WEEKDAYS, CalendarFileError, load_year_file
 from tracker.db import get_engine, migrate, session_scope
-from tracker.reminders.sweep import reschedule_open_tasks
 from tracker.settings import get_settings
+
+# YAML reading, the import service and the reminder sweep are imported by the commands that
+# use them: this module is loaded for every command (count_on_store_calendar is the app's callback).
 
 calendar_app = typer.Typer(
     help="工作日日历：法定节假日与调休（chinese-calendar 与办公室导入的放假通知）",
@@ -90,6 +90,8 @@ def _store_calendar() -> WorkingDayCalendar:
 
 
 def _day_text(day: dt.date, with_month: bool = True) -> str:
+    from tracker.calendar.year_file import WEEKDAYS
+
     text = f"{day.month}月{day.day}日" if with_month else f"{day.day}日"
     return f"{text}（周{WEEKDAYS[day.weekday()]}）"
 
@@ -113,6 +115,10 @@ def import_command(
     entered_by: str = typer.Option(None, "--as", help="录入人姓名（默认为当前系统用户）"),
 ) -> None:
     """导入一年的放假通知；同一年再次导入时整体替换。"""
+    from tracker.calendar.service import CalendarImportError, import_calendar_year
+    from tracker.calendar.year_file import CalendarFileError, load_year_file
+    from tracker.reminders.sweep import reschedule_open_tasks
+
     try:
         year_file = load_year_file(file)
     except CalendarFileError as error:
@@ -147,6 +153,8 @@ def import_command(
 @calendar_app.command("show")
 def show_command(year: int = typer.Argument(..., help="年份，例如 2027")) -> None:
     """按月列出一年的放假与调休上班日，以及来源。"""
+    from tracker.calendar.service import imported_year
+
     if not 1900 <= year <= 2200:
         _fail(f"年份 {year} 不合理。")
     calendar = _store_calendar()

@@ -17,7 +17,7 @@ from tracker.campaigns.service import apply_plan_report, list_campaigns
 from tracker.db import get_engine, migrate, session_scope
 from tracker.events.service import SYSTEM_ACTOR
 from tracker.reminders.sweep import reschedule_open_tasks
-from junheng.cli.common import campaign_or_exit, fail as _fail
+from junheng.cli.common import campaign_or_exit, existing_database_or_exit, fail as _fail
 
 campaign_app = typer.Typer(help="创建工作：按方案文件建立创建工作，查看阶段、单位和人员", no_args_is_help=True)
 
@@ -111,6 +111,7 @@ def _window(phase: Phase) -> str:
 @campaign_app.command("list")
 def list_command() -> None:
     """列出数据库中的创建工作。"""
+    existing_database_or_exit()
     migrate()
     with Session(get_engine()) as session:
         campaigns = list_campaigns(session)
@@ -134,6 +135,7 @@ def list_command() -> None:
 @campaign_app.command("show")
 def show_command(campaign_code: str | None = CampaignOption) -> None:
     """显示一个创建工作的阶段（时间窗口）、单位和人员。"""
+    existing_database_or_exit()
     migrate()
     with Session(get_engine()) as session:
         campaign = campaign_or_exit(session, campaign_code)

@@ -29,7 +29,7 @@ from tracker.schooldata.models import CountyInput, DataSubmission
 from tracker.schooldata.sheet import SheetError
 from tracker.tasks.lifecycle import TransitionError, local_time
 from tracker.tasks.service import InvalidTask
-from junheng.cli.common import campaign_or_exit, fail as _fail
+from junheng.cli.common import campaign_or_exit, fail as _fail, user_message
 
 data_app = typer.Typer(help="学校数据：导入填报表、查看各批数据", no_args_is_help=True)
 county_input_app = typer.Typer(help="县级指标：录入县级数据或认定结果（政府保障、教育质量、社会认可度、申报条件、否决事项）",
@@ -48,7 +48,7 @@ def _sheet_failure(error: SheetError) -> NoReturn:
 
 
 def _message(error: Exception) -> str:
-    return getattr(error, "message", None) or str(error)
+    return user_message(error)
 
 
 def _actor(session: Session, campaign: Campaign, name: str | None) -> str:
@@ -139,6 +139,14 @@ def selfcheck_command(
     campaign_code: str | None = CampaignOption,
 ) -> None:
     """自查自评：导入学校数据、评估，并按问题清单建立或更新任务（可重复运行，不会重复建任务）。"""
+    from tracker.schooldata.sheet import read_school_sheet
+
+    try:
+        # the whole sheet is checked before the flow starts Prefect (seconds): a missing file or a
+        # bad cell is reported at once; the flow reads it again and stores it
+        read_school_sheet(file)
+    except SheetError as error:
+        _sheet_failure(error)
     migrate()
     try:
         with session_scope() as session:

@@ -203,7 +203,9 @@ def demo(
     if no_serve:
         console.print(f"\n演示完成（--no-serve：不启动网页服务）。再次运行 junheng demo --dir {directory} 不会重复建立"
                       f"创建工作、任务、通知或调度通报。要打开网页，运行 junheng demo --dir {directory}（不加 --no-serve）。")
+        _print_how_to_reach(url, from_env)
         return
+    _print_how_to_reach(url, from_env)
 
     _step(11, f"网页服务：{base_url}/ （含调度：提醒扫描、邮件投递、事件分发），按 Ctrl+C 停止")
     console.print(f"在浏览器中打开 {base_url}/login ，用上面的账号登录（例如办公室账号 office）。")
@@ -216,6 +218,25 @@ def demo(
     except KeyboardInterrupt:
         pass  # uvicorn has shut down gracefully and re-raises the Ctrl+C it caught
     console.print("网页服务已停止。")
+    _print_how_to_reach(url, from_env)
+
+
+def _print_how_to_reach(url: str, from_env: bool) -> None:
+    """The demo's last lines: how to run other commands on its database from a new shell (each
+    command otherwise uses the default database in the user data directory)."""
+    import shlex
+    import sys
+
+    from junheng.cli.common import database_shown
+
+    console.print("\n在新的终端里对这个演示的数据运行其他命令：")
+    if sys.prefix != sys.base_prefix:  # a virtual environment: its bin/ holds the junheng command
+        console.print(f"  source {shlex.quote(str(Path(sys.prefix) / 'bin' / 'activate'))}")
+    if from_env:
+        console.print(f"  （数据库来自 JUNHENG_DATABASE_URL：{escape(database_shown(url))}，请设置同样的值）")
+    else:
+        console.print(f"  export JUNHENG_DATABASE_URL={shlex.quote(url)}", highlight=False)
+    console.print("  junheng campaign status")
 
 
 # ---------------------------------------------------------------------------------------------

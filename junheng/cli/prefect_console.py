@@ -19,10 +19,14 @@ class _NotFromPrefect(logging.Filter):
 
 
 def quiet_prefect() -> None:
+    from junheng.cli.logs import is_verbose
+
     import flows  # noqa: F401 — sets the project's Prefect defaults before Prefect loads
     import prefect.main  # noqa: F401 — configures Prefect's logging, which is adjusted below
     from prefect.logging.handlers import PrefectConsoleHandler
 
+    if is_verbose():  # `junheng --verbose …`: Prefect's own lines too
+        return
     for name in ("", "uvicorn", "fastapi"):
         for handler in logging.getLogger(name).handlers:
             if isinstance(handler, PrefectConsoleHandler) and not any(

@@ -17,7 +17,7 @@ from tracker.campaigns.models import Campaign, Phase, Review, ReviewFinding
 from tracker.campaigns.service import CampaignNotFound, UnknownName, find_person, resolve_campaign
 from tracker.db import get_engine, migrate, session_scope
 from tracker.tasks.service import InvalidTask, RedatedTask
-from junheng.cli.common import campaign_or_exit, fail as _fail
+from junheng.cli.common import campaign_or_exit, fail as _fail, user_message
 from junheng.cli.data import print_redated
 
 review_app = typer.Typer(help="评估：市级复评、省级评估、国家审核认定的结论和反馈问题", no_args_is_help=True)
@@ -28,7 +28,7 @@ AsOption = typer.Option(..., "--as", help="操作人姓名（方案中的人员�
 
 
 def _message(error: Exception) -> str:
-    return getattr(error, "message", None) or str(error)
+    return user_message(error)
 
 
 def _review(session: Session, campaign: Campaign, review_id: int) -> Review:

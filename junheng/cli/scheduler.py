@@ -3,9 +3,7 @@ dispatcher and the weekly briefing slot on a clock (see junheng/scheduler.py).""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import sys
 from typing import Annotated
 
 import typer
@@ -15,20 +13,11 @@ console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _configure_logging() -> None:
-    from tracker.calendar import CHINA
+    from junheng.cli.logs import is_verbose, log_to_console
 
-    handler = logging.StreamHandler(sys.stderr)
-    formatter = logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S")
-    # Beijing time, like every time the system shows (the machine's own zone may be UTC)
-    formatter.converter = lambda seconds: dt.datetime.fromtimestamp(seconds, CHINA).timetuple()
-    handler.setFormatter(formatter)
-    for name in ("junheng", "notifications", "tracker"):
-        logger = logging.getLogger(name)
-        logger.setLevel(logging.INFO)
-        logger.addHandler(handler)
-        logger.propagate = False
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("prefect").setLevel(logging.WARNING)
+    log_to_console()
+    if not is_verbose():
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def scheduler_command(

@@ -33,11 +33,12 @@ def serve_command(
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="端口")] = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="工作进程数；多于 1 时不在本进程内运行调度")] = 1,
     no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="不在本进程内运行调度（另行运行 junheng scheduler）")] = False,
-    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn 日志级别")] = "info",
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn 日志级别（与全局选项 --verbose 同用）")] = "info",
 ) -> None:
     """启动网页与接口服务（前台，Ctrl+C 停止）。单进程时同时运行调度。"""
     import uvicorn
 
+    from junheng.cli.logs import is_verbose
     from junheng.cli.scheduler import _configure_logging
     from junheng.scheduler import SchedulerSetupError, leader_lock_for, run_scheduler
     from tracker.db import migrate
@@ -61,15 +62,34 @@ def serve_command(
     elif workers > 1 and not no_scheduler:
         console.print("多进程运行时各工作进程都不运行调度：请另行运行一次 junheng scheduler。")
 
-    console.print(f"均衡督办已启动：http://{host}:{port}/ （{workers} 个工作进程"
-                  f"{'，含调度' if with_scheduler else ''}），按 Ctrl+C 停止。")
-    common = dict(host=host, port=port, log_level=log_level, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+    address = f"http://{host}:{port}/"
+    started = f"网页服务已启动：{address}（{workers} 个工作进程{'，含调度' if with_scheduler else ''}），按 Ctrl+C 停止。"
+    verbose = is_verbose()
+    # uvicorn's own lines (start, shutdown, every request) are English: only with --verbose
+    common = dict(host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1", access_log=verbose,
+                  log_level=log_level if verbose else "critical", **({} if verbose else {"log_config": None}))
     if workers == 1:
         from api.app import create_app
 
+        class Server(uvicorn.Server):
+            async def startup(self, sockets=None) -> None:
+                await super().startup(sockets=sockets)
+                if self.started:  # listening now
+                    console.print(started)
+
         background = functools.partial(run_scheduler, url=url) if with_scheduler else None
-        uvicorn.run(create_app(background=background), **common)
+        server = Server(uvicorn.Config(create_app(background=background), **common))
+        try:
+            server.run()
+        except SystemExit:
+            if server.started:
+                raise
+            # uvicorn logs why it could not bind (quiet here) and exits; say it in Chinese
+        if not server.started:
+            console.print(f"[red]错误：[/red]网页服务未能在 {host}:{port} 启动（端口可能已被占用，或地址无效）。")
+            raise typer.Exit(1)
     else:
         # workers import the app themselves (a factory); none of them runs the scheduler
+        console.print(started)
         uvicorn.run("api.app:create_app", factory=True, workers=workers,
                     timeout_worker_healthcheck=WORKER_START_SECONDS, **common)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from junheng.cli.common import existing_database_or_exit
 from junheng.cli.task import USER_ERRORS, STATUS_STYLE, _fail, _message, parse_today
 from tracker.campaigns.gates import current_phase, gate_status
 from tracker.campaigns.service import resolve_campaign
@@ -25,6 +26,7 @@ def status(
 ) -> None:
     """创建工作进展：当前阶段、距关口的工作日、各状态任务数、各单位完成和逾期情况。"""
     day = parse_today(today)
+    existing_database_or_exit()
     migrate()
     try:
         with session_scope(get_engine()) as session:

@@ -21,7 +21,7 @@ from tracker.tasks import lifecycle
 from tracker.tasks.lifecycle import TransitionError, days_overdue, is_overdue, local_date, local_time, on_time
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
 from tracker.tasks.service import TaskNotFound, Unsigned, cooperators, get_task, list_tasks, unsigned_details
-from junheng.cli.common import fail as _fail
+from junheng.cli.common import existing_database_or_exit, fail as _fail, user_message
 
 task_app = typer.Typer(help="任务：查看、签收、报告进度、提交、销号、退回、撤销", no_args_is_help=True)
 
@@ -41,7 +41,7 @@ AsOption = typer.Option(..., "--as", help="操作人姓名（方案中的人员�
 
 
 def _message(error: Exception) -> str:
-    return getattr(error, "message", None) or str(error)
+    return user_message(error)
 
 
 def parse_today(text: str | None) -> dt.date:
@@ -96,6 +96,7 @@ def list_command(
     """列出任务（按截止日期排序）。"""
     day = parse_today(today)
     wanted_status = _parse_status(status) if status else None
+    existing_database_or_exit()
     migrate()
     try:
         with session_scope(get_engine()) as session:
@@ -171,6 +172,7 @@ def _event_detail(event: Event) -> str:
 @task_app.command("show")
 def show_command(task_id: int = typer.Argument(..., help="任务编号")) -> None:
     """查看一项任务的详情和办理记录（时间为北京时间）。"""
+    existing_database_or_exit()
     migrate()
     try:
         with session_scope(get_engine()) as session:

@@ -21,12 +21,14 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Iterable, Sequence
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_serializer, field_validator
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+if TYPE_CHECKING:
+    from yaml.nodes import Node
 
 from tracker.campaigns.models import PhaseKind, UnitKind
 from tracker.email_address import check_email
@@ -489,30 +491,40 @@ _TOP_KEYS: dict[str, str] = {
 # ---------------------------------------------------------------------------- YAML with line numbers
 
 
-class _PlanLoader(yaml.SafeLoader):
-    """SafeLoader without YAML 1.1's base-60 numbers, so 18:00 stays the text "18:00"."""
+@cache
+def _plan_loader() -> type:
+    """The loader class, made on first use: PyYAML is imported only by what reads a plan (every
+    CLI command reaches this module through the campaign service)."""
+    import yaml
 
+    class _PlanLoader(yaml.SafeLoader):
+        """SafeLoader without YAML 1.1's base-60 numbers, so 18:00 stays the text "18:00"."""
 
-_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
-_PlanLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_PlanLoader.add_implicit_resolver(
-    _INT, re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?(?:0|[1-9][0-9_]*))$"), list("-+0123456789"))
-_PlanLoader.add_implicit_resolver(
-    _FLOAT, re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
-                       r"|\.(?:nan|NaN|NAN))$"), list("-+0123456789."))
+    _INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+    _PlanLoader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _PlanLoader.add_implicit_resolver(
+        _INT, re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?(?:0|[1-9][0-9_]*))$"), list("-+0123456789"))
+    _PlanLoader.add_implicit_resolver(
+        _FLOAT, re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+                           r"|\.(?:nan|NaN|NAN))$"), list("-+0123456789."))
+    return _PlanLoader
 
 Path_ = tuple[str | int, ...]  # a key path: mapping keys are str, list positions int (0-based)
 
 
 def _key_text(node: Node) -> str:
+    from yaml.nodes import ScalarNode
+
     return str(node.value) if isinstance(node, ScalarNode) else "?"
 
 
 def _index_lines(root: Node, problems: list[tuple[int, str, str]]) -> dict[Path_, int]:
     """Line number (1-based) of every key path; duplicate keys are problems (PyYAML keeps the last)."""
+    from yaml.nodes import MappingNode, SequenceNode
+
     lines: dict[Path_, int] = {(): root.start_mark.line + 1}
 
     def walk(node: Node, path: Path_) -> None:
@@ -662,7 +674,9 @@ def load_plan(path: str | Path) -> CampaignPlan:
 
 def parse_plan(text: str, source: str | Path | None = None) -> CampaignPlan:
     """Validate plan text (``load_plan`` without the file)."""
-    loader = _PlanLoader(text)
+    import yaml
+
+    loader = _plan_loader()(text)
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None

@@ -31,7 +31,7 @@ NOT_PROSE = [
     re.compile(r"(?<![\w])--?[A-Za-z][\w-]*"),  # options
     re.compile(r"[{<][^}>]*[}>]"),  # metavars {task_id}, <bool>
     re.compile(r"\b[A-Z][A-Z0-9_]{1,}\b"),  # metavars and environment variables (TEXT, JUNHENG_SMTP_HOST)
-    re.compile(r"\S+\.(?:xlsx|csv|yaml|yml|docx|pdf|html|json|eml|db|py)\b"),  # file names
+    re.compile(r"\S+\.(?:tar\.gz|xlsx|csv|yaml|yml|docx|pdf|html|json|eml|db|py)\b"),  # file names
     re.compile(r"\w+://\S+"),  # URLs
     re.compile(r"\S*[/@]\S*"),  # paths, addresses
 ]

@@ -31,6 +31,13 @@ def _is_group(command) -> bool:
     return hasattr(command, "commands")  # typer's groups are its own click's, so no isinstance
 
 
+def _subcommands(group) -> dict:
+    """A group's commands by name. The root group builds its commands on demand (its `commands`
+    is empty until asked), so ask it as Click does."""
+    ctx = group.context_class(group, info_name=group.name)
+    return {name: group.get_command(ctx, name) for name in group.list_commands(ctx)}
+
+
 def _segments(line: str) -> list[list[str]]:
     """A shell line as its pipeline's segments, each as words (a `…` or a bracketed optional part
     of the guides' notation is kept as plain words)."""
@@ -73,13 +80,14 @@ def _check(words: list[str], where: str, root, parent=None) -> tuple[str, ...]:
     rest = list(words)
     while _is_group(command) and rest and not rest[0].startswith("-"):
         name = rest.pop(0)
-        sub = command.commands.get(name)
+        subs = _subcommands(command)
+        sub = subs.get(name)
         if sub is None:
-            if command is not root and (command.invoke_without_command or not command.commands):
+            if command is not root and (command.invoke_without_command or not subs):
                 rest.insert(0, name)
                 break
             raise AssertionError(f"{where}: 「junheng {' '.join(words)}」: no command 「{name}」 under "
-                                 f"「{command.name}」 (has: {', '.join(sorted(command.commands))})")
+                                 f"「{command.name}」 (has: {', '.join(sorted(subs))})")
         path.append(name)
         command = sub
     if _is_group(command) and not command.invoke_without_command and path and not rest:
@@ -106,9 +114,9 @@ def _check_line(line: str, where: str, root) -> list[tuple[str, ...]]:
             found.append(path)
             parent = root
             for name in path[:-1]:
-                parent = parent.commands[name]
+                parent = _subcommands(parent)[name]
             group = parent
-        elif group is not None and words[0] in group.commands:
+        elif group is not None and words[0] in _subcommands(group):
             found.append(_check(words, where, root, parent=group))
     return found
 

@@ -15,37 +15,61 @@ from typing import Any
 
 import typer
 from typer import _click
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 import junheng  # noqa: F401 — sets the environment defaults (no telemetry) before anything else
 from junheng.cli import zh
 
 zh.install()
 
-# name → (module, attribute); the order is the order of `junheng --help`
-COMMANDS: dict[str, tuple[str, str]] = {
-    "standards": ("junheng.cli.standards", "standards_app"),
-    "template": ("junheng.cli.template", "template"),
-    "assess": ("junheng.cli.assess", "assess"),
-    "calendar": ("junheng.cli.calendar", "calendar_app"),
-    "dispatch": ("junheng.cli.dispatch", "dispatch"),
-    "campaign": ("junheng.cli.campaign", "campaign_app"),
-    "task": ("junheng.cli.task", "task_app"),
-    "data": ("junheng.cli.data", "data_app"),
-    "selfcheck": ("junheng.cli.data", "selfcheck_command"),
-    "reassess": ("junheng.cli.data", "reassess_command"),
-    "county-input": ("junheng.cli.data", "county_input_app"),
-    "review": ("junheng.cli.review", "review_app"),
-    "export": ("junheng.cli.export", "export_app"),
-    "mail": ("junheng.cli.mail", "mail_app"),
-    "sweep": ("junheng.cli.sweep", "sweep_command"),
-    "scheduler": ("junheng.cli.scheduler", "scheduler_command"),
-    "user": ("junheng.cli.user", "user_app"),
-    "serve": ("junheng.cli.serve", "serve_command"),
-    "demo": ("junheng.cli.demo", "demo"),
-    "briefing": ("junheng.cli.briefing", "briefing_app"),
-    "backup": ("junheng.cli.backup", "backup_command"),
-    "restore": ("junheng.cli.backup", "restore_command"),
+# name → (module, attribute, the line `junheng --help` shows for it); the order is the order of
+# `junheng --help`. The line is kept here so the list needs no module imported;
+# tests/junheng/test_cli_help.py fails when it differs from the command's own help.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "standards": ("junheng.cli.standards", "standards_app",
+        "评估标准：列出和查看督导评估标准（国家标准、省级标准）"),
+    "template": ("junheng.cli.template", "template",
+        "生成学校基本情况填报模板（.xlsx），含填报说明、下拉选项和数值校验。"),
+    "assess": ("junheng.cli.assess", "assess",
+        "按标准评估学校数据：资源配置 7 项指标、差异系数、各校达标情况和问题清单。"),
+    "calendar": ("junheng.cli.calendar", "calendar_app",
+        "工作日日历：法定节假日与调休（chinese-calendar 与办公室导入的放假通知）"),
+    "dispatch": ("junheng.cli.dispatch", "dispatch",
+        "分发事件：销号、撤销、评估结论和新导入的数据会启动相应流程（阶段验收、整改复测）。"),
+    "campaign": ("junheng.cli.campaign", "campaign_app",
+        "创建工作：按方案文件建立创建工作，查看阶段、单位和人员"),
+    "task": ("junheng.cli.task", "task_app",
+        "任务：查看、签收、报告进度、提交、销号、退回、撤销"),
+    "data": ("junheng.cli.data", "data_app",
+        "学校数据：导入填报表、查看各批数据"),
+    "selfcheck": ("junheng.cli.data", "selfcheck_command",
+        "自查自评：导入学校数据、评估，并按问题清单建立或更新任务（可重复运行，不会重复建任务）。"),
+    "reassess": ("junheng.cli.data", "reassess_command",
+        "重新评估并更新任务：问题已消除的任务标记为数据已达标（待办公室销号），问题再次出现的任务重新打开。"),
+    "county-input": ("junheng.cli.data", "county_input_app",
+        "县级指标：录入县级数据或认定结果（政府保障、教育质量、社会认可度、申报条件、否决事项）"),
+    "review": ("junheng.cli.review", "review_app",
+        "评估：市级复评、省级评估、国家审核认定的结论和反馈问题"),
+    "export": ("junheng.cli.export", "export_app",
+        "导出：任务分解表等正式文件"),
+    "mail": ("junheng.cli.mail", "mail_app",
+        "通知投递：投递待发通知、查看投递记录、重新投递"),
+    "sweep": ("junheng.cli.sweep", "sweep_command",
+        "提醒扫描：把此刻应发的交办单、签收提醒、临期/到期提醒、催办通知和督办单排队并发送，列出清单。"),
+    "scheduler": ("junheng.cli.scheduler", "scheduler_command",
+        "运行调度进程（前台，Ctrl+C 停止）：提醒扫描、邮件投递、事件分发和每周一 08:30 的周报时间。"),
+    "user": ("junheng.cli.user", "user_app",
+        "网页登录账号：新建、列出、改密码、停用"),
+    "serve": ("junheng.cli.serve", "serve_command",
+        "启动网页与接口服务（前台，Ctrl+C 停止）。单进程时同时运行调度。"),
+    "demo": ("junheng.cli.demo", "demo",
+        "演示：用示例县（青川县）走一遍——建立创建工作、导入示例日历、自查、发出交办单、生成调度通报、建立演示账号，最后启动网页服务。可重复运行。"),
+    "briefing": ("junheng.cli.briefing", "briefing_app",
+        "调度通报：按周生成、发送、查看"),
+    "backup": ("junheng.cli.backup", "backup_command",
+        "备份：把数据库和佐证材料文件写成一个一致的压缩包（系统运行中也可备份）。"),
+    "restore": ("junheng.cli.backup", "restore_command",
+        "恢复：把备份文件恢复到当前配置的数据库和数据目录（请先停止 serve 和 scheduler）。"),
 }
 
 
@@ -53,7 +77,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def _typer_of(name: str) -> tuple[typer.Typer, bool]:
     """The command group or command ``name`` as a Typer app (and whether it is a group), its
     module imported now."""
-    module_name, attribute = COMMANDS[name]
+    module_name, attribute, _ = COMMANDS[name]
     target = getattr(importlib.import_module(module_name), attribute)
     if isinstance(target, typer.Typer):
         if name == "campaign":
@@ -68,7 +92,17 @@ def _typer_of(name: str) -> tuple[typer.Typer, bool]:
 
 
 class _LazyGroup(TyperGroup):
-    """The root group: each command is built from its module the first time it is asked for."""
+    """The root group: each command is built from its module the first time it is asked for.
+    `junheng --help` lists them from their lines in COMMANDS, importing none."""
+
+    _listing = False
+
+    def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            return super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
     def list_commands(self, ctx: _click.Context) -> list[str]:
         return list(COMMANDS) + [name for name in super().list_commands(ctx) if name not in COMMANDS]
@@ -76,6 +110,8 @@ class _LazyGroup(TyperGroup):
     def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
         if cmd_name not in COMMANDS:
             return super().get_command(ctx, cmd_name)
+        if self._listing:
+            return TyperCommand(cmd_name, help=COMMANDS[cmd_name][2])
         target, is_group = _typer_of(cmd_name)
         # a group stays a group even with one command (`export breakdown`), as add_typer keeps it
         command = typer.main.get_group(target) if is_group else typer.main.get_command(target)

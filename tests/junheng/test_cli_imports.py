@@ -78,3 +78,27 @@ def test_selfcheck_with_a_missing_file_fails_before_prefect_starts(env: dict[str
     assert done.returncode == 2
     assert "找不到文件" in done.stderr and "/nonexistent/schools.xlsx" in done.stderr
     assert _loaded(modules, ("prefect", "flows")) == []
+
+
+def test_the_command_list_imports_no_command(env: dict[str, str]) -> None:
+    """`junheng --help`, a newcomer's first command, lists every command from its line in COMMANDS."""
+    done, modules = _run(["--help"], env)
+    assert done.returncode == 0, done.stderr
+    assert "backup" in done.stdout and "自查自评" in done.stdout
+    assert _loaded(modules, HEAVY) == []
+    assert sorted(m for m in modules if m.startswith("junheng.cli.") and m not in
+                  {"junheng.cli.zh", "junheng.cli.logs", "junheng.cli.calendar"}) == []
+
+
+def test_each_listed_line_is_the_commands_own_help() -> None:
+    """The line `junheng --help` shows for a command (kept in COMMANDS) equals the command's help."""
+    from junheng.cli import COMMANDS, _LazyGroup, app
+    import typer
+
+    root = typer.main.get_command(app)
+    assert isinstance(root, _LazyGroup)
+    ctx = root.context_class(root, info_name="junheng")
+    for name, (_, _, line) in COMMANDS.items():
+        command = root.get_command(ctx, name)
+        first_paragraph = (command.short_help or command.help or "").strip().split("\n\n")[0]
+        assert " ".join(first_paragraph.split()) == line, name  # the list shows the first paragraph

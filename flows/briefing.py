@@ -14,7 +14,6 @@ again queues nothing for recipients who already have this week's briefing.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 
 from prefect import flow, task
@@ -126,7 +125,3 @@ def run_briefing(campaign_code: str | None, iso_week: str, *, send: bool = False
     rendered = render(briefing_id, pdf)
     return BriefingRun(briefing_id, rendered, queue_mail(briefing_id) if send else {})
 
-
-def run_briefing_flow(campaign_code: str, iso_week: str, send: bool = False) -> dict:
-    """Run the Prefect flow to completion in this process."""
-    return asyncio.run(weekly_briefing_flow(campaign_code, iso_week, send))

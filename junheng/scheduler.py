@@ -160,6 +160,16 @@ def weekly_briefing(now: dt.datetime | None = None) -> int:
     return recorded
 
 
+def purge_tokens() -> None:
+    """Daily: delete expired API tokens (refused anyway, but their rows would stay for ever)."""
+    from tracker.accounts.service import purge_expired_tokens
+
+    with session_scope(get_engine(_url())) as session:
+        purged = purge_expired_tokens(session, utcnow())
+    if purged:
+        log.info("清理过期的接口令牌 %d 个", purged)
+
+
 def _draining_executor():
     """APScheduler's asyncio executor (sync jobs in the loop's thread pool) that can also wait for
     the jobs still running. Its own ``shutdown`` only cancels their futures, which stops nothing
@@ -181,7 +191,7 @@ def _draining_executor():
 
 
 def build_scheduler(url: str, cadence: Cadence = Cadence(), executor=None):
-    """The scheduler with its four jobs, stored in the tracker database (not started).
+    """The scheduler with its five jobs, stored in the tracker database (not started).
     ``executor``: the default executor, e.g. ``_draining_executor()`` (the process keeps it to
     wait for running jobs)."""
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -202,6 +212,7 @@ def build_scheduler(url: str, cadence: Cadence = Cadence(), executor=None):
         ("dispatch_events", dispatch_events, IntervalTrigger(seconds=cadence.dispatch, timezone=CHINA), "事件分发"),
         ("weekly_briefing", weekly_briefing, CronTrigger(day_of_week="mon", hour=8, minute=30, timezone=CHINA),
          "周报时间"),
+        ("purge_tokens", purge_tokens, CronTrigger(hour=3, minute=15, timezone=CHINA), "清理过期令牌"),
     ]
     for job_id, func, trigger, name in jobs:
         scheduler.add_job(func, trigger, id=job_id, name=name, replace_existing=True)

@@ -184,10 +184,6 @@ def indicators_paragraph(data: BriefingData) -> str:
     return text
 
 
-def light_mark(light: str | None) -> str:
-    return {"绿": "●绿", "黄": "●黄", "红": "●红"}.get(light or "", "—")
-
-
 def days_overdue_text(days: int) -> str:
     return f"{days}个工作日" if days else "不足1个工作日"
 

@@ -24,6 +24,7 @@ from junheng.scheduler import (
     Cadence,
     build_scheduler,
     deadline_sweep,
+    purge_tokens,
     leader_lock_for,
     record_briefings_due,
 )
@@ -36,7 +37,7 @@ from tracker.tasks.models import TaskOrigin
 from tracker.tasks.service import create_task
 
 ROOT = Path(__file__).resolve().parents[2]
-JOB_IDS = {"deadline_sweep", "deliver_messages", "dispatch_events", "weekly_briefing"}
+JOB_IDS = {"deadline_sweep", "deliver_messages", "dispatch_events", "weekly_briefing", "purge_tokens"}
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +64,8 @@ async def test_jobs_have_fixed_ids_are_stored_in_the_database_and_are_never_dupl
         assert jobs["dispatch_events"].trigger.interval == dt.timedelta(seconds=30)
         monday = jobs["weekly_briefing"].next_run_time.astimezone(CHINA)
         assert (monday.weekday(), monday.hour, monday.minute) == (0, 8, 30)
+        nightly = jobs["purge_tokens"].next_run_time.astimezone(CHINA)
+        assert (nightly.hour, nightly.minute) == (3, 15)
     finally:
         scheduler.shutdown(wait=False)
     assert stored_jobs(db_url) == sorted(JOB_IDS)
@@ -106,6 +109,27 @@ def test_deadline_sweep_job_queues_what_is_owed(engine):
     with Session(engine) as session:
         items = session.exec(select(NoticeItem)).all()
     assert [(i.rung, i.recipient_name) for i in items] == [("assigned", "李科长")]
+
+
+def test_purge_tokens_job_deletes_only_expired_tokens(engine):
+    from tracker.accounts.models import ApiToken
+    from tracker.accounts.service import create_user, issue_token
+
+    now = dt.datetime(2026, 12, 7, 3, 15, tzinfo=CHINA)
+    with Session(engine) as session:
+        world = build_world(session)
+        user = create_user(session, world.campaign, {"username": "wang", "password": "secret-12345",
+                                                     "role": "office", "person": "王主任"})
+        issue_token(session, user, now=now - dt.timedelta(days=40), lifetime=dt.timedelta(days=30))  # expired
+        issue_token(session, user, now=now - dt.timedelta(hours=1), lifetime=dt.timedelta(hours=1))  # just now
+        _, kept = issue_token(session, user, now=now, lifetime=dt.timedelta(days=30))
+        session.commit()
+        kept_id = kept.id
+    with time_machine.travel(now, tick=False):
+        purge_tokens()
+        purge_tokens()  # nothing left to purge: changes nothing
+    with Session(engine) as session:
+        assert [t.id for t in session.exec(select(ApiToken))] == [kept_id]
 
 
 # ---------------------------------------------------------------------------------------------

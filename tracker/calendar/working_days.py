@@ -220,9 +220,6 @@ class WorkingDayCalendar:
         """The years among ``years`` whose holidays nobody knows (checked without using them)."""
         return [y for y in years if not self.known(y)]
 
-    def imported_years(self) -> list[ImportedYear]:
-        return sorted(self._years.values(), key=lambda y: y.year)
-
     def day(self, day: dt.date) -> DayStatus:
         """A date's status and who decided it (no notice: this is for showing a calendar)."""
         day = _as_date(day)

@@ -61,8 +61,8 @@ def test_statements_grow_with_the_chunks_only(session, world, engine):
     four_chunks, four_count = _counted_sweep(session, engine, now, chunk_size=5)
 
     assert (one_chunk.chunks, four_chunks.chunks) == (1, 4)
-    # the first chunk costs what the one-chunk sweep cost; each further one reads the tasks, their histories and cooperating units (and schools), inserts
-    # the notices and moves the tasks on
+    # the first chunk costs what the one-chunk sweep cost; each further one reads the tasks, their
+    # histories and cooperating units (and schools), inserts the notices and moves the tasks on
     assert four_count <= one_count * 4
     per_chunk = (four_count - one_count) / 3
     assert per_chunk <= 6, f"{per_chunk} statements per chunk of 5 tasks"

@@ -166,7 +166,7 @@ def end_to_end(n: int, port: int) -> float:
     assert len(report.sent) == n, report
     rate = n / seconds
     print(f"  {'deliver_due 端到端（SQLite）':<24} {n} 封 {seconds:7.2f} s  {rate:6.0f} 封/秒  "
-          f"（发送方 CPU {1000 * cpu / n:.1f} ms/封；含编排、认领、逐封提交）")
+          f"（发送方 CPU {1000 * cpu / n:.1f} ms/封；含编排、分批认领、分批提交）")
     return rate
 
 

@@ -32,6 +32,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain
 
 from sqlalchemy import bindparam, select, text, tuple_, update
 from sqlmodel import Session
@@ -369,7 +370,7 @@ def _insert_items(session: Session, rows: list[tuple], postgres: bool) -> set[st
     for start in range(0, len(rows), _SQLITE_ROWS_PER_INSERT):
         batch = rows[start:start + _SQLITE_ROWS_PER_INSERT]
         sql = _SQLITE_INSERT.format(values=", ".join([_SQLITE_ROW] * len(batch)))
-        params = tuple(value for row in batch for value in row)
+        params = tuple(chain.from_iterable(batch))
         inserted.update(key for (key,) in connection.exec_driver_sql(sql, params))
     return inserted
 
@@ -514,6 +515,9 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
     stored_times: dict[dt.datetime, str] = {}
     ack_expiry = now + dt.timedelta(days=LINK_VALID_DAYS)
     ack_prefix = f'{base_url}/ack/'
+    # JSON as each store kept it before: SQLAlchemy's json.dumps on SQLite, the document's
+    # ensure_ascii=False on PostgreSQL
+    encode = _JSON_UTF8 if postgres else _JSON_ASCII
 
     rows: list[tuple] = []
     lines: list[tuple[str, tuple]] = []  # (idempotency key, the SweepLine's fields but "new")
@@ -538,6 +542,12 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
         not_before = ctx.window_opening(now, cal)
         coop_ids = cooperating.get(task.id, [])
         task_part, tail_part = _task_payload(task, ctx, unit, light, today, cal, coop_ids, base_url)
+        # the payload's JSON text is made of fragments: the task's keys once per task, the rung's
+        # own keys per rung — the same text as json.dumps of the whole dict
+        task_json = encode(task_part)[1:-1]
+        if tail_part:
+            task_json += ", " + encode(tail_part)[1:-1]
+        links: dict[int, str] = {}  # person → the 签收 link's JSON text (the same for every rung now)
         unreachable_by_name: dict[str, list[str]] = {}  # person → the rungs that cannot reach them
         undeliverable: list[str] = []  # rungs that reach nobody at all
         with_ack_link = task.status == assigned
@@ -548,10 +558,8 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
             if not recipients:
                 undeliverable.append(due.label)
                 continue
-            payload = _payload(due, task_part, tail_part, history)
-            # one JSON text per rung; a recipient's 签收 link is spliced onto its end, where
-            # ``{**payload, "ack_url": …}`` would put it
-            payload_text = json.dumps(payload, ensure_ascii=not postgres)
+            # a recipient's 签收 link is spliced onto the end, where ``{**payload, "ack_url": …}`` puts it
+            payload_text = _payload_json(due, task_json, history, encode)
             # a rung the plan marks urgent (提醒.紧急发送) goes out at once, outside working hours too
             urgent = due.rung.value in ctx.settings.urgent
             rung_not_before = now if urgent else not_before
@@ -565,8 +573,10 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
                 key = key_head + r.key
                 item_payload = payload_text
                 if ack_links and not r.copy and r.person_id is not None:
-                    token = make_ack_token(task.id, r.person_id, ack_expiry)
-                    link = json.dumps(ack_prefix + token, ensure_ascii=not postgres)
+                    link = links.get(r.person_id)
+                    if link is None:
+                        link = links[r.person_id] = encode(ack_prefix + make_ack_token(task.id, r.person_id,
+                                                                                       ack_expiry))
                     item_payload = f'{payload_text[:-1]}, "ack_url": {link}}}'
                 rows.append((task.campaign_id, task.id, due.rung.value, due.occurrence, key, r.person_id,
                              r.name, r.address, r.copy, urgent, item_payload, stored_not_before, created_at))
@@ -629,19 +639,23 @@ def _task_payload(task, ctx: _CampaignContext, unit: str, light: Light | None, t
     return part, tail
 
 
-def _payload(due: RungDue, task_part: dict, tail: dict, history: _History) -> dict:
-    """What the message templates need to say about the task (notifications/ renders it)."""
-    payload = {
+def _payload_json(due: RungDue, task_json: str, history: _History, encode: Callable[[object], str]) -> str:
+    """What the message templates need to say about the task (notifications/ renders it), as JSON
+    text: the rung's keys, then the task's (``task_json``, made once per task)."""
+    rung = encode({
         "rung": due.rung.value,
         "rung_label": due.label,
         "occurrence": due.occurrence,
         "falls_at": due.at.astimezone(CHINA).isoformat(),
-        **task_part,
-        **tail,
-    }
+    })
+    reason = ""
     if due.rung is Rung.returned and history.return_reason:
-        payload["reason"] = history.return_reason
-    return payload
+        reason = ", " + encode({"reason": history.return_reason})[1:-1]
+    return f"{rung[:-1]}, {task_json}{reason}}}"
+
+
+_JSON_ASCII = json.JSONEncoder().encode  # json.dumps with its defaults
+_JSON_UTF8 = json.JSONEncoder(ensure_ascii=False).encode
 
 
 __all__ = [

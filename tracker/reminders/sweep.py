@@ -23,6 +23,13 @@ the next sweep; a chunk swept twice inserts nothing new. The move of ``next_remi
 conditional on the status and ``updated_at`` the sweep read, so a task changed meanwhile (signed
 between our read and our write, on SQLite) keeps the "look again now" its change set.
 
+Per chunk, a fixed number of statements whatever its size: read the tasks, their 退回 history,
+cooperating units (and schools), insert all notices in one statement, move all tasks on in one
+(PostgreSQL: each a JSON document unpacked by the server; SQLite: plain driver parameters). The
+Python between them does each thing once where it can: one calendar answer per date, one
+recipient list per unit and kind of rung, one payload JSON per task (the rung's keys spliced in
+front), one 签收 link per person and task.
+
 The sweep commits its session once per chunk (dry run: never; it writes nothing at all).
 """
 
@@ -511,7 +518,7 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
     # the store's form of the chunk's timestamps, made once (PostgreSQL: ISO text in the JSON
     # document; SQLite: SQLAlchemy's text form, as the rows go through the driver unprocessed)
     stored_time = _iso if postgres else _sqlite_timestamp
-    created_at = stored_time(utcnow())
+    created_at = stored_time(utcnow())  # the chunk's notices are created together
     stored_times: dict[dt.datetime, str] = {}
     ack_expiry = now + dt.timedelta(days=LINK_VALID_DAYS)
     ack_prefix = f'{base_url}/ack/'

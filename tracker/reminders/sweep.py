@@ -334,22 +334,21 @@ def reschedule_open_tasks(session: Session, now: dt.datetime | None = None,
     return session.execute(stmt.execution_options(synchronize_session=False)).rowcount
 
 
-_ITEM_COLUMNS = {  # column → its PostgreSQL type (the payload arrives as JSON text, cast below)
+_ITEM_COLUMNS = {  # column → its PostgreSQL type
     "campaign_id": "integer", "task_id": "integer", "rung": "varchar", "occurrence": "integer",
     "idempotency_key": "varchar", "recipient_person_id": "integer", "recipient_name": "varchar",
-    "recipient_address": "varchar", "in_copy": "boolean", "urgent": "boolean", "payload": "text",
+    "recipient_address": "varchar", "in_copy": "boolean", "urgent": "boolean", "payload": "json",
     "not_before": "timestamptz", "created_at": "timestamptz",
 }
-_ITEM_NAMES = tuple(_ITEM_COLUMNS)
-# PostgreSQL: the chunk's rows travel as one JSON document that the server unpacks
-# (json_to_recordset), so neither the driver nor the server handles thousands of parameters
+# PostgreSQL: the chunk's rows travel as one JSON document, an array of arrays (values in column
+# order) that the server unpacks, so neither the driver nor the server handles thousands of
+# parameters; the payload is a JSON value inside it, taken over as written
 _QUOTED = [f'"{c}"' for c in _ITEM_COLUMNS]
-_SELECTED = [f"CAST(r.{q} AS json)" if c == "payload" else f"r.{q}" for c, q in zip(_ITEM_COLUMNS, _QUOTED)]
+_SELECTED = [f"r.value -> {i}" if t == "json" else f"CAST(r.value ->> {i} AS {t})"
+             for i, t in enumerate(_ITEM_COLUMNS.values())]
 _PG_INSERT = text(
     f"INSERT INTO {NoticeItem.__tablename__} ({', '.join(_QUOTED)}) "
-    f"SELECT {', '.join(_SELECTED)} "
-    f"FROM json_to_recordset(CAST(:rows AS json)) "
-    f"AS r({', '.join(f'{q} {t}' for q, t in zip(_QUOTED, _ITEM_COLUMNS.values()))}) "
+    f"SELECT {', '.join(_SELECTED)} FROM json_array_elements(CAST(:rows AS json)) AS r "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key")
 # SQLite: plain multi-row INSERTs through the driver (no per-value type processing), as many rows
 # per statement as its limit of 32,766 parameters allows
@@ -364,14 +363,15 @@ def _sqlite_timestamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime(_SQLITE_TIMESTAMP)
 
 
-def _insert_items(session: Session, rows: list[tuple], postgres: bool) -> set[str]:
-    """Insert notice items (tuples in ``_ITEM_COLUMNS`` order, payload as JSON text, times as the
-    store's text), skipping keys already stored; returns the keys inserted now."""
+def _insert_items(session: Session, rows: list, postgres: bool) -> set[str]:
+    """Insert notice items, skipping keys already stored; returns the keys inserted now.
+
+    PostgreSQL: each row is the JSON text of an array in ``_ITEM_COLUMNS`` order; SQLite: a tuple
+    in that order, the payload as JSON text and times in the store's text form."""
     if not rows:
         return set()
     if postgres:
-        document = json.dumps([dict(zip(_ITEM_NAMES, row)) for row in rows], ensure_ascii=False)
-        return set(session.execute(_PG_INSERT, {"rows": document}).scalars())
+        return set(session.execute(_PG_INSERT, {"rows": f"[{', '.join(rows)}]"}).scalars())
     connection = session.connection()
     inserted: set[str] = set()
     for start in range(0, len(rows), _SQLITE_ROWS_PER_INSERT):
@@ -412,6 +412,14 @@ def _move_next(session: Session, moves: list[tuple], postgres: bool) -> None:
 
 def _iso(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
+
+
+def _iso_json(moment: dt.datetime) -> str:
+    return f'"{moment.isoformat()}"'
+
+
+_JSON_NULL = "null"
+_JSON_BOOL = {True: "true", False: "false"}
 
 
 class _MemoCalendar:
@@ -515,9 +523,9 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
         if school_ids else {}
     today = now.astimezone(CHINA).date()
     base_url = get_settings().base_url.rstrip("/")
-    # the store's form of the chunk's timestamps, made once (PostgreSQL: ISO text in the JSON
-    # document; SQLite: SQLAlchemy's text form, as the rows go through the driver unprocessed)
-    stored_time = _iso if postgres else _sqlite_timestamp
+    # the store's form of the chunk's timestamps, made once (PostgreSQL: ISO text as a JSON string
+    # in the document; SQLite: SQLAlchemy's text form, as the rows go through the driver unprocessed)
+    stored_time = _iso_json if postgres else _sqlite_timestamp
     created_at = stored_time(utcnow())  # the chunk's notices are created together
     stored_times: dict[dt.datetime, str] = {}
     ack_expiry = now + dt.timedelta(days=LINK_VALID_DAYS)
@@ -526,7 +534,7 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
     # ensure_ascii=False on PostgreSQL
     encode = _JSON_UTF8 if postgres else _JSON_ASCII
 
-    rows: list[tuple] = []
+    rows: list = []
     lines: list[tuple[str, tuple]] = []  # (idempotency key, the SweepLine's fields but "new")
     moves: list[tuple] = []
     no_history = _History()
@@ -575,6 +583,7 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
                 stored_not_before = stored_times[rung_not_before] = stored_time(rung_not_before)
             ack_links = with_ack_link and due.audience is not Audience.office_and_supervisor
             key_head = _key_head(task.id, due.rung, due.occurrence, task.due_on)
+            rung_json = encode(due.rung.value)
             line_head = (task.campaign_id, task.id, task.title, unit, due.rung, due.occurrence)
             for r in recipients:
                 key = key_head + r.key
@@ -585,8 +594,14 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
                         link = links[r.person_id] = encode(ack_prefix + make_ack_token(task.id, r.person_id,
                                                                                        ack_expiry))
                     item_payload = f'{payload_text[:-1]}, "ack_url": {link}}}'
-                rows.append((task.campaign_id, task.id, due.rung.value, due.occurrence, key, r.person_id,
-                             r.name, r.address, r.copy, urgent, item_payload, stored_not_before, created_at))
+                if postgres:
+                    rows.append(f"[{task.campaign_id}, {task.id}, {rung_json}, {due.occurrence}, {encode(key)}, "
+                                f"{_JSON_NULL if r.person_id is None else r.person_id}, {encode(r.name)}, "
+                                f"{encode(r.address)}, {_JSON_BOOL[r.copy]}, {_JSON_BOOL[urgent]}, {item_payload}, "
+                                f"{stored_not_before}, {created_at}]")
+                else:
+                    rows.append((task.campaign_id, task.id, due.rung.value, due.occurrence, key, r.person_id,
+                                 r.name, r.address, r.copy, urgent, item_payload, stored_not_before, created_at))
                 lines.append((key, (*line_head, r.name, r.address, r.copy, light, rung_not_before)))
         if undeliverable:
             report.problems.append(f"任务 #{task.id}「{task.title}」的{'、'.join(undeliverable)}没有可送达的收件人："

@@ -340,15 +340,15 @@ _ITEM_COLUMNS = {  # column → its PostgreSQL type
     "recipient_address": "varchar", "in_copy": "boolean", "urgent": "boolean", "payload": "json",
     "not_before": "timestamptz", "created_at": "timestamptz",
 }
-# PostgreSQL: the chunk's rows travel as one JSON document, an array of arrays (values in column
-# order) that the server unpacks, so neither the driver nor the server handles thousands of
-# parameters; the payload is a JSON value inside it, taken over as written
+# PostgreSQL: the chunk's rows travel as one JSON document that the server unpacks in one pass
+# (json_to_recordset), so neither the driver nor the server handles thousands of parameters; the
+# payload is a JSON value inside it, taken over as written
 _QUOTED = [f'"{c}"' for c in _ITEM_COLUMNS]
-_SELECTED = [f"r.value -> {i}" if t == "json" else f"CAST(r.value ->> {i} AS {t})"
-             for i, t in enumerate(_ITEM_COLUMNS.values())]
 _PG_INSERT = text(
     f"INSERT INTO {NoticeItem.__tablename__} ({', '.join(_QUOTED)}) "
-    f"SELECT {', '.join(_SELECTED)} FROM json_array_elements(CAST(:rows AS json)) AS r "
+    f"SELECT {', '.join('r.' + q for q in _QUOTED)} "
+    f"FROM json_to_recordset(CAST(:rows AS json)) "
+    f"AS r({', '.join(f'{q} {t}' for q, t in zip(_QUOTED, _ITEM_COLUMNS.values()))}) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key")
 # SQLite: plain multi-row INSERTs through the driver (no per-value type processing), as many rows
 # per statement as its limit of 32,766 parameters allows
@@ -366,8 +366,8 @@ def _sqlite_timestamp(moment: dt.datetime) -> str:
 def _insert_items(session: Session, rows: list, postgres: bool) -> set[str]:
     """Insert notice items, skipping keys already stored; returns the keys inserted now.
 
-    PostgreSQL: each row is the JSON text of an array in ``_ITEM_COLUMNS`` order; SQLite: a tuple
-    in that order, the payload as JSON text and times in the store's text form."""
+    PostgreSQL: each row is the JSON text of an object of ``_ITEM_COLUMNS``; SQLite: a tuple in
+    their order, the payload as JSON text and times in the store's text form."""
     if not rows:
         return set()
     if postgres:
@@ -595,10 +595,13 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
                                                                                        ack_expiry))
                     item_payload = f'{payload_text[:-1]}, "ack_url": {link}}}'
                 if postgres:
-                    rows.append(f"[{task.campaign_id}, {task.id}, {rung_json}, {due.occurrence}, {encode(key)}, "
-                                f"{_JSON_NULL if r.person_id is None else r.person_id}, {encode(r.name)}, "
-                                f"{encode(r.address)}, {_JSON_BOOL[r.copy]}, {_JSON_BOOL[urgent]}, {item_payload}, "
-                                f"{stored_not_before}, {created_at}]")
+                    rows.append(f'{{"campaign_id": {task.campaign_id}, "task_id": {task.id}, "rung": {rung_json}, '
+                                f'"occurrence": {due.occurrence}, "idempotency_key": {encode(key)}, '
+                                f'"recipient_person_id": {_JSON_NULL if r.person_id is None else r.person_id}, '
+                                f'"recipient_name": {encode(r.name)}, "recipient_address": {encode(r.address)}, '
+                                f'"in_copy": {_JSON_BOOL[r.copy]}, "urgent": {_JSON_BOOL[urgent]}, '
+                                f'"payload": {item_payload}, "not_before": {stored_not_before}, '
+                                f'"created_at": {created_at}}}')
                 else:
                     rows.append((task.campaign_id, task.id, due.rung.value, due.occurrence, key, r.person_id,
                                  r.name, r.address, r.copy, urgent, item_payload, stored_not_before, created_at))

@@ -1,6 +1,6 @@
 """Mail throughput into a local SMTP server: one connection per batch versus one per message.
 
-    uv run python benchmarks/mail.py [N]        (default N = 2000)
+    uv run python benchmarks/mail.py [N] [--end-to-end-only]      (default N = 2000)
 
 An aiosmtpd server runs in a separate process on 127.0.0.1 (`python -m aiosmtpd`, the Sink handler
 that accepts and discards), so client and server do not share one interpreter lock. Every message is a realistic grouped reminder
@@ -11,7 +11,11 @@ that accepts and discards), so client and server do not share one interpreter lo
 3. both again over implicit TLS (a self-signed certificate made here), where every new connection
    also costs a TLS handshake — what a county's mail server on port 465 asks for
 4. end to end:  deliver_due on a fresh SQLite store: compose N owed items into N messages, claim
-                them, send in batches, commit "sent" per message — what the scheduler does
+                them, send in batches, commit the outcomes — what the scheduler does; and in the
+                same run its yardstick, a plain loop over one reused aiosmtplib connection that
+                builds each of N ready-rendered messages (build_email) and sends it, with no store
+                at all; printed with the ratio of the two. For reference, the same loop sending
+                MIME messages built beforehand (the floor of the sending alone).
 
 Client and server share one machine, so the figures are a floor for the sending side, not a
 measure of a county's mail server. A message counts only when the server answered 250 for it.
@@ -32,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 
-from notifications.channels.email import SmtpConfig, send_batch  # noqa: E402
+from notifications.channels.email import SmtpConfig, build_email, send_batch  # noqa: E402
 from notifications.render import ItemView, render_email  # noqa: E402
 from notifications.sink import free_port  # noqa: E402
 from tracker.notices.models import OutboundMessage  # noqa: E402
@@ -106,6 +110,24 @@ async def one_by_one(messages, config) -> None:
         assert result.ok, result
 
 
+async def plain_loop(messages, config, prebuilt=None) -> None:
+    """The yardstick: one aiosmtplib connection, build and send each message, nothing else
+    (``prebuilt``: send MIME messages built beforehand, untimed)."""
+    import aiosmtplib
+
+    smtp = aiosmtplib.SMTP(hostname=config.host, port=config.port, local_hostname="example.cn")
+    await smtp.connect()
+    try:
+        if prebuilt is not None:
+            for mail in prebuilt:
+                await smtp.send_message(mail)
+        else:
+            for message in messages:
+                await smtp.send_message(build_email(message, config.mail_from, NOW))
+    finally:
+        await smtp.quit()
+
+
 def timed(label: str, coro_factory, n: int) -> float:
     start, cpu = time.perf_counter(), time.process_time()
     asyncio.run(coro_factory())
@@ -150,12 +172,14 @@ def end_to_end(n: int, port: int) -> float:
     assert len(report.sent) == n, report
     rate = n / seconds
     print(f"  {'deliver_due 端到端（SQLite）':<24} {n} 封 {seconds:7.2f} s  {rate:6.0f} 封/秒  "
-          f"（发送方 CPU {1000 * cpu / n:.1f} ms/封；含编排、认领、逐封提交）")
+          f"（发送方 CPU {1000 * cpu / n:.1f} ms/封；含编排、分批认领、分批提交）")
     return rate
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    end_to_end_only = "--end-to-end-only" in sys.argv
+    n = int(args[0]) if args else 2000
     port = free_port()
     server = start_server(port)
     try:
@@ -166,13 +190,20 @@ def main() -> None:
         print(f"本机 {os.cpu_count()} 核，负载 {load:.1f}；本机 aiosmtpd 服务器（独立进程），{n} 封分组提醒邮件"
               f"（每封 3 项，正文约 {size / 1024:.1f} KB）：")
         asyncio.run(batched(messages[:BATCH], config))  # warm-up
-        per_batch = timed(f"每批 {BATCH} 封共用一个连接", lambda: batched(messages, config), n)
-        per_message = timed("每封邮件一个连接", lambda: one_by_one(messages, config), n)
-        print(f"  共用连接是逐封连接的 {per_batch / per_message:.1f} 倍")
-        end_to_end(n, port)
+        if not end_to_end_only:
+            per_batch = timed(f"每批 {BATCH} 封共用一个连接", lambda: batched(messages, config), n)
+            per_message = timed("每封邮件一个连接", lambda: one_by_one(messages, config), n)
+            print(f"  共用连接是逐封连接的 {per_batch / per_message:.1f} 倍")
+        yardstick = timed("基准：单连接循环构建并发送", lambda: plain_loop(messages, config), n)
+        prebuilt = [build_email(m, config.mail_from, NOW) for m in messages]
+        bare = timed("参考：单连接只发送（MIME 预先构建）", lambda: plain_loop(messages, config, prebuilt), n)
+        rate = end_to_end(n, port)
+        print(f"  端到端是基准的 {100 * rate / yardstick:.0f}%（是只发送参考的 {100 * rate / bare:.0f}%）")
     finally:
         server.terminate()
         server.wait(timeout=10)
+    if end_to_end_only:
+        return
 
     cert_file, key_file = self_signed(Path(tempfile.mkdtemp(prefix="junheng-mail-tls-")))
     tls_port = free_port()

@@ -10,11 +10,16 @@ have ``next_reminder_at`` in the last five days and due dates a few working days
 the sweep's moment, so they owe a mix of 签收提醒, 临期/到期提醒, 催办通知 and 督办单; the rest have
 their next reminder up to a month ahead. Only the sweeps are timed:
 
+0. the yardstick: the least any sweep can do, set-based SQL that marks the same due tasks and
+   writes one notice row per task (PostgreSQL: one ``UPDATE … RETURNING`` feeding an
+   ``INSERT … SELECT``; SQLite, which takes no UPDATE in a WITH: ``INSERT … SELECT`` then
+   ``UPDATE``), in one transaction that is then rolled back, so the sweep finds the same tasks due;
 1. the sweep at that moment: reads the due tasks, queues their notices, moves them on;
 2. the same sweep again: nothing is due any more — its cost is the index lookup alone, which is
    what shows that the sweep's work grows with the due tasks, not with all tasks.
 
-Prints seconds per sweep and due tasks per second. Not part of CI.
+Prints seconds per sweep, due tasks per second, the yardstick measured in the same run on the
+same database, and the ratio of the two. Not part of CI.
 """
 
 from __future__ import annotations
@@ -129,6 +134,42 @@ def load_postgres(engine, rows) -> None:
         raw.close()
 
 
+_YARDSTICK_COLUMNS = ("campaign_id, task_id, rung, occurrence, idempotency_key, recipient_name, "
+                      "recipient_address, in_copy, urgent, payload, not_before, created_at")
+_YARDSTICK_PG = sa.text(
+    "WITH moved AS (UPDATE task SET next_reminder_at = :later WHERE next_reminder_at <= :now "
+    "RETURNING id, campaign_id) "
+    f"INSERT INTO noticeitem ({_YARDSTICK_COLUMNS}) "
+    "SELECT campaign_id, id, 'chase', 1, 'yardstick:' || id, '联系人', 'c@bench.cn', false, false, "
+    "CAST('{}' AS json), :now, :now FROM moved")
+_YARDSTICK_SQLITE = (
+    sa.text(f"INSERT INTO noticeitem ({_YARDSTICK_COLUMNS}) "
+            "SELECT campaign_id, id, 'chase', 1, 'yardstick:' || id, '联系人', 'c@bench.cn', 0, 0, '{}', "
+            ":now, :now FROM task WHERE next_reminder_at <= :now"),
+    sa.text("UPDATE task SET next_reminder_at = :later WHERE next_reminder_at <= :now"),
+)
+
+
+def yardstick(engine, backend: str) -> tuple[float, int]:
+    """Seconds of the set-based yardstick over the due tasks, and the rows it wrote; rolled back."""
+    now = NOW.astimezone(dt.timezone.utc)
+    params = {"now": now, "later": now + dt.timedelta(days=1)}
+    if backend == "sqlite":
+        # as SQLAlchemy stores timestamps in SQLite
+        params = {k: v.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") for k, v in params.items()}
+    with engine.connect() as conn:
+        tx = conn.begin()
+        started = time.perf_counter()
+        if backend == "postgresql":
+            rows = conn.execute(_YARDSTICK_PG, params).rowcount
+        else:
+            rows = conn.execute(_YARDSTICK_SQLITE[0], params).rowcount
+            conn.execute(_YARDSTICK_SQLITE[1], params)
+        seconds = time.perf_counter() - started
+        tx.rollback()
+    return seconds, rows
+
+
 def run(backend: str, url: str, n: int, due_share: float) -> dict:
     migrate(url)
     engine = make_engine(url)
@@ -140,6 +181,8 @@ def run(backend: str, url: str, n: int, due_share: float) -> dict:
 
     with Session(engine) as session:
         due = session.exec(select(func.count()).select_from(Task).where(Task.next_reminder_at <= NOW)).one()
+    yard_seconds, yard_rows = yardstick(engine, backend)
+    with Session(engine) as session:
         started = time.perf_counter()
         report = sweep(session, NOW)
         seconds = time.perf_counter() - started
@@ -148,9 +191,10 @@ def run(backend: str, url: str, n: int, due_share: float) -> dict:
         empty_seconds = time.perf_counter() - started
         items = session.exec(select(func.count()).select_from(NoticeItem)).one()
     engine.dispose()
-    assert report.tasks == due and empty.tasks == 0 and items == report.queued
+    assert report.tasks == due and empty.tasks == 0 and items == report.queued and yard_rows == due
     return {"backend": backend, "tasks": n, "due": due, "load_s": load_seconds, "sweep_s": seconds,
-            "queued": report.queued, "empty_sweep_s": empty_seconds}
+            "queued": report.queued, "empty_sweep_s": empty_seconds, "yardstick_s": yard_seconds,
+            "load": os.getloadavg()[0]}
 
 
 def main() -> None:
@@ -167,7 +211,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             results.append(run("sqlite", f"sqlite:///{tmp}/bench.db", args.tasks, args.due_share))
     if args.backend in ("postgresql", "both"):
-        name = f"junheng_bench_{uuid.uuid4().hex[:8]}"
+        # named after the database given (a shared server: each user's scratch databases under their own prefix)
+        given = sa.engine.make_url(args.postgres_url).database
+        name = f"{'junheng' if given in (None, 'postgres') else given}_bench_{uuid.uuid4().hex[:8]}"
         admin = sa.create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -184,7 +230,9 @@ def main() -> None:
         out.write(f"{r['backend']:<10} {r['tasks']:>9,} open tasks, {r['due']:,} due: sweep {r['sweep_s']:.2f} s "
                   f"({r['due'] / r['sweep_s']:,.0f} due tasks/s, {r['queued']:,} notices queued); "
                   f"the same sweep with nothing due {r['empty_sweep_s'] * 1000:.1f} ms; "
-                  f"(bulk load {r['load_s']:.0f} s, not timed)\n")
+                  f"(bulk load {r['load_s']:.0f} s, not timed)\n"
+                  f"{'':<10} yardstick (set-based SQL, one notice row per due task): {r['yardstick_s']:.2f} s; "
+                  f"sweep / yardstick = {r['sweep_s'] / r['yardstick_s']:.1f}× (load {r['load']:.1f})\n")
     print(out.getvalue(), end="")
 
 

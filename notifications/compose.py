@@ -6,10 +6,11 @@ reminder sweep's decision), groups them by (campaign, recipient address), render
 stores one ``OutboundMessage`` per group with a Message-ID that never changes afterwards, so a
 resend is recognisably the same message.
 
-Two composers may run at once (the scheduler and a hand-run ``junheng sweep``). An item is claimed
-with ``UPDATE … SET message_id = :m WHERE id IN (…) AND message_id IS NULL``; when the row count
-falls short, another composer got there first and this group is undone (its message deleted, its
-claim released) and left for the next run. On PostgreSQL the read also takes
+Two composers may run at once (the scheduler and a hand-run ``junheng sweep``). The messages are
+inserted together, and each item is claimed with ``UPDATE … SET message_id = :m WHERE id = :i AND
+message_id IS NULL`` (one executemany for all); when the row count falls short, another composer
+got there first, and each group that lost an item is undone (its message deleted, its claim
+released) and left for the next run. On PostgreSQL the read also takes
 ``FOR UPDATE SKIP LOCKED``, so a second composer skips the rows the first is working on instead
 of waiting for them.
 
@@ -40,7 +41,7 @@ import uuid
 from collections import defaultdict
 from email.utils import parseaddr
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, select
 
 from tracker.calendar.working_days import local_date
@@ -172,7 +173,7 @@ def compose_pending(session: Session, now: dt.datetime, *, settings: Settings | 
     facts = _Facts(session, items)
     today = local_date(now)
     table = NoticeItem.__table__
-    messages: list[OutboundMessage] = []
+    composed: list[tuple[OutboundMessage, list[NoticeItem]]] = []
     for (campaign_id, address), group in groups.items():
         campaign = facts.campaigns.get(campaign_id)
         campaign_name = campaign.name if campaign else ""
@@ -183,24 +184,43 @@ def compose_pending(session: Session, now: dt.datetime, *, settings: Settings | 
                                     base_url=settings.base_url)
         else:
             rendered = render_markdown(views, flavor=channel, campaign_name=campaign_name, base_url=settings.base_url)
-        message = OutboundMessage(
+        composed.append((OutboundMessage(
             campaign_id=campaign_id, channel=channel, recipient_name=_recipient_name(group),
             recipient_address=address, subject=rendered.subject, body_text=rendered.body_text,
             body_html=rendered.body_html, message_id_header=new_message_id(settings.mail_from),
-            state=MessageState.queued.value, next_attempt_at=now)
-        session.add(message)
-        session.flush()
-        ids = [item.id for item in group]
-        claimed = session.execute(
-            update(table).where(table.c.id.in_(ids), table.c.message_id.is_(None)).values(message_id=message.id)
-        ).rowcount
-        if claimed != len(ids):
-            # another composer took some of these items meanwhile: undo this group, leave the rest for later
+            state=MessageState.queued.value, next_attempt_at=now), group))
+    # all messages in one flush (one multi-row INSERT), all claims in one executemany
+    session.add_all([message for message, _group in composed])
+    session.flush()
+    claims = [{"claim_item": item.id, "claim_message": message.id} for message, group in composed for item in group]
+    claimed = session.connection().execute(_CLAIM_ITEM, claims).rowcount
+    messages = [message for message, _group in composed]
+    if claimed != len(claims):
+        # another composer took some of these items meanwhile: undo the groups it touched, leave
+        # their items for later
+        holder = _holders(session, [claim["claim_item"] for claim in claims])
+        messages = []
+        for message, group in composed:
+            if all(holder.get(item.id) == message.id for item in group):
+                messages.append(message)
+                continue
             session.execute(update(table).where(table.c.message_id == message.id).values(message_id=None))
             session.delete(message)
-            session.flush()
-        else:
-            messages.append(message)
-        for item in group:
-            session.expire(item)
+        session.flush()
+    for item in items:
+        session.expire(item)
     return messages
+
+
+_NI = NoticeItem.__table__
+_CLAIM_ITEM = (update(_NI).where(_NI.c.id == bindparam("claim_item"), _NI.c.message_id.is_(None))
+               .values(message_id=bindparam("claim_message")))
+
+
+def _holders(session: Session, item_ids: list[int]) -> dict[int, int | None]:
+    """The message now carrying each of these items (read in slices: any number of items)."""
+    out: dict[int, int | None] = {}
+    for start in range(0, len(item_ids), 500):
+        out.update((item_id, message_id) for item_id, message_id in session.execute(
+            select(_NI.c.id, _NI.c.message_id).where(_NI.c.id.in_(item_ids[start:start + 500]))))
+    return out

@@ -4,21 +4,23 @@
 deliver`` by hand):
 
 1. compose: owed notice items whose window has opened become queued messages (compose.py);
-2. claim: messages queued or failed whose ``next_attempt_at <= now`` are leased to this run by
-   moving ``next_attempt_at`` a lease ahead, row by row with a row-count check (and
-   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), committed before anything is sent — two deliverers
-   never send the same message at the same time, and one that dies mid-batch leaves its messages
-   to be picked up again when the lease ends;
-3. send per channel in batches, one SMTP connection (or one HTTP client) per batch;
-4. record: each outcome is committed on its own, right after the server answers for that message.
-   Sent → ``sent`` + ``sent_at``. Failed → ``attempts + 1``, ``last_error`` and a retry after
+2. claim, batch by batch: the next batch (``JUNHENG_MAIL_BATCH_SIZE``) of messages queued or
+   failed whose ``next_attempt_at <= now`` is leased to this run by moving ``next_attempt_at`` a
+   lease ahead, in one UPDATE that checks state and time again (and ``FOR UPDATE SKIP LOCKED`` on
+   PostgreSQL), committed before anything is sent — two deliverers never send the same message at
+   the same time, only what one connection sends next is leased, and one that dies mid-batch
+   leaves its messages to be picked up again when the lease ends;
+3. send the batch per channel, one SMTP connection (or one HTTP client);
+4. record: the batch's outcomes are committed together as soon as the batch is done (or broke
+   off). Sent → ``sent`` + ``sent_at``. Failed → ``attempts + 1``, ``last_error`` and a retry after
    1, 2, 4, 8 … minutes (capped); after ``JUNHENG_MAIL_MAX_ATTEMPTS`` attempts (or at once on a
    permanent 5xx refusal) → ``dead``, and a 投递失败通知 is owed to every office person of the
    campaign. Nothing is dropped silently: a dead message stays in the log (``junheng mail list``)
    until someone re-queues it (``junheng mail retry``).
 
 At least once, not exactly once: a message accepted by the server whose ``sent`` commit is lost
-(a crash in between) is sent again after its lease; it carries the same Message-ID.
+(a crash before its batch was recorded) is sent again after its lease; it carries the same
+Message-ID.
 
 Messages for a channel that is not configured (no SMTP server and no sink directory; a robot name
 missing from ``JUNHENG_WEBHOOKS``) are not claimed: they wait, queued, and the report says so.
@@ -93,20 +95,22 @@ def _due(now: dt.datetime):
     return and_(OutboundMessage.state.in_(RETRYABLE), OutboundMessage.next_attempt_at <= now)
 
 
-def _claim(factory: SessionFactory, now: dt.datetime, ready, limit: int) -> list[OutboundMessage]:
+def _claim(factory: SessionFactory, now: dt.datetime, ready, limit: int, after_id: int = 0) -> list[OutboundMessage]:
+    """Lease up to ``limit`` due messages after ``after_id`` to this run (what one connection sends
+    next): one UPDATE of the rows that are still due, committed before anything is sent."""
     table = OutboundMessage.__table__
     with factory() as session:
         ids = list(session.exec(
-            select(OutboundMessage.id).where(_due(now), ready).order_by(OutboundMessage.id).limit(limit)
+            select(OutboundMessage.id).where(_due(now), ready, OutboundMessage.id > after_id)
+            .order_by(OutboundMessage.id).limit(limit)
             .with_for_update(skip_locked=True)))
-        claimed = []
-        for message_id in ids:
-            count = session.execute(
-                update(table).where(table.c.id == message_id, table.c.state.in_(RETRYABLE),
-                                    table.c.next_attempt_at <= now)
-                .values(next_attempt_at=now + LEASE)).rowcount
-            if count == 1:
-                claimed.append(message_id)
+        if not ids:
+            return []
+        # the state and time are checked again: on SQLite another deliverer may have leased a row
+        # between our read and this write (PostgreSQL: the rows are locked, SKIP LOCKED above)
+        claimed = list(session.execute(
+            update(table).where(table.c.id.in_(ids), table.c.state.in_(RETRYABLE), table.c.next_attempt_at <= now)
+            .values(next_attempt_at=now + LEASE).returning(table.c.id)).scalars())
         session.commit()
         if not claimed:
             return []
@@ -154,19 +158,44 @@ def tell_office(session: Session, message: OutboundMessage, now: dt.datetime) ->
     return len(office)
 
 
-def _recorder(factory: SessionFactory, now: dt.datetime, settings: Settings, report: DeliveryReport):
-    def record(result: SendResult) -> None:
-        with factory() as session:
+def _recorder(outcomes: list[SendResult]):
+    """What ``send_batch`` calls with each server answer: kept until the batch's outcomes are
+    committed together (``_commit_outcomes``)."""
+    return outcomes.append
+
+
+def _commit_outcomes(factory: SessionFactory, outcomes: list[SendResult], now: dt.datetime, settings: Settings,
+                     report: DeliveryReport) -> None:
+    """Store a batch's outcomes in one transaction. Sent → ``sent`` + ``sent_at``, in one UPDATE
+    per distinct note (almost always none). Failed → ``attempts + 1``, ``last_error`` and a retry
+    after the back-off, or ``dead`` and the office told. A message meanwhile recorded as sent by
+    another deliverer (its lease ran out) is left alone.
+
+    A crash before this commit loses no message: the batch's messages are still leased, and go
+    again when the lease ends, under the same Message-ID."""
+    if not outcomes:
+        return
+    table = OutboundMessage.__table__
+    with factory() as session:
+        sent_by_note: dict[str, list[int]] = {}
+        failures = []
+        for result in outcomes:
+            if result.ok:
+                sent_by_note.setdefault(result.error, []).append(result.message_id)
+            else:
+                failures.append(result)
+        for note, ids in sent_by_note.items():
+            # recipients refused while others accepted, if any, are the note
+            report.sent.extend(sorted(session.execute(
+                update(table).where(table.c.id.in_(ids), table.c.state != MessageState.sent.value)
+                .values(state=MessageState.sent.value, sent_at=now, attempts=table.c.attempts + 1, last_error=note)
+                .returning(table.c.id)).scalars()))
+        for result in failures:
             message = session.get(OutboundMessage, result.message_id)
             if message is None or message.state == MessageState.sent:
-                return
+                continue
             message.attempts += 1
-            if result.ok:
-                message.state = MessageState.sent.value
-                message.sent_at = now
-                message.last_error = result.error  # recipients refused while others accepted, if any
-                report.sent.append(message.id)
-            elif result.permanent or message.attempts >= settings.mail_max_attempts:
+            if result.permanent or message.attempts >= settings.mail_max_attempts:
                 message.state = MessageState.dead.value
                 message.last_error = result.error
                 report.dead.append(message.id)
@@ -180,13 +209,9 @@ def _recorder(factory: SessionFactory, now: dt.datetime, settings: Settings, rep
                 message.next_attempt_at = now + retry_delay(message.attempts, settings)
                 report.failed.append((message.id, result.error))
             session.add(message)
-            session.commit()
-    return record
-
-
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), max(size, 1)):
-        yield items[start:start + size]
+            session.flush()  # tell_office of the next one sees this one's items
+        session.commit()
+    outcomes.clear()
 
 
 async def deliver_due(
@@ -228,21 +253,35 @@ async def deliver_due(
     if ready_clause is None:
         return report
 
-    messages = _claim(factory, now, ready_clause, limit)
-    if not messages:
-        return report
-    record = _recorder(factory, now, settings, report)
-    emails = [m for m in messages if m.channel == "email"]
-    robots = [m for m in messages if m.channel != "email"]
+    # batch by batch: lease what one connection sends next, send it, commit its outcomes
+    outcomes: list[SendResult] = []
+    record = _recorder(outcomes)
+    config = None
+    claimed = last_id = 0
     with sink if sink is not None else nullcontext():
-        if emails:
-            config = smtp or SmtpConfig.from_settings(sink.settings(settings))
-            for batch in _chunks(emails, settings.mail_batch_size):
-                await email_channel.send_batch(batch, config, now=now, on_result=record,
-                                               parts=load_parts(factory, [m.id for m in batch]))
-    if robots:
-        await webhook_channel.send_batch(robots, settings.webhooks, timeout=settings.webhook_timeout,
-                                         on_result=record)
+        while claimed < limit:
+            # on from the last batch: a message that failed just now and is due again at once
+            # (no back-off configured) waits for the next run, as before
+            messages = _claim(factory, now, ready_clause, min(max(settings.mail_batch_size, 1), limit - claimed),
+                              after_id=last_id)
+            if not messages:
+                break
+            claimed += len(messages)
+            last_id = messages[-1].id
+            emails = [m for m in messages if m.channel == "email"]
+            robots = [m for m in messages if m.channel != "email"]
+            try:
+                if emails:
+                    config = config or smtp or SmtpConfig.from_settings(sink.settings(settings))
+                    await email_channel.send_batch(emails, config, now=now, on_result=record,
+                                                   parts=load_parts(factory, [m.id for m in emails]))
+                if robots:
+                    await webhook_channel.send_batch(robots, settings.webhooks, timeout=settings.webhook_timeout,
+                                                     on_result=record)
+            finally:
+                # what the server answered is stored even when the batch broke off (the rest
+                # stays leased and goes again after the lease)
+                _commit_outcomes(factory, outcomes, now, settings, report)
     return report
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tracker.calendar import CHINA
 from tracker.settings import get_settings
@@ -46,8 +47,17 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+@lru_cache(maxsize=8)
+def _keyed(secret: str):
+    """The HMAC state after the key and the domain prefix; copied for each token (a sweep signs
+    thousands of links under one key)."""
+    return hmac.new(secret.encode("utf-8"), _DOMAIN, hashlib.sha256)
+
+
 def _sign(payload: bytes, secret: str) -> bytes:
-    return hmac.new(secret.encode("utf-8"), _DOMAIN + payload, hashlib.sha256).digest()
+    mac = _keyed(secret).copy()
+    mac.update(payload)
+    return mac.digest()
 
 
 def make_ack_token(task_id: int, person_id: int, expires_at: dt.datetime, secret: str | None = None) -> str:

@@ -37,6 +37,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -140,6 +141,13 @@ class RungDue:
         return RUNG_AUDIENCE[self.rung]
 
 
+@lru_cache(maxsize=4096)
+def _window_start(day: dt.date, start: dt.time) -> dt.datetime:
+    """The opening of the sending window on ``day`` (China time); a sweep asks for the same few days
+    over and over."""
+    return dt.datetime.combine(day, start, tzinfo=CHINA)
+
+
 @dataclass(frozen=True, slots=True)
 class LadderState:
     due: tuple[RungDue, ...]  # due at or before the moment asked, oldest first
@@ -154,15 +162,17 @@ class _Ladder:
         self.clock = clock
         self.settings = settings
         self.cal = calendar
-        self.now = now
-        self.today = now.astimezone(CHINA).date()
-        self.since = clock.since
+        # compared with the rungs' times, which are China time: in the same zone object, Python
+        # compares the clock fields directly instead of working out both UTC offsets each time
+        self.now = now.astimezone(CHINA)
+        self.today = self.now.date()
+        self.since = clock.since.astimezone(CHINA)
         due_on = clock.due_on
         # a due date on a holiday is reminded on the last working day before it
         self.due_day = due_on if calendar.is_working_day(due_on) else calendar.add_working_days(due_on, -1)
 
     def at(self, day: dt.date) -> dt.datetime:
-        return dt.datetime.combine(day, self.settings.send_window_start, tzinfo=CHINA)
+        return _window_start(day, self.settings.send_window_start)
 
     def pick(self, candidates: Iterable[RungDue]) -> tuple[RungDue | None, dt.datetime | None]:
         """The latest candidate due now and the first one after now (candidates in time order)."""
@@ -212,6 +222,7 @@ def rungs_due(clock: TaskClock, now: dt.datetime, settings: ReminderLadder | Non
     if clock.status not in LADDER_RUNNING:
         return LadderState((), None)
     ladder = _Ladder(clock, settings or DEFAULT_LADDER, calendar or active_calendar(), now)
+    now = ladder.now  # China time, as the rungs (see _Ladder)
     s = ladder.settings
     due: list[RungDue] = []
     upcoming: list[dt.datetime] = []
@@ -224,13 +235,13 @@ def rungs_due(clock: TaskClock, now: dt.datetime, settings: ReminderLadder | Non
 
     # 任务交办单 and 退回通知: once each, whatever happened since
     assigned = RungDue(Rung.assigned, 0, clock.assigned_at)
-    if assigned.at <= now:
+    if clock.assigned_at.astimezone(CHINA) <= now:
         due.append(assigned)
     else:
         upcoming.append(assigned.at)
     if clock.returns and clock.last_returned_at is not None:
         returned = RungDue(Rung.returned, clock.returns, clock.last_returned_at)
-        due.append(returned) if returned.at <= now else upcoming.append(returned.at)
+        due.append(returned) if clock.last_returned_at.astimezone(CHINA) <= now else upcoming.append(returned.at)
 
     # 签收提醒 while unsigned, until the due date
     if clock.status is TaskStatus.assigned and clock.acknowledged_at is None:
@@ -247,8 +258,10 @@ def rungs_due(clock: TaskClock, now: dt.datetime, settings: ReminderLadder | Non
     escalation = RungDue(Rung.escalation, 0,
                          ladder.at(ladder.cal.add_working_days(clock.due_on, s.escalate_after_working_days)))
     if escalation.at < ladder.since:
-        escalation = RungDue(Rung.escalation, 0, ladder.since)
-    due.append(escalation) if escalation.at <= now else upcoming.append(escalation.at)
+        escalation = RungDue(Rung.escalation, 0, clock.since)
+        due.append(escalation) if ladder.since <= now else upcoming.append(escalation.at)
+    else:
+        due.append(escalation) if escalation.at <= now else upcoming.append(escalation.at)
 
     due.sort(key=lambda r: (r.at, r.rung.value))
     return LadderState(tuple(due), min(upcoming) if upcoming else None)

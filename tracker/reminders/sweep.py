@@ -23,6 +23,13 @@ the next sweep; a chunk swept twice inserts nothing new. The move of ``next_remi
 conditional on the status and ``updated_at`` the sweep read, so a task changed meanwhile (signed
 between our read and our write, on SQLite) keeps the "look again now" its change set.
 
+Per chunk, a fixed number of statements whatever its size: read the tasks, their 退回 history,
+cooperating units (and schools), insert all notices in one statement, move all tasks on in one
+(PostgreSQL: each a JSON document unpacked by the server; SQLite: plain driver parameters). The
+Python between them does each thing once where it can: one calendar answer per date, one
+recipient list per unit and kind of rung, one payload JSON per task (the rung's keys spliced in
+front), one 签收 link per person and task.
+
 The sweep commits its session once per chunk (dry run: never; it writes nothing at all).
 """
 
@@ -32,6 +39,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain
 
 from sqlalchemy import bindparam, select, text, tuple_, update
 from sqlmodel import Session
@@ -42,7 +50,7 @@ from tracker.campaigns.plan import ReminderLadder
 from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.notices.models import NoticeItem, Rung
-from tracker.reminders.ack import ack_url
+from tracker.reminders.ack import LINK_VALID_DAYS, make_ack_token
 from tracker.reminders.ladder import (
     DEFAULT_LADDER,
     LADDER_RUNNING,
@@ -168,6 +176,26 @@ class _CampaignContext:
                 self._by_email.setdefault(p.email.strip().lower(), p)
             self._by_name.setdefault(p.name, []).append(p)
 
+        self._recipients: dict[tuple, tuple[list[Recipient], list[str]]] = {}
+        self._window_openings: dict[dt.datetime, dt.datetime] = {}
+
+    def recipients(self, task, audience: Audience, rung: Rung, cooperating: list[int],
+                   school: School | None) -> tuple[list[Recipient], list[str]]:
+        """``recipients_for``, worked out once per unit and kind of rung (the answer depends on
+        nothing else); the lists returned are shared: read them, do not change them."""
+        key = (task.department_id, school.id if school is not None else None, audience,
+               rung is Rung.assigned and bool(cooperating), tuple(cooperating) if rung is Rung.assigned else ())
+        found = self._recipients.get(key)
+        if found is None:
+            found = self._recipients[key] = recipients_for(self, task, audience, rung, cooperating, school)
+        return found
+
+    def window_opening(self, now: dt.datetime, calendar) -> dt.datetime:
+        found = self._window_openings.get(now)
+        if found is None:
+            found = self._window_openings[now] = window_opening(now, self.settings, calendar)
+        return found
+
     def contacts(self, department_id: int) -> list[Person]:
         return self._contacts.get(department_id, [])
 
@@ -240,9 +268,7 @@ DEADLINE_RUNGS = frozenset({Rung.due_soon, Rung.due_today, Rung.chase, Rung.esca
 
 def idempotency_key(task_id: int, rung: Rung, occurrence: int, recipient: Recipient,
                     due_on: dt.date | None = None) -> str:
-    if due_on is not None and rung in DEADLINE_RUNGS:
-        return f"{task_id}:{rung.value}:{occurrence}@{due_on.isoformat()}:{recipient.key}"
-    return f"{task_id}:{rung.value}:{occurrence}:{recipient.key}"
+    return _key_head(task_id, rung, occurrence, due_on) + recipient.key
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,8 +340,9 @@ _ITEM_COLUMNS = {  # column → its PostgreSQL type
     "recipient_address": "varchar", "in_copy": "boolean", "urgent": "boolean", "payload": "json",
     "not_before": "timestamptz", "created_at": "timestamptz",
 }
-# PostgreSQL: the chunk's rows travel as one JSON document that the server unpacks
-# (json_to_recordset), so neither the driver nor the server handles thousands of parameters
+# PostgreSQL: the chunk's rows travel as one JSON document that the server unpacks in one pass
+# (json_to_recordset), so neither the driver nor the server handles thousands of parameters; the
+# payload is a JSON value inside it, taken over as written
 _QUOTED = [f'"{c}"' for c in _ITEM_COLUMNS]
 _PG_INSERT = text(
     f"INSERT INTO {NoticeItem.__tablename__} ({', '.join(_QUOTED)}) "
@@ -323,27 +350,36 @@ _PG_INSERT = text(
     f"FROM json_to_recordset(CAST(:rows AS json)) "
     f"AS r({', '.join(f'{q} {t}' for q, t in zip(_QUOTED, _ITEM_COLUMNS.values()))}) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key")
+# SQLite: plain multi-row INSERTs through the driver (no per-value type processing), as many rows
+# per statement as its limit of 32,766 parameters allows
+_SQLITE_ROWS_PER_INSERT = 32766 // len(_ITEM_COLUMNS)
+_SQLITE_INSERT = (f"INSERT INTO {NoticeItem.__tablename__} ({', '.join(_QUOTED)}) VALUES {{values}} "
+                  "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key")
+_SQLITE_ROW = "(" + ", ".join("?" * len(_ITEM_COLUMNS)) + ")"
+_SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite (UTC, naive)
 
 
-def _json_value(value):
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot store {value!r} as JSON")
+def _sqlite_timestamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime(_SQLITE_TIMESTAMP)
 
 
-def _insert_items(session: Session, rows: list[dict]) -> set[str]:
-    """Insert notice items, skipping keys already stored; returns the keys inserted now."""
+def _insert_items(session: Session, rows: list, postgres: bool) -> set[str]:
+    """Insert notice items, skipping keys already stored; returns the keys inserted now.
+
+    PostgreSQL: each row is the JSON text of an object of ``_ITEM_COLUMNS``; SQLite: a tuple in
+    their order, the payload as JSON text and times in the store's text form."""
     if not rows:
         return set()
-    if session.get_bind().dialect.name == "postgresql":
-        document = json.dumps(rows, ensure_ascii=False, default=_json_value)
-        return set(session.execute(_PG_INSERT, {"rows": document}).scalars())
-    from sqlalchemy.dialects.sqlite import insert
-
-    table = NoticeItem.__table__
-    stmt = (insert(table).on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
-            .returning(table.c.idempotency_key))
-    return set(session.execute(stmt, rows).scalars())
+    if postgres:
+        return set(session.execute(_PG_INSERT, {"rows": f"[{', '.join(rows)}]"}).scalars())
+    connection = session.connection()
+    inserted: set[str] = set()
+    for start in range(0, len(rows), _SQLITE_ROWS_PER_INSERT):
+        batch = rows[start:start + _SQLITE_ROWS_PER_INSERT]
+        sql = _SQLITE_INSERT.format(values=", ".join([_SQLITE_ROW] * len(batch)))
+        params = tuple(chain.from_iterable(batch))
+        inserted.update(key for (key,) in connection.exec_driver_sql(sql, params))
+    return inserted
 
 
 _MOVE_NEXT = (
@@ -352,6 +388,76 @@ _MOVE_NEXT = (
            _T.c.updated_at == bindparam("b_updated_at"))
     .values(next_reminder_at=bindparam("b_next"))
 )
+# PostgreSQL: the chunk's moves in one statement (a JSON document, as the inserts)
+_PG_MOVE_NEXT = text(
+    f"UPDATE {_T.name} SET next_reminder_at = m.next_at "
+    "FROM json_to_recordset(CAST(:moves AS json)) AS m(id integer, status varchar, updated_at timestamptz, "
+    "next_at timestamptz) "
+    f"WHERE {_T.name}.id = m.id AND {_T.name}.status = m.status AND {_T.name}.updated_at = m.updated_at")
+
+
+def _move_next(session: Session, moves: list[tuple], postgres: bool) -> None:
+    """Move each task's ``next_reminder_at`` on, if its status and ``updated_at`` are still those read."""
+    if not moves:
+        return
+    if postgres:
+        document = json.dumps([{"id": task_id, "status": status, "updated_at": _iso(updated_at),
+                                "next_at": _iso(next_at)} for task_id, status, updated_at, next_at in moves])
+        session.execute(_PG_MOVE_NEXT, {"moves": document})
+        return
+    session.connection().execute(_MOVE_NEXT, [
+        {"b_id": task_id, "b_status": status, "b_updated_at": updated_at, "b_next": next_at}
+        for task_id, status, updated_at, next_at in moves])
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _iso_json(moment: dt.datetime) -> str:
+    return f'"{moment.isoformat()}"'
+
+
+_JSON_NULL = "null"
+_JSON_BOOL = {True: "true", False: "false"}
+
+
+class _MemoCalendar:
+    """The sweep's calendar: the same answers as the campaign's, each question asked once per
+    sweep (a chunk asks about the same few dates thousands of times). The first asking goes to
+    the real calendar, so its notices about unknown years are raised as before."""
+
+    def __init__(self, calendar: WorkingDayCalendar) -> None:
+        self._calendar = calendar
+        self._working: dict = {}
+        self._added: dict = {}
+        self._between: dict = {}
+
+    def is_working_day(self, day: dt.date) -> bool:
+        try:
+            return self._working[day]
+        except KeyError:
+            answer = self._working[day] = self._calendar.is_working_day(day)
+            return answer
+
+    def add_working_days(self, day: dt.date, n: int) -> dt.date:
+        key = (day, n)
+        try:
+            return self._added[key]
+        except KeyError:
+            answer = self._added[key] = self._calendar.add_working_days(day, n)
+            return answer
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        key = (start, end)
+        try:
+            return self._between[key]
+        except KeyError:
+            answer = self._between[key] = self._calendar.working_days_between(start, end)
+            return answer
+
+    def __getattr__(self, name: str):
+        return getattr(self._calendar, name)
 
 
 def sweep(
@@ -370,7 +476,7 @@ def sweep(
     called after each committed chunk (progress output)."""
     if now.tzinfo is None:
         raise ValueError(f"naive datetime {now!r}: pass an aware datetime")
-    cal = calendar or active_calendar()
+    cal = _MemoCalendar(calendar or active_calendar())
     report = SweepReport(now=now, dry_run=dry_run)
     contexts: dict[int, _CampaignContext] = {}
     campaign_id = campaign if isinstance(campaign, int) or campaign is None else campaign.id
@@ -393,7 +499,7 @@ def sweep(
         after = (tasks[-1].next_reminder_at, tasks[-1].id)
         report.chunks += 1
         report.tasks += len(tasks)
-        inserted = _sweep_chunk(session, tasks, now, dry_run, cal, contexts, report)
+        inserted = _sweep_chunk(session, tasks, now, dry_run, cal, contexts, report, postgres)
         if not dry_run:
             session.commit()
         if on_chunk is not None:
@@ -404,7 +510,7 @@ def sweep(
 
 
 def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: WorkingDayCalendar,
-                 contexts: dict[int, _CampaignContext], report: SweepReport) -> int:
+                 contexts: dict[int, _CampaignContext], report: SweepReport, postgres: bool) -> int:
     ids = [t.id for t in tasks]
     histories = _histories(session, ids)
     cooperating: dict[int, list[int]] = {}
@@ -417,55 +523,89 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
         if school_ids else {}
     today = now.astimezone(CHINA).date()
     base_url = get_settings().base_url.rstrip("/")
+    # the store's form of the chunk's timestamps, made once (PostgreSQL: ISO text as a JSON string
+    # in the document; SQLite: SQLAlchemy's text form, as the rows go through the driver unprocessed)
+    stored_time = _iso_json if postgres else _sqlite_timestamp
+    created_at = stored_time(utcnow())  # the chunk's notices are created together
+    stored_times: dict[dt.datetime, str] = {}
+    ack_expiry = now + dt.timedelta(days=LINK_VALID_DAYS)
+    ack_prefix = f'{base_url}/ack/'
+    # JSON as each store kept it before: SQLAlchemy's json.dumps on SQLite, the document's
+    # ensure_ascii=False on PostgreSQL
+    encode = _JSON_UTF8 if postgres else _JSON_ASCII
 
-    rows: list[dict] = []
+    rows: list = []
     lines: list[tuple[str, tuple]] = []  # (idempotency key, the SweepLine's fields but "new")
-    moves: list[dict] = []
+    moves: list[tuple] = []
+    no_history = _History()
+    assigned = TaskStatus.assigned.value
     for task in tasks:
         ctx = contexts.get(task.campaign_id)
         if ctx is None:
             ctx = contexts[task.campaign_id] = _CampaignContext(session, task.campaign_id, report.problems)
-        history = histories.get(task.id, _History())
+        history = histories.get(task.id, no_history)
         clock = TaskClock.of(task, restarted_at=history.restarted_at,
                              last_returned_at=history.last_returned_at, returns=history.returns)
         state = rungs_due(clock, now, ctx.settings, cal)
         report.next_times[task.id] = state.next_at
-        moves.append({"b_id": task.id, "b_status": task.status, "b_updated_at": task.updated_at,
-                      "b_next": state.next_at})
+        moves.append((task.id, task.status, task.updated_at, state.next_at))
         if not state.due:
             continue
         school = schools.get(task.responsible_school_id)
         unit = unit_name(ctx, task, school)
         light = task_light(task, today, yellow_within=ctx.settings.yellow_within_working_days, calendar=cal)
-        not_before = window_opening(now, ctx.settings, cal)
+        not_before = ctx.window_opening(now, cal)
         coop_ids = cooperating.get(task.id, [])
+        task_part, tail_part = _task_payload(task, ctx, unit, light, today, cal, coop_ids, base_url)
+        # the payload's JSON text is made of fragments: the task's keys once per task, the rung's
+        # own keys per rung — the same text as json.dumps of the whole dict
+        task_json = encode(task_part)[1:-1]
+        if tail_part:
+            task_json += ", " + encode(tail_part)[1:-1]
+        links: dict[int, str] = {}  # person → the 签收 link's JSON text (the same for every rung now)
         unreachable_by_name: dict[str, list[str]] = {}  # person → the rungs that cannot reach them
         undeliverable: list[str] = []  # rungs that reach nobody at all
+        with_ack_link = task.status == assigned
         for due in state.due:
-            recipients, unreachable = recipients_for(ctx, task, due.audience, due.rung, coop_ids, school)
+            recipients, unreachable = ctx.recipients(task, due.audience, due.rung, coop_ids, school)
             for name in unreachable:
                 unreachable_by_name.setdefault(name, []).append(due.label)
             if not recipients:
                 undeliverable.append(due.label)
                 continue
-            payload = _payload(task, due, ctx, unit, light, today, cal, coop_ids, base_url, history)
+            # a recipient's 签收 link is spliced onto the end, where ``{**payload, "ack_url": …}`` puts it
+            payload_text = _payload_json(due, task_json, history, encode)
             # a rung the plan marks urgent (提醒.紧急发送) goes out at once, outside working hours too
             urgent = due.rung.value in ctx.settings.urgent
             rung_not_before = now if urgent else not_before
+            stored_not_before = stored_times.get(rung_not_before)
+            if stored_not_before is None:
+                stored_not_before = stored_times[rung_not_before] = stored_time(rung_not_before)
+            ack_links = with_ack_link and due.audience is not Audience.office_and_supervisor
+            key_head = _key_head(task.id, due.rung, due.occurrence, task.due_on)
+            rung_json = encode(due.rung.value)
+            line_head = (task.campaign_id, task.id, task.title, unit, due.rung, due.occurrence)
             for r in recipients:
-                key = idempotency_key(task.id, due.rung, due.occurrence, r, task.due_on)
-                item_payload = payload
-                if (not r.copy and r.person_id is not None and task.status == TaskStatus.assigned.value
-                        and due.audience is not Audience.office_and_supervisor):
-                    item_payload = {**payload, "ack_url": ack_url(task.id, r.person_id, now, base_url=base_url)}
-                rows.append({
-                    "campaign_id": task.campaign_id, "task_id": task.id, "rung": due.rung.value,
-                    "occurrence": due.occurrence, "idempotency_key": key, "recipient_person_id": r.person_id,
-                    "recipient_name": r.name, "recipient_address": r.address, "in_copy": r.copy, "urgent": urgent,
-                    "payload": item_payload, "not_before": rung_not_before, "created_at": utcnow(),
-                })
-                lines.append((key, (task.campaign_id, task.id, task.title, unit, due.rung, due.occurrence,
-                                    r.name, r.address, r.copy, light, rung_not_before)))
+                key = key_head + r.key
+                item_payload = payload_text
+                if ack_links and not r.copy and r.person_id is not None:
+                    link = links.get(r.person_id)
+                    if link is None:
+                        link = links[r.person_id] = encode(ack_prefix + make_ack_token(task.id, r.person_id,
+                                                                                       ack_expiry))
+                    item_payload = f'{payload_text[:-1]}, "ack_url": {link}}}'
+                if postgres:
+                    rows.append(f'{{"campaign_id": {task.campaign_id}, "task_id": {task.id}, "rung": {rung_json}, '
+                                f'"occurrence": {due.occurrence}, "idempotency_key": {encode(key)}, '
+                                f'"recipient_person_id": {_JSON_NULL if r.person_id is None else r.person_id}, '
+                                f'"recipient_name": {encode(r.name)}, "recipient_address": {encode(r.address)}, '
+                                f'"in_copy": {_JSON_BOOL[r.copy]}, "urgent": {_JSON_BOOL[urgent]}, '
+                                f'"payload": {item_payload}, "not_before": {stored_not_before}, '
+                                f'"created_at": {created_at}}}')
+                else:
+                    rows.append((task.campaign_id, task.id, due.rung.value, due.occurrence, key, r.person_id,
+                                 r.name, r.address, r.copy, urgent, item_payload, stored_not_before, created_at))
+                lines.append((key, (*line_head, r.name, r.address, r.copy, light, rung_not_before)))
         if undeliverable:
             report.problems.append(f"任务 #{task.id}「{task.title}」的{'、'.join(undeliverable)}没有可送达的收件人："
                                    f"{unit} 没有填写了邮箱的联系人，请在创建方案中补充。")
@@ -483,21 +623,26 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
                 NoticeItem.idempotency_key.in_(keys[start:start + 500]))).scalars())
         new_keys = set(keys) - existing
     else:
-        new_keys = _insert_items(session, rows)
-        session.connection().execute(_MOVE_NEXT, moves)
+        new_keys = _insert_items(session, rows, postgres)
+        _move_next(session, moves, postgres)
     report.lines.extend(SweepLine(*fields, new=key in new_keys) for key, fields in lines)
     return len(new_keys)
 
 
-def _payload(task, due: RungDue, ctx: _CampaignContext, unit: str, light: Light | None, today: dt.date,
-             cal: WorkingDayCalendar, cooperating: list[int], base_url: str, history: _History) -> dict:
-    """What the message templates need to say about the task (notifications/ renders it)."""
-    overdue = today > task.due_on and TaskStatus(task.status) in LADDER_RUNNING
-    payload = {
-        "rung": due.rung.value,
-        "rung_label": due.label,
-        "occurrence": due.occurrence,
-        "falls_at": due.at.astimezone(CHINA).isoformat(),
+def _key_head(task_id: int, rung: Rung, occurrence: int, due_on: dt.date | None) -> str:
+    """``idempotency_key`` up to the recipient's part."""
+    if due_on is not None and rung in DEADLINE_RUNGS:
+        return f"{task_id}:{rung.value}:{occurrence}@{due_on.isoformat()}:"
+    return f"{task_id}:{rung.value}:{occurrence}:"
+
+
+def _task_payload(task, ctx: _CampaignContext, unit: str, light: Light | None, today: dt.date,
+                  cal: WorkingDayCalendar, cooperating: list[int], base_url: str) -> tuple[dict, dict]:
+    """The parts of a notice's payload that are the same for every rung of a task: what follows
+    the rung's own keys, and the working-day counts after that."""
+    status = TaskStatus(task.status)
+    overdue = today > task.due_on and status in LADDER_RUNNING
+    part = {
         "task_id": task.id,
         "title": task.title,
         "measures": task.measures or "",
@@ -505,19 +650,37 @@ def _payload(task, due: RungDue, ctx: _CampaignContext, unit: str, light: Light 
         "unit": unit,
         "cooperating": [ctx.departments[d].name for d in cooperating if d in ctx.departments],
         "due_on": task.due_on.isoformat(),
-        "status": TaskStatus(task.status).value,
+        "status": status.value,
         "progress": task.progress,
         "light": light.value if light else None,
         "task_url": f"{base_url}/tasks/{task.id}",
     }
     # working days, counted when the rung was owed (notifications/ counts them itself when absent)
+    tail = {}
     if today <= task.due_on:
-        payload["days_left"] = cal.working_days_between(today, task.due_on)
+        tail["days_left"] = cal.working_days_between(today, task.due_on)
     if overdue:
-        payload["days_overdue"] = cal.working_days_between(task.due_on, today)
+        tail["days_overdue"] = cal.working_days_between(task.due_on, today)
+    return part, tail
+
+
+def _payload_json(due: RungDue, task_json: str, history: _History, encode: Callable[[object], str]) -> str:
+    """What the message templates need to say about the task (notifications/ renders it), as JSON
+    text: the rung's keys, then the task's (``task_json``, made once per task)."""
+    rung = encode({
+        "rung": due.rung.value,
+        "rung_label": due.label,
+        "occurrence": due.occurrence,
+        "falls_at": due.at.astimezone(CHINA).isoformat(),
+    })
+    reason = ""
     if due.rung is Rung.returned and history.return_reason:
-        payload["reason"] = history.return_reason
-    return payload
+        reason = ", " + encode({"reason": history.return_reason})[1:-1]
+    return f"{rung[:-1]}, {task_json}{reason}}}"
+
+
+_JSON_ASCII = json.JSONEncoder().encode  # json.dumps with its defaults
+_JSON_UTF8 = json.JSONEncoder(ensure_ascii=False).encode
 
 
 __all__ = [

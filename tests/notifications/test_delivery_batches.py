@@ -1,0 +1,45 @@
+"""Delivery batch by batch: only what one connection sends next is leased, and a deliverer that
+dies mid-batch holds back nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+import notifications.delivery as delivery_module
+from notifications.delivery import LEASE, deliver_due
+from tests.notifications.conftest import NOW, mail_settings
+from tests.notifications.test_delivery import _messages, _owe
+from tracker.notices.models import MessageState
+
+
+async def test_a_deliverer_killed_mid_batch_holds_only_that_batch(engine, world, smtp_server, monkeypatch):
+    _owe(engine, world, recipients=("李科长", "张局长", "赵校长", "王主任"))
+    settings = mail_settings(smtp_server.port, mail_batch_size=1)
+    answers = []
+
+    def recorder_that_dies_at_the_second_answer(outcomes):
+        def record(result):
+            if answers:
+                raise SystemExit("killed between the server's 250 and our commit")
+            answers.append(result)
+            outcomes.append(result)
+        return record
+
+    monkeypatch.setattr(delivery_module, "_recorder", recorder_that_dies_at_the_second_answer)
+    with pytest.raises(SystemExit):
+        await deliver_due(engine, NOW, settings=settings)
+    first, second, third, fourth = _messages(engine)
+    assert first.state == MessageState.sent  # its batch was committed before the next was leased
+    assert (second.state, second.attempts, second.next_attempt_at) == (MessageState.queued, 0, NOW + LEASE)
+    assert {m.next_attempt_at for m in (third, fourth)} == {NOW}  # never leased: due for anyone
+    assert len(smtp_server.handler.received) == 2
+
+    monkeypatch.undo()
+    at_once = await deliver_due(engine, NOW, settings=settings)
+    assert sorted(at_once.sent) == [third.id, fourth.id]
+    after_lease = await deliver_due(engine, NOW + LEASE, settings=settings)
+    assert after_lease.sent == [second.id]
+    assert {m.state for m in _messages(engine)} == {MessageState.sent}
+    sent_twice = [m for m, times in smtp_server.handler.by_message_id().items() if times == 2]
+    assert sent_twice == [second.message_id_header]  # the same Message-ID: recognisably one message
+    assert len(smtp_server.handler.received) == 5

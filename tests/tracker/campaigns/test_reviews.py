@@ -22,6 +22,15 @@ from tracker.tasks import lifecycle
 from tracker.tasks.models import Task, TaskCooperator, TaskStatus
 from tracker.workdays import add_working_days
 
+
+@pytest.fixture(autouse=True)
+def _now_before_the_plan_dates():
+    """Tasks made here keep their plan dates only while those are ahead: "now" is a fixed day
+    before them (a task created after its plan date is re-dated), whatever the real date."""
+    with time_machine.travel(dt.datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+        yield
+
+
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 FINDINGS = EXAMPLES / "findings.xlsx"
 HEADER = ["序号", "问题", "指标", "责任单位", "整改时限"]

@@ -6,9 +6,12 @@ built-in shortfalls are described in examples/make_schools.py.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from openpyxl import load_workbook
 from sqlmodel import Session, func, select
 
@@ -23,6 +26,15 @@ from tracker.schooldata.models import CountyInput, DataSubmission, SchoolDataRow
 from tracker.schooldata.sheet import SheetError
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Task, TaskCooperator, TaskStatus
+
+
+@pytest.fixture(autouse=True)
+def _now_before_the_plan_dates():
+    """Tasks made here keep their plan dates only while those are ahead: "now" is a fixed day
+    before them (a task created after its plan date is re-dated), whatever the real date."""
+    with time_machine.travel(dt.datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+        yield
+
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 PLAN = EXAMPLES / "plan.yaml"

@@ -34,6 +34,15 @@ from tracker.tasks.service import (
 from tracker.workdays import add_working_days
 
 
+
+@pytest.fixture(autouse=True)
+def _now_before_the_plan_dates():
+    """Tasks made here keep their plan dates only while those are ahead: "now" is a fixed day
+    before them (a task created after its plan date is re-dated), whatever the real date."""
+    with time_machine.travel(dt.datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+        yield
+
+
 @pytest.fixture
 def session(engine):
     with Session(engine, expire_on_commit=False) as s:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import aiosmtplib
 
-from notifications.channels.email import SmtpConfig, _address, _mailbox
+from notifications.channels.email import SmtpConfig, address_of, close_connection, mailbox_of
 
 
 @dataclass
@@ -46,8 +46,8 @@ def build_test_message(config: SmtpConfig, to: str, now: dt.datetime, base_url: 
     local = now.astimezone(ZoneInfo(zone))
     mail = EmailMessage()
     mail["Subject"] = "【均衡督办】测试邮件"
-    mail["From"] = _address(config.mail_from)
-    mail["To"] = _mailbox("", to)
+    mail["From"] = address_of(config.mail_from)
+    mail["To"] = mailbox_of("", to)
     mail["Date"] = format_datetime(local)
     mail["Message-ID"] = make_msgid(domain=config.local_hostname)
     mail["Auto-Submitted"] = "auto-generated"
@@ -124,9 +124,5 @@ async def send_test_message(config: SmtpConfig, to: str, *, now: dt.datetime, ba
     except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError, ssl.SSLError) as exc:
         result.error = _hint(exc, config)
     finally:
-        if smtp.is_connected:
-            try:
-                await smtp.quit()
-            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
-                smtp.close()
+        await close_connection(smtp)
     return result

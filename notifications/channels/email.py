@@ -105,12 +105,12 @@ async def _report(on_result: ResultCallback | None, result: SendResult, results:
             await outcome
 
 
-def _address(text: str) -> Address:
+def address_of(text: str) -> Address:
     name, addr = parseaddr(text)
-    return _mailbox(name, addr)
+    return mailbox_of(name, addr)
 
 
-def _mailbox(name: str, addr: str) -> Address:
+def mailbox_of(name: str, addr: str) -> Address:
     addr = addr.strip()
     if addr.count("@") != 1 or not all(addr.split("@")):
         raise ValueError(f"收件地址「{addr}」不是有效的电子邮件地址")
@@ -126,9 +126,9 @@ def build_email(message: OutboundMessage, mail_from: str, now: dt.datetime, zone
     ``cid:`` references resolve), other files are attached (``multipart/mixed``)."""
     mail = EmailMessage()  # policy.default: headers are encoded on the way out, bodies UTF-8
     mail["Subject"] = message.subject
-    mail["From"] = _address(mail_from)
-    mail["To"] = _mailbox(message.recipient_name, message.recipient_address)
-    cc = [_mailbox(name, addr) for name, addr in getaddresses([message.cc]) if addr] if message.cc else []
+    mail["From"] = address_of(mail_from)
+    mail["To"] = mailbox_of(message.recipient_name, message.recipient_address)
+    cc = [mailbox_of(name, addr) for name, addr in getaddresses([message.cc]) if addr] if message.cc else []
     if cc:
         mail["Cc"] = cc
     mail["Date"] = format_datetime(now.astimezone(ZoneInfo(zone)))
@@ -234,9 +234,14 @@ async def send_batch(
                                                 refused={a: f"{r.code} {r.message}" for a, r in refused.items()}),
                           results)
     finally:
-        if smtp.is_connected:
-            try:
-                await smtp.quit()
-            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
-                smtp.close()
+        await close_connection(smtp)
     return results
+
+
+async def close_connection(smtp: aiosmtplib.SMTP) -> None:
+    """Say QUIT if the connection is still up; drop it if the server does not answer."""
+    if smtp.is_connected:
+        try:
+            await smtp.quit()
+        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+            smtp.close()

@@ -97,7 +97,7 @@ class SendResult:
 ResultCallback = Callable[[SendResult], "Awaitable[None] | None"]
 
 
-async def _report(on_result: ResultCallback | None, result: SendResult, results: list[SendResult]) -> None:
+async def report_result(on_result: ResultCallback | None, result: SendResult, results: list[SendResult]) -> None:
     results.append(result)
     if on_result is not None:
         outcome = on_result(result)
@@ -203,34 +203,34 @@ async def send_batch(
         await smtp.connect()
     except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError, ssl.SSLError) as exc:
         for message in messages:
-            await _report(on_result, SendResult(message.id, False, _describe(exc)), results)
+            await report_result(on_result, SendResult(message.id, False, _describe(exc)), results)
         return results
     try:
         for index, message in enumerate(messages):
             try:
                 mail = build_email(message, config.mail_from, now, parts=(parts or {}).get(message.id, ()))
             except (ValueError, TypeError) as exc:  # an address that cannot be a mailbox: no retry helps
-                await _report(on_result, SendResult(message.id, False, str(exc), permanent=True), results)
+                await report_result(on_result, SendResult(message.id, False, str(exc), permanent=True), results)
                 continue
             try:
                 refused, _reply = await smtp.send_message(mail)
             except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
                 for lost in messages[index:]:
-                    await _report(on_result, SendResult(lost.id, False, _describe(exc)), results)
+                    await report_result(on_result, SendResult(lost.id, False, _describe(exc)), results)
                 return results
             except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
-                await _report(on_result, SendResult(message.id, False, _describe(exc), permanent=_is_permanent(exc)),
+                await report_result(on_result, SendResult(message.id, False, _describe(exc), permanent=_is_permanent(exc)),
                               results)
                 if not smtp.is_connected:
                     for lost in messages[index + 1:]:
-                        await _report(on_result, SendResult(lost.id, False, "与邮件服务器的连接中断"), results)
+                        await report_result(on_result, SendResult(lost.id, False, "与邮件服务器的连接中断"), results)
                     return results
                 continue
             except (aiosmtplib.SMTPException, ValueError) as exc:  # e.g. SMTPUTF8 needed but not offered
-                await _report(on_result, SendResult(message.id, False, _describe(exc), permanent=True), results)
+                await report_result(on_result, SendResult(message.id, False, _describe(exc), permanent=True), results)
                 continue
             error = "；".join(f"{addr} 被拒绝：{resp.code} {resp.message}" for addr, resp in refused.items())
-            await _report(on_result, SendResult(message.id, True, error,
+            await report_result(on_result, SendResult(message.id, True, error,
                                                 refused={a: f"{r.code} {r.message}" for a, r in refused.items()}),
                           results)
     finally:

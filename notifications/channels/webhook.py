@@ -27,7 +27,7 @@ import httpx
 from tracker.notices.models import OutboundMessage
 from tracker.settings import WebhookRobot
 
-from notifications.channels.email import ResultCallback, SendResult, _report
+from notifications.channels.email import ResultCallback, SendResult, report_result
 
 
 def robot_name(address: str) -> str:
@@ -85,16 +85,16 @@ async def send_batch(
             name = robot_name(message.recipient_address)
             robot = robots.get(name)
             if robot is None:
-                await _report(on_result, SendResult(message.id, False,
+                await report_result(on_result, SendResult(message.id, False,
                                                     f"未配置群机器人「{name}」（JUNHENG_WEBHOOKS）"), results)
                 continue
             try:
                 url, body = request_for(message, robot)
                 response = await client.post(url, json=body)
             except (httpx.HTTPError, ValueError) as exc:
-                await _report(on_result, SendResult(message.id, False, f"无法连接群机器人「{name}」：{exc}"), results)
+                await report_result(on_result, SendResult(message.id, False, f"无法连接群机器人「{name}」：{exc}"), results)
                 continue
-            await _report(on_result, _outcome(message, name, response), results)
+            await report_result(on_result, _outcome(message, name, response), results)
     finally:
         if own_client:
             await client.aclose()

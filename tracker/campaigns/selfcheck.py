@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from tracker.assessment.engine import assess
@@ -159,13 +159,22 @@ def upsert_schools(session: Session, campaign: Campaign, records: list[SchoolRec
     townships = township_lookup(session, campaign)
     if plan is None and campaign.plan:
         plan = CampaignPlan.from_stored(campaign.plan)
-    out = []
+    new: dict[str, School] = {}
     for record in records:
-        school = schools[record.key] = _school_of(campaign, record, schools.get(record.key),
-                                                  townships(record.township), plan)
-        out.append(school)
-    session.add_all(out)
-    return out
+        known = schools.get(record.key)
+        school = _school_of(campaign, record, known, townships(record.township), plan)
+        if known is None:
+            schools[record.key] = new[record.key] = school
+    # the new ones in one batch (executemany); the changed ones are updated at the next flush
+    if new:
+        columns = ("campaign_id", "key", "name", "school_type", "township", "township_department_id",
+                   "contact_name", "contact_email")
+        session.execute(insert(School).execution_options(render_nulls=True),
+                        [{c: getattr(s, c) for c in columns} for s in new.values()])
+        stored = {s.key: s for s in session.exec(select(School).where(School.campaign_id == campaign.id,
+                                                                      School.key.in_(list(new))))}
+        schools.update(stored)
+    return [schools[record.key] for record in records]
 
 
 def _school_of(campaign: Campaign, record: SchoolRecord, school: School | None, township: Department | None,
@@ -215,8 +224,10 @@ def import_submission(
     session.add(submission)
     session.flush()
     plan = CampaignPlan.from_stored(campaign.plan) if campaign.plan else None
-    session.add_all([SchoolDataRow(submission_id=submission.id, school_key=record.key, row=record.row,
-                                   data=_json_safe(dataclasses.asdict(record))) for record in records])
+    if records:
+        session.execute(insert(SchoolDataRow).execution_options(render_nulls=True), [
+            {"submission_id": submission.id, "school_key": record.key, "row": record.row,
+             "data": _json_safe(dataclasses.asdict(record))} for record in records])
     upsert_schools(session, campaign, records, plan)
     session.flush()
     event = record_event(
@@ -378,8 +389,9 @@ def assess_submission(
     session.add(snapshot)
     session.flush()
     schools = {s.key: s.id for s in session.exec(select(School).where(School.campaign_id == campaign.id))}
-    for s in result.shortfalls:
-        session.add(ShortfallRecord(
+    # one batch (executemany): reconciling reads them back in order
+    rows = [
+        dict(
             campaign_id=campaign.id,
             assessment_id=snapshot.id,
             key=shortfall_key(s.kind, s.indicator, s.stage, s.school_key),
@@ -394,8 +406,9 @@ def assess_submission(
             text=s.text,
             blocking=s.blocking,
             departments=list(s.departments),
-        ))
-    session.flush()
+        ) for s in result.shortfalls]
+    if rows:
+        session.execute(insert(ShortfallRecord).execution_options(render_nulls=True), rows)
     record_event(
         session,
         type="assessment.completed",

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, insert
 from sqlmodel import Session, select
 
 from tracker.assessment.models import ShortfallRecord
@@ -199,11 +199,11 @@ def create_tasks(
     today = today or local_date(created_at)
     working_days = redate_working_days(campaign)
     actor_name, actor_id = (actor.name, actor.id) if isinstance(actor, Person) else (actor, None)
-    tasks: list[Task] = []
+    rows: list[dict[str, Any]] = []
     dues: list[WorkingDue] = []
     for new, title, origin, school in checked:
         due = working_due(new.due_on, today, working_days)
-        tasks.append(Task(
+        rows.append(dict(
             campaign_id=campaign.id,
             phase_id=new.phase.id,
             title=title,
@@ -225,11 +225,16 @@ def create_tasks(
             next_reminder_at=created_at,
         ))
         dues.append(due)
-    session.add_all(tasks)
-    session.flush()  # one INSERT … RETURNING: the ids the cooperators and events name
+    # One INSERT … RETURNING (batched by SQLAlchemy's insertmanyvalues) gives the Task rows with
+    # their ids, in no particular order: matched back by origin_key, unique in the campaign.
+    # (render_nulls: rows with and without a school, say, go in the same batch)
+    inserted = session.scalars(insert(Task).returning(Task).execution_options(render_nulls=True), rows)
+    by_key = {t.origin_key: t for t in inserted}
+    tasks = [by_key[row["origin_key"]] for row in rows]
 
     at = utcnow()
-    rows: list[TaskCooperator | Event] = []
+    cooperator_rows: list[dict[str, int]] = []
+    event_rows: list[dict[str, Any]] = []
     for (new, title, origin, _school), task, due in zip(checked, tasks, dues):
         cooperator_ids: list[int] = []
         for unit in new.cooperating:
@@ -237,14 +242,15 @@ def create_tasks(
             if unit_id is None or unit_id == task.department_id or unit_id in cooperator_ids:
                 continue
             cooperator_ids.append(unit_id)
-            rows.append(TaskCooperator(task_id=task.id, department_id=unit_id))
-        rows.append(Event(
+            cooperator_rows.append({"task_id": task.id, "department_id": unit_id})
+        event_rows.append(dict(
             campaign_id=campaign.id,
             type="task.created",
             actor=actor_name,
             actor_id=actor_id,
             task_id=task.id,
             at=at,
+            dispatched_at=None,
             payload={
                 "title": title,
                 "origin": origin.value,
@@ -262,8 +268,10 @@ def create_tasks(
                 **(new.event_details or {}),  # what made it, e.g. the assessment a reconciliation followed
             },
         ))
-    session.add_all(rows)
-    session.flush()  # the cooperators and the events, a batch each
+    # a batch each (executemany): no ids are needed back
+    if cooperator_rows:
+        session.execute(insert(TaskCooperator).execution_options(render_nulls=True), cooperator_rows)
+    session.execute(insert(Event).execution_options(render_nulls=True), event_rows)
     return tasks
 
 

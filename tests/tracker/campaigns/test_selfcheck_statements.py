@@ -41,8 +41,9 @@ def counted(engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
-def _self_check(engine, code: str, sheet: Path) -> tuple[int, int, int]:
-    """(statements, tasks created, cooperators and events written) of a self-check in one transaction."""
+def _self_check(engine, code: str, sheet: Path) -> tuple[int, int, int, int]:
+    """(statements, tasks created, cooperators and events written) of a first self-check in one
+    transaction, and the statements of a second one with the same sheet (every task already there)."""
     with session_scope(engine) as session:
         plan = load_plan(PLAN)
         apply_plan(session, plan.model_copy(update={"code": code, "name": f"{code}创建工作", "county": f"{code}县"}))
@@ -56,7 +57,10 @@ def _self_check(engine, code: str, sheet: Path) -> tuple[int, int, int]:
                             .where(Task.campaign_id == campaign_id)).one()
         rows += session.exec(select(func.count()).select_from(Event)
                              .where(Event.campaign_id == campaign_id, Event.type == "task.created")).one()
-    return len(statements), created, rows
+    with counted(engine) as again, session_scope(engine) as session:
+        result = selfcheck.run_self_check(session, resolve_campaign(session, code), sheet, "韩静")
+        assert not result.reconcile.created and len(result.reconcile.unchanged) == created
+    return len(statements), created, rows, len(again)
 
 
 def test_self_check_statements_do_not_grow_with_the_tasks(engine, tmp_path):
@@ -64,11 +68,13 @@ def test_self_check_statements_do_not_grow_with_the_tasks(engine, tmp_path):
     write_xlsx(small, make_school_rows(40, seed=40))
     write_xlsx(large, make_school_rows(120, seed=120))
     with time_machine.travel(dt.datetime(2026, 12, 10, 10, 0, tzinfo=CHINA), tick=False):
-        small_statements, small_tasks, small_rows = _self_check(engine, "small", small)
-        large_statements, large_tasks, large_rows = _self_check(engine, "large", large)
+        small_statements, small_tasks, small_rows, small_again = _self_check(engine, "small", small)
+        large_statements, large_tasks, large_rows, large_again = _self_check(engine, "large", large)
     # the larger county really makes far more tasks, cooperators and events …
     assert large_tasks >= small_tasks + 200 and large_rows >= small_rows + 400
     # … in the same statements: a batch of each kind, not a round trip per row (there were
     # about four per task and four per school before)
     assert large_statements - small_statements <= 2, (small_statements, large_statements)
     assert small_statements <= 40
+    # a second self-check (every task found, its shortfall updated) neither
+    assert large_again - small_again <= 2, (small_again, large_again)

@@ -127,6 +127,13 @@ class StatementCounter:
 
         event.listen(get_engine(), "before_cursor_execute", self._seen)
 
+    def uninstall(self) -> None:
+        from sqlalchemy import event
+
+        from tracker.db import get_engine
+
+        event.remove(get_engine(), "before_cursor_execute", self._seen)
+
     def _seen(self, *_args) -> None:
         self.count += 1
 
@@ -196,6 +203,7 @@ def _plain_against_bare(workdir: Path, schools: int) -> None:
     counter.take()
     second = _without_prefect(code, sheet)
     second_statements = counter.take()
+    counter.uninstall()
     print(f"  {first:7.2f} s   {schools} 所学校，不经 Prefect，首次：{first_statements} 条 SQL 语句")
     print(f"  {second:7.2f} s   {schools} 所学校，不经 Prefect，再次：{second_statements} 条 SQL 语句")
     print(f"  {bare:7.2f} s   对照：同样的 {rows} 行直接批量插入（每表一次 executemany）；"

@@ -1,7 +1,7 @@
 """Self-check speed through Prefect: one county of 300 schools, and a province of 100 counties.
 
     uv run python benchmarks/campaign.py [--province-counties 100] [--province-schools 100]
-                                         [--database-url URL]
+                                         [--database-url URL] [--plain [--county-schools 300]]
 
 Every figure is a real self-check flow run (flows/selfcheck.py: import → assess → reconcile, one
 Prefect task each) on embedded Prefect (an ephemeral server in a temporary PREFECT_HOME; its
@@ -16,6 +16,11 @@ storing tasks); Prefect's share is the flow's wall time minus that — the orche
 2. Province: 100 campaigns (the example plan under 100 codes), each self-checking its own sheet
    of ``--province-schools`` schools, one flow run after another. Prints total wall time, time
    per county, and Prefect's share.
+
+``--plain`` measures only the self-check without Prefect (issue 10): its SQL statements, first
+and second run, and a yardstick, a bare bulk INSERT of the very rows the first run wrote (one
+executemany per table, in a transaction rolled back). Aim: within 3× of the yardstick, under 2 s
+on PostgreSQL for 300 schools, and statements that do not grow with the number of schools.
 
 Aim (issue 3): a county's self-check in seconds, not minutes; Prefect's overhead independent of
 the number of schools. The database is a SQLite file in a temporary directory unless
@@ -109,6 +114,102 @@ def _without_prefect(code: str, sheet: Path) -> float:
     return time.perf_counter() - start
 
 
+class StatementCounter:
+    """Counts the SQL statements sent to the tracker's database (an executemany counts once)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def install(self) -> None:
+        from sqlalchemy import event
+
+        from tracker.db import get_engine
+
+        event.listen(get_engine(), "before_cursor_execute", self._seen)
+
+    def uninstall(self) -> None:
+        from sqlalchemy import event
+
+        from tracker.db import get_engine
+
+        event.remove(get_engine(), "before_cursor_execute", self._seen)
+
+    def _seen(self, *_args) -> None:
+        self.count += 1
+
+    def take(self) -> int:
+        taken, self.count = self.count, 0
+        return taken
+
+
+# The tables a self-check writes, parents first; the yardstick inserts their rows again in this order.
+SELF_CHECK_TABLES = ("school", "datasubmission", "schooldatarow", "assessmentsnapshot", "shortfallrecord",
+                     "task", "taskcooperator", "event")
+
+
+def _bare_insert_seconds(code: str, events_after: int) -> tuple[float, int]:
+    """The yardstick: (seconds, rows) of a bare bulk INSERT of the rows the self-check of ``code``
+    wrote (one executemany per table, no logic), in a transaction that first deletes them and is
+    then rolled back. The task tallies' triggers fire as they did for the self-check."""
+    from sqlalchemy import select
+    from sqlmodel import SQLModel
+
+    from tracker.campaigns.service import resolve_campaign
+    from tracker.db import get_engine, session_scope
+
+    with session_scope() as session:
+        campaign_id = resolve_campaign(session, code).id
+    tables = {name: SQLModel.metadata.tables[name] for name in SELF_CHECK_TABLES}
+    task, submission = tables["task"], tables["datasubmission"]
+    where = {name: table.c.campaign_id == campaign_id for name, table in tables.items() if "campaign_id" in table.c}
+    where["event"] = where["event"] & (tables["event"].c.id > events_after)
+    where["schooldatarow"] = tables["schooldatarow"].c.submission_id.in_(
+        select(submission.c.id).where(submission.c.campaign_id == campaign_id))
+    where["taskcooperator"] = tables["taskcooperator"].c.task_id.in_(
+        select(task.c.id).where(task.c.campaign_id == campaign_id))
+    with get_engine().connect() as conn, conn.begin() as transaction:
+        rows = {name: [dict(r._mapping) for r in conn.execute(select(table).where(where[name]))]
+                for name, table in tables.items()}
+        for name in reversed(SELF_CHECK_TABLES):
+            conn.execute(tables[name].delete().where(where[name]))
+        start = time.perf_counter()
+        for name in SELF_CHECK_TABLES:
+            if rows[name]:
+                conn.execute(tables[name].insert(), rows[name])
+        seconds = time.perf_counter() - start
+        transaction.rollback()
+    return seconds, sum(len(r) for r in rows.values())
+
+
+def _plain_against_bare(workdir: Path, schools: int) -> None:
+    """A county's self-check without Prefect: statements and seconds, first and second run, next
+    to the yardstick (issue 10: within 3× of a bare bulk INSERT of the same rows)."""
+    from sqlalchemy import func, select
+
+    from tracker.db import session_scope
+    from tracker.events.models import Event
+
+    counter = StatementCounter()
+    counter.install()
+    code = f"plain-{schools}"
+    _apply_plan(code, f"{schools}校对照县")
+    sheet = _sheet(workdir, schools, seed=schools)
+    with session_scope() as session:
+        events_after = session.scalar(select(func.max(Event.id))) or 0
+    counter.take()
+    first = _without_prefect(code, sheet)
+    first_statements = counter.take()
+    bare, rows = _bare_insert_seconds(code, events_after)
+    counter.take()
+    second = _without_prefect(code, sheet)
+    second_statements = counter.take()
+    counter.uninstall()
+    print(f"  {first:7.2f} s   {schools} 所学校，不经 Prefect，首次：{first_statements} 条 SQL 语句")
+    print(f"  {second:7.2f} s   {schools} 所学校，不经 Prefect，再次：{second_statements} 条 SQL 语句")
+    print(f"  {bare:7.2f} s   对照：同样的 {rows} 行直接批量插入（每表一次 executemany）；"
+          f"自查为其 {first / bare:.1f} 倍")
+
+
 def _line(label: str, wall: float, inside: float, split: str = "") -> None:
     print(f"  {wall:7.2f} s = tracker {inside:6.2f} s + Prefect {wall - inside:5.2f} s "
           f"({100 * (wall - inside) / wall:4.1f} %)   {label}" + (f"  [tracker: {split}]" if split else ""))
@@ -119,11 +220,14 @@ async def main(args: argparse.Namespace) -> None:
     from tracker.db import migrate
 
     workdir = Path(tempfile.mkdtemp(prefix="junheng-bench-"))
-    clock = StepClock()
-    clock.install()
-
     print(f"数据库：{os.environ['JUNHENG_DATABASE_URL']}")
     migrate()
+    if args.plain:
+        print("一个县，不经 Prefect（同一事务中的导入、评估、任务三步）")
+        _plain_against_bare(workdir, args.county_schools)
+        return
+    clock = StepClock()
+    clock.install()
 
     # warm-up: start the ephemeral Prefect server and import everything once (not timed)
     _apply_plan("warmup", "热身县")
@@ -141,10 +245,7 @@ async def main(args: argparse.Namespace) -> None:
         _line(f"{schools} 所学校，首次（新建 {result['created']} 项任务）", wall, inside, split)
         wall, inside, result, split = await _timed_self_check(clock, code, sheet)
         _line(f"{schools} 所学校，再次（新建 {result['created']} 项）", wall, inside, split)
-    code = "county-300-plain"
-    _apply_plan(code, "对照县")
-    plain = _without_prefect(code, _sheet(workdir, 300, seed=300))
-    print(f"  {plain:7.2f} s   300 所学校，不经 Prefect（同一事务中的同样三步）")
+    _plain_against_bare(workdir, 300)
 
     print(f"\n2. 一个省：{args.province_counties} 个县，每县 {args.province_schools} 所学校，逐县运行自查流程")
     start = time.perf_counter()
@@ -171,6 +272,9 @@ if __name__ == "__main__":
     parser.add_argument("--province-counties", type=int, default=100)
     parser.add_argument("--province-schools", type=int, default=100)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--plain", action="store_true",
+                        help="only the self-check without Prefect, its SQL statements and the bare-INSERT yardstick")
+    parser.add_argument("--county-schools", type=int, default=300, help="schools of the county for --plain")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="junheng-bench-prefect-"))

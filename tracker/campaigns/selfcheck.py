@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from tracker.assessment.engine import assess
@@ -35,7 +35,7 @@ from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
 from tracker.assessment.report import to_json
 from tracker.campaigns.models import Campaign, Department, Phase, PhaseKind, School, UnitKind
 from tracker.campaigns.plan import TOWNSHIPS_PLACEHOLDER, CampaignPlan
-from tracker.campaigns.service import UnknownName, assignment_for, township_department
+from tracker.campaigns.service import UnknownName, assignment_for, township_department, township_lookup
 from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.events.service import SYSTEM_ACTOR, record_event
@@ -47,10 +47,11 @@ from tracker.standards.schema import STAGE_NAMES, Indicator, Judged, Standard
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
 from tracker.tasks.service import (
+    NewTask,
     RedatedTask,
     WorkingDue,
     change_due_date,
-    create_task,
+    create_tasks,
     redate_working_days,
     working_due,
 )
@@ -142,6 +143,43 @@ def upsert_school(session: Session, campaign: Campaign, record: SchoolRecord,
         select(School).where(School.campaign_id == campaign.id, School.key == record.key)
     ).first()
     township = township_department(session, campaign, record.township)
+    if plan is None and campaign.plan:
+        plan = CampaignPlan.from_stored(campaign.plan)
+    school = _school_of(campaign, record, school, township, plan)
+    session.add(school)
+    return school
+
+
+def upsert_schools(session: Session, campaign: Campaign, records: list[SchoolRecord],
+                   plan: CampaignPlan | None = None) -> list[School]:
+    """``upsert_school`` for a whole sheet, by key, in a few statements however many schools:
+    the campaign's schools and units read once; the new ones inserted and the changed ones
+    updated together at the next flush."""
+    schools = {s.key: s for s in session.exec(select(School).where(School.campaign_id == campaign.id))}
+    townships = township_lookup(session, campaign)
+    if plan is None and campaign.plan:
+        plan = CampaignPlan.from_stored(campaign.plan)
+    new: dict[str, School] = {}
+    for record in records:
+        known = schools.get(record.key)
+        school = _school_of(campaign, record, known, townships(record.township), plan)
+        if known is None:
+            schools[record.key] = new[record.key] = school
+    # the new ones in one batch (executemany); the changed ones are updated at the next flush
+    if new:
+        columns = ("campaign_id", "key", "name", "school_type", "township", "township_department_id",
+                   "contact_name", "contact_email")
+        session.execute(insert(School).execution_options(render_nulls=True),
+                        [{c: getattr(s, c) for c in columns} for s in new.values()])
+        stored = {s.key: s for s in session.exec(select(School).where(School.campaign_id == campaign.id,
+                                                                      School.key.in_(list(new))))}
+        schools.update(stored)
+    return [schools[record.key] for record in records]
+
+
+def _school_of(campaign: Campaign, record: SchoolRecord, school: School | None, township: Department | None,
+               plan: CampaignPlan | None) -> School:
+    """``school`` (None: a new School row) brought in line with the sheet's ``record``."""
     if school is None:
         school = School(campaign_id=campaign.id, key=record.key, name=record.name,
                         school_type=record.school_type)
@@ -149,8 +187,6 @@ def upsert_school(session: Session, campaign: Campaign, record: SchoolRecord,
     school.school_type = record.school_type
     school.township = record.township
     school.township_department_id = township.id if township is not None else None
-    if plan is None and campaign.plan:
-        plan = CampaignPlan.from_stored(campaign.plan)
     # The contact receives the notices of the school's own tasks. The plan's 学校联系人 comes first:
     # the office chose that person, who may also act on the tasks (matched by e-mail). Otherwise
     # the sheet's 联系人/联系邮箱; a blank 联系邮箱 keeps the contact stored (an older sheet's).
@@ -159,7 +195,6 @@ def upsert_school(session: Session, campaign: Campaign, record: SchoolRecord,
         school.contact_name, school.contact_email = contact.name, contact.email
     elif record.contact_email:
         school.contact_name, school.contact_email = record.contact_name or "", record.contact_email
-    session.add(school)
     return school
 
 
@@ -189,10 +224,11 @@ def import_submission(
     session.add(submission)
     session.flush()
     plan = CampaignPlan.from_stored(campaign.plan) if campaign.plan else None
-    for record in records:
-        data = _json_safe(dataclasses.asdict(record))
-        session.add(SchoolDataRow(submission_id=submission.id, school_key=record.key, row=record.row, data=data))
-        upsert_school(session, campaign, record, plan)
+    if records:
+        session.execute(insert(SchoolDataRow).execution_options(render_nulls=True), [
+            {"submission_id": submission.id, "school_key": record.key, "row": record.row,
+             "data": _json_safe(dataclasses.asdict(record))} for record in records])
+    upsert_schools(session, campaign, records, plan)
     session.flush()
     event = record_event(
         session,
@@ -353,8 +389,9 @@ def assess_submission(
     session.add(snapshot)
     session.flush()
     schools = {s.key: s.id for s in session.exec(select(School).where(School.campaign_id == campaign.id))}
-    for s in result.shortfalls:
-        session.add(ShortfallRecord(
+    # one batch (executemany): reconciling reads them back in order
+    rows = [
+        dict(
             campaign_id=campaign.id,
             assessment_id=snapshot.id,
             key=shortfall_key(s.kind, s.indicator, s.stage, s.school_key),
@@ -369,8 +406,9 @@ def assess_submission(
             text=s.text,
             blocking=s.blocking,
             departments=list(s.departments),
-        ))
-    session.flush()
+        ) for s in result.shortfalls]
+    if rows:
+        session.execute(insert(ShortfallRecord).execution_options(render_nulls=True), rows)
     record_event(
         session,
         type="assessment.completed",
@@ -771,13 +809,11 @@ def _plan_specs(ctx: _Context) -> list[_TaskSpec]:
     return specs
 
 
-def _create(session: Session, ctx: _Context, spec: _TaskSpec, actor: str, snapshot: AssessmentSnapshot,
-            shortfall: ShortfallRecord | None = None) -> Task:
-    return create_task(
-        session, campaign=ctx.campaign, phase=spec.phase, title=spec.title, measures=spec.measures,
-        origin=spec.origin, origin_key=spec.key, due_on=spec.due_on, department=spec.department,
-        responsible_school=spec.responsible_school, school=spec.school, indicator=spec.indicator,
-        cooperating=spec.cooperating, actor=actor, shortfall=shortfall, today=ctx.today,
+def _new_task(spec: _TaskSpec, snapshot: AssessmentSnapshot, shortfall: ShortfallRecord | None = None) -> NewTask:
+    return NewTask(
+        phase=spec.phase, title=spec.title, measures=spec.measures, origin=spec.origin, origin_key=spec.key,
+        due_on=spec.due_on, department=spec.department, responsible_school=spec.responsible_school,
+        school=spec.school, indicator=spec.indicator, cooperating=spec.cooperating, shortfall=shortfall,
         event_details={"assessment_id": snapshot.id})
 
 
@@ -805,14 +841,15 @@ def reconcile_tasks(
     result = ReconcileResult()
     tasks = {t.origin_key: t for t in session.exec(select(Task).where(Task.campaign_id == campaign.id))}
 
+    # The new tasks are made together, a few statements for all of them (create_tasks), before
+    # any existing task is touched: whatever fails to be made, nothing has moved yet.
+    new_tasks: list[NewTask] = []
+
     def create_once(spec: _TaskSpec, shortfall: ShortfallRecord | None = None) -> None:
         """Create the task of ``spec.key`` unless there is one (then it stays as it is)."""
         task = tasks.get(spec.key)
         if task is None:
-            task = tasks[spec.key] = _create(session, ctx, spec, actor, snapshot, shortfall)
-            result.created.append(task.id)
-            if task.planned_due_on is not None:
-                result.redated.append(RedatedTask.of(task, ctx.today))
+            new_tasks.append(_new_task(spec, snapshot, shortfall))
         else:
             result.unchanged.append(task.id)
 
@@ -823,10 +860,19 @@ def reconcile_tasks(
 
     groups = _shortfall_groups(session, snapshot)
     for key, group in groups.items():
+        if key not in tasks:
+            create_once(_shortfall_spec(ctx, group), group.records[0])
+    for task in create_tasks(session, campaign, new_tasks, actor=actor, today=ctx.today):
+        tasks[task.origin_key] = task
+        result.created.append(task.id)
+        if task.planned_due_on is not None:
+            result.redated.append(RedatedTask.of(task, ctx.today))
+
+    created = set(result.created)
+    for key, group in groups.items():
         newest_record = group.records[0]
-        task = tasks.get(key)
-        if task is None:
-            create_once(_shortfall_spec(ctx, group), newest_record)
+        task = tasks[key]
+        if task.id in created:
             continue
         task.shortfall_id = newest_record.id
         session.add(task)
@@ -843,7 +889,7 @@ def reconcile_tasks(
     assessed = set(session.exec(select(SchoolDataRow.school_key)
                                 .where(SchoolDataRow.submission_id == snapshot.submission_id)))
     for key, task in tasks.items():
-        if TaskOrigin(task.origin) is not TaskOrigin.shortfall or key in groups or task.id in result.created:
+        if TaskOrigin(task.origin) is not TaskOrigin.shortfall or key in groups or task.id in created:
             continue
         school_key = key.split("|")[3] if key.count("|") == 3 else ""
         status = TaskStatus(task.status)

@@ -9,7 +9,7 @@ and an open task whose due date came from the plan follows a moved gate or deadl
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,6 +131,20 @@ def township_department(session: Session, campaign: Campaign, township: str | No
         return None
     return session.exec(select(Department).where(Department.campaign_id == campaign.id,
                                                  Department.name == name)).first()
+
+
+def township_lookup(session: Session, campaign: Campaign) -> Callable[[str | None], Department | None]:
+    """``township_department`` for many schools: the campaign's units read once."""
+    by_name = {d.name: d for d in session.exec(select(Department).where(Department.campaign_id == campaign.id))}
+    departments = (campaign.plan or {}).get("departments", [])
+
+    def lookup(township: str | None) -> Department | None:
+        if not township or not township.strip():
+            return None
+        name = _township_name(departments, township.strip())
+        return by_name.get(name) if name is not None else None
+
+    return lookup
 
 
 def _township_name(departments: list[dict], township: str) -> str | None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, insert
 from sqlmodel import Session, select
 
 from tracker.assessment.models import ShortfallRecord
@@ -96,6 +96,26 @@ class RedatedTask:
                 "due_on": self.due_on.isoformat(), "working_days": self.working_days}
 
 
+@dataclass
+class NewTask:
+    """One task for ``create_tasks``: what ``create_task`` takes, less the campaign, actor and day."""
+
+    phase: Phase
+    title: str
+    measures: str
+    origin: TaskOrigin | str
+    origin_key: str
+    due_on: dt.date
+    department: Department | None = None
+    responsible_school: School | None = None
+    school: School | None = None
+    indicator: str | None = None
+    cooperating: Iterable[Department | int] = ()
+    shortfall: ShortfallRecord | None = None
+    finding: ReviewFinding | None = None
+    event_details: dict[str, Any] | None = None
+
+
 def create_task(
     session: Session,
     *,
@@ -132,86 +152,127 @@ def create_task(
     ).first()
     if existing is not None:
         return existing
+    new = NewTask(phase=phase, title=title, measures=measures, origin=origin, origin_key=origin_key, due_on=due_on,
+                  department=department, responsible_school=responsible_school, school=school, indicator=indicator,
+                  cooperating=cooperating, shortfall=shortfall, finding=finding, event_details=event_details)
+    return create_tasks(session, campaign, [new], actor=actor, today=today)[0]
 
-    title = (title or "").strip()
+
+def _checked(campaign: Campaign, new: NewTask) -> tuple[str, TaskOrigin, School | None]:
+    """(title, origin, school) of ``new`` once checked; ``InvalidTask`` (Chinese) when it cannot be made."""
+    title = (new.title or "").strip()
     if not title:
-        raise InvalidTask(f"任务标题不能为空（{origin_key}）")
-    if (department is None) == (responsible_school is None):
+        raise InvalidTask(f"任务标题不能为空（{new.origin_key}）")
+    if (new.department is None) == (new.responsible_school is None):
         raise InvalidTask(f"任务「{title}」必须有且只有一个责任单位（部门或学校）")
-    if phase.campaign_id != campaign.id:
-        raise InvalidTask(f"阶段「{phase.name}」不属于创建工作「{campaign.name}」")
-    for unit in (department, responsible_school, school):
+    if new.phase.campaign_id != campaign.id:
+        raise InvalidTask(f"阶段「{new.phase.name}」不属于创建工作「{campaign.name}」")
+    for unit in (new.department, new.responsible_school, new.school):
         if unit is not None and unit.campaign_id != campaign.id:
             raise InvalidTask(f"「{unit.name}」不属于创建工作「{campaign.name}」")
-    if not isinstance(due_on, dt.date) or isinstance(due_on, dt.datetime):
-        raise InvalidTask(f"任务「{title}」的截止日期必须是日期，收到「{due_on}」")
+    if not isinstance(new.due_on, dt.date) or isinstance(new.due_on, dt.datetime):
+        raise InvalidTask(f"任务「{title}」的截止日期必须是日期，收到「{new.due_on}」")
     try:
-        origin = TaskOrigin(origin)
+        origin = TaskOrigin(new.origin)
     except ValueError:
-        raise InvalidTask(f"任务「{title}」的来源「{origin}」无效") from None
-    if school is None:
-        school = responsible_school
+        raise InvalidTask(f"任务「{title}」的来源「{new.origin}」无效") from None
+    return title, origin, new.school if new.school is not None else new.responsible_school
 
+
+def create_tasks(
+    session: Session,
+    campaign: Campaign,
+    new_tasks: Iterable[NewTask],
+    *,
+    actor: str | Person = SYSTEM_ACTOR,
+    today: dt.date | None = None,
+) -> list[Task]:
+    """Create tasks whose ``origin_key`` the campaign does not have yet (the caller has looked),
+    in a few statements however many: one INSERT of the tasks (their ids returned), one of their
+    cooperating units and one of their ``task.created`` events. Each task, its re-dating and its
+    event are as ``create_task`` makes them. All are checked before anything is added: one that
+    cannot be made raises ``InvalidTask`` and none is added. The task tallies follow by trigger."""
+    checked = [(new, *_checked(campaign, new)) for new in new_tasks]
+    if not checked:
+        return []
     created_at = utcnow()
-    due = working_due(due_on, today or local_date(created_at), redate_working_days(campaign))
+    today = today or local_date(created_at)
+    working_days = redate_working_days(campaign)
     actor_name, actor_id = (actor.name, actor.id) if isinstance(actor, Person) else (actor, None)
-    task = Task(
-        campaign_id=campaign.id,
-        phase_id=phase.id,
-        title=title,
-        measures=measures or "",
-        indicator=indicator,
-        school_id=_id(school),
-        department_id=_id(department),
-        responsible_school_id=_id(responsible_school),
-        due_on=due.due_on,
-        planned_due_on=due.planned_due_on,
-        status=TaskStatus.assigned.value,
-        origin=origin.value,
-        origin_key=origin_key,
-        shortfall_id=_id(shortfall),
-        finding_id=_id(finding),
-        created_at=created_at,
-        updated_at=created_at,
-    )
-    task.next_reminder_at = task.created_at  # the reminder sweep sends the 交办单 (tracker.reminders.sweep)
-    session.add(task)
-    session.flush()
+    rows: list[dict[str, Any]] = []
+    dues: list[WorkingDue] = []
+    for new, title, origin, school in checked:
+        due = working_due(new.due_on, today, working_days)
+        rows.append(dict(
+            campaign_id=campaign.id,
+            phase_id=new.phase.id,
+            title=title,
+            measures=new.measures or "",
+            indicator=new.indicator,
+            school_id=_id(school),
+            department_id=_id(new.department),
+            responsible_school_id=_id(new.responsible_school),
+            due_on=due.due_on,
+            planned_due_on=due.planned_due_on,
+            status=TaskStatus.assigned.value,
+            origin=origin.value,
+            origin_key=new.origin_key,
+            shortfall_id=_id(new.shortfall),
+            finding_id=_id(new.finding),
+            created_at=created_at,
+            updated_at=created_at,
+            # the reminder sweep sends the 交办单 (tracker.reminders.sweep)
+            next_reminder_at=created_at,
+        ))
+        dues.append(due)
+    # One INSERT … RETURNING (batched by SQLAlchemy's insertmanyvalues) gives the Task rows with
+    # their ids, in no particular order: matched back by origin_key, unique in the campaign.
+    # (render_nulls: rows with and without a school, say, go in the same batch)
+    inserted = session.scalars(insert(Task).returning(Task).execution_options(render_nulls=True), rows)
+    by_key = {t.origin_key: t for t in inserted}
+    tasks = [by_key[row["origin_key"]] for row in rows]
 
-    cooperator_ids: list[int] = []
-    for unit in cooperating:
-        unit_id = _id(unit)
-        if unit_id is None or unit_id == task.department_id or unit_id in cooperator_ids:
-            continue
-        cooperator_ids.append(unit_id)
-        session.add(TaskCooperator(task_id=task.id, department_id=unit_id))
-    session.flush()
-
-    record_event(
-        session,
-        type="task.created",
-        actor=actor_name,
-        actor_id=actor_id,
-        campaign_id=campaign.id,
-        task_id=task.id,
-        payload={
-            "title": title,
-            "origin": origin.value,
-            "origin_key": origin_key,
-            "phase": phase.code,
-            "due_on": due.due_on.isoformat(),
-            # set when the plan date had passed: the 原定时限 and the working days granted
-            "planned_due_on": due.planned_due_on.isoformat() if due.redated else None,
-            "redated_working_days": due.working_days,
-            "department_id": task.department_id,
-            "responsible_school_id": task.responsible_school_id,
-            "school_id": task.school_id,
-            "indicator": indicator,
-            "cooperating": cooperator_ids,
-            **(event_details or {}),  # what made it, e.g. the assessment a reconciliation followed
-        },
-    )
-    return task
+    at = utcnow()
+    cooperator_rows: list[dict[str, int]] = []
+    event_rows: list[dict[str, Any]] = []
+    for (new, title, origin, _school), task, due in zip(checked, tasks, dues):
+        cooperator_ids: list[int] = []
+        for unit in new.cooperating:
+            unit_id = _id(unit)
+            if unit_id is None or unit_id == task.department_id or unit_id in cooperator_ids:
+                continue
+            cooperator_ids.append(unit_id)
+            cooperator_rows.append({"task_id": task.id, "department_id": unit_id})
+        event_rows.append(dict(
+            campaign_id=campaign.id,
+            type="task.created",
+            actor=actor_name,
+            actor_id=actor_id,
+            task_id=task.id,
+            at=at,
+            dispatched_at=None,
+            payload={
+                "title": title,
+                "origin": origin.value,
+                "origin_key": new.origin_key,
+                "phase": new.phase.code,
+                "due_on": due.due_on.isoformat(),
+                # set when the plan date had passed: the 原定时限 and the working days granted
+                "planned_due_on": due.planned_due_on.isoformat() if due.redated else None,
+                "redated_working_days": due.working_days,
+                "department_id": task.department_id,
+                "responsible_school_id": task.responsible_school_id,
+                "school_id": task.school_id,
+                "indicator": new.indicator,
+                "cooperating": cooperator_ids,
+                **(new.event_details or {}),  # what made it, e.g. the assessment a reconciliation followed
+            },
+        ))
+    # a batch each (executemany): no ids are needed back
+    if cooperator_rows:
+        session.execute(insert(TaskCooperator).execution_options(render_nulls=True), cooperator_rows)
+    session.execute(insert(Event).execution_options(render_nulls=True), event_rows)
+    return tasks
 
 
 # the statuses in which a task's due date still matters (closed tasks keep theirs as history)

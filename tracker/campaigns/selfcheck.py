@@ -1059,7 +1059,3 @@ def reassess(session: Session, campaign: Campaign, submission: DataSubmission | 
         raise SelfCheckError(f"创建工作「{campaign.name}」还没有导入学校数据：请先运行 junheng data import 或 junheng selfcheck")
     snapshot = assess_submission(session, campaign, submission, as_of=as_of)
     return snapshot, reconcile_tasks(session, campaign, snapshot, actor)
-
-
-# The plain (no Prefect) self-check, under the name the CLI and the flows helper refer to.
-selfcheck_plain = run_self_check

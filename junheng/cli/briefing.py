@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from junheng.cli.task import _fail, _message
+from junheng.cli.common import fail, user_message
 from tracker.briefings.compute import BriefingError, previous_week
 from tracker.briefings.models import Briefing
 from tracker.briefings.service import BriefingNotFound, briefing_data, get_briefing, list_briefings
@@ -37,11 +37,11 @@ CampaignOption = typer.Option(None, "--campaign", "-c", help="创建工作编号
 def _out_dir(out: Path | None) -> Path:
     out = out or Path.cwd()
     if out.exists() and not out.is_dir():
-        _fail(f"--out 应为目录：{out} 是一个文件")
+        fail(f"--out 应为目录：{out} 是一个文件")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        _fail(f"无法创建目录 {out}：{error}")
+        fail(f"无法创建目录 {out}：{error}")
     return out
 
 
@@ -83,7 +83,7 @@ def briefing_command(
             data = briefing_data(briefing)
             docx, pdf, issues = briefing.docx, briefing.pdf, briefing.issues
     except USER_ERRORS as error:
-        _fail(_message(error))
+        fail(user_message(error))
     paths = _write(data, docx, pdf, target)
     console = Console(soft_wrap=True)
     again = "（重新生成，期数不变）" if issues > 1 else ""
@@ -118,7 +118,7 @@ def list_command(campaign: str | None = CampaignOption) -> None:
             rows = list_briefings(session, camp)
             name = camp.name
     except USER_ERRORS as error:
-        _fail(_message(error))
+        fail(user_message(error))
     console = Console(soft_wrap=True)
     if not rows:
         console.print(f"{escape(name)}还没有调度通报：运行 junheng briefing 生成")
@@ -148,7 +148,7 @@ def show_command(
             briefing = get_briefing(session, camp, which)
             data, docx, pdf = briefing_data(briefing), briefing.docx, briefing.pdf
     except USER_ERRORS as error:
-        _fail(_message(error))
+        fail(user_message(error))
     console = Console(soft_wrap=True)
     console.print(f"调度通报第 {data.number} 期：{data.iso_week}，印发于 {data.issued_on}")
     for path in _write(data, docx, pdf, target):

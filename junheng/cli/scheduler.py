@@ -12,7 +12,7 @@ from rich.console import Console
 console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _configure_logging() -> None:
+def configure_logging() -> None:
     from junheng.cli.logs import is_verbose, log_to_console
 
     log_to_console()
@@ -40,7 +40,7 @@ def scheduler_command(
         console.print(f"[red]错误：[/red]{exc}")
         raise typer.Exit(2) from None
     migrate(url)
-    _configure_logging()
+    configure_logging()
     console.print("调度进程已启动，按 Ctrl+C 停止。")
     try:
         run_forever(url=url, cadence=Cadence(sweep=sweep_every, deliver=deliver_every, dispatch=dispatch_every),

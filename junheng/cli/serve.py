@@ -39,7 +39,7 @@ def serve_command(
     import uvicorn
 
     from junheng.cli.logs import is_verbose
-    from junheng.cli.scheduler import _configure_logging
+    from junheng.cli.scheduler import configure_logging as configure_scheduler_logging
     from junheng.scheduler import SchedulerSetupError, leader_lock_for, run_scheduler
     from tracker.db import migrate
 
@@ -47,7 +47,7 @@ def serve_command(
     settings = get_settings()
     url = settings.database_url_resolved
     migrate(url)
-    _configure_logging()
+    configure_scheduler_logging()
     if settings.secret_key == DEFAULT_SECRET:
         console.print("[yellow]注意：正在使用默认密钥签名登录会话；正式使用请设置 JUNHENG_SECRET_KEY"
                       "（多个进程须设置同一个值）。[/yellow]")

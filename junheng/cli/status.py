@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from junheng.cli.common import existing_database_or_exit
-from junheng.cli.task import USER_ERRORS, STATUS_STYLE, _fail, _message, parse_today
+from junheng.cli.common import existing_database_or_exit, fail, user_message
+from junheng.cli.task import USER_ERRORS, STATUS_STYLE, parse_today
 from tracker.campaigns.gates import current_phase, gate_status
 from tracker.campaigns.service import resolve_campaign
 from tracker.db import get_engine, migrate, session_scope
@@ -36,7 +36,7 @@ def status(
             gate = gate_status(session, phase, day) if phase else None
             name = camp.name
     except USER_ERRORS as error:
-        _fail(_message(error))
+        fail(user_message(error))
     if as_json:
         typer.echo(json.dumps(figures, ensure_ascii=False, indent=2))
         return

@@ -102,16 +102,16 @@ class SelfCheckError(ValueError):
 # 1. Import
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """Extra columns are kept verbatim, but the store holds JSON: dates become ISO text."""
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
@@ -227,7 +227,7 @@ def import_submission(
     if records:
         session.execute(insert(SchoolDataRow).execution_options(render_nulls=True), [
             {"submission_id": submission.id, "school_key": record.key, "row": record.row,
-             "data": _json_safe(dataclasses.asdict(record))} for record in records])
+             "data": json_safe(dataclasses.asdict(record))} for record in records])
     upsert_schools(session, campaign, records, plan)
     session.flush()
     event = record_event(

@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from tracker.campaigns.models import Campaign, School
-from tracker.campaigns.selfcheck import _json_safe, latest_submission, upsert_school
+from tracker.campaigns.selfcheck import json_safe, latest_submission, upsert_school
 from tracker.db import utcnow
 from tracker.events.service import record_event
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
@@ -81,7 +81,7 @@ def receive_school_row(session: Session, campaign: Campaign, school: School, dat
     session.add(submission)
     session.flush()
     session.add(SchoolDataRow(submission_id=submission.id, school_key=record.key, row=record.row,
-                              data=_json_safe(dataclasses.asdict(record))))
+                              data=json_safe(dataclasses.asdict(record))))
     session.flush()
     # not submission.imported: that would make the dispatcher assess one school on its own
     record_event(session, type="submission.received", actor=actor, actor_id=actor_id, campaign_id=campaign.id,

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlmodel import func, select
 
 from tracker.db import get_engine, migrate, session_scope, utcnow
 from tracker.notices.models import MessageState, OutboundMessage
+from tracker.notices.queries import latest_messages
 from tracker.settings import get_settings
 
 mail_app = typer.Typer(help="通知投递：投递待发通知、查看投递记录、重新投递", no_args_is_help=True)
@@ -91,14 +91,7 @@ def list_command(
         _fail(f"--state 的值「{state}」无效：应为 queued、sent、failed 或 dead")
     migrate()
     with session_scope() as session:
-        query = select(OutboundMessage).order_by(OutboundMessage.id.desc()).limit(limit)
-        counted = select(func.count()).select_from(OutboundMessage)
-        if state:
-            query = query.where(OutboundMessage.state == state)
-            counted = counted.where(OutboundMessage.state == state)
-        messages = list(session.exec(query))
-        # the total is counted by the database, not by loading every message
-        total = session.exec(counted).one() if len(messages) == limit else len(messages)
+        messages, total = latest_messages(session, state=state, limit=limit)
     out = _out()
     if not messages:
         out.print("没有投递记录。" if state is None else f"没有状态为「{STATE_NAMES[state]}」的投递记录。")

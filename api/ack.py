@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from tracker.calendar import CHINA
-from tracker.campaigns.models import Campaign, Person
+from tracker.org.models import Campaign, Person
 from tracker.db import get_engine, utcnow
 from tracker.reminders.ack import AckClaim, AckTokenError, read_ack_token
 from tracker.tasks import lifecycle

@@ -38,8 +38,8 @@ from tracker.accounts.service import verify_token
 from tracker.calendar import WorkingDayCalendar, set_active_calendar
 from tracker.calendar.models import CalendarYear, WorkdayOverride
 from tracker.calendar.working_days import ImportedYear, OverrideDay
-from tracker.campaigns.models import Campaign
-from tracker.campaigns.service import CampaignNotFound
+from tracker.org.models import Campaign
+from tracker.org.service import CampaignNotFound
 from tracker.db import get_engine
 
 TOKEN_URL = "/api/v1/auth/token"

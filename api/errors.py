@@ -33,8 +33,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tracker.accounts.access import AccessDenied
 from tracker.accounts.models import ROLE_NAMES, UserRole
 from tracker.accounts.service import AccountError
-from tracker.campaigns.selfcheck import SelfCheckError
-from tracker.campaigns.service import CampaignNotFound, UnknownName
+from tracker.schooldata.submissions import SelfCheckError
+from tracker.org.service import CampaignNotFound, UnknownName
 from tracker.schooldata.sheet import SheetError
 from tracker.tasks.lifecycle import InvalidTaskInput, NotPermitted, TransitionError
 from tracker.tasks.service import TaskNotFound

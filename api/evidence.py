@@ -21,7 +21,7 @@ from starlette.background import BackgroundTask
 from api.uploads import ParsedUpload, read_evidence_upload
 from tracker.accounts.access import AccessDenied, can_read_task, is_responsible, require_role, role_of
 from tracker.accounts.models import User, UserRole
-from tracker.campaigns.models import Campaign
+from tracker.org.models import Campaign
 from tracker.db import utcnow
 from tracker.evidence.service import (
     AddedEvidence,
@@ -33,7 +33,7 @@ from tracker.evidence.service import (
     write_evidence_archive,
 )
 from tracker.evidence.storage import EvidenceRejected, evidence_root
-from tracker.tasks.lifecycle import local_date
+from tracker.clock import local_date
 from tracker.tasks.models import Evidence, Task, TaskStatus
 from tracker.tasks.service import TaskNotFound
 

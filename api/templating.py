@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from api.deps import CSRF_FIELD, csrf_token
-from tracker.tasks.lifecycle import local_time
+from tracker.clock import local_time
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 

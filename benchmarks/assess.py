@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.factories import make_school_rows, write_xlsx  # noqa: E402
 from tracker.assessment import assess  # noqa: E402
-from tracker.assessment.resource import NUMERIC_FIELDS, SectionTable, compute_resource  # noqa: E402
 from tracker.assessment.report import to_json, write_official_xlsx  # noqa: E402
+from tracker.assessment.resource import NUMERIC_FIELDS, SectionTable, compute_resource  # noqa: E402
 from tracker.schooldata.sheet import read_school_sheet  # noqa: E402
 from tracker.standards import load_standard  # noqa: E402
 

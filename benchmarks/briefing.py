@@ -44,12 +44,13 @@ from sqlmodel import Session, select  # noqa: E402
 
 from tracker.assessment.models import AssessmentSnapshot  # noqa: E402
 from tracker.calendar import CHINA, active_calendar  # noqa: E402
-from tracker.campaigns.models import Campaign, Department, Person, Phase, UnitKind  # noqa: E402
-from tracker.campaigns.plan import load_plan  # noqa: E402
 from tracker.campaigns.service import apply_plan  # noqa: E402
 from tracker.db import make_engine, migrate  # noqa: E402
 from tracker.events.models import Event  # noqa: E402
 from tracker.notices.models import NoticeItem  # noqa: E402
+from tracker.org.models import Campaign, Department, Person, Phase
+from tracker.plans import load_plan  # noqa: E402
+from tracker.plans.kinds import UnitKind  # noqa: E402
 from tracker.schooldata.models import DataSubmission  # noqa: E402
 from tracker.tasks.models import Task, TaskStatus  # noqa: E402
 

@@ -70,9 +70,9 @@ class StepClock:
 
 
 def _apply_plan(code: str, county: str) -> None:
-    from tracker.campaigns.plan import load_plan
     from tracker.campaigns.service import apply_plan
     from tracker.db import session_scope
+    from tracker.plans import load_plan
 
     plan = load_plan(ROOT / "examples" / "plan.yaml")
     plan = plan.model_copy(update={"code": code, "name": f"{county}创建全国义务教育优质均衡发展县", "county": county})
@@ -105,8 +105,8 @@ async def _timed_self_check(clock: StepClock, code: str, sheet: Path) -> tuple[f
 
 def _without_prefect(code: str, sheet: Path) -> float:
     from tracker.campaigns import selfcheck
-    from tracker.campaigns.service import resolve_campaign
     from tracker.db import session_scope
+    from tracker.org.service import resolve_campaign
 
     start = time.perf_counter()
     with session_scope() as session:
@@ -154,8 +154,8 @@ def _bare_insert_seconds(code: str, events_after: int) -> tuple[float, int]:
     from sqlalchemy import select
     from sqlmodel import SQLModel
 
-    from tracker.campaigns.service import resolve_campaign
     from tracker.db import get_engine, session_scope
+    from tracker.org.service import resolve_campaign
 
     with session_scope() as session:
         campaign_id = resolve_campaign(session, code).id

@@ -42,9 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlmodel import Session, func, select  # noqa: E402
 
 from tracker.calendar import CHINA, active_calendar  # noqa: E402
-from tracker.campaigns.models import Campaign, Department, Person, Phase, UnitKind  # noqa: E402
 from tracker.db import make_engine, migrate  # noqa: E402
 from tracker.notices.models import NoticeItem  # noqa: E402
+from tracker.org.models import Campaign, Department, Person, Phase
+from tracker.plans.kinds import UnitKind  # noqa: E402
 from tracker.reminders.sweep import sweep  # noqa: E402
 from tracker.tasks.models import Task, TaskStatus  # noqa: E402
 

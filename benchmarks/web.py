@@ -82,12 +82,12 @@ def seed(url: str, n_tasks: int, data_dir: Path) -> dict:
     from sqlmodel import select
 
     from tracker.accounts.service import create_user
-    from tracker.campaigns.models import Department, Phase, School
-    from tracker.campaigns.plan import load_plan
     from tracker.campaigns.selfcheck import run_self_check
     from tracker.campaigns.service import apply_plan
     from tracker.db import get_engine, migrate, session_scope, utcnow
     from tracker.events.models import Event
+    from tracker.org.models import Department, Phase, School
+    from tracker.plans import load_plan
     from tracker.settings import get_settings
     from tracker.tasks.models import Task, TaskStatus
 

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from tracker.briefings.models import Briefing
 from tracker.briefings.service import attach_documents, briefing_data, issue_briefing
 from tracker.calendar import WorkingDayCalendar
-from tracker.campaigns.service import resolve_campaign
+from tracker.org.service import resolve_campaign
 from tracker.db import session_scope
 from tracker.events.service import SYSTEM_ACTOR
 

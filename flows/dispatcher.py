@@ -41,7 +41,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from flows import ASSESSED_BY_CALLER, DEPLOYMENT_NAME
-from tracker.campaigns.models import Campaign, Review
+from tracker.org.models import Campaign
+from tracker.reviews.models import Review
 from tracker.db import get_engine, session_scope, utcnow
 from tracker.events.models import Event
 from tracker.tasks.models import Task

@@ -24,15 +24,20 @@ from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from tracker.assessment import snapshots
 from tracker.assessment.models import AssessmentSnapshot
-from tracker.campaigns import gates, reviews, selfcheck
-from tracker.campaigns.models import Campaign, Phase, Review
-from tracker.campaigns.service import resolve_campaign
+from tracker.campaigns import gates
 from tracker.db import session_scope
 from tracker.events.service import SYSTEM_ACTOR
+from tracker.org.models import Campaign, Phase
+from tracker.org.service import resolve_campaign
+from tracker.reviews import service as reviews
+from tracker.reviews.models import Review
+from tracker.schooldata import submissions
 from tracker.schooldata.models import DataSubmission
+from tracker.tasks import reconcile
 from tracker.tasks.service import RedatedTask
 
 
@@ -62,7 +67,7 @@ def import_sheet(campaign_code: str, sheet_path: str, actor: str, *, label: str 
     """
     with session_scope() as session:
         campaign = _campaign(session, campaign_code)
-        submission = selfcheck.import_submission(session, campaign, Path(sheet_path), actor, label=label,
+        submission = submissions.import_submission(session, campaign, Path(sheet_path), actor, label=label,
                                                  assessed_by_caller=True)
         return submission.id
 
@@ -72,7 +77,7 @@ def assess(campaign_code: str, submission_id: int) -> int:
     with session_scope() as session:
         campaign = _campaign(session, campaign_code)
         submission = _owned(session, DataSubmission, submission_id, campaign, "数据批次")
-        snapshot = selfcheck.assess_submission(session, campaign, submission)
+        snapshot = snapshots.assess_submission(session, campaign, submission)
         return snapshot.id
 
 
@@ -83,7 +88,7 @@ def reconcile(campaign_code: str, assessment_id: int, actor: str = SYSTEM_ACTOR)
     with session_scope() as session:
         campaign = _campaign(session, campaign_code)
         snapshot = _owned(session, AssessmentSnapshot, assessment_id, campaign, "评估结果")
-        result = selfcheck.reconcile_tasks(session, campaign, snapshot, actor=actor)
+        result = reconcile.reconcile_tasks(session, campaign, snapshot, actor=actor)
         return result.report()
 
 

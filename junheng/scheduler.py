@@ -48,7 +48,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, select
 
 from tracker.calendar import CHINA, load_calendar
-from tracker.campaigns.models import Campaign
+from tracker.org.models import Campaign
 from tracker.db import get_engine, session_scope, utcnow
 from tracker.events.models import Event
 from tracker.events.service import record_event

@@ -45,7 +45,7 @@ from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, select
 
 from tracker.calendar.working_days import local_date
-from tracker.campaigns.models import Campaign, Department, Person, School
+from tracker.org.models import Campaign, Department, Person, School
 from tracker.notices.models import MessageState, NoticeItem, OutboundMessage, Rung
 from tracker.settings import Settings, get_settings
 from tracker.tasks.lifecycle import CLOCK_RUNNING

@@ -38,7 +38,7 @@ from sqlalchemy import and_, func, not_, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from tracker.campaigns.models import Person
+from tracker.org.models import Person
 from tracker.notices.models import (
     AttachmentContent,
     MessageAttachment,

@@ -13,20 +13,11 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from tracker.assessment.models import AssessmentSnapshot
-from tracker.campaigns.models import (
-    Campaign,
-    Department,
-    Person,
-    Phase,
-    PhaseKind,
-    PhaseStatus,
-    School,
-    UnitKind,
-)
+from tracker.org.models import Campaign, Department, Person, Phase, PhaseStatus, School
+from tracker.plans.kinds import PhaseKind, UnitKind
 from tracker.schooldata.models import DataSubmission
 from tracker.tasks.models import Task, TaskOrigin
 from tracker.tasks.service import create_task
-
 
 # the day the test worlds' fixed tasks are assigned (tests/api/conftest.py): before the first phase
 WORLD_ASSIGNED_ON = dt.date(2026, 11, 30)

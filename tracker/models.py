@@ -4,10 +4,12 @@ from tracker.accounts.models import ApiToken, User
 from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
 from tracker.briefings.models import Briefing
 from tracker.calendar.models import CalendarYear, WorkdayOverride
-from tracker.campaigns.models import Campaign, Department, Person, Phase, Review, ReviewFinding, School
+from tracker.org.models import Campaign, Department, Person, Phase, School
+from tracker.reviews.models import Review, ReviewFinding
 from tracker.events.models import Event
 from tracker.notices.models import AttachmentContent, MessageAttachment, NoticeItem, OutboundMessage
-from tracker.schooldata.models import CountyInput, DataSubmission, SchoolDataRow
+from tracker.assessment.models import CountyInput
+from tracker.schooldata.models import DataSubmission, SchoolDataRow
 from tracker.tasks.models import Evidence, Task, TaskCooperator, TaskDueTally, TaskTally
 
 __all__ = [

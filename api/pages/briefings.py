@@ -13,8 +13,8 @@ from api.pages.common import render
 from tracker.accounts.access import require_role
 from tracker.accounts.models import UserRole
 from tracker.briefings.service import BriefingNotFound, get_briefing, list_briefings
-from tracker.campaigns.models import Campaign
-from tracker.campaigns.service import UnknownName
+from tracker.org.models import Campaign
+from tracker.org.service import UnknownName
 
 router = APIRouter(include_in_schema=False)
 

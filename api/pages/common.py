@@ -17,9 +17,9 @@ from sqlmodel import Session
 from api.templating import templates
 from tracker.accounts.models import ROLE_NAMES, User, UserRole
 from tracker.calendar import load_calendar
-from tracker.campaigns.models import Campaign
+from tracker.org.models import Campaign
 from tracker.db import utcnow
-from tracker.tasks.lifecycle import local_date
+from tracker.clock import local_date
 
 FLASH_KEY = "flash"
 WEEKDAYS = "一二三四五六日"

@@ -19,8 +19,8 @@ from api.pages.common import flash, redirect, render
 from api.schemas.common import TEXT_PATTERN
 from tracker.accounts.access import AccessDenied, require_role, role_of
 from tracker.accounts.models import User, UserRole
-from tracker.campaigns.models import Campaign, School
-from tracker.campaigns.service import UnknownName
+from tracker.org.models import Campaign, School
+from tracker.org.service import UnknownName
 from tracker.evidence.storage import sanitize_filename
 from tracker.schooldata.approval import (
     IMPORTED,
@@ -159,7 +159,7 @@ def submission_page(request: Request, session: DbSession, user: PageUser, submis
     if role_of(user) is UserRole.office:
         # the office is told which tasks this data's assessment created after their plan date
         from tracker.assessment.models import AssessmentSnapshot
-        from tracker.campaigns.selfcheck import redated_by_assessment
+        from tracker.tasks.reconcile import redated_by_assessment
 
         for snapshot in session.exec(select(AssessmentSnapshot).where(AssessmentSnapshot.submission_id == submission.id)
                                      .order_by(AssessmentSnapshot.id)):

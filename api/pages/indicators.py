@@ -15,8 +15,8 @@ from api.evidence import archive_response
 from api.pages.common import render
 from api.schemas.common import TEXT_PATTERN
 from tracker.accounts.access import check_reads_county_results
-from tracker.assessment.board import indicator_board, latest_snapshot
-from tracker.campaigns.models import Campaign
+from tracker.campaigns.board import indicator_board, latest_snapshot
+from tracker.org.models import Campaign
 from tracker.schooldata.models import DataSubmission
 
 router = APIRouter(include_in_schema=False)

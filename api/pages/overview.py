@@ -11,7 +11,7 @@ from api.deps import DbSession, PageUser
 from api.pages.common import home_for, redirect, render, today
 from tracker.accounts.access import require_role
 from tracker.accounts.models import UserRole
-from tracker.campaigns.models import Campaign
+from tracker.org.models import Campaign
 from tracker.campaigns.overview import campaign_overview, event_name
 from tracker.events.models import Event
 from tracker.tasks.models import Task

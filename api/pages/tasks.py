@@ -31,7 +31,8 @@ from tracker.accounts.models import User, UserRole
 from tracker.accounts.service import acting_person
 from tracker.assessment.models import ShortfallRecord
 from tracker.calendar import active_calendar
-from tracker.campaigns.models import Campaign, Department, Phase, ReviewFinding, School
+from tracker.org.models import Campaign, Department, Phase, School
+from tracker.reviews.models import ReviewFinding
 from tracker.events.service import task_history
 from tracker.evidence.service import indicator_title, task_evidence
 from tracker.evidence.storage import ALLOWED_TEXT, EvidenceRejected, format_size

@@ -17,12 +17,12 @@ from api.pages.common import render, today
 from api.pages.tasks import task_rows
 from tracker.accounts.access import AccessDenied, require_role, role_of
 from tracker.accounts.models import User, UserRole
-from tracker.assessment.board import latest_snapshot
+from tracker.campaigns.board import latest_snapshot
 from tracker.assessment.models import ShortfallRecord
-from tracker.campaigns.models import Campaign, Department, School
+from tracker.org.models import Campaign, Department, School
 from tracker.campaigns.overview import unit_figures
-from tracker.campaigns.selfcheck import latest_submission
-from tracker.campaigns.service import UnknownName
+from tracker.schooldata.submissions import latest_submission
+from tracker.org.service import UnknownName
 from tracker.schooldata.approval import provenance, status_name
 from tracker.schooldata.columns import COLUMNS
 from tracker.schooldata.models import DataSubmission, SchoolDataRow

@@ -5,7 +5,8 @@ import datetime as dt
 from pydantic import BaseModel
 
 from api.schemas.common import Out
-from tracker.campaigns.models import PhaseKind, PhaseStatus, UnitKind
+from tracker.plans.kinds import PhaseKind, UnitKind
+from tracker.org.models import PhaseStatus
 
 
 class CampaignOut(Out):

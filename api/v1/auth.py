@@ -13,7 +13,7 @@ from api.errors import THROTTLED_RESPONSE, ErrorOut
 from api.schemas.auth import MeOut, TokenOut
 from api.schemas.common import TEXT_PATTERN, columns_of
 from tracker.accounts.service import TOKEN_LIFETIME, authenticate, issue_token, revoke_token
-from tracker.campaigns.models import Campaign
+from tracker.org.models import Campaign
 
 router = APIRouter(prefix="/auth", tags=["登录"])
 

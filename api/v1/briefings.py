@@ -17,8 +17,8 @@ from tracker.accounts.models import User
 from tracker.briefings.compute import BriefingError
 from tracker.briefings.models import Briefing
 from tracker.briefings.service import BriefingNotFound, briefing_data, get_briefing, list_briefings
-from tracker.campaigns.models import Campaign
-from tracker.campaigns.service import UnknownName
+from tracker.org.models import Campaign
+from tracker.org.service import UnknownName
 
 router = APIRouter(tags=["调度通报"])
 

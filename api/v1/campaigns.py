@@ -9,9 +9,9 @@ from api.deps import CountyReader, CurrentUser, DbSession, UserCampaign, store_c
 from api.schemas.campaigns import CampaignOut, CampaignStatusOut, DepartmentOut, PhaseOut, SchoolOut
 from api.schemas.common import columns_of
 from tracker.campaigns.gates import gate_status
-from tracker.campaigns.models import Campaign, Department, Phase, School
+from tracker.org.models import Campaign, Department, Phase, School
 from tracker.db import utcnow
-from tracker.tasks.lifecycle import local_date
+from tracker.clock import local_date
 from tracker.tasks.service import campaign_status
 
 router = APIRouter(tags=["创建工作"])

@@ -26,9 +26,9 @@ from tracker.accounts.access import (
 from tracker.accounts.models import User, UserRole
 from tracker.accounts.service import acting_person
 from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
-from tracker.campaigns.models import Campaign, School
-from tracker.campaigns.selfcheck import redated_by_assessment
-from tracker.campaigns.service import UnknownName
+from tracker.org.models import Campaign, School
+from tracker.tasks.reconcile import redated_by_assessment
+from tracker.org.service import UnknownName
 from tracker.evidence.storage import sanitize_filename
 from tracker.schooldata.approval import (
     approve_submission,

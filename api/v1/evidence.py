@@ -14,7 +14,7 @@ from api.errors import CONFLICT_RESPONSE, TOO_LARGE_RESPONSE, ErrorOut
 from api.evidence import archive_response, evidence_response, load_evidence_for, load_task_for, receive_evidence
 from api.schemas.common import TEXT_PATTERN
 from api.schemas.tasks import EvidenceOut
-from tracker.campaigns.models import Campaign
+from tracker.org.models import Campaign
 from tracker.evidence.storage import KINDS
 from tracker.tasks.models import Evidence
 

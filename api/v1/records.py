@@ -16,11 +16,12 @@ from api.schemas.events import EventOut
 from api.schemas.tasks import UnitLightOut
 from tracker.accounts.access import event_clause, finding_clause, role_of
 from tracker.accounts.models import UserRole
-from tracker.campaigns.models import Department, ReviewFinding, School
+from tracker.org.models import Department, School
+from tracker.reviews.models import ReviewFinding
 from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.reminders.lights import Light, task_light, yellow_within
-from tracker.tasks.lifecycle import local_date
+from tracker.clock import local_date
 from tracker.tasks.models import Task, TaskStatus
 
 router = APIRouter(tags=["记录与亮灯"])

@@ -28,12 +28,13 @@ from tracker.accounts.access import (
 from tracker.accounts.models import User
 from tracker.accounts.service import acting_person
 from tracker.calendar import WorkingDayCalendar
-from tracker.campaigns.models import Campaign, Department, Phase, School
+from tracker.org.models import Campaign, Department, Phase, School
 from tracker.db import utcnow
 from tracker.events.service import task_history
 from tracker.reminders.lights import task_light, yellow_within
 from tracker.tasks import lifecycle
-from tracker.tasks.lifecycle import CLOCK_RUNNING, days_overdue, is_overdue, local_date
+from tracker.tasks.lifecycle import CLOCK_RUNNING, days_overdue, is_overdue
+from tracker.clock import local_date
 from tracker.tasks.models import Evidence, Task, TaskCooperator, TaskStatus
 from tracker.tasks.service import TaskNotFound
 from tracker.tasks.tally import tallied_count

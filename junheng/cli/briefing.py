@@ -24,9 +24,14 @@ from rich.table import Table
 from junheng.cli.common import fail, user_message
 from tracker.briefings.compute import BriefingError, previous_week
 from tracker.briefings.models import Briefing
-from tracker.briefings.service import BriefingNotFound, briefing_data, get_briefing, list_briefings
-from tracker.campaigns.service import CampaignNotFound, resolve_campaign
+from tracker.briefings.service import (
+    BriefingNotFound,
+    briefing_data,
+    get_briefing,
+    list_briefings,
+)
 from tracker.db import get_engine, migrate, session_scope
+from tracker.org.service import CampaignNotFound, resolve_campaign
 
 briefing_app = typer.Typer(help="调度通报：按周生成、发送、查看", no_args_is_help=False, invoke_without_command=True)
 

@@ -11,13 +11,16 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, select
 
-from tracker.campaigns.models import Campaign, Department, Person, Phase, PhaseKind, PhaseStatus, UnitKind
-from tracker.campaigns.plan import PHASE_KIND_NAMES, UNIT_KIND_NAMES, PlanError, load_plan
-from tracker.campaigns.service import apply_plan_report, list_campaigns
+from junheng.cli.common import campaign_or_exit, existing_database_or_exit
+from junheng.cli.common import fail as _fail
+from tracker.campaigns.service import apply_plan_report
 from tracker.db import get_engine, migrate, session_scope
 from tracker.events.service import SYSTEM_ACTOR
+from tracker.org.models import Campaign, Department, Person, Phase, PhaseStatus
+from tracker.org.service import list_campaigns
+from tracker.plans import PHASE_KIND_NAMES, UNIT_KIND_NAMES, PlanError, load_plan
+from tracker.plans.kinds import PhaseKind, UnitKind
 from tracker.reminders.sweep import reschedule_open_tasks
-from junheng.cli.common import campaign_or_exit, existing_database_or_exit, fail as _fail
 
 campaign_app = typer.Typer(help="创建工作：按方案文件建立创建工作，查看阶段、单位和人员", no_args_is_help=True)
 

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from sqlmodel import Session
 
-from tracker.campaigns.models import Campaign
-from tracker.campaigns.service import CampaignNotFound, resolve_campaign
+from tracker.org.models import Campaign
+from tracker.org.service import CampaignNotFound, resolve_campaign
 
 
 def fail(message: str) -> NoReturn:

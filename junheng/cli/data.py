@@ -18,24 +18,33 @@ from rich.table import Table
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from junheng.cli.common import campaign_or_exit, user_message
+from junheng.cli.common import fail as _fail
+from tracker.assessment import county_inputs
 from tracker.assessment.engine import AssessmentInputError
-from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
+from tracker.assessment.models import AssessmentSnapshot, CountyInput, ShortfallRecord
 from tracker.campaigns import selfcheck
-from tracker.campaigns.models import Campaign
-from tracker.campaigns.service import CampaignNotFound, UnknownName, find_person, resolve_campaign
+from tracker.clock import local_time
 from tracker.db import get_engine, migrate, session_scope
 from tracker.events.service import SYSTEM_ACTOR
-from tracker.schooldata.models import CountyInput, DataSubmission
+from tracker.org.models import Campaign
+from tracker.org.service import (
+    CampaignNotFound,
+    UnknownName,
+    find_person,
+    resolve_campaign,
+)
+from tracker.schooldata import submissions
+from tracker.schooldata.models import DataSubmission
 from tracker.schooldata.sheet import SheetError
-from tracker.tasks.lifecycle import TransitionError, local_time
+from tracker.tasks.lifecycle import TransitionError
 from tracker.tasks.service import InvalidTask
-from junheng.cli.common import campaign_or_exit, fail as _fail, user_message
 
 data_app = typer.Typer(help="学校数据：导入填报表、查看各批数据", no_args_is_help=True)
 county_input_app = typer.Typer(help="县级指标：录入县级数据或认定结果（政府保障、教育质量、社会认可度、申报条件、否决事项）",
                                no_args_is_help=True)
 
-USER_ERRORS = (CampaignNotFound, UnknownName, selfcheck.SelfCheckError, AssessmentInputError, TransitionError,
+USER_ERRORS = (CampaignNotFound, UnknownName, submissions.SelfCheckError, AssessmentInputError, TransitionError,
                InvalidTask)
 CampaignOption = typer.Option(None, "--campaign", "-c", help="创建工作编号；只有一个创建工作时可不写")
 OptionalAs = typer.Option(None, "--as", help="操作人姓名（方案中的人员）；不写则记为「系统」")
@@ -97,7 +106,7 @@ def import_command(
     try:
         with session_scope() as session:
             campaign = resolve_campaign(session, campaign_code)
-            submission = selfcheck.import_submission(session, campaign, file, _actor(session, campaign, actor),
+            submission = submissions.import_submission(session, campaign, file, _actor(session, campaign, actor),
                                                      label=label)
             sub_id, count = submission.id, submission.school_count
     except SheetError as error:
@@ -188,7 +197,7 @@ def reassess_command(
             who = _actor(session, campaign, actor)
             submission = None
             if file is not None:
-                submission = selfcheck.import_submission(session, campaign, file, who, label=label,
+                submission = submissions.import_submission(session, campaign, file, who, label=label,
                                                         assessed_by_caller=True)
             snapshot, reconciled = selfcheck.reassess(session, campaign, submission, actor=who)
             shortfalls = _shortfall_count(session, snapshot)
@@ -218,7 +227,7 @@ def set_command(
     try:
         with session_scope() as session:
             campaign = resolve_campaign(session, campaign_code)
-            entry = selfcheck.set_county_input(session, campaign, code, value, _actor(session, campaign, actor),
+            entry = county_inputs.set_county_input(session, campaign, code, value, _actor(session, campaign, actor),
                                                note=note)
             shown = {"pass": "通过", "fail": "不通过"}.get(entry.status or "", f"{entry.value:g}" if entry.value is not None else "")
     except USER_ERRORS as error:

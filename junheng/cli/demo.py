@@ -246,10 +246,10 @@ def _print_how_to_reach(url: str, from_env: bool) -> None:
 def _apply_plan(plan_path: Path) -> tuple[str, str, bool]:
     from sqlmodel import select
 
-    from tracker.campaigns.models import Campaign
-    from tracker.campaigns.plan import PlanError, load_plan
     from tracker.campaigns.service import apply_plan
     from tracker.db import session_scope
+    from tracker.org.models import Campaign
+    from tracker.plans import PlanError, load_plan
 
     try:
         plan = load_plan(plan_path)
@@ -273,7 +273,11 @@ def _import_example_calendar(path: Path) -> None:
 
     from tracker.calendar import load_calendar
     from tracker.calendar.models import WorkdayOverride
-    from tracker.calendar.service import CalendarImportError, import_calendar_year, imported_year
+    from tracker.calendar.service import (
+        CalendarImportError,
+        import_calendar_year,
+        imported_year,
+    )
     from tracker.calendar.year_file import CalendarFileError, load_year_file
     from tracker.db import session_scope
     from tracker.reminders.sweep import reschedule_open_tasks
@@ -323,8 +327,8 @@ def _send_notices(code: str, url: str, sink_dir: Path | None) -> None:
 
     from notifications.delivery import deliver_due
     from tracker.calendar import load_calendar
-    from tracker.campaigns.service import resolve_campaign
     from tracker.db import get_engine, utcnow
+    from tracker.org.service import resolve_campaign
     from tracker.reminders.ladder import (
         DEFAULT_LADDER,
         LadderSettingsError,
@@ -477,14 +481,15 @@ def _issue_briefing(code: str, out: Path) -> None:
 
 
 def _write_documents(code: str, assessment_id: int, directory: Path) -> list[Path]:
+    from tracker.assessment.county_inputs import county_inputs_of
     from tracker.assessment.engine import assess
     from tracker.assessment.models import AssessmentSnapshot
     from tracker.assessment.report import write_official_xlsx
     from tracker.campaigns.breakdown import write_breakdown_docx, write_breakdown_xlsx
-    from tracker.campaigns.selfcheck import county_inputs_of, records_of
-    from tracker.campaigns.service import resolve_campaign
     from tracker.db import session_scope
+    from tracker.org.service import resolve_campaign
     from tracker.schooldata.models import DataSubmission
+    from tracker.schooldata.submissions import records_of
     from tracker.standards import load_standard
 
     written = []
@@ -506,7 +511,7 @@ def _write_documents(code: str, assessment_id: int, directory: Path) -> list[Pat
 
 
 def _as_of(snapshot):
-    from tracker.tasks.lifecycle import local_date
+    from tracker.clock import local_date
 
     return local_date(snapshot.created_at)
 
@@ -539,9 +544,9 @@ def _demo_accounts(code: str) -> list[dict]:
         generate_password,
         set_password,
     )
-    from tracker.campaigns.models import Department, School
-    from tracker.campaigns.service import UnknownName, resolve_campaign
     from tracker.db import session_scope
+    from tracker.org.models import Department, School
+    from tracker.org.service import UnknownName, resolve_campaign
 
     rows = []
     with session_scope() as session:
@@ -587,7 +592,7 @@ def _school_with_most_tasks(session, campaign):
     from sqlalchemy import func
     from sqlmodel import select
 
-    from tracker.campaigns.models import School
+    from tracker.org.models import School
     from tracker.tasks.models import Task
 
     row = session.exec(

@@ -12,13 +12,20 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, select
 
-from tracker.campaigns import reviews
-from tracker.campaigns.models import Campaign, Phase, Review, ReviewFinding
-from tracker.campaigns.service import CampaignNotFound, UnknownName, find_person, resolve_campaign
-from tracker.db import get_engine, migrate, session_scope
-from tracker.tasks.service import InvalidTask, RedatedTask
-from junheng.cli.common import campaign_or_exit, fail as _fail, user_message
+from junheng.cli.common import campaign_or_exit, user_message
+from junheng.cli.common import fail as _fail
 from junheng.cli.data import print_redated
+from tracker.db import get_engine, migrate, session_scope
+from tracker.org.models import Campaign, Phase
+from tracker.org.service import (
+    CampaignNotFound,
+    UnknownName,
+    find_person,
+    resolve_campaign,
+)
+from tracker.reviews import service as reviews
+from tracker.reviews.models import Review, ReviewFinding
+from tracker.tasks.service import InvalidTask, RedatedTask
 
 review_app = typer.Typer(help="评估：市级复评、省级评估、国家审核认定的结论和反馈问题", no_args_is_help=True)
 

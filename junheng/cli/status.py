@@ -12,10 +12,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from junheng.cli.common import existing_database_or_exit, fail, user_message
-from junheng.cli.task import USER_ERRORS, STATUS_STYLE, parse_today
-from tracker.campaigns.gates import current_phase, gate_status
-from tracker.campaigns.service import resolve_campaign
+from junheng.cli.task import STATUS_STYLE, USER_ERRORS, parse_today
+from tracker.campaigns.gates import gate_status
 from tracker.db import get_engine, migrate, session_scope
+from tracker.org.service import current_phase, resolve_campaign
 from tracker.tasks.service import campaign_status
 
 

@@ -55,8 +55,8 @@ def sweep_command(
     limit: Annotated[int, typer.Option("--limit", min=1, help="最多列出多少条")] = 200,
 ) -> None:
     """提醒扫描：把此刻应发的交办单、签收提醒、临期/到期提醒、催办通知和督办单排队并发送，列出清单。"""
-    from tracker.campaigns.service import CampaignNotFound, resolve_campaign
     from tracker.db import get_engine, migrate, utcnow
+    from tracker.org.service import CampaignNotFound, resolve_campaign
     from tracker.reminders.ladder import LadderSettingsError
     from tracker.reminders.sweep import reschedule_open_tasks, sweep
     from tracker.settings import get_settings

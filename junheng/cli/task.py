@@ -12,16 +12,31 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, select
 
-from tracker.campaigns.models import Campaign, Department, Person, Phase, School
-from tracker.campaigns.service import CampaignNotFound, UnknownName, find_department, find_person, resolve_campaign
+from junheng.cli.common import existing_database_or_exit, user_message
+from junheng.cli.common import fail as _fail
+from tracker.clock import local_date, local_time
 from tracker.db import get_engine, migrate, session_scope, utcnow
 from tracker.events.models import Event
 from tracker.events.service import task_history
+from tracker.org.models import Campaign, Department, Person, Phase, School
+from tracker.org.service import (
+    CampaignNotFound,
+    UnknownName,
+    find_department,
+    find_person,
+    resolve_campaign,
+)
 from tracker.tasks import lifecycle
-from tracker.tasks.lifecycle import TransitionError, days_overdue, is_overdue, local_date, local_time, on_time
+from tracker.tasks.lifecycle import TransitionError, days_overdue, is_overdue, on_time
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
-from tracker.tasks.service import TaskNotFound, Unsigned, cooperators, get_task, list_tasks, unsigned_details
-from junheng.cli.common import existing_database_or_exit, fail as _fail, user_message
+from tracker.tasks.service import (
+    TaskNotFound,
+    Unsigned,
+    cooperators,
+    get_task,
+    list_tasks,
+    unsigned_details,
+)
 
 task_app = typer.Typer(help="任务：查看、签收、报告进度、提交、销号、退回、撤销", no_args_is_help=True)
 

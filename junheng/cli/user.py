@@ -28,9 +28,9 @@ from tracker.accounts.service import (
     set_password,
     validate_user_input,
 )
-from tracker.campaigns.models import Campaign, Department, Person, School
-from tracker.campaigns.service import CampaignNotFound, UnknownName, resolve_campaign
 from tracker.db import get_engine, migrate, session_scope
+from tracker.org.models import Campaign, Department, Person, School
+from tracker.org.service import CampaignNotFound, UnknownName, resolve_campaign
 
 user_app = typer.Typer(help="网页登录账号：新建、列出、改密码、停用", no_args_is_help=True)
 
@@ -131,7 +131,7 @@ def list_command(
         console.print("还没有登录账号：用 junheng user add 新建。")
         return
     table = Table("用户名", "角色与单位", "创建工作", "状态", "最近登录")
-    from tracker.tasks.lifecycle import local_time
+    from tracker.clock import local_time
 
     for user, summary, code in rows:
         state = "启用" if user.active else "停用"

@@ -31,7 +31,7 @@ from notifications.briefing.charts import Chart
 from notifications.compose import new_message_id
 from tracker.briefings.compute import BriefingData, UnitRow
 from tracker.briefings.models import Briefing
-from tracker.campaigns.models import Campaign, Department, Person
+from tracker.org.models import Campaign, Department, Person
 from tracker.db import utcnow
 from tracker.notices.models import AttachmentContent, MessageAttachment, MessageState, NoticeItem, OutboundMessage
 from tracker.settings import Settings, get_settings

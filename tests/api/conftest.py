@@ -25,8 +25,9 @@ from tracker.accounts.models import User
 from tracker.accounts.service import create_user, issue_token
 from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
 from tracker.calendar import reset_active_calendar
-from tracker.campaigns.models import Campaign, Department, Review, ReviewFinding, School
 from tracker.db import session_scope
+from tracker.org.models import Campaign, Department, School
+from tracker.reviews.models import Review, ReviewFinding
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Evidence, Task, TaskOrigin
@@ -79,7 +80,7 @@ class ApiWorld:
             else:
                 kwargs["responsible_school"] = session.get(School, w.schools[unit].id)
                 actor = w.people["赵校长"]
-            from tracker.campaigns.models import Person, Phase
+            from tracker.org.models import Person, Phase
 
             due_on = due_on or dt.date(2026, 12, 18)
             task = create_task(session, campaign=campaign, phase=session.get(Phase, w.phases["self_check"].id),

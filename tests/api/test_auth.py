@@ -19,8 +19,8 @@ from tests.api.conftest import PASSWORD, build_api_world
 from tracker.accounts import service as accounts
 from tracker.accounts.models import ApiToken, User
 from tracker.accounts.service import LOCK_MAX_SECONDS, lock_seconds
-from tracker.campaigns.models import Campaign
 from tracker.db import session_scope, utcnow
+from tracker.org.models import Campaign
 
 TOKEN = "/api/v1/auth/token"
 

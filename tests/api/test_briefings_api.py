@@ -11,10 +11,15 @@ import pytest
 from docx import Document
 
 from tracker.briefings.compute import iso_week_of, parse_iso_week, previous_week
-from tracker.briefings.service import attach_documents, briefing_data, get_briefing, issue_briefing
+from tracker.briefings.service import (
+    attach_documents,
+    briefing_data,
+    get_briefing,
+    issue_briefing,
+)
 from tracker.calendar import CHINA
-from tracker.campaigns.models import Campaign
 from tracker.db import session_scope
+from tracker.org.models import Campaign
 
 MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 

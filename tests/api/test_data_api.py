@@ -13,11 +13,11 @@ from sqlmodel import select
 from tests.api.conftest import bearer, own_school_sheet
 from tests.factories import make_school_rows, write_csv
 from tracker.assessment.models import AssessmentSnapshot
-from tracker.campaigns.models import Campaign
-from tracker.campaigns.selfcheck import reconcile_tasks
 from tracker.db import session_scope
 from tracker.events.models import Event
+from tracker.org.models import Campaign
 from tracker.schooldata.models import DataSubmission
+from tracker.tasks.reconcile import reconcile_tasks
 
 
 def upload(client, api_world, headers, role, name, data):

@@ -334,9 +334,9 @@ def test_the_data_page_tells_the_office_which_new_tasks_were_re_dated(client, ap
     self-check gate (12-23) has passed when the data is assessed on 12-24: the attestation tasks
     it opens are due five working days on."""
     from tracker.assessment.models import AssessmentSnapshot
-    from tracker.campaigns.models import Campaign
-    from tracker.campaigns.selfcheck import reconcile_tasks
     from tracker.db import session_scope
+    from tracker.org.models import Campaign
+    from tracker.tasks.reconcile import reconcile_tasks
 
     own = api_world.submissions["own"]
     now = dt.datetime(2026, 12, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

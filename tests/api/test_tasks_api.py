@@ -6,14 +6,13 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import time_machine
-
-from tracker.db import utcnow
-from tracker.events.models import Event
-from tracker.tasks.lifecycle import local_date
-from tracker.tasks.models import Task
 from sqlmodel import select
 
 from tests.api.conftest import bearer
+from tracker.clock import local_date
+from tracker.db import utcnow
+from tracker.events.models import Event
+from tracker.tasks.models import Task
 
 
 def _post(client, headers, task_id, action, body=None):
@@ -183,7 +182,7 @@ def test_lights_follow_the_campaigns_yellow_light_days(client, headers, api_worl
     import time_machine
 
     from tracker.calendar import CHINA
-    from tracker.campaigns.models import Campaign
+    from tracker.org.models import Campaign
 
     now = dt.datetime(2026, 12, 7, 10, 0, tzinfo=CHINA)  # a Monday
     task = session.get(Task, api_world.tasks["a"].id)

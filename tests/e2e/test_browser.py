@@ -23,11 +23,11 @@ import pytest
 from sqlmodel import select
 
 from tracker.accounts.service import create_user
-from tracker.campaigns.models import Department
-from tracker.campaigns.plan import load_plan
 from tracker.campaigns.selfcheck import run_self_check
 from tracker.campaigns.service import apply_plan
 from tracker.db import get_engine, session_scope
+from tracker.org.models import Department
+from tracker.plans import load_plan
 from tracker.tasks.models import Task
 
 CHROMIUM = "/usr/bin/chromium"

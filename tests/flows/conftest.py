@@ -13,9 +13,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 @pytest.fixture
 def example_campaign(db_url) -> str:
     """The example county's plan applied to the test database; returns the campaign code."""
-    from tracker.campaigns.plan import load_plan
     from tracker.campaigns.service import apply_plan
     from tracker.db import session_scope
+    from tracker.plans import load_plan
 
     with session_scope() as session:
         return apply_plan(session, load_plan(EXAMPLES / "plan.yaml")).code

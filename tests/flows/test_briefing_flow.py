@@ -64,7 +64,7 @@ async def test_a_briefing_due_event_starts_the_flow_through_the_dispatcher(engin
     with session_scope(engine) as session:
         campaign_id = session.exec(select(Briefing.campaign_id)).first()  # none yet
         assert campaign_id is None
-        from tracker.campaigns.models import Campaign
+        from tracker.org.models import Campaign
 
         campaign = session.exec(select(Campaign).where(Campaign.code == code)).one()
         record_event(session, type="briefing.due", actor="调度器", campaign_id=campaign.id, payload={"week": week})

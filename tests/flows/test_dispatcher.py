@@ -18,10 +18,10 @@ from flows.dispatcher import (
     dispatch_pending,
 )
 from tests.factories_db import build_world
-from tracker.campaigns.models import Phase, PhaseStatus
 from tracker.db import session_scope
 from tracker.events.models import Event
 from tracker.events.service import record_event
+from tracker.org.models import Phase, PhaseStatus
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Task
 
@@ -42,7 +42,7 @@ def _world_with_tasks(engine, per_phase: dict[str, int]):
 
 
 def _verify(engine, task_ids, office_id) -> None:
-    from tracker.campaigns.models import Person
+    from tracker.org.models import Person
 
     with session_scope(engine) as session:
         office = session.get(Person, office_id)
@@ -122,7 +122,7 @@ async def test_verifying_a_phase_passes_its_gate_through_the_dispatcher(engine, 
 
 
 async def test_withdrawing_the_last_open_task_also_checks_the_gate(engine, prefect_harness):
-    from tracker.campaigns.models import Person
+    from tracker.org.models import Person
 
     code, phases, tasks, office_id = _world_with_tasks(engine, {"self_check": 2})
     _verify(engine, tasks["self_check"][:1], office_id)
@@ -165,7 +165,11 @@ def test_two_dispatcher_threads_start_one_flow_run_per_event(engine, prefect_har
 
 
 async def test_deployments_mode_gives_claims_back_when_the_server_is_unreachable(engine, monkeypatch):
-    from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_CLIENT_MAX_RETRIES,
+        temporary_settings,
+    )
 
     code, phases, tasks, office_id = _world_with_tasks(engine, {"self_check": 1})
     _verify(engine, tasks["self_check"], office_id)

@@ -14,11 +14,12 @@ from flows.dispatcher import DispatchMode, dispatch_pending
 from flows.gates import gate_check_flow
 from flows.reviews import review_intake_flow
 from flows.selfcheck import reassessment_flow, self_check_flow
-from tracker.campaigns import reviews, selfcheck
-from tracker.campaigns.models import Phase, PhaseStatus
-from tracker.campaigns.service import find_person, resolve_campaign
 from tracker.db import session_scope
 from tracker.events.models import Event
+from tracker.org.models import Phase, PhaseStatus
+from tracker.org.service import find_person, resolve_campaign
+from tracker.reviews import service as reviews
+from tracker.schooldata import submissions
 from tracker.schooldata.models import DataSubmission
 from tracker.schooldata.sheet import SheetError
 from tracker.tasks import lifecycle
@@ -100,7 +101,7 @@ async def test_imported_data_is_reassessed_through_the_dispatcher(
     improved = _sheet_with_more_equipment(schools_sheet, tmp_path / "整改后.xlsx", factor=4)
     with session_scope() as session:
         campaign = resolve_campaign(session, example_campaign)
-        submission_id = selfcheck.import_submission(session, campaign, improved, OFFICE, label="整改后复测").id
+        submission_id = submissions.import_submission(session, campaign, improved, OFFICE, label="整改后复测").id
     assert _count(Event, Event.type == "assessment.completed") == 1
 
     report = await dispatch_pending(mode=DispatchMode.embedded)

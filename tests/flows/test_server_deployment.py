@@ -24,9 +24,9 @@ from sqlmodel import select
 
 from tests.conftest import POSTGRES_URL, _empty_postgres
 from tests.factories_db import build_world
-from tracker.campaigns.models import Phase, PhaseStatus
 from tracker.db import session_scope
 from tracker.events.models import Event
+from tracker.org.models import Phase, PhaseStatus
 from tracker.settings import get_settings
 from tracker.tasks import lifecycle
 

@@ -9,9 +9,9 @@ from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
 from junheng.cli import app
-from tracker.campaigns.models import Campaign, Department, Person, Phase
 from tracker.db import get_engine
 from tracker.events.models import Event
+from tracker.org.models import Campaign, Department, Person, Phase
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "plan.yaml"
 runner = CliRunner()

@@ -24,9 +24,9 @@ from typer.testing import CliRunner
 from junheng.cli import app
 from tests.factories_db import build_world
 from tracker.accounts.service import authenticate
-from tracker.campaigns.models import Campaign, Phase, PhaseStatus
 from tracker.db import get_engine, session_scope
 from tracker.events.models import Event
+from tracker.org.models import Campaign, Phase, PhaseStatus
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Task
 

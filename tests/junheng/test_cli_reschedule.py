@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from junheng.cli import app
 from tracker.calendar import reset_active_calendar
-from tracker.campaigns.models import Campaign, Department, Phase
 from tracker.db import get_engine, session_scope
+from tracker.org.models import Campaign, Department, Phase
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
 from tracker.tasks.service import create_task
 

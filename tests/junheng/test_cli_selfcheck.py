@@ -13,9 +13,9 @@ from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
 from junheng.cli import app
-from tracker.campaigns.models import Review
 from tracker.db import get_engine
 from tracker.events.models import Event
+from tracker.reviews.models import Review
 from tracker.schooldata.models import DataSubmission
 from tracker.tasks.models import Task
 

@@ -21,16 +21,21 @@ from sqlmodel import Session, func, select
 from notifications.briefing import render_briefing
 from notifications.briefing import text as words
 from notifications.briefing.charts import briefing_charts, chinese_font
-from notifications.briefing.document import BODY_FONT, HEADING_FONT, TITLE_FONT, write_briefing_docx
+from notifications.briefing.document import (
+    BODY_FONT,
+    HEADING_FONT,
+    TITLE_FONT,
+    write_briefing_docx,
+)
 from notifications.briefing.mail import briefing_recipients
 from notifications.briefing.pdf import soffice_path
 from notifications.delivery import deliver_due
 from tests.notifications.conftest import mail_settings
 from tests.tracker.briefings.scenario import Scenario, at, build_three_weeks
 from tracker.briefings.service import briefing_data, issue_briefing
-from tracker.campaigns.models import Campaign, Department, Person
 from tracker.db import session_scope
 from tracker.notices.models import MessageAttachment, NoticeItem, OutboundMessage
+from tracker.org.models import Campaign, Department, Person
 
 LATER = at(dt.date(2026, 12, 21), 8, 30)  # the Monday after the scenario's last week
 WEEK = "2026-W51"
@@ -292,7 +297,7 @@ def test_a_first_issue_compares_with_nothing_projects_nothing_and_draws_no_empty
 
     with time_machine.travel(at(dt.date(2026, 12, 8), 10, 0), tick=False):
         with session_scope(engine) as session:
-            from tracker.campaigns.models import Person
+            from tracker.org.models import Person
             from tracker.tasks.models import Task
 
             task, person = session.get(Task, quick), session.get(Person, office)

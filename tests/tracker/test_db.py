@@ -5,8 +5,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from tracker.campaigns.models import Campaign
 from tracker.db import session_scope
+from tracker.org.models import Campaign
 
 
 def test_timestamps_round_trip_as_utc(engine):
@@ -38,7 +38,6 @@ def test_migrations_are_at_head(engine):
     from sqlmodel import SQLModel
 
     import tracker.models  # noqa: F401
-
     from tracker.db import include_name
 
     with engine.connect() as conn:

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from tracker.accounts.models import ROLE_NAMES, User, UserRole
 from tracker.assessment.models import ShortfallRecord
-from tracker.campaigns.models import ReviewFinding
+from tracker.reviews.models import ReviewFinding
 from tracker.events.models import Event
 from tracker.schooldata.models import SchoolDataRow
 from tracker.tasks.lifecycle import TRANSITIONS

@@ -29,8 +29,8 @@ from sqlalchemy import delete as sa_delete, update
 from sqlmodel import Session, select
 
 from tracker.accounts.models import ROLE_NAMES, ApiToken, User, UserRole
-from tracker.campaigns.models import Campaign, Department, Person, School
-from tracker.campaigns.service import UnknownName, find_department, find_person
+from tracker.org.models import Campaign, Department, Person, School
+from tracker.org.service import UnknownName, find_department, find_person
 from tracker.db import utcnow
 
 log = logging.getLogger("tracker.accounts")

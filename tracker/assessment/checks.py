@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 
 from tracker.assessment.inputs import verdict_word
 from tracker.assessment.sections import SCHOOL_TYPE_STAGES, exclusion_reason
-from tracker.schooldata.records import SchoolRecord
+from tracker.standards.records import SchoolRecord
 from tracker.standards.schema import Allowance, Check, Indicator, Judged, Standard
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from tracker.assessment.inputs import Status, number, verdict_word
 from tracker.assessment.resource import ResourceArrays, SectionTable, compute_resource, resource_verdict
 from tracker.assessment.sections import ExcludedSchool, excluded_schools, split_sections
 from tracker.assessment.shortfalls import Shortfall, missing_amount, shortfall_unit, value_text
-from tracker.schooldata.records import SchoolRecord
+from tracker.standards.records import SchoolRecord
 from tracker.standards.schema import STAGE_NAMES, STAGES, Indicator, Judged, Standard
 
 TOL = coefficient.TOLERANCE

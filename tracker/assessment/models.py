@@ -38,3 +38,16 @@ class ShortfallRecord(SQLModel, table=True):
     text: str = ""
     blocking: bool = False
     departments: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class CountyInput(SQLModel, table=True):
+    """A county-level figure, attestation or score (areas B–E) as entered, with who entered it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    indicator: str
+    value: float | None = None  # a county figure or Hunan points
+    status: str | None = None  # pass / fail for attestations
+    note: str = ""
+    entered_by: str = ""
+    entered_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

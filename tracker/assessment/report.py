@@ -20,6 +20,7 @@ from tracker.assessment.engine import Assessment
 from tracker.assessment.shortfalls import Shortfall
 from tracker.standards.schema import STAGE_NAMES
 
+
 def official_round(value: float, digits: int) -> float:
     """四舍五入 as the forms do: half away from zero on the decimal the value prints as.
 

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tracker.assessment.coefficient import TOLERANCE
-from tracker.schooldata.records import SchoolSection
+from tracker.standards.records import SchoolSection
 from tracker.standards.schema import STAGES, Standard
 
 STAGE_INDEX = {stage: i for i, stage in enumerate(STAGES)}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tracker.schooldata.records import SchoolRecord, SchoolSection
+from tracker.standards.records import SchoolRecord, SchoolSection
 from tracker.standards.schema import Standard
 
 # The facility fields split between stages (indicators 4–7); everything else is per section.

@@ -53,7 +53,8 @@ from sqlmodel import Session
 
 from tracker.assessment.models import AssessmentSnapshot
 from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
-from tracker.campaigns.models import Campaign, Department, Phase, PhaseKind, PhaseStatus, School, UnitKind
+from tracker.org.models import Campaign, Department, Phase, PhaseStatus, School
+from tracker.plans.kinds import PhaseKind, UnitKind
 from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.notices.models import NoticeItem, Rung

@@ -29,7 +29,7 @@ from tracker.briefings.compute import (
 )
 from tracker.briefings.models import Briefing
 from tracker.calendar import CHINA, WorkingDayCalendar
-from tracker.campaigns.models import Campaign
+from tracker.org.models import Campaign
 from tracker.db import utcnow
 from tracker.events.service import SYSTEM_ACTOR, record_event
 

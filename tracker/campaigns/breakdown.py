@@ -17,12 +17,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
-from tracker.campaigns.models import Campaign, School
-from tracker.campaigns.plan import CampaignPlan
+from tracker.clock import local_date
+from tracker.org.models import Campaign, School
+from tracker.plans import CampaignPlan
 from tracker.schooldata.models import DataSubmission
 from tracker.standards import load_standard
 from tracker.standards.schema import STAGE_NAMES, STAGES, Indicator, Judged, Standard
-from tracker.tasks.lifecycle import local_date
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
 
 HEADERS = ("序号", "指标", "现状", "措施", "完成时限", "牵头单位", "配合单位")

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, update
 from sqlmodel import Session, select
 
-from tracker.campaigns.models import Campaign, Phase, PhaseKind, PhaseStatus, Review
 from tracker.db import utcnow
 from tracker.events.service import SYSTEM_ACTOR, record_event
+from tracker.org.models import Phase, PhaseStatus
+from tracker.plans.kinds import PhaseKind
+from tracker.reviews.models import Review
 from tracker.tasks.lifecycle import OPEN
 from tracker.tasks.models import Task
 from tracker.workdays import working_days_between
@@ -117,22 +119,6 @@ def check_gate(session: Session, phase: Phase, actor: str = SYSTEM_ACTOR) -> Gat
                                   "after": phase.code}, at=now)
             activated = following
     return GateResult(phase=phase, passed=True, newly_passed=True, activated=activated)
-
-
-def current_phase(session: Session, campaign: Campaign, today: dt.date) -> Phase | None:
-    """The phase the campaign is in: the active one (the earliest if several are); else the
-    earliest phase not yet passed that has started by ``today``; else the next one to come.
-    None once every phase has passed."""
-    phases = list(session.exec(
-        select(Phase).where(Phase.campaign_id == campaign.id).order_by(Phase.ordinal, Phase.id)))
-    active = [p for p in phases if PhaseStatus(p.status) is PhaseStatus.active]
-    if active:
-        return active[0]
-    waiting = [p for p in phases if PhaseStatus(p.status) is not PhaseStatus.passed]
-    started = [p for p in waiting if p.starts_on is not None and p.starts_on <= today]
-    if started:
-        return started[0]
-    return waiting[0] if waiting else None
 
 
 def gate_status(session: Session, phase: Phase, today: dt.date) -> GateStatus:

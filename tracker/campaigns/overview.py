@@ -18,11 +18,14 @@ from sqlalchemy import case, func, or_
 from sqlmodel import Session, select
 
 from tracker.calendar import CHINA, active_calendar
-from tracker.campaigns.gates import current_phase, is_review
-from tracker.campaigns.models import Campaign, Department, Phase, PhaseStatus, Review, School, UnitKind
+from tracker.campaigns.gates import is_review
 from tracker.events.models import Event
 from tracker.events.types import event_label
+from tracker.org.models import Campaign, Department, Phase, PhaseStatus, School
+from tracker.org.service import current_phase
+from tracker.plans.kinds import UnitKind
 from tracker.reminders.lights import Light, task_light, yellow_within
+from tracker.reviews.models import Review
 from tracker.tasks.lifecycle import CLOCK_RUNNING, OPEN
 from tracker.tasks.models import Task, TaskDueTally, TaskStatus, TaskTally
 

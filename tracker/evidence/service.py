@@ -19,12 +19,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlmodel import Session, select
 
-from tracker.campaigns.models import Campaign, Department, School
+from tracker.org.models import Campaign, Department, School
 from tracker.events.service import record_event
 from tracker.evidence.storage import StoredFile, format_size, stored_path
 from tracker.standards import load_standard
 from tracker.standards.schema import Standard
-from tracker.tasks.lifecycle import local_time
+from tracker.clock import local_time
 from tracker.tasks.models import Evidence, Task, TaskStatus
 
 OTHER_INDICATOR = "其他"  # tasks without an indicator (the plan's preparatory work) in the binder

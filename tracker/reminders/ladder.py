@@ -43,7 +43,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
-from tracker.campaigns.plan import ReminderLadder
+from tracker.plans import ReminderLadder
 from tracker.notices.models import Rung
 from tracker.tasks.models import TaskStatus
 

@@ -45,8 +45,8 @@ from sqlalchemy import bindparam, select, text, tuple_, update
 from sqlmodel import Session
 
 from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
-from tracker.campaigns.models import Campaign, Department, Person, School
-from tracker.campaigns.plan import ReminderLadder
+from tracker.org.models import Campaign, Department, Person, School
+from tracker.plans import ReminderLadder
 from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.notices.models import NoticeItem, Rung

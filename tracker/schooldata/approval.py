@@ -25,13 +25,13 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from tracker.campaigns.models import Campaign, School
-from tracker.campaigns.selfcheck import json_safe, latest_submission, upsert_school
 from tracker.db import utcnow
 from tracker.events.service import record_event
+from tracker.org.models import Campaign, School
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
-from tracker.schooldata.records import SchoolRecord
+from tracker.standards.records import SchoolRecord
 from tracker.schooldata.sheet import SheetError, SheetProblem, read_school_sheet
+from tracker.schooldata.submissions import json_safe, latest_submission, upsert_school
 
 IMPORTED = "imported"
 APPROVED = "approved"
@@ -213,10 +213,12 @@ def import_county_data(session: Session, campaign: Campaign, data: bytes, filena
     office member who uploaded it. ``SheetError`` propagates; nothing is stored then."""
     import tempfile
 
-    from tracker.campaigns.selfcheck import import_submission
-    from tracker.evidence.storage import sanitize_filename
+    from tracker.schooldata.submissions import import_submission
 
-    name = sanitize_filename(filename) or "学校数据.xlsx"
+    # the upload layer gave a cleaned display name; here it only must stay inside the temp folder
+    name = Path((filename or "").replace("\\", "/")).name
+    if name in ("", ".", ".."):
+        name = "学校数据.xlsx"
     with tempfile.TemporaryDirectory(prefix="junheng-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from tracker.schooldata.records import SCHOOL_TYPES
+from tracker.standards.records import SCHOOL_TYPES
 
 # text: free text; int: a whole number ≥ 0 (counts); number: a decimal ≥ 0 (areas, money);
 # share: a proportion, 0.35 / 35% / 35 all mean 0.35; bool: 是/否; choice: one of ``choices``;

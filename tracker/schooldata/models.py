@@ -42,16 +42,3 @@ class SchoolDataRow(SQLModel, table=True):
     # where these figures were entered when the row was carried over from another submission
     # (a school's approved row merged into the county data); None: entered in this one
     source_submission_id: int | None = Field(default=None, foreign_key="datasubmission.id")
-
-
-class CountyInput(SQLModel, table=True):
-    """A county-level figure, attestation or score (areas B–E) as entered, with who entered it."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    campaign_id: int = Field(foreign_key="campaign.id", index=True)
-    indicator: str
-    value: float | None = None  # a county figure or Hunan points
-    status: str | None = None  # pass / fail for attestations
-    note: str = ""
-    entered_by: str = ""
-    entered_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tracker.email_address import check_email
 from tracker.schooldata.columns import (
     COLUMN_BY_HEADER,
     COLUMNS,
@@ -33,8 +34,7 @@ from tracker.schooldata.columns import (
     column_for_header,
     normalize_header,
 )
-from tracker.email_address import check_email
-from tracker.schooldata.records import SCHOOL_TYPES, SchoolRecord
+from tracker.standards.records import SCHOOL_TYPES, SchoolRecord
 
 MAX_BYTES = 20 * 1024 * 1024  # a county has a few hundred schools; 20 MB is far beyond any real sheet
 # An .xlsx is a zip: a small file can unpack to gigabytes (a "zip bomb"). 20,000 full rows

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from tracker.schooldata.records import SCHOOL_TYPES, SchoolSection
+from tracker.standards.records import SCHOOL_TYPES, SchoolSection
 from tracker.standards.schema import (
     STAGE_NAMES,
     Allowance,

@@ -40,7 +40,7 @@ class _Strict(BaseModel):
 class ValueFormula(_Strict):
     """value = scale × (Σ numerator − Σ subtract) ÷ students of the section.
 
-    Field names are SchoolSection attributes (see tracker.schooldata.records).
+    Field names are SchoolSection attributes (see tracker.standards.records).
     ``shared`` fields are facilities split between stages by weighted enrolment.
     """
 

@@ -19,17 +19,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlmodel import Session
 
-from tracker.campaigns.models import Department, Person, School
+from tracker.clock import local_date, local_time  # noqa: F401  (lifecycle.local_date: callers' older spelling)
 from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.events.service import SYSTEM_ACTOR, record_event
-from tracker.settings import get_settings
+from tracker.org.models import Department, Person, School
 from tracker.tasks.models import Task, TaskStatus
 from tracker.workdays import working_days_between
 
@@ -342,21 +340,6 @@ def mark_resolved_by_data(session: Session, task: Task, assessment_id: int, acto
 
 # ---------------------------------------------------------------------------------------------
 # derived: overdue and on time
-
-
-@lru_cache(maxsize=4)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
-def local_time(moment: dt.datetime) -> dt.datetime:
-    """A stored (UTC) time in the campaign's time zone (Asia/Shanghai), for showing and dating."""
-    return moment.astimezone(_zone(get_settings().timezone))
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    """The calendar date of a stored (UTC) time in the campaign's time zone (Asia/Shanghai)."""
-    return local_time(moment).date()
 
 
 def is_overdue(task: Task, today: dt.date) -> bool:

@@ -11,14 +11,16 @@ from sqlalchemy import case, func, insert
 from sqlmodel import Session, select
 
 from tracker.assessment.models import ShortfallRecord
-from tracker.campaigns.gates import current_phase
-from tracker.campaigns.models import Campaign, Department, Person, Phase, ReviewFinding, School, UnitKind
-from tracker.campaigns.plan import REDATE_WORKING_DAYS
+from tracker.clock import local_date
 from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.events.service import SYSTEM_ACTOR, record_event
 from tracker.notices.models import MessageState, NoticeItem, OutboundMessage, Rung
-from tracker.tasks.lifecycle import CLOCK_RUNNING, local_date
+from tracker.org.models import Campaign, Department, Person, Phase, School
+from tracker.org.service import current_phase
+from tracker.plans import REDATE_WORKING_DAYS
+from tracker.plans.kinds import UnitKind
+from tracker.tasks.lifecycle import CLOCK_RUNNING
 from tracker.tasks.models import Task, TaskCooperator, TaskOrigin, TaskStatus
 from tracker.workdays import add_working_days, working_days_between
 
@@ -112,7 +114,7 @@ class NewTask:
     indicator: str | None = None
     cooperating: Iterable[Department | int] = ()
     shortfall: ShortfallRecord | None = None
-    finding: ReviewFinding | None = None
+    finding_id: int | None = None  # the review finding (tracker.reviews) the task rectifies
     event_details: dict[str, Any] | None = None
 
 
@@ -133,7 +135,7 @@ def create_task(
     cooperating: Iterable[Department | int] = (),
     actor: str | Person = SYSTEM_ACTOR,
     shortfall: ShortfallRecord | None = None,
-    finding: ReviewFinding | None = None,
+    finding_id: int | None = None,
     today: dt.date | None = None,
     event_details: dict[str, Any] | None = None,
 ) -> Task:
@@ -154,7 +156,7 @@ def create_task(
         return existing
     new = NewTask(phase=phase, title=title, measures=measures, origin=origin, origin_key=origin_key, due_on=due_on,
                   department=department, responsible_school=responsible_school, school=school, indicator=indicator,
-                  cooperating=cooperating, shortfall=shortfall, finding=finding, event_details=event_details)
+                  cooperating=cooperating, shortfall=shortfall, finding_id=finding_id, event_details=event_details)
     return create_tasks(session, campaign, [new], actor=actor, today=today)[0]
 
 
@@ -218,7 +220,7 @@ def create_tasks(
             origin=origin.value,
             origin_key=new.origin_key,
             shortfall_id=_id(new.shortfall),
-            finding_id=_id(new.finding),
+            finding_id=new.finding_id,
             created_at=created_at,
             updated_at=created_at,
             # the reminder sweep sends the 交办单 (tracker.reminders.sweep)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tracker.schooldata.records import SchoolRecord
+from tracker.standards.records import SchoolRecord
 
 # national-2017 thresholds per stage: (qualified, backbone, pe_art per 100; m², m², 元 per pupil; rooms per 100)
 THRESHOLDS = {

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from tests.tracker.assessment.schools import county, junior_school, primary_school
 from tracker.assessment import assess
 from tracker.standards import load_standard
-from tests.tracker.assessment.schools import county, junior_school, primary_school
 
 AFTER_2019 = dt.date(2024, 6, 1)
 BEFORE_2019 = dt.date(2018, 6, 1)
@@ -124,7 +124,7 @@ def test_school_size_with_the_old_or_migrant_allowance(national):
 
 
 def test_nine_year_school_size_counts_both_stages(national):
-    from tracker.schooldata.records import SchoolRecord
+    from tracker.standards.records import SchoolRecord
 
     school = SchoolRecord(row=2, name="九年制", school_type="九年一贯制", primary_students=1500,
                           junior_students=1100, senior_students=0)

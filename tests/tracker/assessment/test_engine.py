@@ -8,11 +8,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from tests.tracker.assessment.schools import county, junior_school, primary_school
 from tracker.assessment import AssessmentInputError, DifferenceCoefficient, assess
 from tracker.assessment.resource import SectionTable, compute_resource
 from tracker.assessment.sections import split_sections
 from tracker.standards import load_standard
-from tests.tracker.assessment.schools import county, junior_school, primary_school
 
 AS_OF = dt.date(2024, 6, 1)
 

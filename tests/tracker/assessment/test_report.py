@@ -9,11 +9,11 @@ from dataclasses import replace
 import pytest
 from openpyxl import load_workbook
 
+from tests.tracker.assessment.schools import county, junior_school, primary_school
 from tracker.assessment import assess
 from tracker.assessment.report import official_round, to_json, write_official_xlsx
-from tracker.schooldata.records import SchoolRecord
+from tracker.standards.records import SchoolRecord
 from tracker.standards import load_standard
-from tests.tracker.assessment.schools import county, junior_school, primary_school
 
 CODES = [str(i) for i in range(1, 8)]
 

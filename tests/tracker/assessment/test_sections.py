@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tracker.assessment.sections import excluded_schools, split_sections
-from tracker.schooldata.records import SchoolRecord
+from tracker.standards.records import SchoolRecord
 from tracker.settings import get_settings
 from tracker.standards import load_standard
 

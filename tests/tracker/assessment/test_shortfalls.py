@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
+from tests.tracker.assessment.schools import county, primary_school
 from tracker.assessment import assess
 from tracker.assessment.shortfalls import format_amount, round_up
 from tracker.standards import load_standard
-from tests.tracker.assessment.schools import county, primary_school
 
 
 @pytest.fixture(scope="module")

@@ -27,12 +27,13 @@ from sqlmodel import Session, select
 
 from tracker.calendar import CHINA, active_calendar
 from tracker.campaigns import selfcheck
-from tracker.campaigns.models import Campaign, Person
-from tracker.campaigns.plan import load_plan
 from tracker.campaigns.service import apply_plan
 from tracker.db import session_scope
 from tracker.events.models import Event
+from tracker.org.models import Campaign, Person
+from tracker.plans import load_plan
 from tracker.reminders.sweep import sweep
+from tracker.schooldata import submissions
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Task, TaskStatus
 from tracker.tasks.service import campaign_status
@@ -94,7 +95,7 @@ def _tasks(session: Session, campaign: Campaign) -> list[Task]:
 
 
 def _silent(session: Session, task: Task) -> bool:
-    from tracker.campaigns.models import Department
+    from tracker.org.models import Department
 
     if task.department_id is None:
         return True  # schools have no people of their own in the example plan
@@ -175,7 +176,7 @@ def build_three_weeks(engine, tmp_path: Path, on_week_end=None) -> Scenario:
         lifecycle.return_task(session, chosen[2], office, "佐证材料不完整")
 
     def week3_reassess(session, campaign):
-        selfcheck.reassess(session, campaign, selfcheck.import_submission(
+        selfcheck.reassess(session, campaign, submissions.import_submission(
             session, campaign, improved_sheet(tmp_path), OFFICE, label="整改后复测"), actor=OFFICE,
             as_of=dt.date(2026, 12, 15))
         office = _person(session, campaign, OFFICE)

@@ -11,7 +11,13 @@ from sqlmodel import select
 
 from tests.factories_db import build_world
 from tests.tracker.briefings.scenario import WEEK_ENDS, WEEKS, at, build_three_weeks
-from tracker.briefings.compute import BriefingError, compute_briefing, parse_iso_week, previous_week, rank_key
+from tracker.briefings.compute import (
+    BriefingError,
+    compute_briefing,
+    parse_iso_week,
+    previous_week,
+    rank_key,
+)
 from tracker.briefings.models import Briefing
 from tracker.briefings.service import (
     BriefingNotFound,
@@ -20,9 +26,9 @@ from tracker.briefings.service import (
     issue_briefing,
     list_briefings,
 )
-from tracker.campaigns.models import Campaign
 from tracker.db import session_scope
 from tracker.events.models import Event
+from tracker.org.models import Campaign
 from tracker.tasks import lifecycle
 
 LATER = at(dt.date(2027, 1, 11), 9, 0)  # weeks after the scenario, with more changes made since
@@ -146,7 +152,7 @@ def test_the_same_week_issued_later_gives_the_same_briefing_and_number(engine, t
 
 
 def campaign_people(session, campaign):
-    from tracker.campaigns.models import Person
+    from tracker.org.models import Person
 
     return session.exec(select(Person).where(Person.campaign_id == campaign.id).order_by(Person.id)).all()
 
@@ -206,7 +212,7 @@ def test_a_unit_with_overdue_work_never_ranks_above_one_without(engine):
             world.task(session, "later", unit="住建局", due_on=dt.date(2026, 12, 30))
             slow = world.task(session, "slow", unit="城关镇", due_on=dt.date(2026, 12, 2))
             ids = {"late": late.id, "done": done.id, "slow": slow.id}
-    from tracker.campaigns.models import Person
+    from tracker.org.models import Person
     from tracker.tasks.models import Task
 
     def act(day: dt.date, key: str) -> None:

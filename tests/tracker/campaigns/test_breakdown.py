@@ -9,11 +9,12 @@ from docx import Document
 from docx.oxml.ns import qn
 from openpyxl import load_workbook
 
+from tracker.assessment import county_inputs
 from tracker.campaigns import breakdown, selfcheck
-from tracker.campaigns.models import Campaign
-from tracker.campaigns.plan import load_plan
 from tracker.campaigns.service import apply_plan
 from tracker.db import session_scope
+from tracker.org.models import Campaign
+from tracker.plans import load_plan
 from tracker.standards import load_standard
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -25,8 +26,8 @@ def campaign_id(engine) -> int:
     with session_scope(engine) as session:
         campaign = apply_plan(session, load_plan(EXAMPLES / "plan.yaml"))
         selfcheck.run_self_check(session, campaign, EXAMPLES / "schools.xlsx", "韩静")
-        selfcheck.set_county_input(session, campaign, "23", "96.2", "韩静")
-        selfcheck.set_county_input(session, campaign, "24", "90", "韩静")
+        county_inputs.set_county_input(session, campaign, "23", "96.2", "韩静")
+        county_inputs.set_county_input(session, campaign, "24", "90", "韩静")
         selfcheck.reassess(session, campaign)
         return campaign.id
 

@@ -8,10 +8,12 @@ import pytest
 from sqlmodel import Session, select
 
 from tests.factories_db import build_world
-from tracker.campaigns.gates import check_gate, current_phase, gate_status
-from tracker.campaigns.models import PhaseStatus, Review
+from tracker.campaigns.gates import check_gate, gate_status
 from tracker.db import utcnow
 from tracker.events.models import Event
+from tracker.org.models import PhaseStatus
+from tracker.org.service import current_phase
+from tracker.reviews.models import Review
 from tracker.tasks import lifecycle
 
 

@@ -9,7 +9,11 @@ from sqlmodel import Session
 
 from tests.factories_db import build_world
 from tracker.calendar import CHINA, reset_active_calendar
-from tracker.campaigns.overview import calendar_warnings, campaign_overview, unit_figures
+from tracker.campaigns.overview import (
+    calendar_warnings,
+    campaign_overview,
+    unit_figures,
+)
 from tracker.events.service import record_event
 from tracker.reminders.lights import unit_lights
 from tracker.tasks.models import Task, TaskStatus

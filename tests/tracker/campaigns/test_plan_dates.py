@@ -10,17 +10,23 @@ from zoneinfo import ZoneInfo
 import time_machine
 from sqlmodel import Session, select
 
-from tracker.campaigns.models import Campaign
-from tracker.campaigns.plan import load_plan, parse_plan
-from tracker.campaigns.selfcheck import redated_by_assessment, run_self_check
-from tracker.tasks.service import RedatedTask, campaign_status, list_tasks
-from tracker.workdays import add_working_days
-from tracker.campaigns.service import apply_plan, apply_plan_report, find_person
+from tracker.campaigns.selfcheck import run_self_check
+from tracker.campaigns.service import apply_plan, apply_plan_report
 from tracker.db import session_scope
 from tracker.events.models import Event
+from tracker.org.models import Campaign
+from tracker.org.service import find_person
+from tracker.plans import load_plan, parse_plan
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
-from tracker.tasks.service import change_due_date
+from tracker.tasks.reconcile import redated_by_assessment
+from tracker.tasks.service import (
+    RedatedTask,
+    campaign_status,
+    change_due_date,
+    list_tasks,
+)
+from tracker.workdays import add_working_days
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 CHINA = ZoneInfo("Asia/Shanghai")

@@ -18,11 +18,13 @@ from sqlmodel import Session, select
 
 from tracker.assessment.models import ShortfallRecord
 from tracker.campaigns import selfcheck
-from tracker.campaigns.plan import load_plan
-from tracker.campaigns.service import apply_plan, find_person
+from tracker.campaigns.service import apply_plan
 from tracker.events.models import Event
+from tracker.org.service import find_person
+from tracker.plans import load_plan
 from tracker.schooldata.sheet import read_school_sheet
-from tracker.tasks import lifecycle
+from tracker.schooldata import submissions
+from tracker.tasks import lifecycle, reconcile
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -59,7 +61,7 @@ def test_reassessing_any_sequence_of_data_keeps_one_task_per_shortfall(engine, t
                     # the sheet's reading is tested elsewhere: here each batch of records is the sheet
                     path = tmp_path / f"sheet-{next(files)}.xlsx"
                     path.write_bytes(path.name.encode())
-                    with mock.patch.object(selfcheck, "read_school_sheet", return_value=_sheet(batch)):
+                    with mock.patch.object(submissions, "read_school_sheet", return_value=_sheet(batch)):
                         result = selfcheck.run_self_check(session, campaign, path, actor="韩静")
                     snapshot = result.snapshot
                     now = set(session.exec(select(ShortfallRecord.key)
@@ -75,7 +77,7 @@ def test_reassessing_any_sequence_of_data_keeps_one_task_per_shortfall(engine, t
                         else:
                             assert task.resolved_by_assessment_id is not None or status is TaskStatus.verified, key
 
-                    again = selfcheck.reconcile_tasks(session, campaign, snapshot)
+                    again = reconcile.reconcile_tasks(session, campaign, snapshot)
                     assert (again.created, again.resolved, again.reopened) == ([], [], [])
 
                     if verify_resolved:  # the office 销号 what the data resolved

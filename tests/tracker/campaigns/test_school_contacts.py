@@ -14,15 +14,17 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from tracker.calendar import CHINA
-from tracker.campaigns.models import Campaign, School
-from tracker.campaigns.plan import load_plan, parse_plan
-from tracker.campaigns.selfcheck import import_submission, run_self_check
-from tracker.campaigns.service import apply_plan, apply_plan_report, find_person
+from tracker.campaigns.selfcheck import run_self_check
+from tracker.campaigns.service import apply_plan, apply_plan_report
 from tracker.db import session_scope
 from tracker.notices.models import NoticeItem, Rung
+from tracker.org.models import Campaign, School
+from tracker.org.service import find_person
+from tracker.plans import load_plan, parse_plan
 from tracker.reminders.sweep import sweep
 from tracker.schooldata.models import DataSubmission
 from tracker.schooldata.sheet import SheetError
+from tracker.schooldata.submissions import import_submission
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Task, TaskStatus
 

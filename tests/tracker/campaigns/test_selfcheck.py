@@ -15,16 +15,18 @@ import time_machine
 from openpyxl import load_workbook
 from sqlmodel import Session, func, select
 
-from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
+from tracker.assessment import county_inputs, snapshots
+from tracker.assessment.models import AssessmentSnapshot, CountyInput, ShortfallRecord
 from tracker.campaigns import selfcheck
-from tracker.campaigns.models import Campaign, Department, Person, School
-from tracker.campaigns.plan import load_plan
 from tracker.campaigns.service import apply_plan
 from tracker.db import session_scope
 from tracker.events.models import Event
-from tracker.schooldata.models import CountyInput, DataSubmission, SchoolDataRow
+from tracker.org.models import Campaign, Department, Person, School
+from tracker.plans import load_plan
+from tracker.schooldata import submissions
+from tracker.schooldata.models import DataSubmission, SchoolDataRow
 from tracker.schooldata.sheet import SheetError
-from tracker.tasks import lifecycle
+from tracker.tasks import lifecycle, reconcile
 from tracker.tasks.models import Task, TaskCooperator, TaskStatus
 
 
@@ -151,7 +153,7 @@ def test_self_check_gives_every_shortfall_a_task_for_the_right_unit(engine):
 
 
 def _phases(session: Session):
-    from tracker.campaigns.models import Phase
+    from tracker.org.models import Phase
 
     return session.exec(select(Phase)).all()
 
@@ -257,9 +259,9 @@ def test_a_bad_sheet_stores_nothing(engine, tmp_path):
 def test_stored_rows_rebuild_the_same_assessment(engine):
     with session_scope(engine) as session:
         campaign = _campaign(session)
-        submission = selfcheck.import_submission(session, campaign, SCHOOLS, "韩静", label="自查")
-        first = selfcheck.assess_submission(session, campaign, submission)
-        second = selfcheck.assess_submission(session, campaign, submission)
+        submission = submissions.import_submission(session, campaign, SCHOOLS, "韩静", label="自查")
+        first = snapshots.assess_submission(session, campaign, submission)
+        second = snapshots.assess_submission(session, campaign, submission)
         assert first.result["stages"] == second.result["stages"]
         assert first.result["shortfalls"] == second.result["shortfalls"]
         assert submission.school_count == 40 and len(submission.sha256) == 64
@@ -272,22 +274,22 @@ def test_stored_rows_rebuild_the_same_assessment(engine):
 def test_reconciling_an_older_assessment_is_refused(engine):
     with session_scope(engine) as session:
         campaign = _campaign(session)
-        submission = selfcheck.import_submission(session, campaign, SCHOOLS, "韩静")
-        old = selfcheck.assess_submission(session, campaign, submission)
-        selfcheck.assess_submission(session, campaign, submission)
-        with pytest.raises(selfcheck.SelfCheckError, match="不是最新的评估"):
-            selfcheck.reconcile_tasks(session, campaign, old)
+        submission = submissions.import_submission(session, campaign, SCHOOLS, "韩静")
+        old = snapshots.assess_submission(session, campaign, submission)
+        snapshots.assess_submission(session, campaign, submission)
+        with pytest.raises(submissions.SelfCheckError, match="不是最新的评估"):
+            reconcile.reconcile_tasks(session, campaign, old)
 
 
 def test_county_inputs_make_county_shortfalls_for_the_lead_unit(engine):
     with session_scope(engine) as session:
         campaign = _campaign(session)
         selfcheck.run_self_check(session, campaign, SCHOOLS, "韩静")
-        selfcheck.set_county_input(session, campaign, "23", "93.5%", "韩静", note="2026 年统计")
-        selfcheck.set_county_input(session, campaign, "18:rotation_share", "12", "韩静")
-        selfcheck.set_county_input(session, campaign, "18:backbone_share", "25", "韩静")
-        selfcheck.set_county_input(session, campaign, "V1", "未发生", "韩静")
-        assert selfcheck.county_inputs_of(session, campaign) == {
+        county_inputs.set_county_input(session, campaign, "23", "93.5%", "韩静", note="2026 年统计")
+        county_inputs.set_county_input(session, campaign, "18:rotation_share", "12", "韩静")
+        county_inputs.set_county_input(session, campaign, "18:backbone_share", "25", "韩静")
+        county_inputs.set_county_input(session, campaign, "V1", "未发生", "韩静")
+        assert county_inputs.county_inputs_of(session, campaign) == {
             "23": 93.5, "18": {"rotation_share": 12.0, "backbone_share": 25.0}, "V1": "pass"}
         snapshot, result = selfcheck.reassess(session, campaign, actor="韩静")
         task = _task(session, "county|23||")
@@ -295,7 +297,7 @@ def test_county_inputs_make_county_shortfalls_for_the_lead_unit(engine):
         assert task.department_id == _dept(session, "基教股").id and task.school_id is None
         assert "93.5" in task.measures and "95" in task.measures
         # a later entry wins: the county fixes the figure, the task is resolved by data
-        selfcheck.set_county_input(session, campaign, "23", "96", "韩静")
+        county_inputs.set_county_input(session, campaign, "23", "96", "韩静")
         snapshot, result = selfcheck.reassess(session, campaign)
         assert result.resolved == [task.id]
         assert _count(session, CountyInput) == 5
@@ -313,6 +315,6 @@ def test_county_inputs_make_county_shortfalls_for_the_lead_unit(engine):
 def test_bad_county_inputs_are_refused_in_chinese(engine, code, value, message):
     with session_scope(engine) as session:
         campaign = _campaign(session)
-        with pytest.raises(selfcheck.SelfCheckError, match=message):
-            selfcheck.set_county_input(session, campaign, code, value, "韩静")
+        with pytest.raises(submissions.SelfCheckError, match=message):
+            county_inputs.set_county_input(session, campaign, code, value, "韩静")
         assert _count(session, CountyInput) == 0

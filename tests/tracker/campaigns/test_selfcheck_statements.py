@@ -16,10 +16,11 @@ from sqlmodel import func, select
 
 from tests.factories import make_school_rows, write_xlsx
 from tracker.campaigns import selfcheck
-from tracker.campaigns.plan import load_plan
-from tracker.campaigns.service import apply_plan, resolve_campaign
+from tracker.campaigns.service import apply_plan
 from tracker.db import session_scope
 from tracker.events.models import Event
+from tracker.org.service import resolve_campaign
+from tracker.plans import load_plan
 from tracker.tasks.models import Task, TaskCooperator
 
 PLAN = Path(__file__).resolve().parents[3] / "examples" / "plan.yaml"

@@ -9,13 +9,14 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import Session, func, select
 
-from tracker.campaigns.models import Campaign, Department, Person, Phase, UnitKind
-from tracker.campaigns.plan import CampaignPlan, PlanError, parse_plan
-from tracker.campaigns.service import (
+from tracker.campaigns.service import apply_plan, apply_plan_report
+from tracker.db import get_engine, session_scope
+from tracker.events.models import Event
+from tracker.events.service import record_event
+from tracker.org.models import Campaign, Department, Person, Phase
+from tracker.org.service import (
     CampaignNotFound,
     UnknownName,
-    apply_plan,
-    apply_plan_report,
     assignment_for,
     find_department,
     find_person,
@@ -23,9 +24,8 @@ from tracker.campaigns.service import (
     resolve_campaign,
     township_department,
 )
-from tracker.db import get_engine, session_scope
-from tracker.events.models import Event
-from tracker.events.service import record_event
+from tracker.plans import CampaignPlan, PlanError, parse_plan
+from tracker.plans.kinds import UnitKind
 from tracker.tasks.models import Task, TaskCooperator, TaskOrigin
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "plan.yaml"

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from tests.factories_db import World, build_world
 from tracker.calendar import reset_active_calendar
-from tracker.campaigns.models import Person
+from tracker.org.models import Person
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 
 from tracker.calendar import CHINA
-from tracker.campaigns.plan import ReminderLadder
 from tracker.notices.models import Rung
+from tracker.plans import ReminderLadder
 from tracker.reminders.ladder import (
     Audience,
     LadderSettingsError,

@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 
 from tests.factories_db import World
 from tracker.calendar import CHINA
-from tracker.campaigns.models import Department, Person
 from tracker.db import utcnow
 from tracker.notices.models import NoticeItem, Rung
+from tracker.org.models import Department, Person
 from tracker.reminders.ack import read_ack_token
 from tracker.reminders.lights import Light
 from tracker.reminders.sweep import reschedule_open_tasks, schedule_next, sweep

@@ -8,9 +8,9 @@ from sqlmodel import Session, select
 
 from tests.factories import make_school_rows, write_csv
 from tests.factories_db import build_world
-from tracker.campaigns.models import School
-from tracker.campaigns.selfcheck import SelfCheckError, assess_submission, latest_submission
+from tracker.assessment.snapshots import assess_submission
 from tracker.events.models import Event
+from tracker.org.models import School
 from tracker.schooldata.approval import (
     APPROVED,
     IMPORTED,
@@ -24,6 +24,7 @@ from tracker.schooldata.approval import (
 )
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
 from tracker.schooldata.sheet import SheetError
+from tracker.schooldata.submissions import SelfCheckError, latest_submission
 
 ROWS = make_school_rows(6, seed=11)
 

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from tests.factories import HEADERS, make_school_rows, write_csv, write_xlsx
 from tracker.schooldata import sheet as sheet_module
 from tracker.schooldata.columns import COLUMNS, REQUIRED_HEADERS, SCHOOL_TYPE_STAGES
-from tracker.schooldata.records import SCHOOL_TYPES, SchoolRecord
+from tracker.standards.records import SCHOOL_TYPES, SchoolRecord
 from tracker.schooldata.sheet import SheetError, SheetProblem, read_school_sheet
 
 STAGE_HEADERS = {

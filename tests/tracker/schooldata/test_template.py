@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 
 from tests.factories import make_school_rows, write_xlsx
 from tracker.schooldata.columns import COLUMNS, OPTIONAL_HEADERS, REQUIRED_HEADERS
-from tracker.schooldata.records import SCHOOL_TYPES
+from tracker.standards.records import SCHOOL_TYPES
 from tracker.schooldata.sheet import MAX_ROWS, SheetError, read_school_sheet
 from tracker.schooldata.template import GENERAL_NOTES, write_template
 

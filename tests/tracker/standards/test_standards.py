@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.schooldata.records import SchoolSection
+from tracker.standards.records import SchoolSection
 from tracker.settings import get_settings
 from tracker.standards import (
     BUNDLED_DIR,

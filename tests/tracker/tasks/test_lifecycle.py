@@ -241,7 +241,7 @@ def test_school_task_is_accepted_by_the_school_contact(session, world):
 
 
 def test_school_task_is_also_moved_by_a_person_of_the_school(session, world):
-    from tracker.campaigns.models import Person
+    from tracker.org.models import Person
 
     teacher = Person(campaign_id=world.campaign.id, name="钱老师", school_id=world.schools["城关一小"].id)
     session.add(teacher)

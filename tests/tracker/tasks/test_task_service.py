@@ -12,10 +12,10 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from tests.factories_db import build_world
-from tracker.campaigns.models import PhaseStatus
-from tracker.campaigns.plan import REDATE_WORKING_DAYS
 from tracker.db import utcnow
 from tracker.events.models import Event
+from tracker.org.models import PhaseStatus
+from tracker.plans import REDATE_WORKING_DAYS
 from tracker.reminders.lights import Light, task_light
 from tracker.tasks import lifecycle
 from tracker.tasks.models import TaskCooperator, TaskOrigin, TaskStatus
@@ -32,7 +32,6 @@ from tracker.tasks.service import (
     working_due,
 )
 from tracker.workdays import add_working_days
-
 
 
 @pytest.fixture(autouse=True)

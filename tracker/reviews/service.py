@@ -19,13 +19,15 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
 
-from tracker.campaigns.models import Campaign, Department, Person, Phase, PhaseKind, Review, ReviewFinding, School
-from tracker.campaigns.service import UnknownName, find_department
+from tracker.clock import local_date
 from tracker.db import utcnow
 from tracker.events.service import SYSTEM_ACTOR, record_event
+from tracker.org.models import Campaign, Department, Person, Phase, School
+from tracker.org.service import UnknownName, find_department
+from tracker.plans.kinds import PhaseKind
+from tracker.reviews.models import Review, ReviewFinding
 from tracker.standards import load_standard
 from tracker.tasks.models import Task, TaskOrigin
-from tracker.tasks.lifecycle import local_date
 from tracker.tasks.service import create_task, redate_working_days, working_due
 
 LEVELS: dict[str, PhaseKind] = {
@@ -241,7 +243,7 @@ def add_findings(session: Session, review: Review, findings: list[FindingInput],
             responsible_school=lead if isinstance(lead, School) else None,
             indicator=finding.indicator or None,
             cooperating=[u for u in units[1:] if isinstance(u, Department)],
-            actor=actor if isinstance(actor, Person) else name, finding=stored, today=today))
+            actor=actor if isinstance(actor, Person) else name, finding_id=stored.id, today=today))
         if stored.id in added and tasks[-1].planned_due_on is not None:
             redated.append(tasks[-1].id)
     if added:

@@ -11,13 +11,15 @@ import time_machine
 from openpyxl import Workbook
 from sqlmodel import Session, func, select
 
-from tracker.campaigns import reviews, selfcheck
+from tracker.campaigns import selfcheck
 from tracker.campaigns.gates import check_gate
-from tracker.campaigns.models import Campaign, Department, Phase, Review, ReviewFinding, School
-from tracker.campaigns.plan import load_plan
 from tracker.campaigns.service import apply_plan
 from tracker.db import session_scope
 from tracker.events.models import Event
+from tracker.org.models import Campaign, Department, Phase, School
+from tracker.plans import load_plan
+from tracker.reviews import service as reviews
+from tracker.reviews.models import Review, ReviewFinding
 from tracker.tasks import lifecycle
 from tracker.tasks.models import Task, TaskCooperator, TaskStatus
 from tracker.workdays import add_working_days

@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from tracker.assessment.models import AssessmentSnapshot
-from tracker.campaigns.models import Campaign
+from tracker.org.models import Campaign
 from tracker.standards import load_standard
 from tracker.standards.schema import STAGE_NAMES, Judged, Standard
 from tracker.tasks.models import Evidence, Task, TaskStatus

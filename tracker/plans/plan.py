@@ -30,8 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 if TYPE_CHECKING:
     from yaml.nodes import Node
 
-from tracker.campaigns.models import PhaseKind, UnitKind
 from tracker.email_address import check_email
+from tracker.plans.kinds import PhaseKind, UnitKind
 
 TOWNSHIPS_PLACEHOLDER = "各乡镇"  # "the township of the school concerned"
 UNKNOWN_DATE_WORDS = ("以上级通知为准", "待定", "未定", "待通知")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tracker.campaigns.models import PhaseKind, UnitKind
-from tracker.campaigns.plan import CampaignPlan, PlanError, load_plan, parse_plan
+from tracker.plans import CampaignPlan, PlanError, load_plan, parse_plan
+from tracker.plans.kinds import PhaseKind, UnitKind
 from tracker.standards import load_standard
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "plan.yaml"

@@ -1,4 +1,4 @@
-"""Tables of a campaign's organisation: the campaign, its phases, units, people, schools, reviews."""
+"""Tables of a campaign's organisation: the campaign, its phases, units, people, schools."""
 
 from __future__ import annotations
 
@@ -9,28 +9,13 @@ from sqlalchemy import JSON, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from tracker.db import UTCDateTime, utcnow
-
-
-class PhaseKind(str, Enum):
-    self_check = "self_check"  # 自查自评
-    rectification = "rectification"  # 整改
-    review_city = "review_city"  # 市级复评
-    review_province = "review_province"  # 省级评估
-    review_national = "review_national"  # 国家审核认定
-    other = "other"  # 准备、实施 … (seed 001)
+from tracker.plans.kinds import PhaseKind, UnitKind  # noqa: F401  (the models' column types)
 
 
 class PhaseStatus(str, Enum):
     pending = "pending"
     active = "active"
     passed = "passed"
-
-
-class UnitKind(str, Enum):
-    office = "office"  # 领导小组办公室
-    bureau_section = "bureau_section"  # 教育局股室
-    county_department = "county_department"  # 县直部门
-    township = "township"  # 乡镇
 
 
 class Campaign(SQLModel, table=True):
@@ -105,32 +90,3 @@ class School(SQLModel, table=True):
     # (that person may also act on them), else the newest 联系人/联系邮箱 the school sheets gave
     contact_name: str = ""
     contact_email: str = ""
-
-
-class Review(SQLModel, table=True):
-    """A 市级/省级/国家 review of the campaign and its verdict."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    campaign_id: int = Field(foreign_key="campaign.id", index=True)
-    phase_id: int = Field(foreign_key="phase.id", index=True)
-    level: str  # 市级 / 省级 / 国家
-    held_on: dt.date | None = None
-    verdict: str | None = None  # 通过 / 不通过 / 有条件通过; None until recorded
-    verdict_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
-    recorded_by: str = ""
-    note: str = ""
-
-
-class ReviewFinding(SQLModel, table=True):
-    """A 反馈问题 from a review; each becomes a rectification task."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    campaign_id: int = Field(foreign_key="campaign.id", index=True)
-    review_id: int = Field(foreign_key="review.id", index=True)
-    seq: int
-    text: str
-    indicator: str | None = None
-    department_id: int | None = Field(default=None, foreign_key="department.id")
-    school_id: int | None = Field(default=None, foreign_key="school.id")
-    due_on: dt.date
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,112 @@
+"""County-level inputs (县级指标, 申报条件, 一票否决): figures and verdicts the office enters,
+the newest entry counting, as ``assess`` takes them.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from tracker.assessment.inputs import number, verdict_word
+from tracker.assessment.models import CountyInput
+from tracker.events.service import record_event
+from tracker.org.models import Campaign
+from tracker.schooldata.submissions import SelfCheckError
+from tracker.standards import load_standard
+from tracker.standards.schema import Indicator, Judged
+
+# A county figure with several parts (indicator 18: 10 % and 20 %) is entered per part; its
+# CountyInput.indicator is then "<code>:<key>", e.g. "18:backbone_share".
+COUNTY_INPUT_KEY_SEPARATOR = ":"
+
+# The county-level items: judged on a figure, an attestation or a score the office enters.
+COUNTY_LEVEL = (Judged.county_figure, Judged.attestation, Judged.scored)
+
+
+def county_inputs_of(session: Session, campaign: Campaign) -> dict[str, object]:
+    """The latest entry per county-level item, as ``assess`` takes them: a figure, a verdict
+    ("pass"/"fail"), or for a figure of several parts ``{key: figure}``."""
+    rows = session.exec(
+        select(CountyInput).where(CountyInput.campaign_id == campaign.id)
+        .order_by(CountyInput.entered_at, CountyInput.id)
+    )
+    latest: dict[str, CountyInput] = {}
+    for row in rows:
+        latest[row.indicator] = row  # later rows win
+    inputs: dict[str, object] = {}
+    for name, row in latest.items():
+        value: object = row.status if row.status is not None else row.value
+        if value is None:
+            continue
+        code, sep, key = name.partition(COUNTY_INPUT_KEY_SEPARATOR)
+        if sep:
+            parts = inputs.setdefault(code, {})
+            if isinstance(parts, dict):
+                parts[key] = value
+        else:
+            inputs[code] = value
+    return inputs
+
+
+_VETO_WORDS = {"未发生": "pass", "不存在": "pass", "无": "pass", "发生": "fail", "存在": "fail", "有": "fail"}
+
+
+def set_county_input(session: Session, campaign: Campaign, code: str, value: str, actor: str,
+                     note: str = "") -> CountyInput:
+    """Enter a county-level figure or verdict (areas B–E, application conditions, vetoes).
+
+    ``code`` is an indicator, condition or veto code; a figure of several parts is entered per
+    part as ``code:key`` (e.g. ``18:backbone_share``). ``value`` is a number ("96.5", "96.5%"),
+    or 通过/不通过 (pass/fail; for a veto also 未发生/发生). The newest entry counts; earlier
+    ones are kept. Writes one ``county_input.set`` event. Raises ``SelfCheckError`` (Chinese).
+    """
+    standard = load_standard(campaign.standard_id)
+    code = (code or "").strip()
+    base, sep, key = code.partition(COUNTY_INPUT_KEY_SEPARATOR)
+    text = (value or "").strip()
+    status = verdict_word(text)
+    figure = number(text)
+    conditions = {c.code: c for c in standard.application_conditions}
+    vetoes = {c.code: c for c in standard.vetoes}
+    try:
+        ind: Indicator | None = standard.indicator(base)
+    except KeyError:
+        ind = None
+    if ind is None and base not in conditions and base not in vetoes:
+        raise SelfCheckError(f"未知的指标代码「{base}」（标准 {standard.id} 中没有）")
+    if ind is not None:
+        if ind.judged not in COUNTY_LEVEL:
+            raise SelfCheckError(f"指标 {base}（{ind.title}）由学校数据计算，不能直接录入")
+        keys = [t.key or ind.code for t in ind.all_thresholds]
+        if len(keys) > 1 and not sep and status is None:
+            raise SelfCheckError(f"指标 {base}（{ind.title}）有 {len(keys)} 个数值，请分别录入："
+                                 + "、".join(f"{base}{COUNTY_INPUT_KEY_SEPARATOR}{k}" for k in keys))
+        if sep and key not in keys:
+            raise SelfCheckError(f"指标 {base}（{ind.title}）没有名为「{key}」的数值（应为 {'、'.join(keys)}）")
+        if ind.judged is Judged.attestation and status is None:
+            raise SelfCheckError(f"指标 {base}（{ind.title}）是认定类指标，录入值应为 通过 或 不通过，现为「{text}」")
+        if ind.judged is Judged.scored:
+            if figure is None or not 0 <= figure <= (ind.points or 0):
+                raise SelfCheckError(f"指标 {base}（{ind.title}）的得分应为 0 到 {ind.points:g} 之间的数，现为「{text}」")
+            status = None
+        elif status is None and figure is None:
+            raise SelfCheckError(f"指标 {base}（{ind.title}）的录入值「{text}」应为数字，或 通过/不通过")
+        if status is not None and sep:
+            raise SelfCheckError(f"{code} 是一个数值，应录入数字，现为「{text}」")
+    else:
+        if sep:
+            raise SelfCheckError(f"「{base}」没有分项数值，请直接录入 {base}")
+        if status is None and base in vetoes:
+            status = _VETO_WORDS.get(text)
+        if status is None:
+            hint = "通过（未发生）或 不通过（发生）" if base in vetoes else "通过 或 不通过"
+            raise SelfCheckError(f"「{base}」的录入值应为 {hint}，现为「{text}」")
+    entry = CountyInput(campaign_id=campaign.id, indicator=code, value=None if status else figure, status=status,
+                        note=(note or "").strip(), entered_by=actor)
+    session.add(entry)
+    session.flush()
+    record_event(session, type="county_input.set", actor=actor, campaign_id=campaign.id,
+                 payload={"indicator": code, "value": entry.value, "status": status, "note": entry.note,
+                          "county_input_id": entry.id})
+    return entry
+
+

@@ -1,0 +1,33 @@
+"""The one local clock: stored times are UTC; dates and times people see are the campaign's
+local ones (``JUNHENG_TIMEZONE``, Asia/Shanghai unless set). Everything that turns a stored
+time into a local date or time asks here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from tracker.db import utcnow
+from tracker.settings import get_settings
+
+
+@lru_cache(maxsize=4)
+def zone(name: str | None = None) -> ZoneInfo:
+    """The local time zone (the setting's, unless ``name`` is given)."""
+    return ZoneInfo(name or get_settings().timezone)
+
+
+def local_time(moment: dt.datetime) -> dt.datetime:
+    """A stored (UTC) time in the local time zone, for showing and dating."""
+    return moment.astimezone(zone(get_settings().timezone))
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The local calendar date of a stored (UTC) time."""
+    return local_time(moment).date()
+
+
+def local_today() -> dt.date:
+    """Today's local date."""
+    return local_date(utcnow())

@@ -23,7 +23,7 @@ from tracker.plans.sections import (
 )
 
 if TYPE_CHECKING:
-    from tracker.standards import Standard
+    from tracker.standards.schema import Standard
 
 
 @dataclass

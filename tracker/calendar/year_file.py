@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from tracker.yamlfile import YamlError, read_text, read_yaml
 
 MAX_HOLIDAY_DAYS = 12  # the longest notice so far is 10 days (春节 2020); longer is a typo
 NEW_YEAR = "元旦"
@@ -108,40 +109,29 @@ class CalendarFileError(ValueError):
 # reading
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML that leaves dates as text, so a bad date becomes our message, not a crash."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def load_year_file(path: str | Path) -> CalendarYearFile:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise CalendarFileError(path.name, [CalendarFileProblem(None, "", "文件不存在。")]) from None
     except UnicodeDecodeError:
         raise CalendarFileError(path.name, [CalendarFileProblem(None, "", "文件不是 UTF-8 编码，请另存为 UTF-8。")]) from None
+    except YamlError as exc:
+        raise CalendarFileError(path.name, [CalendarFileProblem(None, "", f"{exc.message}。")]) from None
     return parse_year_file(text, path.name)
 
 
 def parse_year_file(text: str, filename: str = "日历文件") -> CalendarYearFile:
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        where = f"第 {line} 行：" if line else ""
+    try:  # dates stay text, so a bad date becomes our message, not a crash
+        document = read_yaml(text, dates=False)
+    except YamlError as exc:
+        if exc.limit:
+            raise CalendarFileError(filename, [CalendarFileProblem(exc.line, "", f"{exc.message}。")]) from None
+        where = f"第 {exc.line} 行：" if exc.line else ""
         raise CalendarFileError(filename, [CalendarFileProblem(
-            line, "", f"{where}YAML 格式错误（{getattr(exc, 'problem', None) or exc}），请检查缩进、冒号和引号。")]) from None
-    finally:
-        loader.dispose()
+            exc.line, "", f"{where}YAML 格式错误（{exc.message}），请检查缩进、冒号和引号。")]) from None
+    data = document.data
 
     if not isinstance(data, dict):
         what = "文件是空的" if data is None else "文件内容应为键值对"
@@ -149,9 +139,9 @@ def parse_year_file(text: str, filename: str = "日历文件") -> CalendarYearFi
             None, "", f"{what}：应写 year、source、illustrative、holidays、working_weekends，"
                       f"格式见 examples/calendar-2027.yaml。")])
 
-    lines: dict[tuple, int] = {}
-    problems: list[CalendarFileProblem] = []
-    _walk(node, (), lines, problems)
+    lines: dict[tuple, int] = dict(document.lines)
+    problems = [CalendarFileProblem(line, _where(path), f"第 {line} 行，{_where(path)}：键重复。")
+                for path, line, _first in document.duplicates]
     try:
         parsed = CalendarYearFile.model_validate(data)
     except ValidationError as exc:
@@ -161,25 +151,6 @@ def parse_year_file(text: str, filename: str = "日历文件") -> CalendarYearFi
     if problems:
         raise CalendarFileError(filename, problems)
     return parsed
-
-
-def _walk(node: yaml.Node, path: tuple, lines: dict[tuple, int], problems: list[CalendarFileProblem]) -> None:
-    """Record the line of every key and list item; report duplicate keys (YAML keeps the last)."""
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                problems.append(CalendarFileProblem(line, _where(path + (key,)),
-                                                    f"第 {line} 行，{_where(path + (key,))}：键重复。"))
-            seen.add(key)
-            lines[path + (key,)] = line
-            _walk(value_node, path + (key,), lines, problems)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _walk(item, path + (i,), lines, problems)
 
 
 _KEYS = {"year", "source", "illustrative", "holidays", "working_weekends"}

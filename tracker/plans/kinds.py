@@ -1,4 +1,5 @@
-"""The kinds of phase and of responsible unit a plan names.
+"""The kinds of phase and of responsible unit a plan names, with the Chinese words for them,
+and the five phases a plan without 阶段 gets.
 """
 
 from __future__ import annotations
@@ -22,3 +23,36 @@ class UnitKind(str, Enum):
     township = "township"  # 乡镇
 
 
+PHASE_KIND_LABELS: dict[str, PhaseKind] = {
+    "自查自评": PhaseKind.self_check,
+    "整改": PhaseKind.rectification,
+    "市级复评": PhaseKind.review_city,
+    "省级评估": PhaseKind.review_province,
+    "国家审核认定": PhaseKind.review_national,
+    "其他": PhaseKind.other,
+}
+PHASE_KIND_NAMES: dict[PhaseKind, str] = {v: k for k, v in PHASE_KIND_LABELS.items()}
+
+UNIT_KIND_LABELS: dict[str, UnitKind] = {
+    "教育局股室": UnitKind.bureau_section,
+    "股室": UnitKind.bureau_section,
+    "科室": UnitKind.bureau_section,
+    "县直部门": UnitKind.county_department,
+    "部门": UnitKind.county_department,
+    "乡镇": UnitKind.township,
+    "街道": UnitKind.township,
+}
+UNIT_KIND_NAMES: dict[UnitKind, str] = {
+    UnitKind.office: "办公室",
+    UnitKind.bureau_section: "教育局股室",
+    UnitKind.county_department: "县直部门",
+    UnitKind.township: "乡镇",
+}
+
+DEFAULT_PHASES: tuple[tuple[str, str, PhaseKind], ...] = (
+    ("self_check", "自查自评", PhaseKind.self_check),
+    ("rectification", "整改", PhaseKind.rectification),
+    ("review_city", "市级复评", PhaseKind.review_city),
+    ("review_province", "省级评估", PhaseKind.review_province),
+    ("review_national", "国家审核认定", PhaseKind.review_national),
+)

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from tracker.standards.records import SCHOOL_TYPES, SchoolSection
@@ -28,6 +27,7 @@ from tracker.standards.schema import (
     Judged,
     Standard,
 )
+from tracker.yamlfile import YamlError, read_text, read_yaml
 
 __all__ = [
     "BUNDLED_DIR",
@@ -159,18 +159,20 @@ def _display_name(path: Path) -> str:
 
 def _parse(path: Path, name: str) -> Standard:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)  # a county's own standard is a file a person gives: bounded
     except UnicodeDecodeError:
         raise StandardError(name, [("", "不是 UTF-8 编码的文本文件")]) from None
+    except YamlError as exc:
+        raise StandardError(name, [("", exc.message)]) from None
     except OSError:
         raise StandardError(name, [("", "找不到文件或无法读取")]) from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列：" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise StandardError(name, [("", f"{where}YAML 格式错误（{problem}）")]) from None
+        data = read_yaml(text).data
+    except YamlError as exc:
+        if exc.limit:
+            raise StandardError(name, [("", exc.message)]) from None
+        where = f"第 {exc.line} 行第 {exc.column} 列：" if exc.line else ""
+        raise StandardError(name, [("", f"{where}YAML 格式错误（{exc.message}）")]) from None
     if not isinstance(data, dict):
         raise StandardError(name, [("", "文件内容应为一个映射（键: 值），以 id、title 等字段开头")])
     try:

@@ -6,12 +6,13 @@ from tracker.briefings.models import Briefing
 from tracker.calendar.models import CalendarYear, WorkdayOverride
 from tracker.campaigns.models import Campaign, Department, Person, Phase, Review, ReviewFinding, School
 from tracker.events.models import Event
+from tracker.leadership.models import LeaderLease
 from tracker.notices.models import AttachmentContent, MessageAttachment, NoticeItem, OutboundMessage
 from tracker.schooldata.models import CountyInput, DataSubmission, SchoolDataRow
 from tracker.tasks.models import Evidence, Task, TaskCooperator, TaskDueTally, TaskTally
 
 __all__ = [
-    "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign", "CountyInput", "DataSubmission", "Department", "Event", "Evidence",
+    "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign", "CountyInput", "DataSubmission", "Department", "Event", "Evidence", "LeaderLease",
     "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "Review", "ReviewFinding", "School", "SchoolDataRow", "ShortfallRecord", "Task",
     "TaskCooperator", "TaskDueTally", "TaskTally", "User", "WorkdayOverride",
 ]

@@ -43,6 +43,7 @@ import secrets
 import signal
 import socket
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
@@ -226,8 +227,16 @@ class SchedulerSetupError(Exception):
     """A database the scheduler cannot lead (Chinese message)."""
 
 
-def check_database(url: str) -> None:
-    """Refuse, before doing anything, a database that processes cannot share."""
+# asyncio's signal handlers (the clean stop on SIGTERM/Ctrl-C) exist on POSIX systems only
+SIGNALS_SUPPORTED = os.name == "posix"
+
+
+def check_setup(url: str) -> None:
+    """Refuse, before doing anything, a system without POSIX signals or a database that processes
+    cannot share. (Leadership itself no longer depends on the system: it is a row in the database.)"""
+    if not SIGNALS_SUPPORTED:
+        raise SchedulerSetupError("调度进程需要 Linux 等 POSIX 系统（靠 POSIX 信号平稳停止）：本系统不支持 Windows，"
+                                  "请在 Linux 上运行。")
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -336,12 +345,20 @@ async def run_scheduler(stop: asyncio.Event, *, url: str | None = None, cadence:
     url = url or _url()
     heartbeat = heartbeat_seconds or get_settings().scheduler_heartbeat_seconds
     lease = SchedulerLease(url, lease_seconds=lease_seconds)
+    # a thread of its own for the lease's statements: the jobs share the loop's default pool, and a
+    # heartbeat queued behind long jobs would let the lease run out under a working leader
+    lease_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="junheng-lease")
+    loop = asyncio.get_running_loop()
+
+    def on_lease_thread(call):
+        return loop.run_in_executor(lease_thread, call)
+
     waiting_said = False
     try:
         while not stop.is_set():
-            if not await asyncio.to_thread(lease.acquire):
+            if not await on_lease_thread(lease.acquire):
                 if not waiting_said:
-                    holder = await asyncio.to_thread(lease.holder)
+                    holder = await on_lease_thread(lease.holder)
                     log.warning("%s（持有调度租约的是：%s）", WAITING_MESSAGE, holder)
                     waiting_said = True
                 await _wait(stop, poll_seconds)
@@ -358,10 +375,10 @@ async def run_scheduler(stop: asyncio.Event, *, url: str | None = None, cadence:
                     await _wait(stop, heartbeat)
                     if stop.is_set():
                         break
-                    if not await asyncio.to_thread(lease.acquire):
+                    if not await on_lease_thread(lease.acquire):
                         _LEADING = None  # no job starts from here on
                         log.error("调度租约已失效或已由另一进程接管（%s），本进程停止调度，重新等待",
-                                  await asyncio.to_thread(lease.holder))
+                                  await on_lease_thread(lease.holder))
                         break
             finally:
                 _LEADING = None
@@ -370,6 +387,7 @@ async def run_scheduler(stop: asyncio.Event, *, url: str | None = None, cadence:
     finally:
         _LEADING = None
         lease.release()
+        lease_thread.shutdown(wait=False)
 
 
 async def _stop_jobs(scheduler, executor, drain_seconds: float) -> None:

@@ -230,12 +230,12 @@ def test_two_hundred_corrupted_sheets_give_chinese_errors_or_clean_imports():
         rows = make_school_rows(rng.randint(3, 12), seed=case)
         grid = [list(HEADERS)] + [[r.get(h) for h in HEADERS] for r in rows]
         grid = _corrupt(rng, grid)
-        fmt = rng.choice(["xlsx", "csv"])
-        data = _xlsx_bytes(grid) if fmt == "xlsx" else _csv_bytes(grid)
+        suffix = rng.choice(["xlsx", "csv"])
+        data = _xlsx_bytes(grid) if suffix == "xlsx" else _csv_bytes(grid)
         if rng.random() < 0.15:
             data = _damage(rng, data)
         try:
-            records = read_school_sheet(data, f"第{case}份.{fmt}")
+            records = read_school_sheet(data, f"第{case}份.{suffix}")
         except SheetError as exc:
             refused += 1
             assert exc.problems, case

@@ -272,9 +272,11 @@ class SchedulerLease:
         now = utcnow()
         try:
             held = leadership.acquire(self.engine, leadership.SCHEDULER, self.me, now, self.lease)
-        except Exception as exc:  # noqa: BLE001 — the database is unreachable: not the leader
+        except Exception as exc:  # noqa: BLE001 — the database is out of reach for now
             log.warning("无法访问数据库以获取或续期调度租约：%s", exc)
-            held = False
+            # a leader rides out a hiccup while the lease it last set lasts (nobody can take it
+            # before then; its jobs cannot confirm it meanwhile and so do nothing); then it stops
+            return self.valid_until is not None and utcnow() < self.valid_until
         self.valid_until = now + self.lease if held else None
         return held
 

@@ -133,6 +133,27 @@ def test_purge_tokens_job_deletes_only_expired_tokens(engine):
         assert [t.id for t in session.exec(select(ApiToken))] == [kept_id]
 
 
+LEASE_T0 = dt.datetime(2026, 12, 7, 1, 0, tzinfo=dt.timezone.utc)
+
+def test_a_leader_rides_out_a_database_hiccup_only_while_its_lease_lasts(db_url, monkeypatch):
+    """The heartbeat failing with a database error: the leader keeps leading until the end of the
+    lease it last set (nobody else can take it before), then gives up; a waiting process never
+    counts an error as success."""
+    leader, waiting = SchedulerLease(db_url, lease_seconds=40), SchedulerLease(db_url, lease_seconds=40)
+    with time_machine.travel(LEASE_T0, tick=False):
+        assert leader.acquire()
+
+    def down(*args, **kwargs):
+        raise ConnectionError("数据库连接中断")
+
+    monkeypatch.setattr(leadership, "acquire", down)
+    with time_machine.travel(LEASE_T0 + dt.timedelta(seconds=10), tick=False):
+        assert leader.acquire()  # within the lease: still leading
+        assert not waiting.acquire()
+    with time_machine.travel(LEASE_T0 + dt.timedelta(seconds=41), tick=False):
+        assert not leader.acquire()  # past it: stops
+
+
 # ---------------------------------------------------------------------------------------------
 # two real scheduler processes
 

@@ -60,3 +60,4 @@ def test_concurrent_takers_of_a_free_lease_one_wins(engine):
             t.join()
         assert len(won) == 1
         assert leadership.current(engine, NAME).holder == won[0]
+

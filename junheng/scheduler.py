@@ -12,7 +12,7 @@ start), each job with a fixed id and ``replace_existing`` so a restart never dup
 
 Every job runs in a worker thread (async work with its own event loop there): a job that blocks —
 Prefect starting its embedded server, a slow SMTP server — never stalls the clock, the other
-jobs or the leader lock's checks. Jobs only claim due work and enqueue it; the work itself is
+jobs or the lease's heartbeat. Jobs only claim due work and enqueue it; the work itself is
 idempotent (unique notice keys, conditional claims), so a job run twice, or cut short by a
 crash, costs nothing. The weekly job records ``briefing.due`` (one per campaign and calendar
 week, naming the week before) in the event log, then runs a dispatch pass that starts
@@ -21,30 +21,32 @@ workers). Should the process die in between, the event waits undispatched and th
 pass starts the flow: no week is lost, and none is briefed twice (the flow keeps a week's number
 and queues its mail once per recipient).
 
-Leadership. Before starting, the process takes the leader lock: on PostgreSQL an advisory lock
-(``pg_try_advisory_lock``) held by a dedicated connection, on SQLite an ``fcntl`` lock on a file
-next to the database file. Both vanish with the process that holds them, however it dies
-(SIGKILL included), so there is no lease to expire. A second process logs "另一个调度进程正在运行，
-等待中" and polls until the lock is free, then takes over. A leader that loses its lock (the
-PostgreSQL connection dropped) stops its jobs and goes back to waiting.
+Leadership is a lease in the database (``leader_lease``, tracker.leadership), the same on
+PostgreSQL and SQLite: the leader renews it every heartbeat (``JUNHENG_SCHEDULER_HEARTBEAT_SECONDS``,
+10 s) for the lease's length (``JUNHENG_SCHEDULER_LEASE_SECONDS``, 40 s) with one conditional
+UPDATE (``… WHERE expires_at < now OR holder = me``). A second process logs "另一个调度进程正在
+运行，等待中" and tries again every poll; it takes over once the lease has run out — a leader
+killed, frozen (SIGSTOP) or cut off from the database is replaced within lease + poll (≤ 45 s by
+default); a clean stop frees the lease at once. A leader frozen and replaced that comes back
+finds its renewal refused and steps down; and since every job first confirms the lease
+(``run_job``: holder = me and not expired, one UPDATE that also records the job), a job that
+fires before that heartbeat does nothing either.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import logging
 import os
+import secrets
 import signal
 import socket
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from tracker.calendar import CHINA, load_calendar
@@ -52,20 +54,17 @@ from tracker.org.models import Campaign
 from tracker.db import get_engine, session_scope, utcnow
 from tracker.events.models import Event
 from tracker.events.service import record_event
+from tracker.leadership import service as leadership
 from tracker.settings import get_settings
-
-try:  # POSIX only (Linux is what we run and test on); Windows has no fcntl and is not supported
-    import fcntl
-except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
-    fcntl = None
 
 log = logging.getLogger("junheng.scheduler")
 
 SCHEDULER_ACTOR = "调度器"
 JOB_TABLE = "apscheduler_jobs"
 WAITING_MESSAGE = "另一个调度进程正在运行，等待中"
-# one advisory lock key for the whole application (PostgreSQL advisory locks are per database)
-ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"junheng.scheduler.leader").digest()[:8], "big", signed=True)
+# the jobs by id (also the names of the module-level functions run_job calls) and their Chinese names
+JOB_NAMES = {"deadline_sweep": "提醒扫描", "deliver_messages": "邮件投递", "dispatch_events": "事件分发",
+             "weekly_briefing": "周报时间", "purge_tokens": "清理过期令牌"}
 
 
 @dataclass(frozen=True)
@@ -173,7 +172,7 @@ def purge_tokens() -> None:
 def _draining_executor():
     """APScheduler's asyncio executor (sync jobs in the loop's thread pool) that can also wait for
     the jobs still running. Its own ``shutdown`` only cancels their futures, which stops nothing
-    in a thread: a leader must let its jobs finish before it gives up the lock, or for a moment
+    in a thread: a leader must let its jobs finish before it gives up the lease, or for a moment
     two processes would be working."""
     from apscheduler.executors.asyncio import AsyncIOExecutor
 
@@ -206,155 +205,124 @@ def build_scheduler(url: str, cadence: Cadence = Cadence(), executor=None):
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone=CHINA,
     )
-    jobs = [
-        ("deadline_sweep", deadline_sweep, IntervalTrigger(seconds=cadence.sweep, timezone=CHINA), "提醒扫描"),
-        ("deliver_messages", deliver_messages, IntervalTrigger(seconds=cadence.deliver, timezone=CHINA), "邮件投递"),
-        ("dispatch_events", dispatch_events, IntervalTrigger(seconds=cadence.dispatch, timezone=CHINA), "事件分发"),
-        ("weekly_briefing", weekly_briefing, CronTrigger(day_of_week="mon", hour=8, minute=30, timezone=CHINA),
-         "周报时间"),
-        ("purge_tokens", purge_tokens, CronTrigger(hour=3, minute=15, timezone=CHINA), "清理过期令牌"),
-    ]
-    for job_id, func, trigger, name in jobs:
-        scheduler.add_job(func, trigger, id=job_id, name=name, replace_existing=True)
+    triggers = {
+        "deadline_sweep": IntervalTrigger(seconds=cadence.sweep, timezone=CHINA),
+        "deliver_messages": IntervalTrigger(seconds=cadence.deliver, timezone=CHINA),
+        "dispatch_events": IntervalTrigger(seconds=cadence.dispatch, timezone=CHINA),
+        "weekly_briefing": CronTrigger(day_of_week="mon", hour=8, minute=30, timezone=CHINA),
+        "purge_tokens": CronTrigger(hour=3, minute=15, timezone=CHINA),
+    }
+    # every job goes through run_job, which confirms the lease before the job does anything
+    for job_id, trigger in triggers.items():
+        scheduler.add_job(run_job, trigger, args=[job_id], id=job_id, name=JOB_NAMES[job_id], replace_existing=True)
     return scheduler
 
 
+
 # ---------------------------------------------------------------------------------------------
-# the leader lock
-
-
-class LeaderLock(Protocol):
-    def acquire(self) -> bool: ...
-    def still_held(self) -> bool: ...
-    def release(self) -> None: ...
-    def holder(self) -> str: ...
-
-
-def _me() -> str:
-    return f"进程 {os.getpid()}@{socket.gethostname()}"
-
-
-class PostgresLeaderLock:
-    """``pg_try_advisory_lock`` on a connection of its own, outside any pool: the lock lives
-    exactly as long as that connection (the server frees it when the process dies).
-    pg_locks shows a bigint key as classid (high 32 bits) and objid (low 32 bits); shifting
-    classid back wraps like the signed key does, so the two compare equal."""
-
-    def __init__(self, url: str, key: int = ADVISORY_KEY) -> None:
-        self.key = key
-        self.engine = create_engine(url, poolclass=NullPool,
-                                    connect_args={"application_name": f"junheng-scheduler {_me()}"[:63]})
-        self.conn: Connection | None = None
-
-    def acquire(self) -> bool:
-        try:
-            if self.conn is None:
-                self.conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            return bool(self.conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar())
-        except Exception as exc:  # noqa: BLE001 — the database is unreachable: keep waiting
-            log.warning("无法连接数据库以获取调度锁：%s", exc)
-            self._drop()
-            return False
-
-    def still_held(self) -> bool:
-        if self.conn is None:
-            return False
-        try:
-            return bool(self.conn.execute(text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = :k"),
-                {"k": self.key}).scalar())
-        except Exception:  # noqa: BLE001 — connection lost: so is the lock
-            self._drop()
-            return False
-
-    def holder(self) -> str:
-        try:
-            with self.engine.connect() as conn:
-                name = conn.execute(text(
-                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                    "WHERE l.locktype = 'advisory' AND l.granted "
-                    "AND ((l.classid::bigint << 32) | l.objid::bigint) = :k LIMIT 1"),
-                    {"k": self.key}).scalar()
-            return name or "未知进程"
-        except Exception:  # noqa: BLE001
-            return "未知进程"
-
-    def release(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
-            except Exception:  # noqa: BLE001 — closing the connection frees it anyway
-                pass
-        self._drop()
-
-    def _drop(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.close()
-            except Exception:  # noqa: BLE001
-                pass
-        self.conn = None
-
-
-class FileLeaderLock:
-    """An exclusive ``flock`` on ``<database file>.scheduler.lock``. The kernel drops it when the
-    holder dies. The file also names the holder, for the waiting process's message."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fd: int | None = None
-
-    def acquire(self) -> bool:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{_me()}，自 {dt.datetime.now(CHINA):%Y-%m-%d %H:%M:%S}\n".encode())
-        self.fd = fd
-        return True
-
-    def still_held(self) -> bool:
-        # someone deleting the file would let a second process lock a new one: then we yield
-        if self.fd is None:
-            return False
-        try:
-            return os.stat(self.path).st_ino == os.fstat(self.fd).st_ino
-        except FileNotFoundError:
-            return False
-
-    def holder(self) -> str:
-        try:
-            return self.path.read_text(encoding="utf-8").strip() or "未知进程"
-        except OSError:
-            return "未知进程"
-
-    def release(self) -> None:
-        if self.fd is not None:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
+# leadership: a lease in the database (tracker.leadership)
 
 
 class SchedulerSetupError(Exception):
     """A database the scheduler cannot lead (Chinese message)."""
 
 
-def leader_lock_for(url: str) -> LeaderLock:
+# asyncio's signal handlers (the clean stop on SIGTERM/Ctrl-C) exist on POSIX systems only
+SIGNALS_SUPPORTED = os.name == "posix"
+
+
+def check_setup(url: str) -> None:
+    """Refuse, before doing anything, a system without POSIX signals or a database that processes
+    cannot share. (Leadership itself no longer depends on the system: it is a row in the database.)"""
+    if not SIGNALS_SUPPORTED:
+        raise SchedulerSetupError("调度进程需要 Linux 等 POSIX 系统（靠 POSIX 信号平稳停止）：本系统不支持 Windows，"
+                                  "请在 Linux 上运行。")
     parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        return PostgresLeaderLock(url)
-    if parsed.get_backend_name() == "sqlite":
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise SchedulerSetupError("调度进程需要数据库文件：内存中的 SQLite 数据库无法在进程之间共享。")
-        if fcntl is None:
-            raise SchedulerSetupError("调度进程的文件锁需要 Linux 等 POSIX 系统（fcntl）：本系统不支持 Windows，"
-                                      "请在 Linux 上运行。")
-        return FileLeaderLock(Path(parsed.database + ".scheduler.lock"))
-    raise SchedulerSetupError(f"调度进程不支持数据库「{parsed.get_backend_name()}」：请使用 PostgreSQL 或 SQLite。")
+    elif backend != "postgresql":
+        raise SchedulerSetupError(f"调度进程不支持数据库「{backend}」：请使用 PostgreSQL 或 SQLite。")
+
+
+def _me() -> str:
+    # the random tail tells apart two processes with the same pid (containers, a reused pid)
+    return f"进程 {os.getpid()}@{socket.gethostname()}/{secrets.token_hex(3)}"
+
+
+def _beijing(moment: dt.datetime) -> str:
+    return f"{moment.astimezone(CHINA):%H:%M:%S}"
+
+
+class SchedulerLease:
+    """This process's claim on the ``scheduler`` lease row. Every call is one short statement on
+    the tracker database; a database error counts as "not held" (the lease then runs out and a
+    process that can reach the database takes over)."""
+
+    def __init__(self, url: str, *, lease_seconds: float | None = None) -> None:
+        settings = get_settings()
+        self.engine = get_engine(url)
+        self.lease = dt.timedelta(seconds=lease_seconds or settings.scheduler_lease_seconds)
+        self.me = _me()
+        self.valid_until: dt.datetime | None = None  # the end of the lease as we last set it
+
+    def acquire(self) -> bool:
+        """Take the lease if it is free, or renew it if it is ours (the heartbeat)."""
+        now = utcnow()
+        try:
+            held = leadership.acquire(self.engine, leadership.SCHEDULER, self.me, now, self.lease)
+        except Exception as exc:  # noqa: BLE001 — the database is out of reach for now
+            log.warning("无法访问数据库以获取或续期调度租约：%s", exc)
+            # a leader rides out a hiccup while the lease it last set lasts (nobody can take it
+            # before then; its jobs cannot confirm it meanwhile and so do nothing); then it stops
+            return self.valid_until is not None and utcnow() < self.valid_until
+        self.valid_until = now + self.lease if held else None
+        return held
+
+    def confirm(self, job_id: str) -> bool:
+        """Before each job: do we still hold an unexpired lease? (Records the job in the row.)"""
+        try:
+            return leadership.confirm(self.engine, leadership.SCHEDULER, self.me, utcnow(), job_id)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("无法确认调度租约：%s", exc)
+            return False
+
+    def holder(self) -> str:
+        try:
+            state = leadership.current(self.engine, leadership.SCHEDULER)
+        except Exception:  # noqa: BLE001
+            return "未知进程"
+        if state is None or not state.held_at(utcnow()):
+            return "无（租约已到期）"
+        return f"{state.holder}，租约到 {_beijing(state.expires_at)}"
+
+    def release(self) -> None:
+        """A clean stop: free the lease at once (a no-op when another process holds it by now)."""
+        self.valid_until = None
+        try:
+            leadership.release(self.engine, leadership.SCHEDULER, self.me)
+        except Exception:  # noqa: BLE001 — it expires by itself
+            pass
+
+
+# the lease of this process while it leads; each job confirms it before doing anything
+_LEADING: SchedulerLease | None = None
+
+
+def run_job(job_id: str) -> None:
+    """What the job store calls for every job: run ``job_id`` only while this process still holds
+    the lease. A leader frozen (SIGSTOP, a VM paused) past its lease and replaced meanwhile finds
+    this out here, before the job does any work, even when a job fires before its heartbeat."""
+    lease = _LEADING
+    if job_id not in JOB_NAMES:
+        log.error("未知的调度任务「%s」，不执行", job_id)
+        return
+    if lease is None or not lease.confirm(job_id):
+        log.warning("本进程已不再持有调度租约，不执行「%s」", JOB_NAMES[job_id])
+        return
+    log.debug("执行调度任务「%s」", JOB_NAMES[job_id])
+    getattr(sys.modules[__name__], job_id)()  # looked up now: tests stand a job in for another
 
 
 # ---------------------------------------------------------------------------------------------
@@ -369,43 +337,64 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def run_scheduler(stop: asyncio.Event, *, url: str | None = None, cadence: Cadence = Cadence(),
-                        poll_seconds: float = 5.0, check_seconds: float = 15.0,
-                        drain_seconds: float = 120.0) -> None:
-    """Wait for the leader lock, then run the jobs until ``stop`` is set (or the lock is lost,
-    then wait again). On the way out, also when cancelled, it lets running jobs finish (up to
-    ``drain_seconds``) before it releases the lock."""
+                        poll_seconds: float = 5.0, heartbeat_seconds: float | None = None,
+                        lease_seconds: float | None = None, drain_seconds: float = 120.0) -> None:
+    """Wait for the lease, then run the jobs, renewing it every heartbeat, until ``stop`` is set
+    (or a renewal fails: another process took over while we were frozen, or the database is out
+    of reach; then stop the jobs and wait again). On the way out, also when cancelled, it lets
+    running jobs finish (up to ``drain_seconds``) before it releases the lease."""
+    global _LEADING
     url = url or _url()
-    lock = leader_lock_for(url)
+    heartbeat = heartbeat_seconds or get_settings().scheduler_heartbeat_seconds
+    lease = SchedulerLease(url, lease_seconds=lease_seconds)
+    # a thread of its own for the lease's statements: the jobs share the loop's default pool, and a
+    # heartbeat queued behind long jobs would let the lease run out under a working leader
+    lease_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="junheng-lease")
+    loop = asyncio.get_running_loop()
+
+    def on_lease_thread(call):
+        return loop.run_in_executor(lease_thread, call)
+
     waiting_said = False
     try:
         while not stop.is_set():
-            if not lock.acquire():
+            if not await on_lease_thread(lease.acquire):
                 if not waiting_said:
-                    log.warning("%s（持有调度锁的是：%s）", WAITING_MESSAGE, lock.holder())
+                    holder = await on_lease_thread(lease.holder)
+                    log.warning("%s（持有调度租约的是：%s）", WAITING_MESSAGE, holder)
                     waiting_said = True
                 await _wait(stop, poll_seconds)
                 continue
             waiting_said = False
-            log.info("已获得调度锁，开始调度（%s）", _me())
+            log.info("已获得调度租约，开始调度（%s，租约 %.0f 秒，每 %.0f 秒续期）",
+                     lease.me, lease.lease.total_seconds(), heartbeat)
+            _LEADING = lease
             executor = _draining_executor()
             scheduler = build_scheduler(url, cadence, executor)
             scheduler.start()
             try:
                 while not stop.is_set():
-                    await _wait(stop, check_seconds)
-                    if not stop.is_set() and not lock.still_held():
-                        log.error("调度锁已丢失（数据库连接中断？），停止调度，重新等待")
+                    await _wait(stop, heartbeat)
+                    if stop.is_set():
+                        break
+                    if not await on_lease_thread(lease.acquire):
+                        _LEADING = None  # no job starts from here on
+                        log.error("调度租约已失效或已由另一进程接管（%s），本进程停止调度，重新等待",
+                                  await on_lease_thread(lease.holder))
                         break
             finally:
+                _LEADING = None
                 await _stop_jobs(scheduler, executor, drain_seconds)
-                lock.release()
+                lease.release()
     finally:
-        lock.release()
+        _LEADING = None
+        lease.release()
+        lease_thread.shutdown(wait=False)
 
 
 async def _stop_jobs(scheduler, executor, drain_seconds: float) -> None:
     """Start no new job, let the running ones finish (up to ``drain_seconds``), then shut down.
-    Only then may the lock go: a job still running after it would overlap the next leader's."""
+    Only then may the lease go: a job still running after it would overlap the next leader's."""
     scheduler.pause()
     try:
         finished = await asyncio.shield(executor.drain(drain_seconds))
@@ -416,8 +405,7 @@ async def _stop_jobs(scheduler, executor, drain_seconds: float) -> None:
     scheduler.shutdown(wait=False)
 
 
-def run_forever(*, url: str | None = None, cadence: Cadence = Cadence(), poll_seconds: float = 5.0,
-                check_seconds: float = 15.0) -> None:
+def run_forever(*, url: str | None = None, cadence: Cadence = Cadence(), poll_seconds: float = 5.0) -> None:
     """Run in the foreground until Ctrl-C or SIGTERM; both shut down cleanly."""
 
     async def main() -> None:
@@ -425,6 +413,6 @@ def run_forever(*, url: str | None = None, cadence: Cadence = Cadence(), poll_se
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_scheduler(stop, url=url, cadence=cadence, poll_seconds=poll_seconds, check_seconds=check_seconds)
+        await run_scheduler(stop, url=url, cadence=cadence, poll_seconds=poll_seconds)
 
     asyncio.run(main())

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -53,6 +53,18 @@ class Settings(BaseSettings):
     # "secret": "SEC…"}}; a notice addressed "dingtalk:财政局群" or "wecom:NAME" goes to that robot
     webhooks: dict[str, WebhookRobot] = Field(default_factory=dict)
     webhook_timeout: float = 10.0
+
+    # scheduler leadership (issue 11): a lease in the database, renewed every heartbeat; a leader
+    # frozen or cut off for longer than the lease is replaced. The heartbeat must be well under
+    # the lease (at most a third of it), so one late heartbeat does not lose it.
+    scheduler_lease_seconds: float = Field(default=40.0, ge=1.0, le=600.0)
+    scheduler_heartbeat_seconds: float = Field(default=10.0, ge=0.1, le=200.0)
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> "Settings":
+        if self.scheduler_heartbeat_seconds * 3 > self.scheduler_lease_seconds:
+            raise ValueError("JUNHENG_SCHEDULER_HEARTBEAT_SECONDS 不得超过 JUNHENG_SCHEDULER_LEASE_SECONDS 的三分之一")
+        return self
 
     @property
     def database_url_resolved(self) -> str:

@@ -21,7 +21,7 @@ def configure_logging() -> None:
 
 
 def scheduler_command(
-    poll: Annotated[float, typer.Option("--poll", min=0.1, help="等待调度锁时每隔多少秒检查一次")] = 5.0,
+    poll: Annotated[float, typer.Option("--poll", min=0.1, help="等待调度租约时每隔多少秒检查一次（租约长度与续期间隔见 JUNHENG_SCHEDULER_LEASE_SECONDS、JUNHENG_SCHEDULER_HEARTBEAT_SECONDS）")] = 5.0,
     sweep_every: Annotated[float, typer.Option("--sweep-every", min=1, help="提醒扫描间隔（秒）")] = 300.0,
     deliver_every: Annotated[float, typer.Option("--deliver-every", min=1, help="邮件投递间隔（秒）")] = 60.0,
     dispatch_every: Annotated[float, typer.Option("--dispatch-every", min=1, help="事件分发间隔（秒）")] = 30.0,
@@ -29,13 +29,13 @@ def scheduler_command(
     """运行调度进程（前台，Ctrl+C 停止）：提醒扫描、邮件投递、事件分发和每周一 08:30 的周报时间。
 
     同一数据库只会有一个调度进程在工作，其余等待。"""
-    from junheng.scheduler import Cadence, SchedulerSetupError, leader_lock_for, run_forever
+    from junheng.scheduler import Cadence, SchedulerSetupError, check_setup, run_forever
     from tracker.db import migrate
     from tracker.settings import get_settings
 
     url = get_settings().database_url_resolved
     try:
-        leader_lock_for(url)  # refuse a database it cannot lead before doing anything
+        check_setup(url)  # refuse a database it cannot lead before doing anything
     except SchedulerSetupError as exc:
         console.print(f"[red]错误：[/red]{exc}")
         raise typer.Exit(2) from None
@@ -44,7 +44,7 @@ def scheduler_command(
     console.print("调度进程已启动，按 Ctrl+C 停止。")
     try:
         run_forever(url=url, cadence=Cadence(sweep=sweep_every, deliver=deliver_every, dispatch=dispatch_every),
-                    poll_seconds=poll, check_seconds=max(poll, 1.0))
+                    poll_seconds=poll)
     except KeyboardInterrupt:
         pass
     console.print("调度进程已停止。")

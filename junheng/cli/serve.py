@@ -40,7 +40,7 @@ def serve_command(
 
     from junheng.cli.logs import is_verbose
     from junheng.cli.scheduler import configure_logging as configure_scheduler_logging
-    from junheng.scheduler import SchedulerSetupError, leader_lock_for, run_scheduler
+    from junheng.scheduler import SchedulerSetupError, check_setup, run_scheduler
     from tracker.db import migrate
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -55,7 +55,7 @@ def serve_command(
     with_scheduler = workers == 1 and not no_scheduler
     if with_scheduler:
         try:
-            leader_lock_for(url)
+            check_setup(url)
         except SchedulerSetupError as exc:
             console.print(f"[yellow]注意：{exc} 本进程不运行调度。[/yellow]")
             with_scheduler = False

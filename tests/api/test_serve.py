@@ -129,6 +129,6 @@ def test_two_servers_over_one_database_answer_as_one_and_one_schedules(servers, 
         assert "当前登录：市督导评估组" in browser.get(f"{a.url}/logout").text
 
     # the single process runs the scheduler; the workers of B do not
-    a.wait_for_output("已获得调度锁")
+    a.wait_for_output("已获得调度租约")
     assert "各工作进程都不运行调度" in b.output()
-    assert "已获得调度锁" not in b.output()
+    assert "已获得调度租约" not in b.output()

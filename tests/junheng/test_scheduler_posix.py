@@ -1,5 +1,6 @@
-"""The scheduler's SQLite leader lock is an fcntl lock: POSIX only. Without fcntl (Windows) the
-scheduler refuses in Chinese instead of failing on import."""
+"""The scheduler stops cleanly on POSIX signals (asyncio's signal handlers are Unix-only): on a
+system without them (Windows) it refuses in Chinese instead of failing with a traceback. Its
+leadership no longer needs fcntl: it is a lease row in the database (tests/junheng/test_scheduler.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ import pytest
 import junheng.scheduler as scheduler
 
 
-def test_without_fcntl_the_scheduler_refuses_in_chinese(monkeypatch, tmp_path):
+def test_without_posix_signals_the_scheduler_refuses_in_chinese(monkeypatch, tmp_path):
     url = f"sqlite:///{tmp_path / 'junheng.db'}"
-    assert isinstance(scheduler.leader_lock_for(url), scheduler.FileLeaderLock)  # here: Linux
-    monkeypatch.setattr(scheduler, "fcntl", None)
+    scheduler.check_setup(url)  # here: Linux
+    monkeypatch.setattr(scheduler, "SIGNALS_SUPPORTED", False)
     with pytest.raises(scheduler.SchedulerSetupError, match="需要 Linux 等 POSIX 系统.*不支持 Windows"):
-        scheduler.leader_lock_for(url)
+        scheduler.check_setup(url)
+
+
+@pytest.mark.parametrize(("url", "said"), [("sqlite://", "内存中的 SQLite"), ("sqlite:///:memory:", "内存中的 SQLite"),
+                                           ("mysql://u@h/db", "不支持数据库「mysql」")])
+def test_a_database_processes_cannot_share_is_refused(url, said):
+    with pytest.raises(scheduler.SchedulerSetupError, match=said):
+        scheduler.check_setup(url)

@@ -9,7 +9,7 @@ up (四舍五入), and say that verdicts use unrounded values. So a school at 4.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -26,8 +26,16 @@ def official_round(value: float, digits: int) -> float:
 
     Python's ``round`` rounds half to even on the binary float (round(0.125, 2) == 0.12,
     round(2.675, 2) == 2.67); a person filling in the form writes 0.13 and 2.68.
+    Any float goes: a huge one (1e308, 10^30) is quantized with as many significant digits as it
+    needs (the default context's 28 raised InvalidOperation, issue 11); inf and nan come back as is.
     """
-    return float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+    value = float(value)
+    if not math.isfinite(value):
+        return value
+    exact = Decimal(repr(value))
+    # digits before the point, plus the kept decimals, plus a spare for the carry of 9.995 → 10.00
+    context = Context(prec=max(28, exact.adjusted() + digits + 2))
+    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=context))
 
 
 def _rounded(value: float | None, digits: int) -> float | None:
@@ -70,7 +78,8 @@ def shortfall_json(s: Shortfall) -> dict[str, object]:
         "allowance": s.allowance,
         "plan_required": s.plan_required,
         "years_to_full_standard": s.years_to_full_standard,
-        "schools": [dict(x) for x in s.schools],
+        # a share is nan when absurd figures overflow the county total: null, like every non-finite value
+        "schools": [{k: _num(v) if isinstance(v, float) else v for k, v in x.items()} for x in s.schools],
     }
 
 

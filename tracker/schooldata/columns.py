@@ -55,6 +55,23 @@ OWNERSHIP_CHOICES: tuple[str, ...] = ("公办", "民办")
 
 _ALL = SCHOOL_TYPES
 
+# Plausible ranges (issue 11): a figure beyond these is a typo (extra digits, 元 for 万元, m² for
+# 亩), never a real school; the reader refuses it with row and column named, so absurd values
+# cannot reach the assessment (they marked tasks 已达标). Generous on purpose: China's largest
+# schools have about 15,000 pupils in a stage and a few hundred teachers; a campus of 1,000,000 m²
+# (100 ha) is far beyond any primary or junior school. Change them here; the template's Excel
+# validation and the 填报说明 follow.
+MAX_STUDENTS = 20_000  # pupils of one stage in one school
+MAX_KINDERGARTEN = 5_000  # attached kindergarten pupils
+MAX_TEACHERS = 2_000  # teachers of one kind in one stage
+MAX_AREA = 1_000_000  # m², any area of a school
+MAX_ROOM_AREA = 2_000  # m², one special classroom
+MAX_EQUIPMENT = 100_000  # 万元 (1 billion 元), equipment book value
+MAX_ROOMS = 2_000  # multimedia classrooms
+MAX_SPECIAL_ROOMS = 200  # music or art rooms
+MAX_CLASSES = 500  # classes of one stage
+MAX_CLASS_SIZE = 200  # pupils in the largest class
+
 
 def _types_with(stage: str) -> tuple[str, ...]:
     return tuple(t for t in SCHOOL_TYPES if stage in SCHOOL_TYPE_STAGES[t])
@@ -83,10 +100,22 @@ class Column:
     def numeric(self) -> bool:
         return self.kind in ("int", "number", "share")
 
+    @property
+    def range_text(self) -> str:
+        """The accepted range as users read it, e.g. 「0 至 20,000 人」."""
+        unit = f" {self.unit}" if self.unit and self.unit != "%" else ""
+        high = "不限" if self.maximum is None else format_limit(self.maximum)
+        return f"{format_limit(self.minimum)} 至 {high}{unit}"
+
+
+def format_limit(value: float) -> str:
+    """A limit for people: 1000000 → 1,000,000 (not :g's 1e+06)."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
+
 
 def _students(stage: StageKey, name: str, types: tuple[str, ...]) -> Column:
     return Column(f"{name}在校生数", f"{stage}_students", "int", True, "人",
-                  f"{name}学段在校学生数（不含附设幼儿班）。", stage, types)
+                  f"{name}学段在校学生数（不含附设幼儿班）。", stage, types, maximum=MAX_STUDENTS)
 
 
 def _teachers(stage: StageKey, name: str, types: tuple[str, ...]) -> tuple[Column, ...]:
@@ -94,11 +123,11 @@ def _teachers(stage: StageKey, name: str, types: tuple[str, ...]) -> tuple[Colum
     qualification = "专科及以上" if stage == "primary" else "本科及以上"
     return (
         Column(f"{name}高于规定学历教师数", f"{stage}_qualified_teachers", "int", True, "人",
-               f"{name}学段具有{qualification}学历的专任教师数（指标 1）。", stage, types),
+               f"{name}学段具有{qualification}学历的专任教师数（指标 1）。", stage, types, maximum=MAX_TEACHERS),
         Column(f"{name}县级以上骨干教师数", f"{stage}_backbone_teachers", "int", True, "人",
-               f"{name}学段获得县级及以上骨干教师称号的专任教师数（指标 2）。", stage, types),
+               f"{name}学段获得县级及以上骨干教师称号的专任教师数（指标 2）。", stage, types, maximum=MAX_TEACHERS),
         Column(f"{name}体育艺术专任教师数", f"{stage}_pe_art_teachers", "int", True, "人",
-               f"{name}学段体育、音乐、美术专任教师数之和（指标 3）。", stage, types),
+               f"{name}学段体育、音乐、美术专任教师数之和（指标 3）。", stage, types, maximum=MAX_TEACHERS),
     )
 
 
@@ -117,15 +146,15 @@ COLUMNS: tuple[Column, ...] = (
     _students("senior", "高中", _SENIOR),
     _pq, _jq, _pb, _jb, _pa, _ja,
     Column("教学及辅助用房面积", "teaching_area", "number", True, "m²",
-           "全校教学及辅助用房建筑面积（含室内体育用房；指标 4）。"),
+           "全校教学及辅助用房建筑面积（含室内体育用房；指标 4）。", maximum=MAX_AREA),
     Column("室内体育用房面积", "indoor_sports_area", "number", True, "m²",
-           "全校室内体育用房（体育馆、风雨操场等）建筑面积；计算指标 4 时从教学及辅助用房面积中扣除。"),
+           "全校室内体育用房（体育馆、风雨操场等）建筑面积；计算指标 4 时从教学及辅助用房面积中扣除。", maximum=MAX_AREA),
     Column("体育运动场馆面积", "sports_area", "number", True, "m²",
-           "全校体育运动场地与场馆面积合计（室外运动场地加室内体育用房；指标 5）。"),
+           "全校体育运动场地与场馆面积合计（室外运动场地加室内体育用房；指标 5）。", maximum=MAX_AREA),
     Column("教学仪器设备值（万元）", "equipment_value", "number", True, "万元",
-           "全校教学仪器设备资产账面值，单位万元（指标 6）。"),
+           "全校教学仪器设备资产账面值，单位万元（指标 6）。", maximum=MAX_EQUIPMENT),
     Column("网络多媒体教室数", "multimedia_rooms", "int", True, "间",
-           "全校配备网络多媒体设备的教室间数（指标 7）。"),
+           "全校配备网络多媒体设备的教室间数（指标 7）。", maximum=MAX_ROOMS),
     # optional: identity
     Column("学校标识码", "school_code", "text", False, "",
            "教育部学校标识码（10 位）；填写后作为历次填报中识别学校的依据，县内不得重复。"),
@@ -142,24 +171,24 @@ COLUMNS: tuple[Column, ...] = (
            "联系人的电子邮箱，如 xiaozhang@example.cn；学校自己的整改任务（一校一案）的交办单、催办通知"
            "发到这里。留空则保留系统中已有的联系人和邮箱；创建方案的「学校联系人」写明了联系人的学校，以方案为准。"),
     Column("附设幼儿班人数", "kindergarten_students", "int", False, "人",
-           "学校附设幼儿班在园人数；分摊共用设施时按规定折算。", "kindergarten"),
+           "学校附设幼儿班在园人数；分摊共用设施时按规定折算。", "kindergarten", maximum=MAX_KINDERGARTEN),
     # optional: the other per-school checks (class size, rooms per 12 classes …)
     Column("小学班级数", "primary_classes", "int", False, "个",
-           "小学学段教学班数（音乐、美术专用教室按每 12 个班 1 间核定）。", "primary", _PRIMARY),
+           "小学学段教学班数（音乐、美术专用教室按每 12 个班 1 间核定）。", "primary", _PRIMARY, maximum=MAX_CLASSES),
     Column("初中班级数", "junior_classes", "int", False, "个",
-           "初中学段教学班数。", "junior", _JUNIOR),
+           "初中学段教学班数。", "junior", _JUNIOR, maximum=MAX_CLASSES),
     Column("小学最大班额", "primary_max_class_size", "int", False, "人",
-           "小学学段人数最多的一个班的人数（标准：不超过 45 人）。", "primary", _PRIMARY),
+           "小学学段人数最多的一个班的人数（标准：不超过 45 人）。", "primary", _PRIMARY, maximum=MAX_CLASS_SIZE),
     Column("初中最大班额", "junior_max_class_size", "int", False, "人",
-           "初中学段人数最多的一个班的人数（标准：不超过 50 人）。", "junior", _JUNIOR),
+           "初中学段人数最多的一个班的人数（标准：不超过 50 人）。", "junior", _JUNIOR, maximum=MAX_CLASS_SIZE),
     Column("音乐专用教室数", "music_rooms", "int", False, "间",
-           "全校音乐专用教室间数。"),
+           "全校音乐专用教室间数。", maximum=MAX_SPECIAL_ROOMS),
     Column("音乐专用教室最小面积", "music_room_min_area", "number", False, "m²",
-           "面积最小的一间音乐专用教室的使用面积（标准：不小于 96 m²）。"),
+           "面积最小的一间音乐专用教室的使用面积（标准：不小于 96 m²）。", maximum=MAX_ROOM_AREA),
     Column("美术专用教室数", "art_rooms", "int", False, "间",
-           "全校美术专用教室间数。"),
+           "全校美术专用教室间数。", maximum=MAX_SPECIAL_ROOMS),
     Column("美术专用教室最小面积", "art_room_min_area", "number", False, "m²",
-           "面积最小的一间美术专用教室的使用面积（标准：不小于 90 m²）。"),
+           "面积最小的一间美术专用教室的使用面积（标准：不小于 90 m²）。", maximum=MAX_ROOM_AREA),
     Column("建校年份", "year_built", "int", False, "年",
            "四位年份，如 2008（2016 年及以前建校的学校适用专用教室面积过渡标准）。",
            minimum=1800, maximum=2100),
@@ -190,6 +219,7 @@ def normalize_header(text: object) -> str:
     if text is None:
         return ""
     normal = unicodedata.normalize("NFKC", str(text))
+    normal = "".join(ch for ch in normal if unicodedata.category(ch) != "Cf")  # zero-width, BOM …
     normal = _SPACE.sub("", normal)
     previous = None
     while previous != normal:  # "*学校名称(必填)" carries two markers

@@ -13,10 +13,8 @@ The columns are the contract in tracker.schooldata.columns; other columns are ke
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import difflib
 import io
-import math
 import re
 import unicodedata
 import zipfile
@@ -28,12 +26,12 @@ from tracker.email_address import check_email
 from tracker.schooldata.columns import (
     COLUMN_BY_HEADER,
     COLUMNS,
-    SCHOOL_TYPE_ALIASES,
     SCHOOL_TYPE_STAGES,
     Column,
     column_for_header,
     normalize_header,
 )
+from tracker.schooldata.cells import CellError, Formula, blank, cell_value, show
 from tracker.standards.records import SCHOOL_TYPES, SchoolRecord
 
 MAX_BYTES = 20 * 1024 * 1024  # a county has a few hundred schools; 20 MB is far beyond any real sheet
@@ -46,19 +44,11 @@ HEADER_SEARCH_ROWS = 10  # title rows tolerated above the header
 SHEET_NAME = "学校"
 SHOWN_PROBLEMS = 50  # problems printed by str(SheetError); all are kept in .problems
 
-EXCEL_ERRORS = frozenset(
-    {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!",
-     "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"}
-)
-
 # Columns whose blank means 0 for every school that has the stage would hide a forgotten
 # figure; blank is accepted only where the type lacks the stage, and for special-education
 # schools, which the assessment leaves out.
 _BLANK_ALWAYS_ZERO_TYPES = frozenset({"特殊教育学校"})
 _STAGE_NAMES = {"primary": "小学", "junior": "初中", "senior": "高中", "kindergarten": "幼儿班"}
-_YES = frozenset({"是", "Y", "YES", "1", "TRUE", "√"})
-_NO = frozenset({"否", "N", "NO", "0", "FALSE", "×"})
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +80,6 @@ class SheetError(ValueError):
         if len(self.problems) > SHOWN_PROBLEMS:
             lines.append(f"……另有 {len(self.problems) - SHOWN_PROBLEMS} 处问题未列出。")
         return "\n".join(lines)
-
-
-class _CellError(Exception):
-    """A cell cannot be read; the text says why, without the row/column prefix."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -202,7 +188,7 @@ def _xlsx_grid(data: bytes, filename: str) -> Grid:
         for (number, col), formula in formulas.items():
             row = cached.get(number, ())
             value = row[col] if col < len(row) else None
-            rows[number][col] = _Formula(formula, value)
+            rows[number][col] = Formula(formula, value)
     return grid
 
 
@@ -217,14 +203,6 @@ def _check_unpacked_size(data: bytes, filename: str) -> None:
         raise _file_error(filename, (
             f"Excel 文件解压后过大（{unpacked / 1024 / 1024:.0f} MB），上限为 {MAX_UNPACKED_BYTES // 1024 // 1024} MB；"
             "一个县的学校数据不会这么大，请检查是否误选了其他文件，或删除多余的工作表、图片和格式。"))
-
-
-@dataclass(frozen=True, slots=True)
-class _Formula:
-    """A formula cell: its text and the result Excel saved (None when never calculated)."""
-
-    text: str
-    value: object
 
 
 def _school_worksheet(wb):  # noqa: ANN001, ANN202 - openpyxl types
@@ -268,7 +246,7 @@ def _rows_with_limits(rows: Iterable[list[object]], filename: str) -> Grid:
     for number, values in enumerate(rows, start=1):
         if number > MAX_SCANNED_ROWS:
             raise _file_error(filename, f"工作表超过 {MAX_SCANNED_ROWS} 行（含空行），请删除多余的行后再导入。")
-        if all(_blank(v) for v in values):
+        if all(blank(v) for v in values):
             continue
         grid.append((number, values))
         if len(grid) > MAX_ROWS + 1:  # + the header
@@ -310,8 +288,8 @@ def _validate(grid: Grid, filename: str) -> list[SchoolRecord]:
     codes: dict[str, int] = {}
     for number, values in data_rows:
         for index in range(width, len(values)):
-            if not _blank(values[index]):
-                problems.append(SheetProblem(number, None, f"第 {number} 行第 {_column_letter(index)} 列有数据「{_show(values[index])}」，但该列没有表头。"))
+            if not blank(values[index]):
+                problems.append(SheetProblem(number, None, f"第 {number} 行第 {_column_letter(index)} 列有数据「{show(values[index])}」，但该列没有表头。"))
         record = _read_row(number, values, columns, present, problems, names, codes)
         if record is not None:
             records.append(record)
@@ -332,7 +310,7 @@ def _read_header(row: int, values: list[object], problems: list[SheetProblem]) -
     seen: dict[str, int] = {}
     extras: list[str] = []
     for index, value in enumerate(values):
-        if _blank(value):
+        if blank(value):
             continue
         column = column_for_header(value)
         shown = column.header if column else re.sub(r"\s+", "", str(value))
@@ -381,8 +359,8 @@ def _read_row(
         raw = cells[column.header]
         applies = school_type is None or school_type in column.school_types
         try:
-            value = _cell_value(raw, column)
-        except _CellError as exc:
+            value = cell_value(raw, column)
+        except CellError as exc:
             problem(column.header, str(exc))
             continue
         if value is None:
@@ -396,7 +374,7 @@ def _read_row(
         elif not applies and column.numeric and value != 0:
             stage = _STAGE_NAMES.get(column.stage or "", "")
             problem(column.header, (
-                f"学校类型为「{school_type}」，没有{stage}学段，本列应为空或 0，实际为「{_show(raw)}」。"))
+                f"学校类型为「{school_type}」，没有{stage}学段，本列应为空或 0，实际为「{show(raw)}」。"))
             continue
         parsed[column.attribute] = value
 
@@ -426,6 +404,18 @@ def _read_row(
     return SchoolRecord(row=number, school_type=school_type, extra=extra, **parsed)  # type: ignore[arg-type]
 
 
+def _school_type(raw: object, problem: Callable[[str], None]) -> str | None:
+    try:
+        value = cell_value(raw, COLUMN_BY_HEADER["学校类型"])
+    except CellError as exc:
+        problem(str(exc))
+        return None
+    if value is None:
+        problem("不能为空，应为 " + "、".join(SCHOOL_TYPES) + " 之一。")
+        return None
+    return str(value)
+
+
 def _check_stages(
     school_type: str, stages: tuple[str, ...], parsed: dict[str, object], problem: Callable[[str, str], None]
 ) -> None:
@@ -438,7 +428,7 @@ def _check_stages(
         if students != 0:
             continue
         staffed = [
-            f"「{c.header}」{_show(parsed[c.attribute])}"
+            f"「{c.header}」{show(parsed[c.attribute])}"
             for c in COLUMNS
             if c.stage == stage and c.attribute != f"{stage}_students"
             and c.attribute.endswith(("teachers", "classes")) and (parsed.get(c.attribute) or 0) > 0
@@ -462,147 +452,8 @@ def _check_areas(parsed: dict[str, object], problem: Callable[[str, str], None])
     indoor, teaching = parsed.get("indoor_sports_area"), parsed.get("teaching_area")
     if isinstance(indoor, float) and isinstance(teaching, float) and indoor > teaching:
         problem("室内体育用房面积", (
-            f"{_show(indoor)} m² 大于「教学及辅助用房面积」{_show(teaching)} m²；室内体育用房包含在教学及辅助用房之内"
+            f"{show(indoor)} m² 大于「教学及辅助用房面积」{show(teaching)} m²；室内体育用房包含在教学及辅助用房之内"
             "（计算指标 4 时要从中扣除），请核对这两列。"))
-
-
-# ---------------------------------------------------------------------------------------
-# cells
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _show(value: object) -> str:
-    """A cell value as users typed it, for messages."""
-    if isinstance(value, _Formula):
-        return value.text
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    return text if len(text) <= 40 else text[:40] + "…"
-
-
-def _cell_value(raw: object, column: Column) -> object:
-    """The typed value of a cell, or None when blank. Raises _CellError."""
-    if isinstance(raw, _Formula):
-        if raw.value is None:
-            raise _CellError(
-                f"是公式「{raw.text}」，但文件里没有保存计算结果；请在 Excel 中打开并保存，或把公式粘贴为数值。")
-        if isinstance(raw.value, str) and raw.value.strip() in EXCEL_ERRORS:
-            raise _CellError(f"公式「{raw.text}」的结果是错误值「{raw.value.strip()}」，请改正公式或填写数值。")
-        raw = raw.value
-    if _blank(raw):
-        return None
-    if isinstance(raw, str) and raw.strip() in EXCEL_ERRORS:
-        raise _CellError(f"单元格是错误值「{raw.strip()}」，请填写数值。")
-    kind = column.kind
-    if kind == "text":
-        return _text(raw)
-    if kind == "choice":
-        return _choice(raw, column)
-    if kind == "bool":
-        return _bool(raw)
-    if kind == "email":
-        return _email(raw)
-    return _number(raw, column)
-
-
-def _text(raw: object) -> str:
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))  # an identification code typed as a number
-    return str(raw).strip()
-
-
-def _email(raw: object) -> str:
-    # NFKC: a Chinese input method types the full-width ＠ and ．; spaces are never part of an address
-    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(raw)))
-    try:
-        return check_email(text)
-    except ValueError:
-        raise _CellError(f"邮箱格式不正确：「{_show(raw)}」，应填一个电子邮箱地址，如 xiaozhang@example.cn。") from None
-
-
-def _choice(raw: object, column: Column) -> str:
-    text = unicodedata.normalize("NFKC", str(raw)).strip()
-    text = re.sub(r"\s+", "", text)
-    if column.header == "学校类型":
-        text = SCHOOL_TYPE_ALIASES.get(text, text)
-    if text not in column.choices:
-        what = "未知的学校类型" if column.header == "学校类型" else "不是可选的值："
-        raise _CellError(f"{what}「{_show(raw)}」，应为 {'、'.join(column.choices)} 之一。")
-    return text
-
-
-def _school_type(raw: object, problem: Callable[[str], None]) -> str | None:
-    try:
-        value = _cell_value(raw, COLUMN_BY_HEADER["学校类型"])
-    except _CellError as exc:
-        problem(str(exc))
-        return None
-    if value is None:
-        problem("不能为空，应为 " + "、".join(SCHOOL_TYPES) + " 之一。")
-        return None
-    return str(value)
-
-
-def _bool(raw: object) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, (int, float)) and raw in (0, 1):
-        return bool(raw)
-    text = unicodedata.normalize("NFKC", str(raw)).strip().upper()
-    if text in _YES:
-        return True
-    if text in _NO:
-        return False
-    raise _CellError(f"应填 是 或 否（也可填 Y/N、1/0），实际为「{_show(raw)}」。")
-
-
-def _number(raw: object, column: Column) -> float:
-    integer = column.kind == "int"
-    wanted = "非负整数" if integer and column.minimum == 0 else "非负数" if column.minimum == 0 else "数值"
-    if column.attribute == "year_built":
-        wanted = "四位年份"
-        if isinstance(raw, (dt.date, dt.datetime)):
-            raw = raw.year  # a date typed into the year column
-    if isinstance(raw, bool) or isinstance(raw, (dt.date, dt.datetime, dt.time, dt.timedelta)):
-        raise _CellError(f"应为{wanted}，实际为「{_show(raw)}」。")
-    percent = False
-    if isinstance(raw, (int, float)):
-        value = float(raw)
-    else:
-        try:
-            value = float(str(raw))  # the common case: a plain number stored as text
-        except ValueError:
-            # full-width digits, thousands separators, a trailing % on a share
-            text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(raw)))
-            if column.kind == "share" and text.endswith("%"):
-                percent, text = True, text[:-1]
-            if _THOUSANDS.match(text):
-                text = text.replace(",", "")
-            try:
-                value = float(text)
-            except ValueError:
-                raise _CellError(f"应为{wanted}，实际为「{_show(raw)}」。") from None
-    if not math.isfinite(value):
-        raise _CellError(f"应为{wanted}，实际为「{_show(raw)}」。")
-    if value < 0:
-        raise _CellError(f"应为{wanted}，实际为「{_show(raw)}」（不能为负数）。")
-    if column.kind == "share":
-        # 0.35, 35% and 35 all mean 35%: a plain number above 1 is read as a percentage
-        if percent or value > 1:
-            value /= 100
-        if column.maximum is not None and value > column.maximum:
-            raise _CellError(f"应为 0 到 100% 之间的比例，实际为「{_show(raw)}」。")
-        return value
-    if integer and not value.is_integer():
-        raise _CellError(f"应为{wanted}，实际为「{_show(raw)}」（人数、间数等须为整数）。")
-    if value < column.minimum or (column.maximum is not None and value > column.maximum):
-        upper = "" if column.maximum is None else f"{column.maximum:g}"
-        raise _CellError(f"应为{wanted}（{column.minimum:g}–{upper}），实际为「{_show(raw)}」。")
-    return value
 
 
 def _column_letter(index: int) -> str:

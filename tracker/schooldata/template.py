@@ -101,7 +101,7 @@ def _validation(column: Column) -> DataValidation | None:
         whole = column.kind == "int"
         low = f"{column.minimum:g}"
         # a share may be typed 0.35 or 35 (→ 35%); Excel stores a typed 35% as 0.35
-        high = "100" if column.kind == "share" else None if column.maximum is None else f"{column.maximum:g}"
+        high = "100" if column.kind == "share" else None if column.maximum is None else f"{column.maximum:.0f}"
         what = "整数" if whole else "数值"
         if high is None:
             validation = DataValidation(type="whole" if whole else "decimal", operator="greaterThanOrEqual",

@@ -139,3 +139,23 @@ def test_table_shows_a_cv_at_the_limit_but_the_verdict_uses_the_unrounded_one(tm
     assert line[3].value == 5000 and line[5].value == "≤ 0.45" and line[7].value == "不达标"
     cv_problem = next(r for r in wb["问题清单"].iter_rows(min_row=3, values_only=True) if r[3] == "差异系数")
     assert cv_problem[4] == 0.45 and cv_problem[9] == "是"
+
+
+@pytest.mark.parametrize(("value", "digits"), [(1e308, 2), (1e30, 3), (-1e300, 2), (1.7976931348623157e308, 3)])
+def test_official_round_takes_huge_values(value, digits):
+    # the default decimal context (28 digits) raised InvalidOperation on these (issue 11)
+    assert official_round(value, digits) == value
+    assert official_round(float("inf"), 2) == float("inf")
+
+
+def test_tables_and_json_survive_absurd_values(tmp_path):
+    """Records that did not come through the sheet's bounds (1e308 m², 10^30 万元): the assessment,
+    the JSON and the official tables are produced, nothing raises (it crashed in report.py)."""
+    records = county(3, 2)
+    records[0] = replace(records[0], teaching_area=1e308, sports_area=1e308)
+    records[3] = replace(records[3], equipment_value=float(10**30))
+    result = assess(load_standard("national-2017"), records, as_of=dt.date(2024, 6, 1))
+    json.dumps(to_json(result), allow_nan=False)
+    wb = load_workbook(write_official_xlsx(result, tmp_path / "t.xlsx"))
+    values = [c.value for row in wb["表Ⅱ-2"].iter_rows() for c in row]
+    assert 1e308 / 800 in values or any(isinstance(v, float) and v > 1e300 for v in values)

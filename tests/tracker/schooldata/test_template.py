@@ -66,10 +66,13 @@ def test_dropdowns_and_number_validation(template):
             assert validation is None, column.header
             continue
         assert validation.showErrorMessage and validation.error and validation.allow_blank
+        # every figure has its plausible range (issue 11), the same Excel checks as the reader
         if column.kind == "int" and column.header != "建校年份":
-            assert (validation.type, validation.operator, validation.formula1) == ("whole", "greaterThanOrEqual", "0")
+            assert (validation.type, validation.operator, validation.formula1, validation.formula2) == (
+                "whole", "between", "0", f"{column.maximum:.0f}")
         elif column.kind == "number":
-            assert (validation.type, validation.operator, validation.formula1) == ("decimal", "greaterThanOrEqual", "0")
+            assert (validation.type, validation.operator, validation.formula1, validation.formula2) == (
+                "decimal", "between", "0", f"{column.maximum:.0f}")
     year = validations[letter["建校年份"]]
     assert (year.type, year.operator, year.formula1, year.formula2) == ("whole", "between", "1800", "2100")
     share = validations[letter["随迁子女占比"]]

@@ -85,7 +85,7 @@ def pdf(n: int) -> bytes:
 def test_a_body_without_its_closing_boundary_is_refused_and_nothing_stored(server, engine, api_world, session,
                                                                           tmp_path):
     a = api_world.tasks["a"].id
-    dept, office, school = (bearer(engine, api_world.users[u]) for u in ("dept_a", "office", "school"))
+    dept, school = bearer(engine, api_world.users["dept_a"]), bearer(engine, api_world.users["school"])
     evidence_url = f"{server}/api/v1/tasks/{a}/evidence"
     sheet_url = f"{server}/api/v1/campaigns/{api_world.code}/submissions"
     sheet = own_school_sheet(tmp_path)
@@ -107,26 +107,35 @@ def test_a_body_without_its_closing_boundary_is_refused_and_nothing_stored(serve
     body, headers = multipart("本校.csv", sheet)
     assert httpx.post(sheet_url, content=body, headers={**school, **headers}).status_code == 201
     assert counts(session) == (before[0] + 1, before[1] + 1)
-    del office
 
 
-def test_the_page_upload_refuses_a_cut_off_body_too(server, api_world, session):
+def page_login(client: httpx.Client, username: str, page: str) -> str:
+    """Log in through the form; the CSRF token of ``page``'s forms."""
+    form = client.get("/login")
+    r = client.post("/login", data={"username": username, "password": PASSWORD, "next": "/",
+                                    "csrf_token": CSRF.search(form.text).group(1)})
+    assert r.status_code in (200, 303), r.text
+    return CSRF.search(client.get(page).text).group(1)
+
+
+def test_the_page_uploads_refuse_a_cut_off_body_too(server, api_world, session):
     a = api_world.tasks["a"].id
+    before = counts(session)
     with httpx.Client(base_url=server) as client:
-        form = client.get("/login")
-        r = client.post("/login", data={"username": "dept_a", "password": PASSWORD, "next": "/",
-                                        "csrf_token": CSRF.search(form.text).group(1)})
-        assert r.status_code in (200, 303)
-        token = CSRF.search(client.get(f"/tasks/{a}").text).group(1)
-        before = counts(session)
+        token = page_login(client, "dept_a", f"/tasks/{a}")
         body, headers = multipart("合同.pdf", pdf(2), close=False, extra={"csrf_token": token})
         r = client.post(f"/tasks/{a}/evidence", content=body, headers=headers)
         assert r.status_code == 400 and "上传内容不完整" in r.text
-        assert counts(session) == before
+    with httpx.Client(base_url=server) as client:
+        token = page_login(client, "office", "/data")
         body, headers = multipart("本校.csv", b"x", close=False, extra={"csrf_token": token})
         r = client.post("/data/upload", content=body, headers=headers)
         assert r.status_code == 400 and "上传内容不完整" in r.text
-        assert counts(session) == before
+        # the page keeps the API's statuses: no extension 415
+        body, headers = multipart("本校", b"x", extra={"csrf_token": token})
+        r = client.post("/data/upload", content=body, headers=headers)
+        assert r.status_code == 415 and "不是 .xlsx 或 .csv 文件" in r.text
+    assert counts(session) == before
 
 
 def test_invisible_characters_are_dropped_from_file_names(server, engine, api_world, session, tmp_path):

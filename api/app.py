@@ -79,6 +79,9 @@ def create_app(*, background: Background | None = None) -> FastAPI:
         same_site="lax",  # HttpOnly is always set by the middleware
         https_only=settings.base_url.startswith("https://"),
     )
+    from api.upload_guard import MultipartGuard
+
+    app.add_middleware(MultipartGuard)  # a cut-off multipart body or an over-long file name: 400
     install_error_handlers(app)
     app.include_router(ack_router, include_in_schema=False)
     app.include_router(login_router)

@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from tracker.accounts.access import AccessDenied
 from tracker.accounts.models import ROLE_NAMES, UserRole
@@ -155,7 +156,9 @@ def _problem_message(err: dict[str, Any]) -> str:
     if kind == "string_too_long":
         return f"过长，最多 {ctx.get('max_length')} 个字符"
     if kind == "string_too_short":
-        return f"过短，至少 {ctx.get('min_length')} 个字符"
+        if ctx.get("min_length") == 1:
+            return "不能为空（首尾的空格、不间断空格等空白不计）"
+        return f"过短，至少 {ctx.get('min_length')} 个字符（首尾空白不计）"
     if kind == "enum":
         return f"应为以下之一：{ctx.get('expected', '')}"
     if kind == "literal_error":
@@ -174,6 +177,20 @@ def validation_problems(exc: RequestValidationError) -> list[ProblemOut]:
         where = f"{_LOCATIONS.get(loc[0], loc[0])} {'.'.join(loc[1:])}".strip() if loc else "请求"
         problems.append(ProblemOut(location=location, message=f"{where}：{_problem_message(err)}"))
     return problems
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes on the request's path (RFC 9110 §15.5.6). OPTIONS is not
+    served (the API is same-origin, no CORS): it gets 405 with this list like any other method."""
+    allowed = []
+    for method in _METHODS:  # asked route by route (included routers nest theirs)
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -245,7 +262,12 @@ def install_error_handlers(app: FastAPI) -> None:
                       403: "无权访问"}.get(exc.status_code, f"请求未能完成（{exc.status_code}）")
         if exc.status_code == 403:
             return _denied(request, detail)
-        return error_response(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette's Allow names the methods of the first route on the path only
+            # (OPTIONS …/submissions: "GET", though POST is there too)
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        return error_response(request, exc.status_code, detail, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from api.upload_guard import INCOMPLETE, UploadRefused, check_filename_length
 from tracker.evidence.storage import EvidenceRejected, EvidenceTooLarge, EvidenceWriter
 from tracker.settings import get_settings
 
@@ -61,7 +62,8 @@ async def read_evidence_upload(request: Request, *, max_bytes: int | None = None
     """Parse the request body; the part named ``file`` goes to an ``EvidenceWriter``.
 
     Raises ``EvidenceRejected`` (400/413/415, Chinese) for a body that is not multipart, has no
-    file, is too large or has a type we do not take; nothing is kept then."""
+    file, is too large, has a type we do not take, a file name over 255 bytes, or ends without
+    its closing boundary (a cut-off upload); nothing is kept then."""
     limit = get_settings().evidence_max_bytes if max_bytes is None else max_bytes
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
@@ -71,7 +73,8 @@ async def read_evidence_upload(request: Request, *, max_bytes: int | None = None
         raise EvidenceTooLarge(limit)
 
     result = ParsedUpload()
-    state: dict = {"part": None, "header_field": bytearray(), "header_value": bytearray(), "fields": 0}
+    state: dict = {"part": None, "header_field": bytearray(), "header_value": bytearray(), "fields": 0,
+                   "ended": False}
 
     def on_part_begin() -> None:
         state["part"] = _Part()
@@ -94,6 +97,7 @@ async def read_evidence_upload(request: Request, *, max_bytes: int | None = None
         if part.filename == "":
             part.is_empty_file = True
         elif part.name == FILE_FIELD and part.filename is not None:
+            check_filename_length(part.filename, part.name)  # (the middleware has refused it already)
             if result.writer is not None:
                 raise EvidenceRejected("一次只能上传一个文件")
             part.is_file = True
@@ -121,22 +125,30 @@ async def read_evidence_upload(request: Request, *, max_bytes: int | None = None
             result.fields[part.name] = part.data.decode("utf-8", "replace")
         state["part"] = None
 
+    def on_end() -> None:
+        state["ended"] = True
+
     parser = MultipartParser(params[b"boundary"], {
         "on_part_begin": on_part_begin, "on_part_data": on_part_data, "on_part_end": on_part_end,
         "on_header_field": on_header_field, "on_header_value": on_header_value, "on_header_end": on_header_end,
-        "on_headers_finished": on_headers_finished,
+        "on_headers_finished": on_headers_finished, "on_end": on_end,
     })
     try:
         async for chunk in request.stream():
             if chunk:
                 parser.write(chunk)
         parser.finalize()
+        if not state["ended"]:  # cut off before the closing boundary: the file may be partial
+            raise EvidenceRejected(INCOMPLETE)
     except EvidenceRejected:
         result.discard()
         raise
+    except UploadRefused as exc:  # api.upload_guard refused the body while it streamed in
+        result.discard()
+        raise EvidenceRejected(exc.message) from exc
     except Exception as exc:  # a malformed body
         result.discard()
         raise EvidenceRejected("上传内容不完整或格式有误，请重新选择文件上传") from exc
     if result.writer is None:
-        raise EvidenceRejected("没有收到文件：请选择要上传的佐证材料（字段名 file）")
+        raise EvidenceRejected("没有收到文件：请选择要上传的佐证材料（字段名 file）", status=422)
     return result

@@ -110,9 +110,12 @@ def data_upload(
 ) -> Response:
     """The office's county sheet, or a school's own row. Problems come back row by row (422)."""
     require_role(user, UserRole.office, UserRole.school, what="上传学校数据")
-    filename = sanitize_filename(file.filename) or "学校数据.xlsx"
-    if not filename.lower().endswith(SHEET_SUFFIXES):
-        return _data_page(request, session, user, status_code=422, problem_file=filename, label=label, problems=[
+    if not file.filename:  # the file input left empty
+        return _data_page(request, session, user, status_code=422, problem_file="", label=label, problems=[
+            {"row": None, "column": None, "message": "没有收到文件：请先选择要上传的学校数据表"}])
+    filename = sanitize_filename(file.filename)
+    if not filename.lower().endswith(SHEET_SUFFIXES):  # no extension or another one: 415, as for evidence
+        return _data_page(request, session, user, status_code=415, problem_file=filename, label=label, problems=[
             {"row": None, "column": None,
              "message": f"文件「{filename}」不是 .xlsx 或 .csv 文件：请下载填报模板填写后上传"}])
     data = file.file.read(MAX_BYTES + 1)

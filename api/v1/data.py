@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign
-from api.errors import CONFLICT_RESPONSE, TOO_LARGE_RESPONSE
+from api.errors import CONFLICT_RESPONSE, TOO_LARGE_RESPONSE, ErrorOut
 from api.schemas.common import TEXT_PATTERN, Page, columns_of, text
 from api.schemas.data import AssessmentDetailOut, AssessmentOut, DataRowOut, ShortfallOut, SubmissionOut
 from api.schemas.tasks import ReasonIn
@@ -44,6 +44,8 @@ router = APIRouter(tags=["学校数据与评估"])
 SubmissionId = Annotated[int, Path(ge=1, le=MAX_ID, description="数据批次编号")]
 AssessmentId = Annotated[int, Path(ge=1, le=MAX_ID, description="评估编号")]
 SHEET_SUFFIXES = (".xlsx", ".csv")
+NO_SHEET = "没有收到文件：请选择要上传的学校数据表（字段名 file）"
+UNSUPPORTED_SHEET = {415: {"model": ErrorOut, "description": "不是 .xlsx 或 .csv 文件（含没有扩展名的文件）"}}
 
 
 def _school_key(session: Session, user: User) -> str | None:
@@ -81,7 +83,7 @@ def list_submissions(session: DbSession, user: CurrentUser, campaign: UserCampai
 
 
 @router.post("/campaigns/{campaign}/submissions", response_model=SubmissionOut, status_code=status.HTTP_201_CREATED,
-             responses=TOO_LARGE_RESPONSE, summary="上传学校数据表（办公室：全县数据；学校：本校一行，待审核）")
+             responses={**TOO_LARGE_RESPONSE, **UNSUPPORTED_SHEET}, summary="上传学校数据表（办公室：全县数据；学校：本校一行，待审核）")
 def upload_submission(
     session: DbSession,
     user: CurrentUser,
@@ -94,9 +96,11 @@ def upload_submission(
     waits for the office (status ``imported``, ``school_id`` set) and is not assessed until
     approved. Problems come back row by row (422) and nothing is stored."""
     require_role(user, UserRole.office, UserRole.school, what="上传学校数据")
-    filename = sanitize_filename(file.filename) or "学校数据.xlsx"
-    if not filename.lower().endswith(SHEET_SUFFIXES):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+    if not file.filename:  # an empty file input: browsers send filename=""
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, NO_SHEET)
+    filename = sanitize_filename(file.filename)
+    if not filename.lower().endswith(SHEET_SUFFIXES):  # no extension or another one: 415, as for evidence
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                             f"文件「{filename}」不是 .xlsx 或 .csv 文件：请用 junheng template 生成的模板填写")
     data = file.file.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:

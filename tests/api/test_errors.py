@@ -76,7 +76,7 @@ def test_a_bad_sheet_is_refused_row_by_row_and_nothing_is_stored(client, headers
 
     r = client.post(f"/api/v1/campaigns/{api_world.code}/submissions", headers=headers["office"],
                     files={"file": ("../../etc/数据.txt", b"x", "text/plain")})
-    assert r.status_code == 422 and "不是 .xlsx 或 .csv 文件" in r.json()["detail"]
+    assert r.status_code == 415 and "不是 .xlsx 或 .csv 文件" in r.json()["detail"]
 
     good = write_csv(tmp_path / "good.csv", make_school_rows(4, seed=3))
     r = client.post(f"/api/v1/campaigns/{api_world.code}/submissions", headers=headers["office"],

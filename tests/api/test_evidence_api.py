@@ -44,7 +44,7 @@ def test_refusals_are_json_in_chinese_and_keep_nothing(client, headers, api_worl
     r = client.post(url, headers=headers["dept_a"], files={"file": ("表.xlsx", samples.zip_file())})
     assert r.status_code == 415 and "不是有效的Excel 表格" in r.json()["detail"]
     r = client.post(url, headers=headers["dept_a"], files={"other": ("a.pdf", samples.pdf())})
-    assert r.status_code == 400 and "没有收到文件" in r.json()["detail"]
+    assert r.status_code == 422 and "没有收到文件" in r.json()["detail"]
     r = client.post(url, headers=headers["dept_a"], json={"file": "x"})
     assert r.status_code == 400 and "multipart/form-data" in r.json()["detail"]
     r = client.post(url, headers=headers["reviewer"], files={"file": ("a.pdf", samples.pdf())})

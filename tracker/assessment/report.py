@@ -12,12 +12,12 @@ import math
 from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from tracker.assessment.engine import Assessment
 from tracker.assessment.shortfalls import Shortfall
+from tracker.spreadsheets import new_workbook, save_workbook
 from tracker.standards.schema import STAGE_NAMES
 
 
@@ -180,7 +180,7 @@ def write_official_xlsx(assessment: Assessment, path: str | Path) -> Path:
     path = Path(path)
     rounding = assessment.rounding
     note = table_note(rounding)
-    wb = Workbook()
+    wb = new_workbook()
 
     # 表Ⅱ-2: one row per school section
     ws = wb.active
@@ -267,5 +267,5 @@ def write_official_xlsx(assessment: Assessment, path: str | Path) -> Path:
     ws.column_dimensions["K"].width = 40
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    save_workbook(wb, path)
     return path

@@ -317,13 +317,14 @@ XLSX_WIDTHS = (6, 30, 38, 50, 13, 13, 24)
 
 
 def write_breakdown_xlsx(session: Session, campaign: Campaign, path: str | Path) -> Path:
-    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.page import PageMargins
 
+    from tracker.spreadsheets import new_workbook, save_workbook
+
     table = breakdown_table(session, campaign)
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = "任务分解表"
     n = len(HEADERS)
@@ -379,7 +380,7 @@ def write_breakdown_xlsx(session: Session, campaign: Campaign, path: str | Path)
     ws.print_options.horizontalCentered = True
     ws.freeze_panes = "A4"
     path = Path(path)
-    wb.save(path)
+    save_workbook(wb, path)
     return path
 
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlmodel import Session, select
 
 from tracker.org.models import Campaign, Department, School
 from tracker.events.service import record_event
 from tracker.evidence.storage import StoredFile, format_size, stored_path
+from tracker.spreadsheets import new_workbook, workbook_bytes
 from tracker.standards import load_standard
 from tracker.standards.schema import Standard
 from tracker.clock import local_time
@@ -173,9 +173,7 @@ def archive_entries(session: Session, campaign: Campaign, indicator: str | None 
 
 def _catalogue(entries: Sequence[ArchiveEntry], standard: Standard, campaign: Campaign,
                missing: set[int]) -> bytes:
-    import io
-
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = "资料目录"
     ws.append([f"{campaign.name} 佐证材料目录"])
@@ -195,9 +193,7 @@ def _catalogue(entries: Sequence[ArchiveEntry], standard: Standard, campaign: Ca
         ])
     for column, width in zip("ABCDEFGHIJKLM", (6, 8, 40, 10, 40, 10, 24, 30, 60, 10, 66, 10, 12), strict=True):
         ws.column_dimensions[column].width = width
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(wb)
 
 
 def write_evidence_archive(session: Session, campaign: Campaign, out: BinaryIO,

@@ -70,7 +70,16 @@ ALLOWED_TEXT = "PDF、图片（PNG/JPG/GIF/WebP）、Word/Excel/PowerPoint 文�
 OOXML_FOLDER = {".docx": "word/", ".xlsx": "xl/", ".pptx": "ppt/"}
 
 MAX_NAME_CHARS = 120
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"/\\|?*]')
+# invisible characters that change how a name reads without showing: bidi overrides and isolates
+# (U+202E makes "合同\u202efdp.exe" read "合同exe.pdf"), zero-width spaces and joiners, BOMs, soft
+# hyphens (all Unicode "format" characters, Cf), line/paragraph separators (Zl, Zp), and lone
+# surrogates (Cs, from a broken encoding)
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Zl", "Zp", "Cs"})
+
+
+def _visible(text: str) -> str:
+    return "".join(ch for ch in text if unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
 
 
 def format_size(size: int) -> str:
@@ -83,9 +92,10 @@ def format_size(size: int) -> str:
 
 def sanitize_filename(raw: str | None) -> str:
     """The display name of an uploaded file: its last path component only (browsers on Windows
-    may send ``C:\\…\\名单.xlsx``), without control or reserved characters, at most 120
+    may send ``C:\\…\\名单.xlsx``), without control or reserved characters (replaced by ``_``) and
+    without invisible ones (bidi overrides, zero-width characters: dropped), at most 120
     characters with its extension kept. Never used as a path: files are stored by hash."""
-    name = unicodedata.normalize("NFC", raw or "")
+    name = _visible(unicodedata.normalize("NFC", raw or ""))
     name = re.split(r"[/\\]", name)[-1]
     name = _UNSAFE.sub("_", name).strip()
     stem, dot, ext = name.rpartition(".")
@@ -137,7 +147,7 @@ def check_content(path: Path, filename: str) -> FileKind:
     with path.open("rb") as fh:
         head = fh.read(16)
     if not head:
-        raise EvidenceRejected(f"文件「{filename}」是空文件，未保存。")
+        raise EvidenceRejected(f"文件「{filename}」是空文件，未保存。", status=422)
     if not _matches(ext, head):
         raise EvidenceRejected(f"文件「{filename}」的内容不是{kind.label}（扩展名与文件内容不符），未保存。", status=415)
     folder = OOXML_FOLDER.get(ext)

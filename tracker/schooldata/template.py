@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -19,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tracker.schooldata.columns import COLUMNS, Column
 from tracker.schooldata.sheet import MAX_ROWS, SHEET_NAME
+from tracker.spreadsheets import new_workbook, save_workbook
 
 INSTRUCTIONS_SHEET = "填报说明"
 _LAST_ROW = MAX_ROWS + 1  # validations cover every row the reader accepts
@@ -53,13 +53,13 @@ GENERAL_NOTES: tuple[str, ...] = (
 def write_template(path: str | Path) -> Path:
     """Write the fill-in template to ``path`` (.xlsx) and return the path."""
     path = Path(path)
-    wb = Workbook()
+    wb = new_workbook()
     schools = wb.active
     schools.title = SHEET_NAME
     _write_school_sheet(schools)
     _write_instructions(wb.create_sheet(INSTRUCTIONS_SHEET))
     wb.active = 0
-    wb.save(path)
+    save_workbook(wb, path)
     return path
 
 

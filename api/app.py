@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from tracker.settings import get_settings
 
@@ -79,6 +80,9 @@ def create_app(*, background: Background | None = None) -> FastAPI:
         same_site="lax",  # HttpOnly is always set by the middleware
         https_only=settings.base_url.startswith("https://"),
     )
+    # the client's address (login throttling) and scheme from X-Forwarded-For/-Proto, believed
+    # only when the peer is a trusted proxy; `junheng serve` leaves this to the app (issue 11)
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
     app.include_router(ack_router, include_in_schema=False)
     app.include_router(login_router)

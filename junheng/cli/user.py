@@ -18,6 +18,7 @@ from rich.table import Table
 from sqlmodel import Session, select
 
 from tracker.accounts.models import ROLE_NAMES, User, UserRole
+from tracker.accounts.throttle import failure_counts
 from tracker.accounts.service import (
     AccountError,
     check_password_strength,
@@ -124,6 +125,7 @@ def list_command(
             users = list_users(session, found)
             codes = dict(session.exec(select(Campaign.id, Campaign.code)).all())
             rows = [(u, _describe(session, u), codes.get(u.campaign_id, "?")) for u in users]
+            failures = failure_counts(session, [u.username for u in users])
     except CampaignNotFound as exc:
         _fail(exc.message)
     console = Console(highlight=False, soft_wrap=True)
@@ -135,8 +137,8 @@ def list_command(
 
     for user, summary, code in rows:
         state = "启用" if user.active else "停用"
-        if user.failed_count:
-            state += f"（连续失败 {user.failed_count} 次）"
+        if failures.get(user.username):
+            state += f"（连续失败 {failures[user.username]} 次）"
         last = local_time(user.last_login_at).strftime("%Y-%m-%d %H:%M") if user.last_login_at else "—"
         table.add_row(escape(user.username), escape(summary), escape(code), state, last)
     console.print(table)

@@ -8,6 +8,7 @@ import re
 from typing import Annotated
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import APIRouter, Form
 from fastapi.testclient import TestClient
 from sqlalchemy import update
@@ -386,3 +387,57 @@ def test_user_passwd_and_disable(db_url, engine):
         assert "停用" in accounts.authenticate(s, "reviewer", "brand-new-pass").message
     r = run("disable", "nobody")
     assert r.exit_code == 2 and "没有用户名为「nobody」的账号" in r.output
+
+
+# ---------------------------------------------------------------------------------------------
+# the burst over real HTTP
+
+
+@pytest.fixture
+def http_server(db_url, api_world):
+    """The app served by uvicorn on a free port, in a thread of this process (its own workers'
+    threads check passwords concurrently, as in production)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from api.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_config=None,
+                                           log_level="critical", proxy_headers=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+def test_forty_concurrent_guesses_over_http_get_only_the_free_checks(http_server, engine, monkeypatch):
+    """The attack of issue 11 over HTTP: 40 guesses at once. Only the free attempts are admitted
+    (counted before their check); the rest are refused unchecked, and so is the right password
+    sent after them (it came 11th or 16th in the report, and logged in)."""
+    import concurrent.futures
+
+    import httpx
+
+    monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=2, memory_cost=8192, parallelism=1))
+
+    def guess(password: str) -> int:
+        return httpx.post(http_server + TOKEN, data={"username": "school", "password": password}, timeout=60).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(pool.map(guess, [f"guess-{i}" for i in range(40)]))
+    assert statuses.count(401) == accounts.FREE_FAILURES - 1  # checked and wrong
+    assert statuses.count(429) == 40 - (accounts.FREE_FAILURES - 1)  # the fifth check locked; the rest unchecked
+    with session_scope(engine) as s:
+        assert s.get(LoginThrottle, ("school", "127.0.0.1")).failed_count == accounts.FREE_FAILURES
+    assert guess(PASSWORD) == 429

@@ -141,6 +141,9 @@ UserCampaign = Annotated[Campaign, Depends(user_campaign)]
 def log_in(request: Request, session: Session, user: User) -> None:
     """Start a page session for ``user`` (a fresh CSRF token too: nothing carries over). The
     caller commits."""
+    previous = request.session.get(SESSION_TOKEN)
+    if isinstance(previous, str):  # logging in again in the same browser: the old session ends
+        end_session(session, previous)
     request.session.clear()
     request.session[SESSION_TOKEN] = start_session(session, user, utcnow())
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
@@ -169,6 +172,7 @@ def optional_page_user(request: Request, session: DbSession) -> User | None:
         session.commit()
     request.state.user = found.user
     return found.user
+
 
 # --- end of page sessions ---
 

@@ -302,14 +302,25 @@ def test_a_cookie_copied_before_logout_is_worthless_after_it(pages, api_world, s
 
     pages.cookies.clear()
     pages.cookies.update(copied)
-    r = pages.get("/_probe", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    for page in ("/_probe", "/tasks"):
+        r = pages.get(page, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login"), page
     a = api_world.tasks["a"].id
     r = pages.post(f"/tasks/{a}/actions/accept", data={"csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
     session.expire_all()
     assert session.get(Task, a).status == "待签收"  # not signed
     assert session.exec(select(WebSession)).all() == []
+
+
+def test_logging_in_again_ends_the_previous_session(pages, api_world, session):
+    assert log_in(pages).status_code == 303
+    first = dict(pages.cookies)
+    assert log_in(pages, username="dept_b").status_code == 303
+    assert len(session.exec(select(WebSession)).all()) == 1
+    pages.cookies.clear()
+    pages.cookies.update(first)
+    assert pages.get("/_probe", follow_redirects=False).status_code == 303
 
 
 def test_sessions_are_rows_and_each_login_is_its_own(pages, api_world, db_url, session):

@@ -345,14 +345,13 @@ def issue_token(session: Session, user: User, *, now: dt.datetime | None = None,
 
 
 def verify_token(session: Session, token: str, *, now: dt.datetime | None = None) -> User | None:
-    """The active user a bearer token belongs to, or None (unknown, expired, user disabled)."""
+    """The active user a bearer token belongs to, or None (unknown, expired, user disabled).
+    One query: the token by its unique hash, joined to its user."""
     if not token or len(token) > 128:
         return None
     now = now or utcnow()
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).first()
-    if row is None or row.expires_at <= now:
-        return None
-    user = session.get(User, row.user_id)
+    user = session.exec(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                        .where(ApiToken.token_hash == _token_hash(token), ApiToken.expires_at > now)).first()
     if user is None or not user.active:
         return None
     return user

@@ -107,3 +107,23 @@ def test_expired_sessions_are_purged_with_the_tokens(engine, user, monkeypatch):
         assert purge_expired_sessions(s, NOW) == 2
         assert accounts.purge_expired_tokens(s, NOW) == 0
     assert [who(engine, t, NOW) for t in (old, idle, live)] == [None, None, "office"]
+
+
+def test_an_api_token_costs_one_statement_too(engine, user):
+    from tracker.accounts.service import issue_token, verify_token
+
+    with session_scope(engine) as s:
+        token, _ = issue_token(s, user, now=NOW)
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with Session(engine) as s:
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert verify_token(s, token, now=NOW).username == "office"
+            assert verify_token(s, token, now=NOW + dt.timedelta(hours=12)) is None  # expired
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 2, statements

@@ -158,7 +158,7 @@ def _with_user(username: str, change) -> None:  # noqa: ANN001
 
 @user_app.command("passwd")
 def passwd(username: Annotated[str, typer.Argument(help="登录用户名", show_default=False)]) -> None:
-    """修改密码（从标准输入读取），并使该账号已有的令牌失效。"""
+    """修改密码（从标准输入读取），并使该账号已有的令牌和登录会话失效。"""
     password = read_password()
     try:
         check_password_strength(password)
@@ -170,7 +170,7 @@ def passwd(username: Annotated[str, typer.Argument(help="登录用户名", show_
 
 @user_app.command("disable")
 def disable(username: Annotated[str, typer.Argument(help="登录用户名", show_default=False)]) -> None:
-    """停用账号（不能再登录，已有令牌立即失效）。"""
+    """停用账号（不能再登录，已有令牌和登录会话立即失效）。"""
     _with_user(username, lambda session, user: set_active(session, user, False))
     Console(highlight=False).print(f"已停用账号「{escape(username)}」。")
 

@@ -62,7 +62,8 @@ class Admission:
 
 
 def _key(username: str, source: str) -> tuple[str, str]:
-    return username[:MAX_KEY], (source or "unknown")[:MAX_KEY]
+    source = (source or "unknown")[:MAX_KEY]
+    return username[:MAX_KEY], "unknown" if source == OVERALL else source  # no address counts as all
 
 
 def _where(username: str, source: str):
@@ -73,14 +74,26 @@ def _lock_and_read(session: Session, username: str, source: str) -> tuple[int, d
     """A no-op UPDATE: takes the row's lock (PostgreSQL) or the database's write lock (SQLite)
     and reads the row as it is now, in one statement."""
     row = session.execute(update(_T).where(_where(username, source)).values(failed_count=_T.c.failed_count)
-                          .returning(_T.c.failed_count, _T.c.locked_until)).one()
+                          .returning(_T.c.failed_count, _T.c.locked_until)).first()
+    if row is None:  # purged between the insert and here (the daily purge): counting starts again
+        raise _Purged
     return row[0], row[1]
+
+
+class _Purged(Exception):
+    pass
 
 
 def admit(session: Session, username: str, source: str, now: dt.datetime) -> Admission:
     """Count an attempt at ``username`` from ``source`` before its password is checked, or refuse
     it while locked. Commits ``session`` (so concurrent attempts see the count)."""
-    name, source = _key(username, source)
+    try:
+        return _admit(session, *_key(username, source), now)
+    except _Purged:
+        return _admit(session, *_key(username, source), now)
+
+
+def _admit(session: Session, name: str, source: str, now: dt.datetime) -> Admission:
     insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(_T)
     try:
         # the pair's row first, then the overall one: every attempt locks in this order (no deadlock)

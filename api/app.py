@@ -23,7 +23,6 @@ from tracker.settings import get_settings
 log = logging.getLogger("junheng.web")
 
 SESSION_COOKIE = "junheng_session"
-SESSION_MAX_AGE = 7 * 24 * 3600  # departments open links from mail during the week
 OPENAPI_URL = "/api/v1/openapi.json"
 
 Background = Callable[[asyncio.Event], Awaitable[None]]
@@ -76,7 +75,8 @@ def create_app(*, background: Background | None = None) -> FastAPI:
         SessionMiddleware,
         secret_key=settings.secret_key,
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
+        # the cookie lives as long as a session may (the store row decides: tracker.accounts.sessions)
+        max_age=int(settings.session_max_days * 24 * 3600),
         same_site="lax",  # HttpOnly is always set by the middleware
         https_only=settings.base_url.startswith("https://"),
     )

@@ -455,3 +455,20 @@ def test_forty_concurrent_guesses_over_http_get_only_the_free_checks(http_server
     with session_scope(engine) as s:
         assert s.get(LoginThrottle, ("school", "127.0.0.1")).failed_count == accounts.FREE_FAILURES
     assert guess(PASSWORD) == 429
+
+
+def test_a_page_session_ends_when_idle_as_the_setting_says(pages, api_world, monkeypatch, session):
+    import time_machine
+
+    monkeypatch.setenv("JUNHENG_SESSION_IDLE_HOURS", "2")
+    get_settings.cache_clear()
+    start = dt.datetime(2026, 12, 7, 1, 0, tzinfo=dt.timezone.utc)
+    with time_machine.travel(start, tick=False) as clock:
+        assert log_in(pages).status_code == 303
+        clock.move_to(start + dt.timedelta(hours=1, minutes=59))
+        assert pages.get("/_probe").status_code == 200  # and the idle clock moves on
+        assert session.exec(select(WebSession)).one().last_seen_at == start + dt.timedelta(hours=1, minutes=59)
+        clock.move_to(start + dt.timedelta(hours=3, minutes=58))
+        assert pages.get("/_probe").status_code == 200
+        clock.move_to(start + dt.timedelta(hours=5, minutes=58))
+        assert pages.get("/_probe", follow_redirects=False).status_code == 303

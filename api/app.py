@@ -16,13 +16,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from tracker.settings import get_settings
 
 log = logging.getLogger("junheng.web")
 
 SESSION_COOKIE = "junheng_session"
-SESSION_MAX_AGE = 7 * 24 * 3600  # departments open links from mail during the week
 OPENAPI_URL = "/api/v1/openapi.json"
 
 Background = Callable[[asyncio.Event], Awaitable[None]]
@@ -75,13 +75,17 @@ def create_app(*, background: Background | None = None) -> FastAPI:
         SessionMiddleware,
         secret_key=settings.secret_key,
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
+        # the cookie lives as long as a session may (the store row decides: tracker.accounts.sessions)
+        max_age=int(settings.session_max_days * 24 * 3600),
         same_site="lax",  # HttpOnly is always set by the middleware
         https_only=settings.base_url.startswith("https://"),
     )
     from api.upload_guard import MultipartGuard
 
     app.add_middleware(MultipartGuard)  # a cut-off multipart body or an over-long file name: 400
+    # the client's address (login throttling) and scheme from X-Forwarded-For/-Proto, believed
+    # only when the peer is a trusted proxy; `junheng serve` leaves this to the app (issue 11)
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
     app.include_router(ack_router, include_in_schema=False)
     app.include_router(login_router)

@@ -21,7 +21,6 @@ And ``store_calendar(session)``: the working-day calendar of the store, for coun
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import threading
 from collections.abc import Callable, Iterator
@@ -35,18 +34,18 @@ from api.errors import LoginRequired
 from tracker.accounts.access import AccessDenied, require_role as check_role
 from tracker.accounts.models import User, UserRole
 from tracker.accounts.service import verify_token
+from tracker.accounts.sessions import end_session, session_user, start_session, touch_session
 from tracker.calendar import WorkingDayCalendar, set_active_calendar
 from tracker.calendar.models import CalendarYear, WorkdayOverride
 from tracker.calendar.working_days import ImportedYear, OverrideDay
 from tracker.org.models import Campaign
 from tracker.org.service import CampaignNotFound
-from tracker.db import get_engine
+from tracker.db import get_engine, utcnow
 
 TOKEN_URL = "/api/v1/auth/token"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-SESSION_USER = "uid"
-SESSION_PASSWORD_VERSION = "pwv"
+SESSION_TOKEN = "sid"  # the page session's token (tracker.accounts.sessions)
 SESSION_CSRF = "csrf"
 
 # A campaign code in a path: printable, no slash (codes come from plans: 示例县2027, demo …)
@@ -136,33 +135,46 @@ UserCampaign = Annotated[Campaign, Depends(user_campaign)]
 # pages
 
 
-def password_version(user: User) -> str:
-    """Changes when the password does: a session made before a password change ends."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+# --- page sessions (issue 11): the cookie carries a session token; the session is a store row ---
 
 
-def log_in(request: Request, user: User) -> None:
-    """Start a page session for ``user`` (a fresh CSRF token too: nothing carries over)."""
+def log_in(request: Request, session: Session, user: User) -> None:
+    """Start a page session for ``user`` (a fresh CSRF token too: nothing carries over). The
+    caller commits."""
+    previous = request.session.get(SESSION_TOKEN)
+    if isinstance(previous, str):  # logging in again in the same browser: the old session ends
+        end_session(session, previous)
     request.session.clear()
-    request.session[SESSION_USER] = user.id
-    request.session[SESSION_PASSWORD_VERSION] = password_version(user)
+    request.session[SESSION_TOKEN] = start_session(session, user, utcnow())
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
 
 
-def log_out(request: Request) -> None:
+def log_out(request: Request, session: Session) -> None:
+    """End the session in the store (a copy of the cookie is worthless from now on); commits."""
+    token = request.session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        end_session(session, token)
+        session.commit()
     request.session.clear()
 
 
 def optional_page_user(request: Request, session: DbSession) -> User | None:
-    uid = request.session.get(SESSION_USER)
-    if not isinstance(uid, int):
+    token = request.session.get(SESSION_TOKEN)
+    if not isinstance(token, str):
         return None
-    user = session.get(User, uid)
-    if user is None or not user.active or request.session.get(SESSION_PASSWORD_VERSION) != password_version(user):
-        request.session.pop(SESSION_USER, None)
+    now = utcnow()
+    found = session_user(session, token, now)  # one indexed lookup
+    if found is None:
+        request.session.pop(SESSION_TOKEN, None)
         return None
-    request.state.user = user
-    return user
+    if found.stale:  # the idle clock moves on every few minutes, not on every request
+        touch_session(session, token, now)
+        session.commit()
+    request.state.user = found.user
+    return found.user
+
+
+# --- end of page sessions ---
 
 
 def page_user(request: Request, user: Annotated[User | None, Depends(optional_page_user)]) -> User:

@@ -1,5 +1,8 @@
-"""The login and logout pages. A login starts a session cookie (signed with the secret key,
-HttpOnly, SameSite=Lax); the forms carry the session's CSRF token like every other form."""
+"""The login and logout pages. A login starts a page session, a row in the store whose token the
+session cookie carries (signed with the secret key, HttpOnly, SameSite=Lax); logging out deletes
+the row. The forms carry the session's CSRF token like every other form. Guessing is slowed down
+per user name and client address (tracker.accounts.throttle); the address is the peer's, or
+X-Forwarded-For's when the peer is a trusted proxy (api.app, JUNHENG_TRUSTED_PROXIES)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,12 @@ from tracker.accounts.service import authenticate
 router = APIRouter(include_in_schema=False)
 
 HOME = "/"
+
+
+def client_address(request: Request) -> str:
+    """Where a request comes from, for counting failed logins: the peer's address, already taken
+    from X-Forwarded-For when the peer is a trusted proxy (ProxyHeadersMiddleware in api.app)."""
+    return request.client.host if request.client else "unknown"
 
 
 def safe_next(value: str | None) -> str:
@@ -53,14 +62,14 @@ def login(
     username = username.strip()
     if not username or not password:
         return _form(request, next_path=next_path, username=username, message="请输入用户名和密码", status_code=400)
-    result = authenticate(session, username, password)
-    session.commit()  # the failure count too
+    result = authenticate(session, username, password, source=client_address(request))
     if not result.ok:
         if result.retry_after is not None:
             return _form(request, next_path=next_path, username=username, message=result.message, status_code=429,
                          headers={"Retry-After": str(result.retry_after)})
         return _form(request, next_path=next_path, username=username, message=result.message, status_code=400)
-    log_in(request, result.user)
+    log_in(request, session, result.user)
+    session.commit()
     return RedirectResponse(next_path, status_code=303)
 
 
@@ -70,6 +79,6 @@ def logout_form(request: Request, user: OptionalPageUser) -> Response:
 
 
 @router.post("/logout")
-def logout(request: Request, _csrf: CsrfChecked) -> Response:
-    log_out(request)
+def logout(request: Request, session: DbSession, _csrf: CsrfChecked) -> Response:
+    log_out(request, session)
     return RedirectResponse("/login", status_code=303)

@@ -1,6 +1,6 @@
 """Imports every table module so the metadata (and Alembic) sees all tables."""
 
-from tracker.accounts.models import ApiToken, User
+from tracker.accounts.models import ApiToken, LoginThrottle, User, WebSession
 from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
 from tracker.briefings.models import Briefing
 from tracker.calendar.models import CalendarYear, WorkdayOverride
@@ -14,7 +14,7 @@ from tracker.schooldata.models import DataSubmission, SchoolDataRow
 from tracker.tasks.models import Evidence, Task, TaskCooperator, TaskDueTally, TaskTally
 
 __all__ = [
-    "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign", "CountyInput", "DataSubmission", "Department", "Event", "Evidence", "LeaderLease",
+    "ApiToken", "LoginThrottle", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign", "CountyInput", "DataSubmission", "Department", "Event", "Evidence", "LeaderLease",
     "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "Review", "ReviewFinding", "School", "SchoolDataRow", "ShortfallRecord", "Task",
-    "TaskCooperator", "TaskDueTally", "TaskTally", "User", "WorkdayOverride",
+    "TaskCooperator", "TaskDueTally", "TaskTally", "User", "WebSession", "WorkdayOverride",
 ]

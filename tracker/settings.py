@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     kindergarten_weight: float = 1.0  # 附设幼儿班 per-pupil weight when splitting shared facilities
     # 佐证材料 uploads (issue 5): refused with 413 once a file passes this many bytes
     evidence_max_bytes: int = 50 * 1024 * 1024
+    # security (issue 11): page sessions end after this long without a request, and this long
+    # after the login; X-Forwarded-For/-Proto are believed only from these peers (IPs or CIDRs,
+    # comma-separated; nginx on the same machine is 127.0.0.1)
+    session_idle_hours: float = 8.0
+    session_max_days: float = 7.0
+    trusted_proxies: str = "127.0.0.1"
 
     # mail (issue 4)
     smtp_host: str | None = None

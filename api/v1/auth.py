@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, status
+from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import CurrentUser, DbSession, bearer
 from api.errors import THROTTLED_RESPONSE, ErrorOut
+from api.login import client_address
 from api.schemas.auth import MeOut, TokenOut
 from api.schemas.common import TEXT_PATTERN, columns_of
 from tracker.accounts.service import TOKEN_LIFETIME, authenticate, issue_token, revoke_token
@@ -21,15 +22,15 @@ router = APIRouter(prefix="/auth", tags=["登录"])
 @router.post("/token", response_model=TokenOut, responses=THROTTLED_RESPONSE,
              summary="用用户名和密码换取令牌（OAuth2 password）")
 def token(
+    request: Request,
     session: DbSession,
     username: Annotated[str, Form(max_length=64, pattern=TEXT_PATTERN)],
     password: Annotated[str, Form(max_length=1000)],
     grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
     scope: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response | TokenOut:
-    result = authenticate(session, username, password)
+    result = authenticate(session, username, password, source=client_address(request))
     if not result.ok:
-        session.commit()  # keep the failure count
         body = ErrorOut(detail=result.message).model_dump(mode="json")
         if result.retry_after is not None:
             return JSONResponse(body, status_code=status.HTTP_429_TOO_MANY_REQUESTS,

@@ -66,7 +66,8 @@ def serve_command(
     started = f"网页服务已启动：{address}（{workers} 个工作进程{'，含调度' if with_scheduler else ''}），按 Ctrl+C 停止。"
     verbose = is_verbose()
     # uvicorn's own lines (start, shutdown, every request) are English: only with --verbose
-    common = dict(host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1", access_log=verbose,
+    # X-Forwarded-* are read by the app itself, from the peers of JUNHENG_TRUSTED_PROXIES (api.app)
+    common = dict(host=host, port=port, proxy_headers=False, access_log=verbose,
                   log_level=log_level if verbose else "critical", **({} if verbose else {"log_config": None}))
     if workers == 1:
         from api.app import create_app

@@ -18,6 +18,7 @@ from rich.table import Table
 from sqlmodel import Session, select
 
 from tracker.accounts.models import ROLE_NAMES, User, UserRole
+from tracker.accounts.throttle import failure_counts
 from tracker.accounts.service import (
     AccountError,
     check_password_strength,
@@ -124,6 +125,7 @@ def list_command(
             users = list_users(session, found)
             codes = dict(session.exec(select(Campaign.id, Campaign.code)).all())
             rows = [(u, _describe(session, u), codes.get(u.campaign_id, "?")) for u in users]
+            failures = failure_counts(session, [u.username for u in users])
     except CampaignNotFound as exc:
         _fail(exc.message)
     console = Console(highlight=False, soft_wrap=True)
@@ -135,8 +137,8 @@ def list_command(
 
     for user, summary, code in rows:
         state = "启用" if user.active else "停用"
-        if user.failed_count:
-            state += f"（连续失败 {user.failed_count} 次）"
+        if failures.get(user.username):
+            state += f"（连续失败 {failures[user.username]} 次）"
         last = local_time(user.last_login_at).strftime("%Y-%m-%d %H:%M") if user.last_login_at else "—"
         table.add_row(escape(user.username), escape(summary), escape(code), state, last)
     console.print(table)
@@ -156,7 +158,7 @@ def _with_user(username: str, change) -> None:  # noqa: ANN001
 
 @user_app.command("passwd")
 def passwd(username: Annotated[str, typer.Argument(help="登录用户名", show_default=False)]) -> None:
-    """修改密码（从标准输入读取），并使该账号已有的令牌失效。"""
+    """修改密码（从标准输入读取），并使该账号已有的令牌和登录会话失效。"""
     password = read_password()
     try:
         check_password_strength(password)
@@ -168,7 +170,7 @@ def passwd(username: Annotated[str, typer.Argument(help="登录用户名", show_
 
 @user_app.command("disable")
 def disable(username: Annotated[str, typer.Argument(help="登录用户名", show_default=False)]) -> None:
-    """停用账号（不能再登录，已有令牌立即失效）。"""
+    """停用账号（不能再登录，已有令牌和登录会话立即失效）。"""
     _with_user(username, lambda session, user: set_active(session, user, False))
     Console(highlight=False).print(f"已停用账号「{escape(username)}」。")
 

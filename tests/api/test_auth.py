@@ -8,6 +8,7 @@ import re
 from typing import Annotated
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import APIRouter, Form
 from fastapi.testclient import TestClient
 from sqlalchemy import update
@@ -17,10 +18,12 @@ from typer.testing import CliRunner
 from api.deps import CsrfChecked, PageUser
 from tests.api.conftest import PASSWORD, build_api_world
 from tracker.accounts import service as accounts
-from tracker.accounts.models import ApiToken, User
+from tracker.accounts.models import OVERALL, ApiToken, LoginThrottle, User, WebSession
 from tracker.accounts.service import LOCK_MAX_SECONDS, lock_seconds
 from tracker.db import session_scope, utcnow
 from tracker.org.models import Campaign
+from tracker.settings import get_settings
+from tracker.tasks.models import Task
 
 TOKEN = "/api/v1/auth/token"
 
@@ -85,6 +88,13 @@ def test_a_revoked_token_stops_working(client, api_world):
     assert client.get("/api/v1/auth/me", headers=auth).status_code == 401
 
 
+def unlock(engine, username="school"):
+    """The lock window passes (for every address)."""
+    with session_scope(engine) as s:
+        s.execute(update(LoginThrottle).where(LoginThrottle.username == username)
+                  .values(locked_until=utcnow() - dt.timedelta(seconds=1)))
+
+
 def test_repeated_failures_slow_logging_in_down(client, api_world, engine, session):
     for _ in range(accounts.FREE_FAILURES - 1):
         assert token_for(client, "school", "guess").status_code == 401
@@ -96,27 +106,67 @@ def test_repeated_failures_slow_logging_in_down(client, api_world, engine, sessi
     # while locked, even the right password is not checked
     r = token_for(client, "school")
     assert r.status_code == 429
-    user = session.exec(select(User).where(User.username == "school")).one()
-    assert user.failed_count == accounts.FREE_FAILURES
-    assert user.locked_until is not None and user.last_failed_at is not None
+    pair = session.get(LoginThrottle, ("school", "testclient"))
+    assert pair.failed_count == accounts.FREE_FAILURES
+    assert pair.locked_until is not None and pair.last_failed_at is not None
 
     # the lock window passes; one more wrong guess locks for twice as long
-    with session_scope(engine) as s:
-        s.execute(update(User).where(User.username == "school").values(locked_until=utcnow() - dt.timedelta(seconds=1)))
+    unlock(engine)
     r = token_for(client, "school", "guess")
     assert r.status_code == 429
     assert int(r.headers["retry-after"]) == 2 * lock_seconds(accounts.FREE_FAILURES)
 
     # after the window, the right password works and the count starts again
-    with session_scope(engine) as s:
-        s.execute(update(User).where(User.username == "school").values(locked_until=utcnow() - dt.timedelta(seconds=1)))
+    unlock(engine)
     assert token_for(client, "school").status_code == 200
     session.expire_all()
-    user = session.exec(select(User).where(User.username == "school")).one()
-    assert (user.failed_count, user.locked_until) == (0, None)
+    for source in ("testclient", OVERALL):
+        row = session.get(LoginThrottle, ("school", source))
+        assert (row.failed_count, row.locked_until) == (0, None)
 
     # other users were never slowed down
     assert token_for(client, "dept_b").status_code == 200
+
+
+def test_an_unknown_name_is_slowed_down_like_a_known_one(client, api_world):
+    """The lock must not tell which names exist: same answers, same statuses, same lock."""
+    known = [token_for(client, "school", "guess") for _ in range(accounts.FREE_FAILURES + 1)]
+    unknown = [token_for(client, "no-such-user", "guess") for _ in range(accounts.FREE_FAILURES + 1)]
+    assert [r.status_code for r in known] == [r.status_code for r in unknown] == [401] * 4 + [429, 429]
+    assert [r.json() for r in known] == [r.json() for r in unknown]
+    assert [r.headers.get("retry-after") for r in known] == [r.headers.get("retry-after") for r in unknown]
+
+
+@pytest.fixture
+def behind_proxy(monkeypatch):
+    """The app trusts its test client as a proxy, as it trusts nginx on 127.0.0.1 by default."""
+    monkeypatch.setenv("JUNHENG_TRUSTED_PROXIES", "127.0.0.1,testclient")
+    get_settings.cache_clear()
+
+
+def test_a_guesser_locks_the_name_from_its_own_address_only(behind_proxy, client, api_world):
+    """A lock per name and address: the guesser cannot lock the user out of the office."""
+    guesser, office = {"X-Forwarded-For": "203.0.113.9"}, {"X-Forwarded-For": "10.1.2.3"}
+    for _ in range(accounts.FREE_FAILURES):
+        r = client.post(TOKEN, data={"username": "school", "password": "guess"}, headers=guesser)
+    assert r.status_code == 429
+    r = client.post(TOKEN, data={"username": "school", "password": PASSWORD}, headers=guesser)
+    assert r.status_code == 429  # locked from there, even with the right password
+    r = client.post(TOKEN, data={"username": "school", "password": PASSWORD}, headers=office)
+    assert r.status_code == 200  # the user at the office logs in
+    # the proxy's own hop is not the client: the address nginx appends (the right-most) counts
+    r = client.post(TOKEN, data={"username": "school", "password": PASSWORD},
+                    headers={"X-Forwarded-For": "10.1.2.3, 203.0.113.9"})
+    assert r.status_code == 429
+
+
+def test_x_forwarded_for_is_ignored_from_an_untrusted_peer(client, api_world):
+    """By default only 127.0.0.1 is a proxy: a client naming a new address in the header each
+    time gets no fresh counter."""
+    statuses = [client.post(TOKEN, data={"username": "school", "password": "guess"},
+                            headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
+                for i in range(accounts.FREE_FAILURES + 1)]
+    assert statuses == [401] * (accounts.FREE_FAILURES - 1) + [429, 429]
 
 
 def test_the_lock_doubles_up_to_a_ceiling():
@@ -226,12 +276,69 @@ def test_only_local_paths_are_followed_after_login(pages, api_world):
     assert r.headers["location"] == "/"
 
 
-def test_a_password_change_ends_the_sessions(pages, api_world, engine):
+def test_a_password_change_and_disabling_end_the_sessions(pages, api_world, engine):
     assert log_in(pages).status_code == 303
     assert pages.get("/_probe").status_code == 200
     with session_scope(engine) as s:
         accounts.set_password(s, s.exec(select(User).where(User.username == "dept_a")).one(), "another-pass-1")
     assert pages.get("/_probe", follow_redirects=False).status_code == 303
+
+    assert log_in(pages, password="another-pass-1").status_code == 303
+    assert pages.get("/_probe").status_code == 200
+    with session_scope(engine) as s:
+        accounts.set_active(s, s.exec(select(User).where(User.username == "dept_a")).one(), False)
+        assert s.exec(select(WebSession)).all() == []  # the rows went, not only the user's flag
+    assert pages.get("/_probe", follow_redirects=False).status_code == 303
+
+
+def test_a_cookie_copied_before_logout_is_worthless_after_it(pages, api_world, session):
+    """The logout replay: copy the cookie, log out, send the copy to a page and to the 签收 form."""
+    assert log_in(pages).status_code == 303
+    token = csrf_from(pages.get("/logout").text)
+    copied = dict(pages.cookies)
+    assert pages.get("/_probe").json() == {"user": "dept_a"}
+    r = pages.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303
+
+    pages.cookies.clear()
+    pages.cookies.update(copied)
+    for page in ("/_probe", "/tasks"):
+        r = pages.get(page, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login"), page
+    a = api_world.tasks["a"].id
+    r = pages.post(f"/tasks/{a}/actions/accept", data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    session.expire_all()
+    assert session.get(Task, a).status == "待签收"  # not signed
+    assert session.exec(select(WebSession)).all() == []
+
+
+def test_logging_in_again_ends_the_previous_session(pages, api_world, session):
+    assert log_in(pages).status_code == 303
+    first = dict(pages.cookies)
+    token = csrf_from(pages.get("/logout").text)  # the login form itself would send us on: post it
+    r = pages.post("/login", data={"username": "dept_b", "password": PASSWORD, "csrf_token": token},
+                   follow_redirects=False)
+    assert r.status_code == 303 and pages.get("/_probe").json() == {"user": "dept_b"}
+    assert len(session.exec(select(WebSession)).all()) == 1
+    pages.cookies.clear()
+    pages.cookies.update(first)
+    assert pages.get("/_probe", follow_redirects=False).status_code == 303
+
+
+def test_sessions_are_rows_and_each_login_is_its_own(pages, api_world, db_url, session):
+    """Two browsers, two sessions: logging out of one leaves the other."""
+    from api.app import create_app
+
+    assert log_in(pages).status_code == 303
+    with TestClient(create_app()) as other:
+        assert log_in(other).status_code == 303
+        assert len(session.exec(select(WebSession)).all()) == 2
+        token = csrf_from(pages.get("/logout").text)
+        pages.post("/logout", data={"csrf_token": token})
+        assert other.get("/tasks", follow_redirects=False).status_code == 200
+    assert pages.get("/_probe", follow_redirects=False).status_code == 303
+    assert len(session.exec(select(WebSession)).all()) == 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,3 +401,74 @@ def test_user_passwd_and_disable(db_url, engine):
         assert "停用" in accounts.authenticate(s, "reviewer", "brand-new-pass").message
     r = run("disable", "nobody")
     assert r.exit_code == 2 and "没有用户名为「nobody」的账号" in r.output
+
+
+# ---------------------------------------------------------------------------------------------
+# the burst over real HTTP
+
+
+@pytest.fixture
+def http_server(db_url, api_world):
+    """The app served by uvicorn on a free port, in a thread of this process (its own workers'
+    threads check passwords concurrently, as in production)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from api.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_config=None,
+                                           log_level="critical", proxy_headers=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+def test_forty_concurrent_guesses_over_http_get_only_the_free_checks(http_server, engine, monkeypatch):
+    """The attack of issue 11 over HTTP: 40 guesses at once. Only the free attempts are admitted
+    (counted before their check); the rest are refused unchecked, and so is the right password
+    sent after them (it came 11th or 16th in the report, and logged in)."""
+    import concurrent.futures
+
+    import httpx
+
+    monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=2, memory_cost=8192, parallelism=1))
+
+    def guess(password: str) -> int:
+        return httpx.post(http_server + TOKEN, data={"username": "school", "password": password}, timeout=60).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(pool.map(guess, [f"guess-{i}" for i in range(40)]))
+    assert statuses.count(401) == accounts.FREE_FAILURES - 1  # checked and wrong
+    assert statuses.count(429) == 40 - (accounts.FREE_FAILURES - 1)  # the fifth check locked; the rest unchecked
+    with session_scope(engine) as s:
+        assert s.get(LoginThrottle, ("school", "127.0.0.1")).failed_count == accounts.FREE_FAILURES
+    assert guess(PASSWORD) == 429
+
+
+def test_a_page_session_ends_when_idle_as_the_setting_says(pages, api_world, monkeypatch, session):
+    import time_machine
+
+    monkeypatch.setenv("JUNHENG_SESSION_IDLE_HOURS", "2")
+    get_settings.cache_clear()
+    start = dt.datetime(2026, 12, 7, 1, 0, tzinfo=dt.timezone.utc)
+    with time_machine.travel(start, tick=False) as clock:
+        assert log_in(pages).status_code == 303
+        clock.move_to(start + dt.timedelta(hours=1, minutes=59))
+        assert pages.get("/_probe").status_code == 200  # and the idle clock moves on
+        assert session.exec(select(WebSession)).one().last_seen_at == start + dt.timedelta(hours=1, minutes=59)
+        clock.move_to(start + dt.timedelta(hours=3, minutes=58))
+        assert pages.get("/_probe").status_code == 200
+        clock.move_to(start + dt.timedelta(hours=5, minutes=58))
+        assert pages.get("/_probe", follow_redirects=False).status_code == 303

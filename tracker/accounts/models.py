@@ -46,10 +46,7 @@ class User(SQLModel, table=True):
     active: bool = True
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_login_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # slowing down guessing: consecutive failures, and no attempt is even checked before locked_until
-    failed_count: int = 0
-    last_failed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
-    locked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # failed logins are counted in LoginThrottle, by the name typed: unknown names alike
 
 
 class ApiToken(SQLModel, table=True):
@@ -60,3 +57,31 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(unique=True, max_length=64)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class WebSession(SQLModel, table=True):
+    """A page session (the login cookie). The cookie carries a random token; only its SHA-256 is
+    stored. Logging out deletes the row, so a copied cookie stops working at once; so do a new
+    password and disabling the user (all the user's rows go). A session also ends after
+    ``session_idle_hours`` without a request and ``session_max_days`` after the login."""
+
+    __tablename__ = "web_session"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="account.id", index=True)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: dt.datetime = Field(sa_type=UTCDateTime)  # refreshed at most every few minutes
+
+
+OVERALL = "*"  # LoginThrottle.source of the row counting a name's failures from every address
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins of one user name (as typed, known or not) from one source address; the row
+    with source ``OVERALL`` counts them from all addresses (tracker.accounts.throttle)."""
+
+    __tablename__ = "login_throttle"
+    username: str = Field(primary_key=True, max_length=64)
+    source: str = Field(primary_key=True, max_length=64)
+    failed_count: int = 0  # attempts since the last success, counted before the password is checked
+    last_failed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    locked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

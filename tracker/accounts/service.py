@@ -1,15 +1,13 @@
 """Creating users, checking passwords (slowed down after repeated failures), and API tokens.
 
-Functions take a session first and never commit: the caller commits, also after a *failed*
-login, whose counters must be kept (``authenticate`` returns a result instead of raising for
-that reason).
+Functions take a session first and never commit: the caller commits. Except ``authenticate``,
+which commits the attempt's count before it checks the password (concurrent guesses must see
+it), and so also whatever the session held before.
 
-Slowing down. Five wrong passwords in a row are free (typing mistakes); from the fifth on, the
-account is locked for 30 s, doubling with every further failure up to 15 minutes. While locked,
-attempts are refused without checking the password, so guessing costs the attacker the lock
-window and costs the server no argon2 work. A correct password after the lock window resets the
-count. Unknown user names get the same answer as a wrong password, after the same argon2 work
-(a dummy hash), so the answer time does not tell which names exist.
+Slowing down guessing: tracker.accounts.throttle (per user name as typed and source address,
+decided before the password is checked). Unknown user names get the same answer, the same count
+and the same argon2 work (a dummy hash) as a wrong password, so neither the answer, the lock nor
+the answer time tells which names exist.
 """
 
 from __future__ import annotations
@@ -28,7 +26,9 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, 
 from sqlalchemy import delete as sa_delete, update
 from sqlmodel import Session, select
 
+from tracker.accounts import throttle
 from tracker.accounts.models import ROLE_NAMES, ApiToken, User, UserRole
+from tracker.accounts.sessions import end_sessions, purge_expired_sessions
 from tracker.org.models import Campaign, Department, Person, School
 from tracker.org.service import UnknownName, find_department, find_person
 from tracker.db import utcnow
@@ -38,9 +38,9 @@ log = logging.getLogger("tracker.accounts")
 # argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile); tests swap in a cheaper one
 HASHER = PasswordHasher()
 
-FREE_FAILURES = 5  # wrong passwords in a row before logging in is slowed down
-LOCK_BASE_SECONDS = 30
-LOCK_MAX_SECONDS = 15 * 60
+FREE_FAILURES = throttle.FREE_FAILURES  # wrong passwords in a row from one address before it is slowed down
+LOCK_MAX_SECONDS = throttle.LOCK_MAX_SECONDS
+lock_seconds = throttle.lock_seconds
 TOKEN_LIFETIME = dt.timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 8
 
@@ -220,21 +220,22 @@ def list_users(session: Session, campaign: Campaign | None = None) -> list[User]
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    """A new password; it also ends the user's API tokens, lock and failure count."""
+    """A new password; it also ends the user's page sessions and API tokens."""
     check_password_strength(password)
     user.password_hash = hash_password(password)
-    user.failed_count = 0
-    user.locked_until = None
     session.add(user)
     revoke_tokens(session, user)
+    end_sessions(session, user)
     session.flush()
 
 
 def set_active(session: Session, user: User, active: bool) -> None:
+    """Enable or disable ``user``; disabling ends its page sessions and API tokens at once."""
     user.active = active
     session.add(user)
     if not active:
         revoke_tokens(session, user)
+        end_sessions(session, user)
     session.flush()
 
 
@@ -275,53 +276,49 @@ def _burn_time(password: str) -> None:
         pass
 
 
-def lock_seconds(failed_count: int) -> int:
-    """How long the account stays locked after its ``failed_count``-th failure in a row."""
-    if failed_count < FREE_FAILURES:
-        return 0
-    return min(LOCK_BASE_SECONDS * 2 ** (failed_count - FREE_FAILURES), LOCK_MAX_SECONDS)
-
-
 def _throttled(until: dt.datetime, now: dt.datetime) -> LoginResult:
     seconds = max(1, int((until - now).total_seconds() + 0.999))
     wait = f"{seconds} 秒" if seconds < 120 else f"{(seconds + 59) // 60} 分钟"
     return LoginResult(None, f"登录失败次数过多，请 {wait}后再试", retry_after=seconds)
 
 
-def authenticate(session: Session, username: str, password: str, *, now: dt.datetime | None = None) -> LoginResult:
-    """Check a user name and password. The caller commits, whatever the outcome."""
+LOCAL = "local"  # the source of attempts made in this process (the CLI, tests)
+
+
+def authenticate(session: Session, username: str, password: str, *, source: str = LOCAL,
+                 now: dt.datetime | None = None) -> LoginResult:
+    """Check a user name and password tried from ``source`` (the client's address). The attempt
+    is counted, and committed, before the password is checked; refused unchecked while the name
+    is locked from that address (tracker.accounts.throttle). The caller commits the rest."""
     now = now or utcnow()
+    username = (username or "").strip()
+    admission = throttle.admit(session, username, source, now)
+    if not admission.admitted:
+        log.warning("登录被暂缓：用户名「%s」（来自 %s）失败次数过多", username[:64], source)
+        return _throttled(admission.locked_until, now)
     user = find_user(session, username) if username and len(username) <= 64 else None
     if user is None:
         _burn_time(password)
-        log.warning("登录失败：没有用户「%s」", (username or "")[:64])
-        return LoginResult(None, WRONG_PASSWORD)
-    if user.locked_until is not None and user.locked_until > now:
-        log.warning("登录被暂缓：用户「%s」已连续失败 %d 次", user.username, user.failed_count)
-        return _throttled(user.locked_until, now)
-    try:
-        HASHER.verify(user.password_hash, password)
-    except (VerifyMismatchError, InvalidHashError, VerificationError):
-        # counted in the database, not on the object: several app processes may count at once
-        session.execute(update(User).where(User.id == user.id)
-                        .values(failed_count=User.failed_count + 1, last_failed_at=now))
-        session.refresh(user)
-        seconds = lock_seconds(user.failed_count)
-        if seconds:
-            user.locked_until = now + dt.timedelta(seconds=seconds)
-            session.add(user)
-            session.flush()
-            log.warning("登录失败：用户「%s」连续失败 %d 次，暂停登录 %d 秒", user.username, user.failed_count, seconds)
-            return _throttled(user.locked_until, now)
-        log.warning("登录失败：用户「%s」密码错误（连续第 %d 次）", user.username, user.failed_count)
+        known = False
+    else:
+        try:
+            known = HASHER.verify(user.password_hash, password)
+        except (VerifyMismatchError, InvalidHashError, VerificationError):
+            known = False
+    if not known:
+        if admission.locked_until is not None:
+            log.warning("登录失败：用户名「%s」（来自 %s）连续失败 %d 次，暂停登录", username[:64], source,
+                        admission.failed_count)
+            return _throttled(admission.locked_until, now)
+        log.warning("登录失败：用户名「%s」（来自 %s）%s", username[:64], source,
+                    "密码错误" if user is not None else "不存在")
         return LoginResult(None, WRONG_PASSWORD)
     if not user.active:
         log.warning("登录被拒绝：用户「%s」已停用", user.username)
         return LoginResult(None, "该账号已停用，请联系领导小组办公室")
+    throttle.succeeded(session, username, source)
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_count = 0
-    user.locked_until = None
     user.last_login_at = now
     session.add(user)
     session.flush()
@@ -348,14 +345,13 @@ def issue_token(session: Session, user: User, *, now: dt.datetime | None = None,
 
 
 def verify_token(session: Session, token: str, *, now: dt.datetime | None = None) -> User | None:
-    """The active user a bearer token belongs to, or None (unknown, expired, user disabled)."""
+    """The active user a bearer token belongs to, or None (unknown, expired, user disabled).
+    One query: the token by its unique hash, joined to its user."""
     if not token or len(token) > 128:
         return None
     now = now or utcnow()
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).first()
-    if row is None or row.expires_at <= now:
-        return None
-    user = session.get(User, row.user_id)
+    user = session.exec(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                        .where(ApiToken.token_hash == _token_hash(token), ApiToken.expires_at > now)).first()
     if user is None or not user.active:
         return None
     return user
@@ -376,10 +372,12 @@ def revoke_tokens(session: Session, user: User) -> None:
 
 
 def purge_expired_tokens(session: Session, now: dt.datetime | None = None) -> int:
-    """Delete the API tokens that have expired (one statement); returns how many. The scheduler
-    runs it daily: an expired token is refused anyway, but its row would stay for ever."""
-    result = session.execute(sa_delete(ApiToken).where(ApiToken.expires_at <= (now or utcnow())))
-    return result.rowcount or 0
+    """Delete the API tokens and page sessions that have expired, and login counters a day old;
+    returns how many rows. The scheduler runs it daily: what has expired is refused anyway, but
+    its row would stay for ever."""
+    now = now or utcnow()
+    result = session.execute(sa_delete(ApiToken).where(ApiToken.expires_at <= now))
+    return (result.rowcount or 0) + purge_expired_sessions(session, now) + throttle.purge_stale(session, now)
 
 
 # ---------------------------------------------------------------------------------------------

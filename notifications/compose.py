@@ -123,7 +123,8 @@ class _Facts:
                         ack_url=payload.get("ack_url") or None, reason=str(payload.get("reason") or ""))
         if item.rung == Rung.dead_letter:
             failed = dict(payload.get("failed") or {})
-            for key in ("message_id", "recipient_name", "recipient_address", "subject", "last_error", "created_at"):
+            for key in ("message_id", "recipient_name", "recipient_address", "subject", "last_error", "created_at",
+                        "cause"):
                 failed.setdefault(key, "")
             failed.setdefault("attempts", 0)
             failed.setdefault("tasks", [])

@@ -163,6 +163,12 @@ def subject_for(items: list[ItemView], *, robot: bool = False) -> str:
         if item.days_overdue > 0:
             subject += f"（{item.days_text}）"
         return subject
+    dead = sum(1 for i in items if i.rung == Rung.dead_letter)
+    if dead:
+        # the office must see from the subject alone that deliveries failed, not 「您有 235 项任务提醒」
+        subject = f"{SUBJECT_PREFIX}{urgent}投递失败通知：{dead} 条通知未能送达"
+        rest = len(items) - dead
+        return subject + (f"；另有 {rest} 项任务提醒" if rest else "")
     overdue = sum(1 for i in items if i.is_overdue)
     who = "本单位" if robot else "您"
     subject = f"{SUBJECT_PREFIX}{urgent}{who}有 {len(items)} 项任务提醒"

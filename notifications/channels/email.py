@@ -16,6 +16,7 @@ import asyncio
 import datetime as dt
 import inspect
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -92,6 +93,9 @@ class SendResult:
     error: str = ""
     permanent: bool = False  # a 5xx refusal: retrying the same message cannot help
     refused: dict[str, str] = field(default_factory=dict)  # some recipients refused, others accepted
+    channel_down: bool = False  # the connection failed (refused, timed out, dropped, 421): not this message's fault
+    recipient_refused: bool = False  # the server refused this message's recipient (e.g. 452 mailbox full)
+    released: bool = False  # never tried: the lease ran short, the message is handed back
 
 
 ResultCallback = Callable[[SendResult], "Awaitable[None] | None"]
@@ -184,8 +188,12 @@ async def send_batch(
     now: dt.datetime,
     on_result: ResultCallback | None = None,
     parts: Mapping[int, Sequence[MailPart]] | None = None,
+    stop_at: float | None = None,
 ) -> list[SendResult]:
     """Send ``messages`` over one SMTP connection; one ``SendResult`` per message, in order.
+
+    ``stop_at`` (``time.monotonic()``): no message is started after it; the rest come back
+    ``released`` (the caller's lease on them ends then, and another deliverer may take them).
 
     Connection refused (or login/TLS failing) fails every message of the batch; a connection lost
     midway fails the message in flight and those not yet sent. A refusal of one message (4xx/5xx)
@@ -203,10 +211,14 @@ async def send_batch(
         await smtp.connect()
     except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError, ssl.SSLError) as exc:
         for message in messages:
-            await report_result(on_result, SendResult(message.id, False, _describe(exc)), results)
+            await report_result(on_result, SendResult(message.id, False, _describe(exc), channel_down=True), results)
         return results
     try:
         for index, message in enumerate(messages):
+            if stop_at is not None and time.monotonic() >= stop_at:
+                for left in messages[index:]:
+                    await report_result(on_result, SendResult(left.id, False, "", released=True), results)
+                return results
             try:
                 mail = build_email(message, config.mail_from, now, parts=(parts or {}).get(message.id, ()))
             except (ValueError, TypeError) as exc:  # an address that cannot be a mailbox: no retry helps
@@ -216,14 +228,18 @@ async def send_batch(
                 refused, _reply = await smtp.send_message(mail)
             except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
                 for lost in messages[index:]:
-                    await report_result(on_result, SendResult(lost.id, False, _describe(exc)), results)
+                    await report_result(on_result, SendResult(lost.id, False, _describe(exc), channel_down=True),
+                                        results)
                 return results
             except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
-                await report_result(on_result, SendResult(message.id, False, _describe(exc), permanent=_is_permanent(exc)),
-                              results)
+                await report_result(on_result, SendResult(
+                    message.id, False, _describe(exc), permanent=_is_permanent(exc),
+                    channel_down=getattr(exc, "code", 0) == 421 or not smtp.is_connected,
+                    recipient_refused=isinstance(exc, aiosmtplib.SMTPRecipientsRefused)), results)
                 if not smtp.is_connected:
                     for lost in messages[index + 1:]:
-                        await report_result(on_result, SendResult(lost.id, False, "与邮件服务器的连接中断"), results)
+                        await report_result(on_result, SendResult(lost.id, False, "与邮件服务器的连接中断",
+                                                                  channel_down=True), results)
                     return results
                 continue
             except (aiosmtplib.SMTPException, ValueError) as exc:  # e.g. SMTPUTF8 needed but not offered

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 import notifications.delivery as delivery_module
-from notifications.delivery import LEASE, deliver_due
+import datetime as dt
+
+from notifications.delivery import deliver_due, lease_for
 from tests.notifications.conftest import NOW, mail_settings
 from tests.notifications.test_delivery import _messages, _owe
 from tracker.notices.models import MessageState
@@ -28,16 +30,18 @@ async def test_a_deliverer_killed_mid_batch_holds_only_that_batch(engine, world,
     monkeypatch.setattr(delivery_module, "_recorder", recorder_that_dies_at_the_second_answer)
     with pytest.raises(SystemExit):
         await deliver_due(engine, NOW, settings=settings)
+    lease = lease_for(1, settings)
+    assert lease == dt.timedelta(seconds=settings.smtp_timeout + settings.mail_lease_seconds_per_message)
     first, second, third, fourth = _messages(engine)
     assert first.state == MessageState.sent  # its batch was committed before the next was leased
-    assert (second.state, second.attempts, second.next_attempt_at) == (MessageState.queued, 0, NOW + LEASE)
+    assert (second.state, second.attempts, second.next_attempt_at) == (MessageState.queued, 1, NOW + lease)
     assert {m.next_attempt_at for m in (third, fourth)} == {NOW}  # never leased: due for anyone
     assert len(smtp_server.handler.received) == 2
 
     monkeypatch.undo()
     at_once = await deliver_due(engine, NOW, settings=settings)
     assert sorted(at_once.sent) == [third.id, fourth.id]
-    after_lease = await deliver_due(engine, NOW + LEASE, settings=settings)
+    after_lease = await deliver_due(engine, NOW + lease, settings=settings)
     assert after_lease.sent == [second.id]
     assert {m.state for m in _messages(engine)} == {MessageState.sent}
     sent_twice = [m for m, times in smtp_server.handler.by_message_id().items() if times == 2]

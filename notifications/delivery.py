@@ -305,7 +305,7 @@ async def deliver_due(
     config = None
     claimed = 0
     tried: set[tuple[str, str | None]] = set()  # channels tried in this run
-    revived: set[tuple[str, str | None]] = set()
+    revived: set[tuple[str, str | None]] = set()  # channels whose outage-dead messages were re-queued
 
     async def send_due() -> None:
         """Batch by batch: lease what one connection sends next, send it, commit its outcomes; a
@@ -339,9 +339,11 @@ async def deliver_due(
                 # what the server answered is stored even when the batch broke off (the rest
                 # stays leased and goes again after the lease)
                 _commit_outcomes(factory, outcomes, now, settings, report)
-            if ok and _revive(factory, ok, now, report):
+            if ok:
+                # once per channel and run: an UPDATE that finds nothing costs little, but not per batch
                 revived.update(ok)
-                last_id = 0  # the revived messages have lower ids: go round once more
+                if _revive(factory, ok, now, report):
+                    last_id = 0  # the revived messages have lower ids: go round once more
 
     with sink if sink is not None else nullcontext():
         await send_due()

@@ -5,18 +5,27 @@ deliver`` by hand):
 
 1. compose: owed notice items whose window has opened become queued messages (compose.py);
 2. claim, batch by batch: the next batch (``JUNHENG_MAIL_BATCH_SIZE``) of messages queued or
-   failed whose ``next_attempt_at <= now`` is leased to this run by moving ``next_attempt_at`` a
-   lease ahead, in one UPDATE that checks state and time again (and ``FOR UPDATE SKIP LOCKED`` on
-   PostgreSQL), committed before anything is sent — two deliverers never send the same message at
-   the same time, only what one connection sends next is leased, and one that dies mid-batch
-   leaves its messages to be picked up again when the lease ends;
-3. send the batch per channel, one SMTP connection (or one HTTP client);
+   failed whose ``next_attempt_at <= now`` is leased to this run — ``next_attempt_at`` moved a
+   lease ahead and ``attempts + 1`` — in one UPDATE that checks state and time again (and
+   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), committed before anything is sent. Only what one
+   connection sends next is leased, and for as long as that takes (``lease_for``: the SMTP timeout
+   and ``JUNHENG_MAIL_LEASE_SECONDS_PER_MESSAGE`` per message); a deliverer still sending when its
+   lease is nearly over stops and hands the rest back, so no second deliverer sends them meanwhile;
+   one that dies mid-batch leaves its batch to be picked up when the lease ends;
+3. send the batch per channel, one SMTP connection (or one HTTP client); a plain reminder is
+   written straight as bytes (``email_bytes``), anything with files through EmailMessage;
 4. record: the batch's outcomes are committed together as soon as the batch is done (or broke
-   off). Sent → ``sent`` + ``sent_at``. Failed → ``attempts + 1``, ``last_error`` and a retry after
-   1, 2, 4, 8 … minutes (capped); after ``JUNHENG_MAIL_MAX_ATTEMPTS`` attempts (or at once on a
-   permanent 5xx refusal) → ``dead``, and a 投递失败通知 is owed to every office person of the
-   campaign. Nothing is dropped silently: a dead message stays in the log (``junheng mail list``)
-   until someone re-queues it (``junheng mail retry``).
+   off). Sent → ``sent`` + ``sent_at``. Failed → ``last_error`` and a retry after 1, 2, 4, 8 …
+   minutes (capped); after ``JUNHENG_MAIL_MAX_ATTEMPTS`` attempts since it was last queued (or at
+   once on a permanent 5xx refusal) → ``dead`` with its cause, and a 投递失败通知 is owed to every
+   office person of the campaign. Nothing is dropped silently: a dead message stays in the log
+   (``junheng mail list``);
+5. recover: a message given up because its channel was away (``dead_cause = outage``: connection
+   refused, timeouts, a dropped connection, 4xx for the whole batch) is re-queued, its retry
+   ladder starting over, as soon as the channel works again — the first message it accepts in a
+   run, or, when nothing else is due, a probe (connect, EHLO, QUIT) that finds the server back.
+   A message refused for itself (5xx, 4xx for its recipient) waits for ``junheng mail retry``
+   (one, or ``--all-dead [--since DATE]``).
 
 At least once, not exactly once: a message accepted by the server whose ``sent`` commit is lost
 (a crash before its batch was recorded) is sent again after its lease; it carries the same

@@ -41,7 +41,6 @@ import asyncio
 import datetime as dt
 import logging
 import ssl
-import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -328,7 +327,7 @@ async def deliver_due(
             messages = _claim(factory, now, ready_clause, size, settings, after_id=last_id)
             if not messages:
                 return
-            stop_at = time.monotonic() + lease_for(size, settings).total_seconds() - settings.smtp_timeout / 2
+            stop_at = email_channel.clock() + lease_for(size, settings).total_seconds() - settings.smtp_timeout / 2
             claimed += len(messages)
             last_id = messages[-1].id
             emails = [m for m in messages if m.channel == "email"]

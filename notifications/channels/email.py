@@ -37,6 +37,11 @@ from tracker.settings import Settings
 TLS_MODES = ("none", "starttls", "tls")
 
 
+def clock() -> float:
+    """Seconds on a monotonic clock: what a lease's end (``send_batch(stop_at=…)``) is measured on."""
+    return time.monotonic()
+
+
 class MailConfigError(ValueError):
     """A mail setting that cannot work (Chinese message naming the variable)."""
 
@@ -296,7 +301,7 @@ async def send_batch(
 ) -> list[SendResult]:
     """Send ``messages`` over one SMTP connection; one ``SendResult`` per message, in order.
 
-    ``stop_at`` (``time.monotonic()``): no message is started after it; the rest come back
+    ``stop_at`` (on ``clock()``): no message is started after it; the rest come back
     ``released`` (the caller's lease on them ends then, and another deliverer may take them).
 
     Connection refused (or login/TLS failing) fails every message of the batch; a connection lost
@@ -319,7 +324,7 @@ async def send_batch(
         return results
     try:
         for index, message in enumerate(messages):
-            if stop_at is not None and time.monotonic() >= stop_at:
+            if stop_at is not None and clock() >= stop_at:
                 for left in messages[index:]:
                     await report_result(on_result, SendResult(left.id, False, "", released=True), results)
                 return results

@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from email.utils import parseaddr
 
 from sqlalchemy import bindparam, or_, update
@@ -52,7 +53,16 @@ from tracker.tasks.lifecycle import CLOCK_RUNNING
 from tracker.tasks.models import Task, TaskCooperator, TaskStatus
 from tracker.workdays import working_days_between
 
-from notifications.render import ItemView, light_of, render_email, render_markdown
+from notifications.render import (
+    ItemView,
+    Part,
+    RenderedMessage,
+    light_of,
+    render_email,
+    render_markdown,
+    sort_items,
+    wire_size,
+)
 
 ROBOT_CHANNELS = ("wecom", "dingtalk")
 
@@ -88,6 +98,10 @@ class _Facts:
         self.schools: dict[int, School] = {}
         self.cooperators: dict[int, list[str]] = defaultdict(list)
         self.people: dict[int, str] = {}
+        # the recipients, for the link to their task list (only read when a message is split)
+        self._session = session
+        self._recipient_ids = {i.recipient_person_id for i in items if i.recipient_person_id is not None}
+        self._recipients: dict[int, Person] | None = None
         self.campaigns = {c.id: c for c in session.exec(
             select(Campaign).where(Campaign.id.in_({i.campaign_id for i in items})))}
         if task_ids:
@@ -107,6 +121,24 @@ class _Facts:
         if supervisor_ids:
             self.people = {p.id: p.name for p in session.exec(select(Person).where(Person.id.in_(supervisor_ids)))}
 
+    @property
+    def recipients(self) -> dict[int, Person]:
+        if self._recipients is None:
+            self._recipients = {p.id: p for p in self._session.exec(
+                select(Person).where(Person.id.in_(self._recipient_ids)))} if self._recipient_ids else {}
+        return self._recipients
+
+    def list_url(self, items: list[NoticeItem], base_url: str) -> str:
+        """The recipient's task list on the web: their unit's tasks (a department's contact, a
+        school's person), else all tasks."""
+        base = base_url.rstrip("/")
+        person = self.recipients.get(next((i.recipient_person_id for i in items if i.recipient_person_id), None))
+        if person is not None and person.department_id is not None:
+            return f"{base}/tasks?department={person.department_id}"
+        if person is not None and person.school_id is not None:
+            return f"{base}/tasks?school={person.school_id}"
+        return f"{base}/tasks"
+
     def unit_of(self, task: Task) -> tuple[str, str]:
         """(responsible unit's name, its 分管领导's name)"""
         if task.department_id is not None and task.department_id in self.departments:
@@ -123,7 +155,8 @@ class _Facts:
                         ack_url=payload.get("ack_url") or None, reason=str(payload.get("reason") or ""))
         if item.rung == Rung.dead_letter:
             failed = dict(payload.get("failed") or {})
-            for key in ("message_id", "recipient_name", "recipient_address", "subject", "last_error", "created_at"):
+            for key in ("message_id", "recipient_name", "recipient_address", "subject", "last_error", "created_at",
+                        "cause"):
                 failed.setdefault(key, "")
             failed.setdefault("attempts", 0)
             failed.setdefault("tasks", [])
@@ -153,6 +186,42 @@ class _Facts:
         return view
 
 
+def split_email(views: list[ItemView], items: list[NoticeItem], *, recipient_name: str, campaign_name: str,
+                settings: Settings, list_url: Callable[[], str]) -> list[tuple[RenderedMessage, list[NoticeItem]]]:
+    """One recipient's items as one e-mail, or, past ``JUNHENG_MAIL_MAX_ITEMS_PER_MESSAGE`` items or
+    ``JUNHENG_MAIL_MAX_MESSAGE_BYTES`` (estimated as sent), as several: the most pressing first, each
+    opening with a summary of the whole and the link to the recipient's full list, its subject the
+    whole's with 「（第 2/5 封）」. A mail server refuses (552) what is over its limit, and the refusal
+    is final: it is better not to get there."""
+    whole = render_email(views, recipient_name=recipient_name, campaign_name=campaign_name,
+                         base_url=settings.base_url)
+    cap_items = max(settings.mail_max_items_per_message, 1)
+    cap_bytes = settings.mail_max_message_bytes
+    if len(views) <= cap_items and wire_size(whole) <= cap_bytes:
+        return [(whole, items)]
+    order = {id(view): n for n, view in enumerate(sort_items(views))}
+    pairs = sorted(zip(views, items), key=lambda pair: order[id(pair[0])])
+    overdue = sum(1 for view in views if view.is_overdue)
+    url = list_url()
+    size = min(cap_items, len(pairs))
+    while True:
+        chunks = [pairs[start:start + size] for start in range(0, len(pairs), size)]
+        out = []
+        for index, chunk in enumerate(chunks, start=1):
+            first = (index - 1) * size + 1
+            part = Part(index=index, count=len(chunks), first=first, last=first + len(chunk) - 1, total=len(pairs),
+                        overdue=overdue, list_url=url)
+            rendered = render_email([view for view, _item in chunk], recipient_name=recipient_name,
+                                    campaign_name=campaign_name, base_url=settings.base_url, part=part,
+                                    subject=whole.subject)
+            if wire_size(rendered) > cap_bytes and size > 1:
+                break  # too big even so: smaller parts, in proportion
+            out.append((rendered, [item for _view, item in chunk]))
+        else:
+            return out
+        size = max(1, min(size - 1, size * cap_bytes * 9 // (10 * wire_size(rendered))))
+
+
 def _recipient_name(items: list[NoticeItem]) -> str:
     return next((i.recipient_name for i in items if i.recipient_name), "")
 
@@ -180,15 +249,17 @@ def compose_pending(session: Session, now: dt.datetime, *, settings: Settings | 
         views = [facts.view(item, today, settings.base_url) for item in group]
         channel = channel_of(address)
         if channel == "email":
-            rendered = render_email(views, recipient_name=_recipient_name(group), campaign_name=campaign_name,
-                                    base_url=settings.base_url)
+            parts = split_email(views, group, recipient_name=_recipient_name(group), campaign_name=campaign_name,
+                                settings=settings,
+                                list_url=lambda group=group: facts.list_url(group, settings.base_url))
         else:
-            rendered = render_markdown(views, flavor=channel, campaign_name=campaign_name, base_url=settings.base_url)
-        composed.append((OutboundMessage(
+            parts = [(render_markdown(views, flavor=channel, campaign_name=campaign_name,
+                                      base_url=settings.base_url), group)]
+        composed.extend((OutboundMessage(
             campaign_id=campaign_id, channel=channel, recipient_name=_recipient_name(group),
             recipient_address=address, subject=rendered.subject, body_text=rendered.body_text,
             body_html=rendered.body_html, message_id_header=new_message_id(settings.mail_from),
-            state=MessageState.queued.value, next_attempt_at=now), group))
+            state=MessageState.queued.value, next_attempt_at=now), part_items) for rendered, part_items in parts)
     # all messages in one flush (one multi-row INSERT), all claims in one executemany
     session.add_all([message for message, _group in composed])
     session.flush()

@@ -5,18 +5,27 @@ deliver`` by hand):
 
 1. compose: owed notice items whose window has opened become queued messages (compose.py);
 2. claim, batch by batch: the next batch (``JUNHENG_MAIL_BATCH_SIZE``) of messages queued or
-   failed whose ``next_attempt_at <= now`` is leased to this run by moving ``next_attempt_at`` a
-   lease ahead, in one UPDATE that checks state and time again (and ``FOR UPDATE SKIP LOCKED`` on
-   PostgreSQL), committed before anything is sent — two deliverers never send the same message at
-   the same time, only what one connection sends next is leased, and one that dies mid-batch
-   leaves its messages to be picked up again when the lease ends;
-3. send the batch per channel, one SMTP connection (or one HTTP client);
+   failed whose ``next_attempt_at <= now`` is leased to this run — ``next_attempt_at`` moved a
+   lease ahead and ``attempts + 1`` — in one UPDATE that checks state and time again (and
+   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), committed before anything is sent. Only what one
+   connection sends next is leased, and for as long as that takes (``lease_for``: the SMTP timeout
+   and ``JUNHENG_MAIL_LEASE_SECONDS_PER_MESSAGE`` per message); a deliverer still sending when its
+   lease is nearly over stops and hands the rest back, so no second deliverer sends them meanwhile;
+   one that dies mid-batch leaves its batch to be picked up when the lease ends;
+3. send the batch per channel, one SMTP connection (or one HTTP client); a plain reminder is
+   written straight as bytes (``email_bytes``), anything with files through EmailMessage;
 4. record: the batch's outcomes are committed together as soon as the batch is done (or broke
-   off). Sent → ``sent`` + ``sent_at``. Failed → ``attempts + 1``, ``last_error`` and a retry after
-   1, 2, 4, 8 … minutes (capped); after ``JUNHENG_MAIL_MAX_ATTEMPTS`` attempts (or at once on a
-   permanent 5xx refusal) → ``dead``, and a 投递失败通知 is owed to every office person of the
-   campaign. Nothing is dropped silently: a dead message stays in the log (``junheng mail list``)
-   until someone re-queues it (``junheng mail retry``).
+   off). Sent → ``sent`` + ``sent_at``. Failed → ``last_error`` and a retry after 1, 2, 4, 8 …
+   minutes (capped); after ``JUNHENG_MAIL_MAX_ATTEMPTS`` attempts since it was last queued (or at
+   once on a permanent 5xx refusal) → ``dead`` with its cause, and a 投递失败通知 is owed to every
+   office person of the campaign. Nothing is dropped silently: a dead message stays in the log
+   (``junheng mail list``);
+5. recover: a message given up because its channel was away (``dead_cause = outage``: connection
+   refused, timeouts, a dropped connection, 4xx for the whole batch) is re-queued, its retry
+   ladder starting over, as soon as the channel works again — the first message it accepts in a
+   run, or, when nothing else is due, a probe (connect, EHLO, QUIT) that finds the server back.
+   A message refused for itself (5xx, 4xx for its recipient) waits for ``junheng mail retry``
+   (one, or ``--all-dead [--since DATE]``).
 
 At least once, not exactly once: a message accepted by the server whose ``sent`` commit is lost
 (a crash before its batch was recorded) is sent again after its lease; it carries the same
@@ -28,19 +37,24 @@ missing from ``JUNHENG_WEBHOOKS``) are not claimed: they wait, queued, and the r
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import ssl
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, not_, or_, update
+import aiosmtplib
+from sqlalchemy import and_, func, not_, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from tracker.notices import queries as notice_queries
 from tracker.org.models import Person
 from tracker.notices.models import (
     AttachmentContent,
+    DeadCause,
     MessageAttachment,
     MessageState,
     NoticeItem,
@@ -58,8 +72,7 @@ from notifications.sink import MailSink
 
 logger = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=15)  # a claimed message is not picked up again before this
-RETRYABLE = (MessageState.queued.value, MessageState.failed.value)
+RETRYABLE = notice_queries.RETRYABLE
 
 SessionFactory = Callable[[], Session]
 
@@ -70,6 +83,7 @@ class DeliveryReport:
     sent: list[int] = field(default_factory=list)
     failed: list[tuple[int, str]] = field(default_factory=list)  # (message id, error): will be retried
     dead: list[int] = field(default_factory=list)  # gave up: the office is told
+    revived: int = 0  # messages given up in an outage, re-queued because their channel works again
     office_told: int = 0  # 投递失败通知 items owed to office people
     waiting: list[str] = field(default_factory=list)  # messages left queued: their channel is not configured
     problems: list[str] = field(default_factory=list)  # configuration or data problems, in Chinese
@@ -95,27 +109,23 @@ def _due(now: dt.datetime):
     return and_(OutboundMessage.state.in_(RETRYABLE), OutboundMessage.next_attempt_at <= now)
 
 
-def _claim(factory: SessionFactory, now: dt.datetime, ready, limit: int, after_id: int = 0) -> list[OutboundMessage]:
+def lease_for(count: int, settings: Settings) -> dt.timedelta:
+    """How long a batch of ``count`` messages is leased: the connection's timeout, and an allowance
+    per message. A deliverer killed mid-batch holds its batch back this long at most; one still
+    sending when it ends stops and hands the rest back (``send_batch(stop_at=…)``)."""
+    return dt.timedelta(seconds=settings.smtp_timeout + count * settings.mail_lease_seconds_per_message)
+
+
+def _claim(factory: SessionFactory, now: dt.datetime, ready, limit: int, settings: Settings,
+           after_id: int = 0) -> list[OutboundMessage]:
     """Lease up to ``limit`` due messages after ``after_id`` to this run (what one connection sends
-    next): one UPDATE of the rows that are still due, committed before anything is sent."""
-    table = OutboundMessage.__table__
+    next), counting the attempt; committed before anything is sent."""
     with factory() as session:
-        ids = list(session.exec(
-            select(OutboundMessage.id).where(_due(now), ready, OutboundMessage.id > after_id)
-            .order_by(OutboundMessage.id).limit(limit)
-            .with_for_update(skip_locked=True)))
-        if not ids:
-            return []
-        # the state and time are checked again: on SQLite another deliverer may have leased a row
-        # between our read and this write (PostgreSQL: the rows are locked, SKIP LOCKED above)
-        claimed = list(session.execute(
-            update(table).where(table.c.id.in_(ids), table.c.state.in_(RETRYABLE), table.c.next_attempt_at <= now)
-            .values(next_attempt_at=now + LEASE).returning(table.c.id)).scalars())
+        claimed = notice_queries.lease_due(session, now, ready, limit, lease_for(limit, settings), after_id)
         session.commit()
         if not claimed:
             return []
-        messages = list(session.exec(select(OutboundMessage).where(OutboundMessage.id.in_(claimed))
-                                     .order_by(OutboundMessage.id)))
+        messages = notice_queries.messages_by_id(session, claimed)
         session.expunge_all()
         return messages
 
@@ -146,7 +156,7 @@ def tell_office(session: Session, message: OutboundMessage, now: dt.datetime) ->
     payload = {"failed": {
         "message_id": message.id, "recipient_name": message.recipient_name,
         "recipient_address": message.recipient_address, "subject": message.subject,
-        "attempts": message.attempts, "last_error": message.last_error,
+        "attempts": message.attempts, "last_error": message.last_error, "cause": message.dead_cause,
         "created_at": message.created_at.isoformat(), "tasks": tasks,
     }}
     for person in office:
@@ -167,37 +177,49 @@ def _recorder(outcomes: list[SendResult]):
 def _commit_outcomes(factory: SessionFactory, outcomes: list[SendResult], now: dt.datetime, settings: Settings,
                      report: DeliveryReport) -> None:
     """Store a batch's outcomes in one transaction. Sent → ``sent`` + ``sent_at``, in one UPDATE
-    per distinct note (almost always none). Failed → ``attempts + 1``, ``last_error`` and a retry
-    after the back-off, or ``dead`` and the office told. A message meanwhile recorded as sent by
-    another deliverer (its lease ran out) is left alone.
+    per distinct note (almost always none). Failed → ``last_error`` and a retry after the back-off,
+    or ``dead`` and the office told. Never tried (the lease ran short) → handed back, due at once.
+    (The attempt itself was counted when the message was leased.) A message meanwhile recorded as
+    sent by another deliverer is left alone.
+
+    Why a message is given up is kept: a failure of the channel (connection refused, timeouts, a
+    dropped connection, 421, or another 4xx while the server accepted nothing of the batch) makes it
+    ``outage``, re-queued when the channel next works; a refusal of this message (5xx, a 4xx for its
+    recipient such as 452 mailbox full, or a 4xx while the server accepted others) makes it
+    ``refused``, re-queued only by hand (it would otherwise go round the ladder for ever).
 
     A crash before this commit loses no message: the batch's messages are still leased, and go
     again when the lease ends, under the same Message-ID."""
     if not outcomes:
         return
-    table = OutboundMessage.__table__
     with factory() as session:
         sent_by_note: dict[str, list[int]] = {}
         failures = []
+        released = []
         for result in outcomes:
             if result.ok:
                 sent_by_note.setdefault(result.error, []).append(result.message_id)
+            elif result.released:
+                released.append(result.message_id)
             else:
                 failures.append(result)
+        accepted_any = bool(sent_by_note)
         for note, ids in sent_by_note.items():
             # recipients refused while others accepted, if any, are the note
-            report.sent.extend(sorted(session.execute(
-                update(table).where(table.c.id.in_(ids), table.c.state != MessageState.sent.value)
-                .values(state=MessageState.sent.value, sent_at=now, attempts=table.c.attempts + 1, last_error=note)
-                .returning(table.c.id)).scalars()))
+            report.sent.extend(notice_queries.mark_sent(session, ids, now, note))
+        notice_queries.release(session, released, now)
         for result in failures:
             message = session.get(OutboundMessage, result.message_id)
             if message is None or message.state == MessageState.sent:
                 continue
-            message.attempts += 1
-            if result.permanent or message.attempts >= settings.mail_max_attempts:
+            message.last_error = result.error
+            tries = message.attempts - message.ladder_start  # since it was last re-queued
+            if result.permanent or tries >= settings.mail_max_attempts:
                 message.state = MessageState.dead.value
-                message.last_error = result.error
+                message.dead_at = now
+                outage = not result.permanent and (
+                    result.channel_down or not (result.recipient_refused or accepted_any))
+                message.dead_cause = (DeadCause.outage if outage else DeadCause.refused).value
                 report.dead.append(message.id)
                 told = tell_office(session, message, now)
                 report.office_told += told
@@ -205,13 +227,46 @@ def _commit_outcomes(factory: SessionFactory, outcomes: list[SendResult], now: d
                     report.problems.append(f"消息 #{message.id} 已放弃投递，未能通知办公室：请查看投递记录")
             else:
                 message.state = MessageState.failed.value
-                message.last_error = result.error
-                message.next_attempt_at = now + retry_delay(message.attempts, settings)
+                message.next_attempt_at = now + retry_delay(tries, settings)
                 report.failed.append((message.id, result.error))
             session.add(message)
             session.flush()  # tell_office of the next one sees this one's items
         session.commit()
     outcomes.clear()
+
+
+async def probe_smtp(config: SmtpConfig) -> bool:
+    """Does the mail server answer now (connect, EHLO, login if configured, QUIT)? Sends nothing."""
+    smtp = aiosmtplib.SMTP(
+        hostname=config.host, port=config.port, username=config.username, password=config.password,
+        use_tls=config.tls == "tls", start_tls=config.tls == "starttls", tls_context=config.tls_context(),
+        timeout=config.timeout, local_hostname=config.local_hostname)
+    try:
+        await smtp.connect()
+    except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError, ssl.SSLError):
+        return False
+    await email_channel.close_connection(smtp)
+    return True
+
+
+def _channel_of(message: OutboundMessage) -> tuple[str, str | None]:
+    """Where an outage is tracked: e-mail as a whole (one server), each robot by its address."""
+    return ("email", None) if message.channel == "email" else (message.channel, message.recipient_address)
+
+
+def _revive(factory: SessionFactory, channels: set[tuple[str, str | None]], now: dt.datetime,
+            report: DeliveryReport) -> int:
+    """The channel works again: its messages given up in an outage are due again at once."""
+    if not channels:
+        return 0
+    with factory() as session:
+        revived = sum(notice_queries.revive_outage_dead(session, notice_queries.channel_clause(channel, address), now)
+                      for channel, address in channels)
+        session.commit()
+    if revived:
+        report.revived += revived
+        logger.info("通道恢复：%s 条因中断而放弃的消息已重新排队", revived)
+    return revived
 
 
 async def deliver_due(
@@ -253,19 +308,26 @@ async def deliver_due(
     if ready_clause is None:
         return report
 
-    # batch by batch: lease what one connection sends next, send it, commit its outcomes
     outcomes: list[SendResult] = []
     record = _recorder(outcomes)
     config = None
-    claimed = last_id = 0
-    with sink if sink is not None else nullcontext():
+    claimed = 0
+    tried: set[tuple[str, str | None]] = set()  # channels tried in this run
+    revived: set[tuple[str, str | None]] = set()  # channels whose outage-dead messages were re-queued
+
+    async def send_due() -> None:
+        """Batch by batch: lease what one connection sends next, send it, commit its outcomes; a
+        channel that accepts a message brings back its messages given up in an outage."""
+        nonlocal config, claimed
+        last_id = 0
         while claimed < limit:
             # on from the last batch: a message that failed just now and is due again at once
             # (no back-off configured) waits for the next run, as before
-            messages = _claim(factory, now, ready_clause, min(max(settings.mail_batch_size, 1), limit - claimed),
-                              after_id=last_id)
+            size = min(max(settings.mail_batch_size, 1), limit - claimed)
+            messages = _claim(factory, now, ready_clause, size, settings, after_id=last_id)
             if not messages:
-                break
+                return
+            stop_at = email_channel.clock() + lease_for(size, settings).total_seconds() - settings.smtp_timeout / 2
             claimed += len(messages)
             last_id = messages[-1].id
             emails = [m for m in messages if m.channel == "email"]
@@ -273,15 +335,36 @@ async def deliver_due(
             try:
                 if emails:
                     config = config or smtp or SmtpConfig.from_settings(sink.settings(settings))
-                    await email_channel.send_batch(emails, config, now=now, on_result=record,
+                    await email_channel.send_batch(emails, config, now=now, on_result=record, stop_at=stop_at,
                                                    parts=load_parts(factory, [m.id for m in emails]))
                 if robots:
                     await webhook_channel.send_batch(robots, settings.webhooks, timeout=settings.webhook_timeout,
                                                      on_result=record)
             finally:
+                by_id = {m.id: _channel_of(m) for m in messages}
+                tried.update(by_id[r.message_id] for r in outcomes if not r.released)
+                ok = {by_id[r.message_id] for r in outcomes if r.ok} - revived
                 # what the server answered is stored even when the batch broke off (the rest
                 # stays leased and goes again after the lease)
                 _commit_outcomes(factory, outcomes, now, settings, report)
+            if ok:
+                # once per channel and run: an UPDATE that finds nothing costs little, but not per batch
+                revived.update(ok)
+                if _revive(factory, ok, now, report):
+                    last_id = 0  # the revived messages have lower ids: go round once more
+
+    with sink if sink is not None else nullcontext():
+        await send_due()
+        # nothing went by e-mail in this run, but messages wait from an outage: ask the server
+        email = ("email", None)
+        if ready and (smtp is not None or sink is not None) and email not in tried and claimed < limit:
+            with factory() as session:
+                waiting = notice_queries.has_outage_dead(session, notice_queries.channel_clause("email"))
+            if waiting:
+                config = config or smtp or SmtpConfig.from_settings(sink.settings(settings))
+                if await probe_smtp(config) and _revive(factory, {email}, now, report):
+                    revived.add(email)
+                    await send_due()
     return report
 
 

@@ -163,6 +163,12 @@ def subject_for(items: list[ItemView], *, robot: bool = False) -> str:
         if item.days_overdue > 0:
             subject += f"（{item.days_text}）"
         return subject
+    dead = sum(1 for i in items if i.rung == Rung.dead_letter)
+    if dead:
+        # the office must see from the subject alone that deliveries failed, not 「您有 235 项任务提醒」
+        subject = f"{SUBJECT_PREFIX}{urgent}投递失败通知：{dead} 条通知未能送达"
+        rest = len(items) - dead
+        return subject + (f"；另有 {rest} 项任务提醒" if rest else "")
     overdue = sum(1 for i in items if i.is_overdue)
     who = "本单位" if robot else "您"
     subject = f"{SUBJECT_PREFIX}{urgent}{who}有 {len(items)} 项任务提醒"
@@ -203,14 +209,42 @@ def _context(items: list[ItemView], *, recipient_name: str, campaign_name: str, 
     }
 
 
-def render_email(items: list[ItemView], *, recipient_name: str, campaign_name: str, base_url: str) -> RenderedMessage:
+@dataclass
+class Part:
+    """One e-mail of several carrying one recipient's notices (a message is capped in items and
+    bytes): which one, of how many, and what the whole holds."""
+
+    index: int  # 1-based
+    count: int
+    first: int  # 1-based position of its first item in the whole list
+    last: int
+    total: int  # items in the whole
+    overdue: int  # of them overdue
+    list_url: str  # the recipient's full task list on the web
+
+
+def render_email(items: list[ItemView], *, recipient_name: str, campaign_name: str, base_url: str,
+                 part: Part | None = None, subject: str | None = None) -> RenderedMessage:
+    """``part``: this is one of several e-mails (the text opens with a summary and the link to the
+    full list); ``subject``: the whole's subject, to which the part is added."""
     env = environment()
     ctx = _context(items, recipient_name=recipient_name, campaign_name=campaign_name, base_url=base_url, robot=False)
-    subject = subject_for(ctx["items"])
+    subject = subject or subject_for(ctx["items"])
+    if part is not None:
+        subject += f"（第 {part.index}/{part.count} 封）"
     ctx["subject"] = subject
+    ctx["part"] = part
     return RenderedMessage(subject=subject,
                            body_text=env.get_template("text/message.txt").render(ctx),
                            body_html=env.get_template("html/message.html").render(ctx))
+
+
+def wire_size(rendered: RenderedMessage) -> int:
+    """About the bytes the message takes on the wire: UTF-8 bodies base64-encoded (4/3, and a line
+    break every 76 characters), headers and MIME boundaries (a few KB). An upper estimate for
+    Chinese text, which is what servers count against their size limit (552 beyond it)."""
+    body = len(rendered.body_text.encode("utf-8")) + len(rendered.body_html.encode("utf-8"))
+    return body * 4 * 78 // (3 * 76) + 4096
 
 
 def render_markdown(items: list[ItemView], *, flavor: str, campaign_name: str, base_url: str) -> RenderedMessage:

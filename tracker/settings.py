@@ -54,7 +54,15 @@ class Settings(BaseSettings):
     mail_max_attempts: int = 8  # then the message is dead and the office is told
     mail_retry_base_minutes: float = 1.0  # backoff 1, 2, 4, 8 … minutes
     mail_retry_max_minutes: float = 60.0
-    mail_batch_size: int = 100  # messages per SMTP connection
+    mail_batch_size: int = 100  # messages per SMTP connection (and per lease)
+    # a batch is leased for smtp_timeout + this per message: a deliverer killed mid-batch holds its
+    # messages back that long at most; one that is still sending when the lease ends stops and
+    # hands the rest back (no second deliverer sends them meanwhile)
+    mail_lease_seconds_per_message: float = 3.0
+    # one recipient's notices of a sweep go in one e-mail up to these caps, else in several, each with
+    # a summary and a link to the full list (servers refuse large mail: 552, often at 10 MB)
+    mail_max_items_per_message: int = 200
+    mail_max_message_bytes: int = 2_000_000  # text + HTML as sent (base64), estimated
     # group robots by name, JSON: {"财政局群": {"url": "https://oapi.dingtalk.com/robot/send?access_token=…",
     # "secret": "SEC…"}}; a notice addressed "dingtalk:财政局群" or "wecom:NAME" goes to that robot
     webhooks: dict[str, WebhookRobot] = Field(default_factory=dict)

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tracker.db import get_engine, migrate, session_scope, utcnow
-from tracker.notices.models import MessageState, OutboundMessage
+from tracker.notices.models import DeadCause, MessageState, OutboundMessage
 from tracker.notices.queries import latest_messages
 from tracker.settings import get_settings
 
@@ -26,6 +26,7 @@ mail_app = typer.Typer(help="通知投递：投递待发通知、查看投递记
 
 STATE_NAMES = {MessageState.queued.value: "待发", MessageState.sent.value: "已发送",
                MessageState.failed.value: "失败待重试", MessageState.dead.value: "已放弃"}
+DEAD_CAUSES = {DeadCause.outage.value: "服务器中断，恢复后自动重新投递", DeadCause.refused.value: "被拒收，核实后手动重新投递"}
 CHANNEL_NAMES = {"email": "邮件", "wecom": "企业微信", "dingtalk": "钉钉"}
 
 
@@ -72,9 +73,12 @@ def deliver_command(
               f"失败待重试 {len(report.failed)} 条，放弃 {len(report.dead)} 条。")
     for message_id, error in report.failed:
         out.print(f"  [yellow]失败[/yellow] #{message_id}：{escape(error)}")
+    if report.revived:
+        out.print(f"  [green]通道已恢复[/green]：{report.revived} 条因中断而放弃的消息已重新排队并投递")
     if report.dead:
         out.print(f"  [red]已放弃[/red] {'、'.join(f'#{i}' for i in report.dead)}"
-                  f"（已通知办公室 {report.office_told} 人次；核实地址后可用 junheng mail retry 编号 重新投递）")
+                  f"（已通知办公室 {report.office_told} 人次；因服务器中断而放弃的，服务器恢复后自动重新投递；"
+                  "其余核实地址后可用 junheng mail retry 编号 重新投递）")
     for note in report.waiting:
         out.print(f"  [yellow]未投递[/yellow] {escape(note)}")
     for problem in report.problems:
@@ -103,6 +107,7 @@ def list_command(
     for m in messages:
         when = (f"发送于 {_local(m.sent_at)}" if m.state == MessageState.sent
                 else f"下次尝试 {_local(m.next_attempt_at)}" if m.state in (MessageState.queued, MessageState.failed)
+                else f"放弃于 {_local(m.dead_at)}（{DEAD_CAUSES.get(m.dead_cause, '')}）" if m.dead_at
                 else f"排队于 {_local(m.created_at)}")
         recipient = f"{m.recipient_name} <{m.recipient_address}>" if m.recipient_name else m.recipient_address
         state_name = STATE_NAMES.get(m.state, m.state)
@@ -114,12 +119,45 @@ def list_command(
             out.print(f"    最后错误：{escape(m.last_error)}")
 
 
+def parse_since(text: str) -> dt.datetime:
+    """A date (or date and time) in China time, for --since."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        _fail(f"--since 的值「{text}」不是有效的日期，应写成 2026-12-01 或 2026-12-01T09:00 这样的格式")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
+    return moment.astimezone(dt.timezone.utc)
+
+
 @mail_app.command("retry")
 def retry_command(
-    message_id: Annotated[int, typer.Argument(help="投递记录编号（junheng mail list 的“编号”）", show_default=False)],
+    message_id: Annotated[int | None, typer.Argument(help="投递记录编号（junheng mail list 的“编号”）", show_default=False)] = None,
+    all_dead: Annotated[bool, typer.Option("--all-dead", help="重新投递全部已放弃的消息（如邮件服务器长时间中断之后）")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="与 --all-dead 同用：只重新投递在此时间之后放弃的消息（如 2026-12-01 或 2026-12-01T09:00，北京时间）")] = None,
 ) -> None:
-    """重新投递一条已放弃（或失败待重试）的消息：重新排队，下次投递时立即发送，尝试次数从零算起。"""
+    """重新投递已放弃（或失败待重试）的消息：重新排队，下次投递时立即发送，重试次数重新计算（尝试次数照常累计）。
+
+    指定编号时重新投递一条；用 --all-dead 重新投递全部已放弃的消息（可加 --since 限定放弃的时间）。
+    因邮件服务器中断而放弃的消息，在服务器恢复后会自动重新投递，通常无需本命令。"""
+    from tracker.notices.queries import requeue_dead
+
+    if all_dead == (message_id is not None):
+        _fail("请指定一个投递记录编号，或使用 --all-dead（二者选一）")
+    if since is not None and not all_dead:
+        _fail("--since 只能与 --all-dead 一起使用")
     migrate()
+    if all_dead:
+        moment = parse_since(since) if since is not None else None
+        with session_scope() as session:
+            ids = requeue_dead(session, utcnow(), since=moment)
+        if not ids:
+            _out().print("没有已放弃的消息需要重新投递" + (f"（{_local(moment)} 以来）。" if moment else "。"))
+            return
+        shown = "、".join(f"#{i}" for i in ids[:20]) + (f" 等" if len(ids) > 20 else "")
+        _out().print(f"已将 {len(ids)} 条已放弃的消息重新排队（{shown}），下次投递时发送"
+                     "（可立即运行 junheng mail deliver）。")
+        return
     with session_scope() as session:
         message = session.get(OutboundMessage, message_id)
         if message is None:
@@ -130,7 +168,9 @@ def retry_command(
             _fail(f"消息 #{message_id} 已在待发队列中")
         before = STATE_NAMES.get(message.state, message.state)
         message.state = MessageState.queued.value
-        message.attempts = 0
+        message.ladder_start = message.attempts  # the retry ladder starts over; attempts keep counting
+        message.dead_cause = ""
+        message.dead_at = None
         message.next_attempt_at = utcnow()
         session.add(message)
     _out().print(f"消息 #{message_id}（原状态：{before}）已重新排队，下次投递时发送"

@@ -92,7 +92,8 @@ async def send_batch(
                 url, body = request_for(message, robot)
                 response = await client.post(url, json=body)
             except (httpx.HTTPError, ValueError) as exc:
-                await report_result(on_result, SendResult(message.id, False, f"无法连接群机器人「{name}」：{exc}"), results)
+                await report_result(on_result, SendResult(message.id, False, f"无法连接群机器人「{name}」：{exc}",
+                                                                     channel_down=True), results)
                 continue
             await report_result(on_result, _outcome(message, name, response), results)
     finally:
@@ -103,7 +104,8 @@ async def send_batch(
 
 def _outcome(message: OutboundMessage, name: str, response: httpx.Response) -> SendResult:
     if response.status_code != 200:
-        return SendResult(message.id, False, f"群机器人「{name}」返回 HTTP {response.status_code}")
+        return SendResult(message.id, False, f"群机器人「{name}」返回 HTTP {response.status_code}",
+                          channel_down=response.status_code >= 500)
     try:
         data = response.json()
     except ValueError:

@@ -98,3 +98,49 @@ def test_list_says_how_many_it_shows_of_how_many(engine, db_url, monkeypatch):
         assert "状态为「已发送」的投递记录：显示 10 条，共 24 条" in sent.output
         everything = runner.invoke(app, ["mail", "list", "--limit", "100"])
         assert "投递记录：共 72 条，最新的在前：" in everything.output
+
+
+def test_retry_all_dead_since_a_date(engine, db_url, monkeypatch):
+    """After an outage: `junheng mail retry --all-dead --since DATE` re-queues what was given up
+    since then, keeps counting attempts, and leaves older dead messages alone."""
+    import time_machine
+
+    now = dt.datetime(2026, 12, 14, 1, 0, tzinfo=dt.timezone.utc)
+    with session_scope(engine) as session:
+        for n, died in enumerate([now - dt.timedelta(days=3), now - dt.timedelta(hours=2), now - dt.timedelta(hours=1)]):
+            session.add(OutboundMessage(recipient_address=f"u{n}@example.cn", subject=f"通知{n}",
+                                        message_id_header=f"<d{n}@example.cn>", state=MessageState.dead.value,
+                                        attempts=8, dead_cause="outage", dead_at=died))
+        session.add(OutboundMessage(recipient_address="ok@example.cn", message_id_header="<s@example.cn>",
+                                    state=MessageState.sent.value, attempts=1))
+    with time_machine.travel(now, tick=False):
+        listed = runner.invoke(app, ["mail", "list", "--state", "dead"])
+        assert "放弃于 2026-12-14 08:00（服务器中断，恢复后自动重新投递）" in listed.output
+        result = runner.invoke(app, ["mail", "retry", "--all-dead", "--since", "2026-12-13"])
+        assert result.exit_code == 0, result.output
+        assert "已将 2 条已放弃的消息重新排队（#2、#3）" in result.output
+        none_left = runner.invoke(app, ["mail", "retry", "--all-dead", "--since", "2026-12-13"])
+        assert none_left.exit_code == 0 and "没有已放弃的消息需要重新投递（2026-12-13 00:00 以来）。" in none_left.output
+    with Session(engine) as session:
+        rows = {m.recipient_address: m for m in session.exec(select(OutboundMessage))}
+    assert rows["u0@example.cn"].state == MessageState.dead  # given up before --since
+    for address in ("u1@example.cn", "u2@example.cn"):
+        m = rows[address]
+        assert (m.state, m.attempts, m.ladder_start, m.next_attempt_at, m.dead_cause) == (
+            MessageState.queued, 8, 8, now, "")
+    assert rows["ok@example.cn"].state == MessageState.sent
+    everything = runner.invoke(app, ["mail", "retry", "--all-dead"])
+    assert everything.exit_code == 0 and "已将 1 条已放弃的消息重新排队（#1）" in everything.output
+
+
+def test_retry_needs_an_id_or_all_dead(db_url):
+    neither = runner.invoke(app, ["mail", "retry"])
+    assert neither.exit_code == 2 and "请指定一个投递记录编号，或使用 --all-dead" in neither.output
+    both = runner.invoke(app, ["mail", "retry", "3", "--all-dead"])
+    assert both.exit_code == 2 and "二者选一" in both.output
+    since_alone = runner.invoke(app, ["mail", "retry", "3", "--since", "2026-12-01"])
+    assert since_alone.exit_code == 2 and "--since 只能与 --all-dead 一起使用" in since_alone.output
+    bad = runner.invoke(app, ["mail", "retry", "--all-dead", "--since", "上周"])
+    assert bad.exit_code == 2 and "--since 的值「上周」不是有效的日期" in bad.output
+    help_text = runner.invoke(app, ["mail", "retry", "--help"])
+    assert "重新投递全部已放弃的消息" in help_text.output

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 import notifications.delivery as delivery_module
-from notifications.delivery import LEASE, deliver_due, retry_delay, tell_office
+from notifications.delivery import deliver_due, lease_for, retry_delay, tell_office
 from tests.notifications.conftest import NOW, SmtpServer, mail_settings, owe
 from tracker.db import session_scope
 from tracker.notices.models import MessageState, NoticeItem, OutboundMessage
@@ -87,17 +87,19 @@ async def test_after_n_attempts_the_message_is_dead_and_the_office_is_told(engin
     server = SmtpServer(smtp_port).start()
     try:
         later = await deliver_due(engine, moment + dt.timedelta(hours=2), settings=settings)
-        assert later.composed == 1 and len(later.sent) == 1  # the dead message itself stays dead
-        [received] = server.handler.received
+        # the server is back: the office's notice goes, and the message given up in the outage too
+        assert later.composed == 1 and len(later.sent) == 2 and later.revived == 1
+        [received] = [r for r in server.handler.received if r.rcpt_tos == ["wang@example.cn"]]
         mail = received.message
-        assert received.rcpt_tos == ["wang@example.cn"]
         assert mail["Subject"] == "【均衡督办】投递失败通知：发给李科长的通知未能送达"
         text = mail.get_body(("plain",)).get_content()
         assert "li@example.cn" in text and "【均衡督办】催办通知：教师培训学时达标" in text
         assert f"junheng mail retry {message.id}" in text
+        assert "恢复后自动重新投递" in text  # an outage: the office need not re-queue it by hand
     finally:
         server.stop()
-    assert _messages(engine)[0].state == MessageState.dead
+    resent = _messages(engine)[0]
+    assert (resent.state, resent.attempts) == (MessageState.sent, 4)
 
 
 async def test_a_dead_dead_letter_does_not_start_another(engine, world):
@@ -132,16 +134,20 @@ async def test_accepted_then_crash_resends_with_the_same_message_id(engine, worl
         await deliver_due(engine, NOW, settings=settings)
     assert len(smtp_server.handler.received) == 1
     [message] = _messages(engine)
-    assert message.state == MessageState.queued and message.attempts == 0  # the commit never happened
+    # the outcome's commit never happened, but the attempt was counted when it was leased
+    assert message.state == MessageState.queued and message.attempts == 1
 
     monkeypatch.setattr(delivery_module, "_recorder", real_recorder)
-    within_lease = await deliver_due(engine, NOW + LEASE - dt.timedelta(seconds=1), settings=settings)
+    lease = lease_for(settings.mail_batch_size, settings)
+    assert lease < dt.timedelta(minutes=15)  # a batch is held for as long as it takes, not a fixed 15 min
+    within_lease = await deliver_due(engine, NOW + lease - dt.timedelta(seconds=1), settings=settings)
     assert within_lease.attempted == 0
-    after_lease = await deliver_due(engine, NOW + LEASE, settings=settings)
+    after_lease = await deliver_due(engine, NOW + lease, settings=settings)
     assert len(after_lease.sent) == 1
     first, second = smtp_server.handler.received
     assert first.message["Message-ID"] == second.message["Message-ID"] == message.message_id_header
-    assert _messages(engine)[0].state == MessageState.sent
+    resent = _messages(engine)[0]
+    assert (resent.state, resent.attempts) == (MessageState.sent, 2)  # the resent duplicate counts as 2
 
 
 async def test_two_deliverers_at_once_send_each_message_once(engine, world, smtp_server):

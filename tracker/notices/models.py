@@ -37,6 +37,13 @@ class MessageState(str, Enum):
     dead = "dead"  # gave up after N attempts; the office was told
 
 
+class DeadCause(str, Enum):
+    """Why a message was given up (``OutboundMessage.dead_cause``)."""
+
+    outage = "outage"  # the channel was away (connection refused, timeouts, 4xx): resent when it works again
+    refused = "refused"  # the server refused this message for good (5xx, a bad address): only by hand
+
+
 class NoticeItem(SQLModel, table=True):
     __table_args__ = (Index("ix_noticeitem_pending", "message_id", "not_before"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -69,8 +76,13 @@ class OutboundMessage(SQLModel, table=True):
     body_html: str = ""
     message_id_header: str = Field(unique=True, max_length=255)  # stable Message-ID across resends
     state: str = Field(default=MessageState.queued, sa_type=String(16))
-    attempts: int = 0
+    attempts: int = 0  # every attempt, counted when it is leased (a resend after a crash counts too)
+    # the attempts already made when the message was last re-queued (by hand, or when its channel
+    # came back after an outage): the retry ladder counts from here
+    ladder_start: int = 0
     last_error: str = ""
+    dead_cause: str = Field(default="", sa_type=String(16))  # DeadCause, when state is dead
+    dead_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     next_attempt_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

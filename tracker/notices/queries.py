@@ -1,11 +1,14 @@
-"""Reading the delivery log (the outbound messages), for the office's `junheng mail list`."""
+"""The delivery log (the outbound messages): reading it (`junheng mail list`), and the statements
+the deliverer runs on it (leasing, recording, re-queuing after an outage)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func
+import datetime as dt
+
+from sqlalchemy import and_, func, update
 from sqlmodel import Session, select
 
-from tracker.notices.models import OutboundMessage
+from tracker.notices.models import DeadCause, MessageState, OutboundMessage
 
 
 def latest_messages(session: Session, *, state: str | None = None,
@@ -20,3 +23,81 @@ def latest_messages(session: Session, *, state: str | None = None,
     messages = list(session.exec(query))
     total = session.exec(counted).one() if len(messages) == limit else len(messages)
     return messages, total
+
+
+# -- delivery: leasing, recording, recovery ------------------------------------------------------
+
+_OM = OutboundMessage.__table__
+RETRYABLE = (MessageState.queued.value, MessageState.failed.value)
+
+
+def lease_due(session: Session, now: dt.datetime, ready, limit: int, lease: dt.timedelta,
+              after_id: int = 0) -> list[int]:
+    """Lease up to ``limit`` messages due at ``now`` (id above ``after_id``, matching ``ready``) to
+    the caller until ``now + lease``, and count the attempt; returns their ids. The caller commits
+    before sending. The state and time are checked again in the UPDATE: on SQLite another deliverer
+    may have leased a row between the read and the write (PostgreSQL: FOR UPDATE SKIP LOCKED).
+
+    The attempt is counted here, not when the server answers: an attempt whose answer is lost (a
+    kill between the server's 250 and the commit) still shows in ``attempts``."""
+    due = and_(_OM.c.state.in_(RETRYABLE), _OM.c.next_attempt_at <= now)
+    ids = list(session.execute(
+        select(_OM.c.id).where(due, ready, _OM.c.id > after_id).order_by(_OM.c.id).limit(limit)
+        .with_for_update(skip_locked=True)).scalars())
+    if not ids:
+        return []
+    return sorted(session.execute(
+        update(_OM).where(_OM.c.id.in_(ids), due)
+        .values(next_attempt_at=now + lease, attempts=_OM.c.attempts + 1).returning(_OM.c.id)).scalars())
+
+
+def messages_by_id(session: Session, ids: list[int]) -> list[OutboundMessage]:
+    return list(session.exec(select(OutboundMessage).where(OutboundMessage.id.in_(ids)).order_by(OutboundMessage.id)))
+
+
+def mark_sent(session: Session, ids: list[int], now: dt.datetime, note: str = "") -> list[int]:
+    """Sent, in one UPDATE; a message meanwhile recorded as sent by another deliverer is left alone."""
+    return sorted(session.execute(
+        update(_OM).where(_OM.c.id.in_(ids), _OM.c.state != MessageState.sent.value)
+        .values(state=MessageState.sent.value, sent_at=now, last_error=note, dead_cause="")
+        .returning(_OM.c.id)).scalars())
+
+
+def release(session: Session, ids: list[int], now: dt.datetime) -> None:
+    """Hand back leased messages that were never tried (the lease ran short): due again at once,
+    and the attempt counted at the lease is taken back."""
+    if ids:
+        session.execute(update(_OM).where(_OM.c.id.in_(ids), _OM.c.state.in_(RETRYABLE))
+                        .values(next_attempt_at=now, attempts=_OM.c.attempts - 1))
+
+
+def channel_clause(channel: str, address: str | None = None):
+    """Messages of one channel (and, for a robot, one robot address)."""
+    clause = _OM.c.channel == channel
+    return and_(clause, _OM.c.recipient_address == address) if address is not None else clause
+
+
+def has_outage_dead(session: Session, where) -> bool:
+    return session.execute(select(_OM.c.id).where(
+        _OM.c.state == MessageState.dead.value, _OM.c.dead_cause == DeadCause.outage.value, where)
+        .limit(1)).first() is not None
+
+
+def revive_outage_dead(session: Session, where, now: dt.datetime) -> int:
+    """Re-queue the messages of a channel that was away (``dead_cause = outage``): due at once, the
+    retry ladder starting over; ``attempts`` keeps counting. Returns how many."""
+    return session.execute(
+        update(_OM).where(_OM.c.state == MessageState.dead.value, _OM.c.dead_cause == DeadCause.outage.value, where)
+        .values(state=MessageState.queued.value, next_attempt_at=now, ladder_start=_OM.c.attempts,
+                dead_cause="", dead_at=None)).rowcount
+
+
+def requeue_dead(session: Session, now: dt.datetime, *, since: dt.datetime | None = None) -> list[int]:
+    """Re-queue every dead message (given up at or after ``since``): `junheng mail retry --all-dead`."""
+    where = [_OM.c.state == MessageState.dead.value]
+    if since is not None:
+        where.append(_OM.c.dead_at >= since)
+    return sorted(session.execute(
+        update(_OM).where(*where)
+        .values(state=MessageState.queued.value, next_attempt_at=now, ladder_start=_OM.c.attempts,
+                dead_cause="", dead_at=None).returning(_OM.c.id)).scalars())

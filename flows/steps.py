@@ -37,7 +37,7 @@ from tracker.reviews import service as reviews
 from tracker.reviews.models import Review
 from tracker.schooldata import submissions
 from tracker.schooldata.models import DataSubmission
-from tracker.tasks import reconcile
+from tracker.tasks.reconcile import reconcile_tasks
 from tracker.tasks.service import RedatedTask
 
 
@@ -88,7 +88,7 @@ def reconcile(campaign_code: str, assessment_id: int, actor: str = SYSTEM_ACTOR)
     with session_scope() as session:
         campaign = _campaign(session, campaign_code)
         snapshot = _owned(session, AssessmentSnapshot, assessment_id, campaign, "评估结果")
-        result = reconcile.reconcile_tasks(session, campaign, snapshot, actor=actor)
+        result = reconcile_tasks(session, campaign, snapshot, actor=actor)
         return result.report()
 
 

@@ -2,7 +2,7 @@
 
 Templates get ``csrf_input(request)`` (the hidden ``csrf_token`` field every form POST needs),
 ``csrf_token(request)``, ``current_user`` (from the request, set by the auth dependencies) and the
-``local_time`` filter (a stored UTC time shown in Asia/Shanghai).
+``local_time`` filter (a stored UTC time shown in local, Beijing, time: tracker.clock).
 """
 
 from __future__ import annotations

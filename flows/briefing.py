@@ -1,6 +1,6 @@
 """The weekly dispatch briefing (调度通报): compute → store → render → queue the mail.
 
-The scheduler starts ``weekly_briefing_flow`` every Monday at 08:30 (Asia/Shanghai) for the week
+The scheduler starts ``weekly_briefing_flow`` every Monday at 08:30 (local, Beijing, time) for the week
 before, through a ``briefing.due`` event and the dispatcher (junheng/scheduler.py), which asks it
 to send the mail (``send=True``); ``junheng briefing`` runs the same steps on demand
 (``run_briefing``, no Prefect server needed). Sending is never the default: a briefing made by

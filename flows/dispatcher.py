@@ -36,15 +36,17 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from flows import ASSESSED_BY_CALLER, DEPLOYMENT_NAME
 from tracker.org.models import Campaign
 from tracker.reviews.models import Review
 from tracker.db import get_engine, session_scope, utcnow
 from tracker.events.models import Event
+from tracker.events.queries import claim_events as claim
+from tracker.events.queries import events_by_id, undispatched_ids
+from tracker.events.queries import release_events as release
 from tracker.tasks.models import Task
 
 log = logging.getLogger("junheng.dispatcher")
@@ -138,18 +140,12 @@ def claim_events(engine: Engine | None = None, limit: int = DEFAULT_BATCH) -> tu
     while True:
         stamp = utcnow()
         with session_scope(engine) as session:
-            candidates = list(session.exec(
-                select(Event.id).where(Event.dispatched_at.is_(None), Event.type.in_(list(REACTIONS)))
-                .order_by(Event.id).limit(limit)))
+            candidates = undispatched_ids(session, REACTIONS, limit)
             if not candidates:
                 return [], stamp
-            claimed = session.execute(
-                update(Event).where(Event.id.in_(candidates), Event.dispatched_at.is_(None))
-                .values(dispatched_at=stamp).returning(Event.id)
-                .execution_options(synchronize_session=False)
-            ).scalars().all()
+            claimed = claim(session, candidates, stamp)
         if claimed:
-            return sorted(claimed), stamp
+            return claimed, stamp
         # Another dispatcher took every candidate between our read and our update: look again.
 
 
@@ -159,10 +155,7 @@ def release_events(event_ids: list[int], stamp: dt.datetime, engine: Engine | No
     if not event_ids:
         return 0
     with session_scope(engine or get_engine()) as session:
-        return session.execute(
-            update(Event).where(Event.id.in_(event_ids), Event.dispatched_at == stamp)
-            .values(dispatched_at=None).execution_options(synchronize_session=False)
-        ).rowcount
+        return release(session, event_ids, stamp)
 
 
 # --- from events to flow runs ---------------------------------------------------------------
@@ -183,7 +176,7 @@ def plan_flow_starts(session: Session, event_ids: list[int]) -> tuple[list[FlowS
             codes[campaign_id] = campaign.code if campaign else None
         return codes[campaign_id]
 
-    for event in session.exec(select(Event).where(Event.id.in_(event_ids)).order_by(Event.id)):
+    for event in events_by_id(session, event_ids):
         flow_name = REACTIONS.get(event.type)
         code = code_of(event.campaign_id)
         if flow_name is None or code is None:

@@ -47,12 +47,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from tracker.calendar import CHINA, load_calendar
-from tracker.org.models import Campaign
 from tracker.db import get_engine, session_scope, utcnow
-from tracker.events.models import Event
 from tracker.events.service import record_event
 from tracker.leadership import service as leadership
 from tracker.settings import get_settings
@@ -123,6 +121,7 @@ def record_briefings_due(now: dt.datetime | None = None) -> int:
     (the one its briefing covers); returns how many were recorded. A campaign created this week
     has no week before (its 第1期 is this week, issued next Monday) and is left out."""
     from tracker.briefings.compute import previous_week
+    from tracker.briefings.queries import campaigns_owing_briefing_due
 
     now = now or utcnow()
     local = now.astimezone(CHINA)
@@ -131,11 +130,7 @@ def record_briefings_due(now: dt.datetime | None = None) -> int:
     recorded = 0
     with session_scope(get_engine(_url())) as session:
         calendar = load_calendar(session)
-        for campaign in session.exec(select(Campaign).order_by(Campaign.id)):
-            already = session.exec(select(Event.id).where(
-                Event.campaign_id == campaign.id, Event.type == "briefing.due", Event.at >= week_start)).first()
-            if already is not None or campaign.created_at >= week_start:
-                continue
+        for campaign in campaigns_owing_briefing_due(session, week_start):
             record_event(session, type="briefing.due", actor=SCHEDULER_ACTOR, campaign_id=campaign.id, payload={
                 "week": previous_week(now), "monday": monday.isoformat(),
                 "working_day": calendar.is_working_day(local.date()),

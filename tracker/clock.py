@@ -12,15 +12,19 @@ from tracker.db import utcnow
 from tracker.settings import get_settings
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
+def _zone_named(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 def zone(name: str | None = None) -> ZoneInfo:
-    """The local time zone (the setting's, unless ``name`` is given)."""
-    return ZoneInfo(name or get_settings().timezone)
+    """The local time zone (the setting's, read each time, unless ``name`` is given)."""
+    return _zone_named(name or get_settings().timezone)
 
 
 def local_time(moment: dt.datetime) -> dt.datetime:
     """A stored (UTC) time in the local time zone, for showing and dating."""
-    return moment.astimezone(zone(get_settings().timezone))
+    return moment.astimezone(zone())
 
 
 def local_date(moment: dt.datetime) -> dt.date:

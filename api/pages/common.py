@@ -1,5 +1,5 @@
 """What every page shares: the navigation for the user's role, one-off messages carried across a
-redirect (POST → 303 → GET), today's date in Asia/Shanghai, and the template filters."""
+redirect (POST → 303 → GET), today's local date (tracker.clock), and the template filters."""
 
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ from api.templating import templates
 from tracker.accounts.models import ROLE_NAMES, User, UserRole
 from tracker.calendar import load_calendar
 from tracker.org.models import Campaign
-from tracker.db import utcnow
-from tracker.clock import local_date
+from tracker.clock import local_today
 
 FLASH_KEY = "flash"
 WEEKDAYS = "一二三四五六日"
@@ -59,10 +58,10 @@ def home_for(user: User) -> str:
 
 
 def today(session: Session) -> dt.date:
-    """Today in Asia/Shanghai; also installs the store's working-day calendar for this request
+    """Today's local (Beijing) date; also installs the store's working-day calendar for this request
     (imported holiday notices count at once, in every app process)."""
     load_calendar(session)
-    return local_date(utcnow())
+    return local_today()
 
 
 def flash(request: Request, text: str, kind: str = "ok") -> None:

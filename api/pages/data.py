@@ -11,16 +11,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.background import BackgroundTask
 
 from api.deps import MAX_ID, CsrfChecked, DbSession, PageUser
 from api.pages.common import flash, redirect, render
 from api.schemas.common import TEXT_PATTERN
-from tracker.accounts.access import AccessDenied, require_role, role_of
+from tracker.accounts.access import (
+    check_reads_school_data,
+    data_row_clause,
+    require_role,
+    role_of,
+    submission_clause,
+    visible_submission,
+)
 from tracker.accounts.models import User, UserRole
 from tracker.org.models import Campaign, School
-from tracker.org.service import UnknownName
+from tracker.org.queries import school_names
 from tracker.evidence.storage import sanitize_filename
 from tracker.schooldata.approval import (
     IMPORTED,
@@ -32,8 +39,9 @@ from tracker.schooldata.approval import (
     return_submission,
     status_name,
 )
+from tracker.schooldata import queries as schooldata
 from tracker.schooldata.columns import COLUMNS
-from tracker.schooldata.models import DataSubmission, SchoolDataRow
+from tracker.schooldata.models import DataSubmission
 from tracker.schooldata.sheet import MAX_BYTES, SheetError
 from tracker.schooldata.template import write_template
 
@@ -52,33 +60,12 @@ def _school(session: Session, user: User) -> School | None:
     return session.get(School, user.school_id) if role_of(user) is UserRole.school and user.school_id else None
 
 
-def _visible(session: Session, user: User):
-    """The submissions the user sees: all of the campaign for office and reviewers; a school's
-    own submissions and the county data holding its row."""
-    require_role(user, UserRole.office, UserRole.reviewer, UserRole.school, what="查看学校数据")
-    base = select(DataSubmission).where(DataSubmission.campaign_id == user.campaign_id)
-    school = _school(session, user)
-    if school is None:
-        return base
-    holding = select(SchoolDataRow.submission_id).where(SchoolDataRow.school_key == school.key)
-    return base.where((DataSubmission.school_id == school.id) | DataSubmission.id.in_(holding))
-
-
-def _load(session: Session, user: User, submission_id: int) -> DataSubmission:
-    submission = session.get(DataSubmission, submission_id)
-    if submission is None or submission.campaign_id != user.campaign_id:
-        raise UnknownName(f"没有编号为 #{submission_id} 的数据批次")
-    if session.exec(_visible(session, user).where(DataSubmission.id == submission_id)).first() is None:
-        raise AccessDenied(f"数据批次 #{submission_id} 中没有本校的数据，无权查看")
-    return submission
-
-
 def _data_page(request: Request, session: Session, user: User, *, problems=None, problem_file: str = "",
                status_code: int = 200, label: str = "") -> Response:
-    submissions = list(session.exec(_visible(session, user)
-                                    .order_by(DataSubmission.submitted_at.desc(), DataSubmission.id.desc()).limit(100)))
+    check_reads_school_data(user)
+    submissions = schooldata.submissions(session, user.campaign_id, submission_clause(user), limit=100)
     pending = [s for s in submissions if s.school_id is not None and s.status == IMPORTED]
-    schools = dict(session.exec(select(School.id, School.name).where(School.campaign_id == user.campaign_id)).all())
+    schools = school_names(session, user.campaign_id)
     return render(request, session, user, "data.html", {
         "submissions": submissions, "pending": pending, "schools": schools, "status_name": status_name,
         "problems": problems or [], "problem_file": problem_file, "school": _school(session, user),
@@ -148,12 +135,9 @@ def data_upload(
 
 @router.get("/data/{submission_id}", response_class=HTMLResponse, name="submission_page")
 def submission_page(request: Request, session: DbSession, user: PageUser, submission_id: SubmissionId) -> Response:
-    submission = _load(session, user, submission_id)
+    submission = visible_submission(session, user, submission_id)
     school = _school(session, user)
-    rows_q = select(SchoolDataRow).where(SchoolDataRow.submission_id == submission.id)
-    if school is not None:
-        rows_q = rows_q.where(SchoolDataRow.school_key == school.key)
-    rows = list(session.exec(rows_q.order_by(SchoolDataRow.row)))
+    rows = schooldata.submission_rows(session, submission.id, data_row_clause(user, school.key if school else None))
     sources = {}
     for row in rows:
         if row.source_submission_id and row.source_submission_id not in sources:
@@ -161,11 +145,10 @@ def submission_page(request: Request, session: DbSession, user: PageUser, submis
     redated = []
     if role_of(user) is UserRole.office:
         # the office is told which tasks this data's assessment created after their plan date
-        from tracker.assessment.models import AssessmentSnapshot
+        from tracker.assessment.queries import snapshots_of_submission
         from tracker.tasks.reconcile import redated_by_assessment
 
-        for snapshot in session.exec(select(AssessmentSnapshot).where(AssessmentSnapshot.submission_id == submission.id)
-                                     .order_by(AssessmentSnapshot.id)):
+        for snapshot in snapshots_of_submission(session, submission.id):
             redated += redated_by_assessment(session, snapshot)
     return render(request, session, user, "submission.html", {
         "redated": redated,
@@ -181,7 +164,7 @@ def submission_page(request: Request, session: DbSession, user: PageUser, submis
 def approve(request: Request, session: DbSession, user: PageUser, _csrf: CsrfChecked,
             submission_id: SubmissionId) -> Response:
     require_role(user, UserRole.office, what="审核学校数据")
-    submission = _load(session, user, submission_id)
+    submission = visible_submission(session, user, submission_id)
     campaign = session.get(Campaign, user.campaign_id)
     from tracker.accounts.service import acting_person
 
@@ -204,7 +187,7 @@ def approve(request: Request, session: DbSession, user: PageUser, _csrf: CsrfChe
 def return_(request: Request, session: DbSession, user: PageUser, _csrf: CsrfChecked, submission_id: SubmissionId,
             reason: Annotated[str, Form(max_length=2000, pattern=TEXT_PATTERN)] = "") -> Response:
     require_role(user, UserRole.office, what="退回学校数据")
-    submission = _load(session, user, submission_id)
+    submission = visible_submission(session, user, submission_id)
     campaign = session.get(Campaign, user.campaign_id)
     from tracker.accounts.service import acting_person
 

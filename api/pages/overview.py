@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.deps import DbSession, PageUser
 from api.pages.common import home_for, redirect, render, today
@@ -14,7 +14,7 @@ from tracker.accounts.models import UserRole
 from tracker.org.models import Campaign
 from tracker.campaigns.overview import campaign_overview, event_name
 from tracker.events.models import Event
-from tracker.tasks.models import Task
+from tracker.tasks.queries import task_titles as titles_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,10 +52,7 @@ def describe_event(event: Event) -> str:
 
 
 def task_titles(session: Session, events: list[Event]) -> dict[int, str]:
-    ids = {e.task_id for e in events if e.task_id is not None}
-    if not ids:
-        return {}
-    return dict(session.exec(select(Task.id, Task.title).where(Task.id.in_(ids))).all())
+    return titles_of(session, (e.task_id for e in events if e.task_id is not None))
 
 
 @router.get("/", response_class=HTMLResponse, name="home")

@@ -9,36 +9,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import case
-from sqlmodel import select
-
 from api.deps import MAX_ID, DbSession, PageUser
 from api.pages.common import render, today
 from api.pages.tasks import task_rows
 from tracker.accounts.access import AccessDenied, require_role, role_of
 from tracker.accounts.models import User, UserRole
 from tracker.campaigns.board import latest_snapshot
-from tracker.assessment.models import ShortfallRecord
+from tracker.assessment.queries import school_shortfalls
 from tracker.org.models import Campaign, Department, School
 from tracker.campaigns.overview import unit_figures
 from tracker.schooldata.submissions import latest_submission
 from tracker.org.service import UnknownName
 from tracker.schooldata.approval import provenance, status_name
 from tracker.schooldata.columns import COLUMNS
-from tracker.schooldata.models import DataSubmission, SchoolDataRow
+from tracker.schooldata.queries import school_row, school_submissions
 from tracker.standards import load_standard
 from tracker.standards.schema import STAGE_NAMES, Judged
 from tracker.tasks.lifecycle import OPEN
-from tracker.tasks.models import Task, TaskCooperator
+from tracker.tasks.queries import cooperating_tasks, department_tasks, school_tasks
 
 router = APIRouter(include_in_schema=False)
 
 UnitId = Annotated[int, Path(ge=1, le=MAX_ID)]
 LIST_LIMIT = 200
-
-
-def _open_first():
-    return case((Task.status.in_([s.value for s in OPEN]), 0), else_=1)
 
 
 @router.get("/departments", response_class=HTMLResponse, name="departments")
@@ -61,12 +54,8 @@ def department_page(request: Request, session: DbSession, user: PageUser, depart
     day = today(session)
     campaign = session.get(Campaign, user.campaign_id)
     figures = unit_figures(session, campaign, day, department_id=department.id)
-    own = list(session.exec(select(Task).where(Task.campaign_id == campaign.id, Task.department_id == department.id)
-                            .order_by(_open_first(), Task.due_on, Task.id).limit(LIST_LIMIT)))
-    cooperating = list(session.exec(
-        select(Task).join(TaskCooperator, TaskCooperator.task_id == Task.id)
-        .where(Task.campaign_id == campaign.id, TaskCooperator.department_id == department.id)
-        .order_by(_open_first(), Task.due_on, Task.id).limit(LIST_LIMIT)))
+    own = department_tasks(session, campaign.id, department.id, LIST_LIMIT)
+    cooperating = cooperating_tasks(session, campaign.id, department.id, LIST_LIMIT)
     rows = task_rows(session, own, campaign.id, day)
     upcoming = [r for r in rows if r.task.status in {s.value for s in OPEN} and not r.overdue][:5]
     return render(request, session, user, "department.html", {
@@ -133,22 +122,15 @@ def school_page(request: Request, session: DbSession, user: PageUser, school_id:
                                               title=ind.title if ind else code, unit=ind.unit if ind else "",
                                               value=value, threshold=ind.thresholds.get(stage) if ind else None,
                                               met=code in (s.get("met") or [])))
-    shortfalls = list(session.exec(select(ShortfallRecord).where(
-        ShortfallRecord.assessment_id == snapshot.id, ShortfallRecord.school_id == school.id)
-        .order_by(ShortfallRecord.indicator))) if snapshot is not None else []
+    shortfalls = school_shortfalls(session, snapshot.id, school.id) if snapshot is not None else []
 
     county = latest_submission(session, campaign)
     data_row = origin = None
     if county is not None:
-        data_row = session.exec(select(SchoolDataRow).where(SchoolDataRow.submission_id == county.id,
-                                                            SchoolDataRow.school_key == school.key)).first()
+        data_row = school_row(session, county.id, school.key)
         origin = provenance(session, county, school.key)
-    own_submissions = list(session.exec(select(DataSubmission).where(DataSubmission.school_id == school.id)
-                                        .order_by(DataSubmission.submitted_at.desc()).limit(10)))
-    tasks = list(session.exec(
-        select(Task).where(Task.campaign_id == campaign.id,
-                           (Task.school_id == school.id) | (Task.responsible_school_id == school.id))
-        .order_by(_open_first(), Task.due_on, Task.id).limit(LIST_LIMIT)))
+    own_submissions = school_submissions(session, school.id, 10)
+    tasks = school_tasks(session, campaign.id, school.id, LIST_LIMIT)
     fields = [(c.header, field_text(c, data_row.data.get(c.attribute))) for c in COLUMNS
               if data_row is not None and data_row.data.get(c.attribute) not in (None, "")]
     return render(request, session, user, "school.html", {

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Path, Query, UploadFile, status
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign
 from api.errors import CONFLICT_RESPONSE, TOO_LARGE_RESPONSE, ErrorOut
@@ -15,17 +14,19 @@ from api.schemas.common import TEXT_PATTERN, Page, columns_of, text
 from api.schemas.data import AssessmentDetailOut, AssessmentOut, DataRowOut, ShortfallOut, SubmissionOut
 from api.schemas.tasks import ReasonIn
 from tracker.accounts.access import (
-    AccessDenied,
     check_reads_county_results,
     check_reads_school_data,
     data_row_clause,
     require_role,
     role_of,
     shortfall_clause,
+    submission_clause,
+    visible_submission,
 )
 from tracker.accounts.models import User, UserRole
 from tracker.accounts.service import acting_person
-from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
+from tracker.assessment import queries as assessments
+from tracker.assessment.models import AssessmentSnapshot
 from tracker.org.models import Campaign, School
 from tracker.tasks.reconcile import redated_by_assessment
 from tracker.org.service import UnknownName
@@ -36,7 +37,8 @@ from tracker.schooldata.approval import (
     receive_school_row,
     return_submission,
 )
-from tracker.schooldata.models import DataSubmission, SchoolDataRow
+from tracker.schooldata import queries as schooldata
+from tracker.schooldata.models import DataSubmission
 from tracker.schooldata.sheet import MAX_BYTES
 
 router = APIRouter(tags=["学校数据与评估"])
@@ -55,31 +57,15 @@ def _school_key(session: Session, user: User) -> str | None:
     return school.key if school else None
 
 
-def _submission_clause(session: Session, user: User):
-    """Submissions the user sees: all for office and reviewers; those holding its row for a school."""
-    check_reads_school_data(user)
-    key = _school_key(session, user)
-    if key is None:
-        return DataSubmission.campaign_id == user.campaign_id
-    return (DataSubmission.campaign_id == user.campaign_id) & DataSubmission.id.in_(
-        select(SchoolDataRow.submission_id).where(SchoolDataRow.school_key == key))
-
-
 def _load_submission(session: Session, user: User, submission_id: int) -> DataSubmission:
-    clause = _submission_clause(session, user)
-    submission = session.get(DataSubmission, submission_id)
-    if submission is None or submission.campaign_id != user.campaign_id:
-        raise UnknownName(f"没有编号为 #{submission_id} 的数据批次")
-    if session.exec(select(DataSubmission.id).where(DataSubmission.id == submission_id, clause)).first() is None:
-        raise AccessDenied(f"数据批次 #{submission_id} 中没有本校的数据，无权查看")
-    return submission
+    check_reads_school_data(user)  # before looking the submission up: a unit is refused either way
+    return visible_submission(session, user, submission_id)
 
 
 @router.get("/campaigns/{campaign}/submissions", response_model=list[SubmissionOut], summary="数据批次")
 def list_submissions(session: DbSession, user: CurrentUser, campaign: UserCampaign) -> list:
-    clause = _submission_clause(session, user)
-    return list(session.exec(select(DataSubmission).where(clause, DataSubmission.campaign_id == campaign.id)
-                             .order_by(DataSubmission.submitted_at.desc(), DataSubmission.id.desc())))
+    check_reads_school_data(user)
+    return schooldata.submissions(session, campaign.id, submission_clause(user))
 
 
 @router.post("/campaigns/{campaign}/submissions", response_model=SubmissionOut, status_code=status.HTTP_201_CREATED,
@@ -153,9 +139,7 @@ def get_submission(session: DbSession, user: CurrentUser, submission_id: Submiss
 @router.get("/submissions/{submission_id}/rows", response_model=list[DataRowOut], summary="数据批次中的学校数据")
 def get_submission_rows(session: DbSession, user: CurrentUser, submission_id: SubmissionId) -> list:
     submission = _load_submission(session, user, submission_id)
-    clause = data_row_clause(user, _school_key(session, user))
-    return list(session.exec(select(SchoolDataRow).where(SchoolDataRow.submission_id == submission.id, clause)
-                             .order_by(SchoolDataRow.row)))
+    return schooldata.submission_rows(session, submission.id, data_row_clause(user, _school_key(session, user)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,8 +149,7 @@ def get_submission_rows(session: DbSession, user: CurrentUser, submission_id: Su
 @router.get("/campaigns/{campaign}/assessments", response_model=list[AssessmentOut], summary="评估（办公室、评估人员）")
 def list_assessments(session: DbSession, user: CurrentUser, campaign: UserCampaign) -> list:
     check_reads_county_results(user)
-    return list(session.exec(select(AssessmentSnapshot).where(AssessmentSnapshot.campaign_id == campaign.id)
-                             .order_by(AssessmentSnapshot.created_at.desc(), AssessmentSnapshot.id.desc())))
+    return assessments.snapshots(session, campaign.id)
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentDetailOut, summary="评估结果（JSON）")
@@ -193,16 +176,10 @@ def list_shortfalls(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Page[ShortfallOut]:
     if assessment is None:
-        assessment = session.exec(select(AssessmentSnapshot.id).where(AssessmentSnapshot.campaign_id == campaign.id)
-                                  .order_by(AssessmentSnapshot.created_at.desc(), AssessmentSnapshot.id.desc())).first()
+        assessment = assessments.latest_snapshot_id(session, campaign.id)
         if assessment is None:
             return Page[ShortfallOut](items=[], total=0, limit=limit, offset=offset)
-    conditions = [shortfall_clause(user), ShortfallRecord.assessment_id == assessment]
-    if indicator is not None:
-        conditions.append(ShortfallRecord.indicator == indicator)
-    if school is not None:
-        conditions.append(ShortfallRecord.school_id == school)
-    total = session.exec(select(func.count()).select_from(ShortfallRecord).where(*conditions)).one()
-    rows = session.exec(select(ShortfallRecord).where(*conditions).order_by(ShortfallRecord.id).limit(limit).offset(offset))
+    rows, total = assessments.shortfalls_page(session, assessment, shortfall_clause(user), indicator=indicator,
+                                              school_id=school, limit=limit, offset=offset)
     return Page[ShortfallOut](items=[ShortfallOut.model_validate(r) for r in rows], total=total,
                               limit=limit, offset=offset)

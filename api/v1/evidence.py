@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import FileResponse
-from sqlmodel import select
 
 from api.deps import MAX_ID, CurrentUser, DbSession
 from api.errors import CONFLICT_RESPONSE, TOO_LARGE_RESPONSE, ErrorOut
@@ -68,5 +67,5 @@ def download_archive(
     indicator: Annotated[str | None, Query(max_length=32, pattern=TEXT_PATTERN,
                                            description="指标代码（如 5、14、E1）；不填为全部指标")] = None,
 ) -> FileResponse:
-    campaign = session.exec(select(Campaign).where(Campaign.id == user.campaign_id)).one()
+    campaign = session.get(Campaign, user.campaign_id)  # the user's campaign: a foreign key, always there
     return archive_response(session, user, campaign, indicator)

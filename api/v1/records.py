@@ -6,8 +6,6 @@ from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func
-from sqlmodel import select
 
 from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign, store_calendar
 from api.schemas.campaigns import FindingOut
@@ -16,13 +14,12 @@ from api.schemas.events import EventOut
 from api.schemas.tasks import UnitLightOut
 from tracker.accounts.access import event_clause, finding_clause, role_of
 from tracker.accounts.models import UserRole
-from tracker.org.models import Department, School
-from tracker.reviews.models import ReviewFinding
-from tracker.db import utcnow
-from tracker.events.models import Event
+from tracker.clock import local_today
+from tracker.events.queries import events_page
+from tracker.org.queries import department_names, school_names
 from tracker.reminders.lights import Light, task_light, yellow_within
-from tracker.clock import local_date
-from tracker.tasks.models import Task, TaskStatus
+from tracker.reviews.queries import findings_with_tasks
+from tracker.tasks.queries import light_rows
 
 router = APIRouter(tags=["记录与亮灯"])
 
@@ -31,11 +28,8 @@ EVENT_TYPE = r"^[a-z_]+(\.[a-z_]+)*$"
 
 @router.get("/campaigns/{campaign}/findings", response_model=list[FindingOut], summary="评估反馈问题")
 def list_findings(session: DbSession, user: CurrentUser, campaign: UserCampaign) -> list[FindingOut]:
-    findings = list(session.exec(select(ReviewFinding).where(finding_clause(user), ReviewFinding.campaign_id == campaign.id)
-                                 .order_by(ReviewFinding.review_id, ReviewFinding.seq)))
-    tasks = dict(session.exec(select(Task.finding_id, Task.id).where(
-        Task.finding_id.in_([f.id for f in findings]))).all()) if findings else {}
-    return [FindingOut.model_validate({**columns_of(f), "task_id": tasks.get(f.id)}) for f in findings]
+    return [FindingOut.model_validate({**columns_of(f), "task_id": task_id})
+            for f, task_id in findings_with_tasks(session, campaign.id, finding_clause(user))]
 
 
 @router.get("/campaigns/{campaign}/events", response_model=Page[EventOut], summary="事件记录（新的在前）")
@@ -48,14 +42,8 @@ def list_events(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Page[EventOut]:
-    conditions = [event_clause(user), Event.campaign_id == campaign.id]
-    if type is not None:
-        conditions.append(Event.type == type)
-    if task is not None:
-        conditions.append(Event.task_id == task)
-    total = session.exec(select(func.count()).select_from(Event).where(*conditions)).one()
-    rows = session.exec(select(Event).where(*conditions).order_by(Event.at.desc(), Event.id.desc())
-                        .limit(limit).offset(offset))
+    rows, total = events_page(session, campaign.id, event_clause(user), type=type, task_id=task,
+                              limit=limit, offset=offset)
     return Page[EventOut](items=[EventOut.model_validate(e) for e in rows], total=total, limit=limit, offset=offset)
 
 
@@ -64,18 +52,17 @@ def list_lights(session: DbSession, user: CurrentUser, campaign: UserCampaign) -
     """Each responsible unit's light (its worst task's) and how many of its tasks have each light.
     Units see their own light only."""
     calendar = store_calendar(session)
-    today = local_date(utcnow())
+    today = local_today()
     role = role_of(user)
-    stmt = select(Task.status, Task.due_on, Task.progress, Task.created_at, Task.department_id,
-                  Task.responsible_school_id).where(Task.campaign_id == campaign.id,
-                                                    Task.status != TaskStatus.withdrawn.value)
     if role is UserRole.department:
-        stmt = stmt.where(Task.department_id == user.department_id)
+        rows = light_rows(session, campaign.id, department_id=user.department_id)
     elif role is UserRole.school:
-        stmt = stmt.where(Task.responsible_school_id == user.school_id)
+        rows = light_rows(session, campaign.id, school_id=user.school_id)
+    else:
+        rows = light_rows(session, campaign.id)
     counts: dict[tuple[str, int], Counter] = {}
     within = yellow_within(campaign)
-    for row in session.exec(stmt):
+    for row in rows:
         light = task_light(row, today, yellow_within=within, calendar=calendar)
         if light is None:
             continue
@@ -86,10 +73,8 @@ def list_lights(session: DbSession, user: CurrentUser, campaign: UserCampaign) -
         else:
             continue
         counts.setdefault(key, Counter())[light] += 1
-    names = {("department", i): n for i, n in session.exec(
-        select(Department.id, Department.name).where(Department.campaign_id == campaign.id))}
-    names.update({("school", i): n for i, n in session.exec(
-        select(School.id, School.name).where(School.campaign_id == campaign.id))})
+    names = {("department", i): n for i, n in department_names(session, campaign.id).items()}
+    names.update({("school", i): n for i, n in school_names(session, campaign.id).items()})
     out = []
     for (kind, unit_id), counter in counts.items():
         worst = max(counter, key=lambda light: light.rank)

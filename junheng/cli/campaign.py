@@ -9,14 +9,15 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from junheng.cli.common import campaign_or_exit, existing_database_or_exit
 from junheng.cli.common import fail as _fail
 from tracker.campaigns.service import apply_plan_report
 from tracker.db import get_engine, migrate, session_scope
 from tracker.events.service import SYSTEM_ACTOR
-from tracker.org.models import Campaign, Department, Person, Phase, PhaseStatus
+from tracker.org import queries as org
+from tracker.org.models import Campaign, Phase, PhaseStatus
 from tracker.org.service import list_campaigns
 from tracker.plans import PHASE_KIND_NAMES, UNIT_KIND_NAMES, PlanError, load_plan
 from tracker.plans.kinds import PhaseKind, UnitKind
@@ -78,9 +79,8 @@ def init_command(
 
 
 def _summary(session: Session, campaign: Campaign) -> Table:
-    departments = list(session.exec(select(Department).where(Department.campaign_id == campaign.id,
-                                                             Department.active)))
-    people = session.exec(select(Person).where(Person.campaign_id == campaign.id, Person.active)).all()
+    departments = org.departments(session, campaign.id, active_only=True)
+    people = org.people(session, campaign.id, active_only=True)
     kinds = Counter(_value(d.kind) for d in departments)
     plan = campaign.plan
     table = Table(show_header=False, box=None, padding=(0, 2))
@@ -98,7 +98,7 @@ def _summary(session: Session, campaign: Campaign) -> Table:
 
 
 def _phases(session: Session, campaign: Campaign) -> list[Phase]:
-    return list(session.exec(select(Phase).where(Phase.campaign_id == campaign.id).order_by(Phase.ordinal)))
+    return org.phases(session, campaign.id)
 
 
 def _phase_line(phase: Phase) -> str:
@@ -121,14 +121,12 @@ def list_command() -> None:
         if not campaigns:
             Console().print("数据库中还没有创建工作：请先运行 junheng campaign init PLAN.yaml")
             return
+        counts = org.active_counts(session)
         table = Table(title="创建工作")
         for column in ("编号", "名称", "县", "标准", "单位", "人员", "当前阶段"):
             table.add_column(column, overflow="fold", no_wrap=column in ("编号", "标准"))
         for campaign in campaigns:
-            units = len(session.exec(select(Department.id).where(Department.campaign_id == campaign.id,
-                                                                 Department.active)).all())
-            people = len(session.exec(select(Person.id).where(Person.campaign_id == campaign.id,
-                                                              Person.active)).all())
+            units, people = counts.get(campaign.id, (0, 0))
             active = [p.name for p in _phases(session, campaign) if _value(p.status) == PhaseStatus.active.value]
             table.add_row(escape(campaign.code), escape(campaign.name), escape(campaign.county),
                           escape(campaign.standard_id), str(units), str(people), escape("、".join(active) or "—"))
@@ -157,11 +155,9 @@ def show_command(campaign_code: str | None = CampaignOption) -> None:
                            PHASE_STATUS_NAMES.get(_value(phase.status), _value(phase.status)))
         console.print(phases)
 
-        people = list(session.exec(select(Person).where(Person.campaign_id == campaign.id)
-                                   .order_by(Person.id)))
+        people = org.people(session, campaign.id)
         by_id = {p.id: p for p in people}
-        departments = list(session.exec(select(Department).where(Department.campaign_id == campaign.id)
-                                        .order_by(Department.id)))
+        departments = org.departments(session, campaign.id)
         units = Table(title="责任单位")
         for column in ("单位", "简称", "类别", "负责人", "联系人", "分管领导"):
             units.add_column(column, overflow="fold")

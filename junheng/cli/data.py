@@ -15,14 +15,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from junheng.cli.common import campaign_or_exit, user_message
 from junheng.cli.common import fail as _fail
 from tracker.assessment import county_inputs
 from tracker.assessment.engine import AssessmentInputError
-from tracker.assessment.models import AssessmentSnapshot, CountyInput, ShortfallRecord
+from tracker.assessment.models import AssessmentSnapshot
+from tracker.assessment.queries import latest_by_submission, shortfall_count
 from tracker.campaigns import selfcheck
 from tracker.clock import local_time
 from tracker.db import get_engine, migrate, session_scope
@@ -36,6 +36,7 @@ from tracker.org.service import (
 )
 from tracker.schooldata import submissions
 from tracker.schooldata.models import DataSubmission
+from tracker.schooldata.queries import campaign_submissions
 from tracker.schooldata.sheet import SheetError
 from tracker.tasks.lifecycle import TransitionError
 from tracker.tasks.service import InvalidTask
@@ -88,11 +89,6 @@ def print_redated(console: Console, redated: list[dict]) -> None:
                              f"（顺延 {r['working_days']} 个工作日）"))
 
 
-def _shortfall_count(session: Session, snapshot: AssessmentSnapshot) -> int:
-    return int(session.exec(select(func.count()).select_from(ShortfallRecord)
-                            .where(ShortfallRecord.assessment_id == snapshot.id)).one())
-
-
 @data_app.command("import")
 def import_command(
     file: Path = typer.Argument(..., help="学校数据表（.xlsx 或 UTF-8 .csv，可用 junheng template 生成模板）",
@@ -123,19 +119,17 @@ def list_command(campaign_code: str | None = CampaignOption) -> None:
     migrate()
     with Session(get_engine()) as session:
         campaign = campaign_or_exit(session, campaign_code)
-        submissions = list(session.exec(select(DataSubmission).where(DataSubmission.campaign_id == campaign.id)
-                                        .order_by(DataSubmission.id)))
+        submissions = campaign_submissions(session, campaign.id)
         if not submissions:
             Console().print("还没有导入学校数据：运行 junheng data import FILE 或 junheng selfcheck FILE")
             return
         table = Table(title=f"{campaign.name}：学校数据")
         for column in ("批次", "说明", "文件", "学校数", "导入时间", "导入人", "最近评估"):
             table.add_column(column, overflow="fold")
+        assessed_by = latest_by_submission(session, [sub.id for sub in submissions])
         for sub in submissions:
-            snapshot = session.exec(select(AssessmentSnapshot).where(AssessmentSnapshot.submission_id == sub.id)
-                                    .order_by(AssessmentSnapshot.id.desc())).first()
-            assessed = "未评估" if snapshot is None else f"#{snapshot.id} {_verdict(snapshot.ok)}，问题 " \
-                                                          f"{_shortfall_count(session, snapshot)} 项"
+            snapshot, shortfalls = assessed_by.get(sub.id, (None, 0))
+            assessed = "未评估" if snapshot is None else f"#{snapshot.id} {_verdict(snapshot.ok)}，问题 {shortfalls} 项"
             table.add_row(str(sub.id), escape(sub.label), escape(sub.source_filename), str(sub.school_count),
                           local_time(sub.submitted_at).strftime("%Y-%m-%d %H:%M"), escape(sub.submitted_by), assessed)
         Console().print(table)
@@ -176,7 +170,7 @@ def selfcheck_command(
     with Session(get_engine()) as session:
         snapshot = session.get(AssessmentSnapshot, counts["assessment_id"])
         schools = session.get(DataSubmission, counts["submission_id"]).school_count
-        shortfalls = _shortfall_count(session, snapshot)
+        shortfalls = shortfall_count(session, snapshot.id)
     console = Console(soft_wrap=True)
     console.print(f"[green]自查完成[/green]：第 {counts['submission_id']} 批数据，{schools} 所学校")
     _print_reconcile(console, snapshot, shortfalls, counts)
@@ -200,7 +194,7 @@ def reassess_command(
                 submission = submissions.import_submission(session, campaign, file, who, label=label,
                                                         assessed_by_caller=True)
             snapshot, reconciled = selfcheck.reassess(session, campaign, submission, actor=who)
-            shortfalls = _shortfall_count(session, snapshot)
+            shortfalls = shortfall_count(session, snapshot.id)
             counts = reconciled.report()
             sub_id = snapshot.submission_id
     except SheetError as error:
@@ -241,11 +235,7 @@ def county_list_command(campaign_code: str | None = CampaignOption) -> None:
     migrate()
     with Session(get_engine()) as session:
         campaign = campaign_or_exit(session, campaign_code)
-        rows = list(session.exec(select(CountyInput).where(CountyInput.campaign_id == campaign.id)
-                                 .order_by(CountyInput.entered_at, CountyInput.id)))
-        latest: dict[str, CountyInput] = {}
-        for row in rows:
-            latest[row.indicator] = row
+        latest = county_inputs.latest_county_inputs(session, campaign.id)
         if not latest:
             Console().print("还没有录入县级数据：junheng county-input set CODE VALUE --as 姓名")
             return

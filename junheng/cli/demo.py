@@ -244,11 +244,9 @@ def _print_how_to_reach(url: str, from_env: bool) -> None:
 
 
 def _apply_plan(plan_path: Path) -> tuple[str, str, bool]:
-    from sqlmodel import select
-
     from tracker.campaigns.service import apply_plan
     from tracker.db import session_scope
-    from tracker.org.models import Campaign
+    from tracker.org.queries import campaign_id_by_code
     from tracker.plans import PlanError, load_plan
 
     try:
@@ -256,7 +254,7 @@ def _apply_plan(plan_path: Path) -> tuple[str, str, bool]:
     except PlanError as exc:
         _fail(str(exc))
     with session_scope() as session:
-        existed = session.exec(select(Campaign.id).where(Campaign.code == plan.code)).first() is not None
+        existed = campaign_id_by_code(session, plan.code) is not None
         campaign = apply_plan(session, plan)
         return campaign.code, campaign.name, not existed
 
@@ -269,14 +267,12 @@ def _import_example_calendar(path: Path) -> None:
     """Import the illustrative year unless the store already has the same days from the same source
     (importing always replaces the year and logs an event, so a re-run would add one each time),
     and never over the office's real notice for that year."""
-    from sqlmodel import select
-
     from tracker.calendar import load_calendar
-    from tracker.calendar.models import WorkdayOverride
     from tracker.calendar.service import (
         CalendarImportError,
         import_calendar_year,
         imported_year,
+        override_days,
     )
     from tracker.calendar.year_file import CalendarFileError, load_year_file
     from tracker.db import session_scope
@@ -296,8 +292,7 @@ def _import_example_calendar(path: Path) -> None:
             if stored is not None and not stored.illustrative:
                 console.print(f"数据库中已有 {year} 年的正式放假安排（来源 {escape(stored.source)}），不用示例覆盖。")
             else:
-                days = {(row.date, row.is_working_day, row.name) for row in session.exec(
-                    select(WorkdayOverride).where(WorkdayOverride.year == year))}
+                days = override_days(session, year)
                 if stored is not None and stored.source == year_file.source and days == set(year_file.override_days()):
                     console.print(f"{year} 年示例日历已导入，内容未变，不重复导入。")
                 else:
@@ -390,32 +385,27 @@ def _send_notices(code: str, url: str, sink_dir: Path | None) -> None:
 
 def _unsent_items(engine, campaign_id: int) -> int:
     """Notice items of the campaign that no message carries yet (owed, not yet composed)."""
-    from sqlalchemy import func
-    from sqlmodel import Session, select
+    from sqlmodel import Session
 
-    from tracker.notices.models import NoticeItem
+    from tracker.notices.queries import uncarried_item_count
 
     with Session(engine) as session:
-        return session.exec(select(func.count()).select_from(NoticeItem).where(
-            NoticeItem.campaign_id == campaign_id, NoticeItem.message_id.is_(None))).one()
+        return uncarried_item_count(session, campaign_id)
 
 
 def _print_mailbox(engine, campaign_id: int, sink_dir: Path | None) -> None:
-    from sqlalchemy import func
-    from sqlmodel import Session, select
+    from sqlmodel import Session
 
-    from tracker.notices.models import OutboundMessage
+    from tracker.notices.queries import message_counts, waiting_messages
 
     with Session(engine) as session:
-        by_state = dict(session.exec(select(OutboundMessage.state, func.count()).where(
-            OutboundMessage.campaign_id == campaign_id).group_by(OutboundMessage.state)).all())
-        queued = list(session.exec(select(OutboundMessage.next_attempt_at).where(
-            OutboundMessage.campaign_id == campaign_id, OutboundMessage.state.in_(("queued", "failed")))))
+        by_state = message_counts(session, campaign_id)
+        waiting, first_attempt = waiting_messages(session, campaign_id)
     names = {"sent": "已发出", "queued": "排队中", "failed": "待重试", "dead": "已放弃"}
     console.print(f"本创建工作的邮件共 {sum(by_state.values())} 封："
                   + "，".join(f"{names.get(state, state)} {n} 封" for state, n in sorted(by_state.items())) + "。")
-    if queued:
-        console.print(f"排队中的 {len(queued)} 封最早于 {_local(min(queued))} 发出。")
+    if waiting:
+        console.print(f"排队中的 {waiting} 封最早于 {_local(first_attempt)} 发出。")
     if sink_dir is None:
         return
     files = sorted(sink_dir.rglob("*.eml")) if sink_dir.is_dir() else []
@@ -534,8 +524,6 @@ def _demo_accounts(code: str) -> list[dict]:
 
     A username already taken by another campaign in the same database is left alone (said in
     yellow): the demo never takes over someone else's account."""
-    from sqlmodel import select
-
     from tracker.accounts.models import ROLE_NAMES, UserRole
     from tracker.accounts.service import (
         AccountError,
@@ -546,6 +534,7 @@ def _demo_accounts(code: str) -> list[dict]:
     )
     from tracker.db import session_scope
     from tracker.org.models import Department, School
+    from tracker.org.queries import office_department
     from tracker.org.service import UnknownName, resolve_campaign
 
     rows = []
@@ -580,8 +569,7 @@ def _demo_accounts(code: str) -> list[dict]:
             elif user.school_id is not None:
                 unit = session.get(School, user.school_id).name
             elif UserRole(user.role) is UserRole.office:
-                office = session.exec(select(Department).where(
-                    Department.campaign_id == campaign.id, Department.kind == "office")).first()
+                office = office_department(session, campaign.id)
                 unit = (office.short_name or office.name) if office else ""
             rows.append({"username": username, "role": ROLE_NAMES[UserRole(user.role)], "name": user.name,
                          "unit": unit or "—", "password": password})
@@ -589,17 +577,9 @@ def _demo_accounts(code: str) -> list[dict]:
 
 
 def _school_with_most_tasks(session, campaign):
-    from sqlalchemy import func
-    from sqlmodel import select
+    from tracker.tasks.queries import school_with_most_tasks
 
-    from tracker.org.models import School
-    from tracker.tasks.models import Task
-
-    row = session.exec(
-        select(School, func.count(Task.id).label("n")).join(Task, Task.responsible_school_id == School.id)
-        .where(School.campaign_id == campaign.id).group_by(School.id)
-        .order_by(func.count(Task.id).desc(), School.key)).first()
-    return row[0] if row else None
+    return school_with_most_tasks(session, campaign.id)
 
 
 def _print_accounts(rows: list[dict]) -> None:

@@ -12,9 +12,7 @@ import datetime as dt
 import logging
 import os
 import sys
-from zoneinfo import ZoneInfo
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 OURS = ("junheng", "tracker", "notifications", "flows", "api")
 # Prefect's own loggers are left alone (their level also decides what flow runs send to the
 # Prefect server); Prefect's console handler is quietened instead, through these settings of its
@@ -28,10 +26,13 @@ _verbose = False
 
 
 class BeijingFormatter(logging.Formatter):
-    """Times in Asia/Shanghai, whatever zone the machine runs in (servers often run in UTC)."""
+    """Times in local (Beijing) time, the one clock's (tracker.clock), whatever zone the machine
+    runs in (servers often run in UTC)."""
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        moment = dt.datetime.fromtimestamp(record.created, BEIJING)
+        from tracker.clock import local_time  # imported when a line is logged: the CLI starts light
+
+        moment = local_time(dt.datetime.fromtimestamp(record.created, dt.UTC))
         return moment.strftime(datefmt or "%Y-%m-%d %H:%M:%S")
 
 

@@ -10,13 +10,15 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from junheng.cli.common import campaign_or_exit, user_message
 from junheng.cli.common import fail as _fail
 from junheng.cli.data import print_redated
 from tracker.db import get_engine, migrate, session_scope
-from tracker.org.models import Campaign, Phase
+from tracker.org.models import Campaign
+from tracker.org.queries import phase_by_code
+from tracker.org.queries import phases as org_phases
 from tracker.org.service import (
     CampaignNotFound,
     UnknownName,
@@ -24,7 +26,9 @@ from tracker.org.service import (
     resolve_campaign,
 )
 from tracker.reviews import service as reviews
-from tracker.reviews.models import Review, ReviewFinding
+from tracker.reviews.models import Review
+from tracker.reviews.queries import finding_counts
+from tracker.reviews.queries import reviews as reviews_of
 from tracker.tasks.service import InvalidTask, RedatedTask
 
 review_app = typer.Typer(help="评估：市级复评、省级评估、国家审核认定的结论和反馈问题", no_args_is_help=True)
@@ -70,8 +74,7 @@ def open_command(
             campaign = resolve_campaign(session, campaign_code)
             who = find_person(session, campaign, actor).name if actor else "系统"
             if phase_code:
-                phase = session.exec(select(Phase).where(Phase.campaign_id == campaign.id,
-                                                         Phase.code == phase_code.strip())).first()
+                phase = phase_by_code(session, campaign.id, phase_code.strip())
                 if phase is None:
                     raise reviews.ReviewError(f"创建工作「{campaign.code}」中没有编号为「{phase_code}」的阶段")
             else:
@@ -144,16 +147,17 @@ def list_command(campaign_code: str | None = CampaignOption) -> None:
     migrate()
     with Session(get_engine()) as session:
         campaign = campaign_or_exit(session, campaign_code)
-        rows = list(session.exec(select(Review).where(Review.campaign_id == campaign.id).order_by(Review.id)))
+        rows = reviews_of(session, campaign.id)
         if not rows:
             Console().print("还没有登记评估：junheng review open 市级 --date 2027-05-20")
             return
-        phases = {p.id: p.name for p in session.exec(select(Phase).where(Phase.campaign_id == campaign.id))}
+        phases = {p.id: p.name for p in org_phases(session, campaign.id)}
+        counts = finding_counts(session, [r.id for r in rows])
         table = Table(title=f"{campaign.name}：评估")
         for column in ("编号", "级别", "阶段", "日期", "结论", "反馈问题"):
             table.add_column(column, overflow="fold")
         for review in rows:
-            count = len(session.exec(select(ReviewFinding.id).where(ReviewFinding.review_id == review.id)).all())
+            count = counts.get(review.id, 0)
             table.add_row(str(review.id), review.level, escape(phases.get(review.phase_id, "")),
                           review.held_on.isoformat() if review.held_on else "待定", review.verdict or "未录入",
                           str(count))

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tracker.calendar import CHINA
+from tracker.clock import local_time, zone
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -31,18 +31,18 @@ def _fail(message: str) -> NoReturn:
 
 
 def parse_moment(text: str) -> dt.datetime:
-    """An ISO time; without an offset it is read as Beijing time (Asia/Shanghai)."""
+    """An ISO time; without an offset it is read as local (Beijing) time, the one clock's zone."""
     try:
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         _fail(f"--now 的时间「{text}」无法识别，应写作 2026-12-01T09:00（北京时间）或带时区的 ISO 时间")
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=CHINA)
+        moment = moment.replace(tzinfo=zone())
     return moment
 
 
 def _local(moment: dt.datetime) -> str:
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    return local_time(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def sweep_command(

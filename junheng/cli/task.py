@@ -10,15 +10,16 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from junheng.cli.common import existing_database_or_exit, user_message
 from junheng.cli.common import fail as _fail
-from tracker.clock import local_date, local_time
-from tracker.db import get_engine, migrate, session_scope, utcnow
+from tracker.clock import local_time, local_today
+from tracker.db import get_engine, migrate, session_scope
 from tracker.events.models import Event
 from tracker.events.service import task_history
-from tracker.org.models import Campaign, Department, Person, Phase, School
+from tracker.org.models import Campaign, Person, Phase
+from tracker.org.queries import department_names, school_names
 from tracker.org.service import (
     CampaignNotFound,
     UnknownName,
@@ -60,9 +61,9 @@ def _message(error: Exception) -> str:
 
 
 def parse_today(text: str | None) -> dt.date:
-    """``--today YYYY-MM-DD`` for rehearsals; otherwise today's date in Asia/Shanghai."""
+    """``--today YYYY-MM-DD`` for rehearsals; otherwise today's local date (tracker.clock)."""
     if not text:
-        return local_date(utcnow())
+        return local_today()
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
@@ -85,10 +86,7 @@ def _styled_status(status: str) -> str:
 
 
 def _unit_names(session: Session, campaign_id: int, short: bool = False) -> tuple[dict[int, str], dict[int, str]]:
-    depts = {d.id: (d.short_name or d.name) if short else d.name
-             for d in session.exec(select(Department).where(Department.campaign_id == campaign_id))}
-    schools = {s.id: s.name for s in session.exec(select(School).where(School.campaign_id == campaign_id))}
-    return depts, schools
+    return department_names(session, campaign_id, short=short), school_names(session, campaign_id)
 
 
 def _unit_of(task: Task, depts: dict[int, str], schools: dict[int, str]) -> str:
@@ -200,7 +198,7 @@ def show_command(task_id: int = typer.Argument(..., help="任务编号")) -> Non
             history = task_history(session, task.id)
     except USER_ERRORS as error:
         _fail(_message(error))
-    today = local_date(utcnow())
+    today = local_today()
     console = Console(soft_wrap=True)
     details = Table(show_header=False, box=None, padding=(0, 2), title=f"任务 #{task.id}：{escape(task.title)}")
     details.add_column(style="bold", no_wrap=True)

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from tracker.accounts.models import ROLE_NAMES, User, UserRole
 from tracker.accounts.throttle import failure_counts
@@ -30,7 +30,8 @@ from tracker.accounts.service import (
     validate_user_input,
 )
 from tracker.db import get_engine, migrate, session_scope
-from tracker.org.models import Campaign, Department, Person, School
+from tracker.org.models import Department, Person, School
+from tracker.org.queries import campaign_codes
 from tracker.org.service import CampaignNotFound, UnknownName, resolve_campaign
 
 user_app = typer.Typer(help="网页登录账号：新建、列出、改密码、停用", no_args_is_help=True)
@@ -123,7 +124,7 @@ def list_command(
         with Session(get_engine()) as session:
             found = resolve_campaign(session, campaign) if campaign else None
             users = list_users(session, found)
-            codes = dict(session.exec(select(Campaign.id, Campaign.code)).all())
+            codes = campaign_codes(session)
             rows = [(u, _describe(session, u), codes.get(u.campaign_id, "?")) for u in users]
             failures = failure_counts(session, [u.username for u in users])
     except CampaignNotFound as exc:

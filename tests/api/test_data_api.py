@@ -5,12 +5,14 @@ saying where its figures were entered."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import time_machine
 from sqlmodel import select
 
-from tests.api.conftest import bearer, own_school_sheet
+from tests.api.conftest import bearer, own_school_sheet, pending_school_submission
+from tests.api.test_pages import log_in
 from tests.factories import make_school_rows, write_csv
 from tracker.assessment.models import AssessmentSnapshot
 from tracker.db import session_scope
@@ -123,3 +125,22 @@ def test_an_assessment_lists_the_tasks_it_opened_after_their_plan_date(client, a
     assert {(r["planned_due_on"], r["due_on"], r["working_days"]) for r in body["redated"]} == {
         ("2026-12-23", "2026-12-31", 5)}
     assert earlier["redated"] == []
+
+
+def test_the_api_and_the_pages_show_a_school_the_same_submissions(client, api_world, headers, engine, tmp_path):
+    """One rule for both (tracker.accounts.access.submission_clause): a school sees what it sent
+    itself and the county data holding its row, never a batch without its row; a unit sees none."""
+    pending = pending_school_submission(engine, tmp_path)
+    own, others = api_world.submissions["own"].id, api_world.submissions["others"].id
+    listed = client.get(f"/api/v1/campaigns/{api_world.code}/submissions", headers=headers["school"]).json()
+    assert sorted(s["id"] for s in listed) == sorted([own, pending.id])
+    assert client.get(f"/api/v1/campaigns/{api_world.code}/submissions", headers=headers["dept_a"]).status_code == 403
+
+    log_in(client, "school")
+    shown = {int(i) for i in re.findall(r'href="/data/(\d+)"', client.get("/data").text)}
+    assert shown == {own, pending.id}
+    for submission_id, code in ((own, 200), (pending.id, 200), (others, 403)):
+        assert client.get(f"/api/v1/submissions/{submission_id}", headers=headers["school"]).status_code == code
+        assert client.get(f"/data/{submission_id}").status_code == code
+    log_in(client, "dept_a")
+    assert client.get(f"/data/{own}").status_code == 403

@@ -24,7 +24,10 @@ from tracker.accounts.models import ROLE_NAMES, User, UserRole
 from tracker.assessment.models import ShortfallRecord
 from tracker.reviews.models import ReviewFinding
 from tracker.events.models import Event
-from tracker.schooldata.models import SchoolDataRow
+from tracker.org.models import School
+from tracker.org.service import UnknownName
+from tracker.schooldata.models import DataSubmission, SchoolDataRow
+from tracker.schooldata.queries import submission_is_visible
 from tracker.tasks.lifecycle import TRANSITIONS
 from tracker.tasks.models import Task, TaskCooperator, TaskOrigin
 
@@ -197,6 +200,32 @@ def data_row_clause(user: User, school_key: str | None) -> ColumnElement[bool]:
     if role is UserRole.school and school_key is not None:
         return SchoolDataRow.school_key == school_key
     return false()
+
+
+def submission_clause(user: User) -> ColumnElement[bool]:
+    """Data submissions the user sees: all of the campaign for office and reviewers; for a school,
+    what it sent itself and the county data holding its row."""
+    in_campaign = DataSubmission.campaign_id == user.campaign_id
+    role = role_of(user)
+    if role in (UserRole.office, UserRole.reviewer):
+        return in_campaign
+    if role is UserRole.school and user.school_id is not None:
+        key = select(School.key).where(School.id == user.school_id).scalar_subquery()
+        holding = select(SchoolDataRow.submission_id).where(SchoolDataRow.school_key == key)
+        return and_(in_campaign, or_(DataSubmission.school_id == user.school_id, DataSubmission.id.in_(holding)))
+    return false()
+
+
+def visible_submission(session: Session, user: User, submission_id: int) -> DataSubmission:
+    """The submission, when the user may see it: ``UnknownName`` (404) when the campaign has no
+    such submission, ``AccessDenied`` when the user may not read school data or this submission."""
+    submission = session.get(DataSubmission, submission_id)
+    if submission is None or submission.campaign_id != user.campaign_id:
+        raise UnknownName(f"没有编号为 #{submission_id} 的数据批次")
+    check_reads_school_data(user)
+    if not submission_is_visible(session, submission_id, submission_clause(user)):
+        raise AccessDenied(f"数据批次 #{submission_id} 中没有本校的数据，无权查看")
+    return submission
 
 
 def check_reads_school_data(user: User) -> None:

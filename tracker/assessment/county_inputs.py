@@ -22,18 +22,24 @@ COUNTY_INPUT_KEY_SEPARATOR = ":"
 COUNTY_LEVEL = (Judged.county_figure, Judged.attestation, Judged.scored)
 
 
-def county_inputs_of(session: Session, campaign: Campaign) -> dict[str, object]:
-    """The latest entry per county-level item, as ``assess`` takes them: a figure, a verdict
-    ("pass"/"fail"), or for a figure of several parts ``{key: figure}``."""
+def latest_county_inputs(session: Session, campaign_id: int) -> dict[str, CountyInput]:
+    """The latest entry per county-level item (``18:backbone_share`` for a part), in the order
+    the items were first entered."""
     rows = session.exec(
-        select(CountyInput).where(CountyInput.campaign_id == campaign.id)
+        select(CountyInput).where(CountyInput.campaign_id == campaign_id)
         .order_by(CountyInput.entered_at, CountyInput.id)
     )
     latest: dict[str, CountyInput] = {}
     for row in rows:
         latest[row.indicator] = row  # later rows win
+    return latest
+
+
+def county_inputs_of(session: Session, campaign: Campaign) -> dict[str, object]:
+    """The latest entry per county-level item, as ``assess`` takes them: a figure, a verdict
+    ("pass"/"fail"), or for a figure of several parts ``{key: figure}``."""
     inputs: dict[str, object] = {}
-    for name, row in latest.items():
+    for name, row in latest_county_inputs(session, campaign.id).items():
         value: object = row.status if row.status is not None else row.value
         if value is None:
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlmodel import Session, delete, select
@@ -79,3 +80,11 @@ def import_calendar_year(session: Session, year_file: CalendarYearFile, *, enter
 
 def imported_year(session: Session, year: int) -> CalendarYear | None:
     return session.exec(select(CalendarYear).where(CalendarYear.year == year)).first()
+
+
+def override_days(session: Session, year: int) -> set[tuple[dt.date, bool, str]]:
+    """The stored days of a year's notice as (date, is_working_day, name), as
+    ``CalendarYearFile.override_days`` gives them (to tell whether a file changes anything)."""
+    return {(day, working, name) for day, working, name in session.exec(
+        select(WorkdayOverride.date, WorkdayOverride.is_working_day, WorkdayOverride.name)
+        .where(WorkdayOverride.year == year))}

@@ -1,5 +1,5 @@
-"""The delivery log (the outbound messages): reading it (`junheng mail list`), and the statements
-the deliverer runs on it (leasing, recording, re-queuing after an outage)."""
+"""The delivery log (the outbound messages): reading it (`junheng mail list`, the demo's mailbox
+summary), and the statements the deliverer runs on it (leasing, recording, re-queuing after an outage)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import and_, func, update
 from sqlmodel import Session, select
 
-from tracker.notices.models import DeadCause, MessageState, OutboundMessage
+from tracker.notices.models import DeadCause, MessageState, NoticeItem, OutboundMessage
 
 
 def latest_messages(session: Session, *, state: str | None = None,
@@ -101,3 +101,28 @@ def requeue_dead(session: Session, now: dt.datetime, *, since: dt.datetime | Non
         update(_OM).where(*where)
         .values(state=MessageState.queued.value, next_attempt_at=now, ladder_start=_OM.c.attempts,
                 dead_cause="", dead_at=None).returning(_OM.c.id)).scalars())
+
+
+# -- reading: the office's counts ---------------------------------------------------------------
+
+
+def message_counts(session: Session, campaign_id: int) -> dict[str, int]:
+    """How many of the campaign's messages are in each state, by state."""
+    return dict(session.exec(select(OutboundMessage.state, func.count())
+                             .where(OutboundMessage.campaign_id == campaign_id)
+                             .group_by(OutboundMessage.state)).all())
+
+
+def waiting_messages(session: Session, campaign_id: int) -> tuple[int, dt.datetime | None]:
+    """How many of the campaign's messages wait to be sent (queued, or failed and to be retried)
+    and when the first of them is next tried."""
+    count, first = session.exec(select(func.count(), func.min(OutboundMessage.next_attempt_at)).where(
+        OutboundMessage.campaign_id == campaign_id,
+        OutboundMessage.state.in_((MessageState.queued.value, MessageState.failed.value)))).one()
+    return count, first
+
+
+def uncarried_item_count(session: Session, campaign_id: int) -> int:
+    """Notice items of the campaign that no message carries yet (owed, not yet composed)."""
+    return session.exec(select(func.count()).select_from(NoticeItem).where(
+        NoticeItem.campaign_id == campaign_id, NoticeItem.message_id.is_(None))).one()

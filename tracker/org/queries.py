@@ -1,0 +1,80 @@
+"""Reading a campaign's organisation: its phases, units, people and schools, and their names, in
+the orders the pages, API and CLI show them. One statement each; the callers build no queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from tracker.org.models import Campaign, Department, Person, Phase, School
+from tracker.plans.kinds import UnitKind
+
+
+def campaign_id_by_code(session: Session, code: str) -> int | None:
+    """The id of the campaign with exactly this code, or None."""
+    return session.exec(select(Campaign.id).where(Campaign.code == code)).first()
+
+
+def campaign_codes(session: Session) -> dict[int, str]:
+    """Every campaign's code by its id."""
+    return dict(session.exec(select(Campaign.id, Campaign.code)).all())
+
+
+def phases(session: Session, campaign_id: int) -> list[Phase]:
+    """The campaign's phases in their order."""
+    return list(session.exec(select(Phase).where(Phase.campaign_id == campaign_id)
+                             .order_by(Phase.ordinal, Phase.id)))
+
+
+def phase_by_code(session: Session, campaign_id: int, code: str) -> Phase | None:
+    return session.exec(select(Phase).where(Phase.campaign_id == campaign_id, Phase.code == code)).first()
+
+
+def departments(session: Session, campaign_id: int, *, active_only: bool = False) -> list[Department]:
+    """The campaign's units (责任单位, the office and the townships) by id."""
+    query = select(Department).where(Department.campaign_id == campaign_id)
+    if active_only:
+        query = query.where(Department.active)
+    return list(session.exec(query.order_by(Department.id)))
+
+
+def office_department(session: Session, campaign_id: int) -> Department | None:
+    """The campaign's 领导小组办公室 as a unit, if its plan names one."""
+    return session.exec(select(Department).where(Department.campaign_id == campaign_id,
+                                                 Department.kind == UnitKind.office.value)
+                        .order_by(Department.id)).first()
+
+
+def people(session: Session, campaign_id: int, *, active_only: bool = False) -> list[Person]:
+    """The campaign's people by id."""
+    query = select(Person).where(Person.campaign_id == campaign_id)
+    if active_only:
+        query = query.where(Person.active)
+    return list(session.exec(query.order_by(Person.id)))
+
+
+def schools(session: Session, campaign_id: int) -> list[School]:
+    """The campaign's schools by their key (学校标识码)."""
+    return list(session.exec(select(School).where(School.campaign_id == campaign_id).order_by(School.key)))
+
+
+def department_names(session: Session, campaign_id: int, *, short: bool = False) -> dict[int, str]:
+    """Unit names by id; ``short``: the short name (简称) where the unit has one."""
+    rows = session.exec(select(Department.id, Department.name, Department.short_name)
+                        .where(Department.campaign_id == campaign_id))
+    return {i: (short_name or name) if short else name for i, name, short_name in rows}
+
+
+def school_names(session: Session, campaign_id: int) -> dict[int, str]:
+    """School names by id."""
+    return dict(session.exec(select(School.id, School.name).where(School.campaign_id == campaign_id)).all())
+
+
+def active_counts(session: Session) -> dict[int, tuple[int, int]]:
+    """Per campaign id: how many active units and active people it has (campaigns with neither
+    are left out)."""
+    units = dict(session.exec(select(Department.campaign_id, func.count()).where(Department.active)
+                              .group_by(Department.campaign_id)).all())
+    persons = dict(session.exec(select(Person.campaign_id, func.count()).where(Person.active)
+                                .group_by(Person.campaign_id)).all())
+    return {c: (units.get(c, 0), persons.get(c, 0)) for c in units.keys() | persons.keys()}

@@ -1,0 +1,80 @@
+"""Reading tasks for the unit pages, the lights and the demo: a unit's own tasks, the tasks it
+cooperates on, a school's tasks, titles by id. One statement each; the callers build no queries.
+Lists show open tasks first, then by due date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlmodel import Session, select
+
+from tracker.org.models import School
+from tracker.tasks.lifecycle import OPEN
+from tracker.tasks.models import Task, TaskCooperator, TaskStatus
+
+
+def _open_first():
+    return case((Task.status.in_([s.value for s in OPEN]), 0), else_=1)
+
+
+def department_tasks(session: Session, campaign_id: int, department_id: int, limit: int) -> list[Task]:
+    """The tasks the unit leads (负责)."""
+    return list(session.exec(select(Task).where(Task.campaign_id == campaign_id, Task.department_id == department_id)
+                             .order_by(_open_first(), Task.due_on, Task.id).limit(limit)))
+
+
+def cooperating_tasks(session: Session, campaign_id: int, department_id: int, limit: int) -> list[Task]:
+    """The tasks the unit cooperates on (配合)."""
+    return list(session.exec(
+        select(Task).join(TaskCooperator, TaskCooperator.task_id == Task.id)
+        .where(Task.campaign_id == campaign_id, TaskCooperator.department_id == department_id)
+        .order_by(_open_first(), Task.due_on, Task.id).limit(limit)))
+
+
+def school_tasks(session: Session, campaign_id: int, school_id: int, limit: int) -> list[Task]:
+    """The tasks the school is responsible for or that are about it."""
+    return list(session.exec(
+        select(Task).where(Task.campaign_id == campaign_id,
+                           (Task.school_id == school_id) | (Task.responsible_school_id == school_id))
+        .order_by(_open_first(), Task.due_on, Task.id).limit(limit)))
+
+
+def task_titles(session: Session, task_ids: Iterable[int]) -> dict[int, str]:
+    """Titles by task id."""
+    ids = set(task_ids)
+    if not ids:
+        return {}
+    return dict(session.exec(select(Task.id, Task.title).where(Task.id.in_(ids))).all())
+
+
+def finding_task_ids(session: Session, finding_ids: Iterable[int]) -> dict[int, int]:
+    """The task of each review finding (评估反馈问题), by finding id."""
+    ids = list(finding_ids)
+    if not ids:
+        return {}
+    return dict(session.exec(select(Task.finding_id, Task.id).where(Task.finding_id.in_(ids))).all())
+
+
+def light_rows(session: Session, campaign_id: int, *, department_id: Any = ..., school_id: Any = ...) -> list[Any]:
+    """What a light needs of each task not withdrawn (status, dates, progress, responsible unit);
+    only the department's (or the school's) tasks when one is given — a ``None`` given matches the
+    tasks with no such unit, never all of them."""
+    query = select(Task.status, Task.due_on, Task.progress, Task.created_at, Task.department_id,
+                   Task.responsible_school_id).where(Task.campaign_id == campaign_id,
+                                                     Task.status != TaskStatus.withdrawn.value)
+    if department_id is not ...:
+        query = query.where(Task.department_id == department_id)
+    if school_id is not ...:
+        query = query.where(Task.responsible_school_id == school_id)
+    return list(session.exec(query))
+
+
+def school_with_most_tasks(session: Session, campaign_id: int) -> School | None:
+    """The campaign's school responsible for the most tasks (the first by key on a tie)."""
+    row = session.exec(
+        select(School, func.count(Task.id).label("n")).join(Task, Task.responsible_school_id == School.id)
+        .where(School.campaign_id == campaign_id).group_by(School.id)
+        .order_by(func.count(Task.id).desc(), School.key)).first()
+    return row[0] if row else None

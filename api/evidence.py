@@ -22,7 +22,6 @@ from api.uploads import ParsedUpload, read_evidence_upload
 from tracker.accounts.access import AccessDenied, can_read_task, is_responsible, require_role, role_of
 from tracker.accounts.models import User, UserRole
 from tracker.org.models import Campaign
-from tracker.db import utcnow
 from tracker.evidence.service import (
     AddedEvidence,
     EvidenceNotFound,
@@ -33,7 +32,7 @@ from tracker.evidence.service import (
     write_evidence_archive,
 )
 from tracker.evidence.storage import EvidenceRejected, evidence_root
-from tracker.clock import local_date
+from tracker.clock import local_today
 from tracker.tasks.models import Evidence, Task, TaskStatus
 from tracker.tasks.service import TaskNotFound
 
@@ -124,7 +123,7 @@ def archive_response(session: Session, user: User, campaign: Campaign, indicator
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
-    name = archive_filename(campaign, indicator or None, local_date(utcnow()))
+    name = archive_filename(campaign, indicator or None, local_today())
     return FileResponse(handle.name, media_type="application/zip",
                         headers={"Content-Disposition": content_disposition(name),
                                  "Cache-Control": "private, no-store"},

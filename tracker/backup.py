@@ -38,17 +38,16 @@ import tempfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from tracker.clock import local_time
 from tracker.db import FOREIGN_TABLES, alembic_config, make_engine
 from tracker.evidence.storage import stored_path
 
 FORMAT = "junheng-backup"
 FORMAT_VERSION = 1
-CHINA = ZoneInfo("Asia/Shanghai")
 # not the app's data: Alembic's own bookkeeping (kept in the manifest), APScheduler's job table
 # (the scheduler writes its jobs again when it starts)
 SKIPPED_TABLES = FOREIGN_TABLES | {"alembic_version"}
@@ -259,7 +258,7 @@ def create_backup(url: str, data_dir: Path, out: Path, *, now: dt.datetime | Non
             "junheng_version": _version(),
             "alembic_revision": revision,
             "created_at": now.astimezone(dt.timezone.utc).isoformat(),
-            "created_at_beijing": now.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
+            "created_at_beijing": local_time(now).strftime("%Y-%m-%d %H:%M:%S"),
             "database": {"kind": kind, "tables": counts, "columns": columns},
             "evidence_files": sum(1 for n in members if n.startswith("evidence/")),
             "missing_evidence": missing,

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -95,16 +94,18 @@ def _parse_date(text: str | None) -> dt.date | None:
 
 
 def _read_inputs(path: Path) -> dict[str, object]:
+    # a file a person gives: read within the bounds every YAML input has (size, depth, aliases)
+    from tracker.yamlfile import YamlError, read_text, read_yaml
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))  # JSON is YAML too
+        data = read_yaml(read_text(path), dates=False).data  # JSON is YAML too
     except FileNotFoundError:
         _fail([f"找不到县级指标录入文件：{path}"])
     except (OSError, UnicodeDecodeError) as exc:
         _fail([f"无法读取县级指标录入文件「{path}」：{exc}"])
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"第 {mark.line + 1} 行：" if mark else ""
-        _fail([f"县级指标录入文件「{path}」格式错误：{where}{getattr(exc, 'problem', '') or exc}"])
+    except YamlError as exc:
+        where = f"第 {exc.line} 行：" if exc.line else ""
+        _fail([f"县级指标录入文件「{path}」格式错误：{where}{exc.message}"])
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -24,7 +24,8 @@ def backup_command(
     """备份：把数据库和佐证材料文件写成一个一致的压缩包（系统运行中也可备份）。"""
     import datetime as dt
 
-    from tracker.backup import CHINA, BackupError, create_backup
+    from tracker.backup import BackupError, create_backup
+    from tracker.clock import local_time
     from tracker.db import migrate
     from tracker.evidence.storage import format_size
     from tracker.settings import get_settings
@@ -32,7 +33,7 @@ def backup_command(
     settings = get_settings()
     url = settings.database_url_resolved
     now = dt.datetime.now(dt.timezone.utc)
-    target = out or Path(f"junheng-backup-{now.astimezone(CHINA):%Y%m%d-%H%M%S}.tar.gz")
+    target = out or Path(f"junheng-backup-{local_time(now):%Y%m%d-%H%M%S}.tar.gz")
     try:
         migrate(url)
         report = create_backup(url, settings.data_dir, target, now=now)

@@ -11,7 +11,9 @@ Chinese ``detail``, ``AccessDenied``, or the tracker's own errors, and this modu
     TransitionError                      409 (the task's state does not allow the move)
     InvalidTaskInput, SheetError,
     SelfCheckError, AccountError,
+    ReviewError, FindingsError,
     request validation                   422 (with the problems one by one)
+    ReviewNotFound                       404; ReviewConflict (a verdict twice) 409
     DataError (a value the store rejects) 422
     a body that cannot be parsed         400
     anything else                        500 "服务器内部错误", logged with its traceback
@@ -35,6 +37,7 @@ from tracker.accounts.models import ROLE_NAMES, UserRole
 from tracker.accounts.service import AccountError
 from tracker.schooldata.submissions import SelfCheckError
 from tracker.org.service import CampaignNotFound, UnknownName
+from tracker.reviews.service import FindingsError, ReviewConflict, ReviewError, ReviewNotFound
 from tracker.schooldata.sheet import SheetError
 from tracker.tasks.lifecycle import InvalidTaskInput, NotPermitted, TransitionError
 from tracker.tasks.service import TaskNotFound
@@ -216,6 +219,20 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AccountError)
     async def _bad_input(request: Request, exc: Exception) -> Response:
         return error_response(request, 422, getattr(exc, "message", str(exc)))
+
+    @app.exception_handler(ReviewError)
+    async def _review(request: Request, exc: ReviewError) -> Response:
+        if isinstance(exc, ReviewNotFound):
+            return error_response(request, 404, exc.message)
+        if isinstance(exc, ReviewConflict):
+            return error_response(request, 409, exc.message)
+        location = f"body.{exc.field}" if exc.field else None
+        return error_response(request, 422, exc.message, [ProblemOut(location=location, message=exc.message)])
+
+    @app.exception_handler(FindingsError)
+    async def _findings(request: Request, exc: FindingsError) -> Response:
+        problems = [ProblemOut(message=p) for p in exc.problems]
+        return error_response(request, 422, f"{exc.source}有 {len(problems)} 处问题，未录入任何反馈问题", problems)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -18,6 +18,7 @@ from tracker.accounts.access import event_clause, finding_clause, role_of
 from tracker.accounts.models import UserRole
 from tracker.org.models import Department, School
 from tracker.reviews.models import ReviewFinding
+from tracker.reviews.service import finding_reviews, review_label
 from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.reminders.lights import Light, task_light, yellow_within
@@ -35,7 +36,9 @@ def list_findings(session: DbSession, user: CurrentUser, campaign: UserCampaign)
                                  .order_by(ReviewFinding.review_id, ReviewFinding.seq)))
     tasks = dict(session.exec(select(Task.finding_id, Task.id).where(
         Task.finding_id.in_([f.id for f in findings]))).all()) if findings else {}
-    return [FindingOut.model_validate({**columns_of(f), "task_id": tasks.get(f.id)}) for f in findings]
+    of = finding_reviews(session, [f.id for f in findings])  # which review or 督查 round each is from
+    return [FindingOut.model_validate({**columns_of(f), "task_id": tasks.get(f.id), "review_level": of[f.id].level,
+                                       "review_label": review_label(of[f.id])}) for f in findings]
 
 
 @router.get("/campaigns/{campaign}/events", response_model=Page[EventOut], summary="事件记录（新的在前）")

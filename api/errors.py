@@ -159,6 +159,10 @@ def _problem_message(err: dict[str, Any]) -> str:
         return f"过长，最多 {ctx.get('max_length')} 个字符"
     if kind == "string_too_short":
         return f"过短，至少 {ctx.get('min_length')} 个字符"
+    if kind == "too_short":  # a list
+        return f"至少 {ctx.get('min_length')} 项"
+    if kind == "too_long":
+        return f"最多 {ctx.get('max_length')} 项"
     if kind == "enum":
         return f"应为以下之一：{ctx.get('expected', '')}"
     if kind == "literal_error":

@@ -11,7 +11,9 @@ Chinese ``detail``, ``AccessDenied``, or the tracker's own errors, and this modu
     TransitionError                      409 (the task's state does not allow the move)
     InvalidTaskInput, SheetError,
     SelfCheckError, AccountError,
+    ReviewError, FindingsError,
     request validation                   422 (with the problems one by one)
+    ReviewNotFound                       404; ReviewConflict (a verdict twice) 409
     DataError (a value the store rejects) 422
     a body that cannot be parsed         400
     anything else                        500 "服务器内部错误", logged with its traceback
@@ -36,6 +38,7 @@ from tracker.accounts.models import ROLE_NAMES, UserRole
 from tracker.accounts.service import AccountError
 from tracker.schooldata.submissions import SelfCheckError
 from tracker.org.service import CampaignNotFound, UnknownName
+from tracker.reviews.service import FindingsError, ReviewConflict, ReviewError, ReviewNotFound
 from tracker.schooldata.sheet import SheetError
 from tracker.tasks.lifecycle import InvalidTaskInput, NotPermitted, TransitionError
 from tracker.tasks.service import TaskNotFound
@@ -159,6 +162,10 @@ def _problem_message(err: dict[str, Any]) -> str:
         if ctx.get("min_length") == 1:
             return "不能为空（首尾的空格、不间断空格等空白不计）"
         return f"过短，至少 {ctx.get('min_length')} 个字符（首尾空白不计）"
+    if kind == "too_short":  # a list
+        return f"至少 {ctx.get('min_length')} 项"
+    if kind == "too_long":
+        return f"最多 {ctx.get('max_length')} 项"
     if kind == "enum":
         return f"应为以下之一：{ctx.get('expected', '')}"
     if kind == "literal_error":
@@ -233,6 +240,20 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AccountError)
     async def _bad_input(request: Request, exc: Exception) -> Response:
         return error_response(request, 422, getattr(exc, "message", str(exc)))
+
+    @app.exception_handler(ReviewError)
+    async def _review(request: Request, exc: ReviewError) -> Response:
+        if isinstance(exc, ReviewNotFound):
+            return error_response(request, 404, exc.message)
+        if isinstance(exc, ReviewConflict):
+            return error_response(request, 409, exc.message)
+        location = f"body.{exc.field}" if exc.field else None
+        return error_response(request, 422, exc.message, [ProblemOut(location=location, message=exc.message)])
+
+    @app.exception_handler(FindingsError)
+    async def _findings(request: Request, exc: FindingsError) -> Response:
+        problems = [ProblemOut(message=p) for p in exc.problems]
+        return error_response(request, 422, f"{exc.source}有 {len(problems)} 处问题，未录入任何反馈问题", problems)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

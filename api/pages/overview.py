@@ -15,6 +15,7 @@ from tracker.org.models import Campaign
 from tracker.campaigns.overview import campaign_overview, event_name
 from tracker.events.models import Event
 from tracker.tasks.queries import task_titles as titles_of
+from tracker.reviews.service import COUNTY_LEVEL, review_lines
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,6 +47,10 @@ def describe_event(event: Event) -> str:
         details.append(f"问题 {p.get('shortfalls', 0)} 项")
     elif event.type in ("phase.gate_passed", "phase.activated"):
         details.append(str(p.get("name", "")))
+    elif event.type == "review.opened":
+        details.append(f"{p.get('level', '')}{p.get('round') or ''}")
+    elif event.type == "review.verdict":
+        details.append(f"{p.get('level', '')}：{p.get('verdict', '')}")
     elif event.type == "task.created" and p.get("title") and event.task_id is None:
         details.append(str(p["title"]))
     return name + ("：" + "；".join(d for d in details if d) if any(details) else "")
@@ -68,5 +73,5 @@ def overview(request: Request, session: DbSession, user: PageUser) -> Response:
     units = sorted(data.units, key=lambda u: (-(u.light.rank if u.light else -1), -u.overdue, u.kind != "department"))
     return render(request, session, user, "overview.html", {
         "o": data, "units": units, "describe": describe_event, "titles": task_titles(session, data.week_events),
-        "event_name": event_name,
+        "event_name": event_name, "reviews": review_lines(session, campaign), "county_level": COUNTY_LEVEL,
     })

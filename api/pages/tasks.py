@@ -32,7 +32,8 @@ from tracker.accounts.service import acting_person
 from tracker.assessment.models import ShortfallRecord
 from tracker.calendar import active_calendar
 from tracker.org.models import Campaign, Department, Phase, School
-from tracker.reviews.models import ReviewFinding
+from tracker.reviews.models import Review, ReviewFinding
+from tracker.reviews.service import review_label
 from tracker.events.service import task_history
 from tracker.evidence.service import indicator_title, task_evidence
 from tracker.evidence.storage import ALLOWED_TEXT, EvidenceRejected, format_size
@@ -166,6 +167,7 @@ def _task_page(request: Request, session: Session, user: User, task: Task, *, st
     phase = session.get(Phase, task.phase_id)
     shortfall = session.get(ShortfallRecord, task.shortfall_id) if task.shortfall_id else None
     finding = session.get(ReviewFinding, task.finding_id) if task.finding_id else None
+    finding_review = session.get(Review, finding.review_id) if finding is not None else None
     about = session.get(School, task.school_id) if task.school_id else None
     days_left = None
     if TaskStatus(task.status) in CLOCK_RUNNING and day <= task.due_on:
@@ -173,6 +175,7 @@ def _task_page(request: Request, session: Session, user: User, task: Task, *, st
     settings = get_settings()
     return render(request, session, user, "task.html", {
         "t": task, "row": row, "phase": phase, "shortfall": shortfall, "finding": finding, "about": about,
+        "finding_from": review_label(finding_review) if finding_review is not None else "",
         "cooperating": [d.name for d in cooperators(session, task)],
         "indicator_title": indicator_title(standard, task.indicator) if task.indicator else "",
         "history": task_history(session, task.id), "describe": describe_event,

@@ -85,3 +85,5 @@ class FindingOut(Out):
     due_on: dt.date
     created_at: dt.datetime
     task_id: int | None  # the rectification task made from it
+    review_level: str | None = None  # 市级 / 省级 / 国家 / 县级督查
+    review_label: str | None = None  # 市级, or 县级督查第一轮

@@ -17,6 +17,7 @@ from tracker.accounts.models import UserRole
 from tracker.clock import local_today
 from tracker.events.queries import events_page
 from tracker.org.queries import department_names, school_names
+from tracker.reviews.service import finding_reviews, review_label
 from tracker.reminders.lights import Light, task_light, yellow_within
 from tracker.reviews.queries import findings_with_tasks
 from tracker.tasks.queries import light_rows
@@ -28,8 +29,10 @@ EVENT_TYPE = r"^[a-z_]+(\.[a-z_]+)*$"
 
 @router.get("/campaigns/{campaign}/findings", response_model=list[FindingOut], summary="评估反馈问题")
 def list_findings(session: DbSession, user: CurrentUser, campaign: UserCampaign) -> list[FindingOut]:
-    return [FindingOut.model_validate({**columns_of(f), "task_id": task_id})
-            for f, task_id in findings_with_tasks(session, campaign.id, finding_clause(user))]
+    rows = findings_with_tasks(session, campaign.id, finding_clause(user))
+    of = finding_reviews(session, [f.id for f, _ in rows])  # which review or 督查 round each is from
+    return [FindingOut.model_validate({**columns_of(f), "task_id": task_id, "review_level": of[f.id].level,
+                                       "review_label": review_label(of[f.id])}) for f, task_id in rows]
 
 
 @router.get("/campaigns/{campaign}/events", response_model=Page[EventOut], summary="事件记录（新的在前）")

@@ -63,6 +63,7 @@ class Case:
     evidence: str | None = None  # the evidence of this task key ("a")
     fresh_token: bool = False  # the call ends the token: use one made for it
     briefing: bool = False  # {which} and {number}: a stored briefing (Word and PDF), issued once
+    review: bool = False  # {review_id}: the world's 市级 review (its finding belongs to 财政局)
 
 
 EXPECTED: dict[tuple[str, str], list[Case]] = {
@@ -111,6 +112,13 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/v1/assessments/{assessment_id}"): [Case(COUNTY)],
     ("GET", "/api/v1/campaigns/{campaign}/shortfalls"): [Case(EVERYONE)],
     ("GET", "/api/v1/campaigns/{campaign}/findings"): [Case(EVERYONE)],
+    ("GET", "/api/v1/campaigns/{campaign}/reviews"): [Case(COUNTY)],
+    ("POST", "/api/v1/campaigns/{campaign}/reviews"): [Case(codes(201, 403, 403, 403, 403),
+                                                           json={"level": "县级督查", "team": "督查小组"})],
+    ("POST", "/api/v1/reviews/{review_id}/findings"): [
+        Case(codes(201, 403, 403, 403, 403), review=True,
+             json={"findings": [{"text": "台账不全", "lead": "财政局", "due_on": "2027-03-01"}]})],
+    ("POST", "/api/v1/reviews/{review_id}/verdict"): [Case(OFFICE_MOVES, review=True, json={"verdict": "通过"})],
     ("GET", "/api/v1/campaigns/{campaign}/events"): [Case(EVERYONE)],
     ("GET", "/api/v1/campaigns/{campaign}/lights"): [Case(EVERYONE)],
     # evidence (佐证材料): the office and the responsible unit upload; whoever sees the task downloads
@@ -188,6 +196,8 @@ def test_every_route_answers_every_role_as_declared(client, engine, api_world, h
                     elif case.submission:
                         url = url.replace("{submission_id}", str(api_world.submissions[case.submission].id))
                     url = url.replace("{assessment_id}", str(api_world.assessment.id))
+                    if case.review:
+                        url = url.replace("{review_id}", str(api_world.finding.review_id))
                     if case.evidence:
                         url = url.replace("{evidence_id}", str(api_world.evidence[case.evidence].id))
                     if case.briefing:

@@ -1,8 +1,10 @@
 """Phase gates: when a phase's work is done, it passes and the next phase starts.
 
 A phase's gate passes when it has work and all of it is closed — every task 已销号 or 已撤销 —
-and, for a review phase (市级/省级/国家), a verdict other than 不通过 is recorded (the latest counts). A non-review phase with no
-tasks at all does not pass: an empty self-check means the self-check has not run yet.
+and, for a review phase (市级/省级/国家) or a phase a review above the county was opened in (seed 001's
+自评申报 holds the 市督导室复核), a verdict other than 不通过 is recorded (the latest counts). The
+county's own 县级督查 never holds a gate by its verdict, only by its open tasks. A non-review phase
+with no tasks at all does not pass: an empty self-check means the self-check has not run yet.
 The check runs after every 销号 and every verdict (the dispatcher starts it) and is safe to run
 twice: only the first successful check writes ``phase.gate_passed``.
 """
@@ -20,6 +22,7 @@ from tracker.events.service import SYSTEM_ACTOR, record_event
 from tracker.org.models import Phase, PhaseStatus
 from tracker.plans.kinds import PhaseKind
 from tracker.reviews.models import Review
+from tracker.reviews.service import hosting_phase_ids, latest_verdict
 from tracker.tasks.lifecycle import OPEN
 from tracker.tasks.models import Task
 from tracker.workdays import working_days_between
@@ -59,10 +62,12 @@ def _task_counts(session: Session, phase: Phase) -> tuple[int, int]:
 
 
 def _verdict(session: Session, phase: Phase) -> Review | None:
-    return session.exec(
-        select(Review).where(Review.phase_id == phase.id, Review.verdict.is_not(None))
-        .order_by(Review.verdict_at.desc(), Review.id.desc())
-    ).first()
+    return latest_verdict(session, phase.id)
+
+
+def waits_for_verdict(session: Session, phase: Phase) -> bool:
+    """A review phase, or one holding a review above the county."""
+    return is_review(phase) or phase.id in hosting_phase_ids(session, phase.campaign_id)
 
 
 def check_gate(session: Session, phase: Phase, actor: str = SYSTEM_ACTOR) -> GateResult:
@@ -71,14 +76,15 @@ def check_gate(session: Session, phase: Phase, actor: str = SYSTEM_ACTOR) -> Gat
 
     total, open_ = _task_counts(session, phase)
     reasons: list[str] = []
-    review = _verdict(session, phase) if is_review(phase) else None
-    if is_review(phase):
+    waits = waits_for_verdict(session, phase)
+    review = _verdict(session, phase) if waits else None
+    if waits:
         if review is None:
             reasons.append(f"阶段「{phase.name}」尚未录入评估结论")
         elif review.verdict == FAILED_VERDICT:
             # a failed review is rectified and reviewed again; only a later verdict passes the gate
             reasons.append(f"阶段「{phase.name}」评估结论为「不通过」，整改后需重新评估")
-    elif total == 0:
+    if not is_review(phase) and total == 0:
         reasons.append(f"阶段「{phase.name}」还没有任务")
     if open_:
         reasons.append(f"阶段「{phase.name}」还有 {open_} 项任务未销号")
@@ -124,6 +130,6 @@ def check_gate(session: Session, phase: Phase, actor: str = SYSTEM_ACTOR) -> Gat
 def gate_status(session: Session, phase: Phase, today: dt.date) -> GateStatus:
     total, open_ = _task_counts(session, phase)
     days_left = working_days_between(today, phase.gate_on) if phase.gate_on else None
-    verdict_needed = is_review(phase) and _verdict(session, phase) is None
+    verdict_needed = waits_for_verdict(session, phase) and _verdict(session, phase) is None
     return GateStatus(phase=phase, total_tasks=total, open_tasks=open_, days_left=days_left,
                       verdict_needed=verdict_needed)

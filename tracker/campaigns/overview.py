@@ -25,7 +25,7 @@ from tracker.org.models import Campaign, Department, Phase, PhaseStatus, School
 from tracker.org.service import current_phase
 from tracker.plans.kinds import UnitKind
 from tracker.reminders.lights import Light, task_light, yellow_within
-from tracker.reviews.models import Review
+from tracker.reviews.service import decided_phase_ids, hosting_phase_ids
 from tracker.tasks.lifecycle import CLOCK_RUNNING, OPEN
 from tracker.tasks.models import Task, TaskDueTally, TaskStatus, TaskTally
 
@@ -100,8 +100,8 @@ def _phase_lines(session: Session, campaign: Campaign, today: dt.date) -> tuple[
         select(TaskTally.phase_id, func.sum(TaskTally.n),
                func.sum(case((TaskTally.status.in_(open_values), TaskTally.n), else_=0)))
         .where(TaskTally.campaign_id == campaign.id).group_by(TaskTally.phase_id)).all()}
-    decided = set(session.exec(select(Review.phase_id).where(Review.campaign_id == campaign.id,
-                                                              Review.verdict.is_not(None))).all())
+    decided = decided_phase_ids(session, campaign.id)  # a 县级督查's verdict decides nothing
+    hosting = hosting_phase_ids(session, campaign.id)
     calendar = active_calendar()
     lines = []
     for phase in phases:
@@ -110,7 +110,8 @@ def _phase_lines(session: Session, campaign: Campaign, today: dt.date) -> tuple[
         days_left = calendar.working_days_between(today, phase.gate_on) if phase.gate_on and not passed else None
         lines.append(PhaseLine(phase=phase, current=current is not None and phase.id == current.id,
                                total_tasks=total, open_tasks=open_, days_left=days_left,
-                               verdict_needed=is_review(phase) and phase.id not in decided))
+                               verdict_needed=(is_review(phase) or phase.id in hosting)
+                               and phase.id not in decided))
     return lines, current
 
 

@@ -1,9 +1,17 @@
-"""Reviews (市级复评, 省级评估, 国家审核认定): the verdict, and the findings that become tasks.
+"""Reviews (市级复评, 省级评估, 国家审核认定, and the county's own 县级督查): the verdict, and
+the findings that become tasks.
 
 A review belongs to a phase. Its findings (反馈问题) come from a sheet the reviewers hand over
-(序号, 问题, 指标, 责任单位, 整改时限) or from the CLI; each becomes a task due at its
-rectification deadline. The finding's task belongs to the review's phase, so the phase's gate
-waits for every finding to be rectified and verified, and for the verdict.
+(序号, 问题, 指标, 责任单位, 整改时限) or are entered one by one; each becomes a task due at its
+rectification deadline. A finding's task of a review above the county belongs to the review's
+phase, so the phase's gate waits for every finding to be rectified and verified, and for the
+verdict. A review above the county may sit in a phase of another kind (seed 001 puts 市督导室复核
+inside 自评申报): that phase's gate then waits for its verdict too.
+
+A 县级督查 (the county's own 督查小组 / 包校督学) has no phase of its own: a round (第一轮, 第二轮 …)
+is opened in the phase current at the time, and each of its findings becomes a task of the
+phase current when the finding is entered. It needs no verdict, and a verdict recorded for it is
+kept on record but never holds a gate: only its open tasks do, as open tasks of their phase.
 
 Functions take a session first and never commit.
 """
@@ -16,27 +24,41 @@ import io
 import re
 from pathlib import Path
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from tracker.clock import local_date
 from tracker.db import utcnow
 from tracker.events.service import SYSTEM_ACTOR, record_event
 from tracker.org.models import Campaign, Department, Person, Phase, School
-from tracker.org.service import UnknownName, find_department
+from tracker.org.models import PhaseStatus
+from tracker.org.service import UnknownName, current_phase, find_department
 from tracker.plans.kinds import PhaseKind
 from tracker.reviews.models import Review, ReviewFinding
 from tracker.standards import load_standard
+from tracker.tasks.lifecycle import OPEN
 from tracker.tasks.models import Task, TaskOrigin
 from tracker.tasks.service import create_task, redate_working_days, working_due
 
+# the reviews above the county, each with the kind of phase it normally has
 LEVELS: dict[str, PhaseKind] = {
     "市级": PhaseKind.review_city,
     "省级": PhaseKind.review_province,
     "国家": PhaseKind.review_national,
 }
-LEVEL_ALIASES = {"市": "市级", "市级复评": "市级", "省": "省级", "省级评估": "省级", "国家级": "国家",
-                 "国家审核认定": "国家", "教育部": "国家"}
+COUNTY_LEVEL = "县级督查"  # the county's own 督查: no phase of its own, no verdict needed
+ALL_LEVELS = (*LEVELS, COUNTY_LEVEL)
+LEVEL_ALIASES = {"市": "市级", "市级复评": "市级", "市级复核": "市级", "市督导室复核": "市级", "省": "省级",
+                 "省级评估": "省级", "国家级": "国家", "国家审核认定": "国家", "教育部": "国家",
+                 "县级": COUNTY_LEVEL, "县": COUNTY_LEVEL, "督查": COUNTY_LEVEL, "县督查": COUNTY_LEVEL,
+                 "县级督导": COUNTY_LEVEL, "专项督查": COUNTY_LEVEL}
+# bounds on what the office types about a round (the API checks the same)
+ROUND_MAX, TEAM_MAX, SCOPE_MAX, NOTE_MAX = 32, 500, 500, 500
+FINDING_TEXT_MAX = 2000
+_CHINESE_DIGITS = "零一二三四五六七八九十"
 VERDICTS = ("通过", "不通过", "有条件通过")
 
 # The findings sheet: contract header → spellings accepted.
@@ -55,11 +77,21 @@ _SPLIT_UNITS = re.compile(r"[、，,；;/\s]+")
 
 
 class ReviewError(ValueError):
-    """A review action that cannot be done as asked (Chinese message)."""
+    """A review action that cannot be done as asked (Chinese message); ``field`` names the input
+    at fault (level, phase, round_name, team, scope, verdict, note) when one is."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.message = message
+        self.field = field
+
+
+class ReviewNotFound(ReviewError):
+    """No such review in the campaign."""
+
+
+class ReviewConflict(ReviewError):
+    """The review's state does not allow the move (a verdict recorded twice)."""
 
 
 class FindingsError(ValueError):
@@ -82,9 +114,12 @@ class FindingInput(BaseModel):
     units: list[str] = Field(min_length=1)  # the first leads; a unit or a school name
     due_on: dt.date
     row: int | None = None  # the sheet row it came from, for messages
+    place: str | None = None  # or where else it came from (an API body's findings[0])
 
     def where(self) -> str:
-        return f"第 {self.row} 行" if self.row is not None else f"序号 {self.seq}"
+        if self.row is not None:
+            return f"第 {self.row} 行"
+        return self.place or f"序号 {self.seq}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,34 +129,113 @@ class FindingInput(BaseModel):
 def normalize_level(level: str) -> str:
     text = (level or "").strip()
     text = LEVEL_ALIASES.get(text, text)
-    if text not in LEVELS:
-        raise ReviewError(f"评估级别「{level}」无效，应为 {'、'.join(LEVELS)} 之一")
+    if text not in ALL_LEVELS:
+        raise ReviewError(f"评估级别「{level}」无效，应为 {'、'.join(ALL_LEVELS)} 之一", "level")
     return text
 
 
-def phase_for_level(session: Session, campaign: Campaign, level: str) -> Phase:
-    """The campaign's phase for a review level (市级 → the 市级复评 phase …)."""
-    kind = LEVELS[normalize_level(level)]
-    phase = session.exec(select(Phase).where(Phase.campaign_id == campaign.id, Phase.kind == kind.value)
-                         .order_by(Phase.ordinal)).first()
+def is_county(review: Review) -> bool:
+    return review.level == COUNTY_LEVEL
+
+
+def find_phase(session: Session, campaign: Campaign, code_or_name: str) -> Phase:
+    """A phase of the campaign by its 编号 or its 名称."""
+    text = (code_or_name or "").strip()
+    phases = list(session.exec(select(Phase).where(Phase.campaign_id == campaign.id).order_by(Phase.ordinal)))
+    for phase in phases:
+        if text in (phase.code, phase.name):
+            return phase
+    known = "、".join(f"{p.code}（{p.name}）" for p in phases)
+    raise ReviewError(f"创建工作「{campaign.code}」中没有编号或名称为「{code_or_name}」的阶段；现有阶段：{known}", "phase")
+
+
+def phase_for_level(session: Session, campaign: Campaign, level: str, today: dt.date | None = None) -> Phase:
+    """The phase a review of ``level`` goes into when none is named: for 市级/省级/国家 the
+    campaign's phase of that kind (市级 → the 市级复评 phase …), else the phase current on
+    ``today`` (a plan may hold its city check inside another phase); for a 县级督查 the current
+    phase."""
+    level = normalize_level(level)
+    today = today or local_date(utcnow())
+    if level in LEVELS:
+        kind = LEVELS[level]
+        phase = session.exec(select(Phase).where(Phase.campaign_id == campaign.id, Phase.kind == kind.value)
+                             .order_by(Phase.ordinal)).first()
+        if phase is not None:
+            return phase
+    phase = current_phase(session, campaign, today)
     if phase is None:
-        raise ReviewError(f"创建工作「{campaign.name}」没有类型为「{level}」评估的阶段，请用 --phase 指定阶段")
+        if level in LEVELS:
+            raise ReviewError(f"创建工作「{campaign.name}」没有类型为「{level}」评估的阶段，且所有阶段均已通过；"
+                              "请用 --phase 指定阶段", "phase")
+        raise ReviewError(f"创建工作「{campaign.name}」的所有阶段均已通过关口，不能再登记县级督查", "phase")
     return phase
 
 
+def _round_number(n: int) -> str:
+    if n <= 10:
+        return _CHINESE_DIGITS[n]
+    if n < 20:
+        return "十" + _CHINESE_DIGITS[n - 10]
+    if n < 100:
+        return _CHINESE_DIGITS[n // 10] + "十" + (_CHINESE_DIGITS[n % 10] if n % 10 else "")
+    return str(n)
+
+
+_FIELD_NAMES = {"round_name": "轮次", "team": "督查组", "scope": "督查范围", "note": "说明"}
+
+
+def _bounded(field: str, value: str, limit: int) -> str:
+    text = (value or "").strip()
+    name = _FIELD_NAMES[field]
+    if len(text) > limit:
+        raise ReviewError(f"「{name}」过长：{len(text)} 个字，最多 {limit} 个字", field)
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+        raise ReviewError(f"「{name}」含有不允许的控制字符", field)
+    return text
+
+
 def open_review(session: Session, campaign: Campaign, phase: Phase, level: str, held_on: dt.date | None,
-                actor: str = SYSTEM_ACTOR) -> Review:
-    """Record that a review of ``level`` is (to be) held on ``held_on`` in ``phase``."""
+                actor: str = SYSTEM_ACTOR, *, round_name: str = "", team: str = "", scope: str = "") -> Review:
+    """Record that a review of ``level`` is (to be) held on ``held_on`` in ``phase``.
+
+    A 县级督查 round is named (``round_name``, by default 第一轮, 第二轮 … in the order opened; a
+    name already used in the campaign is refused) and may say its 督查组 (``team``: name and
+    members) and ``scope``. It cannot be opened in a phase whose gate has passed."""
     level = normalize_level(level)
     if phase.campaign_id != campaign.id:
         raise ReviewError(f"阶段「{phase.name}」不属于创建工作「{campaign.name}」")
-    review = Review(campaign_id=campaign.id, phase_id=phase.id, level=level, held_on=held_on)
+    round_name = _bounded("round_name", round_name, ROUND_MAX)
+    team = _bounded("team", team, TEAM_MAX)
+    scope = _bounded("scope", scope, SCOPE_MAX)
+    if level == COUNTY_LEVEL:
+        if PhaseStatus(phase.status) is PhaseStatus.passed:
+            raise ReviewError(f"阶段「{phase.name}」已通过关口，不能在其中登记县级督查", "phase")
+        rounds = list(session.exec(select(Review.id, Review.round_name).where(
+            Review.campaign_id == campaign.id, Review.level == COUNTY_LEVEL)))
+        if not round_name:
+            used = {name for _, name in rounds}
+            n = len(rounds) + 1
+            while f"第{_round_number(n)}轮" in used:
+                n += 1
+            round_name = f"第{_round_number(n)}轮"
+        clash = next((rid for rid, name in rounds if name == round_name), None)
+        if clash is not None:
+            raise ReviewError(f"县级督查「{round_name}」已登记（评估 #{clash}），请换一个轮次名称", "round_name")
+    review = Review(campaign_id=campaign.id, phase_id=phase.id, level=level, held_on=held_on,
+                    round_name=round_name, team=team, scope=scope)
     session.add(review)
     session.flush()
-    record_event(session, type="review.opened", actor=actor, campaign_id=campaign.id,
-                 payload={"review_id": review.id, "phase_id": phase.id, "phase": phase.code, "level": level,
-                          "held_on": held_on.isoformat() if held_on else None})
+    payload = {"review_id": review.id, "phase_id": phase.id, "phase": phase.code, "level": level,
+               "held_on": held_on.isoformat() if held_on else None}
+    if level == COUNTY_LEVEL or round_name or team or scope:
+        payload.update(round=round_name, team=team, scope=scope)
+    record_event(session, type="review.opened", actor=actor, campaign_id=campaign.id, payload=payload)
     return review
+
+
+def review_label(review: Review) -> str:
+    """How a review is named to people: 市级, or 县级督查第一轮."""
+    return f"{review.level}{review.round_name}" if is_county(review) else review.level
 
 
 def _actor(actor: str | Person) -> tuple[str, int | None]:
@@ -132,10 +246,12 @@ def record_verdict(session: Session, review: Review, verdict: str, actor: str | 
     """Record the reviewers' verdict (通过 / 不通过 / 有条件通过). Writes ``review.verdict``; the
     dispatcher then checks the phase's gate. A verdict is recorded once."""
     verdict = (verdict or "").strip()
+    note = _bounded("note", note, NOTE_MAX)
     if verdict not in VERDICTS:
-        raise ReviewError(f"评估结论「{verdict}」无效，应为 {'、'.join(VERDICTS)} 之一")
+        raise ReviewError(f"评估结论「{verdict}」无效，应为 {'、'.join(VERDICTS)} 之一", "verdict")
     if review.verdict is not None:
-        raise ReviewError(f"评估 #{review.id}（{review.level}）已录入结论「{review.verdict}」，不能重复录入")
+        raise ReviewConflict(f"评估 #{review.id}（{review_label(review)}）已录入结论「{review.verdict}」，不能重复录入",
+                             "verdict")
     name, person_id = _actor(actor)
     now = utcnow()
     review.verdict = verdict
@@ -158,6 +274,8 @@ def record_verdict(session: Session, review: Review, verdict: str, actor: str | 
 def _finding_title(review: Review, finding: FindingInput) -> str:
     text = finding.text.strip().replace("\n", " ")
     short = text if len(text) <= 30 else text[:29] + "…"
+    if is_county(review):
+        return f"【{review_label(review)}问题{finding.seq}】{short}"
     return f"【{review.level}反馈问题{finding.seq}】{short}"
 
 
@@ -169,9 +287,23 @@ def _find_unit(session: Session, campaign: Campaign, name: str) -> Department | 
     return session.exec(select(School).where(School.campaign_id == campaign.id, School.name == name)).first()
 
 
+def finding_phase(session: Session, review: Review, today: dt.date) -> Phase:
+    """The phase a finding's task goes into: the review's, or for a 县级督查 the phase current
+    on ``today`` (its own phase once every phase has passed)."""
+    if is_county(review):
+        campaign = session.get(Campaign, review.campaign_id)
+        assert campaign is not None
+        phase = current_phase(session, campaign, today)
+        if phase is not None:
+            return phase
+    phase = session.get(Phase, review.phase_id)
+    assert phase is not None
+    return phase
+
+
 def add_findings(session: Session, review: Review, findings: list[FindingInput], actor: str | Person) -> list[Task]:
     """Store each finding and open its task (origin finding, due at the rectification deadline,
-    in the review's phase). Everything is checked first: an unknown unit or indicator, or a
+    in the review's phase, or for a 县级督查 in the phase current now). Everything is checked first: an unknown unit or indicator, or a
     序号 already recorded with other text, stores nothing. Re-entering the same findings returns
     their tasks and creates nothing.
 
@@ -179,7 +311,8 @@ def add_findings(session: Session, review: Review, findings: list[FindingInput],
     and as its task's 原定时限); its task is due the plan's 逾期顺延工作日 working days later, and
     its measures say so."""
     campaign = session.get(Campaign, review.campaign_id)
-    phase = session.get(Phase, review.phase_id)
+    today = local_date(utcnow())
+    phase = finding_phase(session, review, today)
     assert campaign is not None and phase is not None
     standard = load_standard(campaign.standard_id)
     codes = {i.code for i in standard.indicators}
@@ -194,6 +327,8 @@ def add_findings(session: Session, review: Review, findings: list[FindingInput],
         if finding.seq in seen:
             problems.append(f"{where}「序号」：序号 {finding.seq} 与{seen[finding.seq]}重复")
         seen[finding.seq] = where
+        if len(finding.text.strip()) > FINDING_TEXT_MAX:
+            problems.append(f"{where}「问题」：过长，最多 {FINDING_TEXT_MAX} 个字")
         if finding.indicator and finding.indicator not in codes:
             problems.append(f"{where}「指标」：未知的指标「{finding.indicator}」（标准 {standard.id} 中没有）")
         units: list[Department | School] = []
@@ -211,10 +346,9 @@ def add_findings(session: Session, review: Review, findings: list[FindingInput],
                             "请改用新的序号")
         resolved.append((finding, units))
     if problems:
-        raise FindingsError(f"评估 #{review.id}（{review.level}）的反馈问题", problems)
+        raise FindingsError(f"评估 #{review.id}（{review_label(review)}）的反馈问题", problems)
 
     name, person_id = _actor(actor)
-    today = local_date(utcnow())
     working_days = redate_working_days(campaign)
     tasks: list[Task] = []
     added: list[int] = []
@@ -252,6 +386,126 @@ def add_findings(session: Session, review: Review, findings: list[FindingInput],
                      payload={"review_id": review.id, "phase_id": phase.id, "findings": added,
                               "tasks": [t.id for t in tasks], "redated": redated})
     return tasks
+
+
+def finding_from_fields(*, text: str, units: list[str] | str, due: str | dt.date, indicator: str | None = None,
+                        seq: int, where: str = "") -> FindingInput:
+    """One finding as typed (CLI, API): every problem named by its field, raised together as
+    ``FindingsError``. ``units`` may be one text with several names separated by 、."""
+    prefix = f"{where}" if where else ""
+    problems: list[str] = []
+    text = (text or "").strip()
+    if not text:
+        problems.append(f"{prefix}「问题」：不能为空")
+    names = [units] if isinstance(units, str) else list(units)
+    unit_names = [u for name in names for u in _SPLIT_UNITS.split(name or "") if u]
+    if not unit_names:
+        problems.append(f"{prefix}「责任单位」：不能为空")
+    due_on = parse_date(due) if due else None
+    if due_on is None:
+        problems.append(f"{prefix}「整改时限」：「{due}」不是日期，应写作 2027-06-30" if due else f"{prefix}「整改时限」：不能为空")
+    if seq < 1:
+        problems.append(f"{prefix}「序号」：应为正整数")
+    if problems:
+        raise FindingsError("反馈问题", problems)
+    assert due_on is not None
+    indicator = (indicator or "").strip().removeprefix("指标").strip() or None
+    return FindingInput(seq=seq, text=text, indicator=indicator, units=unit_names, due_on=due_on,
+                        place=where or None)
+
+
+def next_seq(session: Session, review: Review) -> int:
+    """The 序号 a finding entered on its own gets: one past the review's highest."""
+    top = session.exec(select(func.max(ReviewFinding.seq)).where(ReviewFinding.review_id == review.id)).one()
+    return int(top or 0) + 1
+
+
+def findings_of(session: Session, review: Review) -> list[ReviewFinding]:
+    """The review's findings in 序号 order."""
+    return list(session.exec(select(ReviewFinding).where(ReviewFinding.review_id == review.id)
+                             .order_by(ReviewFinding.seq)))
+
+
+def review_in(session: Session, campaign: Campaign, review_id: int) -> Review:
+    """The campaign's review ``review_id`` (another campaign's does not exist here)."""
+    review = session.get(Review, review_id)
+    if review is None or review.campaign_id != campaign.id:
+        raise ReviewNotFound(f"创建工作「{campaign.code}」中没有编号为 #{review_id} 的评估")
+    return review
+
+
+# ---------------------------------------------------------------------------------------------
+# What the lists show
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    """A review with its phase and how far its findings are rectified."""
+
+    review: Review
+    phase_code: str
+    phase_name: str
+    findings: int
+    tasks: int
+    open_tasks: int
+
+    @property
+    def label(self) -> str:
+        return review_label(self.review)
+
+
+def review_lines(session: Session, campaign: Campaign, level: str | None = None) -> list[ReviewLine]:
+    """The campaign's reviews (of one level if given), oldest first: three queries however many."""
+    stmt = select(Review).where(Review.campaign_id == campaign.id)
+    if level is not None:
+        stmt = stmt.where(Review.level == normalize_level(level))
+    rows = list(session.exec(stmt.order_by(Review.id)))
+    phases = {p.id: p for p in session.exec(select(Phase).where(Phase.campaign_id == campaign.id))}
+    findings = dict(session.exec(select(ReviewFinding.review_id, func.count()).where(
+        ReviewFinding.campaign_id == campaign.id).group_by(ReviewFinding.review_id)).all())
+    tasks = {review_id: (int(total), int(open_ or 0)) for review_id, total, open_ in session.exec(
+        select(ReviewFinding.review_id, func.count(Task.id),
+               func.sum(case((Task.status.in_([s.value for s in OPEN]), 1), else_=0)))
+        .join(Task, Task.finding_id == ReviewFinding.id)
+        .where(ReviewFinding.campaign_id == campaign.id).group_by(ReviewFinding.review_id)).all()}
+    return [ReviewLine(review=r, phase_code=phases[r.phase_id].code, phase_name=phases[r.phase_id].name,
+                       findings=int(findings.get(r.id, 0)), tasks=tasks.get(r.id, (0, 0))[0],
+                       open_tasks=tasks.get(r.id, (0, 0))[1]) for r in rows]
+
+
+def finding_reviews(session: Session, finding_ids: list[int]) -> dict[int, Review]:
+    """The review of each finding, by finding id (for lists that show where a finding came from)."""
+    if not finding_ids:
+        return {}
+    return {fid: review for fid, review in session.exec(
+        select(ReviewFinding.id, Review).join(Review, Review.id == ReviewFinding.review_id)
+        .where(ReviewFinding.id.in_(finding_ids))).all()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Gates: which verdicts count
+
+
+def latest_verdict(session: Session, phase_id: int) -> Review | None:
+    """The latest verdict that counts for a phase's gate: of a review above the county held in
+    it (a 县级督查's verdict never holds a gate)."""
+    return session.exec(
+        select(Review).where(Review.phase_id == phase_id, Review.level != COUNTY_LEVEL, Review.verdict.is_not(None))
+        .order_by(Review.verdict_at.desc(), Review.id.desc())
+    ).first()
+
+
+def hosting_phase_ids(session: Session, campaign_id: int) -> set[int]:
+    """The phases that hold a review above the county (whatever their kind): their gates wait
+    for its verdict."""
+    return set(session.exec(select(Review.phase_id).where(
+        Review.campaign_id == campaign_id, Review.level != COUNTY_LEVEL).distinct()).all())
+
+
+def decided_phase_ids(session: Session, campaign_id: int) -> set[int]:
+    """The phases with a verdict of a review above the county."""
+    return set(session.exec(select(Review.phase_id).where(
+        Review.campaign_id == campaign_id, Review.level != COUNTY_LEVEL, Review.verdict.is_not(None)).distinct()).all())
 
 
 # ---------------------------------------------------------------------------------------------

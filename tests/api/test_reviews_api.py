@@ -98,7 +98,7 @@ FINDING = {"text": "台账不全", "lead": "财政局", "due_on": "2027-01-29"}
     ("findings", {"findings": [FINDING, {**FINDING, "lead": "教育局"}]}, None, "findings[1]「责任单位」：未知单位「教育局」"),
     ("findings", {"findings": [{**FINDING, "indicator": "99"}]}, None, "findings[0]「指标」：未知的指标「99」"),
     ("findings", {"findings": [{**FINDING, "due_on": "明年"}]}, "body.findings.0.due_on", ""),
-    ("findings", {"findings": [{**FINDING, "text": ""}]}, "body.findings.0.text", "过短"),
+    ("findings", {"findings": [{**FINDING, "text": ""}]}, "body.findings.0.text", "不能为空"),
     ("findings", {"findings": [{**FINDING, "seq": 1, "text": "另一个问题"}]}, None, "序号 1 已录入为「财政投入不足」"),
     ("verdict", {"verdict": "合格"}, "body.verdict", "评估结论「合格」无效"),
 ])

@@ -46,6 +46,7 @@ from tracker.reviews.models import Review
 from tracker.db import get_engine, session_scope, utcnow
 from tracker.events.models import Event
 from tracker.tasks.models import Task
+from tracker.errors import JunhengError
 
 log = logging.getLogger("junheng.dispatcher")
 
@@ -70,7 +71,7 @@ class DispatchMode(str, Enum):
     deployments = "deployments"  # create runs of prefect.yaml's deployments for the workers
 
 
-class DispatchError(Exception):
+class DispatchError(JunhengError):
     """A set-up problem the user must fix (Chinese message)."""
 
 

@@ -30,6 +30,7 @@ from tracker.assessment import snapshots
 from tracker.assessment.models import AssessmentSnapshot
 from tracker.campaigns import gates
 from tracker.db import session_scope
+from tracker.errors import ErrorKind, JunhengError
 from tracker.events.service import SYSTEM_ACTOR
 from tracker.org.models import Campaign, Phase
 from tracker.org.service import resolve_campaign
@@ -37,11 +38,11 @@ from tracker.reviews import service as reviews
 from tracker.reviews.models import Review
 from tracker.schooldata import submissions
 from tracker.schooldata.models import DataSubmission
-from tracker.tasks import reconcile
+from tracker.tasks.reconcile import reconcile_tasks
 from tracker.tasks.service import RedatedTask
 
 
-class StepInputError(ValueError):
+class StepInputError(JunhengError, ValueError, kind=ErrorKind.not_found):
     """An id or code that does not belong together (Chinese message)."""
 
 
@@ -88,7 +89,7 @@ def reconcile(campaign_code: str, assessment_id: int, actor: str = SYSTEM_ACTOR)
     with session_scope() as session:
         campaign = _campaign(session, campaign_code)
         snapshot = _owned(session, AssessmentSnapshot, assessment_id, campaign, "评估结果")
-        result = reconcile.reconcile_tasks(session, campaign, snapshot, actor=actor)
+        result = reconcile_tasks(session, campaign, snapshot, actor=actor)
         return result.report()
 
 

@@ -53,6 +53,7 @@ from tracker.db import get_engine, session_scope, utcnow
 from tracker.events.models import Event
 from tracker.events.service import record_event
 from tracker.settings import get_settings
+from tracker.errors import ErrorKind, JunhengError
 
 try:  # POSIX only (Linux is what we run and test on); Windows has no fcntl and is not supported
     import fcntl
@@ -339,7 +340,7 @@ class FileLeaderLock:
             self.fd = None
 
 
-class SchedulerSetupError(Exception):
+class SchedulerSetupError(JunhengError, kind=ErrorKind.unsupported):
     """A database the scheduler cannot lead (Chinese message)."""
 
 

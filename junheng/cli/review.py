@@ -12,30 +12,23 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, select
 
-from junheng.cli.common import campaign_or_exit, user_message
+from junheng.cli.common import campaign_or_exit
 from junheng.cli.common import fail as _fail
 from junheng.cli.data import print_redated
 from tracker.db import get_engine, migrate, session_scope
 from tracker.org.models import Campaign, Phase
 from tracker.org.service import (
-    CampaignNotFound,
-    UnknownName,
     find_person,
     resolve_campaign,
 )
 from tracker.reviews import service as reviews
 from tracker.reviews.models import Review, ReviewFinding
-from tracker.tasks.service import InvalidTask, RedatedTask
+from tracker.tasks.service import RedatedTask
 
 review_app = typer.Typer(help="评估：市级复评、省级评估、国家审核认定的结论和反馈问题", no_args_is_help=True)
 
-USER_ERRORS = (CampaignNotFound, UnknownName, reviews.ReviewError, reviews.FindingsError, InvalidTask)
 CampaignOption = typer.Option(None, "--campaign", "-c", help="创建工作编号；只有一个创建工作时可不写")
 AsOption = typer.Option(..., "--as", help="操作人姓名（方案中的人员）", show_default=False)
-
-
-def _message(error: Exception) -> str:
-    return user_message(error)
 
 
 def _review(session: Session, campaign: Campaign, review_id: int) -> Review:
@@ -65,21 +58,18 @@ def open_command(
     """登记一次评估（市级复评、省级评估或国家审核认定）。"""
     day = _parse_date(held_on)
     migrate()
-    try:
-        with session_scope() as session:
-            campaign = resolve_campaign(session, campaign_code)
-            who = find_person(session, campaign, actor).name if actor else "系统"
-            if phase_code:
-                phase = session.exec(select(Phase).where(Phase.campaign_id == campaign.id,
-                                                         Phase.code == phase_code.strip())).first()
-                if phase is None:
-                    raise reviews.ReviewError(f"创建工作「{campaign.code}」中没有编号为「{phase_code}」的阶段")
-            else:
-                phase = reviews.phase_for_level(session, campaign, level)
-            review = reviews.open_review(session, campaign, phase, level, day, actor=who)
-            review_id, phase_name, level_text = review.id, phase.name, review.level
-    except USER_ERRORS as error:
-        _fail(_message(error))
+    with session_scope() as session:
+        campaign = resolve_campaign(session, campaign_code)
+        who = find_person(session, campaign, actor).name if actor else "系统"
+        if phase_code:
+            phase = session.exec(select(Phase).where(Phase.campaign_id == campaign.id,
+                                                     Phase.code == phase_code.strip())).first()
+            if phase is None:
+                raise reviews.ReviewError(f"创建工作「{campaign.code}」中没有编号为「{phase_code}」的阶段")
+        else:
+            phase = reviews.phase_for_level(session, campaign, level)
+        review = reviews.open_review(session, campaign, phase, level, day, actor=who)
+        review_id, phase_name, level_text = review.id, phase.name, review.level
     Console(soft_wrap=True).print(f"[green]已登记[/green]评估 #{review_id}：{level_text}（阶段「{escape(phase_name)}」"
                                   f"{'，' + day.isoformat() if day else ''}）")
 
@@ -94,14 +84,11 @@ def verdict_command(
 ) -> None:
     """录入评估结论；录入后自动检查该阶段能否通过关口。"""
     migrate()
-    try:
-        with session_scope() as session:
-            campaign = resolve_campaign(session, campaign_code)
-            person = find_person(session, campaign, actor)
-            review = reviews.record_verdict(session, _review(session, campaign, review_id), verdict, person, note=note)
-            level = review.level
-    except USER_ERRORS as error:
-        _fail(_message(error))
+    with session_scope() as session:
+        campaign = resolve_campaign(session, campaign_code)
+        person = find_person(session, campaign, actor)
+        review = reviews.record_verdict(session, _review(session, campaign, review_id), verdict, person, note=note)
+        level = review.level
     Console(soft_wrap=True).print(f"[green]已录入[/green]评估 #{review_id}（{level}）结论：{escape(verdict)}")
 
 
@@ -114,23 +101,17 @@ def findings_command(
     campaign_code: str | None = CampaignOption,
 ) -> None:
     """录入评估反馈问题：每个问题建立一项整改任务，截止日期为其整改时限（整表校验，有问题则不录入）。"""
-    try:
-        findings = reviews.read_findings_sheet(file)
-    except reviews.FindingsError as error:
-        _fail(str(error))
+    findings = reviews.read_findings_sheet(file)
     migrate()
-    try:
-        with session_scope() as session:
-            campaign = resolve_campaign(session, campaign_code)
-            person = find_person(session, campaign, actor)
-            review = _review(session, campaign, review_id)
-            tasks = reviews.add_findings(session, review, findings, person)
-            lines = [f"  #{t.id} {t.title}（截止 {t.due_on.isoformat()}"
-                     + (f"；原定整改时限 {t.planned_due_on.isoformat()} 已过，已顺延" if t.planned_due_on else "")
-                     + "）" for t in tasks]
-            redated = [RedatedTask.of(t).as_dict() for t in tasks if t.planned_due_on is not None]
-    except USER_ERRORS as error:
-        _fail(_message(error))
+    with session_scope() as session:
+        campaign = resolve_campaign(session, campaign_code)
+        person = find_person(session, campaign, actor)
+        review = _review(session, campaign, review_id)
+        tasks = reviews.add_findings(session, review, findings, person)
+        lines = [f"  #{t.id} {t.title}（截止 {t.due_on.isoformat()}"
+                 + (f"；原定整改时限 {t.planned_due_on.isoformat()} 已过，已顺延" if t.planned_due_on else "")
+                 + "）" for t in tasks]
+        redated = [RedatedTask.of(t).as_dict() for t in tasks if t.planned_due_on is not None]
     console = Console(soft_wrap=True)
     console.print(f"[green]已录入[/green]评估 #{review_id} 的 {len(findings)} 个反馈问题，对应任务：")
     for line in lines:

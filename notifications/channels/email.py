@@ -28,11 +28,12 @@ import aiosmtplib
 
 from tracker.notices.models import OutboundMessage
 from tracker.settings import Settings
+from tracker.errors import JunhengError
 
 TLS_MODES = ("none", "starttls", "tls")
 
 
-class MailConfigError(ValueError):
+class MailConfigError(JunhengError, ValueError):
     """A mail setting that cannot work (Chinese message naming the variable)."""
 
 

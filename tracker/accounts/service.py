@@ -32,6 +32,7 @@ from tracker.accounts.models import ROLE_NAMES, ApiToken, User, UserRole
 from tracker.org.models import Campaign, Department, Person, School
 from tracker.org.service import UnknownName, find_department, find_person
 from tracker.db import utcnow
+from tracker.errors import JunhengError
 
 log = logging.getLogger("tracker.accounts")
 
@@ -51,7 +52,7 @@ FIELD_NAMES = {"username": "用户名", "name": "姓名", "role": "角色", "pas
                "school": "学校", "person": "人员", "campaign": "创建工作"}
 
 
-class AccountError(ValueError):
+class AccountError(JunhengError, ValueError):
     """A user that cannot be created or changed as asked (Chinese message)."""
 
     def __init__(self, message: str):

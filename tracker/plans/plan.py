@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 from tracker.email_address import check_email
 from tracker.plans.kinds import PhaseKind, UnitKind
+from tracker.errors import ErrorDetail, JunhengError
 
 TOWNSHIPS_PLACEHOLDER = "各乡镇"  # "the township of the school concerned"
 UNKNOWN_DATE_WORDS = ("以上级通知为准", "待定", "未定", "待通知")
@@ -73,14 +74,16 @@ _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s
 _TIME = re.compile(r"^\s*(\d{1,2})\s*[:：]\s*(\d{2})(?:[:：]00)?\s*$")
 
 
-class PlanError(ValueError):
+class PlanError(JunhengError, ValueError):
     """A plan file that cannot be used. ``problems`` are Chinese, each naming line and key."""
 
     def __init__(self, problems: list[str], path: str | Path | None = None):
         self.problems = list(problems)
         self.path = str(path) if path is not None else None
         head = f"方案文件 {self.path} " if self.path else "方案"
-        super().__init__(f"{head}有 {len(self.problems)} 处问题：\n" + "\n".join(self.problems))
+        summary = f"{head}有 {len(self.problems)} 处问题"
+        super().__init__(f"{summary}：\n" + "\n".join(self.problems), summary=summary,
+                         details=[ErrorDetail(p) for p in self.problems])
 
 
 # ---------------------------------------------------------------------------- value parsing
@@ -1091,7 +1094,7 @@ def _resolve(checker: _Checker, data: dict) -> CampaignPlan | None:
                                     f"「{'、'.join(found[1:])}」配合，请在分工中写明谁牵头")
             if dropped:
                 checker.warn(where, f"指标 {indicator.code}：标准所列单位「{'、'.join(dropped)}」不在方案中，已略去")
-        assignments = {c: assignments[c] for c in sorted(assignments, key=_code_order)}
+        assignments = {c: assignments[c] for c in sorted(assignments, key=standard.indicator_sort_key)}
 
     # -- what a school fixes itself
     fix_raw, fix_key = _get(data, "学校自行整改")
@@ -1163,9 +1166,3 @@ def _resolve(checker: _Checker, data: dict) -> CampaignPlan | None:
     )
 
 
-def _code_order(code: str) -> tuple[int, int, str]:
-    """Indicator codes in document order: 1, 2, … 32, then E1 …, V1 …."""
-    match = re.match(r"^([A-Za-z]*)(\d+)$", code)
-    if match:
-        return (0 if not match.group(1) else 1, int(match.group(2)), match.group(1))
-    return (2, 0, code)

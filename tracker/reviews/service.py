@@ -29,6 +29,7 @@ from tracker.reviews.models import Review, ReviewFinding
 from tracker.standards import load_standard
 from tracker.tasks.models import Task, TaskOrigin
 from tracker.tasks.service import create_task, redate_working_days, working_due
+from tracker.errors import ErrorDetail, ErrorKind, JunhengError
 
 LEVELS: dict[str, PhaseKind] = {
     "市级": PhaseKind.review_city,
@@ -54,21 +55,19 @@ _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s
 _SPLIT_UNITS = re.compile(r"[、，,；;/\s]+")
 
 
-class ReviewError(ValueError):
+class ReviewError(JunhengError, ValueError):
     """A review action that cannot be done as asked (Chinese message)."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
-
-class FindingsError(ValueError):
+class FindingsError(JunhengError, ValueError):
     """Findings that cannot be stored. ``problems`` name the row and column (Chinese)."""
 
     def __init__(self, source: str, problems: list[str]):
         self.source = source
         self.problems = problems
-        super().__init__(f"{source}有 {len(problems)} 处问题，未录入任何反馈问题：\n" + "\n".join(problems))
+        summary = f"{source}有 {len(problems)} 处问题，未录入任何反馈问题"
+        super().__init__(f"{summary}：\n" + "\n".join(problems), summary=summary,
+                         details=[ErrorDetail(p) for p in problems])
 
 
 class FindingInput(BaseModel):
@@ -135,7 +134,8 @@ def record_verdict(session: Session, review: Review, verdict: str, actor: str | 
     if verdict not in VERDICTS:
         raise ReviewError(f"评估结论「{verdict}」无效，应为 {'、'.join(VERDICTS)} 之一")
     if review.verdict is not None:
-        raise ReviewError(f"评估 #{review.id}（{review.level}）已录入结论「{review.verdict}」，不能重复录入")
+        raise ReviewError(f"评估 #{review.id}（{review.level}）已录入结论「{review.verdict}」，不能重复录入",
+                          kind=ErrorKind.conflict)
     name, person_id = _actor(actor)
     now = utcnow()
     review.verdict = verdict

@@ -52,6 +52,10 @@ class ErrorOut(BaseModel):
     kind: ErrorKind | None = None  # what went wrong (tracker.errors.ErrorKind); left out for 401, 405, 429, 500
     problems: list[ProblemOut] = []
 
+    def content(self) -> dict[str, Any]:
+        """The JSON body: no "kind" where none applies, so those answers keep their shape."""
+        return self.model_dump(mode="json", exclude={"kind"} if self.kind is None else None)
+
 
 # The one answer to each kind of error (docs/development.md "Errors").
 STATUS_OF_KIND: dict[ErrorKind, int] = {
@@ -120,9 +124,7 @@ def error_response(request: Request, status: int, detail: str, problems: list[Pr
                    headers: dict[str, str] | None = None) -> Response:
     if is_api(request):
         body = ErrorOut(detail=detail, kind=_KIND_OF_STATUS.get(status), problems=problems or [])
-        # no "kind" where none applies (401, 405, 429, 500): those answers keep their shape
-        content = body.model_dump(mode="json", exclude={"kind"} if body.kind is None else None)
-        return JSONResponse(content, status_code=status, headers=headers)
+        return JSONResponse(body.content(), status_code=status, headers=headers)
     title = {400: "请求有误", 403: "无权访问", 404: "页面不存在", 409: "操作未完成", 413: "文件过大",
              415: "文件类型不支持", 422: "填写有误", 429: "请稍后再试", 503: "暂时无法完成"}.get(status, "出错了")
     from api.templating import templates  # not at the top: api.templating → api.deps → api.errors

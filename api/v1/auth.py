@@ -30,7 +30,7 @@ def token(
     result = authenticate(session, username, password)
     if not result.ok:
         session.commit()  # keep the failure count
-        body = ErrorOut(detail=result.message).model_dump(mode="json")
+        body = ErrorOut(detail=result.message).content()
         if result.retry_after is not None:
             return JSONResponse(body, status_code=status.HTTP_429_TOO_MANY_REQUESTS,
                                 headers={"Retry-After": str(result.retry_after)})

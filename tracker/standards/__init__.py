@@ -79,7 +79,8 @@ class StandardError(JunhengError, ValueError):
             f"标准文件 {file}：{path}：{message}" if path else f"标准文件 {file}：{message}"
             for path, message in problems
         ]
-        super().__init__("\n".join(lines), details=[
+        summary = lines[0] if len(lines) == 1 else f"标准文件 {file} 有 {len(lines)} 处问题"
+        super().__init__("\n".join(lines), summary=summary, details=[
             ErrorDetail(line, location=path or None) for line, (path, _) in zip(lines, problems, strict=True)])
 
 

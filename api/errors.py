@@ -1,17 +1,15 @@
-"""Every error the web answers: JSON ``{"detail": "…中文…", "problems": [...]}`` under /api, a short
-Chinese page elsewhere — never a stack trace. Denied requests (403) are logged.
+"""Every error the web answers: JSON ``{"detail": "…中文…", "kind": "…", "problems": [...]}`` under
+/api, a short Chinese page elsewhere — never a stack trace. Denied requests (403) are logged.
 
 The handlers are registered by ``install_error_handlers``; routes raise ``HTTPException`` with a
-Chinese ``detail``, ``AccessDenied``, or the tracker's own errors, and this module maps them:
+Chinese ``detail``, or the tracker's own errors (every one a ``tracker.errors.JunhengError``), and
+this module maps them:
 
-    AccessDenied, NotPermitted           403 (logged on logger ``junheng.access``)
+    JunhengError                         the status of its kind (STATUS_OF_KIND): invalid 422,
+                                         bad_request 400, not_found 404, conflict 409, forbidden 403
+                                         (logged on logger ``junheng.access``), unsupported 415,
+                                         too_large 413, unavailable 503; its details as ``problems``
     LoginRequired                        401 JSON, or 303 to /login for pages
-    TaskNotFound, CampaignNotFound,
-    UnknownName                          404
-    TransitionError                      409 (the task's state does not allow the move)
-    InvalidTaskInput, SheetError,
-    SelfCheckError, AccountError,
-    ReviewError, FindingsError,
     request validation                   422 (with the problems one by one)
     ReviewNotFound                       404; ReviewConflict (a verdict twice) 409
     DataError (a value the store rejects) 422
@@ -33,15 +31,8 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from tracker.accounts.access import AccessDenied
 from tracker.accounts.models import ROLE_NAMES, UserRole
-from tracker.accounts.service import AccountError
-from tracker.schooldata.submissions import SelfCheckError
-from tracker.org.service import CampaignNotFound, UnknownName
-from tracker.reviews.service import FindingsError, ReviewConflict, ReviewError, ReviewNotFound
-from tracker.schooldata.sheet import SheetError
-from tracker.tasks.lifecycle import InvalidTaskInput, NotPermitted, TransitionError
-from tracker.tasks.service import TaskNotFound
+from tracker.errors import ErrorKind, JunhengError
 
 access_log = logging.getLogger("junheng.access")
 log = logging.getLogger("junheng.web")
@@ -60,7 +51,26 @@ class ErrorOut(BaseModel):
     """Every error answer of the API."""
 
     detail: str
+    kind: ErrorKind | None = None  # what went wrong (tracker.errors.ErrorKind); left out for 401, 405, 429, 500
     problems: list[ProblemOut] = []
+
+    def content(self) -> dict[str, Any]:
+        """The JSON body: no "kind" where none applies, so those answers keep their shape."""
+        return self.model_dump(mode="json", exclude={"kind"} if self.kind is None else None)
+
+
+# The one answer to each kind of error (docs/development.md "Errors").
+STATUS_OF_KIND: dict[ErrorKind, int] = {
+    ErrorKind.invalid: 422,
+    ErrorKind.bad_request: 400,
+    ErrorKind.not_found: 404,
+    ErrorKind.conflict: 409,
+    ErrorKind.forbidden: 403,
+    ErrorKind.unsupported: 415,
+    ErrorKind.too_large: 413,
+    ErrorKind.unavailable: 503,
+}
+_KIND_OF_STATUS = {status: kind for kind, status in STATUS_OF_KIND.items()}
 
 
 def _response(description: str) -> dict[str, Any]:
@@ -115,10 +125,10 @@ def _who(request: Request) -> str:
 def error_response(request: Request, status: int, detail: str, problems: list[ProblemOut] | None = None,
                    headers: dict[str, str] | None = None) -> Response:
     if is_api(request):
-        body = ErrorOut(detail=detail, problems=problems or [])
-        return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+        body = ErrorOut(detail=detail, kind=_KIND_OF_STATUS.get(status), problems=problems or [])
+        return JSONResponse(body.content(), status_code=status, headers=headers)
     title = {400: "请求有误", 403: "无权访问", 404: "页面不存在", 409: "操作未完成", 413: "文件过大",
-             422: "填写有误", 429: "请稍后再试"}.get(status, "出错了")
+             415: "文件类型不支持", 422: "填写有误", 429: "请稍后再试", 503: "暂时无法完成"}.get(status, "出错了")
     from api.templating import templates  # not at the top: api.templating → api.deps → api.errors
 
     return templates.TemplateResponse(request, "error.html", {
@@ -200,10 +210,27 @@ def allowed_methods(request: Request) -> str:
     return ", ".join(allowed)
 
 
+def status_of(error: JunhengError) -> int:
+    """The HTTP status that answers a tracker error."""
+    return STATUS_OF_KIND[error.kind]
+
+
+def domain_error_response(request: Request, error: JunhengError) -> Response:
+    """A tracker error as the web answers it: its kind's status, its message, its details one by
+    one (then with the one-line summary as ``detail``); a refusal is logged."""
+    if error.kind is ErrorKind.forbidden:
+        return _denied(request, error.message)
+    if not error.details:
+        return error_response(request, status_of(error), error.message)
+    problems = [ProblemOut(message=d.message, location=d.location, row=d.row, column=d.column)
+                for d in error.details]
+    return error_response(request, status_of(error), error.summary, problems)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AccessDenied)
-    async def _access_denied(request: Request, exc: AccessDenied) -> Response:
-        return _denied(request, exc.message)
+    @app.exception_handler(JunhengError)
+    async def _domain(request: Request, exc: JunhengError) -> Response:
+        return domain_error_response(request, exc)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
@@ -215,45 +242,6 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.next_path and exc.next_path != "/":
             target += "?next=" + quote(exc.next_path, safe="/")
         return RedirectResponse(target, status_code=303)
-
-    @app.exception_handler(TransitionError)
-    async def _transition(request: Request, exc: TransitionError) -> Response:
-        if isinstance(exc, NotPermitted):
-            return _denied(request, exc.message)
-        if isinstance(exc, InvalidTaskInput):
-            return error_response(request, 422, exc.message)
-        return error_response(request, 409, exc.message)
-
-    @app.exception_handler(TaskNotFound)
-    @app.exception_handler(CampaignNotFound)
-    @app.exception_handler(UnknownName)
-    async def _not_found(request: Request, exc: Exception) -> Response:
-        return error_response(request, 404, getattr(exc, "message", str(exc)))
-
-    @app.exception_handler(SheetError)
-    async def _sheet(request: Request, exc: SheetError) -> Response:
-        problems = [ProblemOut(message=p.message, row=p.row, column=p.column) for p in exc.problems]
-        return error_response(request, 422, f"文件「{exc.filename}」有 {len(problems)} 处问题，未导入任何数据",
-                              problems)
-
-    @app.exception_handler(SelfCheckError)
-    @app.exception_handler(AccountError)
-    async def _bad_input(request: Request, exc: Exception) -> Response:
-        return error_response(request, 422, getattr(exc, "message", str(exc)))
-
-    @app.exception_handler(ReviewError)
-    async def _review(request: Request, exc: ReviewError) -> Response:
-        if isinstance(exc, ReviewNotFound):
-            return error_response(request, 404, exc.message)
-        if isinstance(exc, ReviewConflict):
-            return error_response(request, 409, exc.message)
-        location = f"body.{exc.field}" if exc.field else None
-        return error_response(request, 422, exc.message, [ProblemOut(location=location, message=exc.message)])
-
-    @app.exception_handler(FindingsError)
-    async def _findings(request: Request, exc: FindingsError) -> Response:
-        problems = [ProblemOut(message=p) for p in exc.problems]
-        return error_response(request, 422, f"{exc.source}有 {len(problems)} 处问题，未录入任何反馈问题", problems)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

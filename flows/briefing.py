@@ -26,9 +26,10 @@ from tracker.calendar import WorkingDayCalendar
 from tracker.org.service import resolve_campaign
 from tracker.db import session_scope
 from tracker.events.service import SYSTEM_ACTOR
+from tracker.errors import ErrorKind, JunhengError
 
 
-class BriefingStepError(ValueError):
+class BriefingStepError(JunhengError, ValueError, kind=ErrorKind.not_found):
     """A briefing id that is not there (Chinese message)."""
 
 

@@ -48,6 +48,7 @@ from tracker.events.queries import claim_events as claim
 from tracker.events.queries import events_by_id, undispatched_ids
 from tracker.events.queries import release_events as release
 from tracker.tasks.models import Task
+from tracker.errors import JunhengError
 
 log = logging.getLogger("junheng.dispatcher")
 
@@ -72,7 +73,7 @@ class DispatchMode(str, Enum):
     deployments = "deployments"  # create runs of prefect.yaml's deployments for the workers
 
 
-class DispatchError(Exception):
+class DispatchError(JunhengError):
     """A set-up problem the user must fix (Chinese message)."""
 
 

@@ -30,6 +30,7 @@ from tracker.assessment import snapshots
 from tracker.assessment.models import AssessmentSnapshot
 from tracker.campaigns import gates
 from tracker.db import session_scope
+from tracker.errors import ErrorKind, JunhengError
 from tracker.events.service import SYSTEM_ACTOR
 from tracker.org.models import Campaign, Phase
 from tracker.org.service import resolve_campaign
@@ -41,7 +42,7 @@ from tracker.tasks.reconcile import reconcile_tasks
 from tracker.tasks.service import RedatedTask
 
 
-class StepInputError(ValueError):
+class StepInputError(JunhengError, ValueError, kind=ErrorKind.not_found):
     """An id or code that does not belong together (Chinese message)."""
 
 

@@ -54,6 +54,7 @@ from tracker.db import get_engine, session_scope, utcnow
 from tracker.events.service import record_event
 from tracker.leadership import service as leadership
 from tracker.settings import get_settings
+from tracker.errors import ErrorKind, JunhengError
 
 log = logging.getLogger("junheng.scheduler")
 
@@ -218,7 +219,7 @@ def build_scheduler(url: str, cadence: Cadence = Cadence(), executor=None):
 # leadership: a lease in the database (tracker.leadership)
 
 
-class SchedulerSetupError(Exception):
+class SchedulerSetupError(JunhengError, kind=ErrorKind.unsupported):
     """A database the scheduler cannot lead (Chinese message)."""
 
 

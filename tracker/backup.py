@@ -45,6 +45,7 @@ from sqlalchemy.engine import make_url
 from tracker.clock import local_time
 from tracker.db import FOREIGN_TABLES, alembic_config, make_engine
 from tracker.evidence.storage import stored_path
+from tracker.errors import JunhengError
 
 FORMAT = "junheng-backup"
 FORMAT_VERSION = 1
@@ -57,7 +58,7 @@ _MEMBER = re.compile(r"^(manifest\.json|database/[a-z0-9_]+\.(copy|sqlite3)|evid
 _CHUNK = 1 << 20
 
 
-class BackupError(Exception):
+class BackupError(JunhengError):
     """Why a backup or restore could not be done (Chinese); nothing was changed."""
 
 

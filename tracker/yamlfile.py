@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tracker.errors import JunhengError
+
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 20
 MAX_ALIASES = 100
@@ -40,7 +42,7 @@ _STD = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map", "merge")}
 
 
-class YamlError(ValueError):
+class YamlError(JunhengError, ValueError):
     """The text is not YAML we read. ``line``/``column`` are 1-based (None: the file as a whole);
     ``message`` is Chinese for the limits and ruamel's own words for syntax errors."""
 

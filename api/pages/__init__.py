@@ -6,34 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
 def install_pages(app: FastAPI) -> None:
-    from api.errors import error_response
+    """The pages' errors (evidence refused, a briefing not found …) are answered by the one
+    handler of ``tracker.errors.JunhengError`` in api.errors."""
     from api.pages import briefings, data, indicators, overview, tasks, units
-    from tracker.briefings.service import BriefingNotFound
-    from tracker.evidence.service import EvidenceNotFound
-    from tracker.evidence.storage import EvidenceRejected
-    from tracker.schooldata.approval import SubmissionError
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (overview, indicators, tasks, units, data, briefings):
         app.include_router(module.router)
-
-    @app.exception_handler(EvidenceRejected)
-    async def _evidence_rejected(request: Request, exc: EvidenceRejected) -> Response:
-        return error_response(request, exc.status, exc.message)
-
-    @app.exception_handler(EvidenceNotFound)
-    @app.exception_handler(BriefingNotFound)
-    async def _not_found(request: Request, exc: Exception) -> Response:
-        return error_response(request, 404, getattr(exc, "message", str(exc)))
-
-    @app.exception_handler(SubmissionError)
-    async def _submission(request: Request, exc: SubmissionError) -> Response:
-        return error_response(request, 409, exc.message)

@@ -14,7 +14,6 @@ from tracker.accounts.access import require_role
 from tracker.accounts.models import UserRole
 from tracker.briefings.service import BriefingNotFound, get_briefing, list_briefings
 from tracker.org.models import Campaign
-from tracker.org.service import UnknownName
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,13 +33,10 @@ def briefing_file(session: DbSession, user: PageUser, number: Annotated[int, Pat
                   kind: Annotated[str, Path(pattern="^(docx|pdf)$")]) -> Response:
     require_role(user, *READERS, what="下载调度通报")
     campaign = session.get(Campaign, user.campaign_id)
-    try:
-        briefing = get_briefing(session, campaign, number)
-    except BriefingNotFound as exc:
-        raise UnknownName(exc.message) from None
+    briefing = get_briefing(session, campaign, number)
     content = briefing.docx if kind == "docx" else briefing.pdf
     if content is None:
-        raise UnknownName(f"第 {number} 期调度通报没有 {kind.upper()} 文件")
+        raise BriefingNotFound(f"第 {number} 期调度通报没有 {kind.upper()} 文件")
     name = f"{campaign.county}优质均衡创建调度通报第{briefing.number}期（{briefing.iso_week}）.{kind}"
     return Response(content, media_type=MEDIA[kind], headers={"Content-Disposition": content_disposition(name),
                                                                "Cache-Control": "private, no-store"})

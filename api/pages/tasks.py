@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.deps import CSRF_FIELD, CSRF_HEADER, CSRF_REJECTED, MAX_ID, SESSION_CSRF, CsrfChecked, DbSession, PageUser
+from api.errors import status_of
 from api.evidence import evidence_response, load_evidence_for, receive_evidence, upload_refusal
 from api.pages.common import flash, redirect, render, today
 from api.pages.overview import describe_event
@@ -254,7 +255,7 @@ async def upload_evidence(request: Request, session: DbSession, user: PageUser, 
         added = await receive_evidence(request, session, user, task, check_fields=_page_csrf(request))
     except EvidenceRejected as exc:
         session.rollback()
-        return _task_page(request, session, user, task, status_code=exc.status, upload_error=exc.message)
+        return _task_page(request, session, user, task, status_code=status_of(exc), upload_error=exc.message)
     if added.created:
         flash(request, f"已上传佐证材料「{added.evidence.filename}」")
     else:

@@ -116,13 +116,15 @@ def school_page(request: Request, session: DbSession, user: PageUser, school_id:
             for s in data.get("schools") or []:
                 if s.get("school_key") != school.key:
                     continue
-                for code, value in (s.get("values") or {}).items():
+                for code, value in sorted((s.get("values") or {}).items(),
+                                          key=lambda kv: standard.indicator_sort_key(kv[0])):
                     ind = resources.get(code)
                     values.append(SchoolValue(stage=STAGE_NAMES.get(stage, stage), code=code,
                                               title=ind.title if ind else code, unit=ind.unit if ind else "",
                                               value=value, threshold=ind.thresholds.get(stage) if ind else None,
                                               met=code in (s.get("met") or [])))
     shortfalls = school_shortfalls(session, snapshot.id, school.id) if snapshot is not None else []
+    shortfalls.sort(key=lambda r: standard.indicator_sort_key(r.indicator))  # "10" after "9", not after "1"
 
     county = latest_submission(session, campaign)
     data_row = origin = None

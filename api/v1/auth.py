@@ -31,7 +31,7 @@ def token(
 ) -> Response | TokenOut:
     result = authenticate(session, username, password, source=client_address(request))
     if not result.ok:
-        body = ErrorOut(detail=result.message).model_dump(mode="json")
+        body = ErrorOut(detail=result.message).content()
         if result.retry_after is not None:
             return JSONResponse(body, status_code=status.HTTP_429_TOO_MANY_REQUESTS,
                                 headers={"Retry-After": str(result.retry_after)})

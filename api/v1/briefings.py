@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
 from api.deps import MAX_ID, DbSession, UserCampaign, require_role
@@ -14,11 +14,9 @@ from api.evidence import content_disposition
 from api.pages.briefings import MEDIA, READERS
 from api.schemas.briefings import BriefingDetailOut, BriefingOut
 from tracker.accounts.models import User
-from tracker.briefings.compute import BriefingError
 from tracker.briefings.models import Briefing
 from tracker.briefings.service import BriefingNotFound, briefing_data, get_briefing, list_briefings
 from tracker.org.models import Campaign
-from tracker.org.service import UnknownName
 
 router = APIRouter(tags=["调度通报"])
 
@@ -31,15 +29,6 @@ Which = Annotated[str, Path(pattern=r"^([0-9]{1,9}|[0-9]{4}-[Ww][0-9]{1,2})$",
 def _file_response(kind: str) -> dict:
     return {200: {"content": {MEDIA[kind]: {"schema": {"type": "string", "format": "binary"}}},
                   "description": "文件（Content-Disposition 带 RFC 5987 filename*）"}}
-
-
-def load_briefing(session: DbSession, campaign: Campaign, which: int | str) -> Briefing:
-    try:
-        return get_briefing(session, campaign, which)
-    except BriefingNotFound as exc:
-        raise UnknownName(exc.message) from None
-    except BriefingError as exc:  # a week that does not exist, such as 2026-W60
-        raise HTTPException(422, exc.message) from None
 
 
 def _summary(briefing: Briefing) -> dict:
@@ -59,15 +48,15 @@ def list_campaign_briefings(session: DbSession, user: BriefingReader, campaign: 
             summary="一期调度通报及其数据")
 def get_campaign_briefing(session: DbSession, user: BriefingReader, campaign: UserCampaign,
                           which: Which) -> BriefingDetailOut:
-    briefing = load_briefing(session, campaign, which)
+    briefing = get_briefing(session, campaign, which)
     return BriefingDetailOut.model_validate({**_summary(briefing), "data": briefing_data(briefing)})
 
 
 def _document(session: DbSession, campaign: Campaign, number: int, kind: str) -> Response:
-    briefing = load_briefing(session, campaign, number)
+    briefing = get_briefing(session, campaign, number)
     content = briefing.docx if kind == "docx" else briefing.pdf
     if content is None:
-        raise UnknownName(f"第 {number} 期调度通报没有 {kind.upper()} 文件")
+        raise BriefingNotFound(f"第 {number} 期调度通报没有 {kind.upper()} 文件")
     name = f"{campaign.county}优质均衡创建调度通报第{briefing.number}期（{briefing.iso_week}）.{kind}"
     return Response(content, media_type=MEDIA[kind], headers={
         "Content-Disposition": content_disposition(name), "X-Content-Type-Options": "nosniff",

@@ -4,6 +4,11 @@ Prefect, matplotlib or the web stack (tests/junheng/test_cli_imports.py keeps it
 
 A new command goes into ``COMMANDS`` below: its name, the module and the attribute (a Typer group
 or a command function), and its one-line help for `junheng --help`.
+
+Errors: a command lets a ``tracker.errors.JunhengError`` go; the root group catches it once, prints
+「错误：…」 in Chinese to stderr (no traceback) and exits with its kind's code (``EXIT_CODE_OF_KIND``:
+2 bad input, 3 not found, 4 conflict, 5 not allowed, 6 unsupported, 7 too large, 8 unavailable).
+A command catches an error itself only to add to it (which file, which account).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typer.core import TyperCommand, TyperGroup
 
 import junheng  # noqa: F401 — sets the environment defaults (no telemetry) before anything else
 from junheng.cli import zh
+from tracker.errors import ErrorKind, JunhengError
 
 zh.install()
 
@@ -73,6 +79,36 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# The exit code of each kind of error (docs/development.md "Errors"); 1 stays for a check that
+# found something (calendar --strict, mail test), 2 is also what Click gives a wrong option.
+EXIT_CODE_OF_KIND: dict[ErrorKind, int] = {
+    ErrorKind.invalid: 2,
+    ErrorKind.bad_request: 2,
+    ErrorKind.not_found: 3,
+    ErrorKind.conflict: 4,
+    ErrorKind.forbidden: 5,
+    ErrorKind.unsupported: 6,
+    ErrorKind.too_large: 7,
+    ErrorKind.unavailable: 8,
+}
+
+
+def report_error(error: JunhengError) -> int:
+    """Print the error for people (「错误：」 and its first line, further lines indented) on
+    stderr; returns the exit code of its kind."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from junheng.cli.common import user_message
+
+    lines = user_message(error).splitlines() or [""]
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    err.print(f"[red]错误：[/red]{escape(lines[0])}")
+    for line in lines[1:]:
+        err.print("  " + line, markup=False)
+    return EXIT_CODE_OF_KIND[error.kind]
+
+
 @cache
 def _typer_of(name: str) -> tuple[typer.Typer, bool]:
     """The command group or command ``name`` as a Typer app (and whether it is a group), its
@@ -117,6 +153,13 @@ class _LazyGroup(TyperGroup):
         command = typer.main.get_group(target) if is_group else typer.main.get_command(target)
         command.name = cmd_name
         return command
+
+    def invoke(self, ctx: _click.Context) -> Any:
+        # the one catch of the tracker's errors for every command
+        try:
+            return super().invoke(ctx)
+        except JunhengError as error:
+            raise typer.Exit(report_error(error)) from None
 
     def resolve_command(self, ctx: _click.Context, args: list[str]) -> Any:
         try:

@@ -19,8 +19,8 @@ from rich.table import Table
 from tracker.assessment import Assessment, AssessmentInputError
 from tracker.assessment import assess as assess_county
 from tracker.assessment.report import official_round, to_json, write_official_xlsx
-from tracker.schooldata.sheet import SheetError, read_school_sheet
-from tracker.standards import StandardError, load_standard
+from tracker.schooldata.sheet import read_school_sheet
+from tracker.standards import load_standard
 from tracker.standards.schema import STAGE_NAMES
 
 console = Console()
@@ -53,15 +53,9 @@ def assess(
     if xlsx_out is not None and xlsx_out.suffix.lower() != ".xlsx":
         _fail([f"--xlsx 的文件名应以 .xlsx 结尾，实际为「{xlsx_out.name}」。"])
     date = _parse_date(as_of)
-    try:
-        std = load_standard(standard)
-    except StandardError as exc:
-        _fail(str(exc).splitlines())
+    std = load_standard(standard)
     county_inputs = _read_inputs(inputs) if inputs is not None else None
-    try:
-        records = read_school_sheet(file)
-    except SheetError as exc:
-        _fail(str(exc).splitlines())
+    records = read_school_sheet(file)
     try:
         result = assess_county(std, records, county_inputs, as_of=date)
     except AssessmentInputError as exc:

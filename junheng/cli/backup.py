@@ -24,7 +24,7 @@ def backup_command(
     """备份：把数据库和佐证材料文件写成一个一致的压缩包（系统运行中也可备份）。"""
     import datetime as dt
 
-    from tracker.backup import BackupError, create_backup
+    from tracker.backup import create_backup
     from tracker.clock import local_time
     from tracker.db import migrate
     from tracker.evidence.storage import format_size
@@ -37,8 +37,6 @@ def backup_command(
     try:
         migrate(url)
         report = create_backup(url, settings.data_dir, target, now=now)
-    except BackupError as exc:
-        fail(str(exc))
     except OSError as exc:  # e.g. a folder the service user may not write to
         fail(f"无法写入备份文件 {target.resolve()}：{exc.strerror or exc}（请换一个 junheng 用户可写的目录）")
     manifest = report.manifest
@@ -59,14 +57,12 @@ def restore_command(
     yes: Annotated[bool, typer.Option("--yes", help="目标数据库已有数据时，确认用备份替换全部数据")] = False,
 ) -> None:
     """恢复：把备份文件恢复到当前配置的数据库和数据目录（请先停止 serve 和 scheduler）。"""
-    from tracker.backup import BackupError, restore_backup
+    from tracker.backup import restore_backup
     from tracker.settings import get_settings
 
     settings = get_settings()
     try:
         report = restore_backup(archive, settings.database_url_resolved, settings.data_dir, force=yes)
-    except BackupError as exc:
-        fail(str(exc))
     except OSError as exc:
         fail(f"恢复时读写文件失败：{exc}")
     manifest = report.manifest

@@ -21,21 +21,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from junheng.cli.common import fail, user_message
-from tracker.briefings.compute import BriefingError, previous_week
+from junheng.cli.common import fail
+from tracker.briefings.compute import previous_week
 from tracker.briefings.models import Briefing
 from tracker.briefings.service import (
-    BriefingNotFound,
     briefing_data,
     get_briefing,
     list_briefings,
 )
 from tracker.db import get_engine, migrate, session_scope
-from tracker.org.service import CampaignNotFound, resolve_campaign
+from tracker.org.service import resolve_campaign
 
 briefing_app = typer.Typer(help="调度通报：按周生成、发送、查看", no_args_is_help=False, invoke_without_command=True)
 
-USER_ERRORS = (BriefingError, BriefingNotFound, CampaignNotFound)
 CampaignOption = typer.Option(None, "--campaign", "-c", help="创建工作编号；只有一个创建工作时可不写")
 
 
@@ -81,14 +79,11 @@ def briefing_command(
     migrate()
     target = _out_dir(out)
     iso_week = week or previous_week()
-    try:
-        run = run_briefing(campaign, iso_week, send=send, pdf=not no_pdf)
-        with session_scope(get_engine()) as session:
-            briefing = session.get(Briefing, run.briefing_id)
-            data = briefing_data(briefing)
-            docx, pdf, issues = briefing.docx, briefing.pdf, briefing.issues
-    except USER_ERRORS as error:
-        fail(user_message(error))
+    run = run_briefing(campaign, iso_week, send=send, pdf=not no_pdf)
+    with session_scope(get_engine()) as session:
+        briefing = session.get(Briefing, run.briefing_id)
+        data = briefing_data(briefing)
+        docx, pdf, issues = briefing.docx, briefing.pdf, briefing.issues
     paths = _write(data, docx, pdf, target)
     console = Console(soft_wrap=True)
     again = "（重新生成，期数不变）" if issues > 1 else ""
@@ -117,13 +112,10 @@ def briefing_command(
 def list_command(campaign: str | None = CampaignOption) -> None:
     """列出已生成的调度通报（期数、周次、印发日期）。"""
     migrate()
-    try:
-        with session_scope(get_engine()) as session:
-            camp = resolve_campaign(session, campaign)
-            rows = list_briefings(session, camp)
-            name = camp.name
-    except USER_ERRORS as error:
-        fail(user_message(error))
+    with session_scope(get_engine()) as session:
+        camp = resolve_campaign(session, campaign)
+        rows = list_briefings(session, camp)
+        name = camp.name
     console = Console(soft_wrap=True)
     if not rows:
         console.print(f"{escape(name)}还没有调度通报：运行 junheng briefing 生成")
@@ -147,13 +139,10 @@ def show_command(
     """写出一期已生成的调度通报（存档的 Word/PDF 原件，另附 HTML），不重新计算。"""
     migrate()
     target = _out_dir(out)
-    try:
-        with session_scope(get_engine()) as session:
-            camp = resolve_campaign(session, campaign)
-            briefing = get_briefing(session, camp, which)
-            data, docx, pdf = briefing_data(briefing), briefing.docx, briefing.pdf
-    except USER_ERRORS as error:
-        fail(user_message(error))
+    with session_scope(get_engine()) as session:
+        camp = resolve_campaign(session, campaign)
+        briefing = get_briefing(session, camp, which)
+        data, docx, pdf = briefing_data(briefing), briefing.docx, briefing.pdf
     console = Console(soft_wrap=True)
     console.print(f"调度通报第 {data.number} 期：{data.iso_week}，印发于 {data.issued_on}")
     for path in _write(data, docx, pdf, target):

@@ -115,25 +115,17 @@ def import_command(
     entered_by: str = typer.Option(None, "--as", help="录入人姓名（默认为当前系统用户）"),
 ) -> None:
     """导入一年的放假通知；同一年再次导入时整体替换。"""
-    from tracker.calendar.service import CalendarImportError, import_calendar_year
-    from tracker.calendar.year_file import CalendarFileError, load_year_file
+    from tracker.calendar.service import import_calendar_year
+    from tracker.calendar.year_file import load_year_file
     from tracker.reminders.sweep import reschedule_open_tasks
 
-    try:
-        year_file = load_year_file(file)
-    except CalendarFileError as error:
-        _fail(str(error))
-        return
+    year_file = load_year_file(file)
     migrate()
-    try:
-        with session_scope(_engine()) as session:
-            result = import_calendar_year(session, year_file, entered_by=entered_by or getpass.getuser(),
-                                          file_name=file.name)
-            # working days moved: the sweep works out every open task's next reminder again
-            rescheduled = reschedule_open_tasks(session)
-    except CalendarImportError as error:
-        _fail(str(error))
-        return
+    with session_scope(_engine()) as session:
+        result = import_calendar_year(session, year_file, entered_by=entered_by or getpass.getuser(),
+                                      file_name=file.name)
+        # working days moved: the sweep works out every open task's next reminder again
+        rescheduled = reschedule_open_tasks(session)
     _store_calendar()  # later dates in this command count on what was just imported
 
     out = _out()

@@ -1,5 +1,6 @@
 """What every command group shares: the Chinese error exit, finding the campaign, and naming the
-database a command looked at."""
+database a command looked at. The tracker's own errors are reported by the root group
+(junheng.cli, ``report_error``); ``fail`` is for what the CLI itself finds wrong."""
 
 from __future__ import annotations
 
@@ -60,8 +61,6 @@ def existing_database_or_exit() -> None:
 
 
 def campaign_or_exit(session: Session, code: str | None) -> Campaign:
-    """The campaign named by --campaign (may be left out when there is only one), else exit 2."""
-    try:
-        return resolve_campaign(session, code)
-    except CampaignNotFound as error:
-        fail(user_message(error))
+    """The campaign named by --campaign (may be left out when there is only one); else
+    ``CampaignNotFound``, which the root of the CLI reports (exit 3)."""
+    return resolve_campaign(session, code)

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -17,10 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
-from junheng.cli.common import campaign_or_exit, user_message
-from junheng.cli.common import fail as _fail
+from junheng.cli.common import campaign_or_exit
 from tracker.assessment import county_inputs
-from tracker.assessment.engine import AssessmentInputError
 from tracker.assessment.models import AssessmentSnapshot
 from tracker.assessment.queries import latest_by_submission, shortfall_count
 from tracker.campaigns import selfcheck
@@ -29,36 +26,19 @@ from tracker.db import get_engine, migrate, session_scope
 from tracker.events.service import SYSTEM_ACTOR
 from tracker.org.models import Campaign
 from tracker.org.service import (
-    CampaignNotFound,
-    UnknownName,
     find_person,
     resolve_campaign,
 )
 from tracker.schooldata import submissions
 from tracker.schooldata.models import DataSubmission
 from tracker.schooldata.queries import campaign_submissions
-from tracker.schooldata.sheet import SheetError
-from tracker.tasks.lifecycle import TransitionError
-from tracker.tasks.service import InvalidTask
 
 data_app = typer.Typer(help="学校数据：导入填报表、查看各批数据", no_args_is_help=True)
 county_input_app = typer.Typer(help="县级指标：录入县级数据或认定结果（政府保障、教育质量、社会认可度、申报条件、否决事项）",
                                no_args_is_help=True)
 
-USER_ERRORS = (CampaignNotFound, UnknownName, submissions.SelfCheckError, AssessmentInputError, TransitionError,
-               InvalidTask)
 CampaignOption = typer.Option(None, "--campaign", "-c", help="创建工作编号；只有一个创建工作时可不写")
 OptionalAs = typer.Option(None, "--as", help="操作人姓名（方案中的人员）；不写则记为「系统」")
-
-
-def _sheet_failure(error: SheetError) -> NoReturn:
-    err = Console(stderr=True, soft_wrap=True)
-    err.print(f"[red]错误：[/red]{escape(str(error))}")
-    raise typer.Exit(2)
-
-
-def _message(error: Exception) -> str:
-    return user_message(error)
 
 
 def _actor(session: Session, campaign: Campaign, name: str | None) -> str:
@@ -99,16 +79,11 @@ def import_command(
 ) -> None:
     """导入一份学校数据表，存为一批填报数据（整表校验，有任何问题则不导入）。"""
     migrate()
-    try:
-        with session_scope() as session:
-            campaign = resolve_campaign(session, campaign_code)
-            submission = submissions.import_submission(session, campaign, file, _actor(session, campaign, actor),
-                                                     label=label)
-            sub_id, count = submission.id, submission.school_count
-    except SheetError as error:
-        _sheet_failure(error)
-    except USER_ERRORS as error:
-        _fail(_message(error))
+    with session_scope() as session:
+        campaign = resolve_campaign(session, campaign_code)
+        submission = submissions.import_submission(session, campaign, file, _actor(session, campaign, actor),
+                                                 label=label)
+        sub_id, count = submission.id, submission.school_count
     Console(soft_wrap=True).print(f"[green]已导入[/green]第 {sub_id} 批数据：{count} 所学校（{escape(file.name)}）。"
                                   "运行 junheng reassess 评估并更新任务。")
 
@@ -144,29 +119,21 @@ def selfcheck_command(
     """自查自评：导入学校数据、评估，并按问题清单建立或更新任务（可重复运行，不会重复建任务）。"""
     from tracker.schooldata.sheet import read_school_sheet
 
-    try:
-        # the whole sheet is checked before the flow starts Prefect (seconds): a missing file or a
-        # bad cell is reported at once; the flow reads it again and stores it
-        read_school_sheet(file)
-    except SheetError as error:
-        _sheet_failure(error)
+    # the whole sheet is checked before the flow starts Prefect (seconds): a missing file or a
+    # bad cell is reported at once; the flow reads it again and stores it
+    read_school_sheet(file)
     migrate()
-    try:
-        with session_scope() as session:
-            campaign = resolve_campaign(session, campaign_code)
-            code, who = campaign.code, _actor(session, campaign, actor)
-        # The self-check flow (flows/selfcheck.py), run here in-process: import, assess and
-        # reconcile as three recorded Prefect tasks, each its own transaction.
-        from junheng.cli.prefect_console import quiet_prefect
+    with session_scope() as session:
+        campaign = resolve_campaign(session, campaign_code)
+        code, who = campaign.code, _actor(session, campaign, actor)
+    # The self-check flow (flows/selfcheck.py), run here in-process: import, assess and
+    # reconcile as three recorded Prefect tasks, each its own transaction.
+    from junheng.cli.prefect_console import quiet_prefect
 
-        quiet_prefect()
-        from flows.selfcheck import run_self_check_flow
+    quiet_prefect()
+    from flows.selfcheck import run_self_check_flow
 
-        counts = run_self_check_flow(code, file, who, label)
-    except SheetError as error:
-        _sheet_failure(error)
-    except USER_ERRORS as error:
-        _fail(_message(error))
+    counts = run_self_check_flow(code, file, who, label)
     with Session(get_engine()) as session:
         snapshot = session.get(AssessmentSnapshot, counts["assessment_id"])
         schools = session.get(DataSubmission, counts["submission_id"]).school_count
@@ -185,22 +152,17 @@ def reassess_command(
 ) -> None:
     """重新评估并更新任务：问题已消除的任务标记为数据已达标（待办公室销号），问题再次出现的任务重新打开。"""
     migrate()
-    try:
-        with session_scope() as session:
-            campaign = resolve_campaign(session, campaign_code)
-            who = _actor(session, campaign, actor)
-            submission = None
-            if file is not None:
-                submission = submissions.import_submission(session, campaign, file, who, label=label,
-                                                        assessed_by_caller=True)
-            snapshot, reconciled = selfcheck.reassess(session, campaign, submission, actor=who)
-            shortfalls = shortfall_count(session, snapshot.id)
-            counts = reconciled.report()
-            sub_id = snapshot.submission_id
-    except SheetError as error:
-        _sheet_failure(error)
-    except USER_ERRORS as error:
-        _fail(_message(error))
+    with session_scope() as session:
+        campaign = resolve_campaign(session, campaign_code)
+        who = _actor(session, campaign, actor)
+        submission = None
+        if file is not None:
+            submission = submissions.import_submission(session, campaign, file, who, label=label,
+                                                    assessed_by_caller=True)
+        snapshot, reconciled = selfcheck.reassess(session, campaign, submission, actor=who)
+        shortfalls = shortfall_count(session, snapshot.id)
+        counts = reconciled.report()
+        sub_id = snapshot.submission_id
     console = Console(soft_wrap=True)
     console.print(f"[green]已重新评估[/green]第 {sub_id} 批数据")
     _print_reconcile(console, snapshot, shortfalls, counts)
@@ -218,14 +180,11 @@ def set_command(
 ) -> None:
     """录入一项县级数据或认定结果（以最近一次录入为准）；之后运行 junheng reassess 重新评估。"""
     migrate()
-    try:
-        with session_scope() as session:
-            campaign = resolve_campaign(session, campaign_code)
-            entry = county_inputs.set_county_input(session, campaign, code, value, _actor(session, campaign, actor),
-                                               note=note)
-            shown = {"pass": "通过", "fail": "不通过"}.get(entry.status or "", f"{entry.value:g}" if entry.value is not None else "")
-    except USER_ERRORS as error:
-        _fail(_message(error))
+    with session_scope() as session:
+        campaign = resolve_campaign(session, campaign_code)
+        entry = county_inputs.set_county_input(session, campaign, code, value, _actor(session, campaign, actor),
+                                           note=note)
+        shown = {"pass": "通过", "fail": "不通过"}.get(entry.status or "", f"{entry.value:g}" if entry.value is not None else "")
     Console(soft_wrap=True).print(f"[green]已录入[/green] {escape(code)} = {escape(shown)}。运行 junheng reassess 重新评估。")
 
 

@@ -36,6 +36,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from junheng.cli.prefect_console import quiet_prefect
+from tracker.errors import ErrorKind, JunhengError
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -45,7 +46,7 @@ DEMO_ACTOR = "韩静"  # the example plan's office director runs the self-check
 CALENDAR_FILE = "calendar-2027.yaml"
 
 
-class DemoError(Exception):
+class DemoError(JunhengError, kind=ErrorKind.not_found):
     """Something the demo needs is missing (Chinese message)."""
 
 
@@ -142,8 +143,6 @@ def demo(
     try:
         examples = examples_dir()
         directory.mkdir(parents=True, exist_ok=True)
-    except DemoError as exc:
-        _fail(str(exc))
     except OSError as exc:
         _fail(f"无法建立演示目录 {directory}：{exc}")
     url, from_env = use_database(directory)
@@ -247,12 +246,9 @@ def _apply_plan(plan_path: Path) -> tuple[str, str, bool]:
     from tracker.campaigns.service import apply_plan
     from tracker.db import session_scope
     from tracker.org.queries import campaign_id_by_code
-    from tracker.plans import PlanError, load_plan
+    from tracker.plans import load_plan
 
-    try:
-        plan = load_plan(plan_path)
-    except PlanError as exc:
-        _fail(str(exc))
+    plan = load_plan(plan_path)
     with session_scope() as session:
         existed = campaign_id_by_code(session, plan.code) is not None
         campaign = apply_plan(session, plan)
@@ -269,45 +265,38 @@ def _import_example_calendar(path: Path) -> None:
     and never over the office's real notice for that year."""
     from tracker.calendar import load_calendar
     from tracker.calendar.service import (
-        CalendarImportError,
         import_calendar_year,
         imported_year,
         override_days,
     )
-    from tracker.calendar.year_file import CalendarFileError, load_year_file
+    from tracker.calendar.year_file import load_year_file
     from tracker.db import session_scope
     from tracker.reminders.sweep import reschedule_open_tasks
 
-    try:
-        year_file = load_year_file(path)
-    except CalendarFileError as exc:
-        _fail(str(exc))
+    year_file = load_year_file(path)
     year = year_file.year
     console.print(f"[bold yellow]注意：这是示例日历（来源「{escape(year_file.source)}」），不是国务院办公厅的 {year} 年"
                   f"放假通知。[/bold yellow]日期按往年规律推算，只为演示跨入 {year} 年的期限；正式通知发布后，"
                   f"请按通知改写文件并用 junheng calendar import 导入。")
-    try:
-        with session_scope() as session:
-            stored = imported_year(session, year)
-            if stored is not None and not stored.illustrative:
-                console.print(f"数据库中已有 {year} 年的正式放假安排（来源 {escape(stored.source)}），不用示例覆盖。")
+    with session_scope() as session:
+        stored = imported_year(session, year)
+        if stored is not None and not stored.illustrative:
+            console.print(f"数据库中已有 {year} 年的正式放假安排（来源 {escape(stored.source)}），不用示例覆盖。")
+        else:
+            days = override_days(session, year)
+            if stored is not None and stored.source == year_file.source and days == set(year_file.override_days()):
+                console.print(f"{year} 年示例日历已导入，内容未变，不重复导入。")
             else:
-                days = override_days(session, year)
-                if stored is not None and stored.source == year_file.source and days == set(year_file.override_days()):
-                    console.print(f"{year} 年示例日历已导入，内容未变，不重复导入。")
-                else:
-                    result = import_calendar_year(session, year_file, entered_by=DEMO_ACTOR, file_name=path.name)
-                    console.print(f"已导入 {year} 年示例日历：{len(year_file.holidays)} 个假期共放假 {result.holiday_days} 天，"
-                                  f"调休上班 {result.working_weekend_days} 天。")
-                    if result.replaced_source is not None:
-                        console.print(f"替换了此前的 {year} 年安排（来源 {escape(result.replaced_source)}）。")
-                    # working days moved: the next sweep works out every open task's next reminder again
-                    marked = reschedule_open_tasks(session)
-                    if marked:
-                        console.print(f"{marked} 项未办结任务的提醒时间将在下次提醒扫描时按新日历重新计算。")
-            load_calendar(session)  # the rest of the demo counts working days on it
-    except CalendarImportError as exc:
-        _fail(str(exc))
+                result = import_calendar_year(session, year_file, entered_by=DEMO_ACTOR, file_name=path.name)
+                console.print(f"已导入 {year} 年示例日历：{len(year_file.holidays)} 个假期共放假 {result.holiday_days} 天，"
+                              f"调休上班 {result.working_weekend_days} 天。")
+                if result.replaced_source is not None:
+                    console.print(f"替换了此前的 {year} 年安排（来源 {escape(result.replaced_source)}）。")
+                # working days moved: the next sweep works out every open task's next reminder again
+                marked = reschedule_open_tasks(session)
+                if marked:
+                    console.print(f"{marked} 项未办结任务的提醒时间将在下次提醒扫描时按新日历重新计算。")
+        load_calendar(session)  # the rest of the demo counts working days on it
 
 
 # ---------------------------------------------------------------------------------------------
@@ -437,17 +426,14 @@ def _issue_briefing(code: str, out: Path) -> None:
     from flows.briefing import run_briefing
     from notifications.briefing import RenderedBriefing, write_files
     from notifications.briefing.charts import briefing_charts
-    from tracker.briefings.compute import BriefingError, iso_week_of
+    from tracker.briefings.compute import iso_week_of
     from tracker.briefings.models import Briefing
     from tracker.briefings.service import briefing_data
     from tracker.calendar import CHINA
     from tracker.db import session_scope, utcnow
 
     week = iso_week_of(utcnow().astimezone(CHINA).date())
-    try:
-        run = run_briefing(code, week, send=False, pdf=True, actor=DEMO_ACTOR)
-    except BriefingError as exc:
-        _fail(str(exc))
+    run = run_briefing(code, week, send=False, pdf=True, actor=DEMO_ACTOR)
     with session_scope() as session:
         briefing = session.get(Briefing, run.briefing_id)
         data, docx, pdf, issues = briefing_data(briefing), briefing.docx, briefing.pdf, briefing.issues

@@ -7,7 +7,7 @@ gate checks after 销号/撤销/verdicts, re-assessments after imported data. Se
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,15 +15,9 @@ from rich.console import Console
 from junheng.cli.prefect_console import quiet_prefect
 
 console = Console(highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 FLOW_LABELS = {"gate-check": "阶段验收", "reassessment": "整改复测", "self-check": "自查自评",
                "review-intake": "评估反馈登记"}
-
-
-def _fail(message: str) -> NoReturn:
-    errors.print(message)
-    raise typer.Exit(2)
 
 
 def print_report(report) -> None:
@@ -73,12 +67,9 @@ def dispatch(
     quiet_prefect()
     import asyncio
 
-    from flows.dispatcher import DispatchError, dispatch_mode, dispatch_pending, run_forever
+    from flows.dispatcher import dispatch_mode, dispatch_pending, run_forever
 
-    try:
-        mode = dispatch_mode()
-    except DispatchError as exc:
-        _fail(str(exc))
+    mode = dispatch_mode()
     if once:
         print_report(asyncio.run(dispatch_pending(mode=mode)))
         return

@@ -209,7 +209,7 @@ def test_command(
     address: Annotated[str, typer.Argument(help="收件地址（如管理员自己的邮箱）", show_default=False)],
 ) -> None:
     """发一封测试邮件：按 JUNHENG_SMTP_* 设置连接邮件服务器，显示服务器的每一步答复；失败时说明原因。"""
-    from notifications.channels.email import MailConfigError, SmtpConfig
+    from notifications.channels.email import SmtpConfig
     from notifications.probe import send_test_message
     from tracker.email_address import check_email
 
@@ -218,10 +218,7 @@ def test_command(
     except ValueError as exc:
         _fail(f"收件地址：{exc}")
     settings = get_settings()
-    try:
-        config = SmtpConfig.from_settings(settings)
-    except MailConfigError as exc:
-        _fail(str(exc))
+    config = SmtpConfig.from_settings(settings)
     if config is None:
         _fail("未设置邮件服务器（JUNHENG_SMTP_HOST）：请先在环境变量中设置 JUNHENG_SMTP_HOST、JUNHENG_SMTP_PORT、"
               "JUNHENG_SMTP_TLS 等，再运行本命令")

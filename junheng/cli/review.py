@@ -13,38 +13,31 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
-from junheng.cli.common import campaign_or_exit, user_message
+from junheng.cli.common import campaign_or_exit
 from junheng.cli.common import fail as _fail
 from junheng.cli.data import print_redated
 from tracker.db import get_engine, migrate, session_scope
 from tracker.org.models import Campaign
 from tracker.org.service import (
-    CampaignNotFound,
-    UnknownName,
     find_person,
     resolve_campaign,
 )
 from tracker.reviews import service as reviews
 from tracker.reviews.models import Review
-from tracker.tasks.service import InvalidTask, RedatedTask
+from tracker.tasks.service import RedatedTask
 
 review_app = typer.Typer(help="评估与督查：市级复评、省级评估、国家审核认定、县级督查的结论和反馈问题",
                          no_args_is_help=True)
 
-USER_ERRORS = (CampaignNotFound, UnknownName, reviews.ReviewError, reviews.FindingsError, InvalidTask)
 CampaignOption = typer.Option(None, "--campaign", "-c", help="创建工作编号；只有一个创建工作时可不写")
 AsOption = typer.Option(..., "--as", help="操作人姓名（方案中的人员）", show_default=False)
-
-
-def _message(error: Exception) -> str:
-    return user_message(error)
 
 
 def _review(session: Session, campaign: Campaign, review_id: int) -> Review:
     try:
         return reviews.review_in(session, campaign, review_id)
     except reviews.ReviewNotFound as error:
-        raise reviews.ReviewError(f"{error.message}（junheng review list 可查）") from None
+        raise reviews.ReviewNotFound(f"{error.message}（junheng review list 可查）") from None
 
 
 def _parse_date(text: str | None) -> dt.date | None:
@@ -71,19 +64,16 @@ def open_command(
     """登记一次评估（市级复评、省级评估、国家审核认定）或一轮县级督查。"""
     day = _parse_date(held_on)
     migrate()
-    try:
-        with session_scope() as session:
-            campaign = resolve_campaign(session, campaign_code)
-            who = find_person(session, campaign, actor).name if actor else "系统"
-            if phase_code:
-                phase = reviews.find_phase(session, campaign, phase_code)
-            else:
-                phase = reviews.phase_for_level(session, campaign, level)
-            review = reviews.open_review(session, campaign, phase, level, day, actor=who,
-                                         round_name=round_name, team=team, scope=scope)
-            review_id, phase_name, label = review.id, phase.name, reviews.review_label(review)
-    except USER_ERRORS as error:
-        _fail(_message(error))
+    with session_scope() as session:
+        campaign = resolve_campaign(session, campaign_code)
+        who = find_person(session, campaign, actor).name if actor else "系统"
+        if phase_code:
+            phase = reviews.find_phase(session, campaign, phase_code)
+        else:
+            phase = reviews.phase_for_level(session, campaign, level)
+        review = reviews.open_review(session, campaign, phase, level, day, actor=who,
+                                     round_name=round_name, team=team, scope=scope)
+        review_id, phase_name, label = review.id, phase.name, reviews.review_label(review)
     Console(soft_wrap=True).print(f"[green]已登记[/green]评估 #{review_id}：{escape(label)}（阶段「{escape(phase_name)}」"
                                   f"{'，' + day.isoformat() if day else ''}）")
 
@@ -98,14 +88,11 @@ def verdict_command(
 ) -> None:
     """录入评估结论；录入后自动检查该阶段能否通过关口。"""
     migrate()
-    try:
-        with session_scope() as session:
-            campaign = resolve_campaign(session, campaign_code)
-            person = find_person(session, campaign, actor)
-            review = reviews.record_verdict(session, _review(session, campaign, review_id), verdict, person, note=note)
-            level = review.level
-    except USER_ERRORS as error:
-        _fail(_message(error))
+    with session_scope() as session:
+        campaign = resolve_campaign(session, campaign_code)
+        person = find_person(session, campaign, actor)
+        review = reviews.record_verdict(session, _review(session, campaign, review_id), verdict, person, note=note)
+        level = review.level
     Console(soft_wrap=True).print(f"[green]已录入[/green]评估 #{review_id}（{level}）结论：{escape(verdict)}")
 
 
@@ -131,33 +118,27 @@ def findings_command(
         _fail("请给出反馈问题表，或用 --text、--unit、--due 逐条录入一个问题")
     findings: list[reviews.FindingInput] = []
     if file is not None:
-        try:
-            findings = reviews.read_findings_sheet(file)
-        except reviews.FindingsError as error:
-            _fail(str(error))
+        findings = reviews.read_findings_sheet(file)
     else:
         missing = [name for name, value in (("--text", (text or "").strip()), ("--unit", units), ("--due", due))
                    if not value]
         if missing:
             _fail(f"逐条录入缺少：{'、'.join(missing)}")
     migrate()
-    try:
-        with session_scope() as session:
-            campaign = resolve_campaign(session, campaign_code)
-            person = find_person(session, campaign, actor)
-            review = _review(session, campaign, review_id)
-            if file is None:
-                findings = [reviews.finding_from_fields(text=text or "", units=units, due=due or "",
-                                                        indicator=indicator,
-                                                        seq=seq or reviews.next_seq(session, review))]
-            tasks = reviews.add_findings(session, review, findings, person)
-            label = reviews.review_label(review)
-            lines = [f"  #{t.id} {t.title}（截止 {t.due_on.isoformat()}"
-                     + (f"；原定整改时限 {t.planned_due_on.isoformat()} 已过，已顺延" if t.planned_due_on else "")
-                     + "）" for t in tasks]
-            redated = [RedatedTask.of(t).as_dict() for t in tasks if t.planned_due_on is not None]
-    except USER_ERRORS as error:
-        _fail(_message(error))
+    with session_scope() as session:
+        campaign = resolve_campaign(session, campaign_code)
+        person = find_person(session, campaign, actor)
+        review = _review(session, campaign, review_id)
+        if file is None:
+            findings = [reviews.finding_from_fields(text=text or "", units=units, due=due or "",
+                                                    indicator=indicator,
+                                                    seq=seq or reviews.next_seq(session, review))]
+        tasks = reviews.add_findings(session, review, findings, person)
+        label = reviews.review_label(review)
+        lines = [f"  #{t.id} {t.title}（截止 {t.due_on.isoformat()}"
+                 + (f"；原定整改时限 {t.planned_due_on.isoformat()} 已过，已顺延" if t.planned_due_on else "")
+                 + "）" for t in tasks]
+        redated = [RedatedTask.of(t).as_dict() for t in tasks if t.planned_due_on is not None]
     console = Console(soft_wrap=True)
     console.print(f"[green]已录入[/green]评估 #{review_id}（{escape(label)}）的 {len(findings)} 个反馈问题，对应任务：")
     for line in lines:
@@ -174,10 +155,7 @@ def list_command(
     migrate()
     with Session(get_engine()) as session:
         campaign = campaign_or_exit(session, campaign_code)
-        try:
-            rows = reviews.review_lines(session, campaign, level)
-        except reviews.ReviewError as error:
-            _fail(_message(error))
+        rows = reviews.review_lines(session, campaign, level)
         if not rows:
             Console().print("还没有登记评估：junheng review open 市级 --date 2027-05-20；"
                             "或 junheng review open 县级督查 --round 第一轮")

@@ -29,16 +29,12 @@ def scheduler_command(
     """运行调度进程（前台，Ctrl+C 停止）：提醒扫描、邮件投递、事件分发和每周一 08:30 的周报时间。
 
     同一数据库只会有一个调度进程在工作，其余等待。"""
-    from junheng.scheduler import Cadence, SchedulerSetupError, check_setup, run_forever
+    from junheng.scheduler import Cadence, check_setup, run_forever
     from tracker.db import migrate
     from tracker.settings import get_settings
 
     url = get_settings().database_url_resolved
-    try:
-        check_setup(url)  # refuse a database it cannot lead before doing anything
-    except SchedulerSetupError as exc:
-        console.print(f"[red]错误：[/red]{exc}")
-        raise typer.Exit(2) from None
+    check_setup(url)  # refuse a database it cannot lead before doing anything
     migrate(url)
     configure_logging()
     console.print("调度进程已启动，按 Ctrl+C 停止。")

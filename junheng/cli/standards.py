@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tracker.standards import StandardError, list_standards, load_standard, load_standard_file
+from tracker.standards import list_standards, load_standard, load_standard_file
 from tracker.standards.describe import (
     JUDGED_NAMES,
     number,
@@ -25,19 +25,10 @@ standards_app = typer.Typer(
 )
 
 
-def _fail(error: StandardError) -> None:
-    Console(stderr=True, soft_wrap=True).print(f"[red]错误：[/red]{escape(str(error))}")
-    raise typer.Exit(2)
-
-
 @standards_app.command("list")
 def list_command() -> None:
     """列出所有可用的评估标准。"""
-    try:
-        standards = list_standards()
-    except StandardError as error:
-        _fail(error)
-        return
+    standards = list_standards()
     table = Table(title="评估标准", show_lines=True)
     table.add_column("编号", no_wrap=True)
     table.add_column("名称", overflow="fold")
@@ -79,11 +70,7 @@ def show_command(
     ),
 ) -> None:
     """显示一个标准的全部指标、申报条件、否决项和放宽条件。"""
-    try:
-        standard = _load(standard_ref)
-    except StandardError as error:
-        _fail(error)
-        return
+    standard = _load(standard_ref)
     out: list[str] = []
     out.append(f"[bold]{escape(standard.id)}[/bold]  {escape(standard.title)}")
     issued = f"  印发：{standard.issued.isoformat()}" if standard.issued else ""

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from junheng.cli.common import existing_database_or_exit, fail, user_message
-from junheng.cli.task import STATUS_STYLE, USER_ERRORS, parse_today
+from junheng.cli.common import existing_database_or_exit
+from junheng.cli.task import STATUS_STYLE, parse_today
 from tracker.campaigns.gates import gate_status
 from tracker.db import get_engine, migrate, session_scope
 from tracker.org.service import current_phase, resolve_campaign
@@ -28,15 +28,12 @@ def status(
     day = parse_today(today)
     existing_database_or_exit()
     migrate()
-    try:
-        with session_scope(get_engine()) as session:
-            camp = resolve_campaign(session, campaign)
-            figures = campaign_status(session, camp, day)
-            phase = current_phase(session, camp, day)
-            gate = gate_status(session, phase, day) if phase else None
-            name = camp.name
-    except USER_ERRORS as error:
-        fail(user_message(error))
+    with session_scope(get_engine()) as session:
+        camp = resolve_campaign(session, campaign)
+        figures = campaign_status(session, camp, day)
+        phase = current_phase(session, camp, day)
+        gate = gate_status(session, phase, day) if phase else None
+        name = camp.name
     if as_json:
         typer.echo(json.dumps(figures, ensure_ascii=False, indent=2))
         return

@@ -56,8 +56,7 @@ def sweep_command(
 ) -> None:
     """提醒扫描：把此刻应发的交办单、签收提醒、临期/到期提醒、催办通知和督办单排队并发送，列出清单。"""
     from tracker.db import get_engine, migrate, utcnow
-    from tracker.org.service import CampaignNotFound, resolve_campaign
-    from tracker.reminders.ladder import LadderSettingsError
+    from tracker.org.service import resolve_campaign
     from tracker.reminders.sweep import reschedule_open_tasks, sweep
     from tracker.settings import get_settings
 
@@ -77,18 +76,12 @@ def sweep_command(
     with Session(engine, expire_on_commit=False) as session:
         campaign = None
         if campaign_code is not None:
-            try:
-                campaign = resolve_campaign(session, campaign_code)
-            except CampaignNotFound as exc:
-                _fail(exc.message if hasattr(exc, "message") else str(exc))
+            campaign = resolve_campaign(session, campaign_code)
         if rescan:
             marked = reschedule_open_tasks(session, moment, campaign)
             session.commit()
             console.print(f"已将 {marked} 项未完成任务标记为待重新计算提醒时间。")
-        try:
-            report = sweep(session, moment, dry_run=dry_run, campaign=campaign)
-        except LadderSettingsError as exc:
-            _fail(str(exc))
+        report = sweep(session, moment, dry_run=dry_run, campaign=campaign)
         session.commit()
 
     delivery = None

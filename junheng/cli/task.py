@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
-from junheng.cli.common import existing_database_or_exit, user_message
+from junheng.cli.common import existing_database_or_exit
 from junheng.cli.common import fail as _fail
 from tracker.clock import local_time, local_today
 from tracker.db import get_engine, migrate, session_scope
@@ -21,17 +21,14 @@ from tracker.events.service import task_history
 from tracker.org.models import Campaign, Person, Phase
 from tracker.org.queries import department_names, school_names
 from tracker.org.service import (
-    CampaignNotFound,
-    UnknownName,
     find_department,
     find_person,
     resolve_campaign,
 )
 from tracker.tasks import lifecycle
-from tracker.tasks.lifecycle import TransitionError, days_overdue, is_overdue, on_time
+from tracker.tasks.lifecycle import days_overdue, is_overdue, on_time
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
 from tracker.tasks.service import (
-    TaskNotFound,
     Unsigned,
     cooperators,
     get_task,
@@ -40,8 +37,6 @@ from tracker.tasks.service import (
 )
 
 task_app = typer.Typer(help="任务：查看、签收、报告进度、提交、销号、退回、撤销", no_args_is_help=True)
-
-USER_ERRORS = (TransitionError, UnknownName, TaskNotFound, CampaignNotFound)
 
 STATUS_STYLE = {"待签收": "yellow", "已签收": "cyan", "办理中": "blue", "已提交": "magenta",
                 "已销号": "green", "已撤销": "dim"}
@@ -54,10 +49,6 @@ EVENT_NAMES = {"task.created": "创建", "task.accepted": "签收", "task.progre
 STATUS_KEYS = {s.name: s for s in TaskStatus}  # English names are accepted too (accepted, submitted …)
 
 AsOption = typer.Option(..., "--as", help="操作人姓名（方案中的人员）", show_default=False)
-
-
-def _message(error: Exception) -> str:
-    return user_message(error)
 
 
 def parse_today(text: str | None) -> dt.date:
@@ -111,17 +102,14 @@ def list_command(
     wanted_status = _parse_status(status) if status else None
     existing_database_or_exit()
     migrate()
-    try:
-        with session_scope(get_engine()) as session:
-            camp = resolve_campaign(session, campaign)
-            dept = find_department(session, camp, department) if department else None
-            tasks = list_tasks(session, camp, status=wanted_status, department=dept,
-                               overdue=True if overdue else None, today=day, limit=limit)
-            depts, schools = _unit_names(session, camp.id, short=True)
-            # who has not signed: how long each has waited and how often it was reminded
-            unsigned = unsigned_details(session, tasks, day) if wanted_status is TaskStatus.assigned else None
-    except USER_ERRORS as error:
-        _fail(_message(error))
+    with session_scope(get_engine()) as session:
+        camp = resolve_campaign(session, campaign)
+        dept = find_department(session, camp, department) if department else None
+        tasks = list_tasks(session, camp, status=wanted_status, department=dept,
+                           overdue=True if overdue else None, today=day, limit=limit)
+        depts, schools = _unit_names(session, camp.id, short=True)
+        # who has not signed: how long each has waited and how often it was reminded
+        unsigned = unsigned_details(session, tasks, day) if wanted_status is TaskStatus.assigned else None
     console = Console(soft_wrap=True)
     if not tasks:
         console.print("没有符合条件的任务")
@@ -187,17 +175,14 @@ def show_command(task_id: int = typer.Argument(..., help="任务编号")) -> Non
     """查看一项任务的详情和办理记录（时间为北京时间）。"""
     existing_database_or_exit()
     migrate()
-    try:
-        with session_scope(get_engine()) as session:
-            task = get_task(session, task_id)
-            camp = session.get(Campaign, task.campaign_id)
-            phase = session.get(Phase, task.phase_id)
-            depts, schools = _unit_names(session, task.campaign_id)
-            helpers = [d.name for d in cooperators(session, task)]
-            assignee = session.get(Person, task.assignee_id) if task.assignee_id else None
-            history = task_history(session, task.id)
-    except USER_ERRORS as error:
-        _fail(_message(error))
+    with session_scope(get_engine()) as session:
+        task = get_task(session, task_id)
+        camp = session.get(Campaign, task.campaign_id)
+        phase = session.get(Phase, task.phase_id)
+        depts, schools = _unit_names(session, task.campaign_id)
+        helpers = [d.name for d in cooperators(session, task)]
+        assignee = session.get(Person, task.assignee_id) if task.assignee_id else None
+        history = task_history(session, task.id)
     today = local_today()
     console = Console(soft_wrap=True)
     details = Table(show_header=False, box=None, padding=(0, 2), title=f"任务 #{task.id}：{escape(task.title)}")
@@ -243,15 +228,12 @@ def show_command(task_id: int = typer.Argument(..., help="任务编号")) -> Non
 def _move(task_id: int, actor_name: str, move: Callable[[Session, Task, Person], object], done: str) -> None:
     """Load the task, find ``--as`` in its campaign, make the move, commit, and say so."""
     migrate()
-    try:
-        with session_scope(get_engine()) as session:
-            task = get_task(session, task_id)
-            camp = session.get(Campaign, task.campaign_id)
-            person = find_person(session, camp, actor_name)
-            move(session, task, person)
-            title, status = task.title, task.status
-    except USER_ERRORS as error:
-        _fail(_message(error))
+    with session_scope(get_engine()) as session:
+        task = get_task(session, task_id)
+        camp = session.get(Campaign, task.campaign_id)
+        person = find_person(session, camp, actor_name)
+        move(session, task, person)
+        title, status = task.title, task.status
     Console(soft_wrap=True).print(
         f"任务 #{task_id}「{escape(title)}」{done}，当前状态：{_styled_status(status)}（操作人：{escape(actor_name)}）")
 

@@ -32,7 +32,7 @@ from tracker.accounts.service import (
 from tracker.db import get_engine, migrate, session_scope
 from tracker.org.models import Department, Person, School
 from tracker.org.queries import campaign_codes
-from tracker.org.service import CampaignNotFound, UnknownName, resolve_campaign
+from tracker.org.service import resolve_campaign
 
 user_app = typer.Typer(help="网页登录账号：新建、列出、改密码、停用", no_args_is_help=True)
 
@@ -81,18 +81,15 @@ def add(
     """新建登录账号。密码从标准输入读取（终端中不回显，需输入两次）。"""
     parsed_role = _parse_role(role)
     migrate()
-    try:
-        with session_scope(get_engine()) as session:
-            found = resolve_campaign(session, campaign)
-            password = read_password()
-            data = validate_user_input({"username": username, "name": name, "role": parsed_role.value,
-                                        "password": password, "department": department, "school": school,
-                                        "person": person})
-            user = create_user(session, found, data)
-            summary = _describe(session, user)
-            code = found.code
-    except (AccountError, UnknownName, CampaignNotFound) as exc:
-        _fail(exc.message)
+    with session_scope(get_engine()) as session:
+        found = resolve_campaign(session, campaign)
+        password = read_password()
+        data = validate_user_input({"username": username, "name": name, "role": parsed_role.value,
+                                    "password": password, "department": department, "school": school,
+                                    "person": person})
+        user = create_user(session, found, data)
+        summary = _describe(session, user)
+        code = found.code
     Console(highlight=False, soft_wrap=True).print(f"已新建账号「{escape(username)}」：{escape(summary)}（创建工作 {escape(code)}）")
 
 
@@ -120,15 +117,12 @@ def list_command(
 ) -> None:
     """列出登录账号。"""
     migrate()
-    try:
-        with Session(get_engine()) as session:
-            found = resolve_campaign(session, campaign) if campaign else None
-            users = list_users(session, found)
-            codes = campaign_codes(session)
-            rows = [(u, _describe(session, u), codes.get(u.campaign_id, "?")) for u in users]
-            failures = failure_counts(session, [u.username for u in users])
-    except CampaignNotFound as exc:
-        _fail(exc.message)
+    with Session(get_engine()) as session:
+        found = resolve_campaign(session, campaign) if campaign else None
+        users = list_users(session, found)
+        codes = campaign_codes(session)
+        rows = [(u, _describe(session, u), codes.get(u.campaign_id, "?")) for u in users]
+        failures = failure_counts(session, [u.username for u in users])
     console = Console(highlight=False, soft_wrap=True)
     if not rows:
         console.print("还没有登录账号：用 junheng user add 新建。")
@@ -147,24 +141,18 @@ def list_command(
 
 def _with_user(username: str, change) -> None:  # noqa: ANN001
     migrate()
-    try:
-        with session_scope(get_engine()) as session:
-            user = find_user(session, username)
-            if user is None:
-                raise AccountError(f"没有用户名为「{username}」的账号")
-            change(session, user)
-    except AccountError as exc:
-        _fail(exc.message)
+    with session_scope(get_engine()) as session:
+        user = find_user(session, username)
+        if user is None:
+            raise AccountError(f"没有用户名为「{username}」的账号")
+        change(session, user)
 
 
 @user_app.command("passwd")
 def passwd(username: Annotated[str, typer.Argument(help="登录用户名", show_default=False)]) -> None:
     """修改密码（从标准输入读取），并使该账号已有的令牌和登录会话失效。"""
     password = read_password()
-    try:
-        check_password_strength(password)
-    except AccountError as exc:
-        _fail(exc.message)
+    check_password_strength(password)
     _with_user(username, lambda session, user: set_password(session, user, password))
     Console(highlight=False).print(f"已修改账号「{escape(username)}」的密码。")
 

@@ -33,6 +33,7 @@ import aiosmtplib
 
 from tracker.notices.models import OutboundMessage
 from tracker.settings import Settings
+from tracker.errors import JunhengError
 
 TLS_MODES = ("none", "starttls", "tls")
 
@@ -42,7 +43,7 @@ def clock() -> float:
     return time.monotonic()
 
 
-class MailConfigError(ValueError):
+class MailConfigError(JunhengError, ValueError):
     """A mail setting that cannot work (Chinese message naming the variable)."""
 
 

@@ -83,16 +83,16 @@ def test_briefing_writes_the_files_and_lists_and_shows_them(county, tmp_path):
     assert (tmp_path / "show" / "demo-调度通报-第1期-2026-W49.docx").exists()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("briefing", "--week", "五十周", "--no-send"), "格式不对"),
-    (("briefing", "--week", "2027-W10", "--no-send"), "还没有开始"),
-    (("briefing", "--week", "2026-W48"), "在创建工作「demo」建立（2026-12-01）之前，没有调度通报；第1期为 2026-W49"),
-    (("briefing", "show", "7"), "没有第 7 期调度通报"),
-    (("briefing", "--campaign", "nowhere", "--no-send"), "nowhere"),
+@pytest.mark.parametrize(("args", "message", "code"), [
+    (("briefing", "--week", "五十周", "--no-send"), "格式不对", 2),
+    (("briefing", "--week", "2027-W10", "--no-send"), "还没有开始", 2),
+    (("briefing", "--week", "2026-W48"), "在创建工作「demo」建立（2026-12-01）之前，没有调度通报；第1期为 2026-W49", 2),
+    (("briefing", "show", "7"), "没有第 7 期调度通报", 3),  # not found
+    (("briefing", "--campaign", "nowhere", "--no-send"), "nowhere", 3),
 ])
-def test_bad_input_is_a_chinese_error_and_stores_nothing(county, tmp_path, args, message):
+def test_bad_input_is_a_chinese_error_and_stores_nothing(county, tmp_path, args, message, code):
     result = invoke(*args, "--out", str(tmp_path))
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == code, result.output
     assert message in result.output
     from tracker.briefings.models import Briefing
 

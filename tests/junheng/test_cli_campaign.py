@@ -90,7 +90,7 @@ def test_list_and_show(db_url):
         assert text in shown.output, text
 
     unknown = runner.invoke(app, ["campaign", "show", "--campaign", "nope"])
-    assert unknown.exit_code == 2 and "没有编号为「nope」的创建工作" in unknown.stderr
+    assert unknown.exit_code == 3 and "没有编号为「nope」的创建工作" in unknown.stderr  # not found
 
 
 def test_show_needs_campaign_when_there_are_two(db_url, tmp_path):

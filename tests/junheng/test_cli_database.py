@@ -39,7 +39,7 @@ def test_a_read_only_command_does_not_create_the_database(missing_sqlite: Path, 
 
 def test_no_campaign_names_the_database_looked_at(db_url: str) -> None:
     result = runner.invoke(app, ["campaign", "status"])
-    assert result.exit_code == 2
+    assert result.exit_code == 3  # not found
     assert "数据库中还没有创建工作" in result.output
     assert f"查看的数据库：{database_shown(db_url)}" in result.output.replace("\n", "")
 

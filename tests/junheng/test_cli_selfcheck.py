@@ -79,7 +79,7 @@ def test_user_errors_are_chinese_with_exit_code_2(campaign, tmp_path):
     assert result.exit_code == 2 and "第 2 行" in result.stderr and "小学在校生数" in result.stderr
     assert "Traceback" not in result.output and _count(campaign, DataSubmission) == 0 and _count(campaign, Task) == 0
     result = invoke("data", "import", str(EXAMPLES / "schools.xlsx"), "--as", "无名氏")
-    assert result.exit_code == 2 and "没有「无名氏」" in result.stderr
+    assert result.exit_code == 3 and "没有「无名氏」" in result.stderr  # not found
     result = invoke("reassess")
     assert result.exit_code == 2 and "还没有导入学校数据" in result.stderr
     result = invoke("county-input", "set", "8", "96", "--as", "韩静")

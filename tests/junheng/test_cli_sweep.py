@@ -71,12 +71,12 @@ def test_a_real_run_at_another_time_warns_queues_and_composes(engine, task_id):
     assert count(engine, NoticeItem) == 1
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["sweep", "--now", "下周一"], "无法识别"),
-    (["sweep", "--campaign", "nope", "--dry-run"], "nope"),
-    (["sweep", "--rescan", "--dry-run"], "不能与 --dry-run 同用"),
+@pytest.mark.parametrize(("args", "message", "code"), [
+    (["sweep", "--now", "下周一"], "无法识别", 2),
+    (["sweep", "--campaign", "nope", "--dry-run"], "nope", 3),  # not found
+    (["sweep", "--rescan", "--dry-run"], "不能与 --dry-run 同用", 2),
 ])
-def test_bad_input_is_a_chinese_error(db_url, args, message):
+def test_bad_input_is_a_chinese_error(db_url, args, message, code):
     result = runner.invoke(app, args)
-    assert result.exit_code == 2
+    assert result.exit_code == code
     assert message in result.stderr and "Traceback" not in result.output

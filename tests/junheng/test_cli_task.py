@@ -66,7 +66,7 @@ def test_accept_progress_submit_verify_with_as(engine, tasks):
     assert invoke("task", "progress", task_id, "60", "--note", "资金已拨付", "--as", "李科长").exit_code == 0
     assert invoke("task", "submit", task_id, "--note", "已完成", "--as", "李科长").exit_code == 0
     result = invoke("task", "verify", task_id, "--as", "李科长")
-    assert result.exit_code == 2 and "只有办公室人员可以销号" in result.stderr
+    assert result.exit_code == 5 and "只有办公室人员可以销号" in result.stderr  # not allowed
     assert status_of(engine, tasks["finance"]) == "已提交"
     result = invoke("task", "verify", task_id, "--as", "王主任")
     assert result.exit_code == 0, result.output
@@ -93,21 +93,24 @@ def test_return_and_withdraw_need_reason_and_office(engine, tasks):
     assert status_of(engine, tasks["housing"]) == "已撤销"
 
 
-def test_user_errors_exit_2_in_chinese_and_change_nothing(engine, tasks):
+def test_user_errors_exit_with_their_kind_in_chinese_and_change_nothing(engine, tasks):
+    """Exit codes by kind (junheng.cli.EXIT_CODE_OF_KIND): 2 bad input, 3 not found, 4 the
+    task's state does not allow it, 5 the person may not."""
     task_id = str(tasks["finance"])
     result = invoke("task", "accept", task_id, "--as", "无名氏")
-    assert result.exit_code == 2 and "没有「无名氏」" in result.stderr
+    assert result.exit_code == 3 and "没有「无名氏」" in result.stderr
     assert "Traceback" not in result.output
+    assert result.stderr.startswith("错误：")
     result = invoke("task", "accept", task_id, "--as", "张局长")
-    assert result.exit_code == 2 and "不是任务" in result.stderr and "财政局" in result.stderr
+    assert result.exit_code == 5 and "不是任务" in result.stderr and "财政局" in result.stderr
     result = invoke("task", "accept", "9999", "--as", "王主任")
-    assert result.exit_code == 2 and "没有编号为 #9999 的任务" in result.stderr
+    assert result.exit_code == 3 and "没有编号为 #9999 的任务" in result.stderr
     result = invoke("task", "progress", task_id, "40", "--as", "李科长")
-    assert result.exit_code == 2 and "当前状态为「待签收」，不能报告进度" in result.stderr
+    assert result.exit_code == 4 and "当前状态为「待签收」，不能报告进度" in result.stderr
     result = invoke("task", "list", "--status", "完成")
     assert result.exit_code == 2 and "任务状态「完成」无效" in result.stderr
     result = invoke("task", "list", "--department", "教育厅")
-    assert result.exit_code == 2 and "没有单位「教育厅」" in result.stderr
+    assert result.exit_code == 3 and "没有单位「教育厅」" in result.stderr
     assert events(engine, tasks["finance"]) == [("task.created", "系统")]
 
 

@@ -30,13 +30,14 @@ from tracker.schooldata.models import DataSubmission, SchoolDataRow
 from tracker.schooldata.queries import submission_is_visible
 from tracker.tasks.lifecycle import TRANSITIONS
 from tracker.tasks.models import Task, TaskCooperator, TaskOrigin
+from tracker.errors import ErrorKind, JunhengError
 
 UNIT_ACTIONS = frozenset({"accept", "progress", "submit"})  # what a responsible unit does itself
 OFFICE_ACTIONS = frozenset({"verify", "return", "withdraw"})
 PERSON_ACTIONS = UNIT_ACTIONS | OFFICE_ACTIONS  # the moves a person makes (the rest are the system's)
 
 
-class AccessDenied(Exception):
+class AccessDenied(JunhengError, kind=ErrorKind.forbidden):
     """The user may not do this (Chinese message); answered 403 and logged."""
 
     def __init__(self, message: str):

@@ -23,7 +23,7 @@ from typing import Annotated
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
-from sqlalchemy import delete as sa_delete, update
+from sqlalchemy import delete as sa_delete
 from sqlmodel import Session, select
 
 from tracker.accounts import throttle
@@ -32,6 +32,7 @@ from tracker.accounts.sessions import end_sessions, purge_expired_sessions
 from tracker.org.models import Campaign, Department, Person, School
 from tracker.org.service import UnknownName, find_department, find_person
 from tracker.db import utcnow
+from tracker.errors import JunhengError
 
 log = logging.getLogger("tracker.accounts")
 
@@ -51,7 +52,7 @@ FIELD_NAMES = {"username": "用户名", "name": "姓名", "role": "角色", "pas
                "school": "学校", "person": "人员", "campaign": "创建工作"}
 
 
-class AccountError(ValueError):
+class AccountError(JunhengError, ValueError):
     """A user that cannot be created or changed as asked (Chinese message)."""
 
     def __init__(self, message: str):

@@ -26,6 +26,7 @@ from tracker.assessment.sections import ExcludedSchool, excluded_schools, split_
 from tracker.assessment.shortfalls import Shortfall, missing_amount, shortfall_unit, value_text
 from tracker.standards.records import SchoolRecord
 from tracker.standards.schema import STAGE_NAMES, STAGES, Indicator, Judged, Standard
+from tracker.errors import ErrorDetail, JunhengError
 
 TOL = coefficient.TOLERANCE
 # Decimals on the official forms (domain.md) unless the standard's ``rounding`` says otherwise.
@@ -37,12 +38,12 @@ def rounding_note(rounding: Mapping[str, int]) -> str:
             f"县域均值 {rounding['county_value']} 位、差异系数 {rounding['cv']} 位小数）。")
 
 
-class AssessmentInputError(ValueError):
+class AssessmentInputError(JunhengError, ValueError):
     """County inputs that cannot be used; ``problems`` are Chinese, one per entry."""
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__("；".join(problems))
+        super().__init__("；".join(problems), details=[ErrorDetail(p) for p in problems])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -59,9 +59,10 @@ from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.notices.models import NoticeItem, Rung
 from tracker.reminders.lights import Light, task_light, yellow_within
-from tracker.standards.schema import STAGE_NAMES
+from tracker.standards.schema import STAGE_NAMES, Standard, indicator_sort_key
 from tracker.tasks.lifecycle import CLOCK_RUNNING, OPEN
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
+from tracker.errors import JunhengError
 
 S = TaskStatus
 # enum members looked up once: attribute access on an Enum class is slow in a loop over every task
@@ -86,12 +87,8 @@ _TYPE_TARGET = {
 }
 
 
-class BriefingError(ValueError):
+class BriefingError(JunhengError, ValueError):
     """A week or campaign a briefing cannot be made for (Chinese message)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -454,23 +451,20 @@ def _phase_at(session: Session, campaign_id: int, cutoff: dt.datetime, today: dt
 
 
 @lru_cache(maxsize=8)
-def _indicator_titles(standard_id: str) -> dict[str, str]:
+def _standard(standard_id: str) -> Standard | None:
     from tracker.standards import load_standard
 
     try:
-        return {ind.code: ind.title for ind in load_standard(standard_id).indicators}
+        return load_standard(standard_id)
     except Exception:  # noqa: BLE001 — a standard file gone missing: the codes still say which indicator
-        return {}
-
-
-def _code_order(code: str) -> tuple[int, str]:
-    return (int(code), "") if code.isdigit() else (10**6, code)
+        return None
 
 
 def _indicator_rows(latest: AssessmentSnapshot | None, previous: AssessmentSnapshot | None) -> list[IndicatorRow]:
     if latest is None:
         return []
-    titles = _indicator_titles(latest.standard_id)
+    standard = _standard(latest.standard_id)
+    titles = {ind.code: ind.title for ind in standard.indicators} if standard is not None else {}
     before: dict[tuple[str, str], dict] = {}
     if previous is not None:
         for stage, block in (previous.result.get("stages") or {}).items():
@@ -488,7 +482,7 @@ def _indicator_rows(latest: AssessmentSnapshot | None, previous: AssessmentSnaps
                 threshold=ind.get("threshold"), county_met=ind.get("county_met"), cv=ind.get("cv"),
                 cv_limit=ind.get("cv_limit"), cv_ok=ind.get("cv_ok"), previous_cv=old.get("cv"),
                 previous_county_value=old.get("county_value")))
-    rows.sort(key=lambda r: (_code_order(r.code), stage_order.get(r.stage, 9)))
+    rows.sort(key=lambda r: (indicator_sort_key(standard, r.code), stage_order.get(r.stage, 9)))
     return rows
 
 

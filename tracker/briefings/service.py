@@ -32,12 +32,11 @@ from tracker.calendar import CHINA, WorkingDayCalendar
 from tracker.org.models import Campaign
 from tracker.db import utcnow
 from tracker.events.service import SYSTEM_ACTOR, record_event
+from tracker.errors import ErrorKind, JunhengError
 
 
-class BriefingNotFound(LookupError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class BriefingNotFound(JunhengError, LookupError, kind=ErrorKind.not_found):
+    """No briefing of that number or week, or not its file (Chinese message)."""
 
 
 @dataclass(frozen=True)

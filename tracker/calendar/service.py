@@ -12,9 +12,10 @@ from tracker.calendar.working_days import LIBRARY_COMPLETE_YEARS
 from tracker.calendar.year_file import CalendarYearFile
 from tracker.db import utcnow
 from tracker.events.service import record_event
+from tracker.errors import ErrorKind, JunhengError
 
 
-class CalendarImportError(ValueError):
+class CalendarImportError(JunhengError, ValueError, kind=ErrorKind.conflict):
     """The file is valid on its own but clashes with what is stored (Chinese message)."""
 
 

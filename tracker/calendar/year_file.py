@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from tracker.errors import ErrorDetail, JunhengError
 from tracker.yamlfile import YamlError, read_text, read_yaml
 
 MAX_HOLIDAY_DAYS = 12  # the longest notice so far is 10 days (春节 2020); longer is a typo
@@ -91,13 +92,14 @@ class CalendarFileProblem:
         return self.message
 
 
-class CalendarFileError(ValueError):
+class CalendarFileError(JunhengError, ValueError):
     """The file cannot be imported; ``problems`` lists everything wrong with it."""
 
     def __init__(self, filename: str, problems: list[CalendarFileProblem]) -> None:
         self.filename = filename
         self.problems = problems
-        super().__init__(str(self))
+        super().__init__(str(self), summary=f"日历文件「{filename}」有 {len(problems)} 处问题，未导入任何内容",
+                         details=[ErrorDetail(p.message, row=p.line, location=p.key or None) for p in problems])
 
     def __str__(self) -> str:
         lines = [f"日历文件「{self.filename}」有 {len(self.problems)} 处问题，未导入任何内容："]

@@ -160,7 +160,10 @@ def indicator_board(session: Session, campaign: Campaign, snapshot: AssessmentSn
     stages = []
     for stage, data in (result.get("stages") or {}).items():
         lines = []
-        for code, ind in (data.get("indicators") or {}).items():
+        # in the standard's order, whatever order the stored JSON keeps its keys in (PostgreSQL's
+        # jsonb orders them by length)
+        for code, ind in sorted((data.get("indicators") or {}).items(),
+                                key=lambda kv: standard.indicator_sort_key(kv[0])):
             meta = resources.get(code)
             lines.append(IndicatorLine(
                 code=code, title=meta.title if meta else code, unit=meta.unit if meta else "",
@@ -175,13 +178,13 @@ def indicator_board(session: Session, campaign: Campaign, snapshot: AssessmentSn
             cv_limit=lines[0].cv_limit if lines else None, indicators=lines,
             schools=len(schools), schools_ok=sum(1 for s in schools if s.get("ok")),
             shortfalls=sorted([s for s in stage_shortfalls if s.kind == "school_value"],
-                              key=lambda s: (int(s.indicator) if s.indicator.isdigit() else 99, s.ratio or 0)),
+                              key=lambda s: (standard.indicator_sort_key(s.indicator), s.ratio or 0)),
             cv_shortfalls=[s for s in stage_shortfalls if s.kind == "cv"],
         ))
 
     figures = _county_task_figures(session, campaign)
     county = []
-    for c in result.get("county") or []:
+    for c in sorted(result.get("county") or [], key=lambda c: standard.indicator_sort_key(str(c.get("code")))):
         tasks, done, evidence = figures.get(str(c.get("code")), (0, 0, 0))
         county.append(CountyLine(code=str(c.get("code")), title=c.get("title") or "", kind=c.get("kind") or "",
                                  status=c.get("status") or "unknown", value=c.get("value"),
@@ -191,7 +194,8 @@ def indicator_board(session: Session, campaign: Campaign, snapshot: AssessmentSn
     return IndicatorBoard(
         snapshot=snapshot, standard=standard, ok=result.get("ok"), stages=stages,
         checks=list(result.get("checks") or []),
-        check_shortfalls=[s for s in shortfalls if s.indicator in check_codes],
+        check_shortfalls=sorted([s for s in shortfalls if s.indicator in check_codes],
+                                key=lambda s: standard.indicator_sort_key(s.indicator)),
         county=county, excluded=list(result.get("excluded") or []), notes=list(result.get("notes") or []),
     )
 

@@ -26,14 +26,13 @@ from tracker.standards import load_standard
 from tracker.standards.schema import Standard
 from tracker.clock import local_time
 from tracker.tasks.models import Evidence, Task, TaskStatus
+from tracker.errors import ErrorKind, JunhengError
 
 OTHER_INDICATOR = "其他"  # tasks without an indicator (the plan's preparatory work) in the binder
 
 
-class EvidenceNotFound(LookupError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class EvidenceNotFound(JunhengError, LookupError, kind=ErrorKind.not_found):
+    """No such evidence file for this task (Chinese message)."""
 
 
 @dataclass(frozen=True)
@@ -116,14 +115,6 @@ def _folder_part(text: str, limit: int = 40) -> str:
     return text[:limit].rstrip() or "_"
 
 
-def _indicator_sort_key(code: str | None) -> tuple[int, int, str]:
-    if code is None:
-        return (2, 0, "")
-    if code.isdigit():
-        return (0, int(code), code)
-    return (1, 0, code)
-
-
 @dataclass(frozen=True)
 class ArchiveEntry:
     evidence: Evidence
@@ -149,7 +140,7 @@ def archive_entries(session: Session, campaign: Campaign, indicator: str | None 
     rows = list(session.exec(stmt))
     departments = {d.id: d.name for d in session.exec(select(Department).where(Department.campaign_id == campaign.id))}
     schools = {s.id: s.name for s in session.exec(select(School).where(School.campaign_id == campaign.id))}
-    rows.sort(key=lambda r: (_indicator_sort_key(r[1].indicator), r[1].id, r[0].uploaded_at, r[0].id))
+    rows.sort(key=lambda r: (standard.indicator_sort_key(r[1].indicator), r[1].id, r[0].uploaded_at, r[0].id))
 
     entries: list[ArchiveEntry] = []
     used: set[str] = set()

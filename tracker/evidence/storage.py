@@ -20,20 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tracker.settings import get_settings
+from tracker.errors import ErrorKind, JunhengError
 
 
-class EvidenceRejected(ValueError):
-    """A file we do not keep (Chinese message). ``status`` is the HTTP status it maps to."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class EvidenceRejected(JunhengError, ValueError, kind=ErrorKind.bad_request):
+    """A file we do not keep (Chinese message): a request without a usable file (the class's
+    kind), a type we do not keep (``kind=ErrorKind.unsupported``) or one too large."""
 
 
-class EvidenceTooLarge(EvidenceRejected):
+class EvidenceTooLarge(EvidenceRejected, kind=ErrorKind.too_large):
     def __init__(self, limit: int):
-        super().__init__(f"文件超过大小上限 {format_size(limit)}，未保存。请压缩或拆分后再上传。", status=413)
+        super().__init__(f"文件超过大小上限 {format_size(limit)}，未保存。请压缩或拆分后再上传。")
         self.limit = limit
 
 
@@ -118,7 +115,7 @@ def kind_of(filename: str) -> FileKind:
     kind = KINDS.get(ext)
     if kind is None:
         shown = ext or "（无扩展名）"
-        raise EvidenceRejected(f"不支持的文件类型「{shown}」，只能上传{ALLOWED_TEXT}。", status=415)
+        raise EvidenceRejected(f"不支持的文件类型「{shown}」，只能上传{ALLOWED_TEXT}。", kind=ErrorKind.unsupported)
     return kind
 
 
@@ -149,7 +146,7 @@ def check_content(path: Path, filename: str) -> FileKind:
     if not head:
         raise EvidenceRejected(f"文件「{filename}」是空文件，未保存。", status=422)
     if not _matches(ext, head):
-        raise EvidenceRejected(f"文件「{filename}」的内容不是{kind.label}（扩展名与文件内容不符），未保存。", status=415)
+        raise EvidenceRejected(f"文件「{filename}」的内容不是{kind.label}（扩展名与文件内容不符），未保存。", kind=ErrorKind.unsupported)
     folder = OOXML_FOLDER.get(ext)
     if folder is not None:
         try:
@@ -158,9 +155,9 @@ def check_content(path: Path, filename: str) -> FileKind:
         except zipfile.BadZipFile:
             names = []
         if "[Content_Types].xml" not in names or not any(n.startswith(folder) for n in names):
-            raise EvidenceRejected(f"文件「{filename}」不是有效的{kind.label}（{ext}），未保存。", status=415)
+            raise EvidenceRejected(f"文件「{filename}」不是有效的{kind.label}（{ext}），未保存。", kind=ErrorKind.unsupported)
     elif ext == ".zip" and not zipfile.is_zipfile(path):
-        raise EvidenceRejected(f"文件「{filename}」不是有效的 ZIP 压缩包，未保存。", status=415)
+        raise EvidenceRejected(f"文件「{filename}」不是有效的 ZIP 压缩包，未保存。", kind=ErrorKind.unsupported)
     return kind
 
 

@@ -14,22 +14,15 @@ from sqlmodel import Session, select
 from tracker.org.models import Campaign, Department, Person, Phase, PhaseStatus
 from tracker.plans import TOWNSHIPS_PLACEHOLDER, CampaignPlan
 from tracker.plans.kinds import UnitKind
+from tracker.errors import ErrorKind, JunhengError
 
 
-class CampaignNotFound(LookupError):
+class CampaignNotFound(JunhengError, LookupError, kind=ErrorKind.not_found):
     """No campaign matches, or several do and ``--campaign`` was left out (Chinese message)."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
-
-class UnknownName(LookupError):
+class UnknownName(JunhengError, LookupError, kind=ErrorKind.not_found):
     """A unit, person, indicator or township the campaign does not have (Chinese message)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def plan_of(campaign: Campaign) -> CampaignPlan:
@@ -56,7 +49,8 @@ def resolve_campaign(session: Session, code: str | None = None) -> Campaign:
             return campaigns[0]
         if not campaigns:
             raise CampaignNotFound("数据库中还没有创建工作：请先运行 junheng campaign init PLAN.yaml")
-        raise CampaignNotFound(f"数据库中有 {len(campaigns)} 个创建工作（{codes}），请用 --campaign 指定其中一个")
+        raise CampaignNotFound(f"数据库中有 {len(campaigns)} 个创建工作（{codes}），请用 --campaign 指定其中一个",
+                               kind=ErrorKind.invalid)  # which one is for the user to say
     code = code.strip()
     for campaign in campaigns:
         if campaign.code == code:

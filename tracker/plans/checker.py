@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from tracker.errors import ErrorDetail, JunhengError
+
 KeyPath = tuple[str | int, ...]  # a key path: mapping keys are str, list positions int (0-based)
 
 # top-level keys (Chinese, and the English field names)
@@ -21,14 +23,16 @@ TOP_KEYS: dict[str, str] = {
 }
 
 
-class PlanError(ValueError):
+class PlanError(JunhengError, ValueError):
     """A plan file that cannot be used. ``problems`` are Chinese, each naming line and key."""
 
     def __init__(self, problems: list[str], path: str | Path | None = None):
         self.problems = list(problems)
         self.path = str(path) if path is not None else None
         head = f"方案文件 {self.path} " if self.path else "方案"
-        super().__init__(f"{head}有 {len(self.problems)} 处问题：\n" + "\n".join(self.problems))
+        summary = f"{head}有 {len(self.problems)} 处问题"
+        super().__init__(f"{summary}：\n" + "\n".join(self.problems), summary=summary,
+                         details=[ErrorDetail(p) for p in self.problems])
 
 
 def path_text(path: Sequence[str | int]) -> str:

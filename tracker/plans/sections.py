@@ -19,7 +19,6 @@ from tracker.plans.fields import (
     PHONE_MAX,
     REDATE_WORKING_DAYS,
     REDATE_WORKING_DAYS_MAX,
-    TEXT_MAX,
     Name,
     PlanModel,
     code_field,

@@ -5,7 +5,6 @@ One function per section, called after the organisation is resolved (they name i
 
 from __future__ import annotations
 
-import re
 
 from tracker.plans.checker import PYDANTIC_MESSAGES, KeyPath, suggest, top, top_list
 from tracker.plans.fields import NAME_MAX, TOWNSHIPS_PLACEHOLDER, str_list
@@ -109,7 +108,8 @@ def assignments(r: Resolution) -> None:
                                 f"「{'、'.join(found[1:])}」配合，请在分工中写明谁牵头")
         if dropped:
             checker.warn(where, f"指标 {indicator.code}：标准所列单位「{'、'.join(dropped)}」不在方案中，已略去")
-    r.assignments = {c: r.assignments[c] for c in sorted(r.assignments, key=code_order)}
+    if standard is not None:  # the standard's own order (one order per standard)
+        r.assignments = {c: r.assignments[c] for c in sorted(r.assignments, key=standard.indicator_sort_key)}
 
 
 def school_fixable(r: Resolution) -> None:
@@ -175,11 +175,3 @@ def reminders(r: Resolution) -> None:
     if validated.send_window_end <= validated.send_window_start:
         r.checker.problem((key, "发送结束"), f"发送结束 {validated.send_window_end:%H:%M} 应晚于"
                                             f"发送开始 {validated.send_window_start:%H:%M}")
-
-
-def code_order(code: str) -> tuple[int, int, str]:
-    """Indicator codes in document order: 1, 2, … 32, then E1 …, V1 …."""
-    match = re.match(r"^([A-Za-z]*)(\d+)$", code)
-    if match:
-        return (0 if not match.group(1) else 1, int(match.group(2)), match.group(1))
-    return (2, 0, code)

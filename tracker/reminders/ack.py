@@ -18,12 +18,13 @@ from functools import lru_cache
 
 from tracker.calendar import CHINA
 from tracker.settings import get_settings
+from tracker.errors import JunhengError
 
 LINK_VALID_DAYS = 30
 _DOMAIN = b"junheng-ack-v1:"  # keeps these signatures apart from any other use of the key
 
 
-class AckTokenError(ValueError):
+class AckTokenError(JunhengError, ValueError):
     """A token that cannot be used (Chinese message); ``expired`` tells the two cases apart."""
 
     def __init__(self, message: str, *, expired: bool = False):

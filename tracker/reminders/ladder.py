@@ -46,6 +46,7 @@ from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
 from tracker.plans import ReminderLadder
 from tracker.notices.models import Rung
 from tracker.tasks.models import TaskStatus
+from tracker.errors import JunhengError
 
 RUNG_LABELS: dict[Rung, str] = {
     Rung.assigned: "任务交办单",
@@ -83,7 +84,7 @@ LADDER_RUNNING = frozenset({TaskStatus.assigned, TaskStatus.accepted, TaskStatus
 DEFAULT_LADDER = ReminderLadder()
 
 
-class LadderSettingsError(ValueError):
+class LadderSettingsError(JunhengError, ValueError):
     """The stored plan's 提醒 section cannot be read (Chinese message)."""
 
 

@@ -42,6 +42,7 @@ from tracker.standards import load_standard
 from tracker.tasks.lifecycle import OPEN
 from tracker.tasks.models import Task, TaskOrigin
 from tracker.tasks.service import create_task, redate_working_days, working_due
+from tracker.errors import ErrorDetail, ErrorKind, JunhengError
 
 # the reviews above the county, each with the kind of phase it normally has
 LEVELS: dict[str, PhaseKind] = {
@@ -76,31 +77,32 @@ _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s
 _SPLIT_UNITS = re.compile(r"[、，,；;/\s]+")
 
 
-class ReviewError(ValueError):
+class ReviewError(JunhengError, ValueError):
     """A review action that cannot be done as asked (Chinese message); ``field`` names the input
     at fault (level, phase, round_name, team, scope, verdict, note) when one is."""
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, field: str | None = None, *, kind: ErrorKind | None = None):
+        details = [ErrorDetail(message, location=f"body.{field}")] if field else []
+        super().__init__(message, kind=kind, details=details)
         self.field = field
 
 
-class ReviewNotFound(ReviewError):
+class ReviewNotFound(ReviewError, kind=ErrorKind.not_found):
     """No such review in the campaign."""
 
 
-class ReviewConflict(ReviewError):
+class ReviewConflict(ReviewError, kind=ErrorKind.conflict):
     """The review's state does not allow the move (a verdict recorded twice)."""
 
-
-class FindingsError(ValueError):
+class FindingsError(JunhengError, ValueError):
     """Findings that cannot be stored. ``problems`` name the row and column (Chinese)."""
 
     def __init__(self, source: str, problems: list[str]):
         self.source = source
         self.problems = problems
-        super().__init__(f"{source}有 {len(problems)} 处问题，未录入任何反馈问题：\n" + "\n".join(problems))
+        summary = f"{source}有 {len(problems)} 处问题，未录入任何反馈问题"
+        super().__init__(f"{summary}：\n" + "\n".join(problems), summary=summary,
+                         details=[ErrorDetail(p) for p in problems])
 
 
 class FindingInput(BaseModel):

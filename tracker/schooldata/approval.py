@@ -32,6 +32,7 @@ from tracker.schooldata.models import DataSubmission, SchoolDataRow
 from tracker.standards.records import SchoolRecord
 from tracker.schooldata.sheet import SheetError, SheetProblem, read_school_sheet
 from tracker.schooldata.submissions import json_safe, latest_submission, upsert_school
+from tracker.errors import ErrorKind, JunhengError
 
 IMPORTED = "imported"
 APPROVED = "approved"
@@ -39,12 +40,8 @@ RETURNED = "returned"
 STATUS_NAMES = {IMPORTED: "待审核", APPROVED: "已审核", RETURNED: "已退回"}
 
 
-class SubmissionError(ValueError):
+class SubmissionError(JunhengError, ValueError, kind=ErrorKind.conflict):
     """A submission that cannot be received, approved or returned as asked (Chinese message)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def status_name(submission: DataSubmission) -> str:

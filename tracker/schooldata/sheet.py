@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracker.email_address import check_email
 from tracker.schooldata.columns import (
     COLUMN_BY_HEADER,
     COLUMNS,
@@ -33,6 +32,7 @@ from tracker.schooldata.columns import (
 )
 from tracker.schooldata.cells import CellError, Formula, blank, cell_value, show
 from tracker.standards.records import SCHOOL_TYPES, SchoolRecord
+from tracker.errors import ErrorDetail, JunhengError
 
 MAX_BYTES = 20 * 1024 * 1024  # a county has a few hundred schools; 20 MB is far beyond any real sheet
 # An .xlsx is a zip: a small file can unpack to gigabytes (a "zip bomb"). 20,000 full rows
@@ -63,13 +63,14 @@ class SheetProblem:
         return self.message
 
 
-class SheetError(ValueError):
+class SheetError(JunhengError, ValueError):
     """The sheet cannot be used; ``problems`` lists everything wrong with it."""
 
     def __init__(self, filename: str, problems: list[SheetProblem]) -> None:
         self.filename = filename
         self.problems = problems
-        super().__init__(str(self))
+        super().__init__(str(self), summary=f"文件「{filename}」有 {len(problems)} 处问题，未导入任何数据",
+                         details=[ErrorDetail(p.message, row=p.row, column=p.column) for p in problems])
 
     def __reduce__(self):  # noqa: ANN204 - keeps the problems when pickled (flows, worker processes)
         return (SheetError, (self.filename, self.problems))

@@ -23,14 +23,11 @@ from tracker.plans import CampaignPlan
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
 from tracker.standards.records import SchoolRecord
 from tracker.schooldata.sheet import read_school_sheet
+from tracker.errors import JunhengError
 
 
-class SelfCheckError(ValueError):
+class SelfCheckError(JunhengError, ValueError):
     """A self-check that cannot run as asked (Chinese message)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 

@@ -26,7 +26,9 @@ from tracker.standards.schema import (
     Indicator,
     Judged,
     Standard,
+    indicator_sort_key,
 )
+from tracker.errors import ErrorDetail, JunhengError
 from tracker.yamlfile import YamlError, read_text, read_yaml
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "ALLOWANCE_CONDITIONS",
     "ROUNDING_KEYS",
     "StandardError",
+    "indicator_sort_key",
     "list_standards",
     "load_standard",
     "load_standard_file",
@@ -66,7 +69,7 @@ _FORMULA_FIELDS = frozenset(
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
-class StandardError(ValueError):
+class StandardError(JunhengError, ValueError):
     """A standard file that cannot be used. ``str()`` is the Chinese message for users."""
 
     def __init__(self, file: str, problems: list[tuple[str, str]]):
@@ -76,7 +79,9 @@ class StandardError(ValueError):
             f"标准文件 {file}：{path}：{message}" if path else f"标准文件 {file}：{message}"
             for path, message in problems
         ]
-        super().__init__("\n".join(lines))
+        summary = lines[0] if len(lines) == 1 else f"标准文件 {file} 有 {len(lines)} 处问题"
+        super().__init__("\n".join(lines), summary=summary, details=[
+            ErrorDetail(line, location=path or None) for line, (path, _) in zip(lines, problems, strict=True)])
 
 
 # ---------------------------------------------------------------------------- finding files

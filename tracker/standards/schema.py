@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -237,9 +238,39 @@ class Standard(_Strict):
                 return allowance
         raise KeyError(allowance_id)
 
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {code: n for n, code in enumerate(self.indicator_order())}
+
+    def indicator_order(self) -> list[str]:
+        """Every code of the standard in the file's order: the indicators, then the application
+        conditions, then the vetoes. The one indicator order: the breakdown, the board, the
+        briefing, the plan's 分工 and the evidence archive all list indicators by it."""
+        return ([i.code for i in self.indicators] + [c.code for c in self.application_conditions]
+                + [v.code for v in self.vetoes])
+
+    def indicator_sort_key(self, code: str | None) -> tuple[int, int, str]:
+        """Sort key for an indicator code: its place in ``indicator_order``; a code the standard
+        does not have after those (by its number, then its text), no code (None) last."""
+        position = self._positions.get(code) if code is not None else None
+        return (0, position, "") if position is not None else _unknown_code_key(code)
+
     @property
     def resource_indicators(self) -> list[Indicator]:
         return [i for i in self.indicators if i.judged is Judged.per_school_value]
 
     def cv_limit(self, stage: Stage) -> float:
         return self.stages[stage]["cv_limit"]
+
+
+def _unknown_code_key(code: str | None) -> tuple[int, int, str]:
+    """After the standard's own codes: other codes by their number, then by their text; None last."""
+    if code is None:
+        return (3, 0, "")
+    digits = "".join(ch for ch in code if ch.isdigit())
+    return (1, int(digits), code) if digits else (2, 0, code)
+
+
+def indicator_sort_key(standard: Standard | None, code: str | None) -> tuple[int, int, str]:
+    """``standard.indicator_sort_key(code)``; without a standard (its file gone), codes by number."""
+    return standard.indicator_sort_key(code) if standard is not None else _unknown_code_key(code)

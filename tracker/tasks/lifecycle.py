@@ -30,6 +30,7 @@ from tracker.events.service import SYSTEM_ACTOR, record_event
 from tracker.org.models import Department, Person, School
 from tracker.tasks.models import Task, TaskStatus
 from tracker.workdays import working_days_between
+from tracker.errors import ErrorKind, JunhengError
 
 S = TaskStatus
 
@@ -39,19 +40,15 @@ OPEN = frozenset({S.assigned, S.accepted, S.in_progress, S.submitted})
 CLOSED = frozenset({S.verified, S.withdrawn})
 
 
-class TransitionError(Exception):
+class TransitionError(JunhengError, kind=ErrorKind.conflict):
     """A move the task's state or the actor does not allow. ``str()`` is the Chinese message."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
-
-class NotPermitted(TransitionError):
+class NotPermitted(TransitionError, kind=ErrorKind.forbidden):
     """The actor may not make this move on this task."""
 
 
-class InvalidTaskInput(TransitionError):
+class InvalidTaskInput(TransitionError, kind=ErrorKind.invalid):
     """A bad value (percent, empty reason) for an otherwise allowed move."""
 
 

@@ -23,20 +23,15 @@ from tracker.plans.kinds import UnitKind
 from tracker.tasks.lifecycle import CLOCK_RUNNING
 from tracker.tasks.models import Task, TaskCooperator, TaskOrigin, TaskStatus
 from tracker.workdays import add_working_days, working_days_between
+from tracker.errors import ErrorKind, JunhengError
 
 
-class TaskNotFound(LookupError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class TaskNotFound(JunhengError, LookupError, kind=ErrorKind.not_found):
+    """No task with that id in this campaign (Chinese message)."""
 
 
-class InvalidTask(ValueError):
+class InvalidTask(JunhengError, ValueError):
     """A task that cannot be created as asked (Chinese message)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def _id(obj: Any) -> int | None:
@@ -301,7 +296,8 @@ def change_due_date(
     date when ``due_on`` is a working due date given because that plan date had passed, else None
     (the task has no 原定时限 any more)."""
     if TaskStatus(task.status) not in OPEN_STATUSES:
-        raise InvalidTask(f"任务 #{task.id} 当前状态为「{TaskStatus(task.status).value}」，不能再调整截止日期")
+        raise InvalidTask(f"任务 #{task.id} 当前状态为「{TaskStatus(task.status).value}」，不能再调整截止日期",
+                          kind=ErrorKind.conflict)
     if not isinstance(due_on, dt.date) or isinstance(due_on, dt.datetime):
         raise InvalidTask(f"任务 #{task.id} 的截止日期必须是日期，收到「{due_on}」")
     now = at or utcnow()

@@ -5,6 +5,7 @@ import hashlib
 import pytest
 
 from tests.tracker.evidence import samples
+from tracker.errors import ErrorKind
 from tracker.evidence.storage import (
     EvidenceRejected,
     EvidenceTooLarge,
@@ -65,7 +66,7 @@ def test_size_limit_is_enforced_while_writing(tmp_path):
     writer.write(b"%PDF-" + b"x" * 90)
     with pytest.raises(EvidenceTooLarge) as info:
         writer.write(b"y" * 10)
-    assert info.value.status == 413
+    assert info.value.kind is ErrorKind.too_large
     assert "100 字节" in info.value.message
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 

@@ -41,6 +41,7 @@ from tracker.calendar.working_days import ImportedYear, OverrideDay
 from tracker.campaigns.models import Campaign
 from tracker.campaigns.service import CampaignNotFound
 from tracker.db import get_engine
+from tracker.tasks.queries import campaign_by_code
 
 TOKEN_URL = "/api/v1/auth/token"
 CSRF_FIELD = "csrf_token"
@@ -118,7 +119,9 @@ CountyReader = Annotated[User, Depends(require_role(UserRole.office, UserRole.re
 
 
 def campaign_of(user: User, session: Session, code: str) -> Campaign:
-    campaign = session.exec(select(Campaign).where(Campaign.code == code)).first()
+    # the campaign without its plan (32 KB of JSON, parsed on every request before): what a request
+    # needs of the plan, the light rule, comes with it (tracker.tasks.queries.campaign_by_code)
+    campaign = campaign_by_code(session, code)
     if campaign is None or campaign.id != user.campaign_id:
         raise CampaignNotFound(f"没有编号为「{code}」的创建工作")
     return campaign

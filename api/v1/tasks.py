@@ -59,6 +59,7 @@ class TaskPresenter:
         # per (status, resolved by data) rather than once per task
         self._same_for_all = sees_whole_campaign(user)
         self._actions: dict[tuple[str, bool], list[str]] = {}
+        self._clocks: dict[tuple, tuple[str | None, bool, int]] = {}
         self._campaign_id = campaign_id
 
     @cached_property
@@ -101,16 +102,27 @@ class TaskPresenter:
     def one(self, task: Task) -> TaskOut:
         return self.many([task])[0]
 
+    def _clock(self, task: Task | Row) -> tuple[str | None, bool, int]:
+        """(light, overdue, working days overdue): the same for tasks of one status, due date,
+        progress and assignment time, so worked out once per such kind in a request."""
+        key = (task.status, task.due_on, task.progress, task.created_at)
+        found = self._clocks.get(key)
+        if found is None:
+            light = task_light(task, self.today, yellow_within=self.yellow_within, calendar=self.calendar)
+            overdue = is_overdue(task, self.today)
+            found = self._clocks[key] = (light.value if light is not None else None, overdue,
+                                         days_overdue(task, self.today) if overdue else 0)
+        return found
+
     def _out(self, task: Task | Row, columns: dict, cooperating: list[int]) -> TaskOut:
-        light = task_light(task, self.today, yellow_within=self.yellow_within, calendar=self.calendar)
-        overdue = is_overdue(task, self.today)
+        light, overdue, late_days = self._clock(task)
         return TaskOut.model_validate({
             **columns,
             "cooperating": cooperating,
             "unit_name": self._unit_name(task, columns),
             "overdue": overdue,
-            "days_overdue": days_overdue(task, self.today) if overdue else 0,
-            "light": light.value if light is not None else None,
+            "days_overdue": late_days,
+            "light": light,
             "actions": self._permitted(task, cooperating),
         })
 

@@ -28,6 +28,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import Date, cast, literal, null, union_all
 from sqlmodel import Session, select
 
 from api.errors import LoginRequired
@@ -41,6 +42,7 @@ from tracker.calendar.working_days import ImportedYear, OverrideDay
 from tracker.org.models import Campaign
 from tracker.org.service import CampaignNotFound
 from tracker.db import get_engine, utcnow
+from tracker.org.queries import campaign_by_code
 
 TOKEN_URL = "/api/v1/auth/token"
 CSRF_FIELD = "csrf_token"
@@ -57,15 +59,22 @@ _calendars: dict[tuple, WorkingDayCalendar] = {}
 _calendars_lock = threading.Lock()
 
 
+_CALENDAR_ROWS = union_all(
+    select(literal("y").label("kind"), CalendarYear.year.label("year"), CalendarYear.source.label("text"),
+           CalendarYear.illustrative.label("flag"), cast(null(), Date).label("day")),
+    select(literal("o"), WorkdayOverride.year, WorkdayOverride.name, WorkdayOverride.is_working_day,
+           WorkdayOverride.date),
+)
+
+
 def store_calendar(session: Session) -> WorkingDayCalendar:
-    """The store's working-day calendar, made the one in use. Read on every request (two small
-    queries, so an import shows at once) but built only when the imported years change: a built
+    """The store's working-day calendar, made the one in use. Read on every request (one small
+    query over both tables, so an import shows at once) but built only when the imported years change: a built
     calendar keeps its year tables, which are what counting days costs."""
-    years = tuple(tuple(r) for r in session.exec(
-        select(CalendarYear.year, CalendarYear.source, CalendarYear.illustrative).order_by(CalendarYear.year)))
-    overrides = tuple(tuple(r) for r in session.exec(
-        select(WorkdayOverride.date, WorkdayOverride.is_working_day, WorkdayOverride.name, WorkdayOverride.year)
-        .order_by(WorkdayOverride.date)))
+    # one statement for both tables (a round trip costs more than these few rows)
+    rows = session.exec(_CALENDAR_ROWS).all()
+    years = tuple(sorted((year, text, flag) for kind, year, text, flag, _day in rows if kind == "y"))
+    overrides = tuple(sorted((day, flag, text, year) for kind, year, text, flag, day in rows if kind == "o"))
     key = (years, overrides)
     with _calendars_lock:
         calendar = _calendars.get(key)
@@ -117,7 +126,9 @@ CountyReader = Annotated[User, Depends(require_role(UserRole.office, UserRole.re
 
 
 def campaign_of(user: User, session: Session, code: str) -> Campaign:
-    campaign = session.exec(select(Campaign).where(Campaign.code == code)).first()
+    # the campaign without its plan (32 KB of JSON, parsed on every request before): what a request
+    # needs of the plan, the light rule, comes with it (tracker.tasks.queries.campaign_by_code)
+    campaign = campaign_by_code(session, code)
     if campaign is None or campaign.id != user.campaign_id:
         raise CampaignNotFound(f"没有编号为「{code}」的创建工作")
     return campaign

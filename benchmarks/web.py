@@ -12,6 +12,7 @@ app runs in its own uvicorn process (one worker, as ``junheng serve`` starts it)
 from this process over loopback: ``--concurrency`` httpx async clients, logged in as the office
 through the login form, each endpoint getting at most ``--requests`` requests or ``--seconds``
 seconds, whichever ends first. Printed per endpoint: requests/s, p50 and p95 latency (ms).
+``--api`` measures the task list API and its yardstick alone.
 
 Each page is measured next to its yardstick, in the same run and the same way: a bare FastAPI
 app in its own uvicorn process (one worker) with one route returning the very HTML bytes the 总览
@@ -278,6 +279,8 @@ def run_backend(name: str, url: str, args, data_dir: Path) -> list[dict]:
         paths = endpoints(info["code"])
         if args.only:
             paths = [p for p in paths if p in (OVERVIEW, api_path(info["code"]))]
+        if args.api:
+            paths = [api_path(info["code"])]
         rows = []
         for path in paths:
             if path.startswith("/api/"):
@@ -314,12 +317,14 @@ def yardsticks(base: str, cookies: dict[str, str], token: str, code: str, tmp: P
         bare.wait("/bare")
         same = httpx.get(bare.base + "/bare")
         assert same.content == html.content
-        rows = [asyncio.run(load(bare.base, "/bare", {}, args.requests, args.seconds, args.concurrency)),
-                asyncio.run(load(bare.base, "/bare.json", {}, args.requests, args.seconds, args.concurrency))]
+        rows = [] if args.api else [
+            asyncio.run(load(bare.base, "/bare", {}, args.requests, args.seconds, args.concurrency))]
+        rows.append(asyncio.run(load(bare.base, "/bare.json", {}, args.requests, args.seconds, args.concurrency)))
     finally:
         bare.stop()
-    rows[0]["path"] = f"yardstick: same {len(html.content)} HTML bytes"
-    rows[1]["path"] = f"yardstick: same JSON ({len(body.content)} bytes) from a dict"
+    if not args.api:
+        rows[0]["path"] = f"yardstick: same {len(html.content)} HTML bytes"
+    rows[-1]["path"] = f"yardstick: same JSON ({len(body.content)} bytes) from a dict"
     return rows
 
 
@@ -329,11 +334,11 @@ def code_of(rows: list[dict]) -> str:
 
 def print_ratios(rows: list[dict], code: str) -> None:
     by_path = {r["path"]: r for r in rows}
-    html = next(r for r in rows if r["path"].startswith("yardstick: same") and "HTML" in r["path"])
+    html = next((r for r in rows if r["path"].startswith("yardstick: same") and "HTML" in r["path"]), None)
     json_ = next(r for r in rows if r["path"].startswith("yardstick: same JSON"))
     print("  ratios (page requests/s over its yardstick's, measured in this run):")
     for path, yard, aim in ((OVERVIEW, html, "aim ≥ 5 %, p95 < 100 ms"), (api_path(code), json_, "aim ≥ 50 %")):
-        if path in by_path:
+        if path in by_path and yard is not None:
             r = by_path[path]
             print(f"    {path:<44} {r['rps']:>8.1f} req/s vs {yard['rps']:>8.1f} req/s: "
                   f"{100 * r['rps'] / yard['rps']:5.1f} %  (p95 {r['p95']:.0f} ms; {aim})")
@@ -381,6 +386,8 @@ def main() -> None:
         "JUNHENG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--only", action="store_true",
                         help="only 总览 and the task list API (with their yardsticks)")
+    parser.add_argument("--api", action="store_true",
+                        help="only the task list API and its yardstick (FastAPI serialising the same JSON)")
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     print(f"benchmarks/web.py: {args.tasks} tasks, concurrency {args.concurrency}, "

@@ -25,7 +25,8 @@ configured under NAME in ``JUNHENG_WEBHOOKS`` (robot messages are rendered as ma
 
 Payload keys read from a notice item (all optional):
     light        绿 / 黄 / 红 (or green / yellow / red) — the task's light when the item was owed
-    ack_url      the signed acknowledgement link (任务交办单, 签收提醒)
+    ack_until    a signed 签收 link is owed, valid until then: made here (tracker.reminders.ack);
+                 ``ack_url``, a link made before, is used as it is
     reason       why a submission was returned (退回通知)
     days_overdue, days_left  the working days the sweep counted; used when the item is composed on
                  the day it was owed (an item held overnight by the sending window is recounted
@@ -48,6 +49,7 @@ from sqlmodel import Session, select
 from tracker.calendar.working_days import local_date
 from tracker.org.models import Campaign, Department, Person, School
 from tracker.notices.models import MessageState, NoticeItem, OutboundMessage, Rung
+from tracker.reminders.ack import notice_ack_url
 from tracker.settings import Settings, get_settings
 from tracker.tasks.lifecycle import CLOCK_RUNNING
 from tracker.tasks.models import Task, TaskCooperator, TaskStatus
@@ -152,7 +154,7 @@ class _Facts:
         payload = item.payload or {}
         view = ItemView(rung=item.rung, copy=item.in_copy, urgent=item.urgent, occurrence=item.occurrence,
                         task_id=item.task_id, light=light_of(payload.get("light")),
-                        ack_url=payload.get("ack_url") or None, reason=str(payload.get("reason") or ""))
+                        ack_url=payload.get("ack_url") or notice_ack_url(item, base_url), reason=str(payload.get("reason") or ""))
         if item.rung == Rung.dead_letter:
             failed = dict(payload.get("failed") or {})
             for key in ("message_id", "recipient_name", "recipient_address", "subject", "last_error", "created_at",

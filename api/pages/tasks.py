@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.deps import CSRF_FIELD, CSRF_HEADER, CSRF_REJECTED, MAX_ID, SESSION_CSRF, CsrfChecked, DbSession, PageUser
@@ -26,7 +25,6 @@ from tracker.accounts.access import (
     check_read_task,
     permitted_actions,
     role_of,
-    task_clause,
 )
 from tracker.accounts.models import User, UserRole
 from tracker.accounts.service import acting_person
@@ -38,14 +36,14 @@ from tracker.reviews.service import review_label
 from tracker.events.service import task_history
 from tracker.evidence.service import indicator_title, task_evidence
 from tracker.evidence.storage import ALLOWED_TEXT, EvidenceRejected, format_size
-from tracker.reminders.lights import task_light, yellow_within
+from tracker.reminders.lights import campaign_yellow_within, task_light
 from tracker.settings import get_settings
 from tracker.standards import load_standard
 from tracker.tasks import lifecycle
 from tracker.tasks.lifecycle import CLOCK_RUNNING, InvalidTaskInput, NotPermitted, TransitionError
 from tracker.tasks.models import Task, TaskStatus
 from tracker.tasks.service import TaskNotFound, cooperators
-from tracker.tasks.tally import tallied_count
+from tracker.accounts.task_list import TaskFilters, visible_to
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,7 +55,7 @@ ACTION_LABELS = {"accept": "签收", "progress": "更新进度", "submit": "提�
 
 @dataclass
 class TaskRow:
-    task: Task
+    task: Task  # or a row of visible_to: the same attributes
     unit: str
     light: str | None
     overdue_days: int
@@ -80,14 +78,19 @@ class UnitNames:
         return "未指定单位"
 
 
-def task_rows(session: Session, tasks: list[Task], campaign_id: int, day) -> list[TaskRow]:
-    names = UnitNames(session, campaign_id)
+def task_rows(session: Session, tasks: list, campaign_id: int, day) -> list[TaskRow]:
+    """Tasks (``Task`` objects, or rows of ``visible_to`` with their unit's name joined in) as the
+    list shows them."""
+    listed = bool(tasks) and hasattr(tasks[0], "department_name")
+    names = None if listed else UnitNames(session, campaign_id)
     calendar = active_calendar()
-    within = yellow_within(session.get(Campaign, campaign_id))
+    within = campaign_yellow_within(session, campaign_id)
     rows = []
     for task in tasks:
         light = task_light(task, day, yellow_within=within, calendar=calendar)
-        rows.append(TaskRow(task=task, unit=names.of(task), light=light.value if light else None,
+        unit = (task.department_name if task.department_id is not None else task.school_name) if listed \
+            else names.of(task)
+        rows.append(TaskRow(task=task, unit=unit or "未指定单位", light=light.value if light else None,
                             overdue=lifecycle.is_overdue(task, day), overdue_days=lifecycle.days_overdue(task, day)))
     return rows
 
@@ -122,29 +125,17 @@ def task_list(
     status = status or None
     if status is not None and status not in {s.value for s in TaskStatus}:
         status = None
-    where = [task_clause(user)]
-    if status:
-        where.append(Task.status == status)
-    if department:
-        where.append(Task.department_id == department)
-    if school:
-        where.append((Task.school_id == school) | (Task.responsible_school_id == school))
-    if overdue:
-        where.append(Task.status.in_([s.value for s in CLOCK_RUNNING]) & (Task.due_on < day))
-    if indicator:
-        where.append(Task.indicator == indicator)
-    total = None
-    if role_of(user) in (UserRole.office, UserRole.reviewer) and not school and not indicator:
-        # the "of N" from the task tallies: the same with 1,000 tasks or 1,000,000
-        total = tallied_count(session, campaign.id, day, status=status, department_id=department,
-                              overdue=True if overdue else None)
-    if total is None:
-        total = session.exec(select(func.count()).select_from(Task).where(*where)).one()
+    # the one task list query, shared with the API (tracker.tasks.queries.visible_to)
+    wanted = TaskFilters(status=status, department_id=department or None, school_id=school or None,
+                         indicator=indicator or None, overdue=True if overdue else None)
+    found = visible_to(session, user, campaign.id, wanted, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, today=day)
+    total = found.total
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(page, pages)
-    # ix_task_campaign_due serves this order a page at a time, whatever the campaign's size
-    tasks = list(session.exec(select(Task).where(*where).order_by(Task.due_on, Task.id)
-                              .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    if page > pages:  # past the end: the last page
+        page = pages
+        found = visible_to(session, user, campaign.id, wanted, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                           today=day)
+    tasks = found.rows
     filters = {k: v for k, v in {"status": status, "department": department, "school": school,
                                  "overdue": "1" if overdue else None, "indicator": indicator}.items() if v}
     whole = role_of(user) in (UserRole.office, UserRole.reviewer)

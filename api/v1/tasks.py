@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from sqlalchemy import Row, func
+from sqlalchemy import Row
 from sqlmodel import Session, select
 
 from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign, store_calendar
@@ -23,21 +23,20 @@ from tracker.accounts.access import (
     check_read_task,
     permitted_actions,
     sees_whole_campaign,
-    task_clause,
 )
 from tracker.accounts.models import User
 from tracker.accounts.service import acting_person
 from tracker.calendar import WorkingDayCalendar
-from tracker.org.models import Campaign, Department, Phase, School
+from tracker.org.models import Department, School
 from tracker.db import utcnow
 from tracker.events.service import task_history
-from tracker.reminders.lights import task_light, yellow_within
+from tracker.reminders.lights import campaign_yellow_within, task_light
 from tracker.tasks import lifecycle
-from tracker.tasks.lifecycle import CLOCK_RUNNING, days_overdue, is_overdue
 from tracker.clock import local_date
+from tracker.tasks.lifecycle import days_overdue, is_overdue
 from tracker.tasks.models import Evidence, Task, TaskCooperator, TaskStatus
 from tracker.tasks.service import TaskNotFound
-from tracker.tasks.tally import tallied_count
+from tracker.accounts.task_list import TaskFilters, cooperating_of, visible_to
 
 router = APIRouter(tags=["任务"])
 
@@ -55,11 +54,13 @@ class TaskPresenter:
         self.user = user
         self.calendar: WorkingDayCalendar = store_calendar(session)
         self.today = local_date(utcnow())
-        self.yellow_within = yellow_within(session.get(Campaign, campaign_id))
+        # the light rule from the plan's 提醒 section alone (read with the campaign; parsed once)
+        self.yellow_within = campaign_yellow_within(session, campaign_id)
         # office and reviewers may do the same on every task in the same state: worked out once
         # per (status, resolved by data) rather than once per task
         self._same_for_all = sees_whole_campaign(user)
         self._actions: dict[tuple[str, bool], list[str]] = {}
+        self._clocks: dict[tuple, tuple[str | None, bool, int]] = {}
         self._campaign_id = campaign_id
 
     @cached_property
@@ -87,28 +88,42 @@ class TaskPresenter:
     def many(self, tasks: Iterable[Task | Row]) -> list[TaskOut]:
         tasks = list(tasks)
         cooperating: dict[int, list[int]] = defaultdict(list)
-        if tasks:
+        if tasks and isinstance(tasks[0], Row) and "cooperating" in tasks[0]._fields:
+            # listed by tracker.tasks.queries.visible_to: cooperating units joined in
+            cooperating.update((t.id, cooperating_of(t)) for t in tasks)
+        elif tasks:
             rows = self.session.exec(select(TaskCooperator.task_id, TaskCooperator.department_id)
                                      .where(TaskCooperator.task_id.in_([t.id for t in tasks]))
                                      .order_by(TaskCooperator.department_id))
             for task_id, dept_id in rows:
                 cooperating[task_id].append(dept_id)
-        return [self._out(t, dict(zip(t._fields, t)) if isinstance(t, Row) else columns_of(t),
+        return [self._out(t, t._asdict() if isinstance(t, Row) else columns_of(t),
                           cooperating.get(t.id, [])) for t in tasks]
 
     def one(self, task: Task) -> TaskOut:
         return self.many([task])[0]
 
+    def _clock(self, task: Task | Row) -> tuple[str | None, bool, int]:
+        """(light, overdue, working days overdue): the same for tasks of one status, due date,
+        progress and assignment time, so worked out once per such kind in a request."""
+        key = (task.status, task.due_on, task.progress, task.created_at)
+        found = self._clocks.get(key)
+        if found is None:
+            light = task_light(task, self.today, yellow_within=self.yellow_within, calendar=self.calendar)
+            overdue = is_overdue(task, self.today)
+            found = self._clocks[key] = (light.value if light is not None else None, overdue,
+                                         days_overdue(task, self.today) if overdue else 0)
+        return found
+
     def _out(self, task: Task | Row, columns: dict, cooperating: list[int]) -> TaskOut:
-        light = task_light(task, self.today, yellow_within=self.yellow_within, calendar=self.calendar)
-        overdue = is_overdue(task, self.today)
+        light, overdue, late_days = self._clock(task)
         return TaskOut.model_validate({
             **columns,
-            "unit_name": self._unit_name(task, columns),
             "cooperating": cooperating,
+            "unit_name": self._unit_name(task, columns),
             "overdue": overdue,
-            "days_overdue": days_overdue(task, self.today) if overdue else 0,
-            "light": light.value if light is not None else None,
+            "days_overdue": late_days,
+            "light": light,
             "actions": self._permitted(task, cooperating),
         })
 
@@ -144,38 +159,10 @@ def list_tasks(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Page[TaskOut]:
-    conditions = [task_clause(user), Task.campaign_id == campaign.id]
-    if status is not None:
-        conditions.append(Task.status == status.value)
-    if department is not None:
-        conditions.append(Task.department_id == department)
-    if school is not None:
-        conditions.append((Task.school_id == school) | (Task.responsible_school_id == school))
-    if indicator is not None:
-        conditions.append(Task.indicator == indicator)
-    if phase is not None:
-        conditions.append(Task.phase_id.in_(select(Phase.id).where(Phase.campaign_id == campaign.id,
-                                                                  Phase.code == phase)))
-    today = local_date(utcnow())
-    if overdue is not None:
-        clause = Task.status.in_([s.value for s in CLOCK_RUNNING]) & (Task.due_on < today)
-        conditions.append(clause if overdue else ~clause)
-    total = None
-    if sees_whole_campaign(user) and school is None and indicator is None:
-        # the "of N" from the tallies: the same with 1,000 tasks or 1,000,000
-        phase_ids = None if phase is None else session.exec(
-            select(Phase.id).where(Phase.campaign_id == campaign.id, Phase.code == phase)).all()
-        total = tallied_count(session, campaign.id, today, status=None if status is None else status.value,
-                              department_id=department, phase_ids=phase_ids, overdue=overdue)
-    if total is None:
-        total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
-    # one query for the page: plain rows (not Task objects: the page only reads them) with their
-    # unit's name joined in
-    rows = session.exec(select(*Task.__table__.columns, Department.name.label("department_name"),
-                               School.name.label("school_name"))
-                        .outerjoin(Department, Department.id == Task.department_id)
-                        .outerjoin(School, School.id == Task.responsible_school_id)
-                        .where(*conditions).order_by(Task.due_on, Task.id).limit(limit).offset(offset)).all()
+    filters = TaskFilters(status=None if status is None else status.value, department_id=department, school_id=school,
+                          indicator=indicator, phase_code=phase, overdue=overdue)
+    found = visible_to(session, user, campaign.id, filters, limit=limit, offset=offset, today=local_date(utcnow()))
+    rows, total = found.rows, found.total
     items = TaskPresenter(session, user, campaign.id).many(rows)
     page = Page[TaskOut](items=items, total=total, limit=limit, offset=offset)
     # validated once above; serialised straight to JSON rather than validated and encoded again

@@ -3,7 +3,11 @@ the orders the pages, API and CLI show them. One statement each; the callers bui
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from sqlalchemy import func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from tracker.org.models import Campaign, Department, Person, Phase, School
@@ -78,3 +82,34 @@ def active_counts(session: Session) -> dict[int, tuple[int, int]]:
     persons = dict(session.exec(select(Person.campaign_id, func.count()).where(Person.active)
                                 .group_by(Person.campaign_id)).all())
     return {c: (units.get(c, 0), persons.get(c, 0)) for c in units.keys() | persons.keys()}
+
+
+# -- the campaign without its plan (a list request needs only the 提醒 section) ----------------
+
+_SECTION_KEY = "junheng.reminders_section"  # session.info: campaign id → its plan's 提醒 section
+
+
+def campaign_by_code(session: Session, code: str) -> Campaign | None:
+    """The campaign with this code, its plan left unread (loaded if touched); its 提醒 section is
+    kept for ``reminders_section``."""
+    section = Campaign.plan["reminders"]
+    found = session.exec(select(Campaign, section).options(defer(Campaign.plan)).where(Campaign.code == code)).first()
+    if found is None:
+        return None
+    campaign, reminders = found
+    session.info.setdefault(_SECTION_KEY, {})[campaign.id] = reminders
+    return campaign
+
+
+def reminders_section(session: Session, campaign_id: int) -> Any:
+    """The campaign plan's 提醒 section (None when it has none): read with the campaign in this
+    session, else on its own (not the whole plan)."""
+    known = session.info.setdefault(_SECTION_KEY, {})
+    if campaign_id not in known:
+        known[campaign_id] = session.exec(select(Campaign.plan["reminders"]).where(Campaign.id == campaign_id)).first()
+    return known[campaign_id]
+
+
+def section_text(section: Any) -> str:
+    """A section as canonical JSON text (a cache key)."""
+    return json.dumps(section, sort_keys=True, ensure_ascii=False)

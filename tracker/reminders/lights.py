@@ -13,12 +13,16 @@ lit task has none.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from enum import Enum
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
 from tracker.tasks.models import TaskStatus
+from tracker.org.queries import reminders_section, section_text
 
 WITH_UNIT = frozenset({TaskStatus.assigned, TaskStatus.accepted, TaskStatus.in_progress})
 DEFAULT_YELLOW_WITHIN = 3
@@ -46,6 +50,18 @@ def yellow_within(campaign: Any) -> int:
         return ladder_settings(getattr(campaign, "plan", None)).yellow_within_working_days
     except LadderSettingsError:
         return DEFAULT_YELLOW_WITHIN
+
+
+def campaign_yellow_within(session: Any, campaign_id: int) -> int:
+    """``yellow_within`` of a campaign in the store, without reading its whole plan: its 提醒 section
+    alone (``tracker.tasks.queries.reminders_section``), parsed once per distinct section."""
+    section = reminders_section(session, campaign_id)
+    return _yellow_within_of(section_text(section)) if section else DEFAULT_YELLOW_WITHIN
+
+
+@lru_cache(maxsize=64)
+def _yellow_within_of(section: str) -> int:
+    return yellow_within(SimpleNamespace(plan={"reminders": json.loads(section)}))
 
 
 def expected_progress(task: Any, today: dt.date, calendar: WorkingDayCalendar | None = None) -> float:

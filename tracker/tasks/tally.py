@@ -20,6 +20,13 @@ RUNNING = frozenset(s.value for s in CLOCK_RUNNING)
 def count_tasks(session: Session, campaign_id: int, *, status: str | None = None,
                 department_id: int | None = None, phase_ids: Collection[int] | None = None) -> int:
     """Tasks of the campaign, optionally of one status, one responsible department, some phases."""
+    return int(session.exec(count_tasks_query(campaign_id, status=status, department_id=department_id,
+                                              phase_ids=phase_ids)).one())
+
+
+def count_tasks_query(campaign_id: int, *, status: str | None = None, department_id: int | None = None,
+                      phase_ids: Collection[int] | None = None):
+    """``count_tasks`` as a statement (to ride along in another query as a scalar subquery)."""
     where = [TaskTally.campaign_id == campaign_id]
     if status is not None:
         where.append(TaskTally.status == status)
@@ -27,7 +34,7 @@ def count_tasks(session: Session, campaign_id: int, *, status: str | None = None
         where.append(TaskTally.department_key == department_id)
     if phase_ids is not None:
         where.append(TaskTally.phase_id.in_(list(phase_ids)))
-    return int(session.exec(select(func.coalesce(func.sum(TaskTally.n), 0)).where(*where)).one())
+    return select(func.coalesce(func.sum(TaskTally.n), 0)).where(*where)
 
 
 def count_overdue(session: Session, campaign_id: int, today: dt.date, *, status: str | None = None,

@@ -1,0 +1,103 @@
+"""The task list's query, in one place: which tasks a user sees with some filters, a page at a
+time (``visible_to``), used by the API (``GET /api/v1/campaigns/{code}/tasks``) and the task list
+page alike. It stands in the accounts room because what a user sees is an access rule
+(``tracker.accounts.access.task_clause``).
+
+Cost per list, whatever the campaign's size: one query for the page, with each task's unit name and
+cooperating units joined in and, where the tallies can say it (office and reviewers, no school,
+indicator or overdue filter), the "of N" from them as a scalar subquery; else one more statement
+(the tallies, or a COUNT) (``ix_task_campaign_due`` serves the order a page at a time). The
+campaign itself is read without its plan (``tracker.org.queries.campaign_by_code``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON, func, type_coerce
+from sqlmodel import Session, select
+
+from tracker.accounts.access import sees_whole_campaign, task_clause
+from tracker.accounts.models import User
+from tracker.org.models import Department, Phase, School
+from tracker.tasks.lifecycle import CLOCK_RUNNING
+from tracker.tasks.models import Task, TaskCooperator
+from tracker.tasks.tally import count_tasks_query, tallied_count
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFilters:
+    status: str | None = None
+    department_id: int | None = None
+    school_id: int | None = None  # the school a task is about or that is responsible
+    indicator: str | None = None
+    phase_code: str | None = None
+    overdue: bool | None = None  # True: only overdue; False: only not overdue
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPage:
+    rows: list[Any]  # Rows: every task column, department_name, school_name, cooperating (JSON array of ids)
+    total: int
+
+
+def cooperating_of(row: Any) -> list[int]:
+    """A listed row's cooperating department ids, ascending."""
+    return sorted(row.cooperating or ())
+
+
+def _cooperating(dialect: str):
+    """Each task's cooperating department ids as a JSON array, by a correlated subquery per row
+    (NULL for none on PostgreSQL)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        agg = func.json_agg(aggregate_order_by(TaskCooperator.department_id, TaskCooperator.department_id))
+    else:
+        agg = func.json_group_array(TaskCooperator.department_id)  # order: sorted by the caller
+    return type_coerce(select(agg).where(TaskCooperator.task_id == Task.id).correlate(Task).scalar_subquery(), JSON)
+
+
+def visible_to(session: Session, user: User, campaign_id: int, filters: TaskFilters, *, limit: int, offset: int,
+               today: dt.date) -> TaskPage:
+    """The tasks of the campaign the user may see, filtered, in due-date order: one page of rows
+    and the number of all that match."""
+    conditions = [task_clause(user), Task.campaign_id == campaign_id]
+    if filters.status is not None:
+        conditions.append(Task.status == filters.status)
+    if filters.department_id is not None:
+        conditions.append(Task.department_id == filters.department_id)
+    if filters.school_id is not None:
+        conditions.append((Task.school_id == filters.school_id) | (Task.responsible_school_id == filters.school_id))
+    if filters.indicator is not None:
+        conditions.append(Task.indicator == filters.indicator)
+    phase_ids = None
+    if filters.phase_code is not None:
+        phase_ids = list(session.exec(select(Phase.id).where(Phase.campaign_id == campaign_id,
+                                                              Phase.code == filters.phase_code)))
+        conditions.append(Task.phase_id.in_(phase_ids))
+    if filters.overdue is not None:
+        clause = Task.status.in_([s.value for s in CLOCK_RUNNING]) & (Task.due_on < today)
+        conditions.append(clause if filters.overdue else ~clause)
+    tallied = sees_whole_campaign(user) and filters.school_id is None and filters.indicator is None
+    extra = []
+    if tallied and filters.overdue is None:
+        # the "of N" from the tallies rides along in the page's query (one round trip fewer)
+        extra = [count_tasks_query(campaign_id, status=filters.status, department_id=filters.department_id,
+                                   phase_ids=phase_ids).scalar_subquery().label("tallied_total")]
+    dialect = session.get_bind().dialect.name
+    rows = session.exec(select(*Task.__table__.columns, Department.name.label("department_name"),
+                               School.name.label("school_name"), _cooperating(dialect).label("cooperating"), *extra)
+                        .outerjoin(Department, Department.id == Task.department_id)
+                        .outerjoin(School, School.id == Task.responsible_school_id)
+                        .where(*conditions).order_by(Task.due_on, Task.id).limit(limit).offset(offset)).all()
+    total = rows[0].tallied_total if extra and rows else None
+    if total is None and tallied:
+        # the "of N" from the tallies: the same with 1,000 tasks or 1,000,000
+        total = tallied_count(session, campaign_id, today, status=filters.status,
+                              department_id=filters.department_id, phase_ids=phase_ids, overdue=filters.overdue)
+    if total is None:
+        total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
+    return TaskPage(rows=list(rows), total=int(total))

@@ -19,6 +19,7 @@ from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from api.upload_guard import INCOMPLETE, UploadRefused, check_filename_length
+from tracker.errors import ErrorKind
 from tracker.evidence.storage import EvidenceRejected, EvidenceTooLarge, EvidenceWriter
 from tracker.settings import get_settings
 
@@ -150,5 +151,5 @@ async def read_evidence_upload(request: Request, *, max_bytes: int | None = None
         result.discard()
         raise EvidenceRejected("上传内容不完整或格式有误，请重新选择文件上传") from exc
     if result.writer is None:
-        raise EvidenceRejected("没有收到文件：请选择要上传的佐证材料（字段名 file）", status=422)
+        raise EvidenceRejected("没有收到文件：请选择要上传的佐证材料（字段名 file）", kind=ErrorKind.invalid)
     return result

@@ -55,7 +55,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "county-input": ("junheng.cli.data", "county_input_app",
         "县级指标：录入县级数据或认定结果（政府保障、教育质量、社会认可度、申报条件、否决事项）"),
     "review": ("junheng.cli.review", "review_app",
-        "评估：市级复评、省级评估、国家审核认定的结论和反馈问题"),
+        "评估与督查：市级复评、省级评估、国家审核认定、县级督查的结论和反馈问题"),
     "export": ("junheng.cli.export", "export_app",
         "导出：任务分解表等正式文件"),
     "mail": ("junheng.cli.mail", "mail_app",

@@ -85,7 +85,7 @@ def test_user_errors_are_chinese_with_exit_code_2(campaign, tmp_path):
     result = invoke("county-input", "set", "8", "96", "--as", "韩静")
     assert result.exit_code == 2 and "认定类指标" in result.stderr
     result = invoke("review", "verdict", "99", "通过", "--as", "韩静")
-    assert result.exit_code == 2 and "没有编号为 #99 的评估" in result.stderr
+    assert result.exit_code == 3 and "没有编号为 #99 的评估" in result.stderr
 
 
 def test_import_then_reassess_with_a_file(campaign):

@@ -144,7 +144,7 @@ def check_content(path: Path, filename: str) -> FileKind:
     with path.open("rb") as fh:
         head = fh.read(16)
     if not head:
-        raise EvidenceRejected(f"文件「{filename}」是空文件，未保存。", status=422)
+        raise EvidenceRejected(f"文件「{filename}」是空文件，未保存。", kind=ErrorKind.invalid)
     if not _matches(ext, head):
         raise EvidenceRejected(f"文件「{filename}」的内容不是{kind.label}（扩展名与文件内容不符），未保存。", kind=ErrorKind.unsupported)
     folder = OOXML_FOLDER.get(ext)

@@ -46,7 +46,10 @@ from sqlmodel import Session
 
 from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
 from tracker.org.models import Campaign, Department, Person, School
+from tracker.org.service import unit_robots
 from tracker.plans import ReminderLadder
+from tracker.plans import mobile_of
+from tracker.plans.kinds import UnitKind
 from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.notices.models import NoticeItem, Rung
@@ -138,9 +141,10 @@ class SweepReport:
 @dataclass(frozen=True, slots=True)
 class Recipient:
     name: str
-    address: str
+    address: str  # an e-mail address, or a group robot's ``wecom:NAME`` / ``dingtalk:NAME``
     person_id: int | None
     copy: bool = False
+    mentions: tuple[str, ...] = ()  # a robot's message @-mentions these mobile numbers
 
     @property
     def key(self) -> str:
@@ -176,6 +180,20 @@ class _CampaignContext:
                 self._by_email.setdefault(p.email.strip().lower(), p)
             self._by_name.setdefault(p.name, []).append(p)
 
+        # each unit's group robot (the plan's 群机器人) as a notice address, when it is configured
+        self._robots: dict[int, str] = {}
+        named = unit_robots(campaign.plan if campaign else None)
+        configured = get_settings().webhooks
+        for dept in self.departments.values():
+            robot_name = named.get(dept.name)
+            if not robot_name or not dept.active:
+                continue
+            robot = configured.get(robot_name)
+            if robot is None:
+                problems.append(f"创建工作「{self.code}」：单位「{dept.name}」的群机器人「{robot_name}」未在 "
+                                "JUNHENG_WEBHOOKS 中配置，其通知只发邮箱。")
+                continue
+            self._robots[dept.id] = robot.address(robot_name)
         self._recipients: dict[tuple, tuple[list[Recipient], list[str]]] = {}
         self._window_openings: dict[dt.datetime, dt.datetime] = {}
 
@@ -199,6 +217,17 @@ class _CampaignContext:
     def contacts(self, department_id: int) -> list[Person]:
         return self._contacts.get(department_id, [])
 
+    def robot(self, department_id: int | None, people=(), copy: bool = False) -> Recipient | None:
+        """The unit's group robot as a recipient, @-mentioning those of ``people`` with a mobile number."""
+        address = self._robots.get(department_id) if department_id is not None else None
+        if address is None:
+            return None
+        mentions = tuple(dict.fromkeys(m for m in (mobile_of(p.phone) for p in people) if m))
+        return Recipient(f"{self.departments[department_id].name}（群）", address, None, copy, mentions)
+
+    def office_unit(self) -> int | None:
+        return next((d.id for d in self.departments.values() if d.kind == UnitKind.office.value and d.active), None)
+
     def person_by_email(self, address: str) -> Person | None:
         return self._by_email.get(address.strip().lower())
 
@@ -213,12 +242,19 @@ def _as_recipient(person: Person, copy: bool = False) -> Recipient:
 
 def recipients_for(ctx: _CampaignContext, task, audience: Audience, rung: Rung,
                    cooperating: list[int], school: School | None) -> tuple[list[Recipient], list[str]]:
-    """The recipients of a rung of a task, and the people it cannot reach (no address), as names."""
+    """The recipients of a rung of a task, and the people it cannot reach (no address), as names.
+
+    Group robots (issue 12 §6): a notice for a unit also goes to the unit's robot, once, @-mentioning
+    those it is for who have a mobile number (a cooperating unit's copy goes to its robot in copy; a
+    督办单 to the office's robot). A person without e-mail is reached only there: through their own
+    unit's robot, else not at all (listed as unreachable)."""
     wanted: list[Recipient] = []
     if audience in (Audience.unit, Audience.unit_and_head):
         if task.department_id is not None:
-            wanted += [_as_recipient(p) for p in ctx.contacts(task.department_id)]
+            contacts = ctx.contacts(task.department_id)
+            wanted += [_as_recipient(p) for p in contacts]
             dept = ctx.departments.get(task.department_id)
+            head = None
             if audience is Audience.unit_and_head and dept is not None and (dept.head_name or dept.head_email):
                 head = ctx.person_by_name(dept.head_name, dept.id) if dept.head_name else None
                 if head is None and dept.head_email:
@@ -226,6 +262,9 @@ def recipients_for(ctx: _CampaignContext, task, audience: Audience, rung: Rung,
                 address = (dept.head_email or (head.email if head else "") or "").strip()
                 wanted.append(Recipient(dept.head_name or (head.name if head else address), address,
                                         head.id if head else None))
+            robot = ctx.robot(task.department_id, contacts + ([head] if head is not None else []))
+            if robot is not None:
+                wanted.append(robot)
         elif school is not None:
             address = (school.contact_email or "").strip()
             person = ctx.person_by_email(address) if address else None
@@ -234,8 +273,14 @@ def recipients_for(ctx: _CampaignContext, task, audience: Audience, rung: Rung,
         if rung is Rung.assigned:
             for dept_id in cooperating:
                 wanted += [_as_recipient(p, copy=True) for p in ctx.contacts(dept_id)]
+                robot = ctx.robot(dept_id, ctx.contacts(dept_id), copy=True)
+                if robot is not None:
+                    wanted.append(robot)
     elif audience is Audience.office_and_supervisor:
         wanted += [_as_recipient(p) for p in ctx.office]
+        robot = ctx.robot(ctx.office_unit(), ctx.office)
+        if robot is not None:
+            wanted.append(robot)
         dept = ctx.departments.get(task.department_id) if task.department_id is not None else None
         supervisor = ctx.people_by_id.get(dept.supervisor_id) if dept and dept.supervisor_id else None
         if supervisor is not None and supervisor.active:
@@ -245,11 +290,22 @@ def recipients_for(ctx: _CampaignContext, task, audience: Audience, rung: Rung,
     unreachable: list[str] = []
     for r in wanted:
         if not r.address:
-            unreachable.append(r.name)
-            continue
+            # no e-mail: their own unit's robot, @-mentioning them
+            person = ctx.people_by_id.get(r.person_id) if r.person_id is not None else None
+            robot = ctx.robot(person.department_id, [person], copy=r.copy) if person is not None else None
+            if robot is None:
+                unreachable.append(r.name)
+                continue
+            r = robot
         previous = chosen.get(r.key)
-        if previous is None or (previous.copy and not r.copy):  # in the To line beats in copy
+        if previous is None:
             chosen[r.key] = r
+        elif previous.copy and not r.copy:  # in the To line beats in copy
+            chosen[r.key] = Recipient(r.name, r.address, r.person_id, False,
+                                      tuple(dict.fromkeys(previous.mentions + r.mentions)))
+        elif r.mentions:
+            chosen[r.key] = Recipient(previous.name, previous.address, previous.person_id, previous.copy,
+                                      tuple(dict.fromkeys(previous.mentions + r.mentions)))
     return list(chosen.values()), list(dict.fromkeys(unreachable))
 
 
@@ -594,6 +650,9 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
                         link = links[r.person_id] = encode(ack_prefix + make_ack_token(task.id, r.person_id,
                                                                                        ack_expiry))
                     item_payload = f'{payload_text[:-1]}, "ack_url": {link}}}'
+                if r.mentions:
+                    # whom the robot's message @-mentions (notifications/ reads the key "mention")
+                    item_payload = f'{item_payload[:-1]}, "mention": {encode(list(r.mentions))}}}'
                 if postgres:
                     rows.append(f'{{"campaign_id": {task.campaign_id}, "task_id": {task.id}, "rung": {rung_json}, '
                                 f'"occurrence": {due.occurrence}, "idempotency_key": {encode(key)}, '
@@ -608,12 +667,12 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
                 lines.append((key, (*line_head, r.name, r.address, r.copy, light, rung_not_before)))
         if undeliverable:
             report.problems.append(f"任务 #{task.id}「{task.title}」的{'、'.join(undeliverable)}没有可送达的收件人："
-                                   f"{unit} 没有填写了邮箱的联系人，请在创建方案中补充。")
+                                   f"{unit} 没有填写了邮箱的联系人，也没有群机器人，请在创建方案中补充。")
         for name, labels in unreachable_by_name.items():
             if undeliverable and labels == undeliverable:
                 continue  # said above
             report.problems.append(f"任务 #{task.id}「{task.title}」的{'、'.join(labels)}无法发给「{name}」："
-                                   f"没有邮箱地址，请在创建方案中补充。")
+                                   f"没有邮箱地址，其单位也没有群机器人，请在创建方案中补充。")
 
     if dry_run:
         keys = [key for key, _ in lines]

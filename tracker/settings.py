@@ -15,7 +15,6 @@ def _default_data_dir() -> Path:
     return Path(user_data_dir("junheng", appauthor=False))
 
 
-ROBOT_KINDS = ("wecom", "dingtalk")
 _KIND_WORDS = {"wecom": "wecom", "企业微信": "wecom", "dingtalk": "dingtalk", "钉钉": "dingtalk"}
 
 

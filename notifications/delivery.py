@@ -52,7 +52,9 @@ from sqlmodel import Session, select
 
 from tracker.calendar.working_days import CHINA
 from tracker.notices import queries as notice_queries
-from tracker.org.models import Person
+from tracker.org.models import Campaign, Person
+from tracker.org.service import office_robot
+from tracker.plans import mobile_of
 from tracker.notices.models import (
     AttachmentContent,
     DeadCause,
@@ -133,8 +135,11 @@ def _claim(factory: SessionFactory, now: dt.datetime, ready, limit: int, setting
         return messages
 
 
-def tell_office(session: Session, message: OutboundMessage, now: dt.datetime) -> int:
-    """Owe a 投递失败通知 about ``message`` to each office person of its campaign; returns how many.
+def tell_office(session: Session, message: OutboundMessage, now: dt.datetime,
+                settings: Settings | None = None) -> int:
+    """Owe a 投递失败通知 about ``message`` to each office person of its campaign with an e-mail
+    address, and to the office's group robot when the plan names one (@-mentioning the office people
+    with a mobile number; not when the dead message was that robot's); returns how many.
 
     A dead message that itself only carried 投递失败通知 does not start another one (that could
     go on for ever): it is logged as an error and stays in the delivery log as dead.
@@ -144,11 +149,13 @@ def tell_office(session: Session, message: OutboundMessage, now: dt.datetime) ->
         logger.error("投递失败通知 #%s 也未能送达（%s）：请查看 junheng mail list --state dead",
                      message.id, message.last_error)
         return 0
-    office = [p for p in session.exec(
+    office_people = list(session.exec(
         select(Person).where(Person.campaign_id == message.campaign_id, Person.is_office.is_(True),
-                             Person.active.is_(True)).order_by(Person.id)) if p.email.strip()]
-    if not office:
-        logger.error("消息 #%s 投递失败，但创建工作中没有留有邮箱的办公室人员可通知", message.id)
+                             Person.active.is_(True)).order_by(Person.id)))
+    office = [p for p in office_people if p.email.strip()]
+    robot = _office_robot(session, message, settings or get_settings())
+    if not office and robot is None:
+        logger.error("消息 #%s 投递失败，但创建工作中没有留有邮箱的办公室人员，也没有办公室群机器人可通知", message.id)
         return 0
     task_ids = sorted({i.task_id for i in items if i.task_id is not None})
     tasks = [{"id": t.id, "title": t.title} for t in session.exec(select(Task).where(Task.id.in_(task_ids)))] \
@@ -168,7 +175,25 @@ def tell_office(session: Session, message: OutboundMessage, now: dt.datetime) ->
             idempotency_key=f"{prefix}{occurrence}:{person.email.strip().lower()}",
             recipient_person_id=person.id, recipient_name=person.name, recipient_address=person.email.strip(),
             urgent=True, payload=payload, not_before=now))
-    return len(office)
+    if robot is not None:
+        mentions = list(dict.fromkeys(m for m in (mobile_of(p.phone) for p in office_people) if m))
+        session.add(NoticeItem(
+            campaign_id=message.campaign_id, task_id=None, rung=Rung.dead_letter.value, occurrence=occurrence,
+            idempotency_key=f"{prefix}{occurrence}:{robot.lower()}", recipient_person_id=None,
+            recipient_name="办公室（群）", recipient_address=robot, urgent=True,
+            payload={**payload, **({"mention": mentions} if mentions else {})}, not_before=now))
+    return len(office) + (robot is not None)
+
+
+def _office_robot(session: Session, message: OutboundMessage, settings: Settings) -> str | None:
+    """The office's group robot as a notice address, if the plan names one that is configured and
+    the dead message was not addressed to it."""
+    campaign = session.get(Campaign, message.campaign_id) if message.campaign_id is not None else None
+    name = office_robot(campaign.plan) if campaign is not None else None
+    robot = settings.webhooks.get(name) if name else None
+    if robot is None or robot.address(name) == message.recipient_address:
+        return None
+    return robot.address(name)
 
 
 def _recorder(outcomes: list[SendResult]):
@@ -233,7 +258,7 @@ def _commit_outcomes(factory: SessionFactory, outcomes: list[SendResult], now: d
                     result.channel_down or not (result.recipient_refused or accepted_any))
                 message.dead_cause = (DeadCause.outage if outage else DeadCause.refused).value
                 report.dead.append(message.id)
-                told = tell_office(session, message, now)
+                told = tell_office(session, message, now, settings)
                 report.office_told += told
                 if not told:
                     report.problems.append(f"消息 #{message.id} 已放弃投递，未能通知办公室：请查看投递记录")

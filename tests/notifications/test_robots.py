@@ -220,3 +220,28 @@ async def test_a_plan_contact_without_email_is_told_in_the_units_group(engine, w
 @pytest.mark.parametrize("kind", ["wecom", "dingtalk"])
 def test_the_notice_address_names_the_robots_kind(kind):
     assert WebhookRobot(url="http://127.0.0.1/x", kind=kind).address("群") == f"{kind}:群"
+
+
+# -- the office is told in its group ---------------------------------------------------------------
+
+async def test_an_office_without_email_learns_of_a_dead_message_in_its_group(engine, world, webhook_server,
+                                                                           smtp_server):
+    smtp_server.handler.refuse_rcpt.add("li@example.cn")  # 550: given up at once
+    with session_scope(engine) as session:
+        wang = world.people["王主任"]
+        wang.email, wang.phone = "", "13900139000"
+        session.add(wang)
+        world.campaign.plan = {"departments": [{"name": "领导小组办公室", "kind": "office", "robot": "住建局群"}]}
+        session.add(world.campaign)
+        task = world.task(session, "t1", due_on=dt.date(2026, 12, 16), title="新建运动场")
+        owe(session, world, task_id=task.id, rung="due_soon", person="李科长", occurrence=1)
+    settings = mail_settings(smtp_server.port, webhooks=robots(webhook_server))
+    report = await deliver_due(engine, NOW, settings=settings)
+    assert len(report.dead) == 1 and report.office_told == 1 and report.problems == []
+    report = await deliver_due(engine, NOW, settings=settings)  # the 投递失败通知 is urgent: at once
+    assert len(report.sent) == 1
+    [post] = webhook_server.posts
+    assert post.body["msgtype"] == "text" and post.body["text"]["mentioned_mobile_list"] == ["13900139000"]
+    content = post.body["text"]["content"]
+    assert content.startswith("【均衡督办】投递失败通知：发给李科长的通知未能送达")
+    assert "收件人：李科长（li@example.cn）" in content and "550" in content

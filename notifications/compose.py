@@ -21,7 +21,8 @@ header of the lead unit's message: each address then has its own delivery state,
 dead letter, and a bad cooperating address cannot hold back the lead unit's notice.
 
 Recipient addresses: an e-mail address, or ``wecom:NAME`` / ``dingtalk:NAME`` for a group robot
-configured under NAME in ``JUNHENG_WEBHOOKS`` (robot messages are rendered as markdown).
+configured under NAME in ``JUNHENG_WEBHOOKS`` (robot messages are rendered as markdown; the mobile
+numbers of the items' ``mention`` become the message's ``mentions``, @-mentioned by the robot).
 
 Payload keys read from a notice item (all optional):
     light        绿 / 黄 / 红 (or green / yellow / red) — the task's light when the item was owed
@@ -31,6 +32,7 @@ Payload keys read from a notice item (all optional):
     days_overdue, days_left  the working days the sweep counted; used when the item is composed on
                  the day it was owed (an item held overnight by the sending window is recounted
                  here, so the message says how things stand when it goes out)
+    mention      (robot items) mobile numbers of the people it is for, @-mentioned in the group
     failed       (dead letters) the undelivered message: message_id, recipient_name,
                  recipient_address, subject, attempts, last_error, created_at, tasks [{id, title}]
 """
@@ -224,6 +226,12 @@ def split_email(views: list[ItemView], items: list[NoticeItem], *, recipient_nam
         size = max(1, min(size - 1, size * cap_bytes * 9 // (10 * wire_size(rendered))))
 
 
+def mentions_of(items: list[NoticeItem]) -> list[str]:
+    """The mobile numbers a robot's message @-mentions: every item's ``mention``, each once."""
+    found = (m for item in items for m in ((item.payload or {}).get("mention") or []))
+    return list(dict.fromkeys(str(m).strip() for m in found if str(m).strip().isdigit()))
+
+
 def _recipient_name(items: list[NoticeItem]) -> str:
     return next((i.recipient_name for i in items if i.recipient_name), "")
 
@@ -254,12 +262,15 @@ def compose_pending(session: Session, now: dt.datetime, *, settings: Settings | 
             parts = split_email(views, group, recipient_name=_recipient_name(group), campaign_name=campaign_name,
                                 settings=settings,
                                 list_url=lambda group=group: facts.list_url(group, settings.base_url))
+            mentions: list[str] = []
         else:
+            mentions = mentions_of(group)
             parts = [(render_markdown(views, flavor=channel, campaign_name=campaign_name,
-                                      base_url=settings.base_url), group)]
+                                      base_url=settings.base_url, mentions=mentions), group)]
         composed.extend((OutboundMessage(
             campaign_id=campaign_id, channel=channel, recipient_name=_recipient_name(group),
-            recipient_address=address, subject=rendered.subject, body_text=rendered.body_text,
+            recipient_address=address, mentions=",".join(mentions),
+            subject=rendered.subject, body_text=rendered.body_text,
             body_html=rendered.body_html, message_id_header=new_message_id(settings.mail_from),
             state=MessageState.queued.value, next_attempt_at=now), part_items) for rendered, part_items in parts)
     # all messages in one flush (one multi-row INSERT), all claims in one executemany

@@ -50,8 +50,11 @@ from sqlalchemy import and_, func, not_, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from tracker.calendar.working_days import CHINA
 from tracker.notices import queries as notice_queries
-from tracker.org.models import Person
+from tracker.org.models import Campaign, Person
+from tracker.org.service import office_robot
+from tracker.plans import mobile_of
 from tracker.notices.models import (
     AttachmentContent,
     DeadCause,
@@ -86,6 +89,8 @@ class DeliveryReport:
     revived: int = 0  # messages given up in an outage, re-queued because their channel works again
     office_told: int = 0  # 投递失败通知 items owed to office people
     waiting: list[str] = field(default_factory=list)  # messages left queued: their channel is not configured
+    # group robots whose minute was full (JUNHENG_WEBHOOK_PER_MINUTE): Chinese, one line per robot
+    held: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # configuration or data problems, in Chinese
 
     @property
@@ -130,8 +135,11 @@ def _claim(factory: SessionFactory, now: dt.datetime, ready, limit: int, setting
         return messages
 
 
-def tell_office(session: Session, message: OutboundMessage, now: dt.datetime) -> int:
-    """Owe a 投递失败通知 about ``message`` to each office person of its campaign; returns how many.
+def tell_office(session: Session, message: OutboundMessage, now: dt.datetime,
+                settings: Settings | None = None) -> int:
+    """Owe a 投递失败通知 about ``message`` to each office person of its campaign with an e-mail
+    address, and to the office's group robot when the plan names one (@-mentioning the office people
+    with a mobile number; not when the dead message was that robot's); returns how many.
 
     A dead message that itself only carried 投递失败通知 does not start another one (that could
     go on for ever): it is logged as an error and stays in the delivery log as dead.
@@ -141,11 +149,13 @@ def tell_office(session: Session, message: OutboundMessage, now: dt.datetime) ->
         logger.error("投递失败通知 #%s 也未能送达（%s）：请查看 junheng mail list --state dead",
                      message.id, message.last_error)
         return 0
-    office = [p for p in session.exec(
+    office_people = list(session.exec(
         select(Person).where(Person.campaign_id == message.campaign_id, Person.is_office.is_(True),
-                             Person.active.is_(True)).order_by(Person.id)) if p.email.strip()]
-    if not office:
-        logger.error("消息 #%s 投递失败，但创建工作中没有留有邮箱的办公室人员可通知", message.id)
+                             Person.active.is_(True)).order_by(Person.id)))
+    office = [p for p in office_people if p.email.strip()]
+    robot = _office_robot(session, message, settings or get_settings())
+    if not office and robot is None:
+        logger.error("消息 #%s 投递失败，但创建工作中没有留有邮箱的办公室人员，也没有办公室群机器人可通知", message.id)
         return 0
     task_ids = sorted({i.task_id for i in items if i.task_id is not None})
     tasks = [{"id": t.id, "title": t.title} for t in session.exec(select(Task).where(Task.id.in_(task_ids)))] \
@@ -165,7 +175,25 @@ def tell_office(session: Session, message: OutboundMessage, now: dt.datetime) ->
             idempotency_key=f"{prefix}{occurrence}:{person.email.strip().lower()}",
             recipient_person_id=person.id, recipient_name=person.name, recipient_address=person.email.strip(),
             urgent=True, payload=payload, not_before=now))
-    return len(office)
+    if robot is not None:
+        mentions = list(dict.fromkeys(m for m in (mobile_of(p.phone) for p in office_people) if m))
+        session.add(NoticeItem(
+            campaign_id=message.campaign_id, task_id=None, rung=Rung.dead_letter.value, occurrence=occurrence,
+            idempotency_key=f"{prefix}{occurrence}:{robot.lower()}", recipient_person_id=None,
+            recipient_name="办公室（群）", recipient_address=robot, urgent=True,
+            payload={**payload, **({"mention": mentions} if mentions else {})}, not_before=now))
+    return len(office) + (robot is not None)
+
+
+def _office_robot(session: Session, message: OutboundMessage, settings: Settings) -> str | None:
+    """The office's group robot as a notice address, if the plan names one that is configured and
+    the dead message was not addressed to it."""
+    campaign = session.get(Campaign, message.campaign_id) if message.campaign_id is not None else None
+    name = office_robot(campaign.plan) if campaign is not None else None
+    robot = settings.webhooks.get(name) if name else None
+    if robot is None or robot.address(name) == message.recipient_address:
+        return None
+    return robot.address(name)
 
 
 def _recorder(outcomes: list[SendResult]):
@@ -196,11 +224,14 @@ def _commit_outcomes(factory: SessionFactory, outcomes: list[SendResult], now: d
         sent_by_note: dict[str, list[int]] = {}
         failures = []
         released = []
+        throttled = []
         for result in outcomes:
             if result.ok:
                 sent_by_note.setdefault(result.error, []).append(result.message_id)
             elif result.released:
                 released.append(result.message_id)
+            elif result.throttled:
+                throttled.append(result.message_id)
             else:
                 failures.append(result)
         accepted_any = bool(sent_by_note)
@@ -208,6 +239,12 @@ def _commit_outcomes(factory: SessionFactory, outcomes: list[SendResult], now: d
             # recipients refused while others accepted, if any, are the note
             report.sent.extend(notice_queries.mark_sent(session, ids, now, note))
         notice_queries.release(session, released, now)
+        if throttled:
+            # the robot said "too many": its minute counts as full, its messages wait a minute
+            notice_queries.defer(session, throttled, now + notice_queries.ROBOT_WINDOW)
+            for name in {webhook_channel.robot_name(m.recipient_address)
+                         for m in notice_queries.messages_by_id(session, throttled)}:
+                notice_queries.robot_full(session, name, now, settings.webhook_per_minute)
         for result in failures:
             message = session.get(OutboundMessage, result.message_id)
             if message is None or message.state == MessageState.sent:
@@ -221,7 +258,7 @@ def _commit_outcomes(factory: SessionFactory, outcomes: list[SendResult], now: d
                     result.channel_down or not (result.recipient_refused or accepted_any))
                 message.dead_cause = (DeadCause.outage if outage else DeadCause.refused).value
                 report.dead.append(message.id)
-                told = tell_office(session, message, now)
+                told = tell_office(session, message, now, settings)
                 report.office_told += told
                 if not told:
                     report.problems.append(f"消息 #{message.id} 已放弃投递，未能通知办公室：请查看投递记录")
@@ -297,8 +334,9 @@ async def deliver_due(
         else None
 
     ready = []
-    if smtp is not None or sink is not None:
-        ready.append(OutboundMessage.channel == "email")
+    email_ready = OutboundMessage.channel == "email" if smtp is not None or sink is not None else None
+    if email_ready is not None:
+        ready.append(email_ready)
     robot_addresses = [f"{kind}:{name}" for kind in ROBOT_CHANNELS for name in settings.webhooks]
     if robot_addresses:
         ready.append(and_(OutboundMessage.channel.in_(ROBOT_CHANNELS),
@@ -315,38 +353,72 @@ async def deliver_due(
     tried: set[tuple[str, str | None]] = set()  # channels tried in this run
     revived: set[tuple[str, str | None]] = set()  # channels whose outage-dead messages were re-queued
 
+    def after_batch(messages: list[OutboundMessage]) -> set[tuple[str, str | None]]:
+        """Store a batch's outcomes; the channels that accepted a message (and were not yet revived)."""
+        by_id = {m.id: _channel_of(m) for m in messages}
+        tried.update(by_id[r.message_id] for r in outcomes if not (r.released or r.throttled))
+        ok = {by_id[r.message_id] for r in outcomes if r.ok} - revived
+        # what the server answered is stored even when the batch broke off (the rest
+        # stays leased and goes again after the lease)
+        _commit_outcomes(factory, outcomes, now, settings, report)
+        return ok
+
+    async def send_robots() -> None:
+        """Robot by robot, within its rate limit: lease what its minute has room for, post it,
+        commit the outcomes; the rest waits, queued, for the next free minute (never dropped)."""
+        nonlocal claimed
+        with factory() as session:
+            due = notice_queries.robot_addresses_due(session, now, robot_addresses)
+        for name in sorted({webhook_channel.robot_name(address) for address in due}):
+            addresses = [f"{kind}:{name}" for kind in ROBOT_CHANNELS]
+            while claimed < limit:
+                size = min(max(settings.mail_batch_size, 1), limit - claimed)
+                with factory() as session:
+                    ids, free_at, put_off = notice_queries.lease_robot_due(
+                        session, now, name, addresses, size, settings.webhook_per_minute,
+                        dt.timedelta(seconds=settings.webhook_timeout * (size + 1)))
+                    session.commit()
+                    messages = notice_queries.messages_by_id(session, ids) if ids else []
+                    session.expunge_all()
+                if put_off:
+                    report.held.append(f"群机器人「{name}」每分钟最多 {settings.webhook_per_minute} 条：{put_off} 条排队，"
+                                       f"{free_at.astimezone(CHINA):%H:%M:%S} 起再发")
+                if not messages:
+                    break
+                claimed += len(messages)
+                try:
+                    await webhook_channel.send_batch(messages, settings.webhooks, timeout=settings.webhook_timeout,
+                                                     on_result=record)
+                finally:
+                    throttled = any(r.throttled for r in outcomes)
+                    ok = after_batch(messages)
+                if ok:
+                    revived.update(ok)
+                    _revive(factory, ok, now, report)  # due at once: they go within the robot's minute
+                if free_at is not None or throttled:
+                    break
+
     async def send_due() -> None:
         """Batch by batch: lease what one connection sends next, send it, commit its outcomes; a
         channel that accepts a message brings back its messages given up in an outage."""
         nonlocal config, claimed
         last_id = 0
-        while claimed < limit:
+        while email_ready is not None and claimed < limit:
             # on from the last batch: a message that failed just now and is due again at once
             # (no back-off configured) waits for the next run, as before
             size = min(max(settings.mail_batch_size, 1), limit - claimed)
-            messages = _claim(factory, now, ready_clause, size, settings, after_id=last_id)
+            messages = _claim(factory, now, email_ready, size, settings, after_id=last_id)
             if not messages:
                 return
             stop_at = email_channel.clock() + lease_for(size, settings).total_seconds() - settings.smtp_timeout / 2
             claimed += len(messages)
             last_id = messages[-1].id
-            emails = [m for m in messages if m.channel == "email"]
-            robots = [m for m in messages if m.channel != "email"]
             try:
-                if emails:
-                    config = config or smtp or SmtpConfig.from_settings(sink.settings(settings))
-                    await email_channel.send_batch(emails, config, now=now, on_result=record, stop_at=stop_at,
-                                                   parts=load_parts(factory, [m.id for m in emails]))
-                if robots:
-                    await webhook_channel.send_batch(robots, settings.webhooks, timeout=settings.webhook_timeout,
-                                                     on_result=record)
+                config = config or smtp or SmtpConfig.from_settings(sink.settings(settings))
+                await email_channel.send_batch(messages, config, now=now, on_result=record, stop_at=stop_at,
+                                               parts=load_parts(factory, [m.id for m in messages]))
             finally:
-                by_id = {m.id: _channel_of(m) for m in messages}
-                tried.update(by_id[r.message_id] for r in outcomes if not r.released)
-                ok = {by_id[r.message_id] for r in outcomes if r.ok} - revived
-                # what the server answered is stored even when the batch broke off (the rest
-                # stays leased and goes again after the lease)
-                _commit_outcomes(factory, outcomes, now, settings, report)
+                ok = after_batch(messages)
             if ok:
                 # once per channel and run: an UPDATE that finds nothing costs little, but not per batch
                 revived.update(ok)
@@ -355,6 +427,8 @@ async def deliver_due(
 
     with sink if sink is not None else nullcontext():
         await send_due()
+        if robot_addresses:
+            await send_robots()
         # nothing went by e-mail in this run, but messages wait from an outage: ask the server
         email = ("email", None)
         if ready and (smtp is not None or sink is not None) and email not in tried and claimed < limit:

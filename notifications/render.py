@@ -10,6 +10,7 @@ sheets, so they are text, never markup.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +45,24 @@ TITLE_LIMIT = 40  # characters of a task title in a subject line
 # 企业微信 robots refuse markdown content over 4096 bytes (UTF-8); 钉钉 allows more, but a long
 # robot message helps nobody: both get the most pressing items and a pointer to the system
 MARKDOWN_LIMITS = {"wecom": 4096, "dingtalk": 8000}
+# a 企业微信 message that @-mentions people goes as text (its markdown cannot @ by mobile): ≤ 2048 bytes
+WECOM_TEXT_LIMIT = 2048
+
+_FONT = re.compile(r"</?font[^>]*>")
+_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def markdown_as_text(text: str) -> str:
+    """A robot's markdown as plain text (企业微信 text messages): no headings, bold or colours, and
+    each link as its words and its address."""
+    lines = []
+    for line in text.splitlines():
+        line = _LINK.sub(lambda m: f"{m.group(1)}：{m.group(2)}", _BOLD.sub(r"\1", _FONT.sub("", line)))
+        line = re.sub(r"^#+\s*", "", line)
+        line = re.sub(r"^>\s?", "- ", line)
+        lines.append(line)
+    return "\n".join(lines).strip() + "\n"
 
 
 @dataclass
@@ -247,14 +266,21 @@ def wire_size(rendered: RenderedMessage) -> int:
     return body * 4 * 78 // (3 * 76) + 4096
 
 
-def render_markdown(items: list[ItemView], *, flavor: str, campaign_name: str, base_url: str) -> RenderedMessage:
+def render_markdown(items: list[ItemView], *, flavor: str, campaign_name: str, base_url: str,
+                    mentions: list[str] | None = None) -> RenderedMessage:
     """A group-robot message (flavor ``wecom`` or ``dingtalk``): title + markdown, trimmed to the robot's
-    limit by leaving out the least pressing items (the text says how many and where to see them)."""
+    limit by leaving out the least pressing items (the text says how many and where to see them).
+
+    ``mentions``: mobile numbers to @. 钉钉 wants them in the text too (``@138…`` at the end); a
+    企业微信 message that mentions anyone is plain text (its markdown cannot @ by mobile number)."""
     env = environment()
     template = env.get_template("markdown/message.md")
     ordered = sort_items(items)
     subject = subject_for(ordered, robot=True)
-    limit = MARKDOWN_LIMITS.get(flavor, 4096)
+    as_text = flavor == "wecom" and bool(mentions)
+    limit = WECOM_TEXT_LIMIT if as_text else MARKDOWN_LIMITS.get(flavor, 4096)
+    tail = ("\n" + " ".join(f"@{m}" for m in mentions) + "\n") if mentions and flavor == "dingtalk" else ""
+    limit -= len(tail.encode("utf-8"))
     shown = len(ordered)
     while True:
         ctx = _context(ordered[:shown], recipient_name="", campaign_name=campaign_name, base_url=base_url,
@@ -262,9 +288,11 @@ def render_markdown(items: list[ItemView], *, flavor: str, campaign_name: str, b
         ctx.update(subject=subject, omitted=len(ordered) - shown, total=len(ordered),
                    total_overdue=sum(1 for i in ordered if i.is_overdue))
         text = template.render(ctx)
+        if as_text:
+            text = markdown_as_text(text)
         if len(text.encode("utf-8")) <= limit or shown <= 1:
             break
         shown -= 1
     if len(text.encode("utf-8")) > limit:  # one huge item: cut its text, keep the pointer to the system
         text = text.encode("utf-8")[: limit - 64].decode("utf-8", errors="ignore") + f"\n\n……详见 {base_url.rstrip('/')}"
-    return RenderedMessage(subject=subject, body_text=text, body_html="")
+    return RenderedMessage(subject=subject, body_text=text + tail, body_html="")

@@ -8,13 +8,13 @@ from tracker.org.models import Campaign, Department, Person, Phase, School
 from tracker.reviews.models import Review, ReviewFinding
 from tracker.events.models import Event
 from tracker.leadership.models import LeaderLease
-from tracker.notices.models import AttachmentContent, MessageAttachment, NoticeItem, OutboundMessage
+from tracker.notices.models import AttachmentContent, MessageAttachment, NoticeItem, OutboundMessage, RobotWindow
 from tracker.assessment.models import CountyInput
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
 from tracker.tasks.models import Evidence, Task, TaskCooperator, TaskDueTally, TaskTally
 
 __all__ = [
     "ApiToken", "LoginThrottle", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign", "CountyInput", "DataSubmission", "Department", "Event", "Evidence", "LeaderLease",
-    "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "Review", "ReviewFinding", "School", "SchoolDataRow", "ShortfallRecord", "Task",
+    "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "Review", "ReviewFinding", "RobotWindow", "School", "SchoolDataRow", "ShortfallRecord", "Task",
     "TaskCooperator", "TaskDueTally", "TaskTally", "User", "WebSession", "WorkdayOverride",
 ]

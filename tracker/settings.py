@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
 from pydantic import BaseModel, Field, model_validator
@@ -14,11 +15,40 @@ def _default_data_dir() -> Path:
     return Path(user_data_dir("junheng", appauthor=False))
 
 
+_KIND_WORDS = {"wecom": "wecom", "企业微信": "wecom", "dingtalk": "dingtalk", "钉钉": "dingtalk"}
+
+
 class WebhookRobot(BaseModel):
-    """A 企业微信 or 钉钉 group robot: its webhook URL (with key/access_token) and 钉钉's signing secret."""
+    """A 企业微信 or 钉钉 group robot: its webhook URL (with key/access_token) and 钉钉's signing secret.
+
+    ``kind`` (wecom / dingtalk, or 企业微信 / 钉钉) says which API it speaks; left out, it is read from
+    the URL's host (qyapi.weixin.qq.com, oapi.dingtalk.com). A plan names the robot, never its kind."""
 
     url: str
     secret: str | None = None
+    kind: str | None = None
+
+    @model_validator(mode="after")
+    def _known_kind(self) -> "WebhookRobot":
+        if self.kind is not None:
+            kind = _KIND_WORDS.get(self.kind.strip())
+            if kind is None:
+                raise ValueError(f"群机器人的 kind「{self.kind}」无效：应为 wecom（企业微信）或 dingtalk（钉钉）")
+            self.kind = kind
+            return self
+        host = (urlsplit(self.url).hostname or "").lower()
+        if host.endswith("dingtalk.com"):
+            self.kind = "dingtalk"
+        elif host.endswith("weixin.qq.com"):
+            self.kind = "wecom"
+        else:
+            raise ValueError(f"无法从地址 {host or self.url} 判断群机器人是企业微信还是钉钉："
+                             "请在 JUNHENG_WEBHOOKS 中为它加上 \"kind\": \"wecom\" 或 \"dingtalk\"")
+        return self
+
+    def address(self, name: str) -> str:
+        """The notice address of this robot under ``name``: ``wecom:NAME`` or ``dingtalk:NAME``."""
+        return f"{self.kind}:{name}"
 
 
 class Settings(BaseSettings):
@@ -67,6 +97,9 @@ class Settings(BaseSettings):
     # "secret": "SEC…"}}; a notice addressed "dingtalk:财政局群" or "wecom:NAME" goes to that robot
     webhooks: dict[str, WebhookRobot] = Field(default_factory=dict)
     webhook_timeout: float = 10.0
+    # each robot takes this many messages a minute (企业微信 and 钉钉: 20; 钉钉 blocks a robot for
+    # 10 minutes past it): more wait, queued, for the next free minute — never dropped
+    webhook_per_minute: int = Field(default=20, ge=1)
 
     # scheduler leadership (issue 11): a lease in the database, renewed every heartbeat; a leader
     # frozen or cut off for longer than the lease is replaced. The heartbeat must be well under

@@ -22,6 +22,7 @@ from tracker.org.service import list_campaigns
 from tracker.plans import PHASE_KIND_NAMES, UNIT_KIND_NAMES, PlanError, load_plan
 from tracker.plans.kinds import PhaseKind, UnitKind
 from tracker.reminders.sweep import reschedule_open_tasks
+from tracker.settings import get_settings
 
 campaign_app = typer.Typer(help="创建工作：按方案文件建立创建工作，查看阶段、单位和人员", no_args_is_help=True)
 
@@ -42,7 +43,8 @@ def init_command(
 ) -> None:
     """按方案文件建立创建工作；再次运行则按修改后的方案更新人员、邮箱和日期（任务记录保留，按阶段关口或完成时限定的截止日期随之调整）。"""
     try:
-        plan = load_plan(plan_file)
+        # a 群机器人 the plan names must be configured: refused here, with its line, not at the first sweep
+        plan = load_plan(plan_file, robots=set(get_settings().webhooks))
     except PlanError as error:
         err = Console(stderr=True, soft_wrap=True)
         err.print(f"[red]错误：[/red]方案文件 {escape(str(plan_file))} 有 {len(error.problems)} 处问题，"

@@ -79,6 +79,8 @@ def deliver_command(
         out.print(f"  [red]已放弃[/red] {'、'.join(f'#{i}' for i in report.dead)}"
                   f"（已通知办公室 {report.office_told} 人次；因服务器中断而放弃的，服务器恢复后自动重新投递；"
                   "其余核实地址后可用 junheng mail retry 编号 重新投递）")
+    for note in report.held:
+        out.print(f"  [yellow]排队[/yellow] {escape(note)}")
     for note in report.waiting:
         out.print(f"  [yellow]未投递[/yellow] {escape(note)}")
     for problem in report.problems:

@@ -106,6 +106,7 @@ class SendResult:
     channel_down: bool = False  # the connection failed (refused, timed out, dropped, 421): not this message's fault
     recipient_refused: bool = False  # the server refused this message's recipient (e.g. 452 mailbox full)
     released: bool = False  # never tried: the lease ran short, the message is handed back
+    throttled: bool = False  # a group robot's rate limit: not taken now, put off a minute (not a failure)
 
 
 ResultCallback = Callable[[SendResult], "Awaitable[None] | None"]

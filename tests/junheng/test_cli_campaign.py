@@ -103,3 +103,31 @@ def test_show_needs_campaign_when_there_are_two(db_url, tmp_path):
     assert result.exit_code == 2
     assert "--campaign" in result.stderr and "other-2027" in result.stderr
     assert runner.invoke(app, ["campaign", "show", "-c", "other-2027"]).exit_code == 0
+
+
+def test_init_refuses_a_group_robot_the_settings_do_not_have(db_url, tmp_path, monkeypatch):
+    """Issue 12 §6: a 群机器人 is checked against JUNHENG_WEBHOOKS at init, with its line and key."""
+    from tracker.settings import get_settings
+
+    plan = tmp_path / "plan.yaml"
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "    联系人: [{姓名: 石磊, 职务: 教科文股股长, 邮箱: shilei@gov.qingchuan.example}]\n",
+        "    群机器人: 财政局群\n    联系人: [{姓名: 石磊, 职务: 教科文股股长, 电话: 13800138000}]\n")
+    plan.write_text(text, encoding="utf-8")
+    line = text[:text.index("群机器人: 财政局群")].count("\n") + 1
+    monkeypatch.setenv("JUNHENG_WEBHOOKS", '{"财政群": {"url": "https://oapi.dingtalk.com/robot/send?access_token=x"}}')
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["campaign", "init", str(plan)])
+    assert result.exit_code == 2, result.output
+    assert f"第 {line} 行 责任单位[9].群机器人：群机器人「财政局群」未在 JUNHENG_WEBHOOKS 中配置，是否指「财政群」？" \
+           in result.output.replace("\n", "")
+    assert _rows(db_url, Campaign) == 0
+
+    monkeypatch.setenv("JUNHENG_WEBHOOKS", '{"财政局群": {"url": "https://oapi.dingtalk.com/robot/send?access_token=x"}}')
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["campaign", "init", str(plan)])
+    assert result.exit_code == 0, result.output
+    with Session(get_engine(db_url)) as session:
+        stored = session.exec(select(Campaign)).one().plan
+    assert next(d for d in stored["departments"] if d["name"] == "青川县财政局")["robot"] == "财政局群"
+    get_settings.cache_clear()

@@ -4,7 +4,10 @@ and a helper that owes notice items the way the reminder sweep does (rows insert
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import email
 import email.policy
 import ipaddress
@@ -14,6 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -178,18 +182,26 @@ class Post:
 
 
 class WebhookServer:
-    """http.server in a thread; answers {"errcode": 0} unless told otherwise."""
+    """http.server in a thread; answers {"errcode": 0} unless told otherwise (``reply``, or
+    ``replies`` taken one per post first). With ``dingtalk_secrets`` (access_token → secret) it
+    checks 钉钉's 加签 as 钉钉 does: a post to such a token without a good ``timestamp`` + ``sign``
+    gets errcode 310000."""
 
     def __init__(self):
         self.posts: list[Post] = []
         self.reply = {"errcode": 0, "errmsg": "ok"}
+        self.replies: list[dict] = []
+        self.dingtalk_secrets: dict[str, str] = {}
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 outer.posts.append(Post(self.path, json.loads(self.rfile.read(length).decode("utf-8"))))
-                data = json.dumps(outer.reply).encode()
+                reply = outer.replies.pop(0) if outer.replies else outer.reply
+                if not outer.signed(self.path):
+                    reply = {"errcode": 310000, "errmsg": "sign not match"}
+                data = json.dumps(reply).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -202,6 +214,16 @@ class WebhookServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def signed(self, path: str) -> bool:
+        query = parse_qs(urlsplit(path).query)  # parse_qs undoes the URL encoding of the sign
+        secret = self.dingtalk_secrets.get((query.get("access_token") or [""])[0])
+        if secret is None:
+            return True
+        timestamp, sign = (query.get("timestamp") or [""])[0], (query.get("sign") or [""])[0]
+        expected = base64.b64encode(hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(),
+                                             hashlib.sha256).digest()).decode()
+        return timestamp.isdigit() and hmac.compare_digest(sign, expected)
 
     def __enter__(self):
         self.thread.start()

@@ -22,8 +22,9 @@ SECRET = "SEC0123456789abcdef-测试用"
 
 
 def _robots(server):
-    return {"财政局群": WebhookRobot(url=f"{server.url}/cgi-bin/webhook/send?key=wx-key-1"),
-            "住建局群": WebhookRobot(url=f"{server.url}/robot/send?access_token=dd-token-1", secret=SECRET)}
+    return {"财政局群": WebhookRobot(url=f"{server.url}/cgi-bin/webhook/send?key=wx-key-1", kind="wecom"),
+            "住建局群": WebhookRobot(url=f"{server.url}/robot/send?access_token=dd-token-1", secret=SECRET,
+                                    kind="dingtalk")}
 
 
 def _owe(engine, world):

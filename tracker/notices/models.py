@@ -71,6 +71,7 @@ class OutboundMessage(SQLModel, table=True):
     recipient_name: str = ""
     recipient_address: str
     cc: str = ""  # comma-separated addresses in copy
+    mentions: str = ""  # a group robot's message: the mobile numbers it @-mentions, comma-separated
     subject: str = ""
     body_text: str = ""
     body_html: str = ""
@@ -86,6 +87,16 @@ class OutboundMessage(SQLModel, table=True):
     next_attempt_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RobotWindow(SQLModel, table=True):
+    """The posts to one group robot (by its JUNHENG_WEBHOOKS name) in the last minute: 企业微信 and
+    钉钉 take 20 messages a minute per robot (钉钉 blocks the robot for 10 minutes past that). The
+    deliverer reserves a slot here, in the transaction that leases the message, before it posts;
+    the row is the lock that keeps two deliverers from both spending the same minute."""
+
+    name: str = Field(primary_key=True, max_length=255)
+    posts: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # ISO UTC times, oldest first
 
 
 class AttachmentContent(SQLModel, table=True):

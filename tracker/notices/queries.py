@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import and_, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from tracker.notices.models import DeadCause, MessageState, NoticeItem, OutboundMessage
+from tracker.notices.models import DeadCause, MessageState, NoticeItem, OutboundMessage, RobotWindow
 
 
 def latest_messages(session: Session, *, state: str | None = None,
@@ -49,6 +51,68 @@ def lease_due(session: Session, now: dt.datetime, ready, limit: int, lease: dt.t
     return sorted(session.execute(
         update(_OM).where(_OM.c.id.in_(ids), due)
         .values(next_attempt_at=now + lease, attempts=_OM.c.attempts + 1).returning(_OM.c.id)).scalars())
+
+
+# -- group robots: a rate limit per robot ----------------------------------------------------------
+
+_RW = RobotWindow.__table__
+ROBOT_WINDOW = dt.timedelta(minutes=1)
+
+
+def _robot_window(session: Session, name: str) -> list[dt.datetime]:
+    """The robot's posts of the window, its row locked for this transaction: created if missing
+    (INSERT … ON CONFLICT DO NOTHING, a write: on SQLite it takes the database's write lock, on
+    PostgreSQL the SELECT … FOR UPDATE that follows takes the row's)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(_RW).values(name=name, posts=[]).on_conflict_do_nothing(index_elements=["name"]))
+    posts = session.execute(select(_RW.c.posts).where(_RW.c.name == name).with_for_update()).scalar_one()
+    return sorted(dt.datetime.fromisoformat(p) for p in posts or [])
+
+
+def lease_robot_due(session: Session, now: dt.datetime, name: str, addresses: list[str], limit: int,
+                    per_minute: int, lease: dt.timedelta) -> tuple[list[int], dt.datetime | None, int]:
+    """Lease up to ``limit`` messages due at ``now`` to the robot ``name`` (at ``addresses``:
+    ``wecom:NAME`` / ``dingtalk:NAME``), no more than its minute has room for, and reserve a slot
+    for each (``robotwindow``); returns their ids, and, when the minute is full, the moment a slot
+    frees up, to which the robot's other due messages are put off (``next_attempt_at``): they wait,
+    queued, never dropped, and their attempts are not counted; and how many were put off. The
+    caller commits before posting."""
+    posts = [p for p in _robot_window(session, name) if p > now - ROBOT_WINDOW]
+    room = max(per_minute - len(posts), 0)
+    ready = _OM.c.recipient_address.in_(addresses)
+    ids = lease_due(session, now, ready, min(limit, room), lease) if room and limit > 0 else []
+    posts += [now] * len(ids)
+    session.execute(update(_RW).where(_RW.c.name == name).values(posts=[p.isoformat() for p in posts]))
+    if len(posts) < per_minute:
+        return ids, None, 0
+    free_at = posts[0] + ROBOT_WINDOW
+    put_off = session.execute(update(_OM).where(_OM.c.state.in_(RETRYABLE), _OM.c.next_attempt_at <= now, ready)
+                              .values(next_attempt_at=free_at)).rowcount
+    return ids, free_at, put_off
+
+
+def robot_full(session: Session, name: str, now: dt.datetime, per_minute: int) -> None:
+    """The robot said "too many" (企业微信 45009, 钉钉 130101): its minute counts as full from now."""
+    _robot_window(session, name)
+    session.execute(update(_RW).where(_RW.c.name == name).values(posts=[now.isoformat()] * per_minute))
+
+
+def defer(session: Session, ids: list[int], until: dt.datetime) -> None:
+    """Hand back leased messages that a robot would not take yet (its rate limit): due again at
+    ``until``, the attempt counted at the lease taken back (it is not the message's fault)."""
+    if ids:
+        session.execute(update(_OM).where(_OM.c.id.in_(ids), _OM.c.state.in_(RETRYABLE))
+                        .values(next_attempt_at=until, attempts=_OM.c.attempts - 1))
+
+
+def robot_addresses_due(session: Session, now: dt.datetime, addresses: list[str]) -> list[str]:
+    """Which of these robot addresses have messages due at ``now``."""
+    if not addresses:
+        return []
+    return sorted(session.execute(
+        select(_OM.c.recipient_address).where(_OM.c.state.in_(RETRYABLE), _OM.c.next_attempt_at <= now,
+                                              _OM.c.recipient_address.in_(addresses)).distinct()).scalars())
 
 
 def messages_by_id(session: Session, ids: list[int]) -> list[OutboundMessage]:

@@ -75,6 +75,18 @@ def _aliases(campaign: Campaign) -> dict[str, str]:
     return out
 
 
+def unit_robots(plan: dict | None) -> dict[str, str]:
+    """Unit (full name) → the name of its group robot (群机器人, a JUNHENG_WEBHOOKS name), from the
+    stored plan; units without one are left out. The office is a unit here too."""
+    return {dept["name"]: dept["robot"] for dept in (plan or {}).get("departments", []) if dept.get("robot")}
+
+
+def office_robot(plan: dict | None) -> str | None:
+    """The name of the office's group robot (its 群机器人 in the plan), if it has one."""
+    return next((dept.get("robot") for dept in (plan or {}).get("departments", [])
+                 if dept.get("kind") == UnitKind.office.value and dept.get("robot")), None)
+
+
 def find_department(session: Session, campaign: Campaign, name_or_short: str) -> Department:
     """A unit of the campaign by its full name, short name or an alias from the plan."""
     wanted = name_or_short.strip()

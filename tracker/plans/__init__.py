@@ -22,6 +22,7 @@ from tracker.plans.fields import (
     TEXT_MAX,
     TOWNSHIPS_PLACEHOLDER,
     UNKNOWN_DATE_WORDS,
+    mobile_of,
 )
 from tracker.plans.kinds import (
     DEFAULT_PHASES,
@@ -48,5 +49,5 @@ __all__ = [
     "REDATE_WORKING_DAYS", "REDATE_WORKING_DAYS_MAX", "TEXT_MAX", "TOWNSHIPS_PLACEHOLDER", "UNIT_KIND_LABELS",
     "UNIT_KIND_NAMES", "UNKNOWN_DATE_WORDS", "URGENT_RUNG_NAMES", "AssignmentEntry", "CampaignPlan",
     "DepartmentEntry", "PhaseEntry", "PhaseKind", "PlanDepartment", "PlanError", "PlanPerson", "PreparatoryTask",
-    "ReminderLadder", "UnitKind", "load_plan", "parse_plan",
+    "ReminderLadder", "UnitKind", "load_plan", "mobile_of", "parse_plan",
 ]

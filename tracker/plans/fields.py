@@ -110,6 +110,18 @@ def str_list(value: Any) -> Any:
     return value
 
 
+_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+
+
+def mobile_of(phone: str | None) -> str | None:
+    """The mainland mobile number in a 电话 as people write it (138 0013 8000, 138-0013-8000,
+    +86 13800138000), or None (a landline, an extension, nothing): what a group robot @-mentions."""
+    if not phone:
+        return None
+    match = _MOBILE.match(re.sub(r"[\s\-()（）]", "", str(phone)))
+    return match.group(1) if match else None
+
+
 def code_text(value: Any) -> Any:
     """A 编号 written as a number (编号: 1) is the text "1"."""
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value

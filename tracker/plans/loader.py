@@ -13,6 +13,7 @@ field names are accepted too.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ from tracker.plans.resolved import CampaignPlan
 from tracker.yamlfile import MAX_BYTES, YamlError, read_text, read_yaml
 
 
-def load_plan(path: str | Path) -> CampaignPlan:
-    """Read and validate a plan file. Raises ``PlanError`` listing every problem it finds."""
+def load_plan(path: str | Path, *, robots: Collection[str] | None = None) -> CampaignPlan:
+    """Read and validate a plan file. Raises ``PlanError`` listing every problem it finds.
+    ``robots``: the configured group robots' names (``campaign init`` passes JUNHENG_WEBHOOKS);
+    given, a 群机器人 that is not one of them is a problem."""
     path = Path(path)
     try:
         text = read_text(path, max_bytes=MAX_BYTES)
@@ -35,10 +38,10 @@ def load_plan(path: str | Path) -> CampaignPlan:
         raise PlanError([f"方案{exc.message}"], path) from None
     except OSError as exc:
         raise PlanError([f"无法读取方案文件（{exc.strerror}）"], path) from None
-    return parse_plan(text, source=path)
+    return parse_plan(text, source=path, robots=robots)
 
 
-def parse_plan(text: str, source: str | Path | None = None) -> CampaignPlan:
+def parse_plan(text: str, source: str | Path | None = None, *, robots: Collection[str] | None = None) -> CampaignPlan:
     """Validate plan text (``load_plan`` without the file)."""
     try:
         document = read_yaml(text)
@@ -56,7 +59,7 @@ def parse_plan(text: str, source: str | Path | None = None) -> CampaignPlan:
     checker = Checker(document.lines)
     checker.problems.extend((line, path_text(path), f"键「{path[-1]}」重复（第一次在第 {first} 行）")
                             for path, line, first in document.duplicates)
-    plan = resolve(checker, _str_keys(data))
+    plan = resolve(checker, _str_keys(data), robots)
     if checker.problems or plan is None:
         raise PlanError(checker.formatted(), source)
     return plan.with_warnings(checker.warnings)

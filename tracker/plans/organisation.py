@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tracker.plans.checker import PYDANTIC_MESSAGES, TOP_KEYS, KeyPath, path_text, suggest, top, top_list
-from tracker.plans.fields import NAME_MAX, TOWNSHIPS_PLACEHOLDER, str_list, text_of
+from tracker.plans.fields import NAME_MAX, TOWNSHIPS_PLACEHOLDER, mobile_of, str_list, text_of
 from tracker.plans.kinds import UnitKind
 from tracker.plans.resolved import PlanDepartment, PlanPerson
 from tracker.plans.sections import DepartmentEntry, GroupMember, LeadingGroup, Office, PersonEntry, PlanHeader
@@ -113,7 +113,8 @@ def unit_spellings(r: Resolution) -> None:
                 owner[spelling] = (name, (r.dept_key, i, key))
     r.lookup = {spelling: full for spelling, (full, _) in owner.items()}
     if r.office is not None:
-        r.unit_list.append(PlanDepartment(name=r.office.name, short_name=r.office.short_name, kind=UnitKind.office))
+        r.unit_list.append(PlanDepartment(name=r.office.name, short_name=r.office.short_name, kind=UnitKind.office,
+                                          robot=r.office.robot))
     r.townships = [entry.name for _, entry in r.departments if entry.kind is UnitKind.township]
 
 
@@ -173,7 +174,8 @@ def department_people(r: Resolution) -> None:
             r.checker.warn((r.dept_key, i), f"单位「{entry.name}」未写分管领导：逾期督办单只发办公室")
         r.plan_departments.append(PlanDepartment(
             name=entry.name, short_name=entry.short_name, kind=entry.kind, aliases=entry.aliases,
-            head_name=entry.head.name if entry.head else "", contacts=contacts, supervisor=supervisor))
+            head_name=entry.head.name if entry.head else "", contacts=contacts, supervisor=supervisor,
+            robot=entry.robot))
 
 
 def office_people(r: Resolution) -> None:
@@ -224,27 +226,56 @@ def school_contacts(r: Resolution) -> None:
 
 
 def people_complete(r: Resolution) -> None:
-    """Every person named only by 姓名 is defined somewhere, everyone who gets mail has an address."""
+    """Every person named only by 姓名 is defined somewhere, everyone who gets notices has an
+    address: an e-mail, or a unit with a group robot (群机器人), where they are @-mentioned by their
+    mobile number."""
     people = r.people
+    robots = {d.name: d.robot for d in (*r.unit_list, *r.plan_departments) if d.robot}
     for name, path in r.pending_reference:
         if people[name].department is None and people[name].group_role is None and not people[name].email:
             r.checker.problem(path + ("姓名",), f"「{name}」未在方案其他处定义：请填写其职务和邮箱")
     reported: set[str] = set()
     for name, path in r.pending_email:
-        if not people[name].email and name not in reported:
-            reported.add(name)
-            r.checker.problem(path + ("邮箱",), f"「{name}」缺少邮箱（交办、催办通知发到这里）")
+        if people[name].email or name in reported:
+            continue
+        reported.add(name)
+        unit = people[name].department
+        if unit in robots:
+            if not mobile_of(people[name].phone):
+                r.checker.warn(path, f"「{name}」没有邮箱，通知发到「{unit}」的群机器人「{robots[unit]}」；"
+                                     "未写手机号（电话），群消息中无法 @ 此人")
+            continue
+        hint = "，或为其单位写「群机器人」" if unit is not None else ""
+        r.checker.problem(path + ("邮箱",), f"「{name}」缺少邮箱（交办、催办通知发到这里{hint}）")
 
     for dept in r.plan_departments:
         if dept.head_name:
             dept.head_email = people[dept.head_name].email
-            if not dept.head_email:
+            if not dept.head_email and not dept.robot:
                 i = next(i for i, e in r.departments if e.name == dept.name)
                 r.checker.warn((r.dept_key, i, "负责人"),
                                f"单位「{dept.name}」负责人「{dept.head_name}」没有邮箱：催办通知只发联系人")
-        if dept.supervisor and not people.get(dept.supervisor, PlanPerson(name="")).email:
+        supervisor = people.get(dept.supervisor, PlanPerson(name="")) if dept.supervisor else None
+        if supervisor is not None and not supervisor.email and supervisor.department not in robots:
             i = next(i for i, e in r.departments if e.name == dept.name)
             r.checker.warn((r.dept_key, i, "分管领导"), f"分管领导「{dept.supervisor}」没有邮箱：收不到督办单")
     if r.unit_list and r.unit_list[0].head_name:
         r.unit_list[0].head_email = people[r.unit_list[0].head_name].email
     r.unit_list.extend(r.plan_departments)
+
+
+def group_robots(r: Resolution) -> None:
+    """Each 群机器人 names a robot of JUNHENG_WEBHOOKS, when the caller knows them (``campaign
+    init`` passes the configured names; reading a plan without settings checks nothing here —
+    the sweep then reports a robot it cannot find)."""
+    if r.robots is None:
+        return
+    named: list[tuple[KeyPath, str]] = []
+    if r.office is not None and r.office.robot:
+        named.append(((r.office_key, "群机器人"), r.office.robot))
+    named += [((r.dept_key, i, "群机器人"), entry.robot) for i, entry in r.departments if entry.robot]
+    for path, name in named:
+        if name not in r.robots:
+            known = "、".join(sorted(r.robots)) or "（未配置任何群机器人）"
+            r.checker.problem(path, f"群机器人「{name}」未在 JUNHENG_WEBHOOKS 中配置{suggest(name, r.robots)}"
+                                    f"（已配置：{known}）")

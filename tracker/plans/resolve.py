@@ -5,7 +5,7 @@ people merged by name, phases by code), so the order is part of the rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from tracker.plans import organisation, work
@@ -26,6 +26,7 @@ SECTIONS: tuple[tuple[str, Callable[[Resolution], None]], ...] = (
     ("办公室人员", organisation.office_people),
     ("学校联系人", organisation.school_contacts),
     ("人员完整性", organisation.people_complete),
+    ("群机器人", organisation.group_robots),
     ("阶段", work.phases),
     ("分工", work.assignments),
     ("学校自行整改", work.school_fixable),
@@ -34,9 +35,10 @@ SECTIONS: tuple[tuple[str, Callable[[Resolution], None]], ...] = (
 )
 
 
-def resolve(checker: Checker, data: dict[str, Any]) -> CampaignPlan | None:
-    """The resolved plan, or None when the checker holds problems."""
-    r = Resolution(checker=checker, data=data)
+def resolve(checker: Checker, data: dict[str, Any], robots: Collection[str] | None = None) -> CampaignPlan | None:
+    """The resolved plan, or None when the checker holds problems. ``robots``: the names of the
+    group robots configured (JUNHENG_WEBHOOKS); given, every 群机器人 must be one of them."""
+    r = Resolution(checker=checker, data=data, robots=robots)
     for _, section in SECTIONS:
         section(r)
     if checker.problems or r.header is None or r.group is None or r.office is None or r.standard is None:

@@ -45,6 +45,7 @@ class PlanDepartment(BaseModel):
     head_email: str = ""
     contacts: list[str] = []  # person names
     supervisor: str | None = None  # 分管领导, a leading-group member's name
+    robot: str | None = None  # its group robot's name in JUNHENG_WEBHOOKS (群机器人)
 
     def spellings(self) -> list[str]:
         return [s for s in (self.name, self.short_name, *self.aliases) if s]

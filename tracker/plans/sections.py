@@ -96,6 +96,8 @@ class Office(PlanModel):
     located_in: str = name_field("设在")  # the unit it sits in, usually 督导室
     director: PersonEntry | None = Field(None, alias="主任")
     staff: list[PersonEntry] = Field(default_factory=list, alias="工作人员")
+    # the office's 企业微信 / 钉钉 group robot, by its name in JUNHENG_WEBHOOKS (issue 12 §6)
+    robot: str | None = Field(None, alias="群机器人", min_length=1, max_length=NAME_MAX)
 
 
 class DepartmentEntry(PlanModel):
@@ -108,6 +110,9 @@ class DepartmentEntry(PlanModel):
     head: PersonEntry | None = Field(None, alias="负责人")
     contacts: list[PersonEntry] = Field(alias="联系人", min_length=1)
     supervisor: str | None = Field(None, alias="分管领导", max_length=NAME_MAX)  # a leading-group member's name
+    # the unit's 企业微信 / 钉钉 group robot, by its name in JUNHENG_WEBHOOKS: the unit's notices go
+    # there too, and its people without 邮箱 are reached there (@ by their mobile number)
+    robot: str | None = Field(None, alias="群机器人", min_length=1, max_length=NAME_MAX)
 
     @field_validator("kind", mode="before")
     @classmethod

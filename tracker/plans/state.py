@@ -4,6 +4,7 @@ two lookups every section uses: a unit by any of its spellings, and a person mer
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,8 @@ class Resolution:
 
     checker: Checker
     data: dict[str, Any]
+    # the group robots configured (JUNHENG_WEBHOOKS names), when the caller knows them
+    robots: Collection[str] | None = None
     # 县 / header
     header: PlanHeader | None = None
     standard: Standard | None = None

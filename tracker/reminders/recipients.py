@@ -12,7 +12,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from tracker.org.models import Campaign, Department, Person, School
-from tracker.plans import ReminderLadder
+from tracker.org.service import unit_robots
+from tracker.plans import ReminderLadder, mobile_of
+from tracker.plans.kinds import UnitKind
+from tracker.settings import get_settings
 from tracker.notices.models import Rung
 from tracker.reminders.ladder import DEFAULT_LADDER, Audience, LadderSettingsError, ladder_settings, window_opening
 
@@ -20,9 +23,10 @@ from tracker.reminders.ladder import DEFAULT_LADDER, Audience, LadderSettingsErr
 @dataclass(frozen=True, slots=True)
 class Recipient:
     name: str
-    address: str
+    address: str  # an e-mail address, or a group robot's ``wecom:NAME`` / ``dingtalk:NAME``
     person_id: int | None
     copy: bool = False
+    mentions: tuple[str, ...] = ()  # a robot's message @-mentions these mobile numbers
 
     @property
     def key(self) -> str:
@@ -37,7 +41,7 @@ class RecipientSet:
     """The recipients of one kind of rung of one unit, with what the notice rows need of each,
     made once: their key parts and (PostgreSQL) their columns as JSON text."""
 
-    __slots__ = ("people", "unreachable", "keys", "json_keys", "json_columns", "columns")
+    __slots__ = ("people", "unreachable", "keys", "json_keys", "json_columns", "columns", "mentioning")
 
     def __init__(self, people: list[Recipient], unreachable: list[str]) -> None:
         self.people = people
@@ -51,6 +55,7 @@ class RecipientSet:
             f'"recipient_name": {_JSON_UTF8(r.name)}, "recipient_address": {_JSON_UTF8(r.address)}, '
             f'"in_copy": {"true" if r.copy else "false"}' for r in people]
         self.columns = [(r.person_id, r.name, r.address, r.copy) for r in people]  # SQLite: the row's tail
+        self.mentioning = any(r.mentions for r in people)  # a robot @-mentions someone: its payload differs
 
 
 class CampaignContext:
@@ -83,6 +88,22 @@ class CampaignContext:
                 self._by_email.setdefault(p.email.strip().lower(), p)
             self._by_name.setdefault(p.name, []).append(p)
 
+        # each unit's group robot (the plan's 群机器人) as a notice address, when it is configured
+        self._robots: dict[int, str] = {}
+        named = unit_robots(campaign.plan if campaign else None)
+        configured = get_settings().webhooks
+        for dept in self.departments.values():
+            robot_name = named.get(dept.name)
+            if not robot_name or not dept.active:
+                continue
+            robot = configured.get(robot_name)
+            if robot is None:
+                problems.append(f"创建工作「{self.code}」：单位「{dept.name}」的群机器人「{robot_name}」未在 "
+                                "JUNHENG_WEBHOOKS 中配置，其通知只发邮箱。")
+                continue
+            self._robots[dept.id] = robot.address(robot_name)
+        self._office_unit = next((d.id for d in self.departments.values()
+                                  if d.kind == UnitKind.office.value and d.active), None)
         self._recipients: dict[tuple, RecipientSet] = {}
         self._window_openings: dict[dt.datetime, dt.datetime] = {}
         self.shapes: dict[tuple, object] = {}  # the sweep's per-shape answers (see sweep.py)
@@ -109,6 +130,17 @@ class CampaignContext:
     def contacts(self, department_id: int) -> list[Person]:
         return self._contacts.get(department_id, [])
 
+    def robot(self, department_id: int | None, people=(), copy: bool = False) -> Recipient | None:
+        """The unit's group robot as a recipient, @-mentioning those of ``people`` with a mobile number."""
+        address = self._robots.get(department_id) if department_id is not None else None
+        if address is None:
+            return None
+        mentions = tuple(dict.fromkeys(m for m in (mobile_of(p.phone) for p in people) if m))
+        return Recipient(f"{self.department_names[department_id]}（群）", address, None, copy, mentions)
+
+    def office_unit(self) -> int | None:
+        return self._office_unit
+
     def person_by_email(self, address: str) -> Person | None:
         return self._by_email.get(address.strip().lower())
 
@@ -123,12 +155,19 @@ def as_recipient(person: Person, copy: bool = False) -> Recipient:
 
 def recipients_for(ctx: CampaignContext, task, audience: Audience, rung: Rung,
                    cooperating: list[int], school: School | None) -> tuple[list[Recipient], list[str]]:
-    """The recipients of a rung of a task, and the people it cannot reach (no address), as names."""
+    """The recipients of a rung of a task, and the people it cannot reach (no address), as names.
+
+    Group robots (issue 12 §6): a notice for a unit also goes to the unit's robot, once, @-mentioning
+    those it is for who have a mobile number (a cooperating unit's copy goes to its robot in copy; a
+    督办单 to the office's robot). A person without e-mail is reached only there: through their own
+    unit's robot, else not at all (listed as unreachable)."""
     wanted: list[Recipient] = []
     if audience in (Audience.unit, Audience.unit_and_head):
         if task.department_id is not None:
-            wanted += [as_recipient(p) for p in ctx.contacts(task.department_id)]
+            contacts = ctx.contacts(task.department_id)
+            wanted += [as_recipient(p) for p in contacts]
             dept = ctx.departments.get(task.department_id)
+            head = None
             if audience is Audience.unit_and_head and dept is not None and (dept.head_name or dept.head_email):
                 head = ctx.person_by_name(dept.head_name, dept.id) if dept.head_name else None
                 if head is None and dept.head_email:
@@ -136,6 +175,9 @@ def recipients_for(ctx: CampaignContext, task, audience: Audience, rung: Rung,
                 address = (dept.head_email or (head.email if head else "") or "").strip()
                 wanted.append(Recipient(dept.head_name or (head.name if head else address), address,
                                         head.id if head else None))
+            robot = ctx.robot(task.department_id, contacts + ([head] if head is not None else []))
+            if robot is not None:
+                wanted.append(robot)
         elif school is not None:
             address = (school.contact_email or "").strip()
             person = ctx.person_by_email(address) if address else None
@@ -144,8 +186,14 @@ def recipients_for(ctx: CampaignContext, task, audience: Audience, rung: Rung,
         if rung is Rung.assigned:
             for dept_id in cooperating:
                 wanted += [as_recipient(p, copy=True) for p in ctx.contacts(dept_id)]
+                robot = ctx.robot(dept_id, ctx.contacts(dept_id), copy=True)
+                if robot is not None:
+                    wanted.append(robot)
     elif audience is Audience.office_and_supervisor:
         wanted += [as_recipient(p) for p in ctx.office]
+        robot = ctx.robot(ctx.office_unit(), ctx.office)
+        if robot is not None:
+            wanted.append(robot)
         dept = ctx.departments.get(task.department_id) if task.department_id is not None else None
         supervisor = ctx.people_by_id.get(dept.supervisor_id) if dept and dept.supervisor_id else None
         if supervisor is not None and supervisor.active:
@@ -155,11 +203,22 @@ def recipients_for(ctx: CampaignContext, task, audience: Audience, rung: Rung,
     unreachable: list[str] = []
     for r in wanted:
         if not r.address:
-            unreachable.append(r.name)
-            continue
+            # no e-mail: their own unit's robot, @-mentioning them
+            person = ctx.people_by_id.get(r.person_id) if r.person_id is not None else None
+            robot = ctx.robot(person.department_id, [person], copy=r.copy) if person is not None else None
+            if robot is None:
+                unreachable.append(r.name)
+                continue
+            r = robot
         previous = chosen.get(r.key)
-        if previous is None or (previous.copy and not r.copy):  # in the To line beats in copy
+        if previous is None:
             chosen[r.key] = r
+        elif previous.copy and not r.copy:  # in the To line beats in copy
+            chosen[r.key] = Recipient(r.name, r.address, r.person_id, False,
+                                      tuple(dict.fromkeys(previous.mentions + r.mentions)))
+        elif r.mentions:
+            chosen[r.key] = Recipient(previous.name, previous.address, previous.person_id, previous.copy,
+                                      tuple(dict.fromkeys(previous.mentions + r.mentions)))
     return list(chosen.values()), list(dict.fromkeys(unreachable))
 
 

@@ -251,6 +251,7 @@ class _RungOut:
     urgent: bool
     not_before: dt.datetime
     row_part: object  # PostgreSQL: the row's JSON members from "rung" to "created_at"; SQLite: a tuple
+    payload: str  # the payload's JSON text (a robot that @-mentions people gets it with "mention")
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +279,19 @@ class _Chunking:
         self.ack_until = (now + dt.timedelta(days=LINK_VALID_DAYS)).astimezone(dt.timezone.utc).isoformat()
         self.created_at = self.stored_time(utcnow())  # the sweep's notices are created together
 
+    def row_part(self, due, urgent: bool, payload: str, not_before: dt.datetime) -> object:
+        """What a notice row says beyond its task and recipient (see ``_RungOut.row_part``)."""
+        if self.postgres:
+            return (f'"rung": "{due.rung.value}", "occurrence": {due.occurrence}, '
+                    f'"urgent": {"true" if urgent else "false"}, "payload": {payload}, '
+                    f'"not_before": {self.stored_time(not_before)}, "created_at": {self.created_at}, ')
+        return (due.rung.value, due.occurrence, urgent, payload, self.stored_time(not_before), self.created_at)
+
+    def mentioning(self, out: _RungOut, mentions: tuple[str, ...]) -> object:
+        """The row part of a robot's notice that @-mentions people (notifications/ reads "mention")."""
+        payload = f'{out.payload[:-1]}, "mention": {self.encode(list(mentions))}}}'
+        return self.row_part(out.due, out.urgent, payload, out.not_before)
+
     def shape(self, ctx: CampaignContext, task, history: _History) -> _Shape:
         clock = TaskClock.of(task, restarted_at=history.restarted_at, last_returned_at=history.last_returned_at,
                              returns=history.returns)
@@ -301,13 +315,8 @@ class _Chunking:
             reason = history.return_reason if due.rung is Rung.returned else ""
             payload = payload_json(light.value if light else None, days_left, days_overdue, reason, ack,
                                    self.encode)
-            if self.postgres:
-                part = (f'"rung": "{due.rung.value}", "occurrence": {due.occurrence}, '
-                        f'"urgent": {"true" if urgent else "false"}, "payload": {payload}, '
-                        f'"not_before": {self.stored_time(not_before)}, "created_at": {self.created_at}, ')
-            else:
-                part = (due.rung.value, due.occurrence, urgent, payload, self.stored_time(not_before), self.created_at)
-            rungs.append(_RungOut(due, urgent, not_before, part))
+            part = self.row_part(due, urgent, payload, not_before)
+            rungs.append(_RungOut(due, urgent, not_before, part, payload))
         return _Shape(state.next_at, light, tuple(rungs))
 
 
@@ -357,23 +366,27 @@ def _sweep_chunk(session: Session, tasks, dry_run: bool, chunking: _Chunking,
                 undeliverable.append(due.label)
                 continue
             head = key_head(task.id, due.rung, due.occurrence, task.due_on)
-            if postgres:
-                prefix = f'{{"campaign_id": {task.campaign_id}, "task_id": {task.id}, {out.row_part}' \
-                         f'"idempotency_key": "{head}'
-                rows.extend([f"{prefix}{key}, {columns}}}" for key, columns in zip(found.json_keys, found.json_columns)])
+            if found.mentioning:  # a robot's row carries whom it @-mentions in its payload
+                parts = [chunking.mentioning(out, r.mentions) if r.mentions else out.row_part for r in found.people]
             else:
-                row_head = (task.campaign_id, task.id, *out.row_part)
-                rows.extend([(*row_head, head + key, *columns) for key, columns in zip(found.keys, found.columns)])
+                parts = [out.row_part] * len(found.people)
+            if postgres:
+                prefix = f'{{"campaign_id": {task.campaign_id}, "task_id": {task.id}, '
+                rows.extend([f'{prefix}{part}"idempotency_key": "{head}{key}, {columns}}}'
+                             for part, key, columns in zip(parts, found.json_keys, found.json_columns)])
+            else:
+                rows.extend([(task.campaign_id, task.id, *part, head + key, *columns)
+                             for part, key, columns in zip(parts, found.keys, found.columns)])
             owed.append(OwedRung(task.campaign_id, task.id, task.title, unit, due.rung, due.occurrence, shape.light,
                                  out.not_before, head, found.people))
         if undeliverable:
             report.problems.append(f"任务 #{task.id}「{task.title}」的{'、'.join(undeliverable)}没有可送达的收件人："
-                                   f"{unit} 没有填写了邮箱的联系人，请在创建方案中补充。")
+                                   f"{unit} 没有填写了邮箱的联系人，也没有群机器人，请在创建方案中补充。")
         for name, labels in unreachable_by_name.items():
             if undeliverable and labels == undeliverable:
                 continue  # said above
             report.problems.append(f"任务 #{task.id}「{task.title}」的{'、'.join(labels)}无法发给「{name}」："
-                                   f"没有邮箱地址，请在创建方案中补充。")
+                                   f"没有邮箱地址，其单位也没有群机器人，请在创建方案中补充。")
 
     if dry_run:
         keys = [o.key_head + r.key for o in owed for r in o.recipients]

@@ -10,7 +10,7 @@ import re
 from tracker.plans.checker import PYDANTIC_MESSAGES, KeyPath, suggest, top, top_list
 from tracker.plans.fields import NAME_MAX, TOWNSHIPS_PLACEHOLDER, str_list
 from tracker.plans.kinds import DEFAULT_PHASES, PhaseKind
-from tracker.plans.sections import AssignmentEntry, PhaseEntry, PreparatoryTask, ReminderLadder
+from tracker.plans.sections import AppraisalRule, AssignmentEntry, PhaseEntry, PreparatoryTask, ReminderLadder
 from tracker.plans.state import Resolution
 
 
@@ -183,3 +183,13 @@ def code_order(code: str) -> tuple[int, int, str]:
     if match:
         return (0 if not match.group(1) else 1, int(match.group(2)), match.group(1))
     return (2, 0, code)
+
+
+def appraisal(r: Resolution) -> None:
+    """考核: the scoring rule; absent, the default rule (tracker.plans.sections.AppraisalRule)."""
+    raw, key = top(r.data, "考核")
+    if raw is None:
+        return
+    validated = r.checker.validate(AppraisalRule, raw, (key,))
+    if validated is not None:
+        r.appraisal = validated

@@ -11,6 +11,7 @@ Chinese ``detail``, ``AccessDenied``, or the tracker's own errors, and this modu
     TransitionError                      409 (the task's state does not allow the move)
     InvalidTaskInput, SheetError,
     SelfCheckError, AccountError,
+    AppraisalError,
     request validation                   422 (with the problems one by one)
     DataError (a value the store rejects) 422
     a body that cannot be parsed         400
@@ -33,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tracker.accounts.access import AccessDenied
 from tracker.accounts.models import ROLE_NAMES, UserRole
 from tracker.accounts.service import AccountError
+from tracker.appraisal.service import AppraisalError
 from tracker.schooldata.submissions import SelfCheckError
 from tracker.org.service import CampaignNotFound, UnknownName
 from tracker.schooldata.sheet import SheetError
@@ -214,6 +216,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SelfCheckError)
     @app.exception_handler(AccountError)
+    @app.exception_handler(AppraisalError)
     async def _bad_input(request: Request, exc: Exception) -> Response:
         return error_response(request, 422, getattr(exc, "message", str(exc)))
 

@@ -99,11 +99,13 @@ def notice_command(
         with session_scope(get_engine()) as session:
             camp = resolve_campaign(session, campaign)
             notice = issue_notice(session, camp, kind, units, reason, actor=actor)
+            # rendered and written before the event is committed: a file that cannot be written
+            # records nothing
+            from notifications.appraisal import notice_title, write_notice_docx
+
+            _write(out, write_notice_docx(notice))
     except USER_ERRORS as error:
         fail(user_message(error))
-    from notifications.appraisal import notice_title, write_notice_docx
-
-    _write(out, write_notice_docx(notice))
     console = Console(soft_wrap=True)
     console.print(f"已印发：{escape(notice_title(notice))}")
     console.print(f"[green]已写出[/green] {escape(str(out))}")

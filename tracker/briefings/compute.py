@@ -29,7 +29,9 @@ Definitions (all counts leave out nothing silently; rates are None where their b
   work that have something judged, by on-time rate, then completion rate; then units without
   overdue work and nothing judged yet (nothing due, nothing submitted); then units with overdue
   work, by on-time rate, then completion rate. Equal figures share a rank. Departments and
-  schools are ranked separately.
+  schools are ranked separately. This is the default rule of 考核 (tracker.appraisal), which
+  ranks and scores from these figures plus the 退回 and 督办单 up to the cutoff; a plan whose 考核
+  says 排名依据: 得分 ranks by the score instead (equal scores then in this order).
 - gate at risk: the phase's open tasks exceed what the pace of the last four weeks (tasks of the
   phase verified per working day; the window starts no earlier than the campaign) would close in
   the working days left to the gate. While the campaign is younger than the window and nothing
@@ -272,6 +274,7 @@ class BriefingData(BaseModel):
     has_previous_week: bool = True  # the week before is a week of the campaign: changes are meaningful
     phase: PhaseOutlook | None = None
     units: list[UnitRow]
+    rank_by: str = "on_time_rate"  # the plan's 考核 排名依据: on_time_rate (按时率) or score (得分)
     overdue_units: list[str]  # names (short) of units with overdue work, most overdue first
     overdue_sentence: str
     week: WeekActivity
@@ -641,7 +644,8 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
         key = tasks[task_id].unit_key() if task_id in tasks else None
         if key is not None:
             unit_escalations[key] += 1
-    _rank(units, rule_of(campaign), unit_returns, unit_escalations)
+    rule = rule_of(campaign)
+    _rank(units, rule, unit_returns, unit_escalations)
     order = {id(u): n for n, u in enumerate(units)}
     units.sort(key=lambda u: (u.kind != "department", u.rank is None, u.rank or 0, order[id(u)]))
 
@@ -746,6 +750,7 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
         issuing_office=_issuing_office(campaign, departments), iso_week=week, period_start=start, period_end=end,
         as_of=cutoff, as_of_date=today, partial=partial, working_days=working_days, overall=overall,
         previous=previous, has_previous_week=campaign.created_at < start_utc, phase=outlook, units=units,
+        rank_by=rule.rank_by,
         overdue_units=overdue_units, overdue_sentence=sentence,
         week=activity, overdue=overdue_rows, indicators=_indicator_rows(latest, before),
         assessment=AssessmentRef(assessment_id=latest.id, at=latest.created_at, ok=latest.ok) if latest else None,

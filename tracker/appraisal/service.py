@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from tracker.appraisal.queries import escalation_counts, event_counts, task_counts
@@ -131,7 +132,7 @@ def rule_of(campaign: Campaign) -> AppraisalRule:
     """The plan's 考核 rule; the default for a plan stored before the section existed."""
     try:
         return plan_of(campaign).appraisal
-    except Exception:  # a stored plan of an older shape: the default rule, the plan check says why
+    except ValidationError:  # no plan (a campaign built without one) or an unreadable one: the default
         return AppraisalRule()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Date, and_, case, func, select
+from sqlalchemy import Date, and_, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
@@ -37,14 +37,18 @@ def _beijing_date_default(element, compiler, **kw):
 
 @dataclass(frozen=True, slots=True)
 class TaskCount:
-    """Tasks of one unit due on one day in one state: ``done_on`` is the day the unit's work was
-    done (submitted, else verified; Asia/Shanghai) for 已提交 / 已销号, else None."""
+    """Tasks of one unit in one state, alike in what the 考核 counts: ``done`` the unit's work is
+    done (submitted, else verified, with its time); ``late_due`` / ``late_done`` the due date and
+    the day done (Asia/Shanghai) of work done late, ``late_due`` alone of work overdue on
+    ``today``; both None for everything else (on time, not yet due), which thus folds into one
+    row per unit and state."""
 
     department_id: int | None
     school_id: int | None
     status: str
-    due_on: dt.date
-    done_on: dt.date | None
+    done: bool
+    late_due: dt.date | None
+    late_done: dt.date | None
     n: int
 
 
@@ -57,21 +61,30 @@ class UnitCount:
 
 
 DONE = (TaskStatus.submitted.value, TaskStatus.verified.value)
+CLOCK_RUNNING = (TaskStatus.assigned.value, TaskStatus.accepted.value, TaskStatus.in_progress.value)
 
 
-def task_counts(session: Session, campaign_id: int, start: dt.date, end: dt.date) -> list[TaskCount]:
-    """Tasks due from ``start`` to ``end`` (not withdrawn), counted per unit, state, due day and
-    day done: one row per distinct combination, so a county's thousands of tasks are a few
-    hundred rows."""
+def task_counts(session: Session, campaign_id: int, start: dt.date, end: dt.date, today: dt.date) -> list[TaskCount]:
+    """Tasks due from ``start`` to ``end`` (not withdrawn), counted per unit and state; the late
+    ones also per due date and day done, for their working days late (the calendar is Python's).
+    Rows: a few per unit plus one per distinct (due date, day done) of late work."""
     t = Task.__table__.c
-    done_on = case((t.status.in_(DONE), beijing_date(func.coalesce(t.submitted_at, t.verified_at))), else_=None)
-    query = (select(t.department_id, t.responsible_school_id, t.status, t.due_on, done_on.label("done_on"),
-                    func.count().label("n"))
+    done_at = func.coalesce(t.submitted_at, t.verified_at)
+    is_done = and_(t.status.in_(DONE), done_at.is_not(None))
+    done_on = beijing_date(done_at)
+    late = and_(is_done, done_on > t.due_on)
+    overdue = and_(t.status.in_(CLOCK_RUNNING), t.due_on < today)
+    done = case((is_done, 1), else_=0)
+    late_due = case((or_(late, overdue), t.due_on), else_=None)
+    late_done = case((late, done_on), else_=None)
+    query = (select(t.department_id, t.responsible_school_id, t.status, done.label("done"), late_due.label("late_due"),
+                    late_done.label("late_done"), func.count().label("n"))
              .where(t.campaign_id == campaign_id, t.due_on >= start, t.due_on <= end,
                     t.status != TaskStatus.withdrawn.value)
-             .group_by(t.department_id, t.responsible_school_id, t.status, t.due_on, done_on))
+             .group_by(t.department_id, t.responsible_school_id, t.status, done, late_due, late_done))
     rows = session.execute(query).all()
-    return [TaskCount(d, s, status, due, _as_date(done), n) for d, s, status, due, done, n in rows]
+    return [TaskCount(d, s, status, bool(is_done_), _as_date(due), _as_date(day), n)
+            for d, s, status, is_done_, due, day, n in rows]
 
 
 def event_counts(session: Session, campaign_id: int, types: tuple[str, ...], since: dt.datetime,

@@ -40,12 +40,10 @@ from tracker.events.types import EventType
 from tracker.org.models import Campaign, Department, School
 from tracker.org.service import UnknownName, find_department, plan_of
 from tracker.plans import AppraisalRule, UnitKind
-from tracker.tasks.lifecycle import CLOCK_RUNNING
 from tracker.tasks.models import TaskStatus
 
 COUNTED_EVENTS = (EventType.task_returned.value, EventType.task_extension_requested.value,
                   EventType.task_extension_approved.value)
-_CLOCK_RUNNING = frozenset(s.value for s in CLOCK_RUNNING)
 NOTICE_KINDS = ("表扬", "批评")
 REASON_MAX = 500
 
@@ -227,23 +225,23 @@ def appraise(session: Session, campaign: Campaign, start: dt.date | None = None,
             late_days[(due, done)] = max(cal.working_days_between(due, done), 0)
         return late_days[(due, done)]
 
-    for c in task_counts(session, campaign.id, start, end):
+    for c in task_counts(session, campaign.id, start, end, today):
         row = row_of(c.department_id, c.school_id)
         if row is None:
             continue
         row.due += c.n
         if c.status == TaskStatus.verified.value:
             row.verified += c.n
-        if c.done_on is not None:
-            if c.done_on <= c.due_on:
+        if c.done:
+            if c.late_done is None:
                 row.on_time += c.n
             else:
                 row.late += c.n
-                row.days_late_total += days_late(c.due_on, c.done_on) * c.n
+                row.days_late_total += days_late(c.late_due, c.late_done) * c.n
                 row.days_late_count += c.n
-        elif c.status in _CLOCK_RUNNING and today > c.due_on:
+        elif c.late_due is not None:  # the clock runs and the due date is past
             row.overdue += c.n
-            row.days_late_total += days_late(c.due_on, today) * c.n
+            row.days_late_total += days_late(c.late_due, today) * c.n
             row.days_late_count += c.n
 
     for c in event_counts(session, campaign.id, COUNTED_EVENTS, since, before):

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import time_machine  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
-from benchmarks.briefing import NOW, WEEK, _assessment_results, build_county  # noqa: E402
+from benchmarks.briefing import NOW, WEEK, assessment_results, build_county  # noqa: E402
 from tracker.appraisal.service import appraise  # noqa: E402
 from tracker.briefings.compute import compute_briefing  # noqa: E402
 from tracker.calendar import CHINA  # noqa: E402
@@ -71,7 +71,7 @@ def main() -> None:
         migrate(url)
         engine = make_engine(url)
         with time_machine.travel(dt.datetime(2026, 11, 1, 9, 0, tzinfo=CHINA), tick=True):
-            code, events = build_county(engine, 1, args.tasks, _assessment_results())
+            code, events = build_county(engine, 1, args.tasks, assessment_results())
         statements: list[str] = []
         with time_machine.travel(NOW, tick=True), Session(engine) as session:
             campaign = session.exec(select(Campaign).where(Campaign.code == code)).one()

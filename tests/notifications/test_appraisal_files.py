@@ -83,3 +83,12 @@ def test_a_praise_has_a_single_unit_title():
     doc = Document(io.BytesIO(write_notice_docx(notice)))
     assert doc.paragraphs[0].text == "关于对住建局予以通报表扬的通报"
     assert not doc.tables
+
+
+def test_the_briefing_names_the_rule_that_ranked_it():
+    from types import SimpleNamespace
+
+    from notifications.briefing import text as words
+
+    assert words.rank_rule(SimpleNamespace(rank_by="on_time_rate")) == words.RANK_RULE
+    assert words.rank_rule(SimpleNamespace(rank_by="score")).startswith("排名按考核得分")

@@ -66,7 +66,7 @@ def _moment(day: dt.date, rng: random.Random) -> dt.datetime:
         .astimezone(dt.timezone.utc)
 
 
-def _assessment_results() -> tuple[dict, dict]:
+def assessment_results() -> tuple[dict, dict]:
     """Two real assessment results of the example county: as sent in, and after more equipment."""
     from tracker.assessment.engine import assess
     from tracker.assessment.report import to_json
@@ -261,7 +261,7 @@ def main() -> None:
     try:
         migrate(url)
         engine = make_engine(url)
-        results = _assessment_results()
+        results = assessment_results()
         started = time.perf_counter()
         codes, events = [], 0
         with time_machine.travel(dt.datetime(2026, 11, 1, 9, 0, tzinfo=CHINA), tick=True):

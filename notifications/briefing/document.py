@@ -443,7 +443,7 @@ def build_document(data: BriefingData, charts: Sequence[Chart] = ()) -> Document
     if schools:
         _subheading(doc, "（二）学校（学校自行整改的任务）")
         _unit_table(doc, schools, "学校")
-    _paragraph(doc, f"注：{words.RANK_RULE}；"
+    _paragraph(doc, f"注：{words.rank_rule(data)}；"
                     "亮灯为单位所有任务中最差的一项（红：逾期；黄：3个工作日内到期或落后于序时进度；绿：正常）。",
                size=12, pitch=20)
     if "completion" in by_key:

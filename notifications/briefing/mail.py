@@ -130,7 +130,7 @@ def render_briefing_email(data: BriefingData, *, recipient_name: str = "", depar
         "unit_tables": unit_tables, "overdue": data.overdue[:LIST_LIMIT], "next_week": data.next_week[:LIST_LIMIT],
         "next_range": f"{words.cn_day(data.next_week_start)}至{words.cn_day(data.next_week_end)}",
         "charts": chart_ids or {}, "attached": attached, "no_chart": words.no_completion_chart(data) or "",
-        "rank_rule": words.RANK_RULE,
+        "rank_rule": words.rank_rule(data),
         "idle": f"{'、'.join(idle)}等{len(idle)}个单位本期暂无牵头任务。" if idle else "",
         "indicator_lines": [_indicator_line(r) for r in data.indicators],
         "overdue_lines": [f"{n}. {r.title}（{r.unit}，{words.cn_day(r.due_on)}到期，逾期{words.days_overdue_text(r.days_overdue)}，"

@@ -13,6 +13,14 @@ WEEKDAYS = "一二三四五六日"
 RANK_RULE = ("排名时，有逾期任务的单位排在无逾期任务的单位之后；无逾期的单位按按时完成率、再按完成率排，"
              "尚无到期或办结任务的排在其后；有逾期的单位同样按按时完成率、再按完成率排；"
              "按时完成率以已到期和已办结的任务计")
+# the plan's 考核 may rank by score instead (tracker.appraisal: 排名依据 得分)
+SCORE_RANK_RULE = ("排名按考核得分（满分减逾期、逾期完成、退回、督办单的扣分，见工作方案「考核」），"
+                   "同分时有逾期任务的单位在后，再按按时完成率、完成率排")
+
+
+def rank_rule(data) -> str:
+    """The ranking rule of this briefing, in words."""
+    return SCORE_RANK_RULE if getattr(data, "rank_by", "on_time_rate") == "score" else RANK_RULE
 
 
 def cn_date(day: dt.date) -> str:

@@ -131,6 +131,12 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/v1/campaigns/{campaign}/briefings/{which}"): [Case(BRIEFING_READERS, briefing=True)],
     ("GET", "/api/v1/campaigns/{campaign}/briefings/{number}/docx"): [Case(BRIEFING_READERS, briefing=True)],
     ("GET", "/api/v1/campaigns/{campaign}/briefings/{number}/pdf"): [Case(BRIEFING_READERS, briefing=True)],
+    # 考核: everyone reads the table (a unit gets its own row only: tests/api/test_appraisal_api.py);
+    # the .xlsx is the county's; the office alone issues a 通报表扬 / 通报批评
+    ("GET", "/api/v1/campaigns/{campaign}/appraisal"): [Case(EVERYONE)],
+    ("GET", "/api/v1/campaigns/{campaign}/appraisal/xlsx"): [Case(COUNTY)],
+    ("POST", "/api/v1/campaigns/{campaign}/appraisal/notices"): [
+        Case(OFFICE_MOVES, json={"kind": "批评", "units": ["财政局"], "reason": "任务逾期未办结"})],
 }
 
 

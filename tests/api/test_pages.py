@@ -57,6 +57,7 @@ def test_each_role_sees_its_pages(client, api_world):
         "/data": dict(office=200, dept_a=403, dept_b=403, school=200, reviewer=200),
         f"/data/{own}": dict(office=200, dept_a=403, dept_b=403, school=200, reviewer=200),
         "/briefings": dict(office=200, dept_a=200, dept_b=200, school=403, reviewer=200),
+        "/appraisal": dict(office=200, dept_a=403, dept_b=403, school=403, reviewer=200),
     }
     wrong = []
     for role in ("office", "dept_a", "dept_b", "school", "reviewer"):
@@ -383,3 +384,19 @@ def test_the_overview_names_a_due_date_change_in_chinese(client, api_world, engi
     assert "task.due_changed" not in page
     assert "调整截止日期 1" in page  # the week's count by kind
     assert re.search(r"调整截止日期：\d{4}-\d\d-\d\d → 2026-12-31；原因：按方案顺延", page)
+
+
+def test_the_appraisal_page_and_its_xlsx_for_a_period(client, api_world):
+    log_in(client, "office")
+    assert 'href="/appraisal"' in client.get("/departments").text  # linked from the units page
+    page = client.get("/appraisal", params={"from": "2026-12-01", "to": "2026-12-31"})
+    assert page.status_code == 200
+    assert "2026-12-01 至 2026-12-31" in page.text and "财政局" in page.text and "城关一小" in page.text
+    assert "考核办法" in page.text and "满分 100 分" in page.text
+    assert 'href="/appraisal.xlsx?from=2026-12-01&amp;to=2026-12-31"' in page.text
+    xlsx = client.get("/appraisal.xlsx", params={"from": "2026-12-01", "to": "2026-12-31"})
+    assert xlsx.status_code == 200 and zipfile.is_zipfile(io.BytesIO(xlsx.content))
+    bad = client.get("/appraisal", params={"from": "2026-12-31", "to": "2026-12-01"})
+    assert bad.status_code == 422 and "晚于结束日期" in bad.text
+    log_in(client, "dept_a")
+    assert client.get("/appraisal.xlsx").status_code == 403

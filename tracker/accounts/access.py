@@ -14,13 +14,14 @@ user may not see or change.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import and_, false, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from tracker.accounts.models import ROLE_NAMES, User, UserRole
+from tracker.appraisal.service import UnitAppraisal, unit_rows
 from tracker.assessment.models import ShortfallRecord
 from tracker.reviews.models import ReviewFinding
 from tracker.events.models import Event
@@ -235,3 +236,24 @@ def check_reads_school_data(user: User) -> None:
 
 def check_reads_county_results(user: User) -> None:
     require_role(user, UserRole.office, UserRole.reviewer, what="查看全县评估结果")
+
+
+# ---------------------------------------------------------------------------------------------
+# 考核 (issue 12 §7)
+
+
+def visible_appraisal_rows(user: User, rows: Sequence[UnitAppraisal]) -> list[UnitAppraisal]:
+    """The rows of the 考核 table the user sees: all for office and reviewers (the city's too); a
+    department or a school its own row only."""
+    role = role_of(user)
+    if role in (UserRole.office, UserRole.reviewer):
+        return list(rows)
+    if role is UserRole.department and user.department_id is not None:
+        return unit_rows(rows, department_id=user.department_id)
+    if role is UserRole.school and user.school_id is not None:
+        return unit_rows(rows, school_id=user.school_id)
+    return []
+
+
+def check_issues_appraisal_notice(user: User) -> None:
+    require_role(user, UserRole.office, what="印发通报表扬、通报批评")

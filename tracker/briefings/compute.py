@@ -29,7 +29,9 @@ Definitions (all counts leave out nothing silently; rates are None where their b
   work that have something judged, by on-time rate, then completion rate; then units without
   overdue work and nothing judged yet (nothing due, nothing submitted); then units with overdue
   work, by on-time rate, then completion rate. Equal figures share a rank. Departments and
-  schools are ranked separately.
+  schools are ranked separately. This is the default rule of 考核 (tracker.appraisal), which
+  ranks and scores from these figures plus the 退回 and 督办单 up to the cutoff; a plan whose 考核
+  says 排名依据: 得分 ranks by the score instead (equal scores then in this order).
 - gate at risk: the phase's open tasks exceed what the pace of the last four weeks (tasks of the
   phase verified per working day; the window starts no earlier than the campaign) would close in
   the working days left to the gate. While the campaign is younger than the window and nothing
@@ -51,7 +53,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import Session
 
+from tracker.appraisal.service import UnitAppraisal, rank_units, rule_of
 from tracker.assessment.models import AssessmentSnapshot
+from tracker.plans import AppraisalRule
 from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
 from tracker.org.models import Campaign, Department, Phase, PhaseStatus, School
 from tracker.plans.kinds import PhaseKind, UnitKind
@@ -177,6 +181,7 @@ class UnitRow(BaseModel):
     short_name: str
     figures: Figures
     rank: int | None = None  # None: no tasks assigned
+    score: float | None = None  # 考核得分 by the plan's rule (tracker.appraisal), campaign so far
     light: str | None = None  # 绿 / 黄 / 红; None without a lit task
 
 
@@ -266,6 +271,7 @@ class BriefingData(BaseModel):
     has_previous_week: bool = True  # the week before is a week of the campaign: changes are meaningful
     phase: PhaseOutlook | None = None
     units: list[UnitRow]
+    rank_by: str = "on_time_rate"  # the plan's 考核 排名依据: on_time_rate (按时率) or score (得分)
     overdue_units: list[str]  # names (short) of units with overdue work, most overdue first
     overdue_sentence: str
     week: WeekActivity
@@ -505,23 +511,32 @@ def _yellow_within(campaign: Campaign) -> int:
 
 
 def rank_key(figures: Figures) -> tuple:
-    """The order of the ranking (see the module doc): no overdue work before overdue work; among
-    units without, something judged before nothing judged; then on-time rate, completion rate."""
+    """The order of the ranking under the default 考核 rule (排名依据 按时率; see the module doc):
+    no overdue work before overdue work; among units without, something judged before nothing
+    judged; then on-time rate, completion rate. ``tracker.appraisal.service.on_time_key`` of the
+    same figures."""
     return (figures.overdue > 0, figures.on_time_rate is None, -(figures.on_time_rate or 0.0),
             -(figures.completion_rate or 0.0))
 
 
-def _rank(rows: list[UnitRow]) -> None:
-    """Rank units with tasks by ``rank_key``; equal figures share a rank (1, 2, 2, 4)."""
-    def key(row: UnitRow) -> tuple:
-        return rank_key(row.figures)
+def _appraisal_row(row: UnitRow, returned: int, escalations: int) -> UnitAppraisal:
+    """A unit's 考核 figures for the campaign up to the briefing's cutoff: the briefing's ``late``
+    counts overdue work too, the 考核 row keeps them apart."""
+    f = row.figures
+    return UnitAppraisal(kind=row.kind, unit_id=row.unit_id, name=row.name, short_name=row.short_name,
+                         due=f.assigned, on_time=f.on_time, late=f.late - f.overdue, overdue=f.overdue,
+                         verified=f.done, returned=returned, escalations=escalations)
 
-    ranked = sorted((r for r in rows if r.figures.assigned), key=key)
-    previous_key, previous_rank = None, 0
-    for position, row in enumerate(ranked, start=1):
-        k = key(row)
-        row.rank = previous_rank if k == previous_key else position
-        previous_key, previous_rank = k, row.rank
+
+def _rank(rows: list[UnitRow], rule: AppraisalRule, returned: dict[tuple[str, int], int],
+          escalations: dict[tuple[str, int], int]) -> None:
+    """Rank and score the units by the campaign's 考核 rule (tracker.appraisal), departments and
+    schools separately; equal figures share a rank (1, 2, 2, 4)."""
+    scored = [_appraisal_row(r, returned.get((r.kind, r.unit_id), 0), escalations.get((r.kind, r.unit_id), 0))
+              for r in rows]
+    rank_units(scored, rule)
+    for row, figures in zip(rows, scored, strict=True):
+        row.rank, row.score = figures.rank, figures.score
 
 
 def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_end: bool = True,
@@ -553,6 +568,7 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
     verified_in: dict[int, dt.datetime] = {}  # task → its latest 销号 in the pace window
     week_tasks: dict[str, set[int]] = defaultdict(set)  # event type → tasks it happened to this week
     previous: Figures | None = None
+    returns_by_task: dict[int, int] = defaultdict(int)
     for task_id, type_, at, target, percent in _task_events(session, campaign.id, cutoff):
         task = tasks.get(task_id)
         if task is None:
@@ -560,6 +576,8 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
         if previous is None and at >= previous_cutoff:
             previous = _figures((t for t in tasks.values() if t.created_at < previous_cutoff), previous_today)
         task.apply(type_, at, target, percent)
+        if type_ == "task.returned":
+            returns_by_task[task_id] += 1
         if at >= start_utc:
             week_tasks[type_].add(task_id)
         if type_ == "task.verified" and at >= pace_start:
@@ -598,8 +616,30 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
             mine = by_unit[("school", school.id)]
             units.append(UnitRow(kind="school", unit_id=school.id, name=school.name, short_name=school.name,
                                  figures=_figures(mine, today), light=_worst(lights[t.id] for t in mine)))
-    _rank([u for u in units if u.kind == "department"])
-    _rank([u for u in units if u.kind == "school"])
+    # notices queued so far: reminders per task, 督办单 per task and occurrence
+    n = NoticeItem.__table__.c
+    reminder_rows = session.execute(
+        select(n.task_id, n.rung, n.occurrence, n.created_at).distinct()
+        .where(n.campaign_id == campaign.id, n.task_id.is_not(None), n.rung.in_(REMINDER_RUNGS),
+               n.created_at < cutoff)
+    ).all()
+    escalation_occurrences = {(task_id, occurrence) for task_id, rung, occurrence, _ in reminder_rows
+                              if rung == Rung.escalation.value}
+
+    # 退回 and 督办单 per unit up to the cutoff, for the 考核 score (and the ranking when the plan
+    # ranks by 得分)
+    unit_returns: dict[tuple[str, int], int] = defaultdict(int)
+    for task_id, count in returns_by_task.items():
+        key = tasks[task_id].unit_key() if task_id in tasks else None
+        if key is not None:
+            unit_returns[key] += count
+    unit_escalations: dict[tuple[str, int], int] = defaultdict(int)
+    for task_id, _occurrence in escalation_occurrences:
+        key = tasks[task_id].unit_key() if task_id in tasks else None
+        if key is not None:
+            unit_escalations[key] += 1
+    rule = rule_of(campaign)
+    _rank(units, rule, unit_returns, unit_escalations)
     order = {id(u): n for n, u in enumerate(units)}
     units.sort(key=lambda u: (u.kind != "department", u.rank is None, u.rank or 0, order[id(u)]))
 
@@ -620,12 +660,6 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
         sentence = f"截至{cn_day(today)}，各单位均无逾期任务。"
 
     # notices: reminders per task so far, 督办单 this week
-    n = NoticeItem.__table__.c
-    reminder_rows = session.execute(
-        select(n.task_id, n.rung, n.occurrence, n.created_at).distinct()
-        .where(n.campaign_id == campaign.id, n.task_id.is_not(None), n.rung.in_(REMINDER_RUNGS),
-               n.created_at < cutoff)
-    ).all()
     reminders: dict[int, set[tuple[str, int]]] = defaultdict(set)
     escalated: set[int] = set()
     escalated_this_week: set[int] = set()
@@ -710,6 +744,7 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
         issuing_office=_issuing_office(campaign, departments), iso_week=week, period_start=start, period_end=end,
         as_of=cutoff, as_of_date=today, partial=partial, working_days=working_days, overall=overall,
         previous=previous, has_previous_week=campaign.created_at < start_utc, phase=outlook, units=units,
+        rank_by=rule.rank_by,
         overdue_units=overdue_units, overdue_sentence=sentence,
         week=activity, overdue=overdue_rows, indicators=_indicator_rows(latest, before),
         assessment=AssessmentRef(assessment_id=latest.id, at=latest.created_at, ok=latest.ok) if latest else None,

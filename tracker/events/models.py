@@ -12,7 +12,9 @@ from tracker.db import UTCDateTime, utcnow
 
 class Event(SQLModel, table=True):
     __table_args__ = (Index("ix_event_campaign_at", "campaign_id", "at"),
-                      Index("ix_event_dispatch", "dispatched_at", "id"))
+                      Index("ix_event_dispatch", "dispatched_at", "id"),
+                      # 考核 counts a few kinds (退回, 申请延期, 同意延期) of a period: read those alone
+                      Index("ix_event_campaign_type_at", "campaign_id", "type", "at"))
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
     at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

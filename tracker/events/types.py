@@ -17,6 +17,9 @@ class EventType(str, Enum):
     task_reopened = "task.reopened"
     task_resolved_by_data = "task.resolved_by_data"
     task_due_changed = "task.due_changed"
+    task_extension_requested = "task.extension_requested"
+    task_extension_approved = "task.extension_approved"
+    task_extension_refused = "task.extension_refused"
     evidence_added = "evidence.added"
     submission_imported = "submission.imported"
     submission_received = "submission.received"
@@ -35,6 +38,7 @@ class EventType(str, Enum):
     calendar_imported = "calendar.imported"
     briefing_due = "briefing.due"
     briefing_issued = "briefing.issued"
+    appraisal_notice_issued = "appraisal.notice_issued"  # 通报表扬 / 通报批评 (issue 12 §7)
 
     @property
     def label(self) -> str:
@@ -52,6 +56,9 @@ EVENT_LABELS: dict[EventType, str] = {
     EventType.task_reopened: "重新打开",
     EventType.task_resolved_by_data: "数据已达标",
     EventType.task_due_changed: "调整截止日期",
+    EventType.task_extension_requested: "申请延期",
+    EventType.task_extension_approved: "同意延期",
+    EventType.task_extension_refused: "不同意延期",
     EventType.evidence_added: "上传佐证材料",
     EventType.submission_imported: "导入学校数据",
     EventType.submission_received: "学校报送数据",
@@ -70,6 +77,7 @@ EVENT_LABELS: dict[EventType, str] = {
     EventType.calendar_imported: "导入节假日安排",
     EventType.briefing_due: "调度通报待印发",
     EventType.briefing_issued: "印发调度通报",
+    EventType.appraisal_notice_issued: "印发考核通报",
 }
 
 OTHER_EVENT = "其他变动"

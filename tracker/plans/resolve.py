@@ -32,6 +32,7 @@ SECTIONS: tuple[tuple[str, Callable[[Resolution], None]], ...] = (
     ("学校自行整改", work.school_fixable),
     ("准备工作", work.preparatory_tasks),
     ("提醒", work.reminders),
+    ("考核", work.appraisal),
 )
 
 
@@ -49,4 +50,5 @@ def resolve(checker: Checker, data: dict[str, Any], robots: Collection[str] | No
         assignments=r.assignments, school_fixable=r.school_fixable,
         phases=[e for _, e in sorted(r.phases, key=lambda p: p[1].order or 0)],
         preparatory_tasks=r.preparatory, reminders=r.reminders, school_contacts=r.school_contacts,
+        appraisal=r.appraisal,
     )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from tracker.plans.kinds import UnitKind
 from tracker.plans.sections import (
+    AppraisalRule,
     AssignmentEntry,
     LeadingGroup,
     Office,
@@ -72,6 +73,7 @@ class CampaignPlan(BaseModel):
     # school (学校名称 or 学校标识码) → the person who receives the notices of the school's own tasks
     # (一校一案) and may act on them; schools come from the data sheet, so they are matched then
     school_contacts: dict[str, str] = {}
+    appraisal: AppraisalRule = AppraisalRule()  # 考核: absent from the file (and older stored plans), the default rule
     _warnings: list[str] = PrivateAttr(default_factory=list)
 
     @property

@@ -290,3 +290,32 @@ class ReminderLadder(PlanModel):
         if any(v < 1 for v in value):
             raise ValueError("临期提醒的工作日数须不小于 1")
         return sorted(set(value), reverse=True)
+
+
+# 考核 (issue 12 §7): how a unit's score is counted from its figures for a period, and what ranks
+# the units. Points are per item (per return, per 督办单); the score is 满分 less the deductions plus
+# the additions, kept within 0 … 满分. The default ranks as the weekly briefing always has (by the
+# on-time rate: see tracker.appraisal), and shows the score beside it.
+RANK_BY_NAMES = {"按时率": "on_time_rate", "得分": "score"}
+
+
+class AppraisalRule(PlanModel):
+    """考核: points per item and what ranks the units (按时率 or 得分)."""
+
+    full_marks: float = Field(100, alias="满分", gt=0, le=1000)
+    on_time_points: float = Field(0, alias="按时完成", ge=0, le=100)  # added per task done on time
+    late_done_points: float = Field(1, alias="逾期完成每项扣", ge=0, le=100)  # per task done after its due date
+    overdue_points: float = Field(2, alias="逾期每项扣", ge=0, le=100)  # per task overdue now
+    returned_points: float = Field(1, alias="退回每次扣", ge=0, le=100)  # per 退回
+    escalation_points: float = Field(2, alias="督办单每份扣", ge=0, le=100)  # per 督办单
+    rank_by: str = Field("on_time_rate", alias="排名依据")
+
+    @field_validator("rank_by", mode="before")
+    @classmethod
+    def _rank_by(cls, value: Any) -> Any:
+        text = str(value).strip() if value is not None else ""
+        if text in RANK_BY_NAMES:
+            return RANK_BY_NAMES[text]
+        if text in RANK_BY_NAMES.values():
+            return text
+        raise ValueError(f"排名依据只能是 {' 或 '.join(RANK_BY_NAMES)}，现为「{text[:NAME_MAX]}」")

@@ -12,6 +12,7 @@ from tracker.plans.checker import Checker, KeyPath, suggest
 from tracker.plans.fields import TOWNSHIPS_PLACEHOLDER
 from tracker.plans.resolved import PlanDepartment, PlanPerson
 from tracker.plans.sections import (
+    AppraisalRule,
     AssignmentEntry,
     DepartmentEntry,
     LeadingGroup,
@@ -68,6 +69,7 @@ class Resolution:
     school_fixable: list[str] = field(default_factory=list)
     preparatory: list[PreparatoryTask] = field(default_factory=list)
     reminders: ReminderLadder = field(default_factory=ReminderLadder)
+    appraisal: AppraisalRule = field(default_factory=AppraisalRule)  # 考核
 
     def unit(self, name: str, path: KeyPath, *, allow_townships: bool) -> str | None:
         """The full name of the unit spelt ``name``, or None after recording the problem."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from tracker.plans.checker import PYDANTIC_MESSAGES, KeyPath, suggest, top, top_list
 from tracker.plans.fields import NAME_MAX, TOWNSHIPS_PLACEHOLDER, str_list
 from tracker.plans.kinds import DEFAULT_PHASES, PhaseKind
-from tracker.plans.sections import AssignmentEntry, PhaseEntry, PreparatoryTask, ReminderLadder
+from tracker.plans.sections import AppraisalRule, AssignmentEntry, PhaseEntry, PreparatoryTask, ReminderLadder
 from tracker.plans.state import Resolution
 
 
@@ -175,3 +175,13 @@ def reminders(r: Resolution) -> None:
     if validated.send_window_end <= validated.send_window_start:
         r.checker.problem((key, "发送结束"), f"发送结束 {validated.send_window_end:%H:%M} 应晚于"
                                             f"发送开始 {validated.send_window_start:%H:%M}")
+
+
+def appraisal(r: Resolution) -> None:
+    """考核: the scoring rule; absent, the default rule (tracker.plans.sections.AppraisalRule)."""
+    raw, key = top(r.data, "考核")
+    if raw is None:
+        return
+    validated = r.checker.validate(AppraisalRule, raw, (key,))
+    if validated is not None:
+        r.appraisal = validated

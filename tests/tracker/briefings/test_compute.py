@@ -287,3 +287,46 @@ def test_weeks_are_iso_weeks_in_china_time():
     # Monday 00:30 in China is still Sunday in UTC: the week before is the one just ended
     assert previous_week(dt.datetime(2026, 11, 29, 16, 30, tzinfo=dt.timezone.utc)) == "2026-W48"
     assert previous_week(dt.datetime(2026, 11, 29, 15, 30, tzinfo=dt.timezone.utc)) == "2026-W47"
+
+
+def _scores_follow_the_rule(data, rule) -> None:
+    from tracker.appraisal.service import UnitAppraisal, score
+
+    for u in data.units:
+        f = u.figures
+        if not f.assigned:
+            assert u.score is None and u.rank is None
+            continue
+        row = UnitAppraisal(u.kind, u.unit_id, u.name, u.short_name, due=f.assigned, on_time=f.on_time,
+                            late=f.late - f.overdue, overdue=f.overdue, verified=f.done)
+        assert u.score is not None and u.score <= score(row, rule)  # 退回 and 督办单 only take away
+
+
+def test_the_ranking_is_the_plans_appraisal_rule(engine, three_weeks):
+    """The briefing ranks by the 考核 rule of the plan: by default the on-time order (rank_key, as
+    before); with 排名依据 得分, by score, equal scores then in the on-time order."""
+    from tracker.plans import AppraisalRule
+
+    week = WEEKS[-1]
+    default = _compute(engine, week)
+    _scores_follow_the_rule(default, AppraisalRule())
+    with session_scope(engine) as session:
+        campaign = _campaign(session)
+        plan = dict(campaign.plan)
+        plan["appraisal"] = {"overdue_points": 10, "returned_points": 5, "rank_by": "score"}
+        campaign.plan = plan
+    by_score = _compute(engine, week)
+    assert (default.rank_by, by_score.rank_by) == ("on_time_rate", "score")
+    rule = AppraisalRule.model_validate(plan["appraisal"])
+    _scores_follow_the_rule(by_score, rule)
+    for kind in ("department", "school"):
+        ranked = sorted((u for u in by_score.units if u.kind == kind and u.rank is not None), key=lambda u: u.rank)
+        assert len(ranked) >= 2
+        keys = [(-u.score, rank_key(u.figures)) for u in ranked]
+        assert keys == sorted(keys)
+        for better, worse in zip(ranked, ranked[1:]):
+            assert (better.rank == worse.rank) == ((-better.score, rank_key(better.figures))
+                                                    == (-worse.score, rank_key(worse.figures)))
+    # the figures themselves do not depend on the rule
+    assert [(u.name, u.figures) for u in sorted(default.units, key=lambda u: u.name)] == \
+        [(u.name, u.figures) for u in sorted(by_score.units, key=lambda u: u.name)]

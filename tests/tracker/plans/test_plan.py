@@ -263,6 +263,10 @@ CASES = [
      "城关镇第二小学: {姓名: 石磊,", "学校联系人.城关镇第二小学.姓名", "已是「青川县财政局」的人员"),
     ("unknown urgent rung", '  发送结束: "18:00"', '  发送结束: "18:00"\n  紧急发送: [督办单, 加急单]',
      "紧急发送: [督办单, 加急单]", "提醒.紧急发送", "未知的提醒「加急单」"),
+    ("appraisal rank by an unknown figure", "排名依据: 按时率", "排名依据: 完成率", "排名依据: 完成率",
+     "考核.排名依据", "排名依据只能是 按时率 或 得分，现为「完成率」"),
+    ("appraisal negative points", "逾期每项扣: 2 ", "逾期每项扣: -2 ", "逾期每项扣: -2", "考核.逾期每项扣", ""),
+    ("appraisal unknown key", "退回每次扣: 1 ", "退件每次扣: 1 ", "退件每次扣: 1", "考核.退件每次扣", "不认识的键「退件每次扣」"),
     ("re-date days zero", "逾期顺延工作日: 5 ", "逾期顺延工作日: 0 ", "逾期顺延工作日: 0", "提醒.逾期顺延工作日",
      "逾期顺延工作日应为 1 到 30 之间的整数，现为「0」"),
     ("re-date days too many", "逾期顺延工作日: 5 ", "逾期顺延工作日: 31 ", "逾期顺延工作日: 31", "提醒.逾期顺延工作日",
@@ -357,3 +361,21 @@ def test_school_contacts_are_people_of_the_plan_found_by_school_name_or_code():
     assert plan.school_contact("9999000099", "不在方案中的学校") is None
     missing = _problems(_replace("{姓名: 吴秀兰, 职务: 校长, 邮箱: school002@edu.qingchuan.example}", "{姓名: 吴秀兰}"))
     assert any("学校联系人.城关镇第一小学" in p and "缺少邮箱" in p for p in missing), missing
+
+
+def test_the_appraisal_rule_is_a_plan_section_with_a_default():
+    """考核: the example writes the defaults; a plan without it gets them; stored plans of before
+    the section (no "appraisal" key) read back with the default rule."""
+    from tracker.plans import AppraisalRule
+
+    example = load_plan(EXAMPLE)
+    assert example.appraisal == AppraisalRule() == parse_plan(SMALL).appraisal
+    assert (example.appraisal.full_marks, example.appraisal.overdue_points, example.appraisal.rank_by) == (
+        100, 2, "on_time_rate")
+    plan = parse_plan(_replace("排名依据: 按时率", "排名依据: 得分").replace("督办单每份扣: 2 ", "督办单每份扣: 5 "))
+    assert (plan.appraisal.rank_by, plan.appraisal.escalation_points) == ("score", 5)
+    stored = plan.model_dump(mode="json")
+    assert stored["appraisal"]["rank_by"] == "score"
+    assert CampaignPlan.from_stored(stored).appraisal.escalation_points == 5
+    del stored["appraisal"]
+    assert CampaignPlan.from_stored(stored).appraisal == AppraisalRule()

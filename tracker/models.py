@@ -11,10 +11,12 @@ from tracker.leadership.models import LeaderLease
 from tracker.notices.models import AttachmentContent, MessageAttachment, NoticeItem, OutboundMessage
 from tracker.assessment.models import CountyInput
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
-from tracker.tasks.models import Evidence, Task, TaskCooperator, TaskDueTally, TaskTally
+from tracker.tasks.models import (
+    CooperatorReport, Evidence, Task, TaskCooperator, TaskDueTally, TaskExtension, TaskTally,
+)
 
 __all__ = [
-    "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign", "CountyInput", "DataSubmission", "Department", "Event", "Evidence", "LeaderLease",
+    "ApiToken", "AssessmentSnapshot", "CooperatorReport", "AttachmentContent", "Briefing", "CalendarYear", "Campaign", "CountyInput", "DataSubmission", "Department", "Event", "Evidence", "LeaderLease",
     "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "Review", "ReviewFinding", "School", "SchoolDataRow", "ShortfallRecord", "Task",
-    "TaskCooperator", "TaskDueTally", "TaskTally", "User", "WorkdayOverride",
+    "TaskCooperator", "TaskDueTally", "TaskExtension", "TaskTally", "User", "WorkdayOverride",
 ]

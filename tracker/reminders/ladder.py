@@ -55,6 +55,8 @@ RUNG_LABELS: dict[Rung, str] = {
     Rung.chase: "催办通知",
     Rung.escalation: "督办单",
     Rung.returned: "退回通知",
+    Rung.extension: "延期申请审批结果",
+    Rung.coop_chase: "配合事项催办",
     Rung.dead_letter: "投递失败通知",
 }
 

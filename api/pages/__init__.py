@@ -15,14 +15,14 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 def install_pages(app: FastAPI) -> None:
     from api.errors import error_response
-    from api.pages import briefings, data, indicators, overview, tasks, units
+    from api.pages import briefings, data, indicators, overview, task_moves, tasks, units
     from tracker.briefings.service import BriefingNotFound
     from tracker.evidence.service import EvidenceNotFound
     from tracker.evidence.storage import EvidenceRejected
     from tracker.schooldata.approval import SubmissionError
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (overview, indicators, tasks, units, data, briefings):
+    for module in (overview, indicators, tasks, task_moves, units, data, briefings):
         app.include_router(module.router)
 
     @app.exception_handler(EvidenceRejected)

@@ -38,6 +38,29 @@ def describe_event(event: Event) -> str:
             details.append(f"{p['due_from']} → {p['due_to']}")
         if p.get("reason"):
             details.append(f"原因：{p['reason']}")
+    elif event.type in ("task.extension_requested", "task.extension_approved"):  # issue 12 §2
+        if p.get("due_from") and p.get("due_to"):
+            details.append(f"{p['due_from']} → {p['due_to']}")
+        if p.get("reason") or p.get("note"):
+            details.append(f"{'理由' if p.get('reason') else '意见'}：{p.get('reason') or p.get('note')}")
+    elif event.type == "task.extension_refused":
+        details.append(f"申请延至 {p.get('asked_for', '')}")
+        if p.get("reason"):
+            details.append(f"原因：{p['reason']}")
+    elif event.type == "task.transferred":  # issue 12 §3
+        details.append(f"{p.get('from_unit', '')} → {p.get('to_unit', '')}")
+        if p.get("reason"):
+            details.append(f"原因：{p['reason']}")
+    elif event.type == "task.split":
+        details.append(f"分解为 {p.get('count', 0)} 项子任务（{'、'.join(p.get('units') or [])}）")
+    elif event.type == "task.cooperator_reported":
+        details.append(f"{p.get('unit', '')} 进度 {p.get('percent')}%")
+        if p.get("note"):
+            details.append(str(p["note"]))
+    elif event.type == "task.cooperator_chased":
+        details.append(str(p.get("unit", "")))
+        if p.get("note"):
+            details.append(str(p["note"]))
     elif event.type == "evidence.added":
         details.append(str(p.get("filename", "")))
     elif event.type in ("submission.imported", "submission.received"):

@@ -335,6 +335,18 @@ class Unit:
         return self.department.name if self.department is not None else self.school.name
 
 
+def unit_choices(session: Session, campaign_id: int) -> tuple[list[Department], list[School]]:
+    """The campaign's active departments (office left out) and its schools, for a form's choices."""
+    from tracker.plans.kinds import UnitKind
+
+    departments = [d for d in session.exec(select(Department).where(Department.campaign_id == campaign_id,
+                                                                    Department.active.is_(True))
+                                           .order_by(Department.id))
+                   if d.kind != UnitKind.office.value]
+    schools = list(session.exec(select(School).where(School.campaign_id == campaign_id).order_by(School.name)))
+    return departments, schools
+
+
 def find_unit(session: Session, campaign: Campaign, name: str, field: str = "单位") -> Unit:
     """A department (full name, 简称 or alias) or a school (name or 标识码) of the campaign;
     ``InvalidTaskInput`` naming ``field`` when there is none."""

@@ -144,8 +144,9 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/v1/campaigns/{campaign}/findings"): [Case(EVERYONE)],
     ("GET", "/api/v1/campaigns/{campaign}/events"): [Case(EVERYONE)],
     ("GET", "/api/v1/campaigns/{campaign}/lights"): [Case(EVERYONE)],
-    # evidence (佐证材料): the office and the responsible unit upload; whoever sees the task downloads
-    ("POST", "/api/v1/tasks/{task_id}/evidence"): [Case(codes(201, 201, 403, 403, 403), task="a", form="evidence"),
+    # evidence (佐证材料): the office, the responsible unit and (联办, issue 12) a cooperating unit
+    # upload; whoever sees the task downloads
+    ("POST", "/api/v1/tasks/{task_id}/evidence"): [Case(codes(201, 201, 201, 403, 403), task="a", form="evidence"),
                                                    Case(codes(201, 403, 403, 201, 403), task="s", form="evidence")],
     ("GET", "/api/v1/evidence/{evidence_id}"): [Case(codes(200, 200, 200, 403, 200), evidence="a")],
     ("GET", "/api/v1/archive"): [Case(codes(200, 403, 403, 403, 200, outsider=200))],

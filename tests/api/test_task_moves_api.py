@@ -130,9 +130,19 @@ def test_a_cooperating_unit_reports_and_the_office_chases_it(client, headers, ap
     b, office = headers["dept_b"], headers["office"]
     r = client.post(f"/api/v1/tasks/{task.id}/cooperator-report", headers=b, json={"percent": 101, "note": "x"})
     assert r.status_code == 422
-    r = client.post(f"/api/v1/tasks/{task.id}/cooperator-report", headers=b, json={"percent": 60, "note": "图纸已审"})
+    # the cooperating unit uploads the evidence of its share (today it could only read), then reports
+    up = client.post(f"/api/v1/tasks/{task.id}/evidence", headers=b,
+                     files={"file": ("图纸审查意见.pdf", b"%PDF-1.4\n%coop\n%%EOF\n", "application/pdf")})
+    assert up.status_code == 201, up.text
+    r = client.post(f"/api/v1/tasks/{task.id}/cooperator-report", headers=b,
+                    json={"percent": 60, "note": "图纸已审", "evidence_id": up.json()["id"]})
     assert r.status_code == 201, r.text
     assert r.json()["department_id"] == api_world.world.departments["住建局"].id
+    assert r.json()["evidence_id"] == up.json()["id"]
+    other = api_world.fresh_task(engine, "coop-other", unit="财政局", state="已签收")
+    r = client.post(f"/api/v1/tasks/{other.id}/cooperator-report", headers=b,
+                    json={"percent": 60, "note": "x", "evidence_id": up.json()["id"]})
+    assert r.status_code == 422 and "不属于任务" in r.json()["detail"]
     reports = client.get(f"/api/v1/tasks/{task.id}/cooperator-reports", headers=headers["dept_a"]).json()
     assert [(x["percent"], x["note"]) for x in reports] == [(60, "图纸已审")]
     assert client.get(f"/api/v1/tasks/{task.id}", headers=b).json()["status"] == "已签收"  # the task does not move

@@ -57,9 +57,14 @@ from tracker.tasks.service import cooperators as task_cooperators
 MAX_CHILDREN = 500  # sub-tasks in one split (a county has a few hundred schools)
 
 
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 31)  # a campaign's dates, with room
+
+
 def _date(value: object, field: str) -> dt.date:
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
         raise InvalidTaskInput(f"{field}必须是日期（YYYY-MM-DD），收到「{value}」")
+    if not EARLIEST <= value <= LATEST:  # the working-day calendar and the lights count day by day
+        raise InvalidTaskInput(f"{field}「{value.isoformat()}」超出可用范围（{EARLIEST.year}—{LATEST.year} 年）")
     return value
 
 

@@ -143,6 +143,8 @@ def test_bad_requests_are_refused_and_change_nothing(session, world):
         moves.request_extension(session, task, li, dt.date(2026, 12, 31), "")
     with pytest.raises(InvalidTaskInput, match="必须是日期"):
         moves.request_extension(session, task, li, "2026-12-31", "理由")  # type: ignore[arg-type]
+    with pytest.raises(InvalidTaskInput, match="超出可用范围"):
+        moves.request_extension(session, task, li, dt.date(9999, 12, 31), "理由")
     assert snapshot(session) == before
 
 

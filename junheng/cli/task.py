@@ -174,8 +174,14 @@ def _event_detail(event: Event) -> str:
         parts.append(f"{p['from']} → {p['to']}")
     if event.type == "task.created":
         parts.append(f"截止 {p.get('due_on', '')}")
-    if event.type == "task.due_changed":
+    if event.type in ("task.due_changed", "task.extension_requested", "task.extension_approved"):
         parts.append(f"截止 {p.get('due_from', '')} → {p.get('due_to', '')}")
+    if event.type == "task.transferred":
+        parts.append(f"牵头单位 {p.get('from_unit', '')} → {p.get('to_unit', '')}")
+    if event.type in ("task.cooperator_reported", "task.cooperator_chased") and p.get("unit"):
+        parts.append(f"配合单位 {p['unit']}")
+    if event.type == "task.split":
+        parts.append("子任务 " + "、".join(f"#{i}" for i in p.get("children") or []))
     if "percent" in p:
         parts.append(f"进度 {p['percent']}%")
     for key, label in (("note", "说明"), ("reason", "原因")):

@@ -75,6 +75,8 @@ def test_redate_and_transfer(engine, world_tasks):
     assert "住建局" in r.output and status_of(engine, t) == "待签收"
     r = invoke("task", "transfer", str(t), "无此局", "--reason", "x", "--as", "王主任")
     assert r.exit_code == 2 and "无此局" in r.output
+    r = invoke("task", "show", str(t))
+    assert "牵头单位 财政局 → 住建局" in r.output and "截止 2026-12-18 → 2027-01-15" in r.output
 
 
 def test_split_coop_report_chase_and_accept_many(engine, world_tasks):

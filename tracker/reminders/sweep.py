@@ -68,7 +68,7 @@ from tracker.settings import get_settings
 from tracker.tasks.models import Task, TaskCooperator, TaskStatus
 
 DEFAULT_CHUNK = 500
-RESTARTING_EVENTS = ("task.returned", "task.reopened")
+RESTARTING_EVENTS = ("task.returned", "task.reopened", "task.transferred")
 OPEN_STATUSES = [s.value for s in (TaskStatus.assigned, TaskStatus.accepted, TaskStatus.in_progress,
                                    TaskStatus.submitted)]
 
@@ -281,6 +281,8 @@ class _History:
     last_returned_at: dt.datetime | None = None
     returns: int = 0
     return_reason: str = ""
+    transferred_at: dt.datetime | None = None  # the last 转办: the new lead unit's clock starts there
+    transfers: int = 0
 
 
 def _histories(session: Session, task_ids: list[int]) -> dict[int, _History]:
@@ -294,9 +296,13 @@ def _histories(session: Session, task_ids: list[int]) -> dict[int, _History]:
     for task_id, type_, at, payload in rows:
         h = out.get(task_id, _History())
         if type_ == "task.returned":
-            h = _History(at, at, h.returns + 1, str((payload or {}).get("reason") or ""))
+            h = _History(at, at, h.returns + 1, str((payload or {}).get("reason") or ""), h.transferred_at,
+                         h.transfers)
+        elif type_ == "task.transferred":
+            # not a restart of the overdue clock: a 督办单 already sent is not owed again
+            h = _History(h.restarted_at, h.last_returned_at, h.returns, h.return_reason, at, h.transfers + 1)
         else:
-            h = _History(at, h.last_returned_at, h.returns, h.return_reason)
+            h = _History(at, h.last_returned_at, h.returns, h.return_reason, h.transferred_at, h.transfers)
         out[task_id] = h
     return out
 
@@ -305,7 +311,8 @@ def clock_of(session: Session, task) -> TaskClock:
     """A task's ladder clock, with its return history read from the event log."""
     history = _histories(session, [task.id]).get(task.id, _History())
     return TaskClock.of(task, restarted_at=history.restarted_at, last_returned_at=history.last_returned_at,
-                        returns=history.returns)
+                        returns=history.returns, transferred_at=history.transferred_at,
+                        transfers=history.transfers)
 
 
 def schedule_next(session: Session, task: Task, now: dt.datetime | None = None,
@@ -545,7 +552,8 @@ def _sweep_chunk(session: Session, tasks, now: dt.datetime, dry_run: bool, cal: 
             ctx = contexts[task.campaign_id] = _CampaignContext(session, task.campaign_id, report.problems)
         history = histories.get(task.id, no_history)
         clock = TaskClock.of(task, restarted_at=history.restarted_at,
-                             last_returned_at=history.last_returned_at, returns=history.returns)
+                             last_returned_at=history.last_returned_at, returns=history.returns,
+                             transferred_at=history.transferred_at, transfers=history.transfers)
         state = rungs_due(clock, now, ctx.settings, cal)
         report.next_times[task.id] = state.next_at
         moves.append((task.id, task.status, task.updated_at, state.next_at))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from sqlmodel import Session
 
 from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign
@@ -37,12 +37,13 @@ from tracker.accounts.access import (
     check_office_move,
     check_read_task,
     require_role,
+    task_clause,
 )
 from tracker.accounts.models import User, UserRole
 from tracker.accounts.service import acting_person
 from tracker.org.models import Campaign
 from tracker.tasks import moves
-from tracker.tasks.models import Task
+from tracker.tasks.models import ExtensionStatus, Task
 
 router = APIRouter(tags=["任务督办"])
 
@@ -74,6 +75,14 @@ def request_extension(session: DbSession, user: CurrentUser, task_id: TaskId, bo
 def list_extensions(session: DbSession, user: CurrentUser, task_id: TaskId) -> list:
     task = load_task(session, user, task_id)
     return moves.task_extensions(session, task.id)
+
+
+@router.get("/campaigns/{campaign}/extensions", response_model=list[ExtensionOut], summary="延期申请列表")
+def campaign_extensions(session: DbSession, user: CurrentUser, campaign: UserCampaign,
+                        status: Annotated[ExtensionStatus | None, Query(description="状态，如 待审批")] = None,
+                        ) -> list:
+    """The office's queue (``?status=待审批``) and the record; a unit sees its own tasks' requests."""
+    return moves.campaign_extensions(session, campaign.id, status=status, visible=task_clause(user))
 
 
 def _load_extension(session: Session, user: User, extension_id: int):

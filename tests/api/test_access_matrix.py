@@ -109,6 +109,7 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
         Case(codes(403, 403, 403, 201, 403), task="fresh:城关一小:待签收",
              json={"due_on": "2026-12-31", "reason": "施工队未进场"})],
     ("GET", "/api/v1/tasks/{task_id}/extensions"): [Case(codes(200, 200, 200, 403, 200), task="a")],
+    ("GET", "/api/v1/campaigns/{campaign}/extensions"): [Case(EVERYONE)],
     ("POST", "/api/v1/extensions/{extension_id}/approve"): [Case(OFFICE_MOVES, extension=True)],
     ("POST", "/api/v1/extensions/{extension_id}/refuse"): [Case(OFFICE_MOVES, extension=True,
                                                                 json={"reason": "时间节点不能后延"})],

@@ -34,6 +34,11 @@ def test_extension_requested_shown_approved_and_the_unit_told(client, headers, a
     listed = client.get(f"/api/v1/campaigns/{api_world.code}/tasks", headers=a, params={"limit": 500}).json()
     assert [t["pending_extension"]["id"] for t in listed["items"] if t["id"] == task.id] == [ext_id]
 
+    # the office's queue; a unit that does not see the task does not see its request
+    queue = client.get(f"/api/v1/campaigns/{api_world.code}/extensions", headers=office, params={"status": "待审批"})
+    assert [e["id"] for e in queue.json()] == [ext_id]
+    assert client.get(f"/api/v1/campaigns/{api_world.code}/extensions", headers=headers["school"]).json() == []
+
     # one pending request per task
     again = client.post(f"/api/v1/tasks/{task.id}/extension", headers=a, json={"due_on": "2027-01-08", "reason": "再延"})
     assert again.status_code == 409 and "已有待审批的延期申请" in again.json()["detail"]

@@ -198,6 +198,18 @@ def task_extensions(session: Session, task_id: int) -> list[TaskExtension]:
                              .order_by(TaskExtension.requested_at, TaskExtension.id)))
 
 
+def campaign_extensions(session: Session, campaign_id: int, *, status: ExtensionStatus | None = None,
+                        visible=None, limit: int = 200) -> list[TaskExtension]:
+    """The campaign's 延期申请, newest first; ``status`` one kind (e.g. 待审批: the office's queue);
+    ``visible`` a WHERE clause on ``Task`` for the tasks the reader may see."""
+    stmt = select(TaskExtension).where(TaskExtension.campaign_id == campaign_id)
+    if status is not None:
+        stmt = stmt.where(TaskExtension.status == ExtensionStatus(status).value)
+    if visible is not None:
+        stmt = stmt.where(TaskExtension.task_id.in_(select(Task.id).where(visible)))
+    return list(session.exec(stmt.order_by(TaskExtension.requested_at.desc(), TaskExtension.id.desc()).limit(limit)))
+
+
 def get_extension(session: Session, extension_id: int, campaign_id: int | None = None) -> TaskExtension:
     from tracker.tasks.service import TaskNotFound
 

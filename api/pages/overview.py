@@ -9,12 +9,13 @@ from sqlmodel import Session, select
 
 from api.deps import DbSession, PageUser
 from api.pages.common import home_for, redirect, render, today
-from tracker.accounts.access import require_role
+from tracker.accounts.access import require_role, role_of
 from tracker.accounts.models import UserRole
 from tracker.org.models import Campaign
 from tracker.campaigns.overview import campaign_overview, event_name
 from tracker.events.models import Event
-from tracker.tasks.models import Task
+from tracker.tasks.models import ExtensionStatus, Task
+from tracker.tasks.moves import campaign_extensions
 
 router = APIRouter(include_in_schema=False)
 
@@ -95,4 +96,7 @@ def overview(request: Request, session: DbSession, user: PageUser) -> Response:
     return render(request, session, user, "overview.html", {
         "o": data, "units": units, "describe": describe_event, "titles": task_titles(session, data.week_events),
         "event_name": event_name,
+        # issue 12 §2: the 延期申请 waiting for the office's decision
+        "pending_extensions": campaign_extensions(session, campaign.id, status=ExtensionStatus.pending)
+        if role_of(user) is UserRole.office else [],
     })

@@ -27,6 +27,7 @@ def test_extension_asked_on_the_page_and_decided_by_the_office(client, api_world
     assert "延期申请（待审批）" in page and "资金下达推迟" in page and "/moves/extension" not in page
 
     token = log_in(client, "office")
+    assert f'href="/tasks/{task.id}#extension"' in client.get("/overview").text  # the office's queue
     page = client.get(f"/tasks/{task.id}").text
     ext = session.exec(select(TaskExtension).where(TaskExtension.task_id == task.id)).one()
     assert f'action="/extensions/{ext.id}/approve"' in page

@@ -30,7 +30,9 @@ from tracker.events.models import Event
 from tracker.events.service import record_event
 from tracker.events.types import EventType
 from tracker.notices.models import NoticeItem, Rung
-from tracker.org.models import Campaign, Department, Person, School
+from tracker.org.models import Campaign, Department, Person, Phase, School
+from tracker.org.service import UnknownName, find_department
+from tracker.plans.kinds import UnitKind
 from tracker.tasks import lifecycle
 from tracker.tasks.lifecycle import (
     CLOCK_RUNNING,
@@ -51,7 +53,7 @@ from tracker.tasks.models import (
     TaskOrigin,
     TaskStatus,
 )
-from tracker.tasks.service import NewTask, create_tasks, get_task
+from tracker.tasks.service import NewTask, TaskNotFound, change_due_date, create_tasks, get_task
 from tracker.tasks.service import cooperators as task_cooperators
 
 MAX_CHILDREN = 500  # sub-tasks in one split (a county has a few hundred schools)
@@ -211,8 +213,6 @@ def campaign_extensions(session: Session, campaign_id: int, *, status: Extension
 
 
 def get_extension(session: Session, extension_id: int, campaign_id: int | None = None) -> TaskExtension:
-    from tracker.tasks.service import TaskNotFound
-
     ext = session.get(TaskExtension, extension_id)
     if ext is None or (campaign_id is not None and ext.campaign_id != campaign_id):
         raise TaskNotFound(f"没有编号为 #{extension_id} 的延期申请")
@@ -324,8 +324,6 @@ def refuse_extension(session: Session, ext: TaskExtension, person: Person, reaso
 def redate(session: Session, task: Task, person: Person, due_on: dt.date, reason: str,
            *, at: dt.datetime | None = None) -> Event:
     """The office moves an open task's due date with a reason: one ``task.due_changed``."""
-    from tracker.tasks.service import change_due_date
-
     label = "调整截止日期"
     _state(task, OPEN, label)
     _office(task, person, label)
@@ -354,8 +352,6 @@ class Unit:
 
 def unit_choices(session: Session, campaign_id: int) -> tuple[list[Department], list[School]]:
     """The campaign's active departments (office left out) and its schools, for a form's choices."""
-    from tracker.plans.kinds import UnitKind
-
     departments = [d for d in session.exec(select(Department).where(Department.campaign_id == campaign_id,
                                                                     Department.active.is_(True))
                                            .order_by(Department.id))
@@ -367,8 +363,6 @@ def unit_choices(session: Session, campaign_id: int) -> tuple[list[Department], 
 def find_unit(session: Session, campaign: Campaign, name: str, field: str = "单位") -> Unit:
     """A department (full name, 简称 or alias) or a school (name or 标识码) of the campaign;
     ``InvalidTaskInput`` naming ``field`` when there is none."""
-    from tracker.org.service import UnknownName, find_department
-
     wanted = (name or "").strip()
     if not wanted:
         raise InvalidTaskInput(f"{field}不能为空")
@@ -458,8 +452,6 @@ def split(session: Session, task: Task, person: Person, subtasks: Sequence[SubTa
         raise InvalidTaskInput("分解任务至少要有一项子任务")
     if len(subtasks) > MAX_CHILDREN:
         raise InvalidTaskInput(f"一次最多分解 {MAX_CHILDREN} 项子任务，收到 {len(subtasks)} 项")
-    from tracker.org.models import Phase
-
     for n, sub in enumerate(subtasks, start=1):
         if not (sub.title or "").strip():
             raise InvalidTaskInput(f"第 {n} 项子任务的标题不能为空")

@@ -50,7 +50,12 @@ def upload_refusal(session: Session, user: User, task: Task) -> str | None:
     if not can_read_task(session, user, task):
         return f"任务 #{task.id} 不属于本单位，无权上传佐证材料"
     if not is_responsible(user, task):
-        return f"本单位只是任务 #{task.id} 的配合单位或相关学校，只能查看，不能上传佐证材料"
+        # 联办 (issue 12 §3): a cooperating department adds the evidence of its own share while
+        # the task is open (a department sees only the tasks it leads or cooperates on)
+        if role is UserRole.department and status in (TaskStatus.assigned, TaskStatus.accepted,
+                                                      TaskStatus.in_progress, TaskStatus.submitted):
+            return None
+        return f"本单位只是任务 #{task.id} 的相关学校，只能查看，不能上传佐证材料"
     if status is TaskStatus.verified:
         return f"任务 #{task.id} 已销号，佐证材料已定稿；如需补充请联系领导小组办公室"
     return None

@@ -30,11 +30,13 @@ RUNG_LABELS = {
     Rung.chase.value: "催办通知",
     Rung.escalation.value: "督办单",
     Rung.returned.value: "退回通知",
+    Rung.extension.value: "延期申请审批结果",
+    Rung.coop_chase.value: "配合事项催办",
     Rung.dead_letter.value: "投递失败通知",
 }
 
 # most pressing first within a message
-RUNG_ORDER = [Rung.dead_letter, Rung.escalation, Rung.chase, Rung.due_today, Rung.due_soon, Rung.returned,
+RUNG_ORDER = [Rung.dead_letter, Rung.escalation, Rung.chase, Rung.due_today, Rung.due_soon, Rung.coop_chase, Rung.returned, Rung.extension,
               Rung.ack_resend, Rung.assigned]
 
 LIGHTS = {"绿": "绿", "黄": "黄", "红": "红", "green": "绿", "yellow": "黄", "red": "红"}
@@ -88,7 +90,7 @@ class ItemView:
     past_due: bool = False  # after the due date (even when 0 working days have passed, e.g. a weekend)
     task_url: str = ""
     ack_url: str | None = None
-    reason: str = ""  # why a submission was returned
+    reason: str = ""  # why a submission was returned; the decision on an extension; the office's chase note
     failed: dict = field(default_factory=dict)  # a dead letter: the message that could not be delivered
 
     @property

@@ -11,10 +11,14 @@ from tracker.leadership.models import LeaderLease
 from tracker.notices.models import AttachmentContent, MessageAttachment, NoticeItem, OutboundMessage, RobotWindow
 from tracker.assessment.models import CountyInput
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
-from tracker.tasks.models import Evidence, Task, TaskCooperator, TaskDueTally, TaskTally
+from tracker.tasks.models import (
+    CooperatorReport, Evidence, Task, TaskCooperator, TaskDueTally, TaskExtension, TaskTally,
+)
 
 __all__ = [
-    "ApiToken", "LoginThrottle", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign", "CountyInput", "DataSubmission", "Department", "Event", "Evidence", "LeaderLease",
-    "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "Review", "ReviewFinding", "RobotWindow", "School", "SchoolDataRow", "ShortfallRecord", "Task",
-    "TaskCooperator", "TaskDueTally", "TaskTally", "User", "WebSession", "WorkdayOverride",
+    "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign",
+    "CooperatorReport", "CountyInput", "DataSubmission", "Department", "Event", "Evidence", "LeaderLease",
+    "LoginThrottle", "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "Review",
+    "ReviewFinding", "RobotWindow", "School", "SchoolDataRow", "ShortfallRecord", "Task", "TaskCooperator",
+    "TaskDueTally", "TaskExtension", "TaskTally", "User", "WebSession", "WorkdayOverride",
 ]

@@ -9,13 +9,15 @@ from sqlmodel import Session
 
 from api.deps import DbSession, PageUser
 from api.pages.common import home_for, redirect, render, today
-from tracker.accounts.access import require_role
+from tracker.accounts.access import require_role, role_of
 from tracker.accounts.models import UserRole
 from tracker.org.models import Campaign
 from tracker.campaigns.overview import campaign_overview, event_name
 from tracker.events.models import Event
 from tracker.tasks.queries import task_titles as titles_of
 from tracker.reviews.service import COUNTY_LEVEL, review_lines
+from tracker.tasks.models import ExtensionStatus
+from tracker.tasks.moves import campaign_extensions
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,6 +41,29 @@ def describe_event(event: Event) -> str:
             details.append(f"{p['due_from']} → {p['due_to']}")
         if p.get("reason"):
             details.append(f"原因：{p['reason']}")
+    elif event.type in ("task.extension_requested", "task.extension_approved"):  # issue 12 §2
+        if p.get("due_from") and p.get("due_to"):
+            details.append(f"{p['due_from']} → {p['due_to']}")
+        if p.get("reason") or p.get("note"):
+            details.append(f"{'理由' if p.get('reason') else '意见'}：{p.get('reason') or p.get('note')}")
+    elif event.type == "task.extension_refused":
+        details.append(f"申请延至 {p.get('asked_for', '')}")
+        if p.get("reason"):
+            details.append(f"原因：{p['reason']}")
+    elif event.type == "task.transferred":  # issue 12 §3
+        details.append(f"{p.get('from_unit', '')} → {p.get('to_unit', '')}")
+        if p.get("reason"):
+            details.append(f"原因：{p['reason']}")
+    elif event.type == "task.split":
+        details.append(f"分解为 {p.get('count', 0)} 项子任务（{'、'.join(p.get('units') or [])}）")
+    elif event.type == "task.cooperator_reported":
+        details.append(f"{p.get('unit', '')} 进度 {p.get('percent')}%")
+        if p.get("note"):
+            details.append(str(p["note"]))
+    elif event.type == "task.cooperator_chased":
+        details.append(str(p.get("unit", "")))
+        if p.get("note"):
+            details.append(str(p["note"]))
     elif event.type == "evidence.added":
         details.append(str(p.get("filename", "")))
     elif event.type in ("submission.imported", "submission.received"):
@@ -74,4 +99,7 @@ def overview(request: Request, session: DbSession, user: PageUser) -> Response:
     return render(request, session, user, "overview.html", {
         "o": data, "units": units, "describe": describe_event, "titles": task_titles(session, data.week_events),
         "event_name": event_name, "reviews": review_lines(session, campaign), "county_level": COUNTY_LEVEL,
+        # issue 12 §2: the 延期申请 waiting for the office's decision
+        "pending_extensions": campaign_extensions(session, campaign.id, status=ExtensionStatus.pending)
+        if role_of(user) is UserRole.office else [],
     })

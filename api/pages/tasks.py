@@ -18,6 +18,7 @@ from api.errors import status_of
 from api.evidence import evidence_response, load_evidence_for, receive_evidence, upload_refusal
 from api.pages.common import flash, redirect, render, today
 from api.pages.overview import describe_event
+from api.pages.task_moves import moves_context
 from api.schemas.common import TEXT_PATTERN
 from tracker.accounts.access import (
     AccessDenied,
@@ -176,6 +177,7 @@ def _task_page(request: Request, session: Session, user: User, task: Task, *, st
         "upload_refusal": upload_refusal(session, user, task), "upload_error": upload_error,
         "max_size": format_size(settings.evidence_max_bytes), "allowed": ALLOWED_TEXT,
         "days_left": days_left,
+        **moves_context(session, user, task),  # issue 12 §2–3: 延期, 转办, 分解, 联办 (api/pages/task_moves.py)
     }, status_code=status_code, nav_path="/tasks")
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from api.deps import MAX_ID, DbSession, PageUser
 from api.pages.common import render, today
+from api.pages.task_moves import unsigned_of
 from api.pages.tasks import task_rows
 from tracker.accounts.access import AccessDenied, require_role, role_of
 from tracker.accounts.models import User, UserRole
@@ -62,6 +63,9 @@ def department_page(request: Request, session: DbSession, user: PageUser, depart
         "d": department, "f": figures[0] if figures else None, "rows": rows,
         "overdue_rows": [r for r in rows if r.overdue], "upcoming": upcoming,
         "cooperating": task_rows(session, cooperating, campaign.id, day), "limit": LIST_LIMIT,
+        # 批量签收 (issue 12 §3): the unit's own people and the office sign several at once
+        "unsigned": unsigned_of(rows) if role is UserRole.office or user.department_id == department.id else [],
+        "back": f"/departments/{department.id}",
     }, nav_path=f"/departments/{department.id}" if role is UserRole.department else "/departments")
 
 
@@ -139,4 +143,8 @@ def school_page(request: Request, session: DbSession, user: PageUser, school_id:
         "s": school, "values": values, "snapshot": snapshot, "shortfalls": shortfalls,
         "county": county, "origin": origin, "fields": fields, "own_submissions": own_submissions,
         "status_name": status_name, "rows": task_rows(session, tasks, campaign.id, day),
+        "unsigned": [r for r in unsigned_of(task_rows(session, tasks, campaign.id, day))
+                     if r.task.responsible_school_id == school.id
+                     and role_of(user) in (UserRole.office, UserRole.school)],
+        "back": f"/schools/{school.id}",
     }, nav_path=f"/schools/{school.id}" if role_of(user) is UserRole.school else "/departments")

@@ -14,6 +14,15 @@ Note = text(2000)
 Reason = text(2000, min_length=1)
 
 
+class PendingExtensionOut(Out):
+    id: int
+    due_from: dt.date = Field(description="申请时的截止日期")
+    due_on: dt.date = Field(description="申请延至")
+    reason: str
+    requested_by: str
+    requested_at: dt.datetime
+
+
 class TaskOut(Out):
     id: int
     campaign_id: int
@@ -45,6 +54,9 @@ class TaskOut(Out):
     days_overdue: int = Field(description="逾期工作日数")
     light: LightValue | None = Field(description="绿/黄/红；已撤销的任务没有")
     actions: list[Action] = Field(description="当前用户此刻可以进行的操作")
+    # issue 12 §2–3 (api/v1/task_moves.py)
+    parent_id: int | None = Field(default=None, description="分解：上级任务编号")
+    pending_extension: PendingExtensionOut | None = Field(default=None, description="待审批的延期申请")
 
 
 class _In(BaseModel):

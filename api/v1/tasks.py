@@ -18,6 +18,7 @@ from api.errors import CONFLICT_RESPONSE
 from api.schemas.common import TEXT_PATTERN, Page, columns_of
 from api.schemas.events import EventOut
 from api.schemas.tasks import EvidenceOut, NoteIn, ProgressIn, ReasonIn, TaskOut
+from api.schemas.task_moves import attach_pending_extensions
 from tracker.accounts.access import (
     check_act_on_task,
     check_read_task,
@@ -97,8 +98,11 @@ class TaskPresenter:
                                      .order_by(TaskCooperator.department_id))
             for task_id, dept_id in rows:
                 cooperating[task_id].append(dept_id)
-        return [self._out(t, t._asdict() if isinstance(t, Row) else columns_of(t),
+        outs = [self._out(t, t._asdict() if isinstance(t, Row) else columns_of(t),
                           cooperating.get(t.id, [])) for t in tasks]
+        # issue 12 §2 (api/v1/task_moves.py): a pending 延期申请 shows on its task
+        attach_pending_extensions(self.session, outs)
+        return outs
 
     def one(self, task: Task) -> TaskOut:
         return self.many([task])[0]

@@ -36,16 +36,20 @@ from tracker.tasks.service import (
     unsigned_details,
 )
 
-task_app = typer.Typer(help="任务：查看、签收、报告进度、提交、销号、退回、撤销", no_args_is_help=True)
+task_app = typer.Typer(help="任务：查看、签收、报告进度、提交、销号、退回、撤销、延期、转办、分解、联办", no_args_is_help=True)
 
 STATUS_STYLE = {"待签收": "yellow", "已签收": "cyan", "办理中": "blue", "已提交": "magenta",
                 "已销号": "green", "已撤销": "dim"}
 ORIGIN_NAMES = {TaskOrigin.shortfall.value: "自查问题", TaskOrigin.attestation.value: "县级指标佐证",
-                TaskOrigin.finding.value: "评估反馈问题", TaskOrigin.plan.value: "方案任务"}
+                TaskOrigin.finding.value: "评估反馈问题", TaskOrigin.plan.value: "方案任务",
+                TaskOrigin.split.value: "分解任务"}
 EVENT_NAMES = {"task.created": "创建", "task.accepted": "签收", "task.progress": "报告进度",
                "task.submitted": "提交", "task.verified": "销号", "task.returned": "退回",
                "task.withdrawn": "撤销", "task.reopened": "重新打开", "task.resolved_by_data": "数据已达标",
-               "task.due_changed": "调整截止日期"}
+               "task.due_changed": "调整截止日期", "task.extension_requested": "申请延期",
+               "task.extension_approved": "同意延期", "task.extension_refused": "不同意延期",
+               "task.transferred": "转办", "task.split": "分解任务", "task.cooperator_reported": "配合单位报告进展",
+               "task.cooperator_chased": "催办配合单位"}
 STATUS_KEYS = {s.name: s for s in TaskStatus}  # English names are accepted too (accepted, submitted …)
 
 AsOption = typer.Option(..., "--as", help="操作人姓名（方案中的人员）", show_default=False)
@@ -156,8 +160,14 @@ def _event_detail(event: Event) -> str:
         parts.append(f"{p['from']} → {p['to']}")
     if event.type == "task.created":
         parts.append(f"截止 {p.get('due_on', '')}")
-    if event.type == "task.due_changed":
+    if event.type in ("task.due_changed", "task.extension_requested", "task.extension_approved"):
         parts.append(f"截止 {p.get('due_from', '')} → {p.get('due_to', '')}")
+    if event.type == "task.transferred":
+        parts.append(f"牵头单位 {p.get('from_unit', '')} → {p.get('to_unit', '')}")
+    if event.type in ("task.cooperator_reported", "task.cooperator_chased") and p.get("unit"):
+        parts.append(f"配合单位 {p['unit']}")
+    if event.type == "task.split":
+        parts.append("子任务 " + "、".join(f"#{i}" for i in p.get("children") or []))
     if "percent" in p:
         parts.append(f"进度 {p['percent']}%")
     for key, label in (("note", "说明"), ("reason", "原因")):
@@ -290,3 +300,7 @@ def withdraw_command(
 ) -> None:
     """撤销任务（仅办公室人员）。"""
     _move(task_id, actor, lambda s, t, p: lifecycle.withdraw(s, t, p, reason), "已撤销")
+
+
+# the office's 督办 moves (issue 12 §2–3) add their commands to task_app
+from junheng.cli import task_moves  # noqa: E402,F401

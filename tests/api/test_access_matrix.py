@@ -64,6 +64,9 @@ class Case:
     fresh_token: bool = False  # the call ends the token: use one made for it
     briefing: bool = False  # {which} and {number}: a stored briefing (Word and PDF), issued once
     review: bool = False  # {review_id}: the world's 市级 review (its finding belongs to 财政局)
+    extension: bool = False  # {extension_id}: a pending 延期申请 of a fresh 财政局 task, fresh per call
+    department: str | None = None  # {department_id}: this department's id
+    task_ids: bool = False  # the body is {"task_ids": [the case's task]}
 
 
 EXPECTED: dict[tuple[str, str], list[Case]] = {
@@ -98,6 +101,35 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
                                                       json={"reason": "材料不全"})],
     ("POST", "/api/v1/tasks/{task_id}/withdraw"): [Case(OFFICE_MOVES, task="fresh:财政局:待签收",
                                                         json={"reason": "方案调整"})],
+    # issue 12 §2–3 (api/v1/task_moves.py): 延期申请 by the lead unit, decided by the office; 调整时限,
+    # 转办 by the office; 分解 by the lead unit or the office; 联办 reports by the cooperating unit
+    # (住建局 on 财政局's tasks), 催办 of it by the office; 批量签收 by whoever signs (refusals listed)
+    ("POST", "/api/v1/tasks/{task_id}/extension"): [
+        Case(codes(403, 201, 403, 403, 403), task="fresh:财政局:已签收",
+             json={"due_on": "2026-12-31", "reason": "资金下达推迟"}),
+        Case(codes(403, 403, 403, 201, 403), task="fresh:城关一小:待签收",
+             json={"due_on": "2026-12-31", "reason": "施工队未进场"})],
+    ("GET", "/api/v1/tasks/{task_id}/extensions"): [Case(codes(200, 200, 200, 403, 200), task="a")],
+    ("GET", "/api/v1/campaigns/{campaign}/extensions"): [Case(EVERYONE)],
+    ("POST", "/api/v1/extensions/{extension_id}/approve"): [Case(OFFICE_MOVES, extension=True)],
+    ("POST", "/api/v1/extensions/{extension_id}/refuse"): [Case(OFFICE_MOVES, extension=True,
+                                                                json={"reason": "时间节点不能后延"})],
+    ("POST", "/api/v1/tasks/{task_id}/due"): [Case(OFFICE_MOVES, task="fresh:财政局:待签收",
+                                                   json={"due_on": "2027-01-15", "reason": "上级调整时间节点"})],
+    ("POST", "/api/v1/tasks/{task_id}/transfer"): [Case(OFFICE_MOVES, task="fresh:财政局:已签收",
+                                                        json={"lead": "住建局", "reason": "职责调整"})],
+    ("POST", "/api/v1/tasks/{task_id}/split"): [
+        Case(codes(201, 201, 403, 403, 403), task="fresh:财政局:已签收",
+             json={"children": [{"title": "城关一小完善功能室", "lead": "城关一小", "due_on": "2026-12-18"}]})],
+    ("GET", "/api/v1/tasks/{task_id}/children"): [Case(codes(200, 200, 200, 403, 200), task="a")],
+    ("POST", "/api/v1/tasks/{task_id}/cooperator-report"): [
+        Case(codes(403, 403, 201, 403, 403), task="fresh:财政局:已签收", json={"percent": 50, "note": "图纸已审"})],
+    ("GET", "/api/v1/tasks/{task_id}/cooperator-reports"): [Case(codes(200, 200, 200, 403, 200), task="a")],
+    ("POST", "/api/v1/tasks/{task_id}/cooperators/{department_id}/chase"): [
+        Case(codes(201, 403, 403, 403, 403), task="fresh:财政局:已签收", department="住建局",
+             json={"note": "请本周内完成"})],
+    ("POST", "/api/v1/campaigns/{campaign}/tasks/accept"): [
+        Case(codes(200, 200, 200, 200, 403), task="fresh:财政局:待签收", task_ids=True)],
     ("GET", "/api/v1/campaigns/{campaign}/submissions"): [Case(SCHOOL_DATA)],
     # the office imports county data; a school sends its own row only (another school's row: 422)
     ("POST", "/api/v1/campaigns/{campaign}/submissions"): [Case(codes(201, 403, 403, 422, 403), form="sheet"),
@@ -121,8 +153,9 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("POST", "/api/v1/reviews/{review_id}/verdict"): [Case(OFFICE_MOVES, review=True, json={"verdict": "通过"})],
     ("GET", "/api/v1/campaigns/{campaign}/events"): [Case(EVERYONE)],
     ("GET", "/api/v1/campaigns/{campaign}/lights"): [Case(EVERYONE)],
-    # evidence (佐证材料): the office and the responsible unit upload; whoever sees the task downloads
-    ("POST", "/api/v1/tasks/{task_id}/evidence"): [Case(codes(201, 201, 403, 403, 403), task="a", form="evidence"),
+    # evidence (佐证材料): the office, the responsible unit and (联办, issue 12) a cooperating unit
+    # upload; whoever sees the task downloads
+    ("POST", "/api/v1/tasks/{task_id}/evidence"): [Case(codes(201, 201, 201, 403, 403), task="a", form="evidence"),
                                                    Case(codes(201, 403, 403, 201, 403), task="s", form="evidence")],
     ("GET", "/api/v1/evidence/{evidence_id}"): [Case(codes(200, 200, 200, 403, 200), evidence="a")],
     ("GET", "/api/v1/archive"): [Case(codes(200, 403, 403, 403, 200, outsider=200))],
@@ -138,6 +171,24 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("POST", "/api/v1/campaigns/{campaign}/appraisal/notices"): [
         Case(OFFICE_MOVES, json={"kind": "批评", "units": ["财政局"], "reason": "任务逾期未办结"})],
 }
+
+
+def pending_extension(engine, api_world, key: str) -> int:
+    """A fresh 财政局 task with a pending 延期申请 by 李科长; its id."""
+    import datetime as dt
+
+    from tracker.db import session_scope
+    from tracker.org.models import Person
+    from tracker.tasks import moves
+    from tracker.tasks.models import Task
+
+    task = api_world.fresh_task(engine, key, unit="财政局", state="已签收")
+    with session_scope(engine) as session:
+        ext = moves.request_extension(session, session.get(Task, task.id),
+                                      session.get(Person, api_world.world.people["李科长"].id),
+                                      dt.date(2026, 12, 31), "资金下达推迟")
+        session.flush()
+        return ext.id
 
 
 def api_routes(app) -> set[tuple[str, str]]:
@@ -204,6 +255,11 @@ def test_every_route_answers_every_role_as_declared(client, engine, api_world, h
                     url = url.replace("{assessment_id}", str(api_world.assessment.id))
                     if case.review:
                         url = url.replace("{review_id}", str(api_world.finding.review_id))
+                    if case.extension:
+                        fresh += 1
+                        url = url.replace("{extension_id}", str(pending_extension(engine, api_world, f"matrix-{fresh}")))
+                    if case.department:
+                        url = url.replace("{department_id}", str(api_world.world.departments[case.department].id))
                     if case.evidence:
                         url = url.replace("{evidence_id}", str(api_world.evidence[case.evidence].id))
                     if case.briefing:
@@ -217,6 +273,8 @@ def test_every_route_answers_every_role_as_declared(client, engine, api_world, h
                     kwargs: dict[str, Any] = {"headers": auth}
                     if case.json is not None:
                         kwargs["json"] = case.json
+                    if case.task_ids:
+                        kwargs["json"] = {"task_ids": [task.id]}
                     if case.form == "login" and role != "anonymous":
                         kwargs["data"] = {"username": role, "password": PASSWORD}
                         kwargs.pop("headers")

@@ -167,8 +167,12 @@ def test_evidence_upload_download_and_refusals(client, api_world, session):
     assert disposition.startswith('attachment; filename="') and "filename*=UTF-8''%E9%AA%8C%E6%94%B6" in disposition
     assert r.headers["x-content-type-options"] == "nosniff"
     token_b = CSRF.search(client.get("/logout").text).group(1)
-    r = client.post(f"/tasks/{a}/evidence", data={"csrf_token": token_b}, files={"file": ("配合.pdf", samples.pdf())})
-    assert r.status_code == 403 and "配合单位" in r.text
+    # 联办 (issue 12 §3): the cooperating unit adds the evidence of its own share (it was read-only)
+    r = client.post(f"/tasks/{a}/evidence", data={"csrf_token": token_b},
+                    files={"file": ("配合.pdf", samples.pdf() + b"%coop")}, follow_redirects=False)
+    assert r.status_code == 303
+    assert session.exec(select(Evidence).where(Evidence.task_id == a, Evidence.filename == "配合.pdf")).one() \
+        .uploaded_by == "住建局联络员"
     log_in(client, "school")
     assert client.get(f"/evidence/{evidence.id}").status_code == 403
 

@@ -154,6 +154,45 @@ def permitted_actions(session: Session, user: User, task: Task,
 
 
 # ---------------------------------------------------------------------------------------------
+# the office's 督办 moves (issue 12 §2–3, tracker.tasks.moves): who may ask for them; the task's
+# state and the acting person are checked again by the move itself
+
+
+def _not_reviewer(user: User, label: str) -> None:
+    if role_of(user) is UserRole.reviewer:
+        raise AccessDenied(f"评估人员只能查看，不能{label}")
+
+
+def check_office_move(user: User, label: str) -> None:
+    """调整时限, 转办, 审批延期申请, 催办配合单位: the office only."""
+    _not_reviewer(user, label)
+    if role_of(user) is not UserRole.office:
+        raise AccessDenied(f"只有领导小组办公室可以{label}")
+
+
+def check_lead_move(session: Session, user: User, task: Task, label: str, *, office_too: bool) -> None:
+    """延期申请 (lead unit only), 分解 (lead unit or office)."""
+    _not_reviewer(user, label)
+    role = role_of(user)
+    if role is UserRole.office:
+        if office_too:
+            return
+        raise AccessDenied(f"{label}由任务的牵头单位提出，办公室可以直接调整截止日期")
+    if not can_read_task(session, user, task):
+        raise AccessDenied(f"任务 #{task.id} 不属于本单位，无权{label}")
+    if not is_responsible(user, task):
+        raise AccessDenied(f"只有任务 #{task.id} 的牵头单位可以{label}")
+
+
+def check_cooperator_move(session: Session, user: User, task: Task, label: str) -> None:
+    """联办: a cooperating department reports on its share."""
+    _not_reviewer(user, label)
+    if role_of(user) is not UserRole.department or not can_read_task(session, user, task) \
+            or not _is_cooperator(session, user, task, None):
+        raise AccessDenied(f"只有任务 #{task.id} 的配合单位可以{label}")
+
+
+# ---------------------------------------------------------------------------------------------
 # other rows of the campaign
 
 

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -78,7 +78,13 @@ REMINDER_RUNGS = (Rung.ack_resend.value, Rung.due_soon.value, Rung.due_today.val
 STATUS_ORDER = [s.value for s in TaskStatus]
 _STATUS_BY_VALUE = {s.value: s for s in TaskStatus}
 ORIGIN_NAMES = {TaskOrigin.shortfall.value: "问题整改", TaskOrigin.attestation.value: "佐证认定",
-                TaskOrigin.finding.value: "反馈问题整改", TaskOrigin.plan.value: "方案任务"}
+                TaskOrigin.finding.value: "反馈问题整改", TaskOrigin.plan.value: "方案任务",
+                TaskOrigin.split.value: "分解任务"}
+
+# events that move a task's due date (payload due_from → due_to): the replay follows them, so a
+# task approved for extension is judged against its new date from the approval on, and a past
+# week's briefing against the date in force then
+DUE_MOVES = ("task.due_changed", "task.extension_approved")
 
 # status a lifecycle event leads to, for events without a "to" in their payload
 _TYPE_TARGET = {
@@ -183,6 +189,9 @@ class UnitRow(BaseModel):
     rank: int | None = None  # None: no tasks assigned
     score: float | None = None  # 考核得分 by the plan's rule (tracker.appraisal), campaign so far
     light: str | None = None  # 绿 / 黄 / 红; None without a lit task
+    # 延期申请 (issue 12 §2) on the unit's tasks up to the cutoff: asked for, and granted
+    extensions_requested: int = 0
+    extensions_granted: int = 0
 
 
 class WeekActivity(BaseModel):
@@ -322,8 +331,14 @@ class _Task:
             return ("school", self.responsible_school_id)
         return None
 
-    def apply(self, type_: str, at: dt.datetime, target: str | None, percent: int | None) -> None:
-        """One lifecycle event: ``target`` is the status its payload says it led to ("to")."""
+    def apply(self, type_: str, at: dt.datetime, target: str | None, percent: int | None,
+              due_to: str | None = None) -> None:
+        """One lifecycle event: ``target`` is the status its payload says it led to ("to");
+        ``due_to`` the due date an event of ``DUE_MOVES`` moved it to."""
+        if type_ in DUE_MOVES:
+            if due_to:
+                self.due_on = dt.date.fromisoformat(due_to)
+            return
         if target in _STATUS_BY_VALUE:
             new = _STATUS_BY_VALUE[target]
         elif type_ == "task.reopened":
@@ -397,15 +412,30 @@ def _load_tasks(session: Session, campaign_id: int, cutoff: dt.datetime) -> dict
 
 
 def _task_events(session: Session, campaign_id: int, cutoff: dt.datetime):
-    """(task, type, at, "to" of the payload, "percent" of the payload), in the order they happened.
-    The two payload fields are read by the database (json_extract / ->>), not by decoding every
+    """(task, type, at, "to", "percent", "due_to" of the payload), in the order they happened.
+    The payload fields are read by the database (json_extract / ->>), not by decoding every
     payload here: a county's log has tens of thousands of task events."""
     e = Event.__table__.c
     return session.execute(
-        select(e.task_id, e.type, e.at, e.payload["to"].as_string(), e.payload["percent"].as_integer())
+        select(e.task_id, e.type, e.at, e.payload["to"].as_string(), e.payload["percent"].as_integer(),
+               e.payload["due_to"].as_string())
         .where(e.campaign_id == campaign_id, e.at < cutoff, e.task_id.is_not(None), e.type.like("task.%"))
         .order_by(e.at, e.id)
     ).all()
+
+
+def _first_due_dates(session: Session, campaign_id: int) -> dict[int, dt.date]:
+    """For each task whose due date was ever moved: the date before its first move (the replay
+    starts there; the task row holds the date after the last). Such events are few."""
+    e = Event.__table__.c
+    out: dict[int, dt.date] = {}
+    for task_id, due_from in session.execute(
+            select(e.task_id, e.payload["due_from"].as_string())
+            .where(e.campaign_id == campaign_id, e.task_id.is_not(None), e.type.in_(DUE_MOVES))
+            .order_by(e.at, e.id)):
+        if task_id not in out and due_from:
+            out[task_id] = dt.date.fromisoformat(due_from)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -562,6 +592,9 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
     departments = list(session.exec(select(Department).where(Department.campaign_id == campaign.id)
                                     .order_by(Department.id)).scalars())
     tasks = _load_tasks(session, campaign.id, cutoff)
+    for task_id, first_due in _first_due_dates(session, campaign.id).items():
+        if task_id in tasks:
+            tasks[task_id].due_on = first_due
 
     # replay: first to the end of the week before (for "change from last week"), then to the cutoff
     pace_start = _start_of(end - dt.timedelta(days=7 * PACE_WEEKS - 1))
@@ -569,15 +602,19 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
     week_tasks: dict[str, set[int]] = defaultdict(set)  # event type → tasks it happened to this week
     previous: Figures | None = None
     returns_by_task: dict[int, int] = defaultdict(int)
-    for task_id, type_, at, target, percent in _task_events(session, campaign.id, cutoff):
+    extensions: dict[str, Counter[int]] = {"task.extension_requested": Counter(),
+                                           "task.extension_approved": Counter()}
+    for task_id, type_, at, target, percent, due_to in _task_events(session, campaign.id, cutoff):
         task = tasks.get(task_id)
         if task is None:
             continue
         if previous is None and at >= previous_cutoff:
             previous = _figures((t for t in tasks.values() if t.created_at < previous_cutoff), previous_today)
-        task.apply(type_, at, target, percent)
+        task.apply(type_, at, target, percent, due_to)
         if type_ == "task.returned":
             returns_by_task[task_id] += 1
+        if type_ in extensions:
+            extensions[type_][task_id] += 1
         if at >= start_utc:
             week_tasks[type_].add(task_id)
         if type_ == "task.verified" and at >= pace_start:
@@ -606,7 +643,7 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
             continue
         units.append(UnitRow(kind="department", unit_id=dept.id, name=dept.name,
                              short_name=dept.short_name or dept.name, figures=_figures(mine, today),
-                             light=_worst(lights[t.id] for t in mine)))
+                             light=_worst(lights[t.id] for t in mine), **_extension_counts(mine, extensions)))
     school_ids = sorted(i for kind, i in by_unit if kind == "school")
     school_names: dict[int, str] = {}
     if school_ids:
@@ -615,7 +652,8 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
         for school in sorted(schools, key=lambda s: (s.name, s.id)):
             mine = by_unit[("school", school.id)]
             units.append(UnitRow(kind="school", unit_id=school.id, name=school.name, short_name=school.name,
-                                 figures=_figures(mine, today), light=_worst(lights[t.id] for t in mine)))
+                                 figures=_figures(mine, today), light=_worst(lights[t.id] for t in mine),
+                                 **_extension_counts(mine, extensions)))
     # notices queued so far: reminders per task, 督办单 per task and occurrence
     n = NoticeItem.__table__.c
     reminder_rows = session.execute(
@@ -684,7 +722,8 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
     overdue_rows.sort(key=lambda r: (-r.days_overdue, r.due_on, r.unit, r.task_id))
 
     new_tasks = [t for t in tasks.values() if t.created_at >= start_utc]
-    new_by_origin = {origin.value: 0 for origin in TaskOrigin}
+    # the four origins always (a split's sub-tasks only when there are some: older briefings' shape)
+    new_by_origin = {origin.value: 0 for origin in TaskOrigin if origin is not TaskOrigin.split}
     for t in new_tasks:
         new_by_origin[t.origin] = new_by_origin.get(t.origin, 0) + 1
     escalated_units = list(dict.fromkeys(
@@ -751,6 +790,13 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
         previous_assessment=AssessmentRef(assessment_id=before.id, at=before.created_at, ok=before.ok)
         if before else None,
         next_week_start=next_start, next_week_end=next_end, next_week=deadlines)
+
+
+def _extension_counts(tasks: Iterable[_Task], extensions: dict[str, Counter[int]]) -> dict[str, int]:
+    """A unit's 延期申请 asked for and granted, on the tasks it leads now."""
+    ids = [t.id for t in tasks]
+    return {"extensions_requested": sum(extensions["task.extension_requested"][i] for i in ids),
+            "extensions_granted": sum(extensions["task.extension_approved"][i] for i in ids)}
 
 
 def _worst(lights: Iterable[Light | None]) -> str | None:

@@ -17,9 +17,14 @@ class EventType(str, Enum):
     task_reopened = "task.reopened"
     task_resolved_by_data = "task.resolved_by_data"
     task_due_changed = "task.due_changed"
+    # issue 12 §2–3: deadlines that move, work that is shared or split
     task_extension_requested = "task.extension_requested"
     task_extension_approved = "task.extension_approved"
     task_extension_refused = "task.extension_refused"
+    task_transferred = "task.transferred"
+    task_split = "task.split"
+    task_cooperator_reported = "task.cooperator_reported"
+    task_cooperator_chased = "task.cooperator_chased"
     evidence_added = "evidence.added"
     submission_imported = "submission.imported"
     submission_received = "submission.received"
@@ -59,6 +64,10 @@ EVENT_LABELS: dict[EventType, str] = {
     EventType.task_extension_requested: "申请延期",
     EventType.task_extension_approved: "同意延期",
     EventType.task_extension_refused: "不同意延期",
+    EventType.task_transferred: "转办",
+    EventType.task_split: "分解任务",
+    EventType.task_cooperator_reported: "配合单位报告进展",
+    EventType.task_cooperator_chased: "催办配合单位",
     EventType.evidence_added: "上传佐证材料",
     EventType.submission_imported: "导入学校数据",
     EventType.submission_received: "学校报送数据",

@@ -27,6 +27,8 @@ class Rung(str, Enum):
     chase = "chase"  # 催办通知 (every 2 working days overdue; occurrence = n-th)
     escalation = "escalation"  # 督办单 (3 working days overdue) to the office and 分管领导
     returned = "returned"  # 退回通知
+    extension = "extension"  # 延期申请审批结果, told at once (issue 12 §2)
+    coop_chase = "coop_chase"  # 催办 of one cooperating unit's share (联办, issue 12 §3)
     dead_letter = "dead_letter"  # tells the office a message could not be delivered
 
 

@@ -56,6 +56,8 @@ RUNG_LABELS: dict[Rung, str] = {
     Rung.chase: "催办通知",
     Rung.escalation: "督办单",
     Rung.returned: "退回通知",
+    Rung.extension: "延期申请审批结果",
+    Rung.coop_chase: "配合事项催办",
     Rung.dead_letter: "投递失败通知",
 }
 
@@ -111,13 +113,18 @@ class TaskClock:
     restarted_at: dt.datetime | None = None  # the last 退回 or 重新打开: the clock runs again from here
     last_returned_at: dt.datetime | None = None  # the last 退回
     returns: int = 0  # how many times the task was returned (the 退回通知's occurrence)
+    transfers: int = 0  # 转办 (issue 12 §3): the 任务交办单's occurrence, one per lead unit in turn
 
     @classmethod
     def of(cls, task: Any, *, restarted_at: dt.datetime | None = None,
-           last_returned_at: dt.datetime | None = None, returns: int = 0) -> TaskClock:
-        return cls(status=TaskStatus(task.status), due_on=task.due_on, assigned_at=task.created_at,
+           last_returned_at: dt.datetime | None = None, returns: int = 0,
+           transferred_at: dt.datetime | None = None, transfers: int = 0) -> TaskClock:
+        """``transferred_at``: the last 转办, when the new lead unit was assigned the task (its
+        交办单 and 签收提醒 count from then)."""
+        return cls(status=TaskStatus(task.status), due_on=task.due_on,
+                   assigned_at=transferred_at or task.created_at,
                    acknowledged_at=task.acknowledged_at, restarted_at=restarted_at,
-                   last_returned_at=last_returned_at, returns=returns)
+                   last_returned_at=last_returned_at, returns=returns, transfers=transfers)
 
     @property
     def since(self) -> dt.datetime:
@@ -235,7 +242,7 @@ def rungs_due(clock: TaskClock, now: dt.datetime, settings: ReminderLadder | Non
             upcoming.append(next_at)
 
     # 任务交办单 and 退回通知: once each, whatever happened since
-    assigned = RungDue(Rung.assigned, 0, clock.assigned_at)
+    assigned = RungDue(Rung.assigned, clock.transfers, clock.assigned_at)
     if clock.assigned_at.astimezone(CHINA) <= now:
         due.append(assigned)
     else:

@@ -73,7 +73,7 @@ from tracker.reminders.report import ChunkDone, OwedRung, SweepLine, SweepReport
 from tracker.tasks.models import Task, TaskCooperator, TaskStatus
 
 DEFAULT_CHUNK = 500
-RESTARTING_EVENTS = ("task.returned", "task.reopened")
+RESTARTING_EVENTS = ("task.returned", "task.reopened", "task.transferred")
 OPEN_STATUSES = [s.value for s in (TaskStatus.assigned, TaskStatus.accepted, TaskStatus.in_progress,
                                    TaskStatus.submitted)]
 
@@ -94,6 +94,8 @@ class _History:
     last_returned_at: dt.datetime | None = None
     returns: int = 0
     return_reason: str = ""
+    transferred_at: dt.datetime | None = None  # the last 转办: the new lead unit's clock starts there
+    transfers: int = 0
 
 
 def _histories(session: Session, task_ids: list[int]) -> dict[int, _History]:
@@ -107,9 +109,13 @@ def _histories(session: Session, task_ids: list[int]) -> dict[int, _History]:
     for task_id, type_, at, payload in rows:
         h = out.get(task_id, _History())
         if type_ == "task.returned":
-            h = _History(at, at, h.returns + 1, str((payload or {}).get("reason") or ""))
+            h = _History(at, at, h.returns + 1, str((payload or {}).get("reason") or ""), h.transferred_at,
+                         h.transfers)
+        elif type_ == "task.transferred":
+            # not a restart of the overdue clock: a 督办单 already sent is not owed again
+            h = _History(h.restarted_at, h.last_returned_at, h.returns, h.return_reason, at, h.transfers + 1)
         else:
-            h = _History(at, h.last_returned_at, h.returns, h.return_reason)
+            h = _History(at, h.last_returned_at, h.returns, h.return_reason, h.transferred_at, h.transfers)
         out[task_id] = h
     return out
 
@@ -118,7 +124,8 @@ def clock_of(session: Session, task) -> TaskClock:
     """A task's ladder clock, with its return history read from the event log."""
     history = _histories(session, [task.id]).get(task.id, _History())
     return TaskClock.of(task, restarted_at=history.restarted_at, last_returned_at=history.last_returned_at,
-                        returns=history.returns)
+                        returns=history.returns, transferred_at=history.transferred_at,
+                        transfers=history.transfers)
 
 
 def schedule_next(session: Session, task: Task, now: dt.datetime | None = None,
@@ -294,7 +301,8 @@ class _Chunking:
 
     def shape(self, ctx: CampaignContext, task, history: _History) -> _Shape:
         clock = TaskClock.of(task, restarted_at=history.restarted_at, last_returned_at=history.last_returned_at,
-                             returns=history.returns)
+                             returns=history.returns, transferred_at=history.transferred_at,
+                             transfers=history.transfers)
         state = rungs_due(clock, self.now, ctx.settings, self.cal)
         if not state.due:
             return _Shape(state.next_at, None, ())

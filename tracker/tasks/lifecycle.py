@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from tracker.clock import local_date, local_time  # noqa: F401  (lifecycle.local_date: callers' older spelling)
 from tracker.db import utcnow
@@ -276,15 +276,32 @@ def report_progress(session: Session, task: Task, actor: Person, percent: int, n
                         values=values, at=at, check_input=check_percent)
 
 
+def open_children(session: Session, task: Task) -> list[Task]:
+    """The sub-tasks (分解) of ``task`` not yet done: neither 已销号 nor 已撤销 (no longer needed)."""
+    return list(session.exec(select(Task).where(Task.parent_id == task.id,
+                                                Task.status.not_in([s.value for s in CLOSED]))
+                             .order_by(Task.id)))
+
+
 def submit(session: Session, task: Task, actor: Person, note: str = "",
            *, at: dt.datetime | None = None) -> Event:
-    """提交: the unit says the work is done; the overdue clock stops."""
+    """提交: the unit says the work is done; the overdue clock stops. A task split into sub-tasks
+    (分解) is submitted only when every sub-task is done."""
     now = at or utcnow()
     note = (note or "").strip()
     values: dict = {"submitted_at": now, "progress": 100}
     if note:
         values["notes"] = note
-    return _person_move(session, task, "submit", actor, payload={"note": note}, values=values, at=now)
+
+    def children_done() -> None:
+        waiting = open_children(session, task)
+        if waiting:
+            listed = "、".join(f"#{c.id}（{TaskStatus(c.status).value}）" for c in waiting[:10])
+            more = f"等 {len(waiting)} 项" if len(waiting) > 10 else ""
+            raise TransitionError(f"任务 #{task.id} 的分解任务尚未全部销号：{listed}{more}，不能提交")
+
+    return _person_move(session, task, "submit", actor, payload={"note": note}, values=values, at=now,
+                        check_input=children_done)
 
 
 def verify(session: Session, task: Task, actor: Person, note: str = "",

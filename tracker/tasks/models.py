@@ -25,6 +25,7 @@ class TaskOrigin(str, Enum):
     attestation = "attestation"  # a county-level indicator to attest with evidence
     finding = "finding"
     plan = "plan"  # a preparatory task of the plan
+    split = "split"  # a sub-task split from another task (分解, issue 12 §3)
 
 
 class Task(SQLModel, table=True):
@@ -68,6 +69,9 @@ class Task(SQLModel, table=True):
     verified_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     # the reminder ladder's next due time (issue 4): the sweep reads only tasks with this <= now
     next_reminder_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # 分解 (issue 12 §3): the task this one was split from; the parent is submitted only when
+    # every child is done (tracker.tasks.moves)
+    parent_id: int | None = Field(default=None, foreign_key="task.id", index=True)
 
 
 class TaskCooperator(SQLModel, table=True):
@@ -120,3 +124,50 @@ class TaskDueTally(SQLModel, table=True):
     department_key: int = Field(primary_key=True)
     school_key: int = Field(primary_key=True)
     n: int = 0
+
+
+class ExtensionStatus(str, Enum):
+    pending = "待审批"
+    approved = "已同意"
+    refused = "不同意"
+
+
+class TaskExtension(SQLModel, table=True):
+    """A 延期申请 (issue 12 §2): the lead unit asks for a new due date with a reason; the office
+    approves (the due date moves) or refuses. ``pending_task_id`` is the task's id while the
+    request is pending and NULL once decided: unique, so a task has at most one pending request
+    whoever asks at the same moment (NULLs never collide, on SQLite and PostgreSQL alike)."""
+
+    __tablename__ = "task_extension"
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    pending_task_id: int | None = Field(default=None, unique=True)
+    status: ExtensionStatus = Field(default=ExtensionStatus.pending, sa_type=String(16))
+    due_from: dt.date  # the due date when asked
+    due_on: dt.date  # the date asked for
+    reason: str
+    requested_by: str  # the person's name
+    requested_by_id: int | None = Field(default=None, foreign_key="person.id")
+    requested_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_by: str | None = None
+    decided_by_id: int | None = Field(default=None, foreign_key="person.id")
+    decided_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_note: str = ""  # the office's reason for refusing (or a note with an approval)
+
+
+class CooperatorReport(SQLModel, table=True):
+    """联办 (issue 12 §3): a cooperating unit's report on its own share of a task: progress and a
+    note, and the evidence file it uploaded with it, if any. The lead unit reads them on the task."""
+
+    __tablename__ = "cooperator_report"
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    department_id: int = Field(foreign_key="department.id")
+    percent: int = 0
+    note: str = ""
+    evidence_id: int | None = Field(default=None, foreign_key="evidence.id")
+    reported_by: str
+    reported_by_id: int | None = Field(default=None, foreign_key="person.id")
+    reported_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

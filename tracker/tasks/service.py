@@ -111,6 +111,7 @@ class NewTask:
     shortfall: ShortfallRecord | None = None
     finding_id: int | None = None  # the review finding (tracker.reviews) the task rectifies
     event_details: dict[str, Any] | None = None
+    parent: Task | None = None  # 分解: the task this one is split from (tracker.tasks.moves)
 
 
 def create_task(
@@ -216,6 +217,7 @@ def create_tasks(
             origin_key=new.origin_key,
             shortfall_id=_id(new.shortfall),
             finding_id=new.finding_id,
+            parent_id=_id(new.parent),
             created_at=created_at,
             updated_at=created_at,
             # the reminder sweep sends the 交办单 (tracker.reminders.sweep)
@@ -262,6 +264,7 @@ def create_tasks(
                 "school_id": task.school_id,
                 "indicator": new.indicator,
                 "cooperating": cooperator_ids,
+                **({"parent_id": task.parent_id} if task.parent_id is not None else {}),
                 **(new.event_details or {}),  # what made it, e.g. the assessment a reconciliation followed
             },
         ))

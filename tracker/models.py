@@ -5,6 +5,7 @@ from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
 from tracker.briefings.models import Briefing
 from tracker.calendar.models import CalendarYear, WorkdayOverride
 from tracker.org.models import Campaign, Department, Person, Phase, School
+from tracker.reports.models import ReportText
 from tracker.reviews.models import Review, ReviewFinding
 from tracker.events.models import Event
 from tracker.leadership.models import LeaderLease
@@ -15,6 +16,6 @@ from tracker.tasks.models import Evidence, Task, TaskCooperator, TaskDueTally, T
 
 __all__ = [
     "ApiToken", "LoginThrottle", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign", "CountyInput", "DataSubmission", "Department", "Event", "Evidence", "LeaderLease",
-    "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "Review", "ReviewFinding", "School", "SchoolDataRow", "ShortfallRecord", "Task",
+    "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "ReportText", "Review", "ReviewFinding", "School", "SchoolDataRow", "ShortfallRecord", "Task",
     "TaskCooperator", "TaskDueTally", "TaskTally", "User", "WebSession", "WorkdayOverride",
 ]

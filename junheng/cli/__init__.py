@@ -72,6 +72,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "演示：用示例县（青川县）走一遍——建立创建工作、导入示例日历、自查、发出交办单、生成调度通报、建立演示账号，最后启动网页服务。可重复运行。"),
     "briefing": ("junheng.cli.briefing", "briefing_app",
         "调度通报：按周生成、发送、查看"),
+    "report": ("junheng.cli.report", "report_app",
+        "申报材料：自评报告、申报表和基本情况表，以及办公室撰写的文字"),
     "backup": ("junheng.cli.backup", "backup_command",
         "备份：把数据库和佐证材料文件写成一个一致的压缩包（系统运行中也可备份）。"),
     "restore": ("junheng.cli.backup", "restore_command",

@@ -35,6 +35,8 @@ class EventType(str, Enum):
     calendar_imported = "calendar.imported"
     briefing_due = "briefing.due"
     briefing_issued = "briefing.issued"
+    report_text_set = "report.text_set"
+    report_text_cleared = "report.text_cleared"
 
     @property
     def label(self) -> str:
@@ -70,6 +72,8 @@ EVENT_LABELS: dict[EventType, str] = {
     EventType.calendar_imported: "导入节假日安排",
     EventType.briefing_due: "调度通报待印发",
     EventType.briefing_issued: "印发调度通报",
+    EventType.report_text_set: "填写自评报告文字",
+    EventType.report_text_cleared: "清除自评报告文字",
 }
 
 OTHER_EVENT = "其他变动"

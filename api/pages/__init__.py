@@ -15,8 +15,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 def install_pages(app: FastAPI) -> None:
     """The pages' errors (evidence refused, a briefing not found …) are answered by the one
     handler of ``tracker.errors.JunhengError`` in api.errors."""
-    from api.pages import briefings, data, indicators, overview, tasks, units
+    from api.pages import briefings, data, indicators, overview, reports, tasks, units
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (overview, indicators, tasks, units, data, briefings):
+    for module in (overview, indicators, tasks, units, data, briefings, reports):
         app.include_router(module.router)

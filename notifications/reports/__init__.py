@@ -56,7 +56,7 @@ def self_evaluation_docx(data: ReportData) -> bytes:
     heading(doc, "一、基本情况")
     b = data.basics
     types = "、".join(f"{k}{v}所" for k, v in sorted(b.schools_by_type.items()))
-    paragraph(doc, f"全县义务教育学校（含教学点）共{b.schools}所，其中{types}。小学在校生{count(b.students['primary'])}人，"
+    paragraph(doc, f"评估所用数据共有学校（含教学点、特殊教育学校）{b.schools}所，其中{types}。小学在校生{count(b.students['primary'])}人，"
                    f"初中在校生{count(b.students['junior'])}人。")
     assessed = "；".join(f"{s.name}{s.sections}所（校区）、在校生{count(s.students)}人" for s in data.stages)
     paragraph(doc, f"参与本次评估计算的：{assessed}（数据：{data.submission_label}，{cn_day(data.as_of)}评估）。"

@@ -74,7 +74,7 @@ def test_every_figure_of_the_self_evaluation_is_the_assessments(assessed, tmp_pa
     primary = round(sum(r.primary_students for r in records))
     junior = round(sum(r.junior_students for r in records))
     assert f"小学在校生{primary}人，初中在校生{junior}人" in text
-    assert f"义务教育学校（含教学点）共{len(records)}所" in text
+    assert f"评估所用数据共有学校（含教学点、特殊教育学校）{len(records)}所" in text
     teachers = _table(doc, ["学段", "高于规定学历教师（人）"])
     assert [c.text for c in teachers.rows[1].cells] == [
         "小学", str(round(sum(r.primary_qualified_teachers for r in records))),

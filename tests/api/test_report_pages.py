@@ -40,3 +40,16 @@ def test_the_saved_text_shows_on_the_page(client, api_world):
     client.post("/reports/text/主要做法", data={"csrf_token": token, "text": "一是高位推动。"})
     assert "一是高位推动。" in client.get("/reports").text
     assert client.get("/reports/自评报告.xlsx").status_code == 404
+
+
+def test_the_api_keeps_a_text_and_refuses_a_blank_one(client, api_world, headers, engine):
+    base = f"/api/v1/campaigns/{api_world.code}/report-texts"
+    r = client.put(f"{base}/主要做法", json={"text": "一是高位推动。"}, headers=headers["office"])
+    assert r.status_code == 200 and r.json()["filled"] and r.json()["text"] == "一是高位推动。"
+    listed = {t["section"]: t for t in client.get(base, headers=headers["office"]).json()}
+    assert listed["主要做法"]["filled"] and listed["自评结论"]["text"] == "【待填写】"
+    assert client.put(f"{base}/主要做法", json={"text": " \u3000"}, headers=headers["office"]).status_code == 422
+    r = client.put(f"{base}/结束语", json={"text": "好"}, headers=headers["office"])
+    assert r.status_code == 422 and "没有「结束语」这一部分" in r.json()["detail"]
+    with Session(engine) as session:
+        assert [t.text for t in session.exec(select(ReportText))] == ["一是高位推动。"]

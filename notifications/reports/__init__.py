@@ -85,7 +85,8 @@ def self_evaluation_docx(data: ReportData) -> bytes:
     _text(doc, data.text("主要做法"))
 
     heading(doc, "三、指标达成情况")
-    paragraph(doc, f"对照{data.standard_title}（{data.standard_document}），本县自评{OVERALL_WORDS[data.ok]}"
+    source = data.standard_title + ("" if data.standard_document in data.standard_title else f"（{data.standard_document}）")
+    paragraph(doc, f"对照{source}，本县自评{OVERALL_WORDS[data.ok]}"
                    f"义务教育优质均衡发展标准。")
     subheading(doc, "（一）资源配置")
     for s in data.stages:
@@ -114,8 +115,10 @@ def self_evaluation_docx(data: ReportData) -> bytes:
           fills=[{4: RED} if row[4] == "未达标" else {} for row in rows])
     if data.scoring:
         sc = data.scoring
-        paragraph(doc, f"计分项目合计{sc['total']:g}分（合格线{sc['pass_total']:g}分），"
-                       f"{ {True: '合格', False: '不合格', None: '尚未全部计分'}[sc['ok']] }。")
+        total = "尚未全部计分" if sc["total"] is None else f"合计{sc['total']:g}分"
+        verdict = {True: "合格", False: "不合格", None: "尚不能判定"}[sc["ok"]]
+        paragraph(doc, f"计分项目{total}（合格线{sc['pass_total']:g}分），{verdict}"
+                       + (f"，等级{sc['grade']}" if sc.get("grade") else "") + "。")
     subheading(doc, "（四）申报条件和否决事项")
     rows = condition_rows(data)
     table(doc, CONDITION_HEADERS, rows, [20, 70, 26, 20, 20], left_columns=(1,),

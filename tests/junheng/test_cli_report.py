@@ -195,3 +195,33 @@ def test_the_application_forms_cells_are_the_datas(assessed, tmp_path):
     basic = _table(doc, ["栏号", "类别", "项目", "全县总计"])
     docx_cells = {r.cells[0].text: r.cells[3].text for r in basic.rows[1:]}
     assert docx_cells == by_code
+
+
+def test_the_report_is_in_the_official_style(assessed, tmp_path):
+    """GB/T 9704 as the briefing: A4, margins 37/35/28/26 mm, 方正小标宋简体 title, 仿宋_GB2312 body."""
+    assert invoke("report", "self-evaluation", "--out", str(tmp_path)).exit_code == 0
+    doc = Document(str(next(tmp_path.glob("*.docx"))))
+    section = doc.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    assert [round(m.mm) for m in (section.top_margin, section.bottom_margin, section.left_margin,
+                                  section.right_margin)] == [37, 35, 28, 26]
+    fonts = {p.text: p.runs[0]._element.rPr.rFonts.get(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") for p in doc.paragraphs if p.runs}
+    assert fonts["青川县义务教育优质均衡发展督导评估自评报告"] == "方正小标宋简体"
+    assert fonts["一、基本情况"] == "黑体" and fonts["（一）组织领导"] == "楷体_GB2312"
+    assert fonts["【待填写】"] == "仿宋_GB2312"
+
+
+def test_a_hunan_campaign_reports_its_scoring(db_url, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text((EXAMPLES / "plan.yaml").read_text(encoding="utf-8").replace(
+        "标准: national-2017 ", "标准: hunan-2023    ", 1), encoding="utf-8")
+    assert invoke("campaign", "init", str(plan)).exit_code == 0
+    assert invoke("selfcheck", str(EXAMPLES / "schools.xlsx")).exit_code == 0
+    assert invoke("report", "self-evaluation", "--out", str(tmp_path)).exit_code == 0
+    stored, _, _ = _stored(db_url)
+    assert stored["standard"] == "hunan-2023" and stored["scoring"]["total"] is None  # nothing scored yet
+    text = "\n".join(p.text for p in Document(str(next(tmp_path.glob("*-自评报告.docx")))).paragraphs)
+    assert f"计分项目尚未全部计分（合格线{stored['scoring']['pass_total']:g}分），尚不能判定。" in text
+    county = _table(Document(str(next(tmp_path.glob("*-自评报告.docx")))), ["方面", "指标", "填报值"])
+    assert len(county.rows) - 1 == sum(1 for c in stored["county"] if c["kind"] not in ("condition", "veto"))

@@ -98,7 +98,8 @@ def cover_lines(data: ReportData) -> list[tuple[str, str]]:
     return [("县（市、区）", data.campaign.county), ("报送单位（盖章）", PLACEHOLDER), ("报送时间", PLACEHOLDER),
             ("评估数据", f"{data.submission_label}（第 {data.snapshot_id} 次评估，"
                         f"{data.assessed_at:%Y-%m-%d %H:%M}）"),
-            ("评估标准", f"{data.standard_title}（{data.standard_document}）"),
+            ("评估标准", data.standard_title + ("" if data.standard_document in data.standard_title
+                                               else f"（{data.standard_document}）")),
             ("自评结论", f"{OVERALL_WORDS[data.ok]}优质均衡发展标准")]
 
 

@@ -13,7 +13,7 @@ from junheng.cli.common import campaign_or_exit
 from notifications.reports import application_docx, self_evaluation_docx
 from tracker.db import get_engine, migrate
 from tracker.reports.application import write_application_xlsx
-from tracker.reports.data import report_data
+from tracker.reports.data import report_data, write_appendix_xlsx
 from tracker.reports.texts import SECTIONS, check_section, clear_report_text, set_report_text, texts_of
 
 report_app = typer.Typer(help="申报材料：自评报告、申报表和基本情况表，以及办公室撰写的文字", no_args_is_help=True)
@@ -37,8 +37,15 @@ def self_evaluation_command(out: Path = OUT, campaign_code: str | None = CAMPAIG
         campaign = campaign_or_exit(session, campaign_code)
         data = report_data(session, campaign)
         path = _write(out / f"{campaign.code}-自评报告.docx", self_evaluation_docx(data))
+        appendix = out / f"{campaign.code}-自评报告附件-数据表.xlsx"
+        appendix_written = write_appendix_xlsx(session, campaign, data.snapshot_id, appendix)
     missing = [k for k, v in data.texts.items() if v == "【待填写】"]
     Console(soft_wrap=True).print(f"[green]已写出[/green] {escape(str(path))}（第 {data.snapshot_id} 次评估）")
+    if appendix_written:
+        Console(soft_wrap=True).print(f"[green]已写出[/green] {escape(str(appendix))}（表Ⅱ-2、表Ⅲ、问题清单）")
+    else:
+        Console(soft_wrap=True).print("附件数据表未另行写出：评估后县级指标已有变动，请先运行 junheng reassess；"
+                                      "报告中的附件仍按该次评估。")
     if missing:
         Console(soft_wrap=True).print(f"待填写的部分：{'、'.join(missing)}（junheng report text 部分 --file 文件）")
 

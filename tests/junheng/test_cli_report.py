@@ -225,3 +225,19 @@ def test_a_hunan_campaign_reports_its_scoring(db_url, tmp_path):
     assert f"计分项目尚未全部计分（合格线{stored['scoring']['pass_total']:g}分），尚不能判定。" in text
     county = _table(Document(str(next(tmp_path.glob("*-自评报告.docx")))), ["方面", "指标", "填报值"])
     assert len(county.rows) - 1 == sum(1 for c in stored["county"] if c["kind"] not in ("condition", "veto"))
+
+
+def test_the_appendix_tables_are_written_only_as_the_assessment_made_them(assessed, tmp_path):
+    result = invoke("report", "self-evaluation", "--out", str(tmp_path / "a"))
+    assert "自评报告附件-数据表.xlsx（表Ⅱ-2、表Ⅲ、问题清单）" in result.output
+    stored, _, _ = _stored(assessed)
+    wb = load_workbook(next((tmp_path / "a").glob("*-数据表.xlsx")))
+    assert wb.sheetnames == ["表Ⅱ-2", "表Ⅲ", "问题清单"]
+    first = next(iter(stored["stages"]["primary"]["indicators"].values()))
+    assert wb["表Ⅲ"].cell(row=3, column=5).value == official_round(first["cv"], stored["rounding"]["cv"])
+    assert wb["问题清单"].max_row - 2 == len(stored["shortfalls"])
+    # a county input entered after the assessment: the engine would now say otherwise, so no file
+    assert invoke("county-input", "set", "23", "93", "--as", "韩静").exit_code == 0
+    result = invoke("report", "self-evaluation", "--out", str(tmp_path / "b"))
+    assert result.exit_code == 0 and "请先运行 junheng reassess" in result.output
+    assert not list((tmp_path / "b").glob("*-数据表.xlsx"))

@@ -257,3 +257,25 @@ def report_data(session: Session, campaign: Campaign, snapshot: AssessmentSnapsh
 
 def _phase_status(phase: Phase) -> str:
     return {"pending": "未开始", "active": "进行中", "passed": "已通过"}.get(str(getattr(phase.status, "value", phase.status)), "")
+
+
+def write_appendix_xlsx(session: Session, campaign: Campaign, snapshot_id: int, path) -> bool:
+    """附件 as the official .xlsx (表Ⅱ-2, 表Ⅲ, 问题清单 of tracker.assessment.report), drawn from the
+    engine's result: the snapshot's data is assessed again with today's county inputs on the
+    snapshot's date, and the file is written only when that reproduces the snapshot (tables and
+    shortfalls); else False — county inputs changed since, and a reassessment is due."""
+    from tracker.assessment.county_inputs import county_inputs_of
+    from tracker.assessment.engine import assess
+    from tracker.assessment.report import to_json, write_official_xlsx
+    from tracker.assessment.snapshots import finite_json
+
+    snapshot = session.get(AssessmentSnapshot, snapshot_id)
+    submission = session.get(DataSubmission, snapshot.submission_id)
+    as_of = dt.date.fromisoformat(snapshot.result["as_of"])
+    result = assess(load_standard(snapshot.standard_id), records_of(session, submission),
+                    county_inputs_of(session, campaign), as_of)
+    again = finite_json(to_json(result))
+    if any(again[key] != snapshot.result.get(key) for key in ("stages", "shortfalls", "county")):
+        return False
+    write_official_xlsx(result, path)
+    return True

@@ -5,6 +5,7 @@ from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
 from tracker.briefings.models import Briefing
 from tracker.calendar.models import CalendarYear, WorkdayOverride
 from tracker.org.models import Campaign, Department, Person, Phase, School
+from tracker.reports.models import ReportText
 from tracker.reviews.models import Review, ReviewFinding
 from tracker.events.models import Event
 from tracker.leadership.models import LeaderLease
@@ -18,7 +19,7 @@ from tracker.tasks.models import (
 __all__ = [
     "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign",
     "CooperatorReport", "CountyInput", "DataSubmission", "Department", "Event", "Evidence", "LeaderLease",
-    "LoginThrottle", "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "Review",
-    "ReviewFinding", "RobotWindow", "School", "SchoolDataRow", "ShortfallRecord", "Task", "TaskCooperator",
-    "TaskDueTally", "TaskExtension", "TaskTally", "User", "WebSession", "WorkdayOverride",
+    "LoginThrottle", "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "ReportText",
+    "Review", "ReviewFinding", "RobotWindow", "School", "SchoolDataRow", "ShortfallRecord", "Task",
+    "TaskCooperator", "TaskDueTally", "TaskExtension", "TaskTally", "User", "WebSession", "WorkdayOverride",
 ]

@@ -15,8 +15,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 def install_pages(app: FastAPI) -> None:
     """The pages' errors (evidence refused, a briefing not found …) are answered by the one
     handler of ``tracker.errors.JunhengError`` in api.errors."""
-    from api.pages import appraisal, briefings, data, indicators, overview, task_moves, tasks, units
+    from api.pages import appraisal, briefings, data, indicators, overview, reports, task_moves, tasks, units
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (overview, indicators, tasks, task_moves, units, data, briefings, appraisal):
+    for module in (overview, indicators, tasks, task_moves, units, data, briefings, appraisal, reports):
         app.include_router(module.router)

@@ -35,7 +35,7 @@ def nav_for(user: User, current: str) -> list[NavItem]:
     role = UserRole(user.role)
     if role is UserRole.office:
         items = [("/overview", "总览"), ("/indicators", "指标"), ("/tasks", "任务"), ("/departments", "单位"),
-                 ("/data", "学校数据"), ("/briefings", "通报")]
+                 ("/data", "学校数据"), ("/briefings", "通报"), ("/reports", "申报材料")]
     elif role is UserRole.reviewer:
         items = [("/overview", "总览"), ("/indicators", "指标"), ("/tasks", "任务"), ("/departments", "单位"),
                  ("/briefings", "通报")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.errors import ERROR_RESPONSES
-from api.v1 import appraisal, auth, briefings, campaigns, data, evidence, records, reviews, task_moves, tasks
+from api.v1 import appraisal, auth, briefings, campaigns, data, evidence, records, reports, reviews, task_moves, tasks
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(auth.router)
@@ -22,3 +22,4 @@ router.include_router(reviews.router)
 router.include_router(evidence.router)
 router.include_router(briefings.router)
 router.include_router(appraisal.router)
+router.include_router(reports.router)

@@ -16,7 +16,8 @@ passwords, which are new on every run (they are printed, so they must not outliv
     the sweep holds them until the window opens; the demo then delivers them *as of* that opening,
     so the .eml files exist at once. With SMTP configured only what is due now is sent;
  7. the weekly briefing (调度通报) of the current week so far, into DIR/briefings (no mail);
- 8. the documents, written into DIR: 任务分解表 (.xlsx, .docx) and the assessment (.json, .xlsx);
+ 8. the documents, written into DIR: 任务分解表 (.xlsx, .docx) and the assessment (.json, .xlsx),
+    and the application documents (_write_report_documents): 自评报告 (.docx), 申报表 (.xlsx, .docx);
  9. the campaign's status;
 10. the demo accounts (office, department, school, reviewer) with fresh one-time passwords;
 11. the web application with its scheduler (unless --no-serve), until Ctrl-C.
@@ -483,7 +484,27 @@ def _write_documents(code: str, assessment_id: int, directory: Path) -> list[Pat
         result = assess(load_standard(snapshot.standard_id), records_of(session, submission),
                         county_inputs_of(session, campaign), _as_of(snapshot))
         written.append(write_official_xlsx(result, directory / f"{code}-评估结果.xlsx"))
+    written += _write_report_documents(code, assessment_id, directory)
     return [Path(p) for p in written]
+
+
+def _write_report_documents(code: str, assessment_id: int, directory: Path) -> list[Path]:
+    """Issue 13 §1–2: the 自评报告 and the 申报表 of the demo's assessment; the office's texts are
+    not written by the demo, so they show 【待填写】 as a real county's first draft would."""
+    from notifications.reports import application_docx, self_evaluation_docx
+    from tracker.assessment.models import AssessmentSnapshot
+    from tracker.db import session_scope
+    from tracker.org.service import resolve_campaign
+    from tracker.reports.application import write_application_xlsx
+    from tracker.reports.data import report_data
+
+    with session_scope() as session:
+        data = report_data(session, resolve_campaign(session, code), session.get(AssessmentSnapshot, assessment_id))
+    report = directory / f"{code}-自评报告.docx"
+    report.write_bytes(self_evaluation_docx(data))
+    form = directory / f"{code}-申报表.docx"
+    form.write_bytes(application_docx(data))
+    return [report, write_application_xlsx(data, directory / f"{code}-申报表.xlsx"), form]
 
 
 def _as_of(snapshot):

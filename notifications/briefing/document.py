@@ -528,3 +528,27 @@ def write_briefing_docx(data: BriefingData, charts: Sequence[Chart] = (), path=N
 
         Path(path).write_bytes(content)
     return content
+
+
+# ---------------------------------------------------------------------------------------------
+# the kit, for the other documents in the same official style (the 自评报告 and the 申报表,
+# notifications.reports): the page, the fonts, the headings, the tables, the page numbers
+
+
+def official_document(title: str, author: str, stamp: dt.datetime) -> Document:
+    """An empty document with the page, fonts and page numbers of GB/T 9704 (as the briefing's)."""
+    doc = Document()
+    _layout(doc)
+    _footers(doc)
+    props = doc.core_properties
+    props.title, props.author, props.last_modified_by = title, author, author
+    props.created = props.modified = stamp
+    props.revision = 1
+    return doc
+
+
+paragraph = _paragraph
+heading = _heading
+subheading = _subheading
+table = _table
+merge_repeats = _merge_repeats

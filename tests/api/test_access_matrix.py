@@ -170,6 +170,10 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/v1/campaigns/{campaign}/appraisal/xlsx"): [Case(COUNTY)],
     ("POST", "/api/v1/campaigns/{campaign}/appraisal/notices"): [
         Case(OFFICE_MOVES, json={"kind": "批评", "units": ["财政局"], "reason": "任务逾期未办结"})],
+    # 申报材料 (issue 13): the 自评报告's texts are the office's to read and write
+    ("GET", "/api/v1/campaigns/{campaign}/report-texts"): [Case(OFFICE_MOVES)],
+    ("PUT", "/api/v1/campaigns/{campaign}/report-texts/{section}"): [Case(OFFICE_MOVES,
+                                                                          json={"text": "一是高位推动。"})],
 }
 
 
@@ -238,7 +242,7 @@ def test_every_route_answers_every_role_as_declared(client, engine, api_world, h
         for (method, path), cases in EXPECTED.items():
             for number, case in enumerate(cases):
                 for role in ALL_ROLES:
-                    url = path.replace("{campaign}", api_world.code)
+                    url = path.replace("{campaign}", api_world.code).replace("{section}", "主要做法")
                     if case.task:
                         if case.task.startswith("fresh:"):
                             _, unit, state = case.task.split(":")

@@ -71,7 +71,8 @@ def test_demo_twice_creates_nothing_twice(db_url, tmp_path, prefect_harness, dem
     tasks = _count(db_url, "task")
     assert tasks > 0 and f"新建 {tasks} 项" in first.output
     assert "当前阶段" in first.output and "各单位情况" in first.output
-    for name in ("任务分解表.xlsx", "任务分解表.docx", "评估结果.json", "评估结果.xlsx"):
+    for name in ("任务分解表.xlsx", "任务分解表.docx", "评估结果.json", "评估结果.xlsx", "自评报告.docx", "申报表.xlsx",
+                 "申报表.docx"):
         assert (out / f"qingchuan-2027-{name}").stat().st_size > 0
     assessment = json.loads((out / "qingchuan-2027-评估结果.json").read_text(encoding="utf-8"))
     assert assessment["standard"] == "national-2017" and assessment["shortfalls"]

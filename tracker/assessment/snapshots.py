@@ -38,6 +38,11 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def finite_json(value: Any) -> Any:
+    """A result's JSON as the store keeps it (no NaN or infinity)."""
+    return _finite(value)
+
+
 def assess_submission(
     session: Session, campaign: Campaign, submission: DataSubmission, as_of: dt.date | None = None
 ) -> AssessmentSnapshot:

@@ -44,6 +44,8 @@ class EventType(str, Enum):
     briefing_due = "briefing.due"
     briefing_issued = "briefing.issued"
     appraisal_notice_issued = "appraisal.notice_issued"  # 通报表扬 / 通报批评 (issue 12 §7)
+    report_text_set = "report.text_set"
+    report_text_cleared = "report.text_cleared"
 
     @property
     def label(self) -> str:
@@ -87,6 +89,8 @@ EVENT_LABELS: dict[EventType, str] = {
     EventType.briefing_due: "调度通报待印发",
     EventType.briefing_issued: "印发调度通报",
     EventType.appraisal_notice_issued: "印发考核通报",
+    EventType.report_text_set: "填写自评报告文字",
+    EventType.report_text_cleared: "清除自评报告文字",
 }
 
 OTHER_EVENT = "其他变动"

@@ -127,6 +127,9 @@ def install() -> None:
         def display_type_zh(self, ctx) -> str:
             text = display_type(self, ctx)
             inner = text[1:-1] if text.startswith("<") and text.endswith(">") else None
+            if inner and inner.startswith("list[") and inner.endswith("]"):  # a repeatable option or arguments
+                element = inner[5:-1]
+                return f"<{TYPE_NAMES.get(element, element)}…>"
             return f"<{TYPE_NAMES[inner]}>" if inner in TYPE_NAMES else text
 
         display_type_zh.junheng = True

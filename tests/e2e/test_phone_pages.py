@@ -66,7 +66,7 @@ def _pages(campaign_db) -> dict[str, list[str]]:
                    f"/schools/{school}", "/data", "/briefings", "/account/password"],
         "reviewer": ["/overview", "/indicators", "/tasks", f"/schools/{school}", "/briefings"],
         "jicai": [f"/departments/{dept}", "/tasks", f"/tasks/{task}", "/briefings", "/account/password"],
-        "school": [f"/schools/{school}", "/tasks", "/data", "/account/password"],
+        "school": [f"/schools/{school}", "/tasks", "/data", "/data/form", "/account/password"],
     }
 
 
@@ -133,3 +133,28 @@ def test_a_user_changes_the_password_in_the_browser(server, browser, campaign_db
         assert other.url == server + "/tasks"
         context.close()
         elsewhere.close()
+
+
+def test_a_school_sends_its_row_from_the_prefilled_form(server, browser, campaign_db, db_url):
+    """On a phone, the school's form opens with its current row (the self-check's county data);
+    a typo is shown at its field; corrected, the row goes to the office."""
+    _accounts(db_url, campaign_db)
+    context, page = log_in(browser, server, "school", PHONE, mobile=True)
+    page.goto(server + "/data")
+    page.click("#data-form-link")
+    page.wait_for_load_state()
+    assert page.inner_text("h1") == "在线填报本校数据" and "全县数据批次" in page.inner_text(".sub")
+    pupils = page.input_value("#f_primary_students")
+    assert pupils.isdigit() and int(pupils) > 0  # pre-filled
+    assert page.get_attribute("#f_name", "readonly") is not None
+    page.fill("#f_primary_students", "12x")
+    page.click("form.data-form button[type=submit]")
+    page.wait_for_load_state()
+    assert "未报送" in page.inner_text("[role=alert]")
+    assert page.locator(".field.has-problem #f_primary_students").count() == 1
+    page.fill("#f_primary_students", str(int(pupils) + 5))
+    page.click("form.data-form button[type=submit]")
+    page.wait_for_load_state()
+    assert "已报送本校数据" in " ".join(page.locator(".msg").all_inner_texts())
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    context.close()

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlmodel import Session
 from starlette.background import BackgroundTask
@@ -115,13 +115,19 @@ def data_form(request: Request, session: DbSession, user: PageUser) -> Response:
     return _school_form(request, session, user, _school(session, user))
 
 
+async def _posted_form(request: Request) -> dict[str, str]:
+    """The posted fields (parsed once: the CSRF check has read them already), for a sync route."""
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
 @router.post("/data/form", response_class=HTMLResponse, name="data_form_send")
-async def data_form_send(request: Request, session: DbSession, user: PageUser, _csrf: CsrfChecked) -> Response:
+def data_form_send(request: Request, session: DbSession, user: PageUser, _csrf: CsrfChecked,
+                   form: Annotated[dict[str, str], Depends(_posted_form)]) -> Response:
     """The form as a one-row sheet through ``receive_school_row``: the sheet's checks, problems shown
     by field (422) and nothing stored; else it waits for the office like an uploaded row."""
     require_role(user, UserRole.school, what="在线填报本校数据")
     school = _school(session, user)
-    form = await request.form()
     typed = {c.attribute: str(form.get(f"f_{c.attribute}", ""))[:200] for c in COLUMNS}
     label = str(form.get("label", ""))[:100].strip()
     current = schooldata.current_school_row(session, user.campaign_id, school.key)

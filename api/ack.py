@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
+from api.deps import OptionalPageUser
 from tracker.calendar import CHINA
 from tracker.org.models import Campaign, Person
 from tracker.db import get_engine, utcnow
@@ -56,8 +58,15 @@ def _claim(request: Request, token: str, session: Session) -> tuple[AckClaim, Ta
     return claim, task, person
 
 
+def task_link(task: Task, logged_in: bool) -> str:
+    """Where the page links to the task: its page when this browser is logged in (access is then
+    checked there as always), else the login page, which goes on to it."""
+    path = f"/tasks/{task.id}"
+    return path if logged_in else "/login?next=" + quote(path, safe="")
+
+
 def _page(request: Request, session: Session, task: Task, person: Person, token: str, *,
-          status_code: int = 200, message: str = "") -> Response:
+          status_code: int = 200, message: str = "", logged_in: bool = False) -> Response:
     campaign = session.get(Campaign, task.campaign_id)
     signer = session.get(Person, task.assignee_id) if task.assignee_id else None
     status = TaskStatus(task.status)
@@ -75,16 +84,18 @@ def _page(request: Request, session: Session, task: Task, person: Person, token:
         "signer": signer.name if signer else None,
         "closed": status in (TaskStatus.verified, TaskStatus.withdrawn),
         "message": message,
+        "task_link": task_link(task, logged_in),
     }, status_code=status_code)
 
 
 @router.get("/ack/{token}", response_class=HTMLResponse)
-def show_task(request: Request, token: str, session: Session = Depends(store_session)) -> Response:
+def show_task(request: Request, token: str, user: OptionalPageUser,
+              session: Session = Depends(store_session)) -> Response:
     found = _claim(request, token, session)
     if isinstance(found, Response):
         return found
     _claim_, task, person = found
-    return _page(request, session, task, person, token)
+    return _page(request, session, task, person, token, logged_in=user is not None)
 
 
 # CSRF-exempt on purpose: the signed token in the path is the secret (see the module docstring)

@@ -196,6 +196,21 @@ def subject_for(items: list[ItemView], *, robot: bool = False) -> str:
     return subject + (f"（{overdue} 项逾期）" if overdue else "")
 
 
+_TRAILING_STOPS = "。．.，,；;：:、 \t\r\n\u3000"
+_ENDS_SENTENCE = "！？!?…"
+
+
+def sentence(text: str | None) -> str:
+    """A reason or note as one sentence ending in one full stop, whatever the writer typed: the
+    templates embed it as 「退回原因：{{ item.reason|sentence }}」, so 「材料不全。」 does not come
+    out as 「材料不全。。」 (nor 「材料不全；。」); a ！ or ？ the writer ended with stays and gets no
+    stop after it. Idempotent: sentence(sentence(x)) == sentence(x)."""
+    text = (text or "").rstrip(_TRAILING_STOPS)
+    if not text:
+        return ""
+    return text if text.endswith(tuple(_ENDS_SENTENCE)) else text + "。"
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -208,6 +223,7 @@ def environment() -> Environment:
     )
     env.filters["cn_date"] = cn_date
     env.filters["cn_datetime"] = cn_datetime
+    env.filters["sentence"] = sentence
     return env
 
 

@@ -1,5 +1,5 @@
 """The server-rendered pages (Jinja2, Chinese, phone-friendly, forms without JavaScript):
-总览, 指标, 任务, units, 学校数据, 通报, 考核 — and the static files they use (our CSS, the vendored
+总览, 指标, 任务, units, 学校数据, 通报, 考核, 申报材料, 修改密码 — and the static files they use (our CSS, the vendored
 ECharts). ``install_pages(app)`` adds them to the application."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 def install_pages(app: FastAPI) -> None:
     """The pages' errors (evidence refused, a briefing not found …) are answered by the one
     handler of ``tracker.errors.JunhengError`` in api.errors."""
-    from api.pages import appraisal, briefings, data, indicators, overview, reports, task_moves, tasks, units
+    from api.pages import account, appraisal, briefings, data, indicators, overview, reports, task_moves, tasks, units
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (overview, indicators, tasks, task_moves, units, data, briefings, appraisal, reports):
+    for module in (overview, indicators, tasks, task_moves, units, data, briefings, appraisal, reports, account):
         app.include_router(module.router)

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlmodel import Session
 from starlette.background import BackgroundTask
@@ -41,6 +41,8 @@ from tracker.schooldata.approval import (
 )
 from tracker.schooldata import queries as schooldata
 from tracker.schooldata.columns import COLUMNS
+from tracker.schooldata.form import FILENAME as FORM_FILENAME
+from tracker.schooldata.form import form_groups, sheet_from_form
 from tracker.schooldata.models import DataSubmission
 from tracker.schooldata.sheet import MAX_BYTES, SheetError
 from tracker.schooldata.template import write_template
@@ -87,6 +89,68 @@ def data_template(user: PageUser) -> Response:
     return FileResponse(path, filename="学校数据填报模板.xlsx",
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         background=BackgroundTask(lambda: (path.unlink(missing_ok=True), tmp.rmdir())))
+
+
+# --- a school's own row as a form, pre-filled with its current figures (issue 12 §8) ---
+# (before /data/{submission_id}, whose path would otherwise take "form")
+
+
+def _school_form(request: Request, session: Session, user: User, school: School, *, typed=None, problems=None,
+                 status_code: int = 200, label: str = "") -> Response:
+    current = schooldata.current_school_row(session, user.campaign_id, school.key)
+    row, source = current if current is not None else (None, None)
+    data = row.data if row is not None else None
+    code = (data or {}).get("school_code") or (school.key if school.key != school.name else None)
+    by_column = {p["column"]: p["message"] for p in problems or [] if p.get("column")}
+    return render(request, session, user, "data_form.html", {
+        "school": school, "source": source, "status_name": status_name,
+        "groups": form_groups(data, name=school.name, key_code=code, typed=typed, problems=by_column),
+        "problems": problems or [], "label": label,
+    }, status_code=status_code, nav_path="/data")
+
+
+@router.get("/data/form", response_class=HTMLResponse, name="data_form")
+def data_form(request: Request, session: DbSession, user: PageUser) -> Response:
+    require_role(user, UserRole.school, what="在线填报本校数据")
+    return _school_form(request, session, user, _school(session, user))
+
+
+async def _posted_form(request: Request) -> dict[str, str]:
+    """The posted fields (parsed once: the CSRF check has read them already), for a sync route."""
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+@router.post("/data/form", response_class=HTMLResponse, name="data_form_send")
+def data_form_send(request: Request, session: DbSession, user: PageUser, _csrf: CsrfChecked,
+                   form: Annotated[dict[str, str], Depends(_posted_form)]) -> Response:
+    """The form as a one-row sheet through ``receive_school_row``: the sheet's checks, problems shown
+    by field (422) and nothing stored; else it waits for the office like an uploaded row."""
+    require_role(user, UserRole.school, what="在线填报本校数据")
+    school = _school(session, user)
+    typed = {c.attribute: str(form.get(f"f_{c.attribute}", ""))[:200] for c in COLUMNS}
+    label = str(form.get("label", ""))[:100].strip()
+    current = schooldata.current_school_row(session, user.campaign_id, school.key)
+    data = current[0].data if current is not None else {}
+    typed["name"] = school.name  # who the row is stays the school's own
+    code = data.get("school_code") or (school.key if school.key != school.name else "")
+    typed["school_code"] = code or ""
+    sheet = sheet_from_form(typed, data.get("extra") or {})
+    campaign = session.get(Campaign, user.campaign_id)
+    from tracker.accounts.service import acting_person
+
+    actor = acting_person(session, user)
+    try:
+        submission = receive_school_row(session, campaign, school, sheet, FORM_FILENAME, actor.name,
+                                        actor_id=actor.id, label=label or f"{school.name} 网页填报")
+        session.commit()
+    except SheetError as exc:
+        session.rollback()
+        problems = [{"row": p.row, "column": p.column, "message": p.message} for p in exc.problems]
+        return _school_form(request, session, user, school, typed=typed, problems=problems, status_code=422,
+                            label=label)
+    flash(request, f"已报送本校数据（批次 #{submission.id}），等待办公室审核")
+    return redirect(f"/data/{submission.id}")
 
 
 @router.post("/data/upload", response_class=HTMLResponse, name="data_upload")

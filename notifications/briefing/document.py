@@ -336,6 +336,47 @@ def _more(doc, shown: int, total: int, what: str) -> None:
 # the document
 
 
+def simplified_chinese(doc, east_asia_font: str) -> None:
+    """Mark the whole document as Simplified Chinese. python-docx's template says east-asian text is
+    Japanese (``w:themeFontLang w:eastAsia="ja-JP"`` in the settings) and takes its east-asian font
+    from the theme, so LibreOffice set every run whose named font it lacks in Noto CJK **JP** (the
+    JP glyph shapes of 门, 说, 骨 …). The defaults, the Normal style and the theme language now say
+    zh-CN and name the font, and the PDF's fallbacks are the SC faces (notifications.briefing.pdf)."""
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        styles.insert(0, defaults)
+    rpr_default = defaults.find(qn("w:rPrDefault"))
+    if rpr_default is None:
+        rpr_default = OxmlElement("w:rPrDefault")
+        defaults.insert(0, rpr_default)
+    for rpr in (rpr_default.find(qn("w:rPr")), doc.styles["Normal"].element.get_or_add_rPr()):
+        if rpr is None:
+            rpr = OxmlElement("w:rPr")
+            rpr_default.append(rpr)
+        fonts = rpr.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = OxmlElement("w:rFonts")
+            rpr.insert(0, fonts)
+        for theme in ("w:eastAsiaTheme", "w:asciiTheme", "w:hAnsiTheme"):
+            fonts.attrib.pop(qn(theme), None)
+        fonts.set(qn("w:eastAsia"), east_asia_font)
+        for old_language in rpr.findall(qn("w:lang")):
+            rpr.remove(old_language)
+        language = OxmlElement("w:lang")
+        language.set(qn("w:val"), "zh-CN")
+        language.set(qn("w:eastAsia"), "zh-CN")
+        rpr.append(language)
+    settings = doc.settings.element
+    theme_language = settings.find(qn("w:themeFontLang"))
+    if theme_language is None:
+        theme_language = OxmlElement("w:themeFontLang")
+        settings.append(theme_language)
+    theme_language.set(qn("w:val"), "zh-CN")
+    theme_language.set(qn("w:eastAsia"), "zh-CN")
+
+
 def _layout(doc) -> None:
     section = doc.sections[0]
     section.start_type = WD_SECTION.NEW_PAGE
@@ -351,10 +392,7 @@ def _layout(doc) -> None:
     fonts.set(qn("w:eastAsia"), BODY_FONT)
     fonts.set(qn("w:ascii"), LATIN_FONT)
     fonts.set(qn("w:hAnsi"), LATIN_FONT)
-    language = OxmlElement("w:lang")  # a Chinese document: CJK fallback fonts in their SC faces
-    language.set(qn("w:val"), "en-US")
-    language.set(qn("w:eastAsia"), "zh-CN")
-    normal.element.get_or_add_rPr().append(language)
+    simplified_chinese(doc, BODY_FONT)
 
 
 def _masthead(doc, data: BriefingData) -> None:

@@ -7,6 +7,16 @@ them fall back to the nearest CJK font installed — Noto Serif CJK for the Song
 Noto Sans CJK for 黑体 — rather than whatever fontconfig picks first. Where the real fonts are
 installed they still win (the fallbacks are ``accept``, not ``prefer``).
 
+**Simplified Chinese faces.** fonts-noto-cjk ships each of Noto Sans/Serif CJK as one collection
+(.ttc) of five faces (JP, KR, SC, TC, HK) that share one CFF glyph store whose PostScript name is
+the JP one (``NotoSerifCJKjp-Regular``); LibreOffice names the embedded font after it, so even the
+SC face's glyphs were embedded as "NotoSerifCJKjp-Regular-VKana" and the PDF said JP. Before a
+conversion ``sc_faces`` copies each collection's SC face into a standalone .otf (its tables as they
+are, the CFF's font names renamed jp → sc, equal length, so no glyph is touched; about a second
+each, cached under the data directory) and the conversion's fontconfig takes those and leaves out
+the collections: the PDF embeds ``NotoSerifCJKsc-…`` faces (checked with ``pdffonts``). The
+document itself says zh-CN (notifications.briefing.document.simplified_chinese).
+
 Each conversion runs with a profile directory of its own (``-env:UserInstallation``): LibreOffice
 refuses a second instance on a shared profile, and the scheduler, a CLI run and the tests may
 convert at the same time.
@@ -19,7 +29,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+from xml.sax.saxutils import escape as xml_escape
 from pathlib import Path
+
+from tracker.settings import get_settings
 
 log = logging.getLogger("junheng.briefing")
 
@@ -35,15 +48,92 @@ FALLBACKS = {
 }
 
 
-def fontconfig_file() -> str:
-    """A fontconfig configuration: the system's, plus the fallbacks above."""
+FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
+SC_FAMILY_SUFFIX = " CJK SC"
+
+
+def cjk_collections() -> list[Path]:
+    """The Noto Sans/Serif CJK collections installed (fonts-noto-cjk, -extra)."""
+    found: list[Path] = []
+    for root in FONT_DIRS:
+        if root.is_dir():
+            found.extend(sorted(root.rglob("Noto*CJK*.ttc")))
+    return found
+
+
+def _extract_sc_face(collection: Path, target_dir: Path) -> Path | None:
+    """The SC face of ``collection`` as a standalone .otf in ``target_dir`` (made once, kept while the
+    collection is unchanged), or None when the collection has no SC face."""
+    from fontTools.ttLib import TTCollection
+    from fontTools.ttLib.sfnt import SFNTWriter
+
+    stamp = collection.stat()
+    fonts = TTCollection(str(collection), lazy=True)
+    try:
+        face = next((f for f in fonts.fonts if (f["name"].getDebugName(1) or "").endswith(SC_FAMILY_SUFFIX)), None)
+        if face is None:
+            return None
+        ps_name = face["name"].getDebugName(6) or f"{collection.stem}-sc"
+        target = target_dir / f"{ps_name}.otf"
+        if target.exists() and target.stat().st_mtime >= stamp.st_mtime:
+            return target
+        reader = face.reader
+        cff_name = None
+        if "CFF " in reader:
+            raw_cff = reader["CFF "]
+            # the shared store's name is the JP face's: NotoSerifCJKjp-Regular → NotoSerifCJKsc-Regular
+            head = ps_name.split("CJKsc-")[0] + "CJK" if "CJKsc-" in ps_name else None
+            if head is not None:
+                cff_name = (head + "jp-").encode("ascii"), (head + "sc-").encode("ascii")
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        with partial.open("wb") as out:
+            writer = SFNTWriter(out, len(reader.keys()), sfntVersion=reader.sfntVersion)
+            for tag in sorted(reader.keys()):
+                data = reader[tag]
+                if tag == "CFF " and cff_name is not None:
+                    data = raw_cff.replace(*cff_name)  # same length: every offset stays
+                writer[tag] = data
+            writer.close()
+        partial.replace(target)
+        return target
+    finally:
+        fonts.close()
+
+
+def sc_faces(cache_dir: Path | None = None) -> tuple[Path | None, list[Path]]:
+    """(the folder of standalone SC faces, the collections they stand in for); (None, []) when there
+    are none or they cannot be made (the conversion then uses the collections as they are)."""
+    collections = cjk_collections()
+    if not collections:
+        return None, []
+    target_dir = cache_dir or get_settings().data_dir / "cache" / "fonts-sc"
+    replaced: list[Path] = []
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+        for collection in collections:
+            if _extract_sc_face(collection, target_dir) is not None:
+                replaced.append(collection)
+    except Exception as exc:  # a font we cannot read must not cost the briefing its PDF
+        log.warning("无法准备简体中文字体（%s），PDF 使用系统字体集合", exc)
+        return None, []
+    return (target_dir, replaced) if replaced else (None, [])
+
+
+def fontconfig_file(sc_dir: Path | None = None, replaced: list[Path] | None = None) -> str:
+    """A fontconfig configuration: the system's, plus the fallbacks above; with ``sc_dir``, the
+    standalone SC faces in place of the ``replaced`` collections."""
+    own = ""
+    if sc_dir is not None:
+        own = (f"  <dir>{xml_escape(str(sc_dir))}</dir>\n  <selectfont><rejectfont>"
+               + "".join(f"<glob>{xml_escape(str(path))}</glob>" for path in replaced or [])
+               + "</rejectfont></selectfont>\n")
     aliases = "".join(
         f"  <alias binding=\"strong\"><family>{name}</family><accept>"
         + "".join(f"<family>{family}</family>" for family in families)
         + "</accept></alias>\n"
         for name, families in FALLBACKS.items())
     return ('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
-            '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n' + aliases + "</fontconfig>\n")
+            '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n' + own + aliases + "</fontconfig>\n")
 CANDIDATES = ("soffice", "libreoffice")
 
 
@@ -67,7 +157,7 @@ def docx_to_pdf(docx: bytes, *, name: str = "briefing") -> bytes | None:
         source = work / f"{name}.docx"
         source.write_bytes(docx)
         fonts = work / "fonts.conf"
-        fonts.write_text(fontconfig_file(), encoding="utf-8")
+        fonts.write_text(fontconfig_file(*sc_faces()), encoding="utf-8")
         env = {**os.environ, "FONTCONFIG_FILE": str(fonts)}
         command = [soffice, f"-env:UserInstallation=file://{work / 'profile'}", "--headless", "--norestore",
                    "--convert-to", "pdf", "--outdir", str(work / "out"), str(source)]

@@ -32,9 +32,10 @@ EXEMPT = {("POST", "/ack/{token}")}
 # streamed uploads read only multipart bodies (anything else: 400 before a byte is kept)
 MULTIPART_ONLY = {"/tasks/{task_id}/evidence"}
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-# forms the office is not offered (issue 12): a 延期申请 is the lead unit's, a share's report the
-# cooperating unit's; with the token they are posted as those
-AS_WHOM = {"/tasks/{task_id}/moves/extension": "dept_a", "/tasks/{task_id}/moves/share": "dept_b"}
+# forms of one role only, tried as that role (the office elsewhere): a 延期申请 is the lead unit's,
+# a share's report the cooperating unit's, the data form a school's
+AS_WHOM = {"/tasks/{task_id}/moves/extension": "dept_a", "/tasks/{task_id}/moves/share": "dept_b",
+           "/data/form": "school"}
 
 
 def page_form_routes(app) -> set[tuple[str, str]]:
@@ -74,7 +75,8 @@ def test_every_page_form_needs_the_sessions_token(client, api_world, engine, tmp
               # issue 12 (api/pages/task_moves.py): a 延期申请 (none yet: 404 with the token), 住建局
               # cooperating on task a
               "extension_id": 999_999, "decision": "refuse",
-              "department_id": api_world.world.departments["住建局"].id}
+              "department_id": api_world.world.departments["住建局"].id,
+              "section": "主要做法"}  # issue 13: the 自评报告's text of one section
     fields = {"username": "office", "password": PASSWORD, "next": "/", "percent": "50", "note": "说明",
               "reason": "原因", "label": "批次"}
 

@@ -164,6 +164,8 @@ def test_the_pdf_page_shows_chinese_text_not_boxes(issued, tmp_path):
     assert page.stat().st_size > 10_000
     fonts = subprocess.run([tools["pdffonts"], str(pdf)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"CJK|SimSun|FangSong|SimHei|Song|Hei|Kai", fonts), fonts  # a Chinese font is embedded
+    cjk = [line.split()[0] for line in fonts.splitlines()[2:] if "CJK" in line]
+    assert cjk and all("CJKsc-" in name for name in cjk), fonts  # Simplified Chinese faces, never JP
     text = subprocess.run([tools["pdftotext"], str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     flat = re.sub(r"\s+", "", text)
     assert "创建工作调度通报" in flat and words.title(issued) in flat

@@ -326,6 +326,34 @@ def authenticate(session: Session, username: str, password: str, *, source: str 
     return LoginResult(user)
 
 
+def change_password(session: Session, user: User, current: str, new: str, again: str, *, source: str = LOCAL,
+                    now: dt.datetime | None = None) -> LoginResult:
+    """A user changing their own password (the web page): the current one, the new one twice, the
+    rules of ``junheng user passwd`` (``check_password_strength``). The current password is checked
+    like a login (``authenticate``: counted and slowed down per name and address, so a left-open
+    session cannot be used to guess it). On success every page session and API token of the user
+    ends (``set_password``); the caller starts a new session for the browser that changed it.
+    Returns the user, or why not (nothing changed)."""
+    if not current or not new or not again:
+        return LoginResult(None, "请填写当前密码，并两次输入新密码")
+    if new != again:
+        return LoginResult(None, "两次输入的新密码不一致")
+    try:
+        check_password_strength(new)
+    except AccountError as exc:
+        return LoginResult(None, exc.message)
+    result = authenticate(session, user.username, current, source=source, now=now)
+    if not result.ok:
+        if result.retry_after is None and result.message == WRONG_PASSWORD:
+            return LoginResult(None, "当前密码不正确")
+        return result
+    if new == current:
+        return LoginResult(None, "新密码不能与当前密码相同")
+    set_password(session, result.user, new)
+    log.info("用户「%s」修改了自己的密码（其他登录会话和令牌已失效）", user.username)
+    return LoginResult(result.user)
+
+
 # ---------------------------------------------------------------------------------------------
 # API tokens
 

@@ -2,7 +2,11 @@
 
 One row per indicator of the standard, grouped by area: 序号, 指标 (with its requirement), 现状
 (达标/不达标 with the county figures and difference coefficients of the latest assessment),
-措施 (the plan's measures and the open tasks), 完成时限, 牵头单位, 配合单位.
+措施 (the plan's measures and the open tasks), 完成时限, 牵头单位, 配合单位, 分管领导 (the lead
+unit's supervisor in the plan: ``Department.supervisor_id``), 任务编号 (every task the row stands
+for). Then the application conditions and the vetoes, a row each, and last every task no row of
+an indicator holds (the plan's preparatory tasks, review findings without an indicator, tasks the
+office assigned), a row each: every task not withdrawn appears in exactly one row.
 ``breakdown_table`` gathers the rows; ``write_breakdown_xlsx`` and ``write_breakdown_docx``
 lay them out for print (A4 landscape).
 """
@@ -18,14 +22,14 @@ from sqlmodel import Session, select
 
 from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
 from tracker.clock import local_date
-from tracker.org.models import Campaign, School
+from tracker.org.models import Campaign, Department, Person, School
 from tracker.plans import CampaignPlan
 from tracker.schooldata.models import DataSubmission
 from tracker.standards import load_standard
 from tracker.standards.schema import STAGE_NAMES, STAGES, Indicator, Judged, Standard
-from tracker.tasks.models import Task, TaskOrigin, TaskStatus
+from tracker.tasks.models import Task, TaskCooperator, TaskOrigin, TaskStatus
 
-HEADERS = ("序号", "指标", "现状", "措施", "完成时限", "牵头单位", "配合单位")
+HEADERS = ("序号", "指标", "现状", "措施", "完成时限", "牵头单位", "配合单位", "分管领导", "任务编号")
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
 HEADER_FONT = "黑体"
@@ -44,9 +48,40 @@ class BreakdownRow:
     deadline: str  # 完成时限
     lead: str  # 牵头单位
     cooperating: str  # 配合单位
+    supervisor: str = ""  # 分管领导 of the lead unit
+    task_ids: list[int] = field(default_factory=list)  # the tasks (not withdrawn) this row stands for
 
     def cells(self) -> tuple[str, ...]:
-        return (str(self.seq), self.indicator, self.status, self.measures, self.deadline, self.lead, self.cooperating)
+        return (str(self.seq), self.indicator, self.status, self.measures, self.deadline, self.lead, self.cooperating,
+                self.supervisor, task_numbers(self.task_ids))
+
+
+def task_numbers(ids: list[int]) -> str:
+    """Task numbers as people cite them, runs shortened: 「#3、#7–#12」 (— when none)."""
+    ordered = sorted(set(ids))
+    runs: list[list[int]] = []
+    for number in ordered:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    parts = [f"#{a}" if a == b else (f"#{a}、#{b}" if b == a + 1 else f"#{a}–#{b}") for a, b in runs]
+    return "、".join(parts) or "—"
+
+
+def parse_task_numbers(text: str) -> list[int]:
+    """The numbers ``task_numbers`` wrote (for reading a table back)."""
+    out: list[int] = []
+    for part in (text or "").split("、"):
+        part = part.strip()
+        if not part.startswith("#"):
+            continue
+        if "–" in part:
+            a, b = (int(x.lstrip("#")) for x in part.split("–"))
+            out.extend(range(a, b + 1))
+        else:
+            out.append(int(part[1:]))
+    return out
 
 
 @dataclass
@@ -66,8 +101,17 @@ class Breakdown:
     def rows(self) -> list[BreakdownRow]:
         return [r for s in self.sections for r in s.rows]
 
+    @property
+    def task_ids(self) -> list[int]:
+        return [i for r in self.rows for i in r.task_ids]
+
 
 _CHINESE_NUMBERS = "一二三四五六七八九十"
+
+
+def _chinese_number(index: int) -> str:
+    """一, 二 … 十 for the 0-based ``index``, then digits."""
+    return _CHINESE_NUMBERS[index] if index < len(_CHINESE_NUMBERS) else str(index + 1)
 
 
 def _date_text(day: dt.date | None) -> str:
@@ -234,6 +278,61 @@ def _area_note(standard: Standard, area_code: str, count: int) -> str:
     return f"{count} 项指标均要达到要求。"
 
 
+ORIGIN_LABELS = {TaskOrigin.plan: "方案准备工作", TaskOrigin.finding: "评估反馈问题整改",
+                 TaskOrigin.shortfall: "短板整改", TaskOrigin.attestation: "佐证认定"}
+OTHER_LABEL = "交办事项"  # a task the office assigned (any other origin)
+
+
+class _Units:
+    """The campaign's units and 分管领导, by id and by the names a plan uses."""
+
+    def __init__(self, session: Session, campaign: Campaign):
+        self.departments = {d.id: d for d in session.exec(select(Department).where(Department.campaign_id == campaign.id))}
+        self.people = {p.id: p for p in session.exec(select(Person).where(Person.campaign_id == campaign.id))}
+        self.by_name: dict[str, Department] = {}
+        for dept in self.departments.values():
+            self.by_name.setdefault(dept.name, dept)
+            if dept.short_name:
+                self.by_name.setdefault(dept.short_name, dept)
+
+    def supervisor(self, dept: Department | None) -> str:
+        person = self.people.get(dept.supervisor_id) if dept is not None and dept.supervisor_id else None
+        if person is None:
+            return ""
+        return f"{person.name}（{person.title}）" if person.title else person.name
+
+    def supervisor_of_name(self, name: str) -> str:
+        if name == "各乡镇":
+            return "各乡镇分管领导"
+        return self.supervisor(self.by_name.get(name))
+
+    def label(self, dept: Department | None) -> str:
+        return (dept.short_name or dept.name) if dept is not None else ""
+
+
+def _status_text(task: Task) -> str:
+    status = TaskStatus(task.status)
+    if status in (TaskStatus.verified, TaskStatus.submitted, TaskStatus.assigned) or not task.progress:
+        return status.value
+    return f"{status.value}，进度 {task.progress}%"
+
+
+def _task_row(seq: int, task: Task, units: _Units, schools: dict[int, School], cooperating: list[int]) -> BreakdownRow:
+    """A row of its own for a task no indicator's row holds."""
+    try:
+        kind = ORIGIN_LABELS.get(TaskOrigin(task.origin), OTHER_LABEL)
+    except ValueError:
+        kind = OTHER_LABEL
+    dept = units.departments.get(task.department_id) if task.department_id else None
+    school = schools.get(task.responsible_school_id) if task.responsible_school_id else None
+    lead = units.label(dept) or (school.name if school else "")
+    return BreakdownRow(
+        seq=seq, code=task.indicator or "", indicator=f"{kind}：{task.title}", status=_status_text(task),
+        measures=task.measures.strip() or "—", deadline=_date_text(task.due_on), lead=lead,
+        cooperating="、".join(units.label(units.departments.get(c)) for c in cooperating),
+        supervisor=units.supervisor(dept), task_ids=[task.id])
+
+
 def breakdown_table(session: Session, campaign: Campaign) -> Breakdown:
     """The 任务分解表's rows from the campaign's plan, its latest assessment and its tasks."""
     standard = load_standard(campaign.standard_id)
@@ -245,7 +344,14 @@ def breakdown_table(session: Session, campaign: Campaign) -> Breakdown:
         select(ShortfallRecord).where(ShortfallRecord.assessment_id == snapshot.id).order_by(ShortfallRecord.id)
     )) if snapshot is not None else []
     schools = {s.id: s for s in session.exec(select(School).where(School.campaign_id == campaign.id))}
-    tasks = list(session.exec(select(Task).where(Task.campaign_id == campaign.id).order_by(Task.id)))
+    # every task but the withdrawn ones: each appears in one row
+    tasks = list(session.exec(select(Task).where(Task.campaign_id == campaign.id,
+                                                 Task.status != TaskStatus.withdrawn.value).order_by(Task.id)))
+    units = _Units(session, campaign)
+    task_cooperators: dict[int, list[int]] = {}
+    for link in session.exec(select(TaskCooperator).join(Task, Task.id == TaskCooperator.task_id)
+                             .where(Task.campaign_id == campaign.id).order_by(TaskCooperator.department_id)):
+        task_cooperators.setdefault(link.task_id, []).append(link.department_id)
     task_shortfall_ids = [t.shortfall_id for t in tasks if t.shortfall_id]
     shortfalls_by_id = {s.id: s for s in shortfalls}
     missing = [i for i in task_shortfall_ids if i not in shortfalls_by_id]
@@ -268,7 +374,7 @@ def breakdown_table(session: Session, campaign: Campaign) -> Breakdown:
         if not indicators:
             continue
         section = BreakdownSection(
-            title=f"{_CHINESE_NUMBERS[number] if number < len(_CHINESE_NUMBERS) else number + 1}、{area.title}",
+            title=f"{_chinese_number(number)}、{area.title}",
             note=_area_note(standard, area.code, len(indicators)))
         for ind in indicators:
             seq += 1
@@ -304,7 +410,50 @@ def breakdown_table(session: Session, campaign: Campaign) -> Breakdown:
                 deadline=_date_text(due),
                 lead=_unit_label(plan, lead),
                 cooperating="、".join(_unit_label(plan, c) for c in cooperating),
+                supervisor=units.supervisor_of_name(lead),
+                task_ids=[t.id for t in own_tasks],
             ))
+        sections.append(section)
+
+    # the application conditions and the vetoes: a row each (their tasks are attestations)
+    for title, items, note in (("申报条件", standard.application_conditions, "申报前均须具备"),
+                               ("一票否决事项", standard.vetoes, "均不得发生")):
+        if not items:
+            continue
+        section = BreakdownSection(title=f"{_chinese_number(len(sections))}、{title}",
+                                   note=f"{len(items)} 项{note}")
+        for item in items:
+            seq += 1
+            own_tasks = [t for t in tasks if t.indicator == item.code]
+            entry = plan.assignments.get(item.code) if plan is not None else None
+            if entry is not None:
+                lead, cooperating, due = entry.lead, list(entry.cooperating), entry.due_on
+            else:
+                lead = item.departments[0] if item.departments else ""
+                cooperating, due = list(item.departments[1:]), None
+            if due is None:
+                open_due = [t.due_on for t in own_tasks
+                            if TaskStatus(t.status) not in (TaskStatus.verified, TaskStatus.withdrawn)]
+                due = max(open_due) if open_due else None
+            status = _county_status(item.code, result) if result else "尚未评估"
+            section.rows.append(BreakdownRow(
+                seq=seq, code=item.code, indicator=f"{item.code}. {item.title}",
+                status="待核实。" if status == "—" else status,
+                measures=_measures(entry.measures if entry else "", own_tasks, shortfalls_by_id, schools),
+                deadline=_date_text(due), lead=_unit_label(plan, lead),
+                cooperating="、".join(_unit_label(plan, c) for c in cooperating),
+                supervisor=units.supervisor_of_name(lead), task_ids=[t.id for t in own_tasks]))
+        sections.append(section)
+
+    # every other task, a row each: preparatory steps, findings without an indicator, the office's own
+    held = {i for s in sections for r in s.rows for i in r.task_ids}
+    others = [t for t in tasks if t.id not in held]
+    if others:
+        section = BreakdownSection(title=f"{_chinese_number(len(sections))}、其他工作任务",
+                                   note=f"方案准备工作、评估反馈问题整改和交办事项共 {len(others)} 项")
+        for task in others:
+            seq += 1
+            section.rows.append(_task_row(seq, task, units, schools, task_cooperators.get(task.id, [])))
         sections.append(section)
     return Breakdown(title=f"{campaign.county}义务教育优质均衡发展创建任务分解表", subtitle=subtitle,
                      sections=sections)
@@ -313,7 +462,7 @@ def breakdown_table(session: Session, campaign: Campaign) -> Breakdown:
 # ---------------------------------------------------------------------------------------------
 # xlsx
 
-XLSX_WIDTHS = (6, 30, 38, 50, 13, 13, 24)
+XLSX_WIDTHS = (6, 30, 38, 50, 13, 13, 24, 16, 14)
 
 
 def write_breakdown_xlsx(session: Session, campaign: Campaign, path: str | Path) -> Path:
@@ -387,7 +536,7 @@ def write_breakdown_xlsx(session: Session, campaign: Campaign, path: str | Path)
 # ---------------------------------------------------------------------------------------------
 # docx
 
-DOCX_WIDTHS_CM = (1.2, 4.8, 5.6, 7.6, 2.3, 2.0, 2.2)  # sums to 25.7 cm: A4 landscape less 2 cm margins
+DOCX_WIDTHS_CM = (1.0, 4.2, 5.0, 6.6, 2.1, 1.9, 2.0, 1.6, 1.3)  # 25.7 cm: A4 landscape less 2 cm margins
 
 
 def _set_font(run, name: str, size_pt: float, bold: bool = False) -> None:

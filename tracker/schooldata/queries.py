@@ -5,6 +5,7 @@ submission and which rows is decided by the access clauses of tracker.accounts.a
 from __future__ import annotations
 
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
@@ -45,3 +46,14 @@ def school_row(session: Session, submission_id: int, school_key: str) -> SchoolD
     """One school's row of a submission."""
     return session.exec(select(SchoolDataRow).where(SchoolDataRow.submission_id == submission_id,
                                                     SchoolDataRow.school_key == school_key)).first()
+
+
+def current_school_row(session: Session, campaign_id: int, school_key: str) -> tuple[SchoolDataRow, DataSubmission] | None:
+    """The school's current figures, to pre-fill its data form: its row in the newest submission
+    holding it, among the county data (not returned) and what the school sent itself (any status:
+    a returned row is what it corrects next). None when it has no row yet."""
+    return session.exec(
+        select(SchoolDataRow, DataSubmission).join(DataSubmission, DataSubmission.id == SchoolDataRow.submission_id)
+        .where(DataSubmission.campaign_id == campaign_id, SchoolDataRow.school_key == school_key,
+               or_(DataSubmission.school_id.is_not(None), DataSubmission.status != "returned"))
+        .order_by(DataSubmission.submitted_at.desc(), DataSubmission.id.desc())).first()

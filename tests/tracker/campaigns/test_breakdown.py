@@ -18,7 +18,9 @@ from tracker.plans import load_plan
 from tracker.standards import load_standard
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-CODES = [i.code for i in load_standard("national-2017").indicators]
+STANDARD = load_standard("national-2017")
+CODES = [i.code for i in STANDARD.indicators]
+ALL_CODES = STANDARD.indicator_order()  # indicators, then the application conditions, then the vetoes
 
 
 @pytest.fixture
@@ -51,7 +53,7 @@ def test_xlsx_has_every_indicator_with_status_and_units(engine, campaign_id, tmp
     rows = [tuple(c.value for c in r) for r in ws.iter_rows(min_row=4)]
     assert rows[0][0].startswith("一、资源配置（每所学校至少 6 项指标达到要求，余项不低于要求的 85%")
     data = _by_code(rows)
-    assert list(data) == CODES  # every indicator, in order
+    assert [c for c in data if c in ALL_CODES] == ALL_CODES  # every indicator, condition, veto, in order
 
     six = data["6"]
     assert six[2].startswith("不达标。") and "初中" in six[2] and "差异系数 0.576（≤0.45）超标" in six[2]
@@ -90,7 +92,7 @@ def test_docx_is_a4_landscape_in_official_fonts(engine, campaign_id, tmp_path):
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
     rows = [tuple(c.text for c in r.cells) for r in table.rows[1:]]
     data = _by_code(rows)
-    assert list(data) == CODES
+    assert [c for c in data if c in ALL_CODES] == ALL_CODES
     assert "差异系数 0.576（≤0.45）超标" in data["6"][2] and data["6"][5] == "计财股"
     assert data["32"][5] == "督导室" and "各乡镇" in data["32"][6]
     body_run = table.rows[2].cells[1].paragraphs[0].runs[0]
@@ -102,7 +104,75 @@ def test_before_any_assessment_the_table_lists_the_plan(engine):
     with session_scope(engine) as session:
         campaign = apply_plan(session, load_plan(EXAMPLES / "plan.yaml"))
         table = breakdown.breakdown_table(session, campaign)
-        assert [r.code for r in table.rows] == CODES
-        assert {r.status for r in table.rows} == {"尚未评估"}
+        assert [r.code for r in table.rows][:len(ALL_CODES)] == ALL_CODES
+        assert {r.status for r in table.rows[:len(ALL_CODES)]} == {"尚未评估"}
         assert table.rows[0].lead == "人事股" and table.rows[0].deadline == "2027年8月31日"
         assert "尚未评估" in table.subtitle
+
+
+def test_every_task_not_withdrawn_is_in_one_row_with_its_supervisor(engine, campaign_id, tmp_path):
+    """Issue 12 §8: the table left out 19 of 60 tasks (conditions, vetoes, plan tasks, findings,
+    the office's own); now every task not withdrawn is in exactly one row, and 分管领导 is the lead
+    unit's supervisor from the plan."""
+    import datetime as dt
+
+    from sqlmodel import select
+
+    from tracker.org.models import Department, Person, Phase
+    from tracker.tasks import lifecycle
+    from tracker.tasks.models import Task, TaskOrigin
+    from tracker.tasks.service import create_task
+
+    with session_scope(engine) as session:
+        campaign = session.get(Campaign, campaign_id)
+        phase = session.exec(select(Phase).where(Phase.campaign_id == campaign_id).order_by(Phase.id)).first()
+        finance = session.exec(select(Department).where(Department.campaign_id == campaign_id,
+                                                        Department.short_name == "计财股")).one()
+        office = session.exec(select(Person).where(Person.campaign_id == campaign_id, Person.name == "韩静")).one()
+        day = dt.date(2027, 3, 1)
+        made = {}
+        for key, origin, indicator in [("e1", TaskOrigin.attestation, "E1"), ("v2", TaskOrigin.attestation, "V2"),
+                                       ("prep", TaskOrigin.plan, None), ("finding", TaskOrigin.finding, None),
+                                       ("office", TaskOrigin.plan, None), ("gone", TaskOrigin.plan, None),
+                                       ("odd", TaskOrigin.finding, "Z9")]:
+            made[key] = create_task(session, campaign=campaign, phase=phase, title=f"测试任务 {key}", measures="按要求办理",
+                                    origin=origin, origin_key=f"test|{key}", due_on=day, department=finance,
+                                    indicator=indicator, today=day)
+        lifecycle.withdraw(session, made["gone"], office, "不再需要")
+        tasks = session.exec(select(Task).where(Task.campaign_id == campaign_id)).all()
+        live = {t.id for t in tasks if t.status != "已撤销"}
+        assert len(live) < len(tasks)  # one withdrawn
+
+        table = breakdown.breakdown_table(session, campaign)
+        referenced = table.task_ids
+        assert len(referenced) == len(live) and set(referenced) == live  # each once, none withdrawn
+        assert made["gone"].id not in referenced
+        row_of = {i: r for r in table.rows for i in r.task_ids}
+        assert row_of[made["e1"].id].code == "E1" and row_of[made["v2"].id].code == "V2"
+        for key in ("prep", "finding", "office", "odd"):
+            row = row_of[made[key].id]
+            assert row.task_ids == [made[key].id] and f"测试任务 {key}" in row.indicator
+            assert row.lead == "计财股" and row.supervisor == "杨帆（县教育局副局长）"
+        assert row_of[made["prep"].id].indicator.startswith("方案准备工作：")
+        assert row_of[made["finding"].id].indicator.startswith("评估反馈问题整改：")
+        six = next(r for r in table.rows if r.code == "6")
+        assert six.supervisor == "杨帆（县教育局副局长）" and six.lead == "计财股"
+
+        # the files say the same: every task number in the 任务编号 column, once
+        xlsx = breakdown.write_breakdown_xlsx(session, campaign, tmp_path / "t.xlsx")
+        docx = breakdown.write_breakdown_docx(session, campaign, tmp_path / "t.docx")
+    ws = load_workbook(xlsx)["任务分解表"]
+    column = breakdown.HEADERS.index("任务编号") + 1
+    numbers = [n for r in ws.iter_rows(min_row=4) for n in breakdown.parse_task_numbers(str(r[column - 1].value or ""))]
+    assert sorted(numbers) == sorted(live)
+    (doc_table,) = Document(str(docx)).tables
+    numbers = [n for r in doc_table.rows[1:] for n in breakdown.parse_task_numbers(r.cells[column - 1].text)]
+    assert sorted(set(numbers)) == sorted(live) and len(numbers) == len(live)
+    supervisor = breakdown.HEADERS.index("分管领导")
+    assert any(r.cells[supervisor].text == "杨帆（县教育局副局长）" for r in doc_table.rows[1:])
+
+
+def test_task_numbers_read_back():
+    assert breakdown.task_numbers([7, 3, 8, 9, 10, 12, 13]) == "#3、#7–#10、#12、#13"
+    assert breakdown.parse_task_numbers("#3、#7–#10、#12、#13") == [3, 7, 8, 9, 10, 12, 13]
+    assert breakdown.task_numbers([]) == "—"

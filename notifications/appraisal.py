@@ -12,9 +12,9 @@ from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.shared import Mm, Pt
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from tracker.spreadsheets import new_workbook, workbook_bytes
 from notifications.briefing.document import (
     BODY_FONT,
     BODY_SIZE,
@@ -31,7 +31,6 @@ from tracker.plans import AppraisalRule
 
 HEADERS = ("排名", "单位", "应完成", "按时完成", "逾期完成", "当前逾期", "退回", "申请延期", "同意延期",
            "督办单", "平均逾期工作日", "按时率", "销号率", "得分")
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def percent(value: float | None) -> str:
@@ -59,24 +58,14 @@ def rule_lines(rule: AppraisalRule) -> list[str]:
             f"排名依据：{by}。责任单位与学校分别排名。"]
 
 
-def safe_text(value: str) -> str:
-    """A text that a spreadsheet will never read as a formula: a leading = + - @ (or tab, CR) gets
-    an apostrophe in front."""
-    return "'" + value if value.startswith(FORMULA_LEADS) else value
-
-
 def _put(ws, row: int, column: int, value) -> None:
     cell = ws.cell(row=row, column=column)
-    if isinstance(value, str):
-        cell.value = safe_text(value)
-        cell.data_type = "s"  # openpyxl would store a string starting with = as a formula
-    else:
-        cell.value = value
+    cell.value = value  # a text starting with = + - @ is kept as text when the workbook is saved
 
 
 def write_appraisal_xlsx(appraisal: Appraisal) -> bytes:
     """The 考核 table: a sheet for the departments, one for the schools, and the rule."""
-    wb = Workbook()
+    wb = new_workbook()
     title = f"{appraisal.county}优质均衡创建工作考核表（{appraisal.start.isoformat()} 至 {appraisal.end.isoformat()}）"
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     first = True
@@ -102,9 +91,7 @@ def write_appraisal_xlsx(appraisal: Appraisal) -> bytes:
     for r, line in enumerate(rule_lines(appraisal.rule), start=1):
         _put(ws, r, 1, line)
     ws.column_dimensions["A"].width = 120
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)  # text cells stay text, never a formula (tracker.spreadsheets)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,14 +15,15 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 def install_pages(app: FastAPI) -> None:
     from api.errors import error_response
-    from api.pages import briefings, data, indicators, overview, tasks, units
+    from api.pages import assign, briefings, data, indicators, overview, tasks, units
     from tracker.briefings.service import BriefingNotFound
     from tracker.evidence.service import EvidenceNotFound
     from tracker.evidence.storage import EvidenceRejected
     from tracker.schooldata.approval import SubmissionError
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (overview, indicators, tasks, units, data, briefings):
+    # assign before tasks: /tasks/template.xlsx is not a task id
+    for module in (overview, indicators, assign, tasks, units, data, briefings):
         app.include_router(module.router)
 
     @app.exception_handler(EvidenceRejected)

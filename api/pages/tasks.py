@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from api.deps import CSRF_FIELD, CSRF_HEADER, CSRF_REJECTED, MAX_ID, SESSION_CSRF, CsrfChecked, DbSession, PageUser
 from api.evidence import evidence_response, load_evidence_for, receive_evidence, upload_refusal
+from api.pages.assign import assign_form
 from api.pages.common import flash, redirect, render, today
 from api.pages.overview import describe_event
 from api.schemas.common import TEXT_PATTERN
@@ -36,12 +37,13 @@ from tracker.reviews.models import ReviewFinding
 from tracker.events.service import task_history
 from tracker.evidence.service import indicator_title, task_evidence
 from tracker.evidence.storage import ALLOWED_TEXT, EvidenceRejected, format_size
+from tracker.reminders import immediate
 from tracker.reminders.lights import task_light, yellow_within
 from tracker.settings import get_settings
 from tracker.standards import load_standard
 from tracker.tasks import lifecycle
 from tracker.tasks.lifecycle import CLOCK_RUNNING, InvalidTaskInput, NotPermitted, TransitionError
-from tracker.tasks.models import Task, TaskStatus
+from tracker.tasks.models import Task, TaskOrigin, TaskStatus
 from tracker.tasks.service import TaskNotFound, cooperators
 from tracker.tasks.tally import tallied_count
 
@@ -113,6 +115,7 @@ def task_list(
     school: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     overdue: Annotated[str | None, Query(max_length=3)] = None,
     indicator: Annotated[str | None, Query(max_length=32, pattern=TEXT_PATTERN)] = None,
+    returned: Annotated[str | None, Query(max_length=3)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     day = today(session)
@@ -131,8 +134,10 @@ def task_list(
         where.append(Task.status.in_([s.value for s in CLOCK_RUNNING]) & (Task.due_on < day))
     if indicator:
         where.append(Task.indicator == indicator)
+    if returned:  # 已退回 (issue 12 §4)
+        where.append(Task.return_reason.is_not(None))
     total = None
-    if role_of(user) in (UserRole.office, UserRole.reviewer) and not school and not indicator:
+    if role_of(user) in (UserRole.office, UserRole.reviewer) and not school and not indicator and not returned:
         # the "of N" from the task tallies: the same with 1,000 tasks or 1,000,000
         total = tallied_count(session, campaign.id, day, status=status, department_id=department,
                               overdue=True if overdue else None)
@@ -144,7 +149,8 @@ def task_list(
     tasks = list(session.exec(select(Task).where(*where).order_by(Task.due_on, Task.id)
                               .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
     filters = {k: v for k, v in {"status": status, "department": department, "school": school,
-                                 "overdue": "1" if overdue else None, "indicator": indicator}.items() if v}
+                                 "overdue": "1" if overdue else None, "indicator": indicator,
+                                 "returned": "1" if returned else None}.items() if v}
     whole = role_of(user) in (UserRole.office, UserRole.reviewer)
     departments = (list(session.exec(select(Department).where(Department.campaign_id == campaign.id)
                                       .order_by(Department.id))) if whole else [])
@@ -154,6 +160,7 @@ def task_list(
         "filters": filters, "statuses": [s.value for s in TaskStatus], "departments": departments,
         "indicators": indicator_choices(campaign), "school_name": school_name,
         "page_url": lambda n: "/tasks?" + urlencode({**filters, "page": n}),
+        "assign": assign_form(session, user),  # the office's 交办 form (api.pages.assign)
     }, nav_path="/tasks")
 
 
@@ -181,6 +188,7 @@ def _task_page(request: Request, session: Session, user: User, task: Task, *, st
         "upload_refusal": upload_refusal(session, user, task), "upload_error": upload_error,
         "max_size": format_size(settings.evidence_max_bytes), "allowed": ALLOWED_TEXT,
         "days_left": days_left,
+        "edit_form": assign_form(session, user) if task.origin == TaskOrigin.office.value else None,
     }, status_code=status_code, nav_path="/tasks")
 
 
@@ -217,8 +225,8 @@ def task_action(
             lifecycle.submit(session, task, person, note)
         elif action == "verify":
             lifecycle.verify(session, task, person, note)
-        elif action == "return":
-            lifecycle.return_task(session, task, person, reason)
+        elif action == "return":  # the 退回通知 is queued with the move (issue 12 §4)
+            immediate.return_task(session, task, person, reason)
         else:
             lifecycle.withdraw(session, task, person, reason)
         session.commit()

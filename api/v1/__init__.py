@@ -9,11 +9,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.errors import ERROR_RESPONSES
-from api.v1 import auth, briefings, campaigns, data, evidence, records, tasks
+from api.v1 import auth, briefings, campaigns, data, evidence, records, task_create, tasks
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(auth.router)
 router.include_router(campaigns.router)
+router.include_router(task_create.router)  # before tasks: /campaigns/{c}/tasks/template is not a task id
 router.include_router(tasks.router)
 router.include_router(data.router)
 router.include_router(records.router)

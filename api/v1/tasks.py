@@ -31,6 +31,7 @@ from tracker.calendar import WorkingDayCalendar
 from tracker.org.models import Campaign, Department, Phase, School
 from tracker.db import utcnow
 from tracker.events.service import task_history
+from tracker.reminders import immediate
 from tracker.reminders.lights import task_light, yellow_within
 from tracker.tasks import lifecycle
 from tracker.tasks.lifecycle import CLOCK_RUNNING, days_overdue, is_overdue
@@ -139,6 +140,7 @@ def list_tasks(
     department: Annotated[int | None, Query(ge=1, le=MAX_ID, description="责任单位编号")] = None,
     school: Annotated[int | None, Query(ge=1, le=MAX_ID, description="学校编号（涉及或负责）")] = None,
     overdue: Annotated[bool | None, Query(description="只看逾期（true）或未逾期（false）")] = None,
+    returned: Annotated[bool | None, Query(description="只看已退回（true）或未退回（false）")] = None,
     indicator: Annotated[str | None, Query(max_length=32, pattern=TEXT_PATTERN, description="指标代码")] = None,
     phase: Annotated[str | None, Query(max_length=64, pattern=TEXT_PATTERN, description="阶段代码")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
@@ -160,8 +162,10 @@ def list_tasks(
     if overdue is not None:
         clause = Task.status.in_([s.value for s in CLOCK_RUNNING]) & (Task.due_on < today)
         conditions.append(clause if overdue else ~clause)
+    if returned is not None:  # 已退回 (issue 12 §4)
+        conditions.append(Task.return_reason.is_not(None) if returned else Task.return_reason.is_(None))
     total = None
-    if sees_whole_campaign(user) and school is None and indicator is None:
+    if sees_whole_campaign(user) and school is None and indicator is None and returned is None:
         # the "of N" from the tallies: the same with 1,000 tasks or 1,000,000
         phase_ids = None if phase is None else session.exec(
             select(Phase.id).where(Phase.campaign_id == campaign.id, Phase.code == phase)).all()
@@ -243,7 +247,8 @@ def verify(session: DbSession, user: CurrentUser, task_id: TaskId, body: NoteIn 
 @router.post("/tasks/{task_id}/return", response_model=TaskOut, responses=CONFLICT_RESPONSE, summary="退回（办公室）")
 def return_task(session: DbSession, user: CurrentUser, task_id: TaskId, body: ReasonIn) -> TaskOut:
     return _move(session, user, task_id, "return",
-                 lambda task, person: lifecycle.return_task(session, task, person, body.reason))
+                 # the 退回通知 is queued with the move (issue 12 §4)
+                 lambda task, person: immediate.return_task(session, task, person, body.reason))
 
 
 @router.post("/tasks/{task_id}/withdraw", response_model=TaskOut, responses=CONFLICT_RESPONSE, summary="撤销（办公室）")

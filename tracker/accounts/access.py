@@ -234,3 +234,8 @@ def check_reads_school_data(user: User) -> None:
 
 def check_reads_county_results(user: User) -> None:
     require_role(user, UserRole.office, UserRole.reviewer, what="查看全县评估结果")
+
+
+def check_assigns_tasks(user: User) -> None:
+    """交办 (create, import, edit office tasks): the office only (issue 12)."""
+    require_role(user, UserRole.office, what="交办任务")

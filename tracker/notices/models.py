@@ -27,6 +27,7 @@ class Rung(str, Enum):
     chase = "chase"  # 催办通知 (every 2 working days overdue; occurrence = n-th)
     escalation = "escalation"  # 督办单 (3 working days overdue) to the office and 分管领导
     returned = "returned"  # 退回通知
+    changed = "changed"  # 任务变更通知: the office edited the task (issue 12; occurrence = the event id)
     dead_letter = "dead_letter"  # tells the office a message could not be delivered
 
 

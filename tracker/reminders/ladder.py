@@ -55,6 +55,7 @@ RUNG_LABELS: dict[Rung, str] = {
     Rung.chase: "催办通知",
     Rung.escalation: "督办单",
     Rung.returned: "退回通知",
+    Rung.changed: "任务变更通知",
     Rung.dead_letter: "投递失败通知",
 }
 
@@ -75,6 +76,7 @@ RUNG_AUDIENCE: dict[Rung, Audience] = {
     Rung.chase: Audience.unit_and_head,
     Rung.escalation: Audience.office_and_supervisor,
     Rung.returned: Audience.unit,
+    Rung.changed: Audience.unit,
 }
 
 # The ladder runs while the task is with its unit (the overdue clock's states).

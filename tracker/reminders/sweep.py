@@ -687,3 +687,60 @@ __all__ = [
     "DEADLINE_RUNGS", "ChunkDone", "Recipient", "SweepLine", "SweepReport", "clock_of", "idempotency_key", "recipients_for",
     "reschedule_open_tasks", "schedule_next", "sweep",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# at once, in the caller's transaction (issue 12 §4)
+
+
+def sweep_tasks(session: Session, task_ids: list[int], now: dt.datetime | None = None,
+                calendar: WorkingDayCalendar | None = None) -> SweepReport:
+    """Queue what the ladder owes these tasks at ``now``, as the sweep would, in the caller's
+    transaction (no commit): the 退回通知 right when the task is returned, so a resubmission a
+    minute later cannot take its place. The same idempotency keys as the sweep's: a later sweep
+    finds the items there and queues nothing twice."""
+    now = now or utcnow()
+    report = SweepReport(now=now, dry_run=False)
+    if not task_ids:
+        return report
+    session.flush()
+    tasks = session.execute(select(*_TASK_COLUMNS).where(_T.c.id.in_(task_ids)).order_by(_T.c.id)).all()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    report.tasks = len(tasks)
+    _sweep_chunk(session, tasks, now, False, _MemoCalendar(calendar or active_calendar()), {}, report, postgres)
+    return report
+
+
+def queue_change_notice(session: Session, task: Task, event: Event, changes_text: str,
+                        now: dt.datetime | None = None) -> int:
+    """Queue a 任务变更通知 of ``event`` (the office edited ``task``) to the task's unit and its
+    cooperating units (in copy); returns how many items were queued. Keyed by the event, so each
+    edit is told once."""
+    now = now or utcnow()
+    session.flush()
+    report = SweepReport(now=now, dry_run=False)
+    ctx = _CampaignContext(session, task.campaign_id, report.problems)
+    cal = _MemoCalendar(active_calendar())
+    coop_ids = list(session.execute(select(TaskCooperator.department_id)
+                                    .where(TaskCooperator.task_id == task.id)
+                                    .order_by(TaskCooperator.department_id)).scalars())
+    school = session.get(School, task.responsible_school_id) if task.responsible_school_id else None
+    today = now.astimezone(CHINA).date()
+    unit = unit_name(ctx, task, school)
+    light = task_light(task, today, yellow_within=ctx.settings.yellow_within_working_days, calendar=cal)
+    part, tail = _task_payload(task, ctx, unit, light, today, cal, coop_ids, get_settings().base_url.rstrip("/"))
+    payload = {"rung": Rung.changed.value, "rung_label": RUNG_LABELS[Rung.changed], "occurrence": event.id,
+               "falls_at": now.astimezone(CHINA).isoformat(), **part, **tail,
+               "reason": str((event.payload or {}).get("reason") or ""), "changes": changes_text}
+    recipients, _ = ctx.recipients(task, Audience.unit, Rung.assigned, coop_ids, school)  # cooperators in copy
+    not_before = ctx.window_opening(now, cal)
+    added = 0
+    for r in recipients:
+        session.add(NoticeItem(campaign_id=task.campaign_id, task_id=task.id, rung=Rung.changed.value,
+                               occurrence=event.id, idempotency_key=f"{task.id}:changed:{event.id}:{r.key}",
+                               recipient_person_id=r.person_id, recipient_name=r.name,
+                               recipient_address=r.address, in_copy=r.copy, payload=payload,
+                               not_before=not_before, created_at=now))
+        added += 1
+    session.flush()
+    return added

@@ -112,9 +112,6 @@ def tasklist_template_bytes(session: Session, campaign: Campaign) -> bytes:
         ws.add_data_validation(validation)
         target = get_column_letter(column)
         validation.add(f"{target}2:{target}{last}")
-    date_column = get_column_letter(HEADERS.index("完成时限") + 1)
-    for row in range(2, 202):  # dates shown as dates where people type them
-        ws[f"{date_column}{row}"].number_format = "yyyy-mm-dd"
     lists.sheet_state = "hidden"
     notes = wb.create_sheet("填写说明")
     notes.append(["列名", "是否必填", "填写说明"])
@@ -246,6 +243,7 @@ def import_tasklist(session: Session, campaign: Campaign, source: bytes | str | 
         resolved = resolve(units, data, today)
         for name, message in resolved.problems:
             column = header_of.get(name, name)
+            message = message.removeprefix(f"{column}：")  # the row and column say it already
             problems.append(SheetProblem(number, column, f"第 {number} 行「{column}」：{message}"))
         if key is not None and not resolved.problems:
             if key in seen:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.deps import MAX_ID, CsrfChecked, DbSession, PageUser
 from api.pages.common import flash, redirect
@@ -17,10 +17,17 @@ from tracker.accounts.access import check_assigns_tasks, role_of
 from tracker.accounts.models import User, UserRole
 from tracker.accounts.service import acting_person
 from tracker.evidence.storage import sanitize_filename
-from tracker.org.models import Campaign, Department, Phase
+from tracker.org.models import Campaign
 from tracker.reminders import immediate
 from tracker.schooldata.sheet import MAX_BYTES, SheetError
-from tracker.tasks.assign import SOURCE_NAMES, AssignmentError, OfficeTaskInput, TaskEdit, create_office_task
+from tracker.tasks.assign import (
+    SOURCE_NAMES,
+    AssignmentError,
+    OfficeTaskInput,
+    TaskEdit,
+    assign_choices,
+    create_office_task,
+)
 from tracker.tasks.models import Task
 from tracker.tasks.service import TaskNotFound
 from tracker.tasks.tasklist import import_tasklist, tasklist_template_bytes
@@ -36,13 +43,8 @@ def assign_form(session: Session, user: User) -> dict | None:
     """What the task list's 交办 form offers (office only, else None)."""
     if role_of(user) is not UserRole.office:
         return None
-    return {
-        "sources": SOURCE_NAMES,
-        "units": list(session.exec(select(Department).where(Department.campaign_id == user.campaign_id,
-                                                           Department.active).order_by(Department.id))),
-        "phases": list(session.exec(select(Phase).where(Phase.campaign_id == user.campaign_id)
-                                    .order_by(Phase.ordinal, Phase.id))),
-    }
+    units, phases = assign_choices(session, user.campaign_id)
+    return {"sources": SOURCE_NAMES, "units": units, "phases": phases}
 
 
 def _split(text: str) -> list[str]:

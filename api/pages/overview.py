@@ -14,6 +14,7 @@ from tracker.accounts.models import UserRole
 from tracker.org.models import Campaign
 from tracker.campaigns.overview import campaign_overview, event_name
 from tracker.events.models import Event
+from tracker.tasks.assign import describe_changes
 from tracker.tasks.queries import task_titles as titles_of
 
 router = APIRouter(include_in_schema=False)
@@ -36,6 +37,10 @@ def describe_event(event: Event) -> str:
     elif event.type == "task.due_changed":
         if p.get("due_from") and p.get("due_to"):
             details.append(f"{p['due_from']} → {p['due_to']}")
+        if p.get("reason"):
+            details.append(f"原因：{p['reason']}")
+    elif event.type == "task.edited":  # the office changed a task it assigned (issue 12)
+        details.append(describe_changes(p.get("changes") or {}))
         if p.get("reason"):
             details.append(f"原因：{p['reason']}")
     elif event.type == "evidence.added":

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, HTTPException, Path, Request, UploadFile, s
 from fastapi.responses import Response
 
 from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign
-from api.errors import CONFLICT_RESPONSE, TOO_LARGE_RESPONSE, ProblemOut, error_response
+from api.errors import CONFLICT_RESPONSE, TOO_LARGE_RESPONSE, ErrorOut, ProblemOut, error_response
 from api.schemas.tasks import TaskCreateIn, TaskEditIn, TasklistImportOut, TaskOut
 from api.v1.tasks import TaskPresenter
 from tracker.accounts.access import check_assigns_tasks
@@ -26,7 +26,8 @@ from tracker.tasks.tasklist import import_tasklist, tasklist_template_bytes
 router = APIRouter(tags=["交办"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-INVALID = {422: {"description": "填写有误：problems 逐项说明（location 为字段名）"}}
+INVALID = {422: {"model": ErrorOut, "description": "填写有误：problems 逐项说明（location 为字段名；清单为行和列）"}}
+NOT_XLSX = {415: {"model": ErrorOut, "description": "不是 .xlsx 文件（含没有扩展名的文件）"}}
 
 
 def assignment_refused(request: Request, exc: AssignmentError) -> Response:
@@ -63,7 +64,7 @@ def tasklist_template(session: DbSession, user: CurrentUser, campaign: UserCampa
 
 
 @router.post("/campaigns/{campaign}/tasks/import", response_model=TasklistImportOut,
-             status_code=status.HTTP_201_CREATED, responses={**TOO_LARGE_RESPONSE, **INVALID},
+             status_code=status.HTTP_201_CREATED, responses={**TOO_LARGE_RESPONSE, **INVALID, **NOT_XLSX},
              summary="导入任务清单（办公室）")
 def import_tasks(session: DbSession, user: CurrentUser, campaign: UserCampaign,
                  file: Annotated[UploadFile, File(description="任务清单 .xlsx")]) -> TasklistImportOut:

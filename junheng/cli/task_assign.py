@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from junheng.cli.common import existing_database_or_exit
+from junheng.cli.common import existing_database_or_exit, user_message
 from junheng.cli.common import fail as _fail
-from junheng.cli.task import USER_ERRORS, AsOption, _message, task_app
+from junheng.cli.task import USER_ERRORS, AsOption, task_app
 from tracker.db import get_engine, migrate, session_scope
 from tracker.org.service import find_person, resolve_campaign
 from tracker.reminders import immediate
@@ -67,7 +67,7 @@ def add_command(
                 person)
             task_id, due_on = task.id, task.due_on
     except ERRORS as error:
-        _fail(_message(error) + "（未保存）")
+        _fail(user_message(error) + "（未保存）")
     Console(soft_wrap=True).print(f"已交办任务 #{task_id}「{escape(title)}」，完成时限 {due_on.isoformat()}")
 
 
@@ -95,7 +95,7 @@ def edit_command(
                                                                 lead=lead, cooperating=helpers, due_on=due), person)
             changes = event.payload["changes"] if event is not None else None
     except ERRORS as error:
-        _fail(_message(error) + "（未作改动）")
+        _fail(user_message(error) + "（未作改动）")
     console = Console(soft_wrap=True)
     if not changes:
         console.print(f"任务 #{task_id} 没有变化")
@@ -115,7 +115,7 @@ def template_command(
         with session_scope(get_engine()) as session:
             path = write_tasklist_template(session, resolve_campaign(session, campaign), out)
     except ERRORS as error:
-        _fail(_message(error))
+        _fail(user_message(error))
     Console(soft_wrap=True).print(f"已生成任务清单模板：{escape(str(path))}")
 
 
@@ -141,7 +141,7 @@ def import_command(
             err.print(f"  • {escape(problem.message)}")
         raise typer.Exit(2) from None
     except ERRORS as error:
-        _fail(_message(error))
+        _fail(user_message(error))
     console = Console(soft_wrap=True)
     console.print(f"已导入任务清单：新建 {len(created)} 项" + (f"，已导入过未重复创建 {unchanged} 项" if unchanged else ""))
     for task_id, title in created:

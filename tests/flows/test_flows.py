@@ -14,6 +14,7 @@ from flows.dispatcher import DispatchMode, dispatch_pending
 from flows.gates import gate_check_flow
 from flows.reviews import review_intake_flow
 from flows.selfcheck import reassessment_flow, self_check_flow
+from tests.factories_db import with_evidence
 from tracker.db import session_scope
 from tracker.events.models import Event
 from tracker.org.models import Phase, PhaseStatus
@@ -129,7 +130,7 @@ async def test_verifying_every_task_of_a_phase_passes_its_gate(example_campaign,
         assert tasks
         for task in tasks:
             lifecycle.accept(session, task, office)
-            lifecycle.submit(session, task, office, note="已完成")
+            lifecycle.submit(session, with_evidence(session, task), office, note="已完成")
             lifecycle.verify(session, task, office)
 
     assert PhaseStatus(_phase("self_check", example_campaign).status) is not PhaseStatus.passed

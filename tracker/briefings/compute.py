@@ -73,7 +73,8 @@ REMINDER_RUNGS = (Rung.ack_resend.value, Rung.due_soon.value, Rung.due_today.val
 STATUS_ORDER = [s.value for s in TaskStatus]
 _STATUS_BY_VALUE = {s.value: s for s in TaskStatus}
 ORIGIN_NAMES = {TaskOrigin.shortfall.value: "问题整改", TaskOrigin.attestation.value: "佐证认定",
-                TaskOrigin.finding.value: "反馈问题整改", TaskOrigin.plan.value: "方案任务"}
+                TaskOrigin.finding.value: "反馈问题整改", TaskOrigin.plan.value: "方案任务",
+                TaskOrigin.office.value: "办公室交办"}
 
 # status a lifecycle event leads to, for events without a "to" in their payload
 _TYPE_TARGET = {
@@ -191,7 +192,7 @@ class WeekActivity(BaseModel):
     returned: int = 0
     accepted: int = 0
     new_tasks: int = 0
-    new_by_origin: dict[str, int] = Field(default_factory=dict)  # origin → count (all four origins)
+    new_by_origin: dict[str, int] = Field(default_factory=dict)  # origin → count (every origin)
     escalated_tasks: int = 0  # tasks that got a 督办单 this week
     escalation_notices: int = 0  # 督办单 notices queued (one per recipient)
     escalated_units: list[str] = Field(default_factory=list)

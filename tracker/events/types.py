@@ -17,6 +17,7 @@ class EventType(str, Enum):
     task_reopened = "task.reopened"
     task_resolved_by_data = "task.resolved_by_data"
     task_due_changed = "task.due_changed"
+    task_edited = "task.edited"  # the office changed a task it assigned (issue 12)
     evidence_added = "evidence.added"
     submission_imported = "submission.imported"
     submission_received = "submission.received"
@@ -52,6 +53,7 @@ EVENT_LABELS: dict[EventType, str] = {
     EventType.task_reopened: "重新打开",
     EventType.task_resolved_by_data: "数据已达标",
     EventType.task_due_changed: "调整截止日期",
+    EventType.task_edited: "调整任务",
     EventType.evidence_added: "上传佐证材料",
     EventType.submission_imported: "导入学校数据",
     EventType.submission_received: "学校报送数据",

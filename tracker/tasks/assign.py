@@ -221,6 +221,15 @@ def sheet_origin_key(title: str, lead: str, due_on: dt.date) -> str:
     return f"office:sheet:{digest[:24]}"
 
 
+def assign_choices(session: Session, campaign_id: int) -> tuple[list[Department], list[Phase]]:
+    """The active units and the phases a 交办 form offers."""
+    units = list(session.exec(select(Department).where(Department.campaign_id == campaign_id, Department.active)
+                              .order_by(Department.id)))
+    phases = list(session.exec(select(Phase).where(Phase.campaign_id == campaign_id)
+                               .order_by(Phase.ordinal, Phase.id)))
+    return units, phases
+
+
 def units_for(session: Session, campaign: Campaign) -> _Units:
     return _Units(session, campaign)
 

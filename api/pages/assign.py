@@ -73,6 +73,7 @@ def create(
     cooperating: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI reads the default, never changes it
     phase: Annotated[str, Form(max_length=64, pattern=TEXT_PATTERN)] = "",
     evidence_required: Annotated[str, Form(max_length=3)] = "",
+    recurrence: Annotated[str, Form(max_length=32, pattern=TEXT_PATTERN)] = "",
 ) -> Response:
     check_assigns_tasks(user)
     campaign = session.get(Campaign, user.campaign_id)
@@ -80,7 +81,8 @@ def create(
     try:
         task = create_office_task(session, campaign, OfficeTaskInput(
             title=title, lead=lead, due_on=due_on, source=source, source_ref=source_ref, measures=measures,
-            cooperating=helpers, phase=phase or None, evidence_required=bool(evidence_required)),
+            cooperating=helpers, phase=phase or None, evidence_required=bool(evidence_required),
+            recurrence=recurrence or None),
             acting_person(session, user))
         session.commit()
     except AssignmentError as exc:

@@ -44,6 +44,7 @@ from tracker.standards import load_standard
 from tracker.tasks import lifecycle
 from tracker.tasks.lifecycle import CLOCK_RUNNING, InvalidTaskInput, NotPermitted, TransitionError
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
+from tracker.tasks.recurrence import describe as describe_recurrence
 from tracker.tasks.service import TaskNotFound, cooperators
 from tracker.tasks.tally import tallied_count
 
@@ -189,6 +190,7 @@ def _task_page(request: Request, session: Session, user: User, task: Task, *, st
         "max_size": format_size(settings.evidence_max_bytes), "allowed": ALLOWED_TEXT,
         "days_left": days_left,
         "edit_form": assign_form(session, user) if task.origin == TaskOrigin.office.value else None,
+        "recurrence_text": describe_recurrence(task.recurrence) if task.recurrence else "",
     }, status_code=status_code, nav_path="/tasks")
 
 

@@ -49,6 +49,7 @@ class TaskOut(Out):
     source: str = Field("", description="事项来源（办公室交办的任务）：领导批示、会议决定、上级交办、督查发现、方案任务、其他")
     source_ref: str = Field("", description="来源文号，或会议名称和日期")
     evidence_required: bool = Field(False, description="提交前须上传佐证材料")
+    recurrence: str | None = Field(None, description="重复规则：monthly:<日> 或 weekly:<1–7>；不重复为空")
     return_reason: str | None = Field(None, description="已退回：最近一次退回的原因，重新提交后清空")
     returned_at: dt.datetime | None = Field(None, description="最近一次退回的时间（已退回时）")
 
@@ -115,6 +116,7 @@ class TaskCreateIn(_In):
     due_on: dt.date = Field(description="完成时限 YYYY-MM-DD")
     evidence_required: bool = Field(False, description="提交前须上传佐证材料")
     indicator: text(32) | None = Field(None, description="对应的指标代码（选填）")
+    recurrence: text(32) | None = Field(None, description="重复：「每月 25 日」或「每周五」；到期后自动交办下一期")
 
 
 class TaskEditIn(_In):

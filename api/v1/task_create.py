@@ -45,7 +45,7 @@ def create_task(request: Request, session: DbSession, user: CurrentUser, campaig
         task = create_office_task(session, campaign, OfficeTaskInput(
             title=body.title, lead=body.lead, due_on=body.due_on, source=body.source, source_ref=body.source_ref,
             measures=body.measures, cooperating=body.cooperating, phase=body.phase,
-            evidence_required=body.evidence_required, indicator=body.indicator), actor)
+            evidence_required=body.evidence_required, indicator=body.indicator, recurrence=body.recurrence), actor)
     except AssignmentError as exc:
         session.rollback()
         return assignment_refused(request, exc)

@@ -13,22 +13,20 @@ from junheng.cli.common import existing_database_or_exit, user_message
 from junheng.cli.common import fail as _fail
 from junheng.cli.task import USER_ERRORS, AsOption, task_app
 from tracker.db import get_engine, migrate, session_scope
-from tracker.org.service import find_person, resolve_campaign
-from tracker.reminders import immediate
-from tracker.schooldata.sheet import SheetError
 from tracker.org.models import Campaign
-from tracker.tasks.assign import (
-    SOURCE_NAMES,
-    AssignmentError,
-    OfficeTaskInput,
-    TaskEdit,
-    create_office_task,
-    describe_changes,
-)
+from tracker.org.service import find_person, resolve_campaign
 from tracker.tasks.service import get_task
-from tracker.tasks.tasklist import import_tasklist, write_tasklist_template
 
-ERRORS = (*USER_ERRORS, AssignmentError)
+# `junheng task list` loads this module too: what only these commands need is imported in them
+SOURCE_NAMES = ("领导批示", "会议决定", "上级交办", "督查发现", "方案任务", "其他")  # TaskSource, for --help
+
+
+def _errors() -> tuple[type[Exception], ...]:
+    from tracker.tasks.assign import AssignmentError
+
+    return (*USER_ERRORS, AssignmentError)
+
+
 CampaignOption = typer.Option(None, "--campaign", "-c", help="创建工作编号；只有一个创建工作时可不写")
 
 
@@ -51,10 +49,13 @@ def add_command(
     phase: str | None = typer.Option(None, "--phase", help="阶段名称或代码；不填为当前阶段"),
     evidence: bool = typer.Option(False, "--evidence/--no-evidence", help="提交前是否须上传佐证材料"),
     indicator: str | None = typer.Option(None, "--indicator", help="对应的指标代码（选填）"),
+    every: str | None = typer.Option(None, "--every", help="重复：「每月 25 日」或「每周五」，到期后自动交办下一期"),
     campaign: str | None = CampaignOption,
     actor: str = AsOption,
 ) -> None:
     """交办一项任务（仅办公室人员）；任务交办单在下次提醒扫描时发出。"""
+    from tracker.tasks.assign import OfficeTaskInput, create_office_task
+
     existing_database_or_exit()
     migrate()
     try:
@@ -63,10 +64,11 @@ def add_command(
             person = find_person(session, camp, actor)
             task = create_office_task(session, camp, OfficeTaskInput(
                 title=title, lead=lead, due_on=due, source=source, source_ref=source_ref, measures=measures,
-                cooperating=_split(cooperating), phase=phase, evidence_required=evidence, indicator=indicator),
+                cooperating=_split(cooperating), phase=phase, evidence_required=evidence, indicator=indicator,
+                recurrence=every),
                 person)
             task_id, due_on = task.id, task.due_on
-    except ERRORS as error:
+    except _errors() as error:
         _fail(user_message(error) + "（未保存）")
     Console(soft_wrap=True).print(f"已交办任务 #{task_id}「{escape(title)}」，完成时限 {due_on.isoformat()}")
 
@@ -84,6 +86,9 @@ def edit_command(
     actor: str = AsOption,
 ) -> None:
     """调整办公室交办的任务（仅办公室人员），记录原因并通知责任单位。"""
+    from tracker.reminders import immediate
+    from tracker.tasks.assign import TaskEdit, describe_changes
+
     existing_database_or_exit()
     migrate()
     helpers = [] if clear_cooperating else (_split(cooperating) if cooperating else None)
@@ -94,7 +99,7 @@ def edit_command(
             event = immediate.edit_task(session, task, TaskEdit(reason=reason, title=title, measures=measures,
                                                                 lead=lead, cooperating=helpers, due_on=due), person)
             changes = event.payload["changes"] if event is not None else None
-    except ERRORS as error:
+    except _errors() as error:
         _fail(user_message(error) + "（未作改动）")
     console = Console(soft_wrap=True)
     if not changes:
@@ -109,12 +114,14 @@ def template_command(
     campaign: str | None = CampaignOption,
 ) -> None:
     """生成任务清单模板（.xlsx），带本创建工作的单位、阶段和事项来源下拉列表。"""
+    from tracker.tasks.tasklist import write_tasklist_template
+
     existing_database_or_exit()
     migrate()
     try:
         with session_scope(get_engine()) as session:
             path = write_tasklist_template(session, resolve_campaign(session, campaign), out)
-    except ERRORS as error:
+    except _errors() as error:
         _fail(user_message(error))
     Console(soft_wrap=True).print(f"已生成任务清单模板：{escape(str(path))}")
 
@@ -126,6 +133,9 @@ def import_command(
     actor: str = AsOption,
 ) -> None:
     """导入任务清单，批量交办（仅办公室人员）。先检查整份清单，有任何问题都不导入；重复导入不会重复建任务。"""
+    from tracker.schooldata.sheet import SheetError
+    from tracker.tasks.tasklist import import_tasklist
+
     existing_database_or_exit()
     migrate()
     err = Console(stderr=True, soft_wrap=True)
@@ -140,7 +150,7 @@ def import_command(
         for problem in error.problems:
             err.print(f"  • {escape(problem.message)}")
         raise typer.Exit(2) from None
-    except ERRORS as error:
+    except _errors() as error:
         _fail(user_message(error))
     console = Console(soft_wrap=True)
     console.print(f"已导入任务清单：新建 {len(created)} 项" + (f"，已导入过未重复创建 {unchanged} 项" if unchanged else ""))

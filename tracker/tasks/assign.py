@@ -32,6 +32,7 @@ from tracker.org.models import Campaign, Department, Person, Phase, School
 from tracker.org.service import UnknownName, current_phase, find_department
 from tracker.tasks.lifecycle import OPEN, NotPermitted
 from tracker.tasks.models import Task, TaskCooperator, TaskOrigin, TaskSource, TaskStatus
+from tracker.tasks.recurrence import parse_recurrence
 from tracker.tasks.service import NewTask, cooperators, create_tasks
 
 MAX_TITLE = 200
@@ -41,7 +42,8 @@ SOURCE_NAMES = [s.value for s in TaskSource]
 # field → its Chinese name, for messages (the API's JSON names, the sheet's columns say the same)
 FIELD_NAMES = {"title": "任务名称", "source": "事项来源", "source_ref": "来源文号/会议", "measures": "措施/要求",
                "lead": "牵头单位", "cooperating": "配合单位", "phase": "阶段", "due_on": "完成时限",
-               "evidence_required": "须上传佐证材料", "indicator": "指标代码", "reason": "调整原因"}
+               "evidence_required": "须上传佐证材料", "indicator": "指标代码", "reason": "调整原因",
+               "recurrence": "重复"}
 
 
 class AssignmentError(ValueError):
@@ -69,6 +71,7 @@ class OfficeTaskInput:
     evidence_required: bool | None = None  # None: the office's default (no)
     indicator: str | None = None
     origin_key: str | None = None  # None: a new key (one task per call)
+    recurrence: str | None = None  # 「每月 25 日」「每周五」(tracker.tasks.recurrence); None: once
 
 
 @dataclass
@@ -180,6 +183,11 @@ def resolve(units: _Units, data: OfficeTaskInput, today: dt.date) -> ResolvedTas
         except ValueError:
             problems.append(("due_on", f"完成时限「{data.due_on}」不是有效日期，格式为 YYYY-MM-DD，例如 2027-03-31"))
     indicator = (str(data.indicator).strip() or None) if data.indicator is not None else None
+    recurrence = None
+    try:
+        recurrence = parse_recurrence(data.recurrence)
+    except ValueError as exc:
+        problems.append(("recurrence", str(exc)))
     if indicator is not None and len(indicator) > 32:
         problems.append(("indicator", "「指标代码」不能超过 32 个字符"))
     if problems or lead is None or phase is None or due is None:
@@ -191,7 +199,8 @@ def resolve(units: _Units, data: OfficeTaskInput, today: dt.date) -> ResolvedTas
         department=lead if isinstance(lead, Department) else None,
         responsible_school=lead if isinstance(lead, School) else None,
         indicator=indicator, cooperating=helpers, source=source, source_ref=source_ref,
-        evidence_required=bool(data.evidence_required) if data.evidence_required is not None else False))
+        evidence_required=bool(data.evidence_required) if data.evidence_required is not None else False,
+        recurrence=recurrence))
 
 
 def require_office(person: Person, campaign: Campaign, what: str = "交办任务") -> None:

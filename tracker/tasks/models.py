@@ -92,6 +92,8 @@ class Task(SQLModel, table=True):
     source_ref: str = ""
     # 提交 is refused while the task has no evidence file
     evidence_required: bool = False
+    # a recurring office task (tracker.tasks.recurrence): monthly:<day> | weekly:<1–7>; None: once
+    recurrence: str | None = Field(default=None, sa_type=String(32))
     # 已退回: the reason of the last 退回 until the unit submits again (None: not returned)
     return_reason: str | None = None
     returned_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

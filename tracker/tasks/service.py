@@ -120,6 +120,7 @@ class NewTask:
     source: str = ""
     source_ref: str = ""
     evidence_required: bool | None = None
+    recurrence: str | None = None  # tracker.tasks.recurrence: monthly:<day> | weekly:<1–7>
 
 
 def create_task(
@@ -227,6 +228,7 @@ def create_tasks(
             finding_id=new.finding_id,
             source=new.source or "",
             source_ref=new.source_ref or "",
+            recurrence=new.recurrence,
             evidence_required=(evidence_required_by_default(origin) if new.evidence_required is None
                                else bool(new.evidence_required)),
             created_at=created_at,
@@ -277,6 +279,7 @@ def create_tasks(
                 "cooperating": cooperator_ids,
                 "evidence_required": row["evidence_required"],
                 **({"source": row["source"], "source_ref": row["source_ref"]} if row["source"] else {}),
+                **({"recurrence": row["recurrence"]} if row["recurrence"] else {}),
                 **(new.event_details or {}),  # what made it, e.g. the assessment a reconciliation followed
             },
         ))

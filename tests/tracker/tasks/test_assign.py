@@ -372,3 +372,52 @@ def test_the_evidence_rule_defaults_by_kind(session, world, origin, needs):
                        origin=origin, origin_key=f"k-{origin.value}", due_on=dt.date(2027, 1, 15),
                        department=world.departments["财政局"], today=TODAY)
     assert task.evidence_required is needs
+
+
+# ---------------------------------------------------------------------------------------------
+# recurring tasks
+
+
+@pytest.mark.parametrize("text, rule", [("每月 25 日", "monthly:25"), ("每月25号前", "monthly:25"), ("每周五", "weekly:5"),
+                                        ("weekly:1", "weekly:1"), ("", None)])
+def test_recurrence_rules_are_read(text, rule):
+    from tracker.tasks.recurrence import parse_recurrence
+
+    assert parse_recurrence(text) == rule
+
+
+def test_a_bad_rule_is_a_named_problem(session, world):
+    with pytest.raises(AssignmentError) as caught:
+        assign(session, world, recurrence="每季度")
+    assert [name for name, _ in caught.value.problems] == ["recurrence"]
+
+
+def test_the_next_occurrence_is_assigned_when_its_period_starts_and_only_once(session, world):
+    from tracker.tasks.recurrence import next_due, roll_recurring
+
+    assert next_due("monthly:31", dt.date(2027, 2, 1)) == dt.date(2027, 2, 28)
+    assert next_due("weekly:5", dt.date(2026, 12, 8)) == dt.date(2026, 12, 11)
+    first = assign(session, world, title="报送创建进展", due_on="2026-12-25", recurrence="每月 25 日",
+                   evidence_required=True)
+    assert first.recurrence == "monthly:25"
+    assert roll_recurring(session, dt.date(2026, 12, 25)) == []  # not past its date yet
+    [second] = roll_recurring(session, dt.date(2026, 12, 26))
+    assert (second.title, second.due_on, second.recurrence, second.evidence_required) == (
+        "报送创建进展", dt.date(2027, 1, 25), "monthly:25", True)
+    assert second.origin_key == f"{first.origin_key}@2027-01-25" and second.department_id == first.department_id
+    assert [c.department_id for c in session.exec(select(TaskCooperator).where(TaskCooperator.task_id == second.id))] \
+        == [world.departments["住建局"].id]
+    [event] = session.exec(select(Event).where(Event.task_id == second.id)).all()
+    assert event.payload["previous_task_id"] == first.id
+    before = counts(session)
+    assert roll_recurring(session, dt.date(2026, 12, 27)) == [] and counts(session) == before
+    # withdrawing the latest occurrence ends the series
+    lifecycle.withdraw(session, second, office(world), "改为季度报送")
+    assert roll_recurring(session, dt.date(2027, 1, 26)) == []
+
+
+def test_the_cli_names_the_sources_of_the_store():
+    from junheng.cli.task_assign import SOURCE_NAMES as CLI_SOURCES
+    from tracker.tasks.assign import SOURCE_NAMES
+
+    assert list(CLI_SOURCES) == SOURCE_NAMES

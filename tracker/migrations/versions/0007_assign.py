@@ -27,10 +27,11 @@ def upgrade() -> None:
     op.add_column('task', sa.Column('source_ref', sa.String(), nullable=False, server_default=''))
     op.add_column('task', sa.Column('evidence_required', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.add_column('task', sa.Column('return_reason', sa.String(), nullable=True))
+    op.add_column('task', sa.Column('recurrence', sa.String(length=32), nullable=True))
     op.add_column('task', sa.Column('returned_at', tracker.db.UTCDateTime(timezone=True), nullable=True))
     op.execute("UPDATE task SET evidence_required = TRUE WHERE origin IN ('shortfall', 'attestation', 'finding')")
 
 
 def downgrade() -> None:
-    for column in ('returned_at', 'return_reason', 'evidence_required', 'source_ref', 'source'):
+    for column in ('returned_at', 'recurrence', 'return_reason', 'evidence_required', 'source_ref', 'source'):
         op.drop_column('task', column)

@@ -421,3 +421,19 @@ def test_the_cli_names_the_sources_of_the_store():
     from tracker.tasks.assign import SOURCE_NAMES
 
     assert list(CLI_SOURCES) == SOURCE_NAMES
+
+
+def test_the_change_notice_is_composed_and_rendered(session, world):
+    """The 任务变更通知 goes through the ordinary path: composed into the unit's message, with
+    what changed and why in the mail's text and HTML."""
+    from notifications.compose import compose_pending
+
+    task = assign(session, world)
+    with time_machine.travel(NOW, tick=False):
+        immediate.edit_task(session, task, TaskEdit(reason="县政府常务会议调整", due_on="2027-01-29"), office(world))
+        session.commit()
+        messages = compose_pending(session, NOW + dt.timedelta(minutes=1))
+    [mail] = [m for m in messages if m.recipient_name == "李科长"]
+    assert "任务变更通知" in mail.subject
+    for body in (mail.body_text, mail.body_html):
+        assert "完成时限：2027-01-15 → 2027-01-29" in body and "县政府常务会议调整" in body

@@ -85,10 +85,17 @@ def _url() -> str:
 
 def deadline_sweep() -> None:
     """Queue the notices the ladder owes now (runs in a worker thread: the sweep is synchronous)."""
+    from tracker.clock import local_date
     from tracker.reminders.sweep import sweep
+    from tracker.tasks.recurrence import roll_recurring
 
     engine = get_engine(_url())
     with Session(engine, expire_on_commit=False) as session:
+        # a recurring task's next occurrence, once its period has started (issue 12)
+        rolled = roll_recurring(session, local_date(utcnow()))
+        session.commit()
+        if rolled:
+            log.info("重复任务：交办下一期 %d 项", len(rolled))
         calendar = load_calendar(session)  # holiday notices imported since the last run count at once
         report = sweep(session, utcnow(), calendar=calendar)
     if report.tasks:

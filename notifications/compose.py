@@ -156,7 +156,8 @@ class _Facts:
         payload = item.payload or {}
         view = ItemView(rung=item.rung, copy=item.in_copy, urgent=item.urgent, occurrence=item.occurrence,
                         task_id=item.task_id, light=light_of(payload.get("light")),
-                        ack_url=payload.get("ack_url") or notice_ack_url(item, base_url), reason=str(payload.get("reason") or ""))
+                        ack_url=payload.get("ack_url") or notice_ack_url(item, base_url), reason=str(payload.get("reason") or ""),
+                        changes=str(payload.get("changes") or ""))
         if item.rung == Rung.dead_letter:
             failed = dict(payload.get("failed") or {})
             for key in ("message_id", "recipient_name", "recipient_address", "subject", "last_error", "created_at",

@@ -32,11 +32,12 @@ RUNG_LABELS = {
     Rung.returned.value: "退回通知",
     Rung.extension.value: "延期申请审批结果",
     Rung.coop_chase.value: "配合事项催办",
+    Rung.changed.value: "任务变更通知",
     Rung.dead_letter.value: "投递失败通知",
 }
 
 # most pressing first within a message
-RUNG_ORDER = [Rung.dead_letter, Rung.escalation, Rung.chase, Rung.due_today, Rung.due_soon, Rung.coop_chase, Rung.returned, Rung.extension,
+RUNG_ORDER = [Rung.dead_letter, Rung.escalation, Rung.chase, Rung.due_today, Rung.due_soon, Rung.coop_chase, Rung.returned, Rung.changed, Rung.extension,
               Rung.ack_resend, Rung.assigned]
 
 LIGHTS = {"绿": "绿", "黄": "黄", "红": "红", "green": "绿", "yellow": "黄", "red": "红"}
@@ -90,7 +91,8 @@ class ItemView:
     past_due: bool = False  # after the due date (even when 0 working days have passed, e.g. a weekend)
     task_url: str = ""
     ack_url: str | None = None
-    reason: str = ""  # why a submission was returned; the decision on an extension; the office's chase note
+    reason: str = ""  # why a submission was returned (or the task changed); the decision on an extension; the office's chase note
+    changes: str = ""  # what the office changed (任务变更通知)
     failed: dict = field(default_factory=dict)  # a dead letter: the message that could not be delivered
 
     @property

@@ -104,3 +104,16 @@ def build_world(session: Session, code: str = "demo") -> World:
         world.people[name] = person
     session.flush()
     return world
+
+
+def with_evidence(session: Session, task: Task) -> Task:
+    """Record a 佐证材料 file on ``task`` (the row only: no file on disk), so a task that needs
+    evidence (issue 12 §4) can be submitted."""
+    import hashlib
+
+    from tracker.tasks.models import Evidence
+
+    session.add(Evidence(campaign_id=task.campaign_id, task_id=task.id, filename="佐证材料.pdf",
+                         sha256=hashlib.sha256(f"evidence-{task.id}".encode()).hexdigest(), size=1))
+    session.flush()
+    return task

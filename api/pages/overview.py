@@ -14,6 +14,7 @@ from tracker.accounts.models import UserRole
 from tracker.org.models import Campaign
 from tracker.campaigns.overview import campaign_overview, event_name
 from tracker.events.models import Event
+from tracker.tasks.assign import describe_changes
 from tracker.tasks.queries import task_titles as titles_of
 from tracker.reviews.service import COUNTY_LEVEL, review_lines
 from tracker.tasks.models import ExtensionStatus
@@ -64,6 +65,10 @@ def describe_event(event: Event) -> str:
         details.append(str(p.get("unit", "")))
         if p.get("note"):
             details.append(str(p["note"]))
+    elif event.type == "task.edited":  # the office changed a task it assigned (issue 12)
+        details.append(describe_changes(p.get("changes") or {}))
+        if p.get("reason"):
+            details.append(f"原因：{p['reason']}")
     elif event.type == "evidence.added":
         details.append(str(p.get("filename", "")))
     elif event.type in ("submission.imported", "submission.received"):

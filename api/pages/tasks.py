@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from api.deps import CSRF_FIELD, CSRF_HEADER, CSRF_REJECTED, MAX_ID, SESSION_CSRF, CsrfChecked, DbSession, PageUser
 from api.errors import status_of
 from api.evidence import evidence_response, load_evidence_for, receive_evidence, upload_refusal
+from api.pages.assign import assign_form
 from api.pages.common import flash, redirect, render, today
 from api.pages.overview import describe_event
 from api.pages.task_moves import moves_context
@@ -37,12 +38,14 @@ from tracker.reviews.service import review_label
 from tracker.events.service import task_history
 from tracker.evidence.service import indicator_title, task_evidence
 from tracker.evidence.storage import ALLOWED_TEXT, EvidenceRejected, format_size
+from tracker.reminders import immediate
 from tracker.reminders.lights import campaign_yellow_within, task_light
 from tracker.settings import get_settings
 from tracker.standards import load_standard
 from tracker.tasks import lifecycle
 from tracker.tasks.lifecycle import CLOCK_RUNNING, InvalidTaskInput, NotPermitted, TransitionError
-from tracker.tasks.models import Task, TaskStatus
+from tracker.tasks.models import Task, TaskOrigin, TaskStatus
+from tracker.tasks.recurrence import describe as describe_recurrence
 from tracker.tasks.service import TaskNotFound, cooperators
 from tracker.accounts.task_list import TaskFilters, visible_to
 
@@ -119,6 +122,7 @@ def task_list(
     school: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     overdue: Annotated[str | None, Query(max_length=3)] = None,
     indicator: Annotated[str | None, Query(max_length=32, pattern=TEXT_PATTERN)] = None,
+    returned: Annotated[str | None, Query(max_length=3)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     day = today(session)
@@ -128,7 +132,8 @@ def task_list(
         status = None
     # the one task list query, shared with the API (tracker.tasks.queries.visible_to)
     wanted = TaskFilters(status=status, department_id=department or None, school_id=school or None,
-                         indicator=indicator or None, overdue=True if overdue else None)
+                         indicator=indicator or None, overdue=True if overdue else None,
+                         returned=True if returned else None)
     found = visible_to(session, user, campaign.id, wanted, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, today=day)
     total = found.total
     pages = max(1, -(-total // PAGE_SIZE))
@@ -138,7 +143,8 @@ def task_list(
                            today=day)
     tasks = found.rows
     filters = {k: v for k, v in {"status": status, "department": department, "school": school,
-                                 "overdue": "1" if overdue else None, "indicator": indicator}.items() if v}
+                                 "overdue": "1" if overdue else None, "indicator": indicator,
+                                 "returned": "1" if returned else None}.items() if v}
     whole = role_of(user) in (UserRole.office, UserRole.reviewer)
     departments = (list(session.exec(select(Department).where(Department.campaign_id == campaign.id)
                                       .order_by(Department.id))) if whole else [])
@@ -148,6 +154,7 @@ def task_list(
         "filters": filters, "statuses": [s.value for s in TaskStatus], "departments": departments,
         "indicators": indicator_choices(campaign), "school_name": school_name,
         "page_url": lambda n: "/tasks?" + urlencode({**filters, "page": n}),
+        "assign": assign_form(session, user),  # the office's 交办 form (api.pages.assign)
     }, nav_path="/tasks")
 
 
@@ -178,6 +185,8 @@ def _task_page(request: Request, session: Session, user: User, task: Task, *, st
         "max_size": format_size(settings.evidence_max_bytes), "allowed": ALLOWED_TEXT,
         "days_left": days_left,
         **moves_context(session, user, task),  # issue 12 §2–3: 延期, 转办, 分解, 联办 (api/pages/task_moves.py)
+        "edit_form": assign_form(session, user) if task.origin == TaskOrigin.office.value else None,
+        "recurrence_text": describe_recurrence(task.recurrence) if task.recurrence else "",
     }, status_code=status_code, nav_path="/tasks")
 
 
@@ -214,8 +223,8 @@ def task_action(
             lifecycle.submit(session, task, person, note)
         elif action == "verify":
             lifecycle.verify(session, task, person, note)
-        elif action == "return":
-            lifecycle.return_task(session, task, person, reason)
+        elif action == "return":  # the 退回通知 is queued with the move (issue 12 §4)
+            immediate.return_task(session, task, person, reason)
         else:
             lifecycle.withdraw(session, task, person, reason)
         session.commit()

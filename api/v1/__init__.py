@@ -9,11 +9,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.errors import ERROR_RESPONSES
-from api.v1 import appraisal, auth, briefings, campaigns, data, evidence, records, reports, reviews, task_moves, tasks
+from api.v1 import appraisal, auth, briefings, campaigns, data, evidence, records, reports, reviews, task_create, task_moves, tasks
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(auth.router)
 router.include_router(campaigns.router)
+router.include_router(task_create.router)  # before tasks: /campaigns/{c}/tasks/template is not a task id
 router.include_router(tasks.router)
 router.include_router(task_moves.router)  # issue 12 §2–3: 延期, 调整时限, 转办, 分解, 联办, 批量签收
 router.include_router(data.router)

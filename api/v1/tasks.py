@@ -31,6 +31,7 @@ from tracker.calendar import WorkingDayCalendar
 from tracker.org.models import Department, School
 from tracker.db import utcnow
 from tracker.events.service import task_history
+from tracker.reminders import immediate
 from tracker.reminders.lights import campaign_yellow_within, task_light
 from tracker.tasks import lifecycle
 from tracker.clock import local_date
@@ -158,13 +159,14 @@ def list_tasks(
     department: Annotated[int | None, Query(ge=1, le=MAX_ID, description="责任单位编号")] = None,
     school: Annotated[int | None, Query(ge=1, le=MAX_ID, description="学校编号（涉及或负责）")] = None,
     overdue: Annotated[bool | None, Query(description="只看逾期（true）或未逾期（false）")] = None,
+    returned: Annotated[bool | None, Query(description="只看已退回（true）或未退回（false）")] = None,
     indicator: Annotated[str | None, Query(max_length=32, pattern=TEXT_PATTERN, description="指标代码")] = None,
     phase: Annotated[str | None, Query(max_length=64, pattern=TEXT_PATTERN, description="阶段代码")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Page[TaskOut]:
     filters = TaskFilters(status=None if status is None else status.value, department_id=department, school_id=school,
-                          indicator=indicator, phase_code=phase, overdue=overdue)
+                          indicator=indicator, phase_code=phase, overdue=overdue, returned=returned)
     found = visible_to(session, user, campaign.id, filters, limit=limit, offset=offset, today=local_date(utcnow()))
     rows, total = found.rows, found.total
     items = TaskPresenter(session, user, campaign.id).many(rows)
@@ -234,7 +236,8 @@ def verify(session: DbSession, user: CurrentUser, task_id: TaskId, body: NoteIn 
 @router.post("/tasks/{task_id}/return", response_model=TaskOut, responses=CONFLICT_RESPONSE, summary="退回（办公室）")
 def return_task(session: DbSession, user: CurrentUser, task_id: TaskId, body: ReasonIn) -> TaskOut:
     return _move(session, user, task_id, "return",
-                 lambda task, person: lifecycle.return_task(session, task, person, body.reason))
+                 # the 退回通知 is queued with the move (issue 12 §4)
+                 lambda task, person: immediate.return_task(session, task, person, body.reason))
 
 
 @router.post("/tasks/{task_id}/withdraw", response_model=TaskOut, responses=CONFLICT_RESPONSE, summary="撤销（办公室）")

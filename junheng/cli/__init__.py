@@ -45,7 +45,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "campaign": ("junheng.cli.campaign", "campaign_app",
         "创建工作：按方案文件建立创建工作，查看阶段、单位和人员"),
     "task": ("junheng.cli.task", "task_app",
-        "任务：查看、签收、报告进度、提交、销号、退回、撤销、延期、转办、分解、联办"),
+        "任务：交办、查看、签收、报告进度、提交、销号、退回、撤销、延期、转办、分解、联办"),
     "data": ("junheng.cli.data", "data_app",
         "学校数据：导入填报表、查看各批数据"),
     "selfcheck": ("junheng.cli.data", "selfcheck_command",

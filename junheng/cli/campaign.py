@@ -69,6 +69,14 @@ def init_command(
         console.print(f"[yellow]提示：[/yellow]{escape(warning)}")
     if applied.created:
         console.print(f"[green]已建立创建工作[/green] {escape(plan.code)}（{escape(plan.name)}）")
+        if applied.plan_tasks:
+            console.print(f"已按方案交办准备工作任务 {len(applied.plan_tasks)} 项（任务交办单在下次提醒扫描时发出）")
+    if applied.redated:
+        for task_id, title, planned, due in applied.redated:
+            console.print(f"  • 任务 #{task_id}「{escape(title)}」原定时限 {planned.isoformat()} 已过，"
+                          f"办理时限顺延至 {due.isoformat()}")
+    if applied.created:
+        pass  # said above
     elif applied.changes:
         console.print(f"[green]已更新创建工作[/green] {escape(plan.code)}：{len(applied.changes)} 处变化")
         for change in applied.changes:

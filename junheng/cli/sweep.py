@@ -81,6 +81,14 @@ def sweep_command(
             marked = reschedule_open_tasks(session, moment, campaign)
             session.commit()
             console.print(f"已将 {marked} 项未完成任务标记为待重新计算提醒时间。")
+        if not dry_run:  # a recurring task's next occurrence, once its period has started (issue 12)
+            from tracker.clock import local_date
+            from tracker.tasks.recurrence import roll_recurring
+
+            rolled = roll_recurring(session, local_date(moment), campaign=campaign)
+            session.commit()
+            for task in rolled:
+                console.print(f"重复任务：已交办下一期 #{task.id}「{escape(task.title)}」，完成时限 {task.due_on.isoformat()}")
         report = sweep(session, moment, dry_run=dry_run, campaign=campaign)
         session.commit()
 

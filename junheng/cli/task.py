@@ -25,6 +25,7 @@ from tracker.org.service import (
     find_person,
     resolve_campaign,
 )
+from tracker.reminders import immediate
 from tracker.tasks import lifecycle
 from tracker.tasks.lifecycle import days_overdue, is_overdue, on_time
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
@@ -36,20 +37,22 @@ from tracker.tasks.service import (
     unsigned_details,
 )
 
-task_app = typer.Typer(help="任务：查看、签收、报告进度、提交、销号、退回、撤销、延期、转办、分解、联办", no_args_is_help=True)
+task_app = typer.Typer(help="任务：交办、查看、签收、报告进度、提交、销号、退回、撤销、延期、转办、分解、联办", no_args_is_help=True)
 
 STATUS_STYLE = {"待签收": "yellow", "已签收": "cyan", "办理中": "blue", "已提交": "magenta",
                 "已销号": "green", "已撤销": "dim"}
 ORIGIN_NAMES = {TaskOrigin.shortfall.value: "自查问题", TaskOrigin.attestation.value: "县级指标佐证",
                 TaskOrigin.finding.value: "评估反馈问题", TaskOrigin.plan.value: "方案任务",
-                TaskOrigin.split.value: "分解任务"}
+                TaskOrigin.split.value: "分解任务",
+                TaskOrigin.office.value: "办公室交办"}
 EVENT_NAMES = {"task.created": "创建", "task.accepted": "签收", "task.progress": "报告进度",
                "task.submitted": "提交", "task.verified": "销号", "task.returned": "退回",
                "task.withdrawn": "撤销", "task.reopened": "重新打开", "task.resolved_by_data": "数据已达标",
                "task.due_changed": "调整截止日期", "task.extension_requested": "申请延期",
                "task.extension_approved": "同意延期", "task.extension_refused": "不同意延期",
                "task.transferred": "转办", "task.split": "分解任务", "task.cooperator_reported": "配合单位报告进展",
-               "task.cooperator_chased": "催办配合单位"}
+               "task.cooperator_chased": "催办配合单位",
+               "task.edited": "调整任务"}
 STATUS_KEYS = {s.name: s for s in TaskStatus}  # English names are accepted too (accepted, submitted …)
 
 AsOption = typer.Option(..., "--as", help="操作人姓名（方案中的人员）", show_default=False)
@@ -137,7 +140,9 @@ def list_command(
         if is_overdue(task, day):  # past a Friday deadline on the weekend: overdue, 0 working days yet
             late = f"[red]{days_overdue(task, day) or '已逾期'}{' 个工作日' if days_overdue(task, day) else ''}[/red]"
         row = [str(task.id), escape(task.title), escape(_unit_of(task, depts, schools)),
-               task.due_on.isoformat(), _styled_status(task.status), f"{task.progress}%", late]
+               task.due_on.isoformat(),
+               _styled_status(task.status) + (" [red]已退回[/red]" if task.return_reason is not None else ""),
+               f"{task.progress}%", late]
         if unsigned is not None:
             row.append(_unsigned_text(unsigned.get(task.id)))
         table.add_row(*row)
@@ -170,6 +175,10 @@ def _event_detail(event: Event) -> str:
         parts.append("子任务 " + "、".join(f"#{i}" for i in p.get("children") or []))
     if "percent" in p:
         parts.append(f"进度 {p['percent']}%")
+    if event.type == "task.edited":
+        from tracker.tasks.assign import describe_changes
+
+        parts.append(describe_changes(p.get("changes") or {}))
     for key, label in (("note", "说明"), ("reason", "原因")):
         if p.get(key):
             parts.append(f"{label}：{p[key]}")
@@ -213,10 +222,14 @@ def show_command(task_id: int = typer.Argument(..., help="任务编号")) -> Non
         ("指标", escape(task.indicator or "—")),
         ("截止日期", task.due_on.isoformat()),
         ("经办人", escape(assignee.name) if assignee else "—"),
-        ("来源", ORIGIN_NAMES.get(task.origin, task.origin)),
+        ("来源", ORIGIN_NAMES.get(task.origin, task.origin)
+         + (f"：{escape(task.source)}" if task.source else "") + (f"（{escape(task.source_ref)}）" if task.source_ref else "")),
+        ("佐证材料", "提交前须上传" if task.evidence_required else "不强制"),
         ("措施", escape(task.measures or "—")),
         ("最新说明", escape(task.notes or "—")),
     ]
+    if task.return_reason is not None:
+        rows.insert(0, ("已退回", f"[red]{escape(task.return_reason)}[/red]（请补充完善后重新提交）"))
     if task.resolved_by_assessment_id is not None:
         rows.append(("数据核验", f"评估 #{task.resolved_by_assessment_id} 显示已达标，待办公室销号"
                      if task.status != TaskStatus.verified.value else
@@ -289,7 +302,8 @@ def return_command(
     actor: str = AsOption,
 ) -> None:
     """退回已提交的任务，转回办理中（仅办公室人员）。"""
-    _move(task_id, actor, lambda s, t, p: lifecycle.return_task(s, t, p, reason), "已退回")
+    # the 退回通知 is queued with the move (issue 12 §4)
+    _move(task_id, actor, lambda s, t, p: immediate.return_task(s, t, p, reason), "已退回")
 
 
 @task_app.command("withdraw")
@@ -304,3 +318,5 @@ def withdraw_command(
 
 # the office's 督办 moves (issue 12 §2–3) add their commands to task_app
 from junheng.cli import task_moves  # noqa: E402,F401
+# 交办: task add | edit | import | template (registered on task_app)
+from junheng.cli import task_assign  # noqa: E402,F401

@@ -159,7 +159,8 @@ def week_paragraph(data: BriefingData) -> str:
     w = data.week
     origins = "，".join(f"{name}{w.new_by_origin.get(origin.value, 0)}项"
                         for origin, name in ((TaskOrigin.shortfall, "问题整改"), (TaskOrigin.attestation, "佐证认定"),
-                                             (TaskOrigin.finding, "反馈问题整改"), (TaskOrigin.plan, "方案任务"))
+                                             (TaskOrigin.finding, "反馈问题整改"), (TaskOrigin.plan, "方案任务"),
+                                             (TaskOrigin.office, "办公室交办"))
                         if w.new_by_origin.get(origin.value, 0))
     text = (f"本周签收任务{w.accepted}项，提交{w.submitted}项，销号{w.verified}项，退回{w.returned}项；"
             f"新增任务{w.new_tasks}项" + (f"（{origins}）" if origins else ""))

@@ -12,6 +12,7 @@ Roles: office, dept_a (财政局, leads task a), dept_b (住建局: cooperates o
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -130,6 +131,15 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
              json={"note": "请本周内完成"})],
     ("POST", "/api/v1/campaigns/{campaign}/tasks/accept"): [
         Case(codes(200, 200, 200, 200, 403), task="fresh:财政局:待签收", task_ids=True)],
+    # 交办 (issue 12 §1): the office only
+    ("POST", "/api/v1/campaigns/{campaign}/tasks"): [Case(codes(201, 403, 403, 403, 403), json={
+        "title": "迎检材料汇编", "source": "会议决定", "source_ref": "县创建工作领导小组第 3 次会议（2026-12-01）",
+        "measures": "按迎检清单汇编", "lead": "财政局", "cooperating": ["住建局"], "phase": None,
+        "due_on": "2027-01-15", "evidence_required": True})],
+    ("GET", "/api/v1/campaigns/{campaign}/tasks/template"): [Case(OFFICE_MOVES)],
+    ("POST", "/api/v1/campaigns/{campaign}/tasks/import"): [Case(codes(201, 403, 403, 403, 403), form="tasklist")],
+    ("PATCH", "/api/v1/tasks/{task_id}"): [Case(OFFICE_MOVES, task="office",
+                                                json={"reason": "县政府会议调整", "due_on": "2027-01-29"})],
     ("GET", "/api/v1/campaigns/{campaign}/submissions"): [Case(SCHOOL_DATA)],
     # the office imports county data; a school sends its own row only (another school's row: 422)
     ("POST", "/api/v1/campaigns/{campaign}/submissions"): [Case(codes(201, 403, 403, 422, 403), form="sheet"),
@@ -193,6 +203,34 @@ def pending_extension(engine, api_world, key: str) -> int:
                                       dt.date(2026, 12, 31), "资金下达推迟")
         session.flush()
         return ext.id
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def tasklist_sheet(tag: str) -> bytes:
+    """A one-row 任务清单 (each role's its own title: nothing is a re-import)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "任务清单"
+    wb.active.append(["序号", "任务名称", "事项来源", "牵头单位", "完成时限"])
+    wb.active.append([1, f"迎检路线踏勘（{tag}）", "领导批示", "财政局", "2027-01-20"])
+    import io
+
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def office_task(engine, api_world, title: str):
+    from tracker.db import session_scope
+    from tracker.org.models import Campaign, Person
+    from tracker.tasks.assign import OfficeTaskInput, create_office_task
+
+    with session_scope(engine) as session:
+        campaign = session.get(Campaign, api_world.world.campaign.id)
+        office = session.get(Person, api_world.world.people["王主任"].id)
+        return create_office_task(session, campaign, OfficeTaskInput(title=title, lead="财政局", due_on="2027-01-15"),
+                                  office, today=dt.date(2026, 12, 7))
 
 
 def api_routes(app) -> set[tuple[str, str]]:
@@ -244,7 +282,10 @@ def test_every_route_answers_every_role_as_declared(client, engine, api_world, h
                 for role in ALL_ROLES:
                     url = path.replace("{campaign}", api_world.code).replace("{section}", "主要做法")
                     if case.task:
-                        if case.task.startswith("fresh:"):
+                        if case.task == "office":  # a task the office assigned, fresh per call
+                            fresh += 1
+                            task = office_task(engine, api_world, f"交办 {fresh}")
+                        elif case.task.startswith("fresh:"):
                             _, unit, state = case.task.split(":")
                             fresh += 1
                             task = api_world.fresh_task(engine, f"matrix-{fresh}", unit=unit, state=state)
@@ -288,6 +329,8 @@ def test_every_route_answers_every_role_as_declared(client, engine, api_world, h
                     elif case.form == "sheet":
                         kwargs["files"] = {"file": ("schools.csv", sheet.read_bytes(), "text/csv")}
                         kwargs["data"] = {"label": "权限检查"}
+                    elif case.form == "tasklist":
+                        kwargs["files"] = {"file": ("任务清单.xlsx", tasklist_sheet(role), XLSX)}
                     elif case.form == "own_sheet":
                         kwargs["files"] = {"file": ("本校.csv", own_sheet, "text/csv")}
                     denied_before = len(denied_log.messages)

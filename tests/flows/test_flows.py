@@ -14,6 +14,7 @@ from flows.dispatcher import DispatchMode, dispatch_pending
 from flows.gates import gate_check_flow
 from flows.reviews import review_intake_flow
 from flows.selfcheck import reassessment_flow, self_check_flow
+from tests.factories_db import with_evidence
 from tracker.db import session_scope
 from tracker.events.models import Event
 from tracker.org.models import Phase, PhaseStatus
@@ -60,12 +61,14 @@ def _sheet_with_more_equipment(source: Path, target: Path, factor: float) -> Pat
 
 async def test_self_check_creates_tasks_and_running_it_again_creates_none(
         example_campaign, schools_sheet, prefect_harness):
+    # the plan's preparatory tasks are there from campaign init (issue 12 §1)
+    plan_tasks = _count(Task, Task.origin == TaskOrigin.plan.value)
+    assert plan_tasks > 0
     first = await self_check_flow(example_campaign, str(schools_sheet), OFFICE)
     assert first["created"] > 0
     assert first["reopened"] == 0 and first["resolved"] == 0
-    assert _count(Task) == first["created"]
+    assert _count(Task) == first["created"] + plan_tasks
     assert _count(Task, Task.origin == TaskOrigin.shortfall.value) > 0
-    assert _count(Task, Task.origin == TaskOrigin.plan.value) > 0
 
     # the flow's own import is marked, so the dispatcher starts no re-assessment for it
     imported = _events("submission.imported")
@@ -75,23 +78,25 @@ async def test_self_check_creates_tasks_and_running_it_again_creates_none(
 
     second = await self_check_flow(example_campaign, str(schools_sheet), OFFICE)
     assert second["created"] == 0 and second["reopened"] == 0 and second["resolved"] == 0
-    assert second["unchanged"] == first["created"]
+    assert second["unchanged"] == first["created"] + plan_tasks
     assert second["assessment_id"] != first["assessment_id"]
-    assert _count(Task) == first["created"]
-    assert _count(Event, Event.type == "task.created") == first["created"]
+    assert _count(Task) == first["created"] + plan_tasks
+    assert _count(Event, Event.type == "task.created") == first["created"] + plan_tasks
 
 
 async def test_a_bad_sheet_fails_the_flow_and_stores_nothing(example_campaign, tmp_path, prefect_harness):
     bad = tmp_path / "bad.csv"
     bad.write_text("学校名称,学校类型,小学在校生数\n城关一小,幼儿园,100\n", encoding="utf-8")
+    plan_tasks = _count(Task)  # the plan's preparatory tasks, made by campaign init (issue 12 §1)
     with pytest.raises(SheetError) as caught:
         await self_check_flow(example_campaign, str(bad), OFFICE)
     assert "幼儿园" in str(caught.value) or "第 2 行" in str(caught.value)
-    assert _count(DataSubmission) == 0 and _count(Task) == 0
+    assert _count(DataSubmission) == 0 and _count(Task) == plan_tasks
 
 
 async def test_imported_data_is_reassessed_through_the_dispatcher(
         example_campaign, schools_sheet, tmp_path, prefect_harness):
+    plan_tasks = _count(Task)  # made by campaign init (issue 12 §1)
     first = await self_check_flow(example_campaign, str(schools_sheet), OFFICE)
     equipment_tasks = _count(Task, Task.origin == TaskOrigin.shortfall.value, Task.indicator == "6",
                              Task.school_id.is_not(None))
@@ -110,7 +115,7 @@ async def test_imported_data_is_reassessed_through_the_dispatcher(
     result = report.outcomes[0].result
     assert result["created"] == 0
     assert result["resolved"] >= equipment_tasks
-    assert result["resolved"] + result["unchanged"] == first["created"]
+    assert result["resolved"] + result["unchanged"] == first["created"] + plan_tasks
     assert _count(Task, Task.resolved_by_assessment_id == result["assessment_id"]) == result["resolved"]
 
     # the same flow run by hand on the same data changes nothing more
@@ -129,7 +134,7 @@ async def test_verifying_every_task_of_a_phase_passes_its_gate(example_campaign,
         assert tasks
         for task in tasks:
             lifecycle.accept(session, task, office)
-            lifecycle.submit(session, task, office, note="已完成")
+            lifecycle.submit(session, with_evidence(session, task), office, note="已完成")
             lifecycle.verify(session, task, office)
 
     assert PhaseStatus(_phase("self_check", example_campaign).status) is not PhaseStatus.passed

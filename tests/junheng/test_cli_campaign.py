@@ -37,7 +37,8 @@ def test_init_stores_the_example_and_rerunning_changes_nothing(db_url):
     again = runner.invoke(app, ["campaign", "init", str(EXAMPLE), "--as", "韩静"])
     assert again.exit_code == 0, again.output
     assert "与方案一致，没有变化" in again.output
-    assert _rows(db_url, Campaign) == 1 and _rows(db_url, Event) == 1
+    # campaign.created and the plan's 8 preparatory tasks (task.created: issue 12), nothing more
+    assert _rows(db_url, Campaign) == 1 and _rows(db_url, Event) == 1 + 8
 
 
 def test_init_with_a_changed_plan_lists_the_changes(db_url, tmp_path):

@@ -74,7 +74,7 @@ def test_new_reminder_settings_in_the_plan_mark_open_tasks_for_the_sweep(db_url,
     changed.write_text(text.replace("  催办间隔工作日: 2 ", "  催办间隔工作日: 1 "), encoding="utf-8")
     result = runner.invoke(app, ["campaign", "init", str(changed), "--as", "韩静"])
     assert result.exit_code == 0, result.output
-    assert "提醒设置有变化" in result.output and "提醒设置有变化：1 项" in result.output
+    assert "提醒设置有变化" in result.output and "提醒设置有变化：9 项" in result.output  # + the plan's 8 (issue 12)
     marked, closed = _next_reminders(db_url, open_id, closed_id)
     assert marked is not None and marked <= dt.datetime.now(dt.timezone.utc)
     assert closed is None
@@ -84,6 +84,7 @@ def test_an_imported_holiday_notice_marks_open_tasks_for_the_sweep(db_url):
     open_id, closed_id = _campaign_with_tasks(db_url)
     result = runner.invoke(app, ["calendar", "import", str(EXAMPLES / "calendar-2027.yaml"), "--as", "韩静"])
     assert result.exit_code == 0, result.output
-    assert "1 项未办结任务的提醒时间将在下次提醒扫描时按新日历重新计算" in result.output
+    # the task, and the plan's 8 preparatory tasks made by campaign init (issue 12)
+    assert "9 项未办结任务的提醒时间将在下次提醒扫描时按新日历重新计算" in result.output
     marked, closed = _next_reminders(db_url, open_id, closed_id)
     assert marked is not None and closed is None

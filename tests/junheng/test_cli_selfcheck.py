@@ -48,18 +48,19 @@ def test_selfcheck_twice_then_reassess_after_county_input(campaign):
     result = invoke("selfcheck", str(EXAMPLES / "schools.xlsx"), "--as", "韩静")
     assert result.exit_code == 0, result.output
     assert "40 所学校" in result.output and "资源配置 不达标" in result.output
-    created = _count(campaign, Task)
-    assert f"新建 {created} 项" in result.output
+    plan_tasks = _count(campaign, Task, Task.origin == "plan")  # made by campaign init (issue 12)
+    created = _count(campaign, Task) - plan_tasks
+    assert f"新建 {created} 项" in result.output and f"未变 {plan_tasks} 项" in result.output
 
     again = invoke("selfcheck", str(EXAMPLES / "schools.xlsx"))
-    assert again.exit_code == 0 and "新建 0 项" in again.output and f"未变 {created} 项" in again.output
+    assert again.exit_code == 0 and "新建 0 项" in again.output and f"未变 {created + plan_tasks} 项" in again.output
 
     result = invoke("county-input", "set", "23", "93", "--note", "2026 年统计", "--as", "韩静")
     assert result.exit_code == 0, result.output
     assert "已录入 23 = 93" in result.output
     result = invoke("reassess")
     assert result.exit_code == 0, result.output
-    assert "新建 1 项" in result.output and _count(campaign, Task) == created + 1
+    assert "新建 1 项" in result.output and _count(campaign, Task) == created + plan_tasks + 1
     listing = invoke("county-input", "list")
     assert "23" in listing.output and "2026 年统计" in listing.output
 
@@ -77,7 +78,8 @@ def test_user_errors_are_chinese_with_exit_code_2(campaign, tmp_path):
 
     result = invoke("selfcheck", str(bad))
     assert result.exit_code == 2 and "第 2 行" in result.stderr and "小学在校生数" in result.stderr
-    assert "Traceback" not in result.output and _count(campaign, DataSubmission) == 0 and _count(campaign, Task) == 0
+    assert "Traceback" not in result.output and _count(campaign, DataSubmission) == 0
+    assert _count(campaign, Task, Task.origin != "plan") == 0  # only the plan's, from campaign init
     result = invoke("data", "import", str(EXAMPLES / "schools.xlsx"), "--as", "无名氏")
     assert result.exit_code == 3 and "没有「无名氏」" in result.stderr  # not found
     result = invoke("reassess")
@@ -91,9 +93,10 @@ def test_user_errors_are_chinese_with_exit_code_2(campaign, tmp_path):
 def test_import_then_reassess_with_a_file(campaign):
     result = invoke("data", "import", str(EXAMPLES / "schools.xlsx"), "--label", "自查", "--as", "苏晓")
     assert result.exit_code == 0 and "第 1 批数据：40 所学校" in result.output
-    assert _count(campaign, Task) == 0  # importing alone makes no tasks
+    plan_tasks = _count(campaign, Task)  # the plan's, from campaign init (issue 12)
+    assert _count(campaign, Task, Task.origin != "plan") == 0  # importing alone makes no tasks
     result = invoke("reassess", str(EXAMPLES / "schools.xlsx"))
-    assert result.exit_code == 0 and "第 2 批数据" in result.output and _count(campaign, Task) > 0
+    assert result.exit_code == 0 and "第 2 批数据" in result.output and _count(campaign, Task) > plan_tasks
     # `data import` leaves its event for the dispatcher (a re-assessment follows); `reassess FILE`
     # assessed its batch itself, so its event is written already dispatched.
     imported = Event.type == "submission.imported"
@@ -141,19 +144,34 @@ def test_export_breakdown(campaign, tmp_path):
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
+def test_campaign_init_lists_the_plan_tasks_created_after_their_plan_date(db_url):
+    # Monday 12-07: the plan's 学习培训 (P01) was due Friday 12-04; campaign init makes the plan's
+    # tasks (issue 12), so it is there that P01 is re-dated and listed
+    with time_machine.travel(dt.datetime(2026, 12, 7, 10, 0, tzinfo=CHINA), tick=True):
+        result = invoke("campaign", "init", str(EXAMPLES / "plan.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "已按方案交办准备工作任务 8 项" in result.output
+    [line] = [line for line in result.output.splitlines() if "学习培训" in line]
+    with Session(get_engine(db_url)) as session:
+        task = session.exec(select(Task).where(Task.origin_key == "plan|P01")).one()
+    assert line.strip() == f"• 任务 #{task.id}「学习培训」原定时限 2026-12-04 已过，办理时限顺延至 2026-12-14"
+    assert (task.planned_due_on, task.due_on) == (dt.date(2026, 12, 4), dt.date(2026, 12, 14))
+
+
 @pytest.mark.parametrize("command", ["selfcheck", "reassess"])
 def test_the_self_check_lists_the_tasks_created_after_their_plan_date(campaign, command):
-    # Monday 12-07: the plan's 学习培训 (P01) was due Friday 12-04. The clock ticks from 10:00 (the
-    # date stays 12-07): Prefect's own server refuses two states of a task run at the same instant
-    with time_machine.travel(dt.datetime(2026, 12, 7, 10, 0, tzinfo=CHINA), tick=True):
+    # Tuesday 2027-01-05: the 整改 phase's attestations fall due at the 自查自评 gate (2026-12-31),
+    # which has passed when the self-check creates them. The clock ticks from 10:00 (the date
+    # stays): Prefect's own server refuses two states of a task run at the same instant
+    with time_machine.travel(dt.datetime(2027, 1, 5, 10, 0, tzinfo=CHINA), tick=True):
         result = invoke(command, str(EXAMPLES / "schools.xlsx"), "--as", "韩静")
     assert result.exit_code == 0, result.output
-    assert "注意：1 项任务建立时原定时限已过，未计为逾期，办理时限已顺延：" in result.output
-    [line] = [line for line in result.output.splitlines() if "学习培训" in line]
+    assert "项任务建立时原定时限已过，未计为逾期，办理时限已顺延：" in result.output
     with Session(get_engine(campaign)) as session:
-        task = session.exec(select(Task).where(Task.origin_key == "plan|P01")).one()
-    assert line.strip() == f"#{task.id} 学习培训：原定时限 2026-12-04 → 2026-12-14（顺延 5 个工作日）"
-    assert (task.planned_due_on, task.due_on) == (dt.date(2026, 12, 4), dt.date(2026, 12, 14))
+        redated = session.exec(select(Task).where(Task.planned_due_on.is_not(None), Task.origin != "plan")).all()
+    assert redated
+    for task in redated:
+        assert f"#{task.id} " in result.output and task.due_on > dt.date(2027, 1, 5)
 
 
 def test_review_findings_past_their_deadline_are_listed(campaign, tmp_path):

@@ -89,6 +89,19 @@ def _breakdown_book(session: Session, tmp_path: Path, monkeypatch) -> Path:
     return breakdown.write_breakdown_xlsx(session, world.campaign, tmp_path / "任务分解表.xlsx")
 
 
+def _tasklist_book(session: Session, tmp_path: Path) -> Path:
+    """The 任务清单 template (issue 12): the campaign's unit and phase names fill its dropdown lists."""
+    from tracker.org.models import Department, Phase
+    from tracker.tasks.tasklist import write_tasklist_template
+
+    world = build_world(session, code="tl")
+    for i, name in enumerate(HOSTILE):
+        session.add(Department(campaign_id=world.campaign.id, name=name, short_name=f"h{i}"))
+        session.add(Phase(campaign_id=world.campaign.id, code=f"h{i}", name=name, ordinal=10 + i))
+    session.flush()
+    return write_tasklist_template(session, world.campaign, tmp_path / "任务清单.xlsx")
+
+
 @pytest.fixture
 def books(engine, tmp_path, monkeypatch) -> dict[str, Path]:
     """Every writer's workbook, written with hostile names where the writer takes any."""
@@ -97,6 +110,7 @@ def books(engine, tmp_path, monkeypatch) -> dict[str, Path]:
             "assessment": _assessment_book(tmp_path),
             "catalogue": _catalogue_book(session, tmp_path),
             "breakdown": _breakdown_book(session, tmp_path, monkeypatch),
+            "tasklist": _tasklist_book(session, tmp_path),
         }
     made["template"] = write_template(tmp_path / "模板.xlsx")  # constant text only: no formula either
     return made
@@ -117,7 +131,7 @@ def test_no_writer_writes_a_formula(books):
             for name in archive.namelist():
                 if name.startswith("xl/worksheets/"):
                     assert not re.search(rb"<(\w+:)?f[ >]", archive.read(name)), (what, name)
-    for what in ("assessment", "catalogue", "breakdown"):
+    for what in ("assessment", "catalogue", "breakdown", "tasklist"):
         wb = load_workbook(books[what])
         cells = {c.value: c for ws in wb.worksheets for row in ws.iter_rows() for c in row
                  if isinstance(c.value, str)}

@@ -296,3 +296,8 @@ def visible_appraisal_rows(user: User, rows: Sequence[UnitAppraisal]) -> list[Un
 
 def check_issues_appraisal_notice(user: User) -> None:
     require_role(user, UserRole.office, what="印发通报表扬、通报批评")
+
+
+def check_assigns_tasks(user: User) -> None:
+    """交办 (create, import, edit office tasks): the office only (issue 12)."""
+    require_role(user, UserRole.office, what="交办任务")

@@ -35,6 +35,7 @@ class TaskFilters:
     indicator: str | None = None
     phase_code: str | None = None
     overdue: bool | None = None  # True: only overdue; False: only not overdue
+    returned: bool | None = None  # True: only 已退回 (returned, not yet resubmitted); False: the others
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,10 @@ def visible_to(session: Session, user: User, campaign_id: int, filters: TaskFilt
     if filters.overdue is not None:
         clause = Task.status.in_([s.value for s in CLOCK_RUNNING]) & (Task.due_on < today)
         conditions.append(clause if filters.overdue else ~clause)
-    tallied = sees_whole_campaign(user) and filters.school_id is None and filters.indicator is None
+    if filters.returned is not None:  # 已退回 (issue 12 §4): the tallies cannot say it
+        conditions.append(Task.return_reason.is_not(None) if filters.returned else Task.return_reason.is_(None))
+    tallied = (sees_whole_campaign(user) and filters.school_id is None and filters.indicator is None
+               and filters.returned is None)
     extra = []
     if tallied and filters.overdue is None:
         # the "of N" from the tallies rides along in the page's query (one round trip fewer)

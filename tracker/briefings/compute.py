@@ -79,7 +79,8 @@ STATUS_ORDER = [s.value for s in TaskStatus]
 _STATUS_BY_VALUE = {s.value: s for s in TaskStatus}
 ORIGIN_NAMES = {TaskOrigin.shortfall.value: "问题整改", TaskOrigin.attestation.value: "佐证认定",
                 TaskOrigin.finding.value: "反馈问题整改", TaskOrigin.plan.value: "方案任务",
-                TaskOrigin.split.value: "分解任务"}
+                TaskOrigin.split.value: "分解任务",
+                TaskOrigin.office.value: "办公室交办"}
 
 # events that move a task's due date (payload due_from → due_to): the replay follows them, so a
 # task approved for extension is judged against its new date from the approval on, and a past
@@ -202,7 +203,7 @@ class WeekActivity(BaseModel):
     returned: int = 0
     accepted: int = 0
     new_tasks: int = 0
-    new_by_origin: dict[str, int] = Field(default_factory=dict)  # origin → count (all four origins)
+    new_by_origin: dict[str, int] = Field(default_factory=dict)  # origin → count (every origin)
     escalated_tasks: int = 0  # tasks that got a 督办单 this week
     escalation_notices: int = 0  # 督办单 notices queued (one per recipient)
     escalated_units: list[str] = Field(default_factory=list)

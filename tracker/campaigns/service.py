@@ -8,7 +8,8 @@ and an open task whose due date came from the plan follows a moved gate or deadl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, update
@@ -78,6 +79,9 @@ class AppliedPlan:
     changes: list[str]  # Chinese, one line per change; empty when the plan was already applied
     moved_tasks: int = 0  # open tasks whose due date followed a moved gate or deadline
     ladder_changed: bool = False  # the 提醒 section changed: open tasks' reminder times need working out again
+    plan_tasks: list[int] = field(default_factory=list)  # preparatory tasks created now (issue 12 §1)
+    # of those, the ones whose plan date had passed: (task id, title, 原定时限, working due date)
+    redated: list[tuple[int, str, dt.date, dt.date]] = field(default_factory=list)
 
 
 def apply_plan(session: Session, plan: CampaignPlan, actor: str = SYSTEM_ACTOR) -> Campaign:
@@ -101,7 +105,7 @@ def apply_plan_report(session: Session, plan: CampaignPlan, actor: str = SYSTEM_
     ``campaign.updated`` with the list of changes.
     """
     # selfcheck works out the plan's due dates and imports this module: import it here
-    from tracker.tasks.reconcile import follow_plan_due_dates, plan_due_dates
+    from tracker.tasks.reconcile import create_plan_tasks, follow_plan_due_dates, plan_due_dates
 
     stored = plan.model_dump(mode="json")
     campaign = session.exec(select(Campaign).where(Campaign.code == plan.code)).first()
@@ -147,19 +151,31 @@ def apply_plan_report(session: Session, plan: CampaignPlan, actor: str = SYSTEM_
         note = f"（方案日期 {planned.isoformat()} 已过，作为原定时限保留，办理时限顺延）" if planned else ""
         changes.append(f"任务截止日期随方案调整 {before.isoformat()} → {after.isoformat()}{note}：{listed}")
 
+    # the plan's preparatory steps are tasks from the start (issue 12 §1), not only after the
+    # first school data import; a plan that adds steps later gets them here too (idempotent)
+    plan_tasks = []
+    if not created:
+        plan_tasks = create_plan_tasks(session, campaign, actor)
+        if plan_tasks:
+            changes.append(f"新增方案准备工作任务 {len(plan_tasks)} 项")
     if created:
         record_event(session, type="campaign.created", actor=actor, campaign_id=campaign.id, payload={
             "code": plan.code, "name": plan.name, "county": plan.county, "standard": plan.standard,
             "departments": len(plan.departments), "people": len(plan.people), "phases": len(plan.phases),
             "preparatory_tasks": len(plan.preparatory_tasks),
         })
+        session.flush()
+        plan_tasks = create_plan_tasks(session, campaign, actor)
     elif changes:
         campaign.updated_at = utcnow()
         record_event(session, type="campaign.updated", actor=actor, campaign_id=campaign.id,
                      payload={"changes": changes})
     session.flush()
     return AppliedPlan(campaign=campaign, created=created, changes=changes, moved_tasks=len(moves),
-                       ladder_changed=not created and ladder_before != stored.get("reminders"))
+                       ladder_changed=not created and ladder_before != stored.get("reminders"),
+                       plan_tasks=[t.id for t in plan_tasks],
+                       redated=[(t.id, t.title, t.planned_due_on, t.due_on) for t in plan_tasks
+                                if t.planned_due_on is not None])
 
 
 def _person_name(session: Session, person_id: int | None) -> str | None:

@@ -25,6 +25,7 @@ class EventType(str, Enum):
     task_split = "task.split"
     task_cooperator_reported = "task.cooperator_reported"
     task_cooperator_chased = "task.cooperator_chased"
+    task_edited = "task.edited"  # the office changed a task it assigned (issue 12)
     evidence_added = "evidence.added"
     submission_imported = "submission.imported"
     submission_received = "submission.received"
@@ -70,6 +71,7 @@ EVENT_LABELS: dict[EventType, str] = {
     EventType.task_split: "分解任务",
     EventType.task_cooperator_reported: "配合单位报告进展",
     EventType.task_cooperator_chased: "催办配合单位",
+    EventType.task_edited: "调整任务",
     EventType.evidence_added: "上传佐证材料",
     EventType.submission_imported: "导入学校数据",
     EventType.submission_received: "学校报送数据",

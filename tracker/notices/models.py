@@ -29,6 +29,7 @@ class Rung(str, Enum):
     returned = "returned"  # 退回通知
     extension = "extension"  # 延期申请审批结果, told at once (issue 12 §2)
     coop_chase = "coop_chase"  # 催办 of one cooperating unit's share (联办, issue 12 §3)
+    changed = "changed"  # 任务变更通知: the office edited the task (issue 12; occurrence = the event id)
     dead_letter = "dead_letter"  # tells the office a message could not be delivered
 
 

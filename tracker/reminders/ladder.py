@@ -58,6 +58,7 @@ RUNG_LABELS: dict[Rung, str] = {
     Rung.returned: "退回通知",
     Rung.extension: "延期申请审批结果",
     Rung.coop_chase: "配合事项催办",
+    Rung.changed: "任务变更通知",
     Rung.dead_letter: "投递失败通知",
 }
 
@@ -78,6 +79,7 @@ RUNG_AUDIENCE: dict[Rung, Audience] = {
     Rung.chase: Audience.unit_and_head,
     Rung.escalation: Audience.office_and_supervisor,
     Rung.returned: Audience.unit,
+    Rung.changed: Audience.unit,
 }
 
 # The ladder runs while the task is with its unit (the overdue clock's states).

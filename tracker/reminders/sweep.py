@@ -415,3 +415,57 @@ __all__ = [
     "DEADLINE_RUNGS", "ChunkDone", "Recipient", "SweepLine", "SweepReport", "clock_of", "idempotency_key",
     "recipients_for", "reschedule_open_tasks", "schedule_next", "sweep",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# at once, in the caller's transaction (issue 12 §4)
+
+
+def sweep_tasks(session: Session, task_ids: list[int], now: dt.datetime | None = None,
+                calendar: WorkingDayCalendar | None = None) -> SweepReport:
+    """Queue what the ladder owes these tasks at ``now``, as the sweep would, in the caller's
+    transaction (no commit): the 退回通知 right when the task is returned, so a resubmission a
+    minute later cannot take its place. The same idempotency keys as the sweep's: a later sweep
+    finds the items there and queues nothing twice."""
+    now = now or utcnow()
+    report = SweepReport(now=now, dry_run=False)
+    if not task_ids:
+        return report
+    session.flush()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    chunking = _Chunking(now, _MemoCalendar(calendar or active_calendar()), postgres)
+    tasks = session.execute(select(*_TASK_COLUMNS).where(_T.c.id.in_(task_ids)).order_by(_T.c.id)).all()
+    report.tasks = len(tasks)
+    _sweep_chunk(session, tasks, False, chunking, {}, report)
+    return report
+
+
+def queue_change_notice(session: Session, task: Task, event: Event, changes_text: str,
+                        now: dt.datetime | None = None) -> int:
+    """Queue a 任务变更通知 of ``event`` (the office edited ``task``) to the task's unit and its
+    cooperating units (in copy); returns how many items were queued. Keyed by the event, so each
+    edit is told once. The payload holds what only this notice knows (the reason and the changes);
+    the composer reads the task for the rest, as for every notice."""
+    now = now or utcnow()
+    session.flush()
+    ctx = CampaignContext(session, task.campaign_id, [])
+    cal = _MemoCalendar(active_calendar())
+    coop_ids = list(session.execute(select(TaskCooperator.department_id)
+                                    .where(TaskCooperator.task_id == task.id)
+                                    .order_by(TaskCooperator.department_id)).scalars())
+    school = session.get(School, task.responsible_school_id) if task.responsible_school_id else None
+    light = task_light(task, now.astimezone(CHINA).date(), yellow_within=ctx.settings.yellow_within_working_days,
+                       calendar=cal)
+    payload = {"light": light.value if light else None,
+               "reason": str((event.payload or {}).get("reason") or ""), "changes": changes_text}
+    found = ctx.recipients(task, Audience.unit, Rung.assigned, coop_ids, school)  # cooperators in copy
+    not_before = ctx.window_opening(now, cal)
+    for r in found.people:
+        session.add(NoticeItem(campaign_id=task.campaign_id, task_id=task.id, rung=Rung.changed.value,
+                               occurrence=event.id, idempotency_key=f"{task.id}:changed:{event.id}:{r.key}",
+                               recipient_person_id=r.person_id, recipient_name=r.name,
+                               recipient_address=r.address, in_copy=r.copy,
+                               payload={**payload, "mention": list(r.mentions)} if r.mentions else payload,
+                               not_before=not_before, created_at=now))
+    session.flush()
+    return len(found.people)

@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from tracker.clock import local_date, local_time  # noqa: F401  (lifecycle.local_date: callers' older spelling)
@@ -28,7 +28,7 @@ from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.events.service import SYSTEM_ACTOR, record_event
 from tracker.org.models import Department, Person, School
-from tracker.tasks.models import Task, TaskStatus
+from tracker.tasks.models import Evidence, Task, TaskStatus
 from tracker.workdays import working_days_between
 from tracker.errors import ErrorKind, JunhengError
 
@@ -50,6 +50,10 @@ class NotPermitted(TransitionError, kind=ErrorKind.forbidden):
 
 class InvalidTaskInput(TransitionError, kind=ErrorKind.invalid):
     """A bad value (percent, empty reason) for an otherwise allowed move."""
+
+
+class EvidenceMissing(TransitionError):
+    """提交 of a task that needs evidence (``Task.evidence_required``) before any file is there."""
 
 
 @dataclass(frozen=True)
@@ -283,25 +287,42 @@ def open_children(session: Session, task: Task) -> list[Task]:
                              .order_by(Task.id)))
 
 
+def evidence_count(session: Session, task: Task) -> int:
+    return session.execute(select(func.count()).select_from(Evidence).where(Evidence.task_id == task.id)).scalar_one()
+
+
+def _require_evidence(session: Session, task: Task) -> Callable[[], None]:
+    def check() -> None:
+        if task.evidence_required and evidence_count(session, task) == 0:
+            raise EvidenceMissing(f"任务 #{task.id}「{task.title}」要求上传佐证材料后才能提交，"
+                                  f"目前还没有任何佐证材料，请先上传")
+    return check
+
+
 def submit(session: Session, task: Task, actor: Person, note: str = "",
            *, at: dt.datetime | None = None) -> Event:
     """提交: the unit says the work is done; the overdue clock stops. A task split into sub-tasks
-    (分解) is submitted only when every sub-task is done."""
+    (分解) is submitted only when every sub-task is done; a task that needs evidence
+    (``evidence_required``) is refused (``EvidenceMissing``) until it has a file. Clears the
+    已退回 mark."""
     now = at or utcnow()
     note = (note or "").strip()
-    values: dict = {"submitted_at": now, "progress": 100}
+    values: dict = {"submitted_at": now, "progress": 100, "return_reason": None, "returned_at": None}
     if note:
         values["notes"] = note
 
-    def children_done() -> None:
+    needs_evidence = _require_evidence(session, task)
+
+    def children_done_and_evidence() -> None:
         waiting = open_children(session, task)
         if waiting:
             listed = "、".join(f"#{c.id}（{TaskStatus(c.status).value}）" for c in waiting[:10])
             more = f"等 {len(waiting)} 项" if len(waiting) > 10 else ""
             raise TransitionError(f"任务 #{task.id} 的分解任务尚未全部销号：{listed}{more}，不能提交")
+        needs_evidence()
 
     return _person_move(session, task, "submit", actor, payload={"note": note}, values=values, at=now,
-                        check_input=children_done)
+                        check_input=children_done_and_evidence)
 
 
 def verify(session: Session, task: Task, actor: Person, note: str = "",
@@ -312,21 +333,27 @@ def verify(session: Session, task: Task, actor: Person, note: str = "",
     if task.resolved_by_assessment_id is not None:
         payload["resolved_by_assessment_id"] = task.resolved_by_assessment_id
     return _person_move(session, task, "verify", actor, payload=payload,
-                        values={"verified_at": now, "progress": 100}, at=now)
+                        values={"verified_at": now, "progress": 100, "return_reason": None, "returned_at": None},
+                        at=now)
 
 
 def return_task(session: Session, task: Task, actor: Person, reason: str,
                 *, at: dt.datetime | None = None) -> Event:
-    """退回 (office only): back to 办理中 with a reason; the overdue clock runs again."""
-    return _person_move(session, task, "return", actor, payload={"reason": (reason or "").strip()},
-                        values={"submitted_at": None}, at=at, check_input=_require_reason(reason, "退回", task))
+    """退回 (office only): back to 办理中 with a reason; the overdue clock runs again. The task
+    carries the 已退回 mark (``return_reason``) until it is submitted again. (The 退回通知 is
+    queued at once by ``tracker.reminders.immediate.return_task``, which every surface calls.)"""
+    now = at or utcnow()
+    reason = (reason or "").strip()
+    return _person_move(session, task, "return", actor, payload={"reason": reason},
+                        values={"submitted_at": None, "return_reason": reason, "returned_at": now}, at=now,
+                        check_input=_require_reason(reason, "退回", task))
 
 
 def withdraw(session: Session, task: Task, actor: Person, reason: str,
              *, at: dt.datetime | None = None) -> Event:
     """撤销 (office only): the task is no longer needed."""
     return _person_move(session, task, "withdraw", actor, payload={"reason": (reason or "").strip()}, at=at,
-                        check_input=_require_reason(reason, "撤销", task))
+                        values={"return_reason": None, "returned_at": None}, check_input=_require_reason(reason, "撤销", task))
 
 
 def reopen(session: Session, task: Task, actor_name: str = SYSTEM_ACTOR, reason: str = "",

@@ -26,6 +26,27 @@ class TaskOrigin(str, Enum):
     finding = "finding"
     plan = "plan"  # a preparatory task of the plan
     split = "split"  # a sub-task split from another task (分解, issue 12 §3)
+    office = "office"  # 交办: work the office assigns itself (issue 12)
+
+
+class TaskSource(str, Enum):
+    """事项来源 of an office task (交办)."""
+
+    instruction = "领导批示"
+    meeting = "会议决定"
+    superior = "上级交办"
+    inspection = "督查发现"
+    plan = "方案任务"
+    other = "其他"
+
+
+# 提交 needs at least one 佐证材料 file by default for work whose proof is a document (a shortfall
+# fixed, an indicator attested, a finding rectified); the office sets it per task.
+EVIDENCE_BY_DEFAULT = frozenset({TaskOrigin.shortfall, TaskOrigin.attestation, TaskOrigin.finding})
+
+
+def evidence_required_by_default(origin: TaskOrigin | str) -> bool:
+    return TaskOrigin(origin) in EVIDENCE_BY_DEFAULT
 
 
 class Task(SQLModel, table=True):
@@ -67,6 +88,16 @@ class Task(SQLModel, table=True):
     acknowledged_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     submitted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     verified_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # 交办 (issue 12): 事项来源 and its reference (文号, meeting and date); empty for derived tasks
+    source: str = Field(default="", sa_type=String(16))
+    source_ref: str = ""
+    # 提交 is refused while the task has no evidence file
+    evidence_required: bool = False
+    # a recurring office task (tracker.tasks.recurrence): monthly:<day> | weekly:<1–7>; None: once
+    recurrence: str | None = Field(default=None, sa_type=String(32))
+    # 已退回: the reason of the last 退回 until the unit submits again (None: not returned)
+    return_reason: str | None = None
+    returned_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     # the reminder ladder's next due time (issue 4): the sweep reads only tasks with this <= now
     next_reminder_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     # 分解 (issue 12 §3): the task this one was split from; the parent is submitted only when

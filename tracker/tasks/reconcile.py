@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from tracker.clock import local_date
 from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
 from tracker.clock import local_today
+from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.events.service import SYSTEM_ACTOR
 from tracker.org.models import Campaign, Phase
@@ -270,3 +271,22 @@ def follow_plan_due_dates(session: Session, campaign: Campaign, before: dict[int
     return moves
 
 
+
+
+def create_plan_tasks(session: Session, campaign: Campaign, actor: str = SYSTEM_ACTOR,
+                      today: dt.date | None = None) -> list[Task]:
+    """The plan's preparatory tasks (``plan_specs``) the campaign does not have yet, created now:
+    ``campaign init`` calls this, so the office can assign them before any school data is
+    imported (issue 12 §1). Same origin_key (``plan|<code>``) as ``reconcile_tasks``, which
+    then finds them there and leaves them as they are. Returns the tasks created."""
+    ctx = reconcile_context(session, campaign, today or local_date(utcnow()))
+    specs = plan_specs(ctx)
+    if not specs:
+        return []
+    have = set(session.exec(select(Task.origin_key).where(Task.campaign_id == campaign.id,
+                                                           Task.origin_key.in_([s.key for s in specs]))))
+    wanted = [NewTask(phase=s.phase, title=s.title, measures=s.measures, origin=s.origin, origin_key=s.key,
+                      due_on=s.due_on, department=s.department, cooperating=s.cooperating,
+                      event_details={"from": "campaign_init"})
+              for s in specs if s.key not in have]
+    return create_tasks(session, campaign, wanted, actor=actor, today=ctx.today) if wanted else []

@@ -21,7 +21,7 @@ from tracker.org.service import current_phase
 from tracker.plans import REDATE_WORKING_DAYS
 from tracker.plans.kinds import UnitKind
 from tracker.tasks.lifecycle import CLOCK_RUNNING
-from tracker.tasks.models import Task, TaskCooperator, TaskOrigin, TaskStatus
+from tracker.tasks.models import Task, TaskCooperator, TaskOrigin, TaskStatus, evidence_required_by_default
 from tracker.workdays import add_working_days, working_days_between
 from tracker.errors import ErrorKind, JunhengError
 
@@ -112,6 +112,11 @@ class NewTask:
     finding_id: int | None = None  # the review finding (tracker.reviews) the task rectifies
     event_details: dict[str, Any] | None = None
     parent: Task | None = None  # 分解: the task this one is split from (tracker.tasks.moves)
+    # 交办 (issue 12): 事项来源 (TaskSource value) and its reference; None: the origin's default
+    source: str = ""
+    source_ref: str = ""
+    evidence_required: bool | None = None
+    recurrence: str | None = None  # tracker.tasks.recurrence: monthly:<day> | weekly:<1–7>
 
 
 def create_task(
@@ -218,6 +223,11 @@ def create_tasks(
             shortfall_id=_id(new.shortfall),
             finding_id=new.finding_id,
             parent_id=_id(new.parent),
+            source=new.source or "",
+            source_ref=new.source_ref or "",
+            recurrence=new.recurrence,
+            evidence_required=(evidence_required_by_default(origin) if new.evidence_required is None
+                               else bool(new.evidence_required)),
             created_at=created_at,
             updated_at=created_at,
             # the reminder sweep sends the 交办单 (tracker.reminders.sweep)
@@ -234,7 +244,7 @@ def create_tasks(
     at = utcnow()
     cooperator_rows: list[dict[str, int]] = []
     event_rows: list[dict[str, Any]] = []
-    for (new, title, origin, _school), task, due in zip(checked, tasks, dues):
+    for (new, title, origin, _school), task, due, row in zip(checked, tasks, dues, rows):
         cooperator_ids: list[int] = []
         for unit in new.cooperating:
             unit_id = _id(unit)
@@ -265,6 +275,9 @@ def create_tasks(
                 "indicator": new.indicator,
                 "cooperating": cooperator_ids,
                 **({"parent_id": task.parent_id} if task.parent_id is not None else {}),
+                "evidence_required": row["evidence_required"],
+                **({"source": row["source"], "source_ref": row["source_ref"]} if row["source"] else {}),
+                **({"recurrence": row["recurrence"]} if row["recurrence"] else {}),
                 **(new.event_details or {}),  # what made it, e.g. the assessment a reconciliation followed
             },
         ))

@@ -25,6 +25,7 @@ import openpyxl
 import time_machine
 from sqlmodel import Session, select
 
+from tests.factories_db import with_evidence
 from tracker.calendar import CHINA, active_calendar
 from tracker.campaigns import selfcheck
 from tracker.campaigns.service import apply_plan
@@ -164,7 +165,7 @@ def build_three_weeks(engine, tmp_path: Path, on_week_end=None) -> Scenario:
     def week2_submit(session, campaign):
         chosen = attestations(session, campaign)
         for task in chosen[:3]:
-            lifecycle.submit(session, task, _contact(session, task), "佐证材料已上传")
+            lifecycle.submit(session, with_evidence(session, task), _contact(session, task), "佐证材料已上传")
         for task in chosen[3:8]:
             lifecycle.report_progress(session, task, _contact(session, task), 40, "正在收集佐证材料")
 
@@ -189,7 +190,7 @@ def build_three_weeks(engine, tmp_path: Path, on_week_end=None) -> Scenario:
         office = _person(session, campaign, OFFICE)
         for task in attestations(session, campaign)[3:6]:
             if task.status in (TaskStatus.accepted.value, TaskStatus.in_progress.value):
-                lifecycle.submit(session, task, _contact(session, task), "佐证材料已上传")
+                lifecycle.submit(session, with_evidence(session, task), _contact(session, task), "佐证材料已上传")
                 lifecycle.verify(session, task, office)
 
     timeline = [

@@ -66,7 +66,7 @@ def test_each_week_agrees_with_the_tracker_counts_at_its_end(engine, three_weeks
     w49, w50, w51 = (_compute(engine, w) for w in WEEKS)
     assert (w49.week.verified, w50.week.verified) == (1, 2) and w51.week.verified >= 3
     assert w49.week.new_tasks == 60 and w50.week.new_tasks == 0
-    assert w49.week.new_by_origin == {"shortfall": 19, "attestation": 33, "finding": 0, "plan": 8}
+    assert w49.week.new_by_origin == {"shortfall": 19, "attestation": 33, "finding": 0, "plan": 8, "office": 0}
     assert w50.week.returned == 1 and w50.week.submitted == 3
     assert w50.previous == w49.overall and w51.previous == w50.overall
 

@@ -81,6 +81,7 @@ def test_changed_plan_moves_plan_dated_open_tasks_and_nothing_else(engine):
         # closed work keeps its date: one attestation verified, one withdrawn
         verified, withdrawn, by_hand = attest[0], attest[1], attest[2]
         lifecycle.accept(session, verified, office)
+        verified.evidence_required = False  # the office waives the evidence rule for this one (issue 12)
         lifecycle.submit(session, verified, office)
         lifecycle.verify(session, verified, office)
         lifecycle.withdraw(session, withdrawn, office, reason="并入其他任务")
@@ -170,17 +171,18 @@ def test_a_self_check_after_a_preparatory_date_gives_that_task_working_days(engi
     now = dt.datetime(2026, 12, 7, 10, 0, tzinfo=CHINA)
     with time_machine.travel(now, tick=False), session_scope(engine) as session:
         today = now.date()
-        campaign = apply_plan(session, load_plan(EXAMPLES / "plan.yaml"))
-        result = run_self_check(session, campaign, EXAMPLES / "schools.xlsx", actor="韩静")
+        # the plan's preparatory tasks are made by campaign init (issue 12 §1), re-dated there
+        applied = apply_plan_report(session, load_plan(EXAMPLES / "plan.yaml"))
+        campaign = applied.campaign
         [p01] = _tasks(session, origin_key="plan|P01")
+        assert applied.redated == [(p01.id, "学习培训", dt.date(2026, 12, 4), dt.date(2026, 12, 14))]
+        assert RedatedTask.of(p01, today) == RedatedTask(p01.id, "学习培训", dt.date(2026, 12, 4),
+                                                         dt.date(2026, 12, 14), 5)
+        result = run_self_check(session, campaign, EXAMPLES / "schools.xlsx", actor="韩静")
         assert p01.planned_due_on == dt.date(2026, 12, 4)
         assert p01.due_on == add_working_days(today, 5) == dt.date(2026, 12, 14)
-        # only the one whose date had passed: P02 (12-09) and the rest keep their plan dates
-        assert [r.task_id for r in result.reconcile.redated] == [p01.id]
-        assert result.reconcile.redated == [RedatedTask(p01.id, "学习培训", dt.date(2026, 12, 4), dt.date(2026, 12, 14), 5)]
-        assert result.reconcile.report()["redated"] == [{
-            "task_id": p01.id, "title": "学习培训", "planned_due_on": "2026-12-04", "due_on": "2026-12-14",
-            "working_days": 5}]
+        # the self-check finds them there: it creates and re-dates none of them again
+        assert p01.id in result.reconcile.unchanged and result.reconcile.redated == []
         assert _tasks(session, origin_key="plan|P02")[0].planned_due_on is None
         assert list_tasks(session, campaign, overdue=True, today=today) == []
         status = campaign_status(session, campaign, today)

@@ -35,6 +35,7 @@ class TaskFilters:
     indicator: str | None = None
     phase_code: str | None = None
     overdue: bool | None = None  # True: only overdue; False: only not overdue
+    q: str | None = None  # text search (issue 12 §8): see ``text_clause``
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,31 @@ def _cooperating(dialect: str):
     return type_coerce(select(agg).where(TaskCooperator.task_id == Task.id).correlate(Task).scalar_subquery(), JSON)
 
 
+def like_pattern(text: str) -> str:
+    """``%text%`` for ``LIKE … ESCAPE '\\'``, lower-cased, with ``%``, ``_`` and ``\\`` taken literally."""
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def text_clause(text: str):
+    """Tasks whose title, measures, indicator code, responsible unit's name or school's name (the
+    school responsible or the school the task is about) contain ``text``, case-insensitively, the
+    same on SQLite and PostgreSQL: ``lower(column) LIKE '%…%' ESCAPE '\\'``. No index serves a
+    leading ``%``; it is a scan of the campaign's tasks (``ix_task_campaign_due`` narrows to the
+    campaign), a few thousand rows for a county, and the unit names are matched in two small
+    subqueries (the campaign's departments and schools)."""
+    pattern = like_pattern(text)
+
+    def has(column):
+        return func.lower(column).like(pattern, escape="\\")
+
+    departments = select(Department.id).where(has(Department.name))
+    schools = select(School.id).where(has(School.name))
+    return (has(Task.title) | has(Task.measures) | has(func.coalesce(Task.indicator, ""))
+            | Task.department_id.in_(departments) | Task.responsible_school_id.in_(schools)
+            | Task.school_id.in_(schools))
+
+
 def visible_to(session: Session, user: User, campaign_id: int, filters: TaskFilters, *, limit: int, offset: int,
                today: dt.date) -> TaskPage:
     """The tasks of the campaign the user may see, filtered, in due-date order: one page of rows
@@ -81,7 +107,10 @@ def visible_to(session: Session, user: User, campaign_id: int, filters: TaskFilt
     if filters.overdue is not None:
         clause = Task.status.in_([s.value for s in CLOCK_RUNNING]) & (Task.due_on < today)
         conditions.append(clause if filters.overdue else ~clause)
-    tallied = sees_whole_campaign(user) and filters.school_id is None and filters.indicator is None
+    if filters.q:
+        conditions.append(text_clause(filters.q))
+    tallied = (sees_whole_campaign(user) and filters.school_id is None and filters.indicator is None
+               and not filters.q)
     extra = []
     if tallied and filters.overdue is None:
         # the "of N" from the tallies rides along in the page's query (one round trip fewer)

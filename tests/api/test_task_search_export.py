@@ -15,7 +15,8 @@ from tests.api.conftest import WORLD_ASSIGNED_ON
 from tracker.accounts import task_export
 from tracker.accounts.models import User
 from tracker.accounts.task_export import HEADERS, TooManyToExport, export_rows
-from tracker.accounts.task_list import TaskFilters, like_pattern
+from tracker.accounts.task_list import TaskFilters
+from tracker.tasks.search import like_pattern
 from tracker.tasks.models import TaskOrigin
 from tracker.tasks.service import create_task
 
@@ -156,3 +157,27 @@ def test_the_page_keeps_the_filters_in_its_search_and_export(client, api_world, 
     assert r.status_code == 200
     ws = load_workbook(io.BytesIO(r.content)).active
     assert [row[0] for row in ws.iter_rows(min_row=2, values_only=True)] == [api_world.tasks["s"].id]
+
+
+def test_the_units_lists_search_and_link_their_export(client, api_world, engine):
+    from tests.api.test_pages import log_in
+
+    t, w = api_world.tasks, api_world.world
+    other = _add(engine, api_world, "财政局另一项100%任务", key="unit-other")
+    finance, housing, school = w.departments["财政局"].id, w.departments["住建局"].id, w.schools["城关一小"].id
+    log_in(client, "dept_a")
+    page = client.get(f"/departments/{finance}", params={"q": "100%"}).text
+    assert 'name="q" value="100%"' in page
+    assert "财政局另一项100%任务" in page and "补足生均教学仪器设备值" not in page
+    assert f"/tasks.xlsx?department={finance}&amp;q=100%25" in page
+    ws = load_workbook(io.BytesIO(client.get(f"/tasks.xlsx?department={finance}&q=100%25").content)).active
+    assert [r[0] for r in ws.iter_rows(min_row=2, values_only=True)] == [other]
+    log_in(client, "dept_b")  # its cooperating list is searched too
+    page = client.get(f"/departments/{housing}", params={"q": "仪器"}).text
+    assert "补足生均教学仪器设备值" in page and "城关一小扩建运动场" not in page
+    log_in(client, "school")
+    page = client.get(f"/schools/{school}", params={"q": "多媒体"}).text
+    assert "城关一小补充多媒体教室" in page and "城关一小扩建运动场" not in page
+    assert f"/tasks.xlsx?school={school}&amp;q=" in page
+    ws = load_workbook(io.BytesIO(client.get(f"/tasks.xlsx?school={school}&q=%E5%A4%9A%E5%AA%92%E4%BD%93").content)).active
+    assert [r[0] for r in ws.iter_rows(min_row=2, values_only=True)] == [t["s"].id]

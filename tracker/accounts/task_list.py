@@ -24,6 +24,7 @@ from tracker.accounts.models import User
 from tracker.org.models import Department, Phase, School
 from tracker.tasks.lifecycle import CLOCK_RUNNING
 from tracker.tasks.models import Task, TaskCooperator
+from tracker.tasks.search import text_clause
 from tracker.tasks.tally import count_tasks_query, tallied_count
 
 
@@ -59,31 +60,6 @@ def _cooperating(dialect: str):
     else:
         agg = func.json_group_array(TaskCooperator.department_id)  # order: sorted by the caller
     return type_coerce(select(agg).where(TaskCooperator.task_id == Task.id).correlate(Task).scalar_subquery(), JSON)
-
-
-def like_pattern(text: str) -> str:
-    """``%text%`` for ``LIKE … ESCAPE '\\'``, lower-cased, with ``%``, ``_`` and ``\\`` taken literally."""
-    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def text_clause(text: str):
-    """Tasks whose title, measures, indicator code, responsible unit's name or school's name (the
-    school responsible or the school the task is about) contain ``text``, case-insensitively, the
-    same on SQLite and PostgreSQL: ``lower(column) LIKE '%…%' ESCAPE '\\'``. No index serves a
-    leading ``%``; it is a scan of the campaign's tasks (``ix_task_campaign_due`` narrows to the
-    campaign), a few thousand rows for a county, and the unit names are matched in two small
-    subqueries (the campaign's departments and schools)."""
-    pattern = like_pattern(text)
-
-    def has(column):
-        return func.lower(column).like(pattern, escape="\\")
-
-    departments = select(Department.id).where(has(Department.name))
-    schools = select(School.id).where(has(School.name))
-    return (has(Task.title) | has(Task.measures) | has(func.coalesce(Task.indicator, ""))
-            | Task.department_id.in_(departments) | Task.responsible_school_id.in_(schools)
-            | Task.school_id.in_(schools))
 
 
 def visible_to(session: Session, user: User, campaign_id: int, filters: TaskFilters, *, limit: int, offset: int,

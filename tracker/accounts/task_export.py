@@ -56,9 +56,9 @@ def task_list_workbook(session: Session, user: User, campaign_id: int, filters: 
     ws = wb.active
     ws.title = "任务清单"
     ws.append(HEADERS)
-    for line in lines:
+    for number, line in enumerate(lines, start=2):  # not ws.max_row: it walks every cell each time
         ws.append(line)
-        ws.cell(row=ws.max_row, column=6).number_format = "yyyy-mm-dd"
+        ws.cell(row=number, column=6).number_format = "yyyy-mm-dd"
     for column, width in zip("ABCDEFGHI", (8, 48, 20, 28, 10, 12, 10, 10, 16)):
         ws.column_dimensions[column].width = width
     ws.freeze_panes = "A2"

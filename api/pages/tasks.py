@@ -48,6 +48,7 @@ from tracker.tasks.models import Task, TaskOrigin, TaskStatus
 from tracker.tasks.recurrence import describe as describe_recurrence
 from tracker.tasks.service import TaskNotFound, cooperators
 from tracker.accounts.task_list import TaskFilters, visible_to
+from tracker.accounts.task_export import XLSX_MEDIA_TYPE, task_list_workbook  # issue 12 §8
 
 router = APIRouter(include_in_schema=False)
 
@@ -123,6 +124,7 @@ def task_list(
     overdue: Annotated[str | None, Query(max_length=3)] = None,
     indicator: Annotated[str | None, Query(max_length=32, pattern=TEXT_PATTERN)] = None,
     returned: Annotated[str | None, Query(max_length=3)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,  # issue 12 §8: text search
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     day = today(session)
@@ -133,7 +135,7 @@ def task_list(
     # the one task list query, shared with the API (tracker.tasks.queries.visible_to)
     wanted = TaskFilters(status=status, department_id=department or None, school_id=school or None,
                          indicator=indicator or None, overdue=True if overdue else None,
-                         returned=True if returned else None)
+                         returned=True if returned else None, q=q or None)
     found = visible_to(session, user, campaign.id, wanted, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, today=day)
     total = found.total
     pages = max(1, -(-total // PAGE_SIZE))
@@ -144,7 +146,7 @@ def task_list(
     tasks = found.rows
     filters = {k: v for k, v in {"status": status, "department": department, "school": school,
                                  "overdue": "1" if overdue else None, "indicator": indicator,
-                                 "returned": "1" if returned else None}.items() if v}
+                                 "returned": "1" if returned else None, "q": q}.items() if v}
     whole = role_of(user) in (UserRole.office, UserRole.reviewer)
     departments = (list(session.exec(select(Department).where(Department.campaign_id == campaign.id)
                                       .order_by(Department.id))) if whole else [])
@@ -155,7 +157,32 @@ def task_list(
         "indicators": indicator_choices(campaign), "school_name": school_name,
         "page_url": lambda n: "/tasks?" + urlencode({**filters, "page": n}),
         "assign": assign_form(session, user),  # the office's 交办 form (api.pages.assign)
+        "export_url": "/tasks.xlsx?" + urlencode(filters),  # issue 12 §8
     }, nav_path="/tasks")
+
+
+# --- issue 12 §8: the list as .xlsx, the page's filters, all pages (tracker.accounts.task_export) ---
+@router.get("/tasks.xlsx", name="task_list_export")
+def task_list_export(
+    session: DbSession, user: PageUser,
+    status: Annotated[str | None, Query(max_length=8)] = None,
+    department: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    school: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    overdue: Annotated[str | None, Query(max_length=3)] = None,
+    indicator: Annotated[str | None, Query(max_length=32, pattern=TEXT_PATTERN)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    returned: Annotated[str | None, Query(max_length=3)] = None,
+) -> Response:
+    if status is not None and status not in {s.value for s in TaskStatus}:
+        status = None
+    wanted = TaskFilters(status=status or None, department_id=department or None, school_id=school or None,
+                         indicator=indicator or None, overdue=True if overdue else None,
+                         returned=True if returned else None, q=q or None)
+    body = task_list_workbook(session, user, user.campaign_id, wanted, today(session))
+    return Response(body, media_type=XLSX_MEDIA_TYPE,
+                    headers={"Content-Disposition": "attachment; filename=\"tasks.xlsx\"; "
+                                                    "filename*=UTF-8''%E4%BB%BB%E5%8A%A1%E6%B8%85%E5%8D%95.xlsx"})
+# --- end issue 12 §8 export ---
 
 
 def _task_page(request: Request, session: Session, user: User, task: Task, *, status_code: int = 200,

@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from api.deps import MAX_ID, DbSession, PageUser
 from api.pages.common import render, today
@@ -44,7 +46,8 @@ def departments(request: Request, session: DbSession, user: PageUser) -> Respons
 
 
 @router.get("/departments/{department_id}", response_class=HTMLResponse, name="department_page")
-def department_page(request: Request, session: DbSession, user: PageUser, department_id: UnitId) -> Response:
+def department_page(request: Request, session: DbSession, user: PageUser, department_id: UnitId,
+                    q: Annotated[str | None, Query(max_length=100)] = None) -> Response:
     department = session.get(Department, department_id)
     if department is None or department.campaign_id != user.campaign_id:
         raise UnknownName(f"没有编号为 #{department_id} 的单位")
@@ -55,8 +58,9 @@ def department_page(request: Request, session: DbSession, user: PageUser, depart
     day = today(session)
     campaign = session.get(Campaign, user.campaign_id)
     figures = unit_figures(session, campaign, day, department_id=department.id)
-    own = department_tasks(session, campaign.id, department.id, LIST_LIMIT)
-    cooperating = cooperating_tasks(session, campaign.id, department.id, LIST_LIMIT)
+    q = q or None  # issue 12 §8: the search box narrows the unit's lists
+    own = department_tasks(session, campaign.id, department.id, LIST_LIMIT, q=q)
+    cooperating = cooperating_tasks(session, campaign.id, department.id, LIST_LIMIT, q=q)
     rows = task_rows(session, own, campaign.id, day)
     upcoming = [r for r in rows if r.task.status in {s.value for s in OPEN} and not r.overdue][:5]
     return render(request, session, user, "department.html", {
@@ -66,6 +70,7 @@ def department_page(request: Request, session: DbSession, user: PageUser, depart
         # 批量签收 (issue 12 §3): the unit's own people and the office sign several at once
         "unsigned": unsigned_of(rows) if role is UserRole.office or user.department_id == department.id else [],
         "back": f"/departments/{department.id}",
+        "q": q, "export_url": "/tasks.xlsx?" + urlencode({"department": department.id, **({"q": q} if q else {})}),
     }, nav_path=f"/departments/{department.id}" if role is UserRole.department else "/departments")
 
 
@@ -103,7 +108,8 @@ def _check_school(user: User, school: School) -> None:
 
 
 @router.get("/schools/{school_id}", response_class=HTMLResponse, name="school_page")
-def school_page(request: Request, session: DbSession, user: PageUser, school_id: UnitId) -> Response:
+def school_page(request: Request, session: DbSession, user: PageUser, school_id: UnitId,
+                q: Annotated[str | None, Query(max_length=100)] = None) -> Response:
     school = session.get(School, school_id)
     if school is None or school.campaign_id != user.campaign_id:
         raise UnknownName(f"没有编号为 #{school_id} 的学校")
@@ -136,7 +142,8 @@ def school_page(request: Request, session: DbSession, user: PageUser, school_id:
         data_row = school_row(session, county.id, school.key)
         origin = provenance(session, county, school.key)
     own_submissions = school_submissions(session, school.id, 10)
-    tasks = school_tasks(session, campaign.id, school.id, LIST_LIMIT)
+    q = q or None  # issue 12 §8: the search box narrows the school's list
+    tasks = school_tasks(session, campaign.id, school.id, LIST_LIMIT, q=q)
     fields = [(c.header, field_text(c, data_row.data.get(c.attribute))) for c in COLUMNS
               if data_row is not None and data_row.data.get(c.attribute) not in (None, "")]
     return render(request, session, user, "school.html", {
@@ -147,4 +154,5 @@ def school_page(request: Request, session: DbSession, user: PageUser, school_id:
                      if r.task.responsible_school_id == school.id
                      and role_of(user) in (UserRole.office, UserRole.school)],
         "back": f"/schools/{school.id}",
+        "q": q, "export_url": "/tasks.xlsx?" + urlencode({"school": school.id, **({"q": q} if q else {})}),
     }, nav_path=f"/schools/{school.id}" if role_of(user) is UserRole.school else "/departments")

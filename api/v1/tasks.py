@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
@@ -39,6 +40,7 @@ from tracker.tasks.lifecycle import days_overdue, is_overdue
 from tracker.tasks.models import Evidence, Task, TaskCooperator, TaskStatus
 from tracker.tasks.service import TaskNotFound
 from tracker.accounts.task_list import TaskFilters, cooperating_of, visible_to
+from tracker.accounts.task_export import XLSX_MEDIA_TYPE as XLSX, task_list_workbook  # issue 12 §8
 
 router = APIRouter(tags=["任务"])
 
@@ -162,17 +164,46 @@ def list_tasks(
     returned: Annotated[bool | None, Query(description="只看已退回（true）或未退回（false）")] = None,
     indicator: Annotated[str | None, Query(max_length=32, pattern=TEXT_PATTERN, description="指标代码")] = None,
     phase: Annotated[str | None, Query(max_length=64, pattern=TEXT_PATTERN, description="阶段代码")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="搜索：任务、措施、单位、学校、指标")] = None,  # issue 12 §8
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Page[TaskOut]:
     filters = TaskFilters(status=None if status is None else status.value, department_id=department, school_id=school,
-                          indicator=indicator, phase_code=phase, overdue=overdue, returned=returned)
+                          indicator=indicator, phase_code=phase, overdue=overdue, returned=returned, q=q or None)
     found = visible_to(session, user, campaign.id, filters, limit=limit, offset=offset, today=local_date(utcnow()))
     rows, total = found.rows, found.total
     items = TaskPresenter(session, user, campaign.id).many(rows)
     page = Page[TaskOut](items=items, total=total, limit=limit, offset=offset)
     # validated once above; serialised straight to JSON rather than validated and encoded again
     return Response(page.model_dump_json(), media_type="application/json")
+
+
+# --- issue 12 §8: text search (q) and the .xlsx export of the list (tracker.accounts.task_export) ---
+
+
+@router.get("/campaigns/{campaign}/tasks.xlsx", summary="任务列表导出 Excel",
+            response_class=Response, responses={200: {"content": {XLSX: {}}}})
+def export_tasks(
+    session: DbSession,
+    user: CurrentUser,
+    campaign: UserCampaign,
+    status: Annotated[TaskStatus | None, Query(description="状态")] = None,
+    department: Annotated[int | None, Query(ge=1, le=MAX_ID, description="责任单位编号")] = None,
+    school: Annotated[int | None, Query(ge=1, le=MAX_ID, description="学校编号（涉及或负责）")] = None,
+    overdue: Annotated[bool | None, Query(description="只看逾期（true）或未逾期（false）")] = None,
+    indicator: Annotated[str | None, Query(max_length=32, pattern=TEXT_PATTERN, description="指标代码")] = None,
+    phase: Annotated[str | None, Query(max_length=64, pattern=TEXT_PATTERN, description="阶段代码")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="搜索：任务、措施、单位、学校、指标")] = None,
+    returned: Annotated[bool | None, Query(description="只看已退回（true）或未退回（false）")] = None,
+) -> Response:
+    """Every row the list shows with the same filters (all pages), at most MAX_EXPORT_ROWS."""
+    filters = TaskFilters(status=None if status is None else status.value, department_id=department, school_id=school,
+                          indicator=indicator, phase_code=phase, overdue=overdue, returned=returned, q=q or None)
+    body = task_list_workbook(session, user, campaign.id, filters, local_date(utcnow()))
+    name = quote(f"任务清单-{campaign.code}.xlsx")
+    return Response(body, media_type=XLSX,
+                    headers={"Content-Disposition": f"attachment; filename=\"tasks.xlsx\"; filename*=UTF-8''{name}"})
+# --- end issue 12 §8 export ---
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut, summary="任务")

@@ -102,6 +102,26 @@ def _tasklist_book(session: Session, tmp_path: Path) -> Path:
     return write_tasklist_template(session, world.campaign, tmp_path / "任务清单.xlsx")
 
 
+def _task_list_book(session: Session, tmp_path: Path) -> Path:
+    """The task list's export (issue 12 §8): hostile titles, measures and unit names."""
+    from tracker.accounts.service import create_user
+    from tracker.accounts.task_export import task_list_workbook
+    from tracker.accounts.task_list import TaskFilters
+
+    world = build_world(session, code="tx")
+    for i, name in enumerate(HOSTILE):
+        task = world.task(session, f"t{i}", unit="财政局", title=name)
+        task.indicator = name[:32]
+        session.add(task)
+    world.departments["财政局"].name = HOSTILE[0]
+    session.flush()
+    office = create_user(session, world.campaign, {"username": "tx-office", "password": "correct-horse-9",
+                                                   "role": "office", "name": "办公室"})
+    path = tmp_path / "任务清单.xlsx"
+    path.write_bytes(task_list_workbook(session, office, world.campaign.id, TaskFilters(), dt.date(2026, 12, 1)))
+    return path
+
+
 @pytest.fixture
 def books(engine, tmp_path, monkeypatch) -> dict[str, Path]:
     """Every writer's workbook, written with hostile names where the writer takes any."""
@@ -111,6 +131,7 @@ def books(engine, tmp_path, monkeypatch) -> dict[str, Path]:
             "catalogue": _catalogue_book(session, tmp_path),
             "breakdown": _breakdown_book(session, tmp_path, monkeypatch),
             "tasklist": _tasklist_book(session, tmp_path),
+            "task_list": _task_list_book(session, tmp_path),
         }
     made["template"] = write_template(tmp_path / "模板.xlsx")  # constant text only: no formula either
     return made

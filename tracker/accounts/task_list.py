@@ -24,6 +24,7 @@ from tracker.accounts.models import User
 from tracker.org.models import Department, Phase, School
 from tracker.tasks.lifecycle import CLOCK_RUNNING
 from tracker.tasks.models import Task, TaskCooperator
+from tracker.tasks.search import text_clause
 from tracker.tasks.tally import count_tasks_query, tallied_count
 
 
@@ -36,6 +37,7 @@ class TaskFilters:
     phase_code: str | None = None
     overdue: bool | None = None  # True: only overdue; False: only not overdue
     returned: bool | None = None  # True: only 已退回 (returned, not yet resubmitted); False: the others
+    q: str | None = None  # text search (issue 12 §8): see ``text_clause``
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +86,10 @@ def visible_to(session: Session, user: User, campaign_id: int, filters: TaskFilt
         conditions.append(clause if filters.overdue else ~clause)
     if filters.returned is not None:  # 已退回 (issue 12 §4): the tallies cannot say it
         conditions.append(Task.return_reason.is_not(None) if filters.returned else Task.return_reason.is_(None))
+    if filters.q:
+        conditions.append(text_clause(filters.q))
     tallied = (sees_whole_campaign(user) and filters.school_id is None and filters.indicator is None
-               and filters.returned is None)
+               and filters.returned is None and not filters.q)
     extra = []
     if tallied and filters.overdue is None:
         # the "of N" from the tallies rides along in the page's query (one round trip fewer)

@@ -13,31 +13,41 @@ from sqlmodel import Session, select
 from tracker.org.models import School
 from tracker.tasks.lifecycle import OPEN
 from tracker.tasks.models import Task, TaskCooperator, TaskStatus
+from tracker.tasks.search import text_clause
 
 
 def _open_first():
     return case((Task.status.in_([s.value for s in OPEN]), 0), else_=1)
 
 
-def department_tasks(session: Session, campaign_id: int, department_id: int, limit: int) -> list[Task]:
-    """The tasks the unit leads (负责)."""
-    return list(session.exec(select(Task).where(Task.campaign_id == campaign_id, Task.department_id == department_id)
+def _searched(q: str | None) -> list:
+    """The task list's text search (issue 12 §8), the same words as ``/tasks?q=``."""
+    return [text_clause(q)] if q else []
+
+
+def department_tasks(session: Session, campaign_id: int, department_id: int, limit: int,
+                     q: str | None = None) -> list[Task]:
+    """The tasks the unit leads (负责), those matching ``q`` when given."""
+    return list(session.exec(select(Task).where(Task.campaign_id == campaign_id, Task.department_id == department_id,
+                                                *_searched(q))
                              .order_by(_open_first(), Task.due_on, Task.id).limit(limit)))
 
 
-def cooperating_tasks(session: Session, campaign_id: int, department_id: int, limit: int) -> list[Task]:
-    """The tasks the unit cooperates on (配合)."""
+def cooperating_tasks(session: Session, campaign_id: int, department_id: int, limit: int,
+                      q: str | None = None) -> list[Task]:
+    """The tasks the unit cooperates on (配合), those matching ``q`` when given."""
     return list(session.exec(
         select(Task).join(TaskCooperator, TaskCooperator.task_id == Task.id)
-        .where(Task.campaign_id == campaign_id, TaskCooperator.department_id == department_id)
+        .where(Task.campaign_id == campaign_id, TaskCooperator.department_id == department_id, *_searched(q))
         .order_by(_open_first(), Task.due_on, Task.id).limit(limit)))
 
 
-def school_tasks(session: Session, campaign_id: int, school_id: int, limit: int) -> list[Task]:
-    """The tasks the school is responsible for or that are about it."""
+def school_tasks(session: Session, campaign_id: int, school_id: int, limit: int,
+                 q: str | None = None) -> list[Task]:
+    """The tasks the school is responsible for or that are about it, those matching ``q`` when given."""
     return list(session.exec(
         select(Task).where(Task.campaign_id == campaign_id,
-                           (Task.school_id == school_id) | (Task.responsible_school_id == school_id))
+                           (Task.school_id == school_id) | (Task.responsible_school_id == school_id), *_searched(q))
         .order_by(_open_first(), Task.due_on, Task.id).limit(limit)))
 
 

@@ -61,10 +61,8 @@ QUERY_METHODS = frozenset({"exec", "execute", "query"})  # session.exec(…), se
 NOT_YET_MOVED = {
     "api/v1/tasks.py": "moved by issue 10 work on the task-list branch (the task list query)",
     "api/pages/tasks.py": "moved by issue 10 work on the task-list branch (the task list query)",
-    "api/deps.py": "moved by issue 10 work on the task-list branch (the task list query)",
     "notifications/compose.py": "moved by issue 10 work on branch s3-mail",
     "notifications/delivery.py": "moved by issue 10 work on branch s3-mail",
-    "notifications/briefing/mail.py": "moved by issue 10 work on branch s3-mail",
 }
 
 

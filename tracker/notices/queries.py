@@ -4,13 +4,14 @@ summary), and the statements the deliverer runs on it (leasing, recording, re-qu
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from sqlalchemy import and_, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from tracker.notices.models import DeadCause, MessageState, NoticeItem, OutboundMessage, RobotWindow
+from tracker.notices.models import AttachmentContent, DeadCause, MessageState, NoticeItem, OutboundMessage, RobotWindow
 
 
 def latest_messages(session: Session, *, state: str | None = None,
@@ -190,3 +191,20 @@ def uncarried_item_count(session: Session, campaign_id: int) -> int:
     """Notice items of the campaign that no message carries yet (owed, not yet composed)."""
     return session.exec(select(func.count()).select_from(NoticeItem).where(
         NoticeItem.campaign_id == campaign_id, NoticeItem.message_id.is_(None))).one()
+
+
+def taken_idempotency_keys(session: Session, keys: list[str]) -> set[str]:
+    """Which of ``keys`` a stored notice item already holds (one statement; none for no keys)."""
+    if not keys:
+        return set()
+    return set(session.exec(select(NoticeItem.idempotency_key).where(NoticeItem.idempotency_key.in_(keys))))
+
+
+def store_attachment_content(session: Session, data: bytes) -> str:
+    """Store an attachment's bytes once, by sha256 (a second copy is a no-op); returns the digest."""
+    digest = hashlib.sha256(data).hexdigest()
+    table = AttachmentContent.__table__
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(table).values(sha256=digest, size=len(data), data=data)
+                    .on_conflict_do_nothing(index_elements=[table.c.sha256]))
+    return digest

@@ -49,7 +49,7 @@ import aiosmtplib
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from tracker.calendar.working_days import CHINA
+from tracker.clock import zone
 from tracker.notices import queries as notice_queries
 from tracker.org.models import Campaign
 from tracker.org import queries as org_queries
@@ -367,7 +367,7 @@ async def deliver_due(
                     session.expunge_all()
                 if put_off:
                     report.held.append(f"群机器人「{name}」每分钟最多 {settings.webhook_per_minute} 条：{put_off} 条排队，"
-                                       f"{free_at.astimezone(CHINA):%H:%M:%S} 起再发")
+                                       f"{free_at.astimezone(zone()):%H:%M:%S} 起再发")
                 if not messages:
                     break
                 claimed += len(messages)

@@ -48,7 +48,8 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select, tuple_, update
 from sqlmodel import Session
 
-from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
+from tracker.clock import zone
+from tracker.calendar import WorkingDayCalendar, active_calendar
 from tracker.org.models import Campaign, School
 from tracker.db import utcnow
 from tracker.events.models import Event
@@ -273,7 +274,7 @@ class _Chunking:
 
     def __init__(self, now: dt.datetime, cal, postgres: bool) -> None:
         self.now = now
-        self.today = now.astimezone(CHINA).date()
+        self.today = now.astimezone(zone()).date()
         self.cal = cal
         self.postgres = postgres
         # the store's form of the timestamps (PostgreSQL: ISO text as a JSON string in the document;

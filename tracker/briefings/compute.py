@@ -129,13 +129,13 @@ def normalize_week(text: str) -> str:
 
 
 def previous_week(moment: dt.datetime | None = None) -> str:
-    """The last complete ISO week before ``moment`` (Asia/Shanghai): what Monday's briefing covers."""
+    """The last complete ISO week before ``moment`` (local time, tracker.clock): what Monday's briefing covers."""
     today = (moment or utcnow()).astimezone(zone()).date()
     return iso_week_of(today - dt.timedelta(days=today.weekday() + 7))
 
 
 def _start_of(day: dt.date) -> dt.datetime:
-    """00:00 Asia/Shanghai of ``day``, as an aware datetime in UTC."""
+    """00:00 local time (tracker.clock) of ``day``, as an aware datetime in UTC."""
     return dt.datetime.combine(day, dt.time(0, 0), tzinfo=zone()).astimezone(dt.timezone.utc)
 
 

@@ -23,7 +23,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from api.deps import OptionalPageUser
-from tracker.calendar import CHINA
+from tracker.clock import zone
 from tracker.org.models import Campaign, Person
 from tracker.db import get_engine, utcnow
 from tracker.reminders.ack import AckClaim, AckTokenError, read_ack_token
@@ -79,7 +79,7 @@ def _page(request: Request, session: Session, task: Task, person: Person, token:
         "cooperating": [d.name for d in cooperators(session, task)],
         "status": status.value,
         "can_sign": status is TaskStatus.assigned,
-        "signed_at": (task.acknowledged_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+        "signed_at": (task.acknowledged_at.astimezone(zone()).strftime("%Y-%m-%d %H:%M")
                       if task.acknowledged_at else None),
         "signer": signer.name if signer else None,
         "closed": status in (TaskStatus.verified, TaskStatus.withdrawn),

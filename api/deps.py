@@ -28,8 +28,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import Date, cast, literal, null, union_all
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.errors import LoginRequired
 from tracker.accounts.access import AccessDenied, require_role as check_role
@@ -37,7 +36,7 @@ from tracker.accounts.models import User, UserRole
 from tracker.accounts.service import verify_token
 from tracker.accounts.sessions import end_session, session_user, start_session, touch_session
 from tracker.calendar import WorkingDayCalendar, set_active_calendar
-from tracker.calendar.models import CalendarYear, WorkdayOverride
+from tracker.calendar.queries import stored_calendar_rows
 from tracker.calendar.working_days import ImportedYear, OverrideDay
 from tracker.org.models import Campaign
 from tracker.org.service import CampaignNotFound
@@ -59,22 +58,11 @@ _calendars: dict[tuple, WorkingDayCalendar] = {}
 _calendars_lock = threading.Lock()
 
 
-_CALENDAR_ROWS = union_all(
-    select(literal("y").label("kind"), CalendarYear.year.label("year"), CalendarYear.source.label("text"),
-           CalendarYear.illustrative.label("flag"), cast(null(), Date).label("day")),
-    select(literal("o"), WorkdayOverride.year, WorkdayOverride.name, WorkdayOverride.is_working_day,
-           WorkdayOverride.date),
-)
-
-
 def store_calendar(session: Session) -> WorkingDayCalendar:
     """The store's working-day calendar, made the one in use. Read on every request (one small
     query over both tables, so an import shows at once) but built only when the imported years change: a built
     calendar keeps its year tables, which are what counting days costs."""
-    # one statement for both tables (a round trip costs more than these few rows)
-    rows = session.exec(_CALENDAR_ROWS).all()
-    years = tuple(sorted((year, text, flag) for kind, year, text, flag, _day in rows if kind == "y"))
-    overrides = tuple(sorted((day, flag, text, year) for kind, year, text, flag, day in rows if kind == "o"))
+    years, overrides = stored_calendar_rows(session)
     key = (years, overrides)
     with _calendars_lock:
         calendar = _calendars.get(key)

@@ -49,7 +49,8 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from tracker.calendar import CHINA, load_calendar
+from tracker.calendar import load_calendar
+from tracker.clock import zone
 from tracker.db import get_engine, session_scope, utcnow
 from tracker.events.service import record_event
 from tracker.leadership import service as leadership
@@ -132,9 +133,9 @@ def record_briefings_due(now: dt.datetime | None = None) -> int:
     from tracker.briefings.queries import campaigns_owing_briefing_due
 
     now = now or utcnow()
-    local = now.astimezone(CHINA)
+    local = now.astimezone(zone())
     monday = local.date() - dt.timedelta(days=local.weekday())
-    week_start = dt.datetime.combine(monday, dt.time(0, 0), tzinfo=CHINA)
+    week_start = dt.datetime.combine(monday, dt.time(0, 0), tzinfo=zone())
     recorded = 0
     with session_scope(get_engine(_url())) as session:
         calendar = load_calendar(session)
@@ -206,14 +207,14 @@ def build_scheduler(url: str, cadence: Cadence = Cadence(), executor=None):
         executors={"default": executor if executor is not None else _draining_executor()},
         # a run missed while the process was down runs once when it is back (coalesce), however late
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        timezone=CHINA,
+        timezone=zone(),
     )
     triggers = {
-        "deadline_sweep": IntervalTrigger(seconds=cadence.sweep, timezone=CHINA),
-        "deliver_messages": IntervalTrigger(seconds=cadence.deliver, timezone=CHINA),
-        "dispatch_events": IntervalTrigger(seconds=cadence.dispatch, timezone=CHINA),
-        "weekly_briefing": CronTrigger(day_of_week="mon", hour=8, minute=30, timezone=CHINA),
-        "purge_tokens": CronTrigger(hour=3, minute=15, timezone=CHINA),
+        "deadline_sweep": IntervalTrigger(seconds=cadence.sweep, timezone=zone()),
+        "deliver_messages": IntervalTrigger(seconds=cadence.deliver, timezone=zone()),
+        "dispatch_events": IntervalTrigger(seconds=cadence.dispatch, timezone=zone()),
+        "weekly_briefing": CronTrigger(day_of_week="mon", hour=8, minute=30, timezone=zone()),
+        "purge_tokens": CronTrigger(hour=3, minute=15, timezone=zone()),
     }
     # every job goes through run_job, which confirms the lease before the job does anything
     for job_id, trigger in triggers.items():
@@ -255,7 +256,7 @@ def _me() -> str:
 
 
 def _beijing(moment: dt.datetime) -> str:
-    return f"{moment.astimezone(CHINA):%H:%M:%S}"
+    return f"{moment.astimezone(zone()):%H:%M:%S}"
 
 
 class SchedulerLease:

@@ -45,16 +45,18 @@ from collections import defaultdict
 from collections.abc import Callable
 from email.utils import parseaddr
 
-from sqlalchemy import bindparam, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from tracker.calendar.working_days import local_date
 from tracker.org.models import Campaign, Department, Person, School
 from tracker.notices.models import MessageState, NoticeItem, OutboundMessage, Rung
+from tracker.notices.queries import claim_items, item_holders, lock_pending_items, release_items
+from tracker.org.queries import campaigns_by_id, departments_by_id, people_by_id, schools_by_id
 from tracker.reminders.ack import notice_ack_url
 from tracker.settings import Settings, get_settings
 from tracker.tasks.lifecycle import CLOCK_RUNNING
-from tracker.tasks.models import Task, TaskCooperator, TaskStatus
+from tracker.tasks.models import Task, TaskStatus
+from tracker.tasks.queries import cooperator_names, tasks_by_id
 from tracker.workdays import working_days_between
 
 from notifications.render import (
@@ -83,15 +85,6 @@ def new_message_id(mail_from: str) -> str:
     return f"<junheng.{uuid.uuid4().hex}@{domain}>"
 
 
-def pending_items_query(now: dt.datetime):
-    return (
-        select(NoticeItem)
-        .where(NoticeItem.message_id.is_(None))
-        .where(or_(NoticeItem.not_before <= now, NoticeItem.urgent.is_(True)))
-        .order_by(NoticeItem.id)
-    )
-
-
 class _Facts:
     """Tasks, units, cooperators and 分管领导 of a batch of items, loaded once (not per item)."""
 
@@ -106,30 +99,21 @@ class _Facts:
         self._session = session
         self._recipient_ids = {i.recipient_person_id for i in items if i.recipient_person_id is not None}
         self._recipients: dict[int, Person] | None = None
-        self.campaigns = {c.id: c for c in session.exec(
-            select(Campaign).where(Campaign.id.in_({i.campaign_id for i in items})))}
+        self.campaigns: dict[int, Campaign] = campaigns_by_id(session, {i.campaign_id for i in items})
         if task_ids:
-            self.tasks = {t.id: t for t in session.exec(select(Task).where(Task.id.in_(task_ids)))}
-            for link, dept in session.exec(
-                select(TaskCooperator, Department).join(Department, Department.id == TaskCooperator.department_id)
-                .where(TaskCooperator.task_id.in_(task_ids)).order_by(TaskCooperator.task_id, Department.id)
-            ):
-                self.cooperators[link.task_id].append(dept.name)
-        dept_ids = {t.department_id for t in self.tasks.values() if t.department_id is not None}
-        if dept_ids:
-            self.departments = {d.id: d for d in session.exec(select(Department).where(Department.id.in_(dept_ids)))}
-        school_ids = {t.responsible_school_id for t in self.tasks.values() if t.responsible_school_id is not None}
-        if school_ids:
-            self.schools = {s.id: s for s in session.exec(select(School).where(School.id.in_(school_ids)))}
-        supervisor_ids = {d.supervisor_id for d in self.departments.values() if d.supervisor_id is not None}
-        if supervisor_ids:
-            self.people = {p.id: p.name for p in session.exec(select(Person).where(Person.id.in_(supervisor_ids)))}
+            self.tasks = tasks_by_id(session, task_ids)
+            self.cooperators.update(cooperator_names(session, task_ids))
+        self.departments = departments_by_id(
+            session, {t.department_id for t in self.tasks.values() if t.department_id is not None})
+        self.schools = schools_by_id(
+            session, {t.responsible_school_id for t in self.tasks.values() if t.responsible_school_id is not None})
+        self.people = {i: p.name for i, p in people_by_id(
+            session, {d.supervisor_id for d in self.departments.values() if d.supervisor_id is not None}).items()}
 
     @property
     def recipients(self) -> dict[int, Person]:
         if self._recipients is None:
-            self._recipients = {p.id: p for p in self._session.exec(
-                select(Person).where(Person.id.in_(self._recipient_ids)))} if self._recipient_ids else {}
+            self._recipients = people_by_id(self._session, self._recipient_ids)
         return self._recipients
 
     def list_url(self, items: list[NoticeItem], base_url: str) -> str:
@@ -244,7 +228,7 @@ def compose_pending(session: Session, now: dt.datetime, *, settings: Settings | 
     items' claims are stored together or not at all.
     """
     settings = settings or get_settings()
-    items = list(session.exec(pending_items_query(now).with_for_update(skip_locked=True)))
+    items = lock_pending_items(session, now)
     if not items:
         return []
     groups: dict[tuple[int, str], list[NoticeItem]] = defaultdict(list)
@@ -252,7 +236,6 @@ def compose_pending(session: Session, now: dt.datetime, *, settings: Settings | 
         groups[(item.campaign_id, item.recipient_address.strip())].append(item)
     facts = _Facts(session, items)
     today = local_date(now)
-    table = NoticeItem.__table__
     composed: list[tuple[OutboundMessage, list[NoticeItem]]] = []
     for (campaign_id, address), group in groups.items():
         campaign = facts.campaigns.get(campaign_id)
@@ -278,34 +261,21 @@ def compose_pending(session: Session, now: dt.datetime, *, settings: Settings | 
     session.add_all([message for message, _group in composed])
     session.flush()
     claims = [{"claim_item": item.id, "claim_message": message.id} for message, group in composed for item in group]
-    claimed = session.connection().execute(_CLAIM_ITEM, claims).rowcount
+    claimed = claim_items(session, claims)
     messages = [message for message, _group in composed]
     if claimed != len(claims):
         # another composer took some of these items meanwhile: undo the groups it touched, leave
         # their items for later
-        holder = _holders(session, [claim["claim_item"] for claim in claims])
+        holder = item_holders(session, [claim["claim_item"] for claim in claims])
         messages = []
         for message, group in composed:
             if all(holder.get(item.id) == message.id for item in group):
                 messages.append(message)
                 continue
-            session.execute(update(table).where(table.c.message_id == message.id).values(message_id=None))
+            release_items(session, message.id)
             session.delete(message)
         session.flush()
     for item in items:
         session.expire(item)
     return messages
 
-
-_NI = NoticeItem.__table__
-_CLAIM_ITEM = (update(_NI).where(_NI.c.id == bindparam("claim_item"), _NI.c.message_id.is_(None))
-               .values(message_id=bindparam("claim_message")))
-
-
-def _holders(session: Session, item_ids: list[int]) -> dict[int, int | None]:
-    """The message now carrying each of these items (read in slices: any number of items)."""
-    out: dict[int, int | None] = {}
-    for start in range(0, len(item_ids), 500):
-        out.update((item_id, message_id) for item_id, message_id in session.execute(
-            select(_NI.c.id, _NI.c.message_id).where(_NI.c.id.in_(item_ids[start:start + 500]))))
-    return out

@@ -46,26 +46,24 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import aiosmtplib
-from sqlalchemy import and_, func, not_, or_
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from tracker.calendar.working_days import CHINA
+from tracker.clock import zone
 from tracker.notices import queries as notice_queries
-from tracker.org.models import Campaign, Person
+from tracker.org.models import Campaign
+from tracker.org import queries as org_queries
 from tracker.org.service import office_robot
 from tracker.plans import mobile_of
 from tracker.notices.models import (
-    AttachmentContent,
     DeadCause,
-    MessageAttachment,
     MessageState,
     NoticeItem,
     OutboundMessage,
     Rung,
 )
 from tracker.settings import Settings, get_settings
-from tracker.tasks.models import Task
+from tracker.tasks.queries import task_titles
 
 from notifications.channels import email as email_channel
 from notifications.channels import webhook as webhook_channel
@@ -110,10 +108,6 @@ def as_session_factory(source: SessionFactory | Engine) -> SessionFactory:
     return source
 
 
-def _due(now: dt.datetime):
-    return and_(OutboundMessage.state.in_(RETRYABLE), OutboundMessage.next_attempt_at <= now)
-
-
 def lease_for(count: int, settings: Settings) -> dt.timedelta:
     """How long a batch of ``count`` messages is leased: the connection's timeout, and an allowance
     per message. A deliverer killed mid-batch holds its batch back this long at most; one still
@@ -144,25 +138,21 @@ def tell_office(session: Session, message: OutboundMessage, now: dt.datetime,
     A dead message that itself only carried 投递失败通知 does not start another one (that could
     go on for ever): it is logged as an error and stays in the delivery log as dead.
     """
-    items = list(session.exec(select(NoticeItem).where(NoticeItem.message_id == message.id)))
+    items = notice_queries.message_items(session, message.id)
     if items and all(item.rung == Rung.dead_letter for item in items):
         logger.error("投递失败通知 #%s 也未能送达（%s）：请查看 junheng mail list --state dead",
                      message.id, message.last_error)
         return 0
-    office_people = list(session.exec(
-        select(Person).where(Person.campaign_id == message.campaign_id, Person.is_office.is_(True),
-                             Person.active.is_(True)).order_by(Person.id)))
+    office_people = org_queries.office_people(session, message.campaign_id)
     office = [p for p in office_people if p.email.strip()]
     robot = _office_robot(session, message, settings or get_settings())
     if not office and robot is None:
         logger.error("消息 #%s 投递失败，但创建工作中没有留有邮箱的办公室人员，也没有办公室群机器人可通知", message.id)
         return 0
     task_ids = sorted({i.task_id for i in items if i.task_id is not None})
-    tasks = [{"id": t.id, "title": t.title} for t in session.exec(select(Task).where(Task.id.in_(task_ids)))] \
-        if task_ids else []
+    tasks = [{"id": i, "title": t} for i, t in sorted(task_titles(session, task_ids).items())]
     prefix = f"message:{message.id}:dead_letter:"
-    occurrence = 1 + (session.exec(select(func.max(NoticeItem.occurrence))
-                                   .where(NoticeItem.idempotency_key.like(prefix + "%"))).one() or 0)
+    occurrence = notice_queries.next_occurrence(session, prefix)
     payload = {"failed": {
         "message_id": message.id, "recipient_name": message.recipient_name,
         "recipient_address": message.recipient_address, "subject": message.subject,
@@ -333,15 +323,10 @@ async def deliver_due(
     sink = MailSink(settings.mail_sink_dir) if smtp is None and settings.mail_sink_dir and not report.problems \
         else None
 
-    ready = []
-    email_ready = OutboundMessage.channel == "email" if smtp is not None or sink is not None else None
-    if email_ready is not None:
-        ready.append(email_ready)
+    email_ready = notice_queries.channel_clause("email") if smtp is not None or sink is not None else None
     robot_addresses = [f"{kind}:{name}" for kind in ROBOT_CHANNELS for name in settings.webhooks]
-    if robot_addresses:
-        ready.append(and_(OutboundMessage.channel.in_(ROBOT_CHANNELS),
-                          OutboundMessage.recipient_address.in_(robot_addresses)))
-    ready_clause = or_(*ready) if ready else None
+    ready_clause = notice_queries.ready_clause(email=email_ready is not None,
+                                               robot_channels=ROBOT_CHANNELS, robot_addresses=robot_addresses)
     _count_waiting(factory, now, ready_clause, report)
     if ready_clause is None:
         return report
@@ -382,7 +367,7 @@ async def deliver_due(
                     session.expunge_all()
                 if put_off:
                     report.held.append(f"群机器人「{name}」每分钟最多 {settings.webhook_per_minute} 条：{put_off} 条排队，"
-                                       f"{free_at.astimezone(CHINA):%H:%M:%S} 起再发")
+                                       f"{free_at.astimezone(zone()):%H:%M:%S} 起再发")
                 if not messages:
                     break
                 claimed += len(messages)
@@ -431,7 +416,7 @@ async def deliver_due(
             await send_robots()
         # nothing went by e-mail in this run, but messages wait from an outage: ask the server
         email = ("email", None)
-        if ready and (smtp is not None or sink is not None) and email not in tried and claimed < limit:
+        if ready_clause is not None and (smtp is not None or sink is not None) and email not in tried and claimed < limit:
             with factory() as session:
                 waiting = notice_queries.has_outage_dead(session, notice_queries.channel_clause("email"))
             if waiting:
@@ -449,11 +434,7 @@ def load_parts(factory: SessionFactory, message_ids: list[int]) -> dict[int, lis
     if not message_ids:
         return out
     with factory() as session:
-        rows = session.exec(
-            select(MessageAttachment, AttachmentContent.data)
-            .join(AttachmentContent, AttachmentContent.sha256 == MessageAttachment.sha256)
-            .where(MessageAttachment.message_id.in_(message_ids))
-            .order_by(MessageAttachment.message_id, MessageAttachment.position)).all()
+        rows = notice_queries.message_parts(session, message_ids)
     for attachment, data in rows:
         out.setdefault(attachment.message_id, []).append(MailPart(
             attachment.filename, attachment.content_type, bytes(data), attachment.content_id))
@@ -461,10 +442,8 @@ def load_parts(factory: SessionFactory, message_ids: list[int]) -> dict[int, lis
 
 
 def _count_waiting(factory: SessionFactory, now: dt.datetime, ready_clause, report: DeliveryReport) -> None:
-    where = _due(now) if ready_clause is None else and_(_due(now), not_(ready_clause))
     with factory() as session:
-        rows = session.exec(select(OutboundMessage.channel, OutboundMessage.recipient_address, func.count())
-                            .where(where).group_by(OutboundMessage.channel, OutboundMessage.recipient_address)).all()
+        rows = notice_queries.waiting_by_address(session, now, ready_clause)
     emails = sum(count for channel, _addr, count in rows if channel == "email")
     if emails:
         report.waiting.append(f"{emails} 封邮件待发：未配置邮件服务器（JUNHENG_SMTP_HOST）")

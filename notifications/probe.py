@@ -16,9 +16,10 @@ import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from zoneinfo import ZoneInfo
 
 import aiosmtplib
+
+from tracker.clock import zone as local_zone
 
 from notifications.channels.email import SmtpConfig, address_of, close_connection, mailbox_of
 
@@ -42,8 +43,8 @@ class ProbeResult:
 
 
 def build_test_message(config: SmtpConfig, to: str, now: dt.datetime, base_url: str,
-                       zone: str = "Asia/Shanghai") -> EmailMessage:
-    local = now.astimezone(ZoneInfo(zone))
+                       zone: str | None = None) -> EmailMessage:
+    local = now.astimezone(local_zone(zone))
     mail = EmailMessage()
     mail["Subject"] = "【均衡督办】测试邮件"
     mail["From"] = address_of(config.mail_from)

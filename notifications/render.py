@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from tracker import clock
 from tracker.notices.models import Rung
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -154,12 +154,12 @@ def cn_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日（星期{WEEKDAYS[day.weekday()]}）"
 
 
-def cn_datetime(moment: dt.datetime | str | None, zone: str = "Asia/Shanghai") -> str:
+def cn_datetime(moment: dt.datetime | str | None, zone: str | None = None) -> str:
     if moment is None or moment == "":
         return ""
     if isinstance(moment, str):
         moment = dt.datetime.fromisoformat(moment)
-    local = moment.astimezone(ZoneInfo(zone))
+    local = moment.astimezone(clock.zone(zone))
     return f"{cn_date(local.date())} {local:%H:%M}"
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.deps import CSRF_FIELD, CSRF_HEADER, CSRF_REJECTED, MAX_ID, SESSION_CSRF, CsrfChecked, DbSession, PageUser
 from api.errors import status_of
@@ -32,7 +32,9 @@ from tracker.accounts.models import User, UserRole
 from tracker.accounts.service import acting_person
 from tracker.assessment.models import ShortfallRecord
 from tracker.calendar import active_calendar
-from tracker.org.models import Campaign, Department, Phase, School
+from tracker.org.models import Campaign, Phase, School
+from tracker.org.queries import department_names, school_names
+from tracker.org.queries import departments as campaign_departments
 from tracker.reviews.models import Review, ReviewFinding
 from tracker.reviews.service import review_label
 from tracker.events.service import task_history
@@ -71,9 +73,8 @@ class UnitNames:
     """Department and school names of a campaign, looked up once per request."""
 
     def __init__(self, session: Session, campaign_id: int):
-        self.departments = dict(session.exec(select(Department.id, Department.name)
-                                             .where(Department.campaign_id == campaign_id)).all())
-        self.schools = dict(session.exec(select(School.id, School.name).where(School.campaign_id == campaign_id)).all())
+        self.departments = department_names(session, campaign_id)
+        self.schools = school_names(session, campaign_id)
 
     def of(self, task: Task) -> str:
         if task.department_id is not None:
@@ -148,8 +149,7 @@ def task_list(
                                  "overdue": "1" if overdue else None, "indicator": indicator,
                                  "returned": "1" if returned else None, "q": q}.items() if v}
     whole = role_of(user) in (UserRole.office, UserRole.reviewer)
-    departments = (list(session.exec(select(Department).where(Department.campaign_id == campaign.id)
-                                      .order_by(Department.id))) if whole else [])
+    departments = campaign_departments(session, campaign.id) if whole else []
     school_name = session.get(School, school).name if school and session.get(School, school) else None
     return render(request, session, user, "tasks.html", {
         "rows": task_rows(session, tasks, campaign.id, day), "total": total, "page": page, "pages": pages,

@@ -11,8 +11,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from sqlalchemy import Row
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign, store_calendar
 from api.errors import CONFLICT_RESPONSE
@@ -29,7 +28,7 @@ from tracker.accounts.access import (
 from tracker.accounts.models import User
 from tracker.accounts.service import acting_person
 from tracker.calendar import WorkingDayCalendar
-from tracker.org.models import Department, School
+from tracker.org.queries import department_names, school_names
 from tracker.db import utcnow
 from tracker.events.service import task_history
 from tracker.reminders import immediate
@@ -37,9 +36,11 @@ from tracker.reminders.lights import campaign_yellow_within, task_light
 from tracker.tasks import lifecycle
 from tracker.clock import local_date
 from tracker.tasks.lifecycle import days_overdue, is_overdue
-from tracker.tasks.models import Evidence, Task, TaskCooperator, TaskStatus
+from tracker.evidence.service import task_evidence
+from tracker.tasks.models import Task, TaskStatus
+from tracker.tasks.queries import cooperating_departments
 from tracker.tasks.service import TaskNotFound
-from tracker.accounts.task_list import TaskFilters, cooperating_of, visible_to
+from tracker.accounts.task_list import TaskFilters, TaskRow, cooperating_of, visible_to
 from tracker.accounts.task_export import XLSX_MEDIA_TYPE as XLSX, task_list_workbook  # issue 12 §8
 
 router = APIRouter(tags=["任务"])
@@ -69,13 +70,11 @@ class TaskPresenter:
 
     @cached_property
     def _departments(self) -> dict[int, str]:
-        return dict(self.session.exec(select(Department.id, Department.name)
-                                      .where(Department.campaign_id == self._campaign_id)).all())
+        return department_names(self.session, self._campaign_id)
 
     @cached_property
     def _schools(self) -> dict[int, str]:
-        return dict(self.session.exec(select(School.id, School.name)
-                                      .where(School.campaign_id == self._campaign_id)).all())
+        return school_names(self.session, self._campaign_id)
 
     def _unit_name(self, task: Task, columns: dict) -> str:
         """The responsible unit's name: joined into the row by the list query, else looked up."""
@@ -89,19 +88,15 @@ class TaskPresenter:
             name = None
         return name or "未指定单位"
 
-    def many(self, tasks: Iterable[Task | Row]) -> list[TaskOut]:
+    def many(self, tasks: Iterable[Task | TaskRow]) -> list[TaskOut]:
         tasks = list(tasks)
         cooperating: dict[int, list[int]] = defaultdict(list)
-        if tasks and isinstance(tasks[0], Row) and "cooperating" in tasks[0]._fields:
+        if tasks and isinstance(tasks[0], TaskRow) and "cooperating" in tasks[0]._fields:
             # listed by tracker.tasks.queries.visible_to: cooperating units joined in
             cooperating.update((t.id, cooperating_of(t)) for t in tasks)
         elif tasks:
-            rows = self.session.exec(select(TaskCooperator.task_id, TaskCooperator.department_id)
-                                     .where(TaskCooperator.task_id.in_([t.id for t in tasks]))
-                                     .order_by(TaskCooperator.department_id))
-            for task_id, dept_id in rows:
-                cooperating[task_id].append(dept_id)
-        outs = [self._out(t, t._asdict() if isinstance(t, Row) else columns_of(t),
+            cooperating.update(cooperating_departments(self.session, [t.id for t in tasks]))
+        outs = [self._out(t, t._asdict() if isinstance(t, TaskRow) else columns_of(t),
                           cooperating.get(t.id, [])) for t in tasks]
         # issue 12 §2 (api/v1/task_moves.py): a pending 延期申请 shows on its task
         attach_pending_extensions(self.session, outs)
@@ -110,7 +105,7 @@ class TaskPresenter:
     def one(self, task: Task) -> TaskOut:
         return self.many([task])[0]
 
-    def _clock(self, task: Task | Row) -> tuple[str | None, bool, int]:
+    def _clock(self, task: Task | TaskRow) -> tuple[str | None, bool, int]:
         """(light, overdue, working days overdue): the same for tasks of one status, due date,
         progress and assignment time, so worked out once per such kind in a request."""
         key = (task.status, task.due_on, task.progress, task.created_at)
@@ -122,7 +117,7 @@ class TaskPresenter:
                                          days_overdue(task, self.today) if overdue else 0)
         return found
 
-    def _out(self, task: Task | Row, columns: dict, cooperating: list[int]) -> TaskOut:
+    def _out(self, task: Task | TaskRow, columns: dict, cooperating: list[int]) -> TaskOut:
         light, overdue, late_days = self._clock(task)
         return TaskOut.model_validate({
             **columns,
@@ -221,8 +216,7 @@ def get_task_events(session: DbSession, user: CurrentUser, task_id: TaskId) -> l
 @router.get("/tasks/{task_id}/evidence", response_model=list[EvidenceOut], summary="任务的佐证材料")
 def list_evidence(session: DbSession, user: CurrentUser, task_id: TaskId) -> list:
     task = load_task(session, user, task_id)
-    return list(session.exec(select(Evidence).where(Evidence.task_id == task.id)
-                             .order_by(Evidence.uploaded_at, Evidence.id)))
+    return task_evidence(session, task.id)
 
 
 # ---------------------------------------------------------------------------------------------

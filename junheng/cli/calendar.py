@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from sqlmodel import Session
 
+from tracker.clock import zone
 from tracker.calendar import (
-    CHINA,
     LIBRARY,
     DayStatus,
     WorkingDayCalendar,
@@ -158,7 +158,7 @@ def show_command(year: int = typer.Argument(..., help="年份，例如 2027")) -
         with Session(_engine()) as session:
             row = imported_year(session, year)
         if row is not None:
-            at = row.entered_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+            at = row.entered_at.astimezone(zone()).strftime("%Y-%m-%d %H:%M")
             out.print(f"导入：{escape(row.entered_by)} 于 {at}" + (f"，文件 {escape(row.file_name)}" if row.file_name else ""))
 
     days = [calendar.day(dt.date(year, 1, 1) + dt.timedelta(days=i))
@@ -212,7 +212,7 @@ def check_command(
     strict: bool = typer.Option(False, "--strict", help="有未知或示例年份时以退出码 1 结束"),
 ) -> None:
     """检查一段时间内每一年的节假日安排是否已知、由谁提供。"""
-    first = _parse_date(start, "--from") if start else dt.datetime.now(CHINA).date()
+    first = _parse_date(start, "--from") if start else dt.datetime.now(zone()).date()
     last = _parse_date(end, "--to") if end else first + dt.timedelta(days=365)
     if last < first:
         _fail(f"--to {last} 早于 --from {first}。")

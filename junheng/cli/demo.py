@@ -72,9 +72,9 @@ def _step(number: int, text: str) -> None:
 
 
 def _local(moment: dt.datetime) -> str:
-    from tracker.calendar import CHINA
+    from tracker.clock import zone
 
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(zone()).strftime("%Y-%m-%d %H:%M")
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -430,10 +430,10 @@ def _issue_briefing(code: str, out: Path) -> None:
     from tracker.briefings.compute import iso_week_of
     from tracker.briefings.models import Briefing
     from tracker.briefings.service import briefing_data
-    from tracker.calendar import CHINA
+    from tracker.clock import zone
     from tracker.db import session_scope, utcnow
 
-    week = iso_week_of(utcnow().astimezone(CHINA).date())
+    week = iso_week_of(utcnow().astimezone(zone()).date())
     run = run_briefing(code, week, send=False, pdf=True, actor=DEMO_ACTOR)
     with session_scope() as session:
         briefing = session.get(Briefing, run.briefing_id)

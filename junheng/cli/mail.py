@@ -11,7 +11,6 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, NoReturn
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -20,6 +19,7 @@ from rich.markup import escape
 from tracker.db import get_engine, migrate, session_scope, utcnow
 from tracker.notices.models import DeadCause, MessageState, OutboundMessage
 from tracker.notices.queries import latest_messages
+from tracker.clock import zone
 from tracker.settings import get_settings
 
 mail_app = typer.Typer(help="通知投递：投递待发通知、查看投递记录、重新投递", no_args_is_help=True)
@@ -48,14 +48,14 @@ def parse_now(text: str | None) -> dt.datetime:
     except ValueError:
         _fail(f"--now 的值「{text}」不是有效的时间，应写成 2026-12-01T09:00 这样的格式")
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
+        moment = moment.replace(tzinfo=zone())
     return moment.astimezone(dt.timezone.utc)
 
 
 def _local(moment: dt.datetime | None) -> str:
     if moment is None:
         return ""
-    return moment.astimezone(ZoneInfo(get_settings().timezone)).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(zone()).strftime("%Y-%m-%d %H:%M")
 
 
 @mail_app.command("deliver")
@@ -128,7 +128,7 @@ def parse_since(text: str) -> dt.datetime:
     except ValueError:
         _fail(f"--since 的值「{text}」不是有效的日期，应写成 2026-12-01 或 2026-12-01T09:00 这样的格式")
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
+        moment = moment.replace(tzinfo=zone())
     return moment.astimezone(dt.timezone.utc)
 
 

@@ -16,13 +16,11 @@ stored once (``AttachmentContent``, by sha256) however many recipients get them.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -31,9 +29,11 @@ from notifications.briefing.charts import Chart
 from notifications.compose import new_message_id
 from tracker.briefings.compute import BriefingData, UnitRow
 from tracker.briefings.models import Briefing
-from tracker.org.models import Campaign, Department, Person
+from tracker.briefings.queries import briefing_people
+from tracker.org.models import Campaign
 from tracker.db import utcnow
-from tracker.notices.models import AttachmentContent, MessageAttachment, MessageState, NoticeItem, OutboundMessage
+from tracker.notices.models import MessageAttachment, MessageState, NoticeItem, OutboundMessage
+from tracker.notices.queries import store_attachment_content, taken_idempotency_keys
 from tracker.settings import Settings, get_settings
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "briefing"
@@ -147,10 +147,7 @@ def render_briefing_email(data: BriefingData, *, recipient_name: str = "", depar
 def briefing_recipients(session: Session, campaign: Campaign) -> tuple[list[Recipient], list[str]]:
     """The leading group, the office and every active department's contacts (each address once),
     and the names of those among them without an e-mail address."""
-    departments = {d.id: d for d in session.execute(
-        select(Department).where(Department.campaign_id == campaign.id)).scalars()}
-    people = session.execute(select(Person).where(Person.campaign_id == campaign.id, Person.active.is_(True))
-                             .order_by(Person.id)).scalars()
+    departments, people = briefing_people(session, campaign.id)
     chosen: dict[str, Recipient] = {}
     unreachable: list[str] = []
     for person in people:
@@ -171,18 +168,6 @@ def idempotency_key(briefing: Briefing, recipient: Recipient) -> str:
     return f"{NOTICE_KIND}:{briefing.campaign_id}:{briefing.iso_week}:p{recipient.person_id}"
 
 
-def _store_content(session: Session, data: bytes) -> str:
-    digest = hashlib.sha256(data).hexdigest()
-    table = AttachmentContent.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(table).values(sha256=digest, size=len(data), data=data)
-                    .on_conflict_do_nothing(index_elements=[table.c.sha256]))
-    return digest
-
-
 def queue_briefing_mail(session: Session, briefing: Briefing, data: BriefingData, charts: list[Chart],
                         docx: bytes | None = None, pdf: bytes | None = None, *, settings: Settings | None = None,
                         now: dt.datetime | None = None) -> MailQueueReport:
@@ -193,8 +178,7 @@ def queue_briefing_mail(session: Session, briefing: Briefing, data: BriefingData
     recipients, unreachable = briefing_recipients(session, campaign)
     report = MailQueueReport(unreachable=unreachable)
     keys = {idempotency_key(briefing, r): r for r in recipients}
-    taken = set(session.execute(select(NoticeItem.idempotency_key)
-                                .where(NoticeItem.idempotency_key.in_(list(keys)))).scalars()) if keys else set()
+    taken = taken_idempotency_keys(session, list(keys))
     report.already = [r.address for key, r in keys.items() if key in taken]
     todo = [r for key, r in keys.items() if key not in taken]
     if not todo:
@@ -211,7 +195,7 @@ def queue_briefing_mail(session: Session, briefing: Briefing, data: BriefingData
         files.append((f"{stem}.docx", DOCX_TYPE, docx, None))
     if pdf is not None:
         files.append((f"{stem}.pdf", "application/pdf", pdf, None))
-    digests = [_store_content(session, content) for _name, _type, content, _cid in files]
+    digests = [store_attachment_content(session, content) for _name, _type, content, _cid in files]
     attached = "、".join(name for name, _type, _content, cid in files if cid is None)
 
     for recipient in todo:

@@ -27,10 +27,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, parseaddr
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import aiosmtplib
 
+from tracker.clock import zone as local_zone
 from tracker.notices.models import OutboundMessage
 from tracker.settings import Settings
 from tracker.errors import JunhengError
@@ -133,7 +133,7 @@ def mailbox_of(name: str, addr: str) -> Address:
     return Address(display_name=name or "", username=local, domain=domain)
 
 
-def build_email(message: OutboundMessage, mail_from: str, now: dt.datetime, zone: str = "Asia/Shanghai",
+def build_email(message: OutboundMessage, mail_from: str, now: dt.datetime, zone: str | None = None,
                 parts: Sequence[MailPart] = ()) -> EmailMessage:
     """The MIME message for a stored message (Date in China time; Message-ID as stored).
 
@@ -146,7 +146,7 @@ def build_email(message: OutboundMessage, mail_from: str, now: dt.datetime, zone
     cc = [mailbox_of(name, addr) for name, addr in getaddresses([message.cc]) if addr] if message.cc else []
     if cc:
         mail["Cc"] = cc
-    mail["Date"] = format_datetime(now.astimezone(ZoneInfo(zone)))
+    mail["Date"] = format_datetime(now.astimezone(local_zone(zone)))
     mail["Message-ID"] = message.message_id_header
     mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to reminders
     mail["X-Junheng-Message"] = str(message.id)
@@ -228,7 +228,7 @@ def _base64_body(text: str) -> bytes:
     return base64.encodebytes(text.encode("utf-8")).replace(b"\n", _CRLF)
 
 
-def email_bytes(message: OutboundMessage, mail_from: str, now: dt.datetime, zone: str = "Asia/Shanghai",
+def email_bytes(message: OutboundMessage, mail_from: str, now: dt.datetime, zone: str | None = None,
                 parts: Sequence[MailPart] = ()) -> tuple[str, list[str], bytes] | None:
     """(envelope sender, recipients, the message as bytes) for a plain reminder; None for anything
     else (files, copies, an address that is not plain ASCII): ``build_email`` then builds it."""
@@ -244,7 +244,7 @@ def email_bytes(message: OutboundMessage, mail_from: str, now: dt.datetime, zone
         _header_text("Subject", message.subject),
         b"From: " + sender,
         b"To: " + recipient,
-        b"Date: " + _date_header(now, zone),
+        b"Date: " + _date_header(now, local_zone(zone).key),
         b"Message-ID: " + " ".join(message.message_id_header.split()).encode("ascii"),
         b"Auto-Submitted: auto-generated",  # RFC 3834: no out-of-office replies to reminders
         b"X-Junheng-Message: " + str(message.id).encode("ascii"),
@@ -265,7 +265,7 @@ def email_bytes(message: OutboundMessage, mail_from: str, now: dt.datetime, zone
 
 @functools.lru_cache(maxsize=64)
 def _date_header(now: dt.datetime, zone: str) -> bytes:
-    return format_datetime(now.astimezone(ZoneInfo(zone))).encode("ascii")
+    return format_datetime(now.astimezone(local_zone(zone))).encode("ascii")
 
 
 def _describe(exc: BaseException) -> str:

@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, func, type_coerce
+from sqlalchemy import JSON, Row, func, type_coerce
 from sqlmodel import Session, select
 
 from tracker.accounts.access import sees_whole_campaign, task_clause
@@ -44,6 +44,9 @@ class TaskFilters:
 class TaskPage:
     rows: list[Any]  # Rows: every task column, department_name, school_name, cooperating (JSON array of ids)
     total: int
+
+
+TaskRow = Row  # a row of the list query (a task's columns and joined names), for isinstance checks
 
 
 def cooperating_of(row: Any) -> list[int]:

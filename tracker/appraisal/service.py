@@ -32,8 +32,8 @@ from sqlmodel import Session, select
 
 from tracker.errors import JunhengError
 from tracker.appraisal.queries import escalation_counts, event_counts, task_counts
-from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
-from tracker.clock import local_date
+from tracker.calendar import WorkingDayCalendar, active_calendar
+from tracker.clock import local_date, zone
 from tracker.db import utcnow
 from tracker.events.service import record_event
 from tracker.events.types import EventType
@@ -174,7 +174,7 @@ def rank_units(rows: Sequence[UnitAppraisal], rule: AppraisalRule) -> None:
 
 def start_of_day(day: dt.date) -> dt.datetime:
     """00:00 Asia/Shanghai of ``day``, in UTC."""
-    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=CHINA).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=zone()).astimezone(dt.timezone.utc)
 
 
 def period_of(campaign: Campaign, start: dt.date | None, end: dt.date | None, today: dt.date) -> tuple[dt.date, dt.date]:

@@ -53,10 +53,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import Session
 
+from tracker.clock import zone
 from tracker.appraisal.service import UnitAppraisal, rank_units, rule_of
 from tracker.assessment.models import AssessmentSnapshot
 from tracker.plans import AppraisalRule
-from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
+from tracker.calendar import WorkingDayCalendar, active_calendar
 from tracker.org.models import Campaign, Department, Phase, PhaseStatus, School
 from tracker.plans.kinds import PhaseKind, UnitKind
 from tracker.db import utcnow
@@ -129,14 +130,14 @@ def normalize_week(text: str) -> str:
 
 
 def previous_week(moment: dt.datetime | None = None) -> str:
-    """The last complete ISO week before ``moment`` (Asia/Shanghai): what Monday's briefing covers."""
-    today = (moment or utcnow()).astimezone(CHINA).date()
+    """The last complete ISO week before ``moment`` (local time, tracker.clock): what Monday's briefing covers."""
+    today = (moment or utcnow()).astimezone(zone()).date()
     return iso_week_of(today - dt.timedelta(days=today.weekday() + 7))
 
 
 def _start_of(day: dt.date) -> dt.datetime:
-    """00:00 Asia/Shanghai of ``day``, as an aware datetime in UTC."""
-    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=CHINA).astimezone(dt.timezone.utc)
+    """00:00 local time (tracker.clock) of ``day``, as an aware datetime in UTC."""
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=zone()).astimezone(dt.timezone.utc)
 
 
 def cn_day(day: dt.date) -> str:
@@ -364,9 +365,9 @@ class _Task:
         """True on time, False late, None not judged yet (see the module doc)."""
         if self.status is _VERIFIED:
             done = self.completed_at
-            return done is None or done.astimezone(CHINA).date() <= self.due_on
+            return done is None or done.astimezone(zone()).date() <= self.due_on
         if self.status is _SUBMITTED and self.submitted_at is not None:
-            return self.submitted_at.astimezone(CHINA).date() <= self.due_on
+            return self.submitted_at.astimezone(zone()).date() <= self.due_on
         if self.status in CLOCK_RUNNING and today > self.due_on:
             return False
         return None
@@ -586,9 +587,9 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
         raise BriefingError(f"{week}（{start.isoformat()} 至 {end.isoformat()}）还没有开始，不能生成调度通报")
     cutoff = end_utc if as_of_end and end_utc <= now else min(end_utc, now)
     partial = cutoff < end_utc
-    today = end if not partial else cutoff.astimezone(CHINA).date()
+    today = end if not partial else cutoff.astimezone(zone()).date()
     previous_cutoff, previous_today = start_utc, start - dt.timedelta(days=1)
-    created_on = campaign.created_at.astimezone(CHINA).date()
+    created_on = campaign.created_at.astimezone(zone()).date()
 
     departments = list(session.exec(select(Department).where(Department.campaign_id == campaign.id)
                                     .order_by(Department.id)).scalars())

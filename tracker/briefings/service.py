@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from tracker.clock import zone
 from tracker.briefings.compute import (
     BriefingData,
     BriefingError,
@@ -28,7 +29,7 @@ from tracker.briefings.compute import (
     parse_iso_week,
 )
 from tracker.briefings.models import Briefing
-from tracker.calendar import CHINA, WorkingDayCalendar
+from tracker.calendar import WorkingDayCalendar
 from tracker.org.models import Campaign
 from tracker.db import utcnow
 from tracker.events.service import SYSTEM_ACTOR, record_event
@@ -59,7 +60,7 @@ class BriefingSummary:
 
 def campaign_start_week(campaign: Campaign) -> dt.date:
     """The Monday of the week the campaign was created in (China time): the origin of its 期数."""
-    created = campaign.created_at.astimezone(CHINA).date()
+    created = campaign.created_at.astimezone(zone()).date()
     return created - dt.timedelta(days=created.weekday())
 
 
@@ -68,7 +69,7 @@ def briefing_number(campaign: Campaign, iso_week: str) -> int:
     monday = parse_iso_week(iso_week)[0]
     start = campaign_start_week(campaign)
     if monday < start:
-        created = campaign.created_at.astimezone(CHINA).date()
+        created = campaign.created_at.astimezone(zone()).date()
         raise BriefingError(f"{normalize_week(iso_week)}（{monday.isoformat()} 起的一周）在创建工作「{campaign.code}」"
                             f"建立（{created.isoformat()}）之前，没有调度通报；第1期为 {iso_week_of(start)}")
     return (monday - start).days // 7 + 1
@@ -102,7 +103,7 @@ def issue_briefing(session: Session, campaign: Campaign, iso_week: str, *, actor
             # only briefings numbered in order of issue (before numbers followed the weeks) can clash
             raise BriefingError(f"第 {number} 期已由 {holder} 的调度通报使用（按旧规则编号），"
                                 f"{week} 无法按周次编为第 {number} 期；已印发的期数不会更改")
-        issued_on = now.astimezone(CHINA).date()
+        issued_on = now.astimezone(zone()).date()
         data.number, data.issued_on = number, issued_on
         briefing = Briefing(campaign_id=campaign.id, number=number, iso_week=week, period_start=data.period_start,
                             period_end=data.period_end, issued_on=issued_on, as_of=data.as_of,

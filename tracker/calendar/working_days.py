@@ -36,10 +36,13 @@ import chinese_calendar
 from chinese_calendar import Holiday
 from sqlmodel import Session, select
 
+from tracker import clock
 from tracker.calendar.models import CalendarYear, WorkdayOverride
 
 log = logging.getLogger(__name__)
 
+# Beijing time, for tests that write their fixed moments in it. The code asks tracker.clock (the
+# JUNHENG_TIMEZONE setting): the working-day tables are dates, so the calendar needs no zone itself.
 CHINA = ZoneInfo("Asia/Shanghai")
 LIBRARY = f"chinese-calendar {version('chinese-calendar')}"
 
@@ -154,10 +157,11 @@ def forget_logged_warnings() -> None:
 
 
 def local_date(moment: dt.datetime) -> dt.date:
-    """The calendar date in China of an aware moment (a naive one is a bug: refused)."""
+    """The local date (tracker.clock, ``JUNHENG_TIMEZONE``) of an aware moment (a naive one is a
+    bug: refused)."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"naive datetime {moment!r}: pass an aware datetime")
-    return moment.astimezone(CHINA).date()
+    return clock.local_date(moment)
 
 
 def _as_date(day: dt.date) -> dt.date:

@@ -17,7 +17,8 @@ from types import SimpleNamespace
 from sqlalchemy import case, func, or_
 from sqlmodel import Session, select
 
-from tracker.calendar import CHINA, active_calendar
+from tracker.clock import zone
+from tracker.calendar import active_calendar
 from tracker.campaigns.gates import is_review
 from tracker.events.models import Event
 from tracker.events.types import event_label
@@ -255,7 +256,7 @@ def week_start(today: dt.date) -> dt.date:
 
 def week_events(session: Session, campaign: Campaign, today: dt.date, limit: int = 30) -> tuple[list[Event], dict[str, int]]:
     """This week's events (from Monday 00:00 Asia/Shanghai), newest first, and counts by type."""
-    since = dt.datetime.combine(week_start(today), dt.time(), tzinfo=CHINA).astimezone(dt.UTC)
+    since = dt.datetime.combine(week_start(today), dt.time(), tzinfo=zone()).astimezone(dt.UTC)
     where = (Event.campaign_id == campaign.id, Event.at >= since)
     counts = dict(session.exec(select(Event.type, func.count()).where(*where).group_by(Event.type)).all())
     # rows with the event's columns (as attributes), not Event objects: the page only reads them

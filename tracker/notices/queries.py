@@ -4,13 +4,22 @@ summary), and the statements the deliverer runs on it (leasing, recording, re-qu
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
-from sqlalchemy import and_, func, update
+from sqlalchemy import and_, bindparam, func, not_, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from tracker.notices.models import DeadCause, MessageState, NoticeItem, OutboundMessage, RobotWindow
+from tracker.notices.models import (
+    AttachmentContent,
+    DeadCause,
+    MessageAttachment,
+    MessageState,
+    NoticeItem,
+    OutboundMessage,
+    RobotWindow,
+)
 
 
 def latest_messages(session: Session, *, state: str | None = None,
@@ -190,3 +199,97 @@ def uncarried_item_count(session: Session, campaign_id: int) -> int:
     """Notice items of the campaign that no message carries yet (owed, not yet composed)."""
     return session.exec(select(func.count()).select_from(NoticeItem).where(
         NoticeItem.campaign_id == campaign_id, NoticeItem.message_id.is_(None))).one()
+
+
+def taken_idempotency_keys(session: Session, keys: list[str]) -> set[str]:
+    """Which of ``keys`` a stored notice item already holds (one statement; none for no keys)."""
+    if not keys:
+        return set()
+    return set(session.exec(select(NoticeItem.idempotency_key).where(NoticeItem.idempotency_key.in_(keys))))
+
+
+def store_attachment_content(session: Session, data: bytes) -> str:
+    """Store an attachment's bytes once, by sha256 (a second copy is a no-op); returns the digest."""
+    digest = hashlib.sha256(data).hexdigest()
+    table = AttachmentContent.__table__
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(table).values(sha256=digest, size=len(data), data=data)
+                    .on_conflict_do_nothing(index_elements=[table.c.sha256]))
+    return digest
+
+
+# -- composing and delivery: the reads and writes notifications/ asks for -------------------------
+
+def pending_items_query(now: dt.datetime):
+    """Owed items not yet in a message whose time has come (an urgent one at once), by id."""
+    return (select(NoticeItem).where(NoticeItem.message_id.is_(None))
+            .where(or_(NoticeItem.not_before <= now, NoticeItem.urgent.is_(True))).order_by(NoticeItem.id))
+
+
+def lock_pending_items(session: Session, now: dt.datetime) -> list[NoticeItem]:
+    """The pending items, locked against another composer (PostgreSQL: rows it holds are skipped)."""
+    return list(session.exec(pending_items_query(now).with_for_update(skip_locked=True)))
+
+
+_NI = NoticeItem.__table__
+_CLAIM_ITEM = (update(_NI).where(_NI.c.id == bindparam("claim_item"), _NI.c.message_id.is_(None))
+               .values(message_id=bindparam("claim_message")))
+
+
+def claim_items(session: Session, claims: list[dict[str, int]]) -> int:
+    """Put items into messages (``{"claim_item": id, "claim_message": id}`` each, one executemany)
+    where no message holds them yet; returns how many were claimed."""
+    return session.connection().execute(_CLAIM_ITEM, claims).rowcount
+
+
+def item_holders(session: Session, item_ids: list[int]) -> dict[int, int | None]:
+    """The message now carrying each of these items (read in slices: any number of items)."""
+    out: dict[int, int | None] = {}
+    for start in range(0, len(item_ids), 500):
+        out.update((item_id, message_id) for item_id, message_id in session.execute(
+            select(_NI.c.id, _NI.c.message_id).where(_NI.c.id.in_(item_ids[start:start + 500]))))
+    return out
+
+
+def release_items(session: Session, message_id: int) -> None:
+    """Free the items a message holds (the message is being undone)."""
+    session.execute(update(_NI).where(_NI.c.message_id == message_id).values(message_id=None))
+
+
+def message_items(session: Session, message_id: int) -> list[NoticeItem]:
+    """The notice items one message carries."""
+    return list(session.exec(select(NoticeItem).where(NoticeItem.message_id == message_id)))
+
+
+def next_occurrence(session: Session, key_prefix: str) -> int:
+    """One more than the highest occurrence among items whose key starts with ``key_prefix``."""
+    return 1 + (session.exec(select(func.max(NoticeItem.occurrence))
+                             .where(NoticeItem.idempotency_key.like(key_prefix + "%"))).one() or 0)
+
+
+def ready_clause(*, email: bool, robot_channels: tuple[str, ...], robot_addresses: list[str]):
+    """Which messages this run can send: e-mail when a server or sink is set, and robot messages to
+    configured robots; None when nothing can be sent."""
+    ready = [_OM.c.channel == "email"] if email else []
+    if robot_addresses:
+        ready.append(and_(_OM.c.channel.in_(robot_channels), _OM.c.recipient_address.in_(robot_addresses)))
+    return or_(*ready) if ready else None
+
+
+def waiting_by_address(session: Session, now: dt.datetime, ready) -> list[tuple[str, str, int]]:
+    """Due messages this run cannot send (not matching ``ready``; all when it is None): how many per
+    channel and address."""
+    due = and_(_OM.c.state.in_(RETRYABLE), _OM.c.next_attempt_at <= now)
+    where = due if ready is None else and_(due, not_(ready))
+    return [tuple(row) for row in session.execute(
+        select(_OM.c.channel, _OM.c.recipient_address, func.count()).where(where)
+        .group_by(_OM.c.channel, _OM.c.recipient_address)).all()]
+
+
+def message_parts(session: Session, message_ids: list[int]) -> list[tuple[MessageAttachment, bytes]]:
+    """The files of these messages with their bytes, by message and position (one statement)."""
+    return list(session.exec(
+        select(MessageAttachment, AttachmentContent.data)
+        .join(AttachmentContent, AttachmentContent.sha256 == MessageAttachment.sha256)
+        .where(MessageAttachment.message_id.in_(message_ids))
+        .order_by(MessageAttachment.message_id, MessageAttachment.position)).all())

@@ -113,3 +113,33 @@ def reminders_section(session: Session, campaign_id: int) -> Any:
 def section_text(section: Any) -> str:
     """A section as canonical JSON text (a cache key)."""
     return json.dumps(section, sort_keys=True, ensure_ascii=False)
+
+
+def campaigns_by_id(session: Session, ids) -> dict[int, Campaign]:
+    """These campaigns by id (one statement)."""
+    ids = set(ids)
+    return {c.id: c for c in session.exec(select(Campaign).where(Campaign.id.in_(ids)))} if ids else {}
+
+
+def departments_by_id(session: Session, ids) -> dict[int, Department]:
+    """These units by id (one statement; none asked, none read)."""
+    ids = set(ids)
+    return {d.id: d for d in session.exec(select(Department).where(Department.id.in_(ids)))} if ids else {}
+
+
+def schools_by_id(session: Session, ids) -> dict[int, School]:
+    """These schools by id (one statement; none asked, none read)."""
+    ids = set(ids)
+    return {s.id: s for s in session.exec(select(School).where(School.id.in_(ids)))} if ids else {}
+
+
+def people_by_id(session: Session, ids) -> dict[int, Person]:
+    """These people by id (one statement; none asked, none read)."""
+    ids = set(ids)
+    return {p.id: p for p in session.exec(select(Person).where(Person.id.in_(ids)))} if ids else {}
+
+
+def office_people(session: Session, campaign_id: int) -> list[Person]:
+    """The campaign's active office people (领导小组办公室), by id."""
+    return list(session.exec(select(Person).where(Person.campaign_id == campaign_id, Person.is_office.is_(True),
+                                                  Person.active.is_(True)).order_by(Person.id)))

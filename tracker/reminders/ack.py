@@ -25,7 +25,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from tracker.calendar import CHINA
+from tracker.clock import zone
 from tracker.settings import get_settings
 from tracker.errors import JunhengError
 
@@ -82,7 +82,7 @@ def read_ack_token(token: str, now: dt.datetime, secret: str | None = None) -> A
     expires_at = dt.datetime.fromtimestamp(expiry, dt.timezone.utc)
     if now >= expires_at:
         raise AckTokenError(
-            f"签收链接已于 {expires_at.astimezone(CHINA):%Y-%m-%d %H:%M} 过期。"
+            f"签收链接已于 {expires_at.astimezone(zone()):%Y-%m-%d %H:%M} 过期。"
             "请使用最新一封通知中的链接，或联系领导小组办公室。", expired=True)
     return AckClaim(task_id, person_id, expires_at)
 

@@ -42,7 +42,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
+from tracker.clock import zone
+from tracker.calendar import WorkingDayCalendar, active_calendar
 from tracker.plans import ReminderLadder
 from tracker.notices.models import Rung
 from tracker.tasks.models import TaskStatus
@@ -155,7 +156,7 @@ class RungDue:
 def _window_start(day: dt.date, start: dt.time) -> dt.datetime:
     """The opening of the sending window on ``day`` (China time); a sweep asks for the same few days
     over and over."""
-    return dt.datetime.combine(day, start, tzinfo=CHINA)
+    return dt.datetime.combine(day, start, tzinfo=zone())
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,9 +175,9 @@ class _Ladder:
         self.cal = calendar
         # compared with the rungs' times, which are China time: in the same zone object, Python
         # compares the clock fields directly instead of working out both UTC offsets each time
-        self.now = now.astimezone(CHINA)
+        self.now = now.astimezone(zone())
         self.today = self.now.date()
-        self.since = clock.since.astimezone(CHINA)
+        self.since = clock.since.astimezone(zone())
         due_on = clock.due_on
         # a due date on a holiday is reminded on the last working day before it
         self.due_day = due_on if calendar.is_working_day(due_on) else calendar.add_working_days(due_on, -1)
@@ -245,17 +246,17 @@ def rungs_due(clock: TaskClock, now: dt.datetime, settings: ReminderLadder | Non
 
     # 任务交办单 and 退回通知: once each, whatever happened since
     assigned = RungDue(Rung.assigned, clock.transfers, clock.assigned_at)
-    if clock.assigned_at.astimezone(CHINA) <= now:
+    if clock.assigned_at.astimezone(zone()) <= now:
         due.append(assigned)
     else:
         upcoming.append(assigned.at)
     if clock.returns and clock.last_returned_at is not None:
         returned = RungDue(Rung.returned, clock.returns, clock.last_returned_at)
-        due.append(returned) if clock.last_returned_at.astimezone(CHINA) <= now else upcoming.append(returned.at)
+        due.append(returned) if clock.last_returned_at.astimezone(zone()) <= now else upcoming.append(returned.at)
 
     # 签收提醒 while unsigned, until the due date
     if clock.status is TaskStatus.assigned and clock.acknowledged_at is None:
-        assigned_day = clock.assigned_at.astimezone(CHINA).date()
+        assigned_day = clock.assigned_at.astimezone(zone()).date()
         take(*ladder.pick(ladder.series(Rung.ack_resend, assigned_day, s.ack_resend_after_working_days,
                                         stop_before=ladder.due_day)))
 
@@ -285,11 +286,11 @@ def window_opening(moment: dt.datetime, settings: ReminderLadder | None = None,
         return moment
     s = settings or DEFAULT_LADDER
     cal = calendar or active_calendar()
-    local = moment.astimezone(CHINA)
+    local = moment.astimezone(zone())
     day = local.date()
     if cal.is_working_day(day):
         if local.time() < s.send_window_start:
-            return dt.datetime.combine(day, s.send_window_start, tzinfo=CHINA)
+            return dt.datetime.combine(day, s.send_window_start, tzinfo=zone())
         if local.time() < s.send_window_end:
             return moment
-    return dt.datetime.combine(cal.add_working_days(day, 1), s.send_window_start, tzinfo=CHINA)
+    return dt.datetime.combine(cal.add_working_days(day, 1), s.send_window_start, tzinfo=zone())

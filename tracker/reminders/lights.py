@@ -20,7 +20,8 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
-from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
+from tracker.clock import zone
+from tracker.calendar import WorkingDayCalendar, active_calendar
 from tracker.tasks.models import TaskStatus
 from tracker.org.queries import reminders_section, section_text
 
@@ -67,7 +68,7 @@ def _yellow_within_of(section: str) -> int:
 def expected_progress(task: Any, today: dt.date, calendar: WorkingDayCalendar | None = None) -> float:
     """序时进度 in percent: working days elapsed since assignment over those assigned→due."""
     cal = calendar or active_calendar()
-    assigned = task.created_at.astimezone(CHINA).date()
+    assigned = task.created_at.astimezone(zone()).date()
     total = cal.working_days_between(assigned, task.due_on)
     if total <= 0:
         return 100.0

@@ -48,7 +48,8 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select, tuple_, update
 from sqlmodel import Session
 
-from tracker.calendar import CHINA, WorkingDayCalendar, active_calendar
+from tracker.clock import zone
+from tracker.calendar import WorkingDayCalendar, active_calendar
 from tracker.org.models import Campaign, School
 from tracker.db import utcnow
 from tracker.events.models import Event
@@ -273,7 +274,7 @@ class _Chunking:
 
     def __init__(self, now: dt.datetime, cal, postgres: bool) -> None:
         self.now = now
-        self.today = now.astimezone(CHINA).date()
+        self.today = now.astimezone(zone()).date()
         self.cal = cal
         self.postgres = postgres
         # the store's form of the timestamps (PostgreSQL: ISO text as a JSON string in the document;
@@ -454,7 +455,7 @@ def queue_change_notice(session: Session, task: Task, event: Event, changes_text
                                     .where(TaskCooperator.task_id == task.id)
                                     .order_by(TaskCooperator.department_id)).scalars())
     school = session.get(School, task.responsible_school_id) if task.responsible_school_id else None
-    light = task_light(task, now.astimezone(CHINA).date(), yellow_within=ctx.settings.yellow_within_working_days,
+    light = task_light(task, now.astimezone(zone()).date(), yellow_within=ctx.settings.yellow_within_working_days,
                        calendar=cal)
     payload = {"light": light.value if light else None,
                "reason": str((event.payload or {}).get("reason") or ""), "changes": changes_text}

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
-from tracker.org.models import School
+from tracker.org.models import Department, School
 from tracker.tasks.lifecycle import OPEN
 from tracker.tasks.models import Task, TaskCooperator, TaskStatus
 from tracker.tasks.search import text_clause
@@ -88,3 +88,32 @@ def school_with_most_tasks(session: Session, campaign_id: int) -> School | None:
         .where(School.campaign_id == campaign_id).group_by(School.id)
         .order_by(func.count(Task.id).desc(), School.key)).first()
     return row[0] if row else None
+
+
+def cooperating_departments(session: Session, task_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Each task's cooperating units (协办单位) by id, in id order; one statement for all tasks."""
+    found: dict[int, list[int]] = {}
+    rows = session.exec(select(TaskCooperator.task_id, TaskCooperator.department_id)
+                        .where(TaskCooperator.task_id.in_(list(task_ids))).order_by(TaskCooperator.department_id))
+    for task_id, department_id in rows:
+        found.setdefault(task_id, []).append(department_id)
+    return found
+
+
+def tasks_by_id(session: Session, ids: Iterable[int]) -> dict[int, Task]:
+    """These tasks by id (one statement; none asked, none read)."""
+    ids = set(ids)
+    return {t.id: t for t in session.exec(select(Task).where(Task.id.in_(ids)))} if ids else {}
+
+
+def cooperator_names(session: Session, task_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Each task's cooperating units' names (协办单位), in unit id order; one statement."""
+    ids = set(task_ids)
+    found: dict[int, list[str]] = {}
+    if not ids:
+        return found
+    for task_id, name in session.exec(
+            select(TaskCooperator.task_id, Department.name).join(Department, Department.id == TaskCooperator.department_id)
+            .where(TaskCooperator.task_id.in_(ids)).order_by(TaskCooperator.task_id, Department.id)):
+        found.setdefault(task_id, []).append(name)
+    return found

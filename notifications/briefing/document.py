@@ -481,6 +481,8 @@ def build_document(data: BriefingData, charts: Sequence[Chart] = ()) -> Document
     if schools:
         _subheading(doc, "（二）学校（学校自行整改的任务）")
         _unit_table(doc, schools, "学校")
+    if words.extensions_sentence(data):  # 延期申请 per unit (issue 12 §2)
+        _paragraph(doc, words.extensions_sentence(data))
     _paragraph(doc, f"注：{words.rank_rule(data)}；"
                     "亮灯为单位所有任务中最差的一项（红：逾期；黄：3个工作日内到期或落后于序时进度；绿：正常）。",
                size=12, pitch=20)

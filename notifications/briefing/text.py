@@ -219,3 +219,15 @@ def cv_change(value: float | None) -> str:
 def value_change(value: float | None) -> str:
     """A change of a county value, 2 decimals (as the value is shown)."""
     return signed_change(value, 2)
+
+
+def extensions_sentence(data: BriefingData) -> str | None:
+    """Who asked for more time (延期申请) so far, and how many were granted; None when nobody asked."""
+    asked = [u for u in (*data.departments(), *data.schools()) if u.extensions_requested]
+    if not asked:
+        return None
+    parts = [f"{u.short_name}{u.extensions_requested}项（同意{u.extensions_granted}项）" for u in asked]
+    total = sum(u.extensions_requested for u in asked)
+    granted = sum(u.extensions_granted for u in asked)
+    return (f"截至本期，各单位共申请延期{total}项，同意{granted}项：{'、'.join(parts)}。"
+            "同意延期的任务按调整后的截止日期计算逾期和按时完成。")

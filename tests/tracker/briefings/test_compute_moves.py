@@ -68,3 +68,10 @@ def test_extensions_move_the_due_date_in_the_replay_and_are_counted_per_unit(eng
     assert (row(w50, "财政局").extensions_requested, row(w50, "财政局").extensions_granted) == (2, 2)
     assert (row(w50, "住建局").extensions_requested, row(w50, "住建局").extensions_granted) == (0, 0)
     assert row(w49, "财政局").figures.overdue == 1 and row(w50, "财政局").figures.overdue == 0
+    # the briefing says who asked for more time (issue 12 §2): in its text and in the document
+    from notifications.briefing.text import extensions_sentence
+
+    sentence = extensions_sentence(w50)
+    short = row(w50, "财政局").short_name
+    assert sentence is not None and f"{short}2项（同意2项）" in sentence and "共申请延期2项，同意2项" in sentence
+    assert row(w50, "住建局").short_name + "0项" not in sentence

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from sqlmodel import Session, func, select
 
-from tests.factories_db import build_world
+from tests.factories_db import build_world, with_evidence
 from tracker.campaigns.gates import check_gate, gate_status
 from tracker.campaigns.overview import campaign_overview
 from tracker.events.models import Event
@@ -53,6 +53,7 @@ def finding(seq: int, text: str, *units: str, due: str = "2026-12-20", indicator
 def close(session, world, task):
     office = world.people["王主任"]
     lifecycle.accept(session, task, office)
+    with_evidence(session, task)  # a finding's rectification needs evidence to be submitted (issue 12 §4)
     lifecycle.submit(session, task, office)
     lifecycle.verify(session, task, office)
 

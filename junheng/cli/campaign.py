@@ -75,15 +75,13 @@ def init_command(
         for task_id, title, planned, due in applied.redated:
             console.print(f"  • 任务 #{task_id}「{escape(title)}」原定时限 {planned.isoformat()} 已过，"
                           f"办理时限顺延至 {due.isoformat()}")
-    if applied.created:
-        pass  # said above
-    elif applied.changes:
+    if not applied.created and applied.changes:
         console.print(f"[green]已更新创建工作[/green] {escape(plan.code)}：{len(applied.changes)} 处变化")
         for change in applied.changes:
             console.print(f"  • {escape(change)}")
         if applied.ladder_changed:
             console.print(f"提醒设置有变化：{rescheduled} 项未办结任务的提醒时间将在下次提醒扫描时按新设置重新计算。")
-    else:
+    elif not applied.created:
         console.print(f"创建工作 {escape(plan.code)} 与方案一致，没有变化")
     console.print(summary)
 

@@ -132,7 +132,7 @@ def group_members(r: Resolution) -> None:
             try:
                 members.append((role, member_path, GroupMember.model_validate(item)))
             except ValidationError:
-                pass  # reported by the validation of the whole group
+                continue  # already reported: the whole group was validated first
     seen_in_group: dict[str, str] = {}
     for role, member_path, member in members:
         if member.name in seen_in_group:

@@ -20,9 +20,7 @@ import datetime as dt
 import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -32,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import time_machine  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
-from benchmarks.briefing import NOW, WEEK, assessment_results, build_county  # noqa: E402
+from benchmarks.briefing import NOW, WEEK, assessment_results, build_county, scratch_database  # noqa: E402
 from tracker.appraisal.service import appraise  # noqa: E402
 from tracker.briefings.compute import compute_briefing  # noqa: E402
 from tracker.calendar import CHINA  # noqa: E402
@@ -57,17 +55,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--tasks", type=int, default=5000)
     args = parser.parse_args()
-    admin = name = None
-    if args.backend == "sqlite":
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='junheng-bench-appraisal-')}/bench.db"
-    else:
-        base = os.environ.get("JUNHENG_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-        name = f"junheng_bench_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(args.backend, "appraisal") as url:
         migrate(url)
         engine = make_engine(url)
         with time_machine.travel(dt.datetime(2026, 11, 1, 9, 0, tzinfo=CHINA), tick=True):
@@ -97,11 +85,7 @@ def main() -> None:
         print(f"  读出全部任务行（尺度）{rows * 1000:.1f} ms，比值 {ours / rows:.2f}")
         print(f"  同一县的调度通报计算（尺度）{replay * 1000:.1f} ms，比值 {ours / replay:.3f}")
         print(f"测时系统负载 {os.getloadavg()[0]:.1f}，{os.cpu_count()} 核")
-    finally:
-        if admin is not None:
-            make_engine(url).dispose()
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ Not part of CI.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -189,8 +190,10 @@ def build_county(engine, index: int, tasks: int, results: tuple[dict, dict]) -> 
 
     with engine.begin() as conn:
         conn.execute(sa.insert(Task.__table__), task_rows)
+        # the rows just inserted (applying the plan already made its preparatory tasks)
         ids = [row[0] for row in conn.execute(sa.select(Task.__table__.c.id).where(
-            Task.__table__.c.campaign_id == campaign_id).order_by(Task.__table__.c.id))]
+            Task.__table__.c.campaign_id == campaign_id, Task.__table__.c.origin_key.like("b|%"))
+            .order_by(Task.__table__.c.id))]
         event_rows, notice_rows = [], []
         for task_id, (events, due, status, person, office_person) in zip(ids, histories, strict=True):
             for kind, at, payload in events:
@@ -239,6 +242,26 @@ def time_briefing(engine, code: str) -> tuple[float, float, int, float]:
     return computed, rendered, len(docx), time.process_time() - cpu
 
 
+@contextlib.contextmanager
+def scratch_database(backend: str, label: str):
+    """A database of its own for one benchmark run, dropped afterwards: a SQLite file in a temporary
+    folder, or a fresh PostgreSQL database on ``JUNHENG_BENCH_POSTGRES_URL``'s server."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tempfile.mkdtemp(prefix=f'junheng-bench-{label}-')}/bench.db"
+        return
+    base = os.environ.get("JUNHENG_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    name = f"junheng_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
@@ -247,18 +270,7 @@ def main() -> None:
     parser.add_argument("--pdf", action="store_true", help="also time one LibreOffice PDF conversion")
     args = parser.parse_args()
 
-    if args.backend == "sqlite":
-        folder = tempfile.mkdtemp(prefix="junheng-bench-briefing-")
-        url = f"sqlite:///{folder}/bench.db"
-        admin = None
-    else:
-        base = os.environ.get("JUNHENG_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-        name = f"junheng_bench_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(args.backend, "briefing") as url:
         migrate(url)
         engine = make_engine(url)
         results = assessment_results()
@@ -303,11 +315,6 @@ def main() -> None:
                 pdf = docx_to_pdf(docx)
                 print(f"PDF（LibreOffice）：{time.perf_counter() - started:.1f} 秒，{len(pdf or b'') / 1024:.0f} KB")
         engine.dispose()
-    finally:
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 if __name__ == "__main__":

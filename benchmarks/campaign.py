@@ -147,7 +147,7 @@ SELF_CHECK_TABLES = ("school", "datasubmission", "schooldatarow", "assessmentsna
                      "task", "taskcooperator", "event")
 
 
-def _bare_insert_seconds(code: str, events_after: int) -> tuple[float, int]:
+def _bare_insert_seconds(code: str, events_after: int, tasks_after: int) -> tuple[float, int]:
     """The yardstick: (seconds, rows) of a bare bulk INSERT of the rows the self-check of ``code``
     wrote (one executemany per table, no logic), in a transaction that first deletes them and is
     then rolled back. The task tallies' triggers fire as they did for the self-check."""
@@ -163,10 +163,12 @@ def _bare_insert_seconds(code: str, events_after: int) -> tuple[float, int]:
     task, submission = tables["task"], tables["datasubmission"]
     where = {name: table.c.campaign_id == campaign_id for name, table in tables.items() if "campaign_id" in table.c}
     where["event"] = where["event"] & (tables["event"].c.id > events_after)
+    # the self-check's tasks only: the plan's preparatory tasks exist since campaign init
+    where["task"] = where["task"] & (task.c.id > tasks_after)
     where["schooldatarow"] = tables["schooldatarow"].c.submission_id.in_(
         select(submission.c.id).where(submission.c.campaign_id == campaign_id))
     where["taskcooperator"] = tables["taskcooperator"].c.task_id.in_(
-        select(task.c.id).where(task.c.campaign_id == campaign_id))
+        select(task.c.id).where(task.c.campaign_id == campaign_id, task.c.id > tasks_after))
     with get_engine().connect() as conn, conn.begin() as transaction:
         rows = {name: [dict(r._mapping) for r in conn.execute(select(table).where(where[name]))]
                 for name, table in tables.items()}
@@ -188,6 +190,7 @@ def _plain_against_bare(workdir: Path, schools: int) -> None:
 
     from tracker.db import session_scope
     from tracker.events.models import Event
+    from tracker.tasks.models import Task
 
     counter = StatementCounter()
     counter.install()
@@ -196,10 +199,11 @@ def _plain_against_bare(workdir: Path, schools: int) -> None:
     sheet = _sheet(workdir, schools, seed=schools)
     with session_scope() as session:
         events_after = session.scalar(select(func.max(Event.id))) or 0
+        tasks_after = session.scalar(select(func.max(Task.id))) or 0
     counter.take()
     first = _without_prefect(code, sheet)
     first_statements = counter.take()
-    bare, rows = _bare_insert_seconds(code, events_after)
+    bare, rows = _bare_insert_seconds(code, events_after, tasks_after)
     counter.take()
     second = _without_prefect(code, sheet)
     second_statements = counter.take()

@@ -328,7 +328,7 @@ def test_import_then_reimport_replaces_the_year_atomically(engine):
     with Session(engine) as session:
         rows = session.exec(select(WorkdayOverride).order_by(WorkdayOverride.date)).all()
         year = session.exec(select(CalendarYear)).one()
-        events = session.exec(select(Event).where(Event.type == "calendar.imported")).all()
+        events = session.exec(select(Event).where(Event.type == "calendar.imported").order_by(Event.id)).all()
         calendar = load_calendar(session)
     assert {r.date for r in rows} == {d for d, _, _ in parse_year_file(GOOD).override_days()}
     assert {r.source for r in rows} == {"国办发明电〔2026〕1号"} and {r.entered_by for r in rows} == {"李四"}

@@ -59,6 +59,7 @@ def create_app(*, background: Background | None = None) -> FastAPI:
     from api.ack import router as ack_router
     from api.errors import install_error_handlers
     from api.login import router as login_router
+    from api.survey import router as survey_router
     from api.v1 import router as api_router
 
     settings = get_settings()
@@ -88,6 +89,7 @@ def create_app(*, background: Background | None = None) -> FastAPI:
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
     app.include_router(ack_router, include_in_schema=False)
+    app.include_router(survey_router, include_in_schema=False)  # /s/{code}: the survey's answer page
     app.include_router(login_router)
     app.include_router(api_router)
     from api.pages import install_pages

@@ -12,6 +12,7 @@ from tracker.leadership.models import LeaderLease
 from tracker.notices.models import AttachmentContent, MessageAttachment, NoticeItem, OutboundMessage, RobotWindow
 from tracker.assessment.models import CountyInput
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
+from tracker.surveys.models import Survey, SurveyCode, SurveyResponse
 from tracker.tasks.models import (
     CooperatorReport, Evidence, Task, TaskCooperator, TaskDueTally, TaskExtension, TaskTally,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign",
     "CooperatorReport", "CountyInput", "DataSubmission", "Department", "Event", "Evidence", "LeaderLease",
     "LoginThrottle", "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "ReportText",
-    "Review", "ReviewFinding", "RobotWindow", "School", "SchoolDataRow", "ShortfallRecord", "Task",
+    "Review", "ReviewFinding", "RobotWindow", "School", "SchoolDataRow", "ShortfallRecord", "Survey",
+    "SurveyCode", "SurveyResponse", "Task",
     "TaskCooperator", "TaskDueTally", "TaskExtension", "TaskTally", "User", "WebSession", "WorkdayOverride",
 ]

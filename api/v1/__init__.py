@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.errors import ERROR_RESPONSES
-from api.v1 import appraisal, auth, briefings, campaigns, data, evidence, records, reports, reviews, task_create, task_moves, tasks
+from api.v1 import appraisal, auth, briefings, campaigns, data, evidence, records, reports, reviews, survey, task_create, task_moves, tasks
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(auth.router)
@@ -24,3 +24,4 @@ router.include_router(evidence.router)
 router.include_router(briefings.router)
 router.include_router(appraisal.router)
 router.include_router(reports.router)
+router.include_router(survey.router)  # issue 13 §3: 满意度调查

@@ -76,6 +76,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "考核：各单位按期完成、逾期、退回、督办情况与得分排名；通报表扬、批评"),
     "report": ("junheng.cli.report", "report_app",
         "申报材料：自评报告、申报表和基本情况表，以及办公室撰写的文字"),
+    "survey": ("junheng.cli.survey", "survey_app",
+        "满意度调查：问卷、答卷码（二维码）、纸质答卷录入与导入、调查结果"),
     "backup": ("junheng.cli.backup", "backup_command",
         "备份：把数据库和佐证材料文件写成一个一致的压缩包（系统运行中也可备份）。"),
     "restore": ("junheng.cli.backup", "restore_command",

@@ -8,7 +8,8 @@ passwords, which are new on every run (they are printed, so they must not outliv
  2. the campaign from examples/plan.yaml (created, or updated in place);
  3. the working-day calendar: the illustrative 2027 file (examples/calendar-2027.yaml), imported
     unless the same days are already stored — or the office has imported the real notice;
- 4. the self-check flow on examples/schools.xlsx (import → assess → tasks);
+ 4. a small illustrative satisfaction survey (junheng/cli/demo_survey.py), then the self-check
+    flow on examples/schools.xlsx (import → assess → tasks);
  5. the dispatcher: flows that react to recorded events;
  6. the notices: one reminder sweep at the present moment, then delivery. With no SMTP server
     configured the messages go through the local mail sink (a real SMTP server, aiosmtpd) into
@@ -163,6 +164,10 @@ def demo(
 
     _step(3, f"工作日日历：导入示例日历 {examples / CALENDAR_FILE}")
     _import_example_calendar(examples / CALENDAR_FILE)
+
+    from junheng.cli.demo_survey import run_demo_survey  # issue 13 §3: a small illustrative survey
+
+    run_demo_survey(code, directory, base_url, console)
 
     _step(4, f"自查流程（Prefect）：导入 {examples / 'schools.xlsx'}、评估、生成任务")
     quiet_prefect()
@@ -458,9 +463,8 @@ def _issue_briefing(code: str, out: Path) -> None:
 
 
 def _write_documents(code: str, assessment_id: int, directory: Path) -> list[Path]:
-    from tracker.assessment.county_inputs import county_inputs_of
-    from tracker.assessment.engine import assess
     from tracker.assessment.models import AssessmentSnapshot
+    from tracker.assessment.recognition import assess_campaign
     from tracker.assessment.report import write_official_xlsx
     from tracker.campaigns.breakdown import write_breakdown_docx, write_breakdown_xlsx
     from tracker.db import session_scope
@@ -481,8 +485,8 @@ def _write_documents(code: str, assessment_id: int, directory: Path) -> list[Pat
         # the official tables are drawn from the engine's result: assess the stored submission again
         # exactly as the snapshot was made (same records, county inputs and date)
         submission = session.get(DataSubmission, snapshot.submission_id)
-        result = assess(load_standard(snapshot.standard_id), records_of(session, submission),
-                        county_inputs_of(session, campaign), _as_of(snapshot))
+        result = assess_campaign(session, campaign, load_standard(snapshot.standard_id),
+                                 records_of(session, submission), _as_of(snapshot))
         written.append(write_official_xlsx(result, directory / f"{code}-评估结果.xlsx"))
     written += _write_report_documents(code, assessment_id, directory)
     return [Path(p) for p in written]

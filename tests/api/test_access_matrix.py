@@ -185,6 +185,9 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/v1/campaigns/{campaign}/report-texts"): [Case(OFFICE_MOVES)],
     ("PUT", "/api/v1/campaigns/{campaign}/report-texts/{section}"): [Case(OFFICE_MOVES,
                                                                           json={"text": "一是高位推动。"})],
+    # the world has no survey: the office and reviewers get its 404 (tests/api/test_survey_pages.py has one)
+    ("GET", "/api/v1/campaigns/{campaign}/survey/results"): [Case(codes(404, 403, 403, 403, 404))],
+    ("POST", "/api/v1/campaigns/{campaign}/survey/close"): [Case(codes(404, 403, 403, 403, 403))],
 }
 
 

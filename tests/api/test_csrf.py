@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover — older FastAPI keeps app.routes flat
     def iter_route_contexts(routes):
         return routes
 
-EXEMPT = {("POST", "/ack/{token}")}
+EXEMPT = {("POST", "/ack/{token}"), ("POST", "/s/{code}")}  # the survey code is the secret too (api/survey.py)
 # streamed uploads read only multipart bodies (anything else: 400 before a byte is kept)
 MULTIPART_ONLY = {"/tasks/{task_id}/evidence"}
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}

@@ -148,3 +148,13 @@ def purge_stale(session: Session, now: dt.datetime) -> int:
         or_(_T.c.last_failed_at.is_(None), _T.c.last_failed_at <= now - FORGET_AFTER),
         or_(_T.c.locked_until.is_(None), _T.c.locked_until <= now)))
     return result.rowcount or 0
+
+
+def locked_until(session: Session, username: str, source: str, now: dt.datetime) -> dt.datetime | None:
+    """When the name stops being locked from this address (or overall), if it is locked now;
+    reads only (the survey's answer page asks before counting a refused code, issue 13 §3)."""
+    name, source = _key(username, source)
+    rows = session.exec(select(LoginThrottle.locked_until).where(
+        LoginThrottle.username == name, LoginThrottle.source.in_((source, OVERALL)))).all()
+    locks = [until for until in rows if until is not None and until > now]
+    return max(locks) if locks else None

@@ -13,6 +13,7 @@ from tracker.org.models import Campaign
 from tracker.schooldata.submissions import SelfCheckError
 from tracker.standards import load_standard
 from tracker.standards.schema import Indicator, Judged
+from tracker.surveys.figure import recognition_figure
 
 # A county figure with several parts (indicator 18: 10 % and 20 %) is entered per part; its
 # CountyInput.indicator is then "<code>:<key>", e.g. "18:backbone_share".
@@ -37,7 +38,19 @@ def latest_county_inputs(session: Session, campaign_id: int) -> dict[str, County
 
 def county_inputs_of(session: Session, campaign: Campaign) -> dict[str, object]:
     """The latest entry per county-level item, as ``assess`` takes them: a figure, a verdict
-    ("pass"/"fail"), or for a figure of several parts ``{key: figure}``."""
+    ("pass"/"fail"), or for a figure of several parts ``{key: figure}``; and the recognition
+    indicator (32, Hunan 36) from the satisfaction survey when the office entered no figure."""
+    inputs = entered_county_inputs(session, campaign)
+    standard = load_standard(campaign.standard_id)
+    if standard.survey is not None and standard.survey.indicator not in inputs:
+        figure = recognition_figure(session, campaign, standard)
+        if figure is not None:
+            inputs[figure.indicator] = figure.percent
+    return inputs
+
+
+def entered_county_inputs(session: Session, campaign: Campaign) -> dict[str, object]:
+    """The county-level items as the office entered them (``county_inputs_of`` without the survey)."""
     inputs: dict[str, object] = {}
     for name, row in latest_county_inputs(session, campaign.id).items():
         value: object = row.status if row.status is not None else row.value

@@ -11,9 +11,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from tracker.assessment.county_inputs import county_inputs_of
-from tracker.assessment.engine import assess
 from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
+from tracker.assessment.recognition import assess_campaign
 from tracker.assessment.report import to_json
 from tracker.clock import local_today
 from tracker.events.service import SYSTEM_ACTOR, record_event
@@ -55,7 +54,7 @@ def assess_submission(
                              f"须经办公室审核、并入全县数据后才能评估")
     standard = load_standard(campaign.standard_id)
     records = records_of(session, submission)
-    result = assess(standard, records, county_inputs_of(session, campaign), as_of or local_today())
+    result = assess_campaign(session, campaign, standard, records, as_of or local_today())
     snapshot = AssessmentSnapshot(
         campaign_id=campaign.id,
         submission_id=submission.id,

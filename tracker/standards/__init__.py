@@ -319,6 +319,19 @@ def _consistency_problems(std: Standard) -> Iterable[tuple[str, str]]:
     if rule.rest_min_ratio is not None and not 0 < rule.rest_min_ratio <= 1:
         yield "per_school_rule.rest_min_ratio", "应在 0 到 1 之间（如 0.85）"
 
+    # the satisfaction survey's rule: it fills a county figure in percent
+    if std.survey is not None:
+        ind = by_code.get(std.survey.indicator)
+        if ind is None:
+            yield "survey.indicator", f"没有编号为“{std.survey.indicator}”的指标"
+        elif ind.judged is not Judged.county_figure or len(ind.all_thresholds) != 1:
+            yield "survey.indicator", f"指标“{std.survey.indicator}”应为只有一个数值的县级指标（county_figure）"
+        if not std.survey.satisfied:
+            yield "survey.satisfied", "至少要有一个计为满意的选项（如 满意、比较满意）"
+        both = set(std.survey.satisfied) & set(std.survey.left_out)
+        if both:
+            yield "survey.left_out", f"选项“{'、'.join(sorted(both))}”不能既计为满意又不计入"
+
     # allowances
     for i, allowance in enumerate(std.allowances):
         yield from _allowance_problems(allowance, f"allowances[{i}]", by_code)

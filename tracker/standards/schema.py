@@ -207,6 +207,18 @@ class Scoring(_Strict):
     note: str = ""  # additive
 
 
+class SurveyRule(_Strict):
+    """How the satisfaction survey (tracker.surveys) gives the recognition indicator its rate:
+    an answer in ``satisfied`` counts as satisfied, one in ``left_out`` is not counted at all;
+    rate = satisfied answers ÷ counted answers; a question below ``threshold`` is a shortfall."""
+
+    indicator: str  # the indicator the overall rate fills (national 32, Hunan 36), in percent
+    satisfied: list[str]
+    left_out: list[str] = []
+    threshold: float = Field(0.85, gt=0, le=1)  # a fraction, as the results give rates
+    questionnaire: str  # the shipped questionnaire's id (tracker/surveys/questionnaires/<id>.yaml)
+
+
 class Standard(_Strict):
     id: str
     title: str
@@ -223,6 +235,7 @@ class Standard(_Strict):
     application_conditions: list[Condition] = []
     vetoes: list[Condition] = []
     scoring: Scoring | None = None
+    survey: SurveyRule | None = None  # the satisfaction survey's rule (issue 13 §3)
     rounding: dict[str, int] = {"school_value": 2, "county_value": 2, "cv": 3}
     note: str = ""  # additive: where the data comes from, what was inferred
 

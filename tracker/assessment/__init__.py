@@ -2,7 +2,9 @@
 
 - ``sections``: records → stage sections, shared facilities split by weighted enrolment
 - ``coefficient``: the enrolment-weighted difference coefficient (差异系数)
-- ``engine``: ``assess()`` and the NumPy array path ``compute_resource()``
+- ``engine``: ``assess()``; ``resource``: the NumPy array path ``compute_resource()``
+- ``results``: what an assessment returns; ``county_items``: what the county enters
+- ``shortfall_list``: the shortfalls of an assessment
 - ``checks``: per-school checks with the 2019 allowances
 - ``shortfalls``: what is missing, in the units people act on
 - ``report``: the JSON contract and the official xlsx tables

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from tracker.assessment.checks import run_checks
+from tracker.clock import local_today
 from tracker.assessment.county_items import check_inputs, county_items, scoring_result
 from tracker.assessment.resource import ResourceArrays, SectionTable, compute_resource, resource_verdict
 from tracker.assessment.results import (  # noqa: F401  (re-exported: callers import them from here)
@@ -108,7 +109,7 @@ def assess(
         from tracker.standards import load_standard
 
         standard = load_standard(standard)
-    as_of = as_of or dt.date.today()
+    as_of = as_of or local_today()
     inputs = dict(county_inputs or {})
     problems: list[str] = []
     check_inputs(standard, inputs, problems)

@@ -149,3 +149,30 @@ def split_sections(
                 )
             )
     return sections
+
+
+def split_shared_addition(
+    record: SchoolRecord, standard: Standard, amount: float, kindergarten_weight: float | None = None
+) -> dict[str, float]:
+    """What each stage receives of ``amount`` added to the school's shared facilities (indicators
+    4–7: m², 万元, rooms), split exactly as ``split_sections`` splits the facilities it has.
+
+    The keys are the school's stages with pupils, senior and ``kindergarten`` included, so the
+    parts add up to ``amount``; a single-stage school gets it all. The split depends only on
+    enrolment, so it is linear: to give a section ``g`` more, the school adds ``g ÷ share``
+    (``whole_school_amount``). ``kindergarten_weight`` None means the setting.
+    """
+    if kindergarten_weight is None:
+        from tracker.settings import get_settings
+
+        kindergarten_weight = get_settings().kindergarten_weight
+    shares = facility_shares(record, standard, kindergarten_weight)
+    return {stage: amount * share for stage, share in shares.items() if share > 0}
+
+
+def whole_school_amount(section_gap: float, share: float) -> float:
+    """The whole-school addition that gives a section with ``share`` of the shared facilities
+    ``section_gap`` more after the re-split (``section_gap`` itself for a single-stage school)."""
+    if share <= 0:
+        raise ValueError("学段分摊比例为 0，无法通过增加共用设施补足")
+    return section_gap / share

@@ -9,7 +9,7 @@ from tracker.assessment import coefficient
 from tracker.assessment.checks import CheckFinding
 from tracker.assessment.resource import ResourceArrays, SectionTable
 from tracker.assessment.results import CountyItem, ScoringResult
-from tracker.assessment.shortfalls import Shortfall, missing_amount, shortfall_unit, value_text
+from tracker.assessment.shortfalls import Shortfall, format_amount, missing_amount, shortfall_unit, value_text
 from tracker.standards.schema import STAGES, Indicator, Standard
 
 TOL = coefficient.TOLERANCE
@@ -26,7 +26,19 @@ def resource_shortfalls(
         stage = STAGES[table.stage[i]]
         students = float(table.students[i])
         required = float(arrays.thresholds[k, table.stage[i]])
-        missing = missing_amount(ind, required, students, float(arrays.have[k][i]))
+        have = float(arrays.have[k][i])
+        share = float(table.share[i]) if ind.formula is not None and ind.formula.shared else 1.0
+        text = ""
+        if share < 1.0 - TOL and share > 0:
+            # A mixed school's facilities are shared: whatever it adds is split again over its
+            # stages, so the section gets only ``share`` of it. State the whole-school amount.
+            section_gap = missing_amount(ind, required, students, have)
+            missing = missing_amount(ind, required, students / share, have / share)
+            text = (f"全校共用，需全校增加，按学段分摊（本学段占 {share:.1%}）后本学段增加"
+                    f" {format_amount(missing * share)} {shortfall_unit(ind)}，"
+                    f"仅按本学段计缺 {format_amount(section_gap)} {shortfall_unit(ind)}")
+        else:
+            missing = missing_amount(ind, required, students, have)
         out.append(
             Shortfall(
                 indicator=ind.code,
@@ -39,7 +51,7 @@ def resource_shortfalls(
                 departments=list(ind.departments),
                 blocking=bool(arrays.blocking[k, i]),
                 kind="school_value",
-                text=value_text(ind, missing),
+                text=value_text(ind, missing) + (f"（{text}）" if text else ""),
                 title=ind.title,
                 school_key=table.school_key[i],
                 school_can_fix=ind.school_can_fix,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from tracker.assessment.inputs import number, verdict_word
+from tracker.assessment.inputs import number, verdict_word, veto_answer
 from tracker.assessment.models import CountyInput
 from tracker.events.service import record_event
 from tracker.org.models import Campaign
@@ -51,9 +51,6 @@ def county_inputs_of(session: Session, campaign: Campaign) -> dict[str, object]:
         else:
             inputs[code] = value
     return inputs
-
-
-_VETO_WORDS = {"未发生": "pass", "不存在": "pass", "无": "pass", "发生": "fail", "存在": "fail", "有": "fail"}
 
 
 def set_county_input(session: Session, campaign: Campaign, code: str, value: str, actor: str,
@@ -101,11 +98,13 @@ def set_county_input(session: Session, campaign: Campaign, code: str, value: str
     else:
         if sep:
             raise SelfCheckError(f"「{base}」没有分项数值，请直接录入 {base}")
-        if status is None and base in vetoes:
-            status = _VETO_WORDS.get(text)
+        if base in vetoes:
+            # read against what the item asks: 是 to "存在…" is a veto
+            status, problem = veto_answer(base, vetoes[base].title, text)
+            if problem:
+                raise SelfCheckError(problem)
         if status is None:
-            hint = "通过（未发生）或 不通过（发生）" if base in vetoes else "通过 或 不通过"
-            raise SelfCheckError(f"「{base}」的录入值应为 {hint}，现为「{text}」")
+            raise SelfCheckError(f"「{base}」的录入值应为 通过 或 不通过，现为「{text}」")
     entry = CountyInput(campaign_id=campaign.id, indicator=code, value=None if status else figure, status=status,
                         note=(note or "").strip(), entered_by=actor)
     session.add(entry)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tracker.assessment import coefficient
-from tracker.assessment.inputs import Status, number, verdict_word
+from tracker.assessment.inputs import Status, number, verdict_word, veto_answer
 from tracker.assessment.results import OP_TEXT, CountyItem, Figure, ScoredItem, ScoringResult
 from tracker.standards.schema import Indicator, Judged, Standard
 
@@ -23,9 +23,6 @@ _OPS = {
     "<": lambda a, b: a < b,
     "==": lambda a, b: abs(a - b) <= TOL * max(1.0, abs(b)),
 }
-
-_VETO_WORDS = {"未发生": "pass", "不存在": "pass", "无": "pass", "发生": "fail", "存在": "fail", "有": "fail"}
-
 
 def _combine(statuses: list[Status]) -> Status:
     if "fail" in statuses:
@@ -104,14 +101,15 @@ def county_items(
             status = "unknown"
             detail = "尚未录入"
             if raw is not None:
-                word = verdict_word(raw)
-                if word is None and kind == "veto" and isinstance(raw, str):
-                    word = _VETO_WORDS.get(raw.strip())  # type: ignore[assignment]
-                if word is None:
-                    what = "申报条件" if kind == "condition" else "否决事项"
-                    hint = "通过 或 不通过" if kind == "condition" else "通过（未发生）或 不通过（发生）"
-                    problems.append(f"{what} {cond.code}（{cond.title}）：「{raw}」应为 {hint}")
+                if kind == "veto":
+                    word, problem = veto_answer(cond.code, cond.title, raw)
+                    if problem:
+                        problems.append(problem)
                 else:
+                    word = verdict_word(raw)
+                    if word is None:
+                        problems.append(f"申报条件 {cond.code}（{cond.title}）：「{raw}」应为 通过 或 不通过")
+                if word is not None:
                     status = word
                     if kind == "condition":
                         detail = "按认定结果"

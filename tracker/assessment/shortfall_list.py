@@ -84,6 +84,16 @@ def resource_shortfalls(
     return out
 
 
+def distinct_digits(value: float, limit: float, least: int = 3, most: int = 9) -> str:
+    """``value`` with enough decimals that it does not print as ``limit`` (0.4503 over 0.45, not
+    "0.450"): at least ``least``, at most ``most``."""
+    for digits in range(least, most + 1):
+        text = f"{value:.{digits}f}"
+        if float(text) != limit:
+            return text
+    return f"{value:.{most}f}"
+
+
 def cv_shortfall(
     ind: Indicator, stage: str, g: int, table: SectionTable, arrays: ResourceArrays, k: int
 ) -> Shortfall:
@@ -128,7 +138,7 @@ def cv_shortfall(
         departments=list(ind.departments),
         blocking=True,
         kind="cv",
-        text=f"差异系数 {cv:.3f}，超过 {limit:g}；偏离均值最大的学校：{names}",
+        text=f"差异系数 {distinct_digits(cv, limit)}，超过 {limit:g}；偏离均值最大的学校：{names}",
         title=ind.title,
         schools=named,
     )

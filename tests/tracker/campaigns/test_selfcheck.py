@@ -312,7 +312,7 @@ def test_county_inputs_make_county_shortfalls_for_the_lead_unit(engine):
     ("18", "12", "18:rotation_share"),
     ("18:nope", "12", "没有名为「nope」"),
     ("23", "很多", "应为数字"),
-    ("V2", "也许", "未发生"),
+    ("V2", "也许", "存在/不存在"),
 ])
 def test_bad_county_inputs_are_refused_in_chinese(engine, code, value, message):
     with session_scope(engine) as session:
@@ -320,3 +320,12 @@ def test_bad_county_inputs_are_refused_in_chinese(engine, code, value, message):
         with pytest.raises(submissions.SelfCheckError, match=message):
             county_inputs.set_county_input(session, campaign, code, value, "韩静")
         assert _count(session, CountyInput) == 0
+
+
+def test_yes_to_a_veto_item_is_stored_as_a_veto(engine):
+    # V2 asks "存在违规择校行为": 是 means it exists, a veto (it was read as a pass)
+    with session_scope(engine) as session:
+        campaign = _campaign(session)
+        entry = county_inputs.set_county_input(session, campaign, "V2", "是", "韩静")
+        assert entry.status == "fail"
+        assert county_inputs.set_county_input(session, campaign, "V1", "否", "韩静").status == "pass"

@@ -462,6 +462,7 @@ def _write_documents(code: str, assessment_id: int, directory: Path) -> list[Pat
     from tracker.assessment.engine import assess
     from tracker.assessment.models import AssessmentSnapshot
     from tracker.assessment.report import write_official_xlsx
+    from tracker.assessment.snapshots import kindergarten_weight_of
     from tracker.campaigns.breakdown import write_breakdown_docx, write_breakdown_xlsx
     from tracker.db import session_scope
     from tracker.org.service import resolve_campaign
@@ -482,7 +483,7 @@ def _write_documents(code: str, assessment_id: int, directory: Path) -> list[Pat
         # exactly as the snapshot was made (same records, county inputs and date)
         submission = session.get(DataSubmission, snapshot.submission_id)
         result = assess(load_standard(snapshot.standard_id), records_of(session, submission),
-                        county_inputs_of(session, campaign), _as_of(snapshot))
+                        county_inputs_of(session, campaign), _as_of(snapshot), kindergarten_weight_of(campaign))
         written.append(write_official_xlsx(result, directory / f"{code}-评估结果.xlsx"))
     written += _write_report_documents(code, assessment_id, directory)
     return [Path(p) for p in written]

@@ -114,6 +114,10 @@ def assess(
     problems: list[str] = []
     check_inputs(standard, inputs, problems)
 
+    if kindergarten_weight is None:
+        from tracker.settings import get_settings
+
+        kindergarten_weight = get_settings().kindergarten_weight
     sections = split_sections(records, standard, kindergarten_weight)
     table = SectionTable.from_sections(sections)
     arrays = compute_resource(standard, table)
@@ -136,6 +140,8 @@ def assess(
             notes.append(f"没有{STAGE_NAMES[stage]}学校（学段），该学段无法评估。")
         elif arrays.sections[g] == 1:
             notes.append(f"{STAGE_NAMES[stage]}只有 1 所学校（学段），差异系数无法计算。")
+    if any(r.kindergarten_students > 0 for r in records):
+        notes.append(f"附设幼儿班按每名幼儿折算 {kindergarten_weight:.4g} 名小学生分摊共用设施（指标 4–7）。")
     plans = [f for f in findings if f.plan_required]
     if plans:
         notes.append(f"{len(plans)} 项按 2019 年放宽标准达标，需制定建设规划并持续跟踪，限期达到标准。")
@@ -156,4 +162,5 @@ def assess(
         notes=notes,
         county_must_meet=standard.per_school_rule.county_must_meet,
         rounding=rounding,
+        kindergarten_weight=kindergarten_weight,
     )

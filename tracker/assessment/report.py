@@ -152,6 +152,7 @@ def to_json(assessment: Assessment) -> dict[str, object]:
             {"name": e.name, "school_key": e.school_key, "school_type": e.school_type, "reason": e.reason}
             for e in assessment.excluded
         ],
+        "kindergarten_weight": assessment.kindergarten_weight,
         "rounding": dict(assessment.rounding),  # decimals of the official tables; values here are unrounded
         "notes": list(assessment.notes),
     }

@@ -152,6 +152,7 @@ class Assessment:
     county_must_meet: bool = False  # the standard's per-school rule requires the county values too
     # decimals the official tables show (school_value, county_value, cv); verdicts never use them
     rounding: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_ROUNDING))
+    kindergarten_weight: float = 1.0  # a kindergarten pupil's weight in the split (plan, setting or 1)
 
     def verdict_reasons(self) -> list[str]:
         """Why ``ok`` is False or None, in Chinese (empty when it is True)."""

@@ -43,6 +43,13 @@ def finite_json(value: Any) -> Any:
     return _finite(value)
 
 
+def kindergarten_weight_of(campaign: Campaign) -> float | None:
+    """The plan's 幼儿班折算 (a kindergarten pupil's weight), None where the plan does not set it
+    (then the assessment uses the setting JUNHENG_KINDERGARTEN_WEIGHT)."""
+    weight = (campaign.plan or {}).get("kindergarten_weight")
+    return None if weight is None else float(weight)
+
+
 def assess_submission(
     session: Session, campaign: Campaign, submission: DataSubmission, as_of: dt.date | None = None
 ) -> AssessmentSnapshot:
@@ -55,7 +62,8 @@ def assess_submission(
                              f"须经办公室审核、并入全县数据后才能评估")
     standard = load_standard(campaign.standard_id)
     records = records_of(session, submission)
-    result = assess(standard, records, county_inputs_of(session, campaign), as_of or local_today())
+    result = assess(standard, records, county_inputs_of(session, campaign), as_of or local_today(),
+                    kindergarten_weight=kindergarten_weight_of(campaign))
     snapshot = AssessmentSnapshot(
         campaign_id=campaign.id,
         submission_id=submission.id,

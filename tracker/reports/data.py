@@ -267,13 +267,13 @@ def write_appendix_xlsx(session: Session, campaign: Campaign, snapshot_id: int, 
     from tracker.assessment.county_inputs import county_inputs_of
     from tracker.assessment.engine import assess
     from tracker.assessment.report import to_json, write_official_xlsx
-    from tracker.assessment.snapshots import finite_json
+    from tracker.assessment.snapshots import finite_json, kindergarten_weight_of
 
     snapshot = session.get(AssessmentSnapshot, snapshot_id)
     submission = session.get(DataSubmission, snapshot.submission_id)
     as_of = dt.date.fromisoformat(snapshot.result["as_of"])
     result = assess(load_standard(snapshot.standard_id), records_of(session, submission),
-                    county_inputs_of(session, campaign), as_of)
+                    county_inputs_of(session, campaign), as_of, kindergarten_weight_of(campaign))
     again = finite_json(to_json(result))
     if any(again[key] != snapshot.result.get(key) for key in ("stages", "shortfalls", "county")):
         return False

@@ -329,3 +329,23 @@ def test_yes_to_a_veto_item_is_stored_as_a_veto(engine):
         entry = county_inputs.set_county_input(session, campaign, "V2", "是", "韩静")
         assert entry.status == "fail"
         assert county_inputs.set_county_input(session, campaign, "V1", "否", "韩静").status == "pass"
+
+
+def test_the_plans_kindergarten_weight_splits_the_stored_assessment(engine, tmp_path):
+    # seed 001's 幼儿 : 小学 = 1 : 1.1, written in the plan, not an environment variable
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text(PLAN.read_text(encoding="utf-8") + "\n幼儿班折算: {幼儿: 1, 小学: 1.1}\n", encoding="utf-8")
+    sheet = edited_sheet(tmp_path, "schools.xlsx", {"柳河镇中心小学": {"附设幼儿班人数": 110}})
+    with session_scope(engine) as session:
+        campaign = apply_plan(session, load_plan(plan_file))
+        assert snapshots.kindergarten_weight_of(campaign) == pytest.approx(1 / 1.1)
+        submission = submissions.import_submission(session, campaign, sheet, "韩静")
+        snapshot = snapshots.assess_submission(session, campaign, submission)
+        assert snapshot.result["kindergarten_weight"] == pytest.approx(1 / 1.1)
+        records = submissions.records_of(session, submission)
+        school = next(r for r in records if r.name == "柳河镇中心小学")
+        share = school.primary_students / (school.primary_students + 110 / 1.1)
+        section = next(s for s in snapshot.result["stages"]["primary"]["schools"] if s["name"] == "柳河镇中心小学")
+        expected = (school.teaching_area - school.indoor_sports_area) * share / school.primary_students
+        assert section["values"]["4"] == pytest.approx(expected)
+        assert any("折算" in note for note in snapshot.result["notes"])

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from tracker.assessment.checks import run_checks
+from tracker.assessment.checks import expired_allowances, expiry_note, rooms_checked_whole_school, run_checks
 from tracker.clock import local_today
 from tracker.assessment.county_items import check_inputs, county_items, scoring_result
 from tracker.assessment.resource import ResourceArrays, SectionTable, compute_resource, resource_verdict
@@ -142,6 +142,13 @@ def assess(
             notes.append(f"{STAGE_NAMES[stage]}只有 1 所学校（学段），差异系数无法计算。")
     if any(r.kindergarten_students > 0 for r in records):
         notes.append(f"附设幼儿班按每名幼儿折算 {kindergarten_weight:.4g} 名小学生分摊共用设施（指标 4–7）。")
+    whole = rooms_checked_whole_school(standard, records)
+    if whole:
+        named = "、".join(whole[:5]) + (f" 等 {len(whole)} 所" if len(whole) > 5 else "")
+        notes.append(f"{named}未按学段填报音乐、美术专用教室，按全校班级数合计 ÷ 12 核定；"
+                     "按学段填报（小学/初中音乐、美术专用教室数及最小面积）后按各学段班级数 ÷ 12 分别核定。")
+    for allowance in expired_allowances(standard, as_of):
+        notes.append(expiry_note(allowance, as_of) + "。")
     plans = [f for f in findings if f.plan_required]
     if plans:
         notes.append(f"{len(plans)} 项按 2019 年放宽标准达标，需制定建设规划并持续跟踪，限期达到标准。")

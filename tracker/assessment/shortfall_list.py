@@ -198,7 +198,7 @@ def check_shortfalls(standard: Standard, findings: list[CheckFinding]) -> list[S
                 missing=f.missing,
                 unit=f.unit,
                 departments=list(ind.departments),
-                blocking=not f.relaxed,
+                blocking=not f.relaxed and not f.undecided,  # undecided: unknown, not failing
                 kind="school_check",
                 text=f.text,
                 title=ind.title,

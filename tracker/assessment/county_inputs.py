@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from tracker.assessment.inputs import number, verdict_word, veto_answer
+from tracker.assessment.inputs import number, split_sub_item_code, verdict_word, veto_answer
 from tracker.assessment.models import CountyInput
 from tracker.events.service import record_event
 from tracker.org.models import Campaign
@@ -53,6 +53,20 @@ def county_inputs_of(session: Session, campaign: Campaign) -> dict[str, object]:
     return inputs
 
 
+def _scored_sub_item(standard, code: str) -> dict[str, object] | None:  # noqa: ANN001
+    """The sub-item entered as ``code`` ("8.1": indicator 8's first), or None."""
+    split = split_sub_item_code(code)
+    if split is None:
+        return None
+    try:
+        ind = standard.indicator(split[0])
+    except KeyError:
+        return None
+    if ind.judged is not Judged.scored or split[1] > len(ind.sub_items):
+        return None
+    return ind.sub_items[split[1] - 1]
+
+
 def set_county_input(session: Session, campaign: Campaign, code: str, value: str, actor: str,
                      note: str = "") -> CountyInput:
     """Enter a county-level figure or verdict (areas B–E, application conditions, vetoes).
@@ -74,9 +88,19 @@ def set_county_input(session: Session, campaign: Campaign, code: str, value: str
         ind: Indicator | None = standard.indicator(base)
     except KeyError:
         ind = None
+    sub = None
     if ind is None and base not in conditions and base not in vetoes:
-        raise SelfCheckError(f"未知的指标代码「{base}」（标准 {standard.id} 中没有）")
-    if ind is not None:
+        sub = _scored_sub_item(standard, base)
+        if sub is None or sep:
+            raise SelfCheckError(f"未知的指标代码「{base}」（标准 {standard.id} 中没有）")
+        # a sub-item's points (Hunan 8.1, 8.2 …): the sub-items add up to the indicator's points
+        most = float(sub["points"])  # type: ignore[arg-type]
+        if figure is None or not 0 <= figure <= most:
+            raise SelfCheckError(f"分项 {base}（{sub['title']}）的得分应为 0 到 {most:g} 之间的数，现为「{text}」")
+        status = None
+    if sub is not None:
+        pass  # a sub-item's points, checked above
+    elif ind is not None:
         if ind.judged not in COUNTY_LEVEL:
             raise SelfCheckError(f"指标 {base}（{ind.title}）由学校数据计算，不能直接录入")
         keys = [t.key or ind.code for t in ind.all_thresholds]

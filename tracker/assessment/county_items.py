@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tracker.assessment import coefficient
-from tracker.assessment.inputs import Status, number, verdict_word, veto_answer
+from tracker.assessment.inputs import Status, number, split_sub_item_code, sub_item_code, verdict_word, veto_answer
 from tracker.assessment.results import OP_TEXT, CountyItem, Figure, ScoredItem, ScoringResult
+from tracker.standards.describe import grade_for, grade_rule_text
 from tracker.standards.schema import Indicator, Judged, Standard
 
 TOL = coefficient.TOLERANCE
@@ -119,6 +120,43 @@ def county_items(
     return items
 
 
+def _scored_points(ind: Indicator, inputs: Mapping[str, object], problems: list[str]
+                   ) -> tuple[float | None, list[float | None], str]:
+    """An indicator's points, from its own entry or from its sub-items' (8.1, 8.2 …), which add up
+    to it; and the sub-items' points, and a detail in Chinese."""
+    assert ind.points is not None
+    raw = inputs.get(ind.code)
+    points: float | None = None
+    if raw is not None:
+        points = number(raw)
+        if points is None or points < 0 or points > ind.points + TOL:
+            problems.append(f"指标 {ind.code}（{ind.title}）：得分「{raw}」应为 0 到 {ind.points:g} 之间的数")
+            points = None
+    subs: list[float | None] = []
+    for k, item in enumerate(ind.sub_items, start=1):
+        code = sub_item_code(ind.code, k)
+        value = inputs.get(code)
+        most = float(item["points"])  # type: ignore[arg-type]
+        got = None if value is None else number(value)
+        if value is not None and (got is None or got < 0 or got > most + TOL):
+            problems.append(f"指标 {code}（{item['title']}）：得分「{value}」应为 0 到 {most:g} 之间的数")
+            got = None
+        subs.append(got)
+    entered = [s for s in subs if s is not None]
+    if not entered:
+        return points, subs, ""
+    if len(entered) == len(subs):
+        total = sum(entered)
+        detail = f"按 {len(subs)} 个分项得分合计 {total:g} 分"
+        if points is not None and abs(points - total) > TOL:
+            detail += f"（录入的总分 {points:g} 分未采用）"
+        return total, subs, detail
+    missing = "、".join(sub_item_code(ind.code, k) for k, v in enumerate(subs, start=1) if v is None)
+    if points is not None:
+        return points, subs, f"按录入的总分；分项尚未录全（缺 {missing}）"
+    return None, subs, f"分项尚未录全（缺 {missing}）"
+
+
 def scoring_result(standard: Standard, inputs: Mapping[str, object], problems: list[str]) -> ScoringResult | None:
     scored = [i for i in standard.indicators if i.judged is Judged.scored]
     if standard.scoring is None or not scored:
@@ -128,15 +166,9 @@ def scoring_result(standard: Standard, inputs: Mapping[str, object], problems: l
     for ind in scored:
         assert ind.points is not None
         minimum = rules.per_indicator_min_ratio * ind.points
-        raw = inputs.get(ind.code)
-        points: float | None = None
-        if raw is not None:
-            points = number(raw)
-            if points is None or points < 0 or points > ind.points + TOL:
-                problems.append(f"指标 {ind.code}（{ind.title}）：得分「{raw}」应为 0 到 {ind.points:g} 之间的数")
-                points = None
+        points, subs, detail = _scored_points(ind, inputs, problems)
         ok = None if points is None else points >= minimum - TOL
-        items.append(ScoredItem(ind.code, ind.title, ind.points, minimum, points, ok))
+        items.append(ScoredItem(ind.code, ind.title, ind.points, minimum, points, ok, subs, detail))
     known = [it for it in items if it.points is not None]
     total = sum(it.points for it in known) if len(known) == len(items) else None  # type: ignore[misc]
     if any(it.ok is False for it in known):
@@ -146,18 +178,34 @@ def scoring_result(standard: Standard, inputs: Mapping[str, object], problems: l
     else:
         ok = total >= rules.pass_total - TOL
     grade = None
+    note = ""
     if ok and total is not None:
-        fitting = [gr for gr in rules.grades if float(gr["min"]) <= total + TOL]  # type: ignore[arg-type]
-        if fitting:
-            grade = str(max(fitting, key=lambda gr: float(gr["min"]))["name"])  # type: ignore[arg-type]
-    return ScoringResult(items, total, rules.pass_total, ok, grade)
+        band = grade_for(rules, total, TOL)
+        if band is not None:
+            grade = str(band["name"])
+            if total > float(band["max"]) + TOL:  # type: ignore[arg-type]
+                note = (f"总分 {total:g} 分高于{grade}段上限 {float(band['max']):g} 分、"  # type: ignore[arg-type]
+                        f"未达高一段下限，按较低一段定为{grade}")
+    return ScoringResult(items, total, rules.pass_total, ok, grade, grade_rule_text(rules), note)
+
+
+def _sub_item(standard: Standard, code: str) -> bool:
+    """Whether ``code`` is a sub-item of a scored indicator (8.1 …)."""
+    split = split_sub_item_code(code)
+    if split is None:
+        return False
+    try:
+        ind = standard.indicator(split[0])
+    except KeyError:
+        return False
+    return ind.judged is Judged.scored and split[1] <= len(ind.sub_items)
 
 
 def check_inputs(standard: Standard, inputs: Mapping[str, object], problems: list[str]) -> None:
     codes = {i.code: i for i in standard.indicators}
     known = set(codes) | {c.code for c in standard.application_conditions} | {c.code for c in standard.vetoes}
     for code in inputs:
-        if code not in known:
+        if code not in known and not _sub_item(standard, code):
             problems.append(f"未知的指标代码「{code}」（标准 {standard.id} 中没有）")
         elif code in codes and codes[code].judged is Judged.per_school_value:
             problems.append(f"指标 {code}（{codes[code].title}）由学校数据计算，不能直接录入")

@@ -87,3 +87,16 @@ def veto_answer(code: str, title: str, value: object) -> tuple[Status | None, st
         return None, f"{problem}有歧义（事项的措辞不能判断「是/否」指哪一方），{hint}"
     happened = (word in _YES) == bad
     return ("fail" if happened else "pass"), None
+
+
+def sub_item_code(code: str, number_: int) -> str:
+    """The code under which a scored indicator's sub-item is entered: "8.1", "8.2" …"""
+    return f"{code}.{number_}"
+
+
+def split_sub_item_code(code: str) -> tuple[str, int] | None:
+    """"8.2" → ("8", 2); None for a code that is not of that shape."""
+    base, dot, tail = code.rpartition(".")
+    if not dot or not base or not tail.isdigit() or int(tail) < 1:
+        return None
+    return base, int(tail)

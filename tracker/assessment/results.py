@@ -121,6 +121,9 @@ class ScoredItem:
     min_points: float  # per_indicator_min_ratio × max_points
     points: float | None  # None: not scored yet
     ok: bool | None
+    # points per sub-item where entered that way (8.1, 8.2 …; None: not yet); they add up to ``points``
+    sub_points: list[float | None] = field(default_factory=list)
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,8 @@ class ScoringResult:
     pass_total: float
     ok: bool | None
     grade: str | None
+    grade_rule: str = ""  # how totals are banded, incl. between bands (85.5)
+    grade_note: str = ""  # said when the total falls between two bands
 
 
 @dataclass(slots=True)

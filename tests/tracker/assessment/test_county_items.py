@@ -8,6 +8,7 @@ import pytest
 
 from tests.tracker.assessment.schools import county
 from tracker.assessment import AssessmentInputError, assess
+from tracker.assessment.report import to_json
 from tracker.assessment.inputs import veto_answer, veto_names_the_bad_thing
 from tracker.standards import load_standard
 
@@ -66,3 +67,76 @@ def test_the_wording_decides_yes_and_no():
 def test_application_conditions_keep_yes_as_pass(national):
     result = assess(national, county(), {"E1": "是"}, as_of=AS_OF)
     assert next(c for c in result.county if c.code == "E1").status == "pass"
+
+
+# --- Hunan: points per sub-item, and totals between the grade bands --------------------------
+
+
+@pytest.fixture(scope="module")
+def hunan():
+    return load_standard("hunan-2023")
+
+
+def full_marks(hunan, **overrides):
+    scores = {i.code: i.points for i in hunan.indicators if i.judged.value == "scored"}
+    scores.update(overrides)
+    return scores
+
+
+def scored(result, code):
+    return next(i for i in result.scoring.items if i.code == code)
+
+
+def test_sub_item_points_add_up_to_the_indicator(hunan):
+    # indicator 8: 3 + 2 + 3 + 2 points; entered per sub-item, 8's own entry left out
+    scores = full_marks(hunan)
+    del scores["8"]
+    scores.update({"8.1": 3, "8.2": 1.5, "8.3": 2.5, "8.4": 2})
+    result = assess(hunan, county(), scores, as_of=AS_OF)
+    item = scored(result, "8")
+    assert item.points == 9 and item.sub_points == [3, 1.5, 2.5, 2] and "合计 9 分" in item.detail
+    assert result.scoring.total == 99
+    json_item = next(i for i in to_json(result)["scoring"]["items"] if i["code"] == "8")
+    assert json_item["sub_points"] == [3, 1.5, 2.5, 2]
+
+
+def test_sub_items_not_all_entered_leave_the_indicator_unscored(hunan):
+    scores = full_marks(hunan)
+    del scores["8"]
+    scores.update({"8.1": 3, "8.2": 2})
+    result = assess(hunan, county(), scores, as_of=AS_OF)
+    item = scored(result, "8")
+    assert item.points is None and "缺 8.3、8.4" in item.detail and result.scoring.total is None
+
+
+def test_complete_sub_items_win_over_a_total_entered_too(hunan):
+    scores = full_marks(hunan, **{"8": 10, "8.1": 3, "8.2": 2, "8.3": 3, "8.4": 1})
+    item = scored(assess(hunan, county(), scores, as_of=AS_OF), "8")
+    assert item.points == 9 and "录入的总分 10 分未采用" in item.detail
+
+
+@pytest.mark.parametrize(("code", "value", "words"), [("8.2", 2.5, "0 到 2"), ("8.5", 1, "未知的指标代码「8.5」"),
+                                                       ("1.1", 1, "未知的指标代码「1.1」")])
+def test_bad_sub_item_points_are_refused(hunan, code, value, words):
+    with pytest.raises(AssessmentInputError, match=words):
+        assess(hunan, county(), full_marks(hunan, **{code: value}), as_of=AS_OF)
+
+
+@pytest.mark.parametrize(("lost", "grade", "between"), [
+    (14.5, "合格", True),  # 85.5: between 80–85 and 86–90, the lower band
+    (14, "良好", False),  # 86
+    (9.5, "良好", True),  # 90.5
+    (20, "合格", False),  # 80
+])
+def test_totals_between_bands_take_the_lower_band_and_say_so(hunan, lost, grade, between):
+    scores = full_marks(hunan)
+    for ind in hunan.indicators:  # take the points off, each item keeping ≥ 80 %
+        if ind.judged.value == "scored" and lost > 0:
+            take = min(lost, 0.2 * ind.points)
+            scores[ind.code] = ind.points - take
+            lost -= take
+    result = assess(hunan, county(), scores, as_of=AS_OF)
+    assert result.scoring.grade == grade
+    assert bool(result.scoring.grade_note) is between
+    assert "85 与 86 之间（如 85.5 分）定为合格" in result.scoring.grade_rule
+    assert to_json(result)["scoring"]["grade_rule"] == result.scoring.grade_rule

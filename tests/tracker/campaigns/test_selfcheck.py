@@ -349,3 +349,23 @@ def test_the_plans_kindergarten_weight_splits_the_stored_assessment(engine, tmp_
         expected = (school.teaching_area - school.indoor_sports_area) * share / school.primary_students
         assert section["values"]["4"] == pytest.approx(expected)
         assert any("折算" in note for note in snapshot.result["notes"])
+
+
+def test_hunan_sub_item_points_are_entered_and_add_up(engine, tmp_path):
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text(PLAN.read_text(encoding="utf-8").replace("标准: national-2017", "标准: hunan-2023", 1),
+                         encoding="utf-8")
+    with session_scope(engine) as session:
+        campaign = apply_plan(session, load_plan(plan_file))
+        for code, points in (("8.1", "3"), ("8.2", "1.5"), ("8.3", "2.5"), ("8.4", "2")):
+            county_inputs.set_county_input(session, campaign, code, points, "韩静")
+        with pytest.raises(submissions.SelfCheckError, match="分项 8.2.*0 到 2 之间"):
+            county_inputs.set_county_input(session, campaign, "8.2", "2.5", "韩静")
+        with pytest.raises(submissions.SelfCheckError, match="未知的指标代码「8.9」"):
+            county_inputs.set_county_input(session, campaign, "8.9", "1", "韩静")
+        inputs = county_inputs.county_inputs_of(session, campaign)
+        assert {k: inputs[k] for k in ("8.1", "8.2", "8.3", "8.4")} == {"8.1": 3, "8.2": 1.5, "8.3": 2.5, "8.4": 2}
+        from tracker.assessment import assess
+
+        result = assess("hunan-2023", [], inputs, as_of=dt.date(2026, 12, 7))
+        assert next(i for i in result.scoring.items if i.code == "8").points == 9

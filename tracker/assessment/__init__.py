@@ -18,16 +18,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tracker.assessment.coefficient import DifferenceCoefficient
     from tracker.assessment.engine import Assessment, AssessmentInputError, assess
-    from tracker.assessment.sections import split_sections
+    from tracker.assessment.sections import split_sections, split_shared_addition
     from tracker.assessment.shortfalls import Shortfall
 
 # Loaded on first use (PEP 562): the engine brings NumPy, and every module that only needs the
 # stored records (tracker.assessment.models, reached by the task service and so by most CLI
 # commands) would otherwise pay for it.
 _EXPORTS = {"DifferenceCoefficient": "coefficient", "Assessment": "engine", "AssessmentInputError": "engine",
-            "assess": "engine", "split_sections": "sections", "Shortfall": "shortfalls"}
+            "assess": "engine", "split_sections": "sections", "split_shared_addition": "sections", "Shortfall": "shortfalls"}
 
-__all__ = ["Assessment", "AssessmentInputError", "DifferenceCoefficient", "Shortfall", "assess", "split_sections"]
+__all__ = ["Assessment", "AssessmentInputError", "DifferenceCoefficient", "Shortfall", "assess", "split_sections",
+           "split_shared_addition"]
 
 
 def __getattr__(name: str) -> Any:

@@ -239,9 +239,12 @@ def _rural_small(record: SchoolRecord, allowance: Allowance) -> bool | None:
     if record.rural_small_school is False:
         return False
     largest = [getattr(record, f"{s}_max_class_size") for s in _compulsory_stages(record)]
+    below = _condition_param(allowance, "max_class_size_below")
+    if any(c is not None and c >= below for c in largest):
+        return False  # a class too large decides it, whatever else is missing
     if record.rural_small_school is None or any(c is None for c in largest):
         return None
-    return all(c < _condition_param(allowance, "max_class_size_below") for c in largest)
+    return True
 
 
 def _missing(record: SchoolRecord, attributes: list[str]) -> list[str]:

@@ -241,3 +241,11 @@ def test_a_through_school_without_per_stage_rooms_is_checked_as_a_whole_with_a_n
     result = assess(national, [_through()] + county(1, 1), as_of=AFTER_2019)
     assert [s for s in findings(result, "九年制") if s.indicator == "10"] == []
     assert any(n.startswith("九年制未按学段填报音乐、美术专用教室") for n in result.notes)
+
+
+def test_a_known_large_class_decides_the_rural_allowance_without_the_rest(national):
+    school = primary_school("庚村小", 80, **rooms(primary_classes=6, primary_max_class_size=35, music_rooms=1,
+                                                music_room_min_area=56, art_rooms=1, art_room_min_area=55,
+                                                rural_small_school=None, year_built=2018))
+    result = assess(national, [school] + county(1, 2), as_of=AFTER_2019)
+    assert checks(result)["10"].status == "fail"  # 35 ≥ 30: not a small school's allowance, known

@@ -20,6 +20,7 @@ def resource_shortfalls(
     out: list[Shortfall] = []
     indicators = standard.resource_indicators
     ks, ns = np.nonzero(~arrays.met)
+    shares = table.share  # once: a table without the column makes it
     order = np.lexsort((ks, table.position[ns]))  # in the order the schools were given, then indicator
     for k, i in zip(ks[order].tolist(), ns[order].tolist(), strict=True):
         ind = indicators[k]
@@ -27,7 +28,7 @@ def resource_shortfalls(
         students = float(table.students[i])
         required = float(arrays.thresholds[k, table.stage[i]])
         have = float(arrays.have[k][i])
-        share = float(table.share[i]) if ind.formula is not None and ind.formula.shared else 1.0
+        share = float(shares[i]) if ind.formula is not None and ind.formula.shared else 1.0
         text = ""
         if share < 1.0 - TOL and share > 0:
             # A mixed school's facilities are shared: whatever it adds is split again over its

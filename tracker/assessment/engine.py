@@ -147,8 +147,15 @@ def assess(
         named = "、".join(whole[:5]) + (f" 等 {len(whole)} 所" if len(whole) > 5 else "")
         notes.append(f"{named}未按学段填报音乐、美术专用教室，按全校班级数合计 ÷ 12 核定；"
                      "按学段填报（小学/初中音乐、美术专用教室数及最小面积）后按各学段班级数 ÷ 12 分别核定。")
-    for allowance in expired_allowances(standard, as_of):
-        notes.append(expiry_note(allowance, as_of) + "。")
+    gone = expired_allowances(standard, as_of)
+    if len(gone) == 1:
+        notes.append(expiry_note(gone[0], as_of) + "。")
+    elif gone:
+        for end in sorted({a.valid_until for a in gone}):  # type: ignore[type-var]
+            named = [a for a in gone if a.valid_until == end]
+            subjects = "、".join(f"「{a.title.split('，')[0]}」" for a in named)
+            notes.append(f"{len(named)} 项放宽条款（{subjects}）适用至 {end.isoformat()}，"  # type: ignore[union-attr]
+                         f"评估日期 {as_of.isoformat()} 已过，不再适用，按标准评估。")
     plans = [f for f in findings if f.plan_required]
     if plans:
         notes.append(f"{len(plans)} 项按 2019 年放宽标准达标，需制定建设规划并持续跟踪，限期达到标准。")

@@ -9,7 +9,14 @@ from tracker.assessment import coefficient
 from tracker.assessment.checks import CheckFinding
 from tracker.assessment.resource import ResourceArrays, SectionTable
 from tracker.assessment.results import CountyItem, ScoringResult
-from tracker.assessment.shortfalls import Shortfall, format_amount, missing_amount, shortfall_unit, value_text
+from tracker.assessment.shortfalls import (
+    Shortfall,
+    format_amount,
+    missing_amount,
+    round_up,
+    shortfall_unit,
+    value_text,
+)
 from tracker.standards.schema import STAGES, Indicator, Standard
 
 TOL = coefficient.TOLERANCE
@@ -35,9 +42,10 @@ def resource_shortfalls(
             # stages, so the section gets only ``share`` of it. State the whole-school amount.
             section_gap = missing_amount(ind, required, students, have)
             missing = missing_amount(ind, required, students / share, have / share)
-            text = (f"全校共用，需全校增加，按学段分摊（本学段占 {share:.1%}）后本学段增加"
-                    f" {format_amount(missing * share)} {shortfall_unit(ind)}，"
-                    f"仅按本学段计缺 {format_amount(section_gap)} {shortfall_unit(ind)}")
+            unit = shortfall_unit(ind)
+            text = (f"一贯制学校共用设施，须全校增加此数：按学段重新分摊后本学段得 {share:.1%}，"
+                    f"即 {format_amount(round_up(missing * share, 0.1))} {unit}，补足本学段缺口 "
+                    f"{format_amount(section_gap)} {unit}")
         else:
             missing = missing_amount(ind, required, students, have)
         out.append(

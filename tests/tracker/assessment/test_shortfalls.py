@@ -111,7 +111,7 @@ def test_mixed_school_gap_is_the_whole_school_amount():
     result = assess(standard, [school] + county(2, 2), as_of=dt.date(2024, 6, 1))
     gap = mixed_gaps(result)[("4", "junior")]
     assert gap.missing == pytest.approx(1483.7)
-    assert "全校" in gap.text and "627.7" in gap.text
+    assert "全校增加" in gap.text and "627.7" in gap.text
     parts = split_shared_addition(school, standard, gap.missing, kindergarten_weight=1.0)
     assert parts["junior"] == pytest.approx(1483.7 * 440 / 1040)
     assert sum(parts.values()) == pytest.approx(gap.missing)

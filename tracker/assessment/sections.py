@@ -9,9 +9,12 @@ Rules (domain.md, "Stages" and "Splitting shared facilities"):
 - Facilities (indicators 4–7) are split by weighted enrolment with ``standard.splitting``:
   九年一贯制 primary : junior = 1 : 1.1 per pupil, 十二年一贯制 1 : 1.1 : 1.32,
   完全中学 junior : senior = 1 : 1.2. Teachers (indicators 1–3) are each section's own.
-- An attached kindergarten (附设幼儿班) takes its share the same way. Its per-pupil weight is a
-  setting (``JUNHENG_KINDERGARTEN_WEIGHT``, default 1.0), relative to a pupil of the school's
-  first stage, whose weight is 1 in every splitting the standards use.
+- An attached kindergarten (附设幼儿班) takes its share the same way. Its per-pupil weight is the
+  plan's 幼儿班折算 (passed in by the campaign's assessment), else the setting
+  ``JUNHENG_KINDERGARTEN_WEIGHT`` (default 1.0), relative to a pupil of the school's first
+  stage, whose weight is 1 in every splitting the standards use.
+- Whatever is added to a school's shared facilities is split again the same way
+  (``split_shared_addition``): a section's gap takes gap ÷ share at the school.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from tracker.assessment.resource import ResourceArrays, SectionTable
 from tracker.assessment.results import CountyItem, ScoringResult
 from tracker.assessment.shortfalls import (
     Shortfall,
+    distinct_digits,
     format_amount,
     missing_amount,
     round_up,
@@ -91,16 +92,6 @@ def resource_shortfalls(
             if arrays.cv_ok[k, g] == 0.0:
                 out.append(cv_shortfall(ind, stage, g, table, arrays, k))
     return out
-
-
-def distinct_digits(value: float, limit: float, least: int = 3, most: int = 9) -> str:
-    """``value`` with enough decimals that it does not print as ``limit`` (0.4503 over 0.45, not
-    "0.450"): at least ``least``, at most ``most``."""
-    for digits in range(least, most + 1):
-        text = f"{value:.{digits}f}"
-        if float(text) != limit:
-            return text
-    return f"{value:.{most}f}"
 
 
 def cv_shortfall(

@@ -145,7 +145,7 @@ def test_table_shows_a_cv_at_the_limit_but_the_verdict_uses_the_unrounded_one(tm
 
 
 def test_distinct_digits():
-    from tracker.assessment.shortfall_list import distinct_digits
+    from tracker.assessment.shortfalls import distinct_digits
 
     assert distinct_digits(0.5151, 0.5) == "0.515"
     assert distinct_digits(0.4503, 0.45) == "0.4503"

@@ -140,3 +140,19 @@ def test_totals_between_bands_take_the_lower_band_and_say_so(hunan, lost, grade,
     assert bool(result.scoring.grade_note) is between
     assert "85 与 86 之间（如 85.5 分）定为合格" in result.scoring.grade_rule
     assert to_json(result)["scoring"]["grade_rule"] == result.scoring.grade_rule
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_thing = st.text(alphabet="以考试方式招生违规择校重点学校班弄虚作假", min_size=1, max_size=12)
+
+
+@given(thing=_thing, yes=st.sampled_from(["是", "yes", "Yes "]), no=st.sampled_from(["否", "no", " NO"]))
+def test_yes_and_no_follow_the_wording_of_any_veto(thing, yes, no):
+    assert veto_answer("V", f"存在{thing}", yes) == ("fail", None)
+    assert veto_answer("V", f"存在{thing}", no) == ("pass", None)
+    assert veto_answer("V", f"未发生{thing}", yes) == ("pass", None)
+    assert veto_answer("V", f"未发生{thing}", no) == ("fail", None)
+    for title in (f"存在{thing}", f"未发生{thing}"):
+        assert veto_answer("V", title, "存在")[0] == "fail" and veto_answer("V", title, "不存在")[0] == "pass"

@@ -7,8 +7,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tracker.errors import JunhengError
 
 
 def _default_data_dir() -> Path:
@@ -107,6 +109,20 @@ class Settings(BaseSettings):
     scheduler_lease_seconds: float = Field(default=40.0, ge=1.0, le=600.0)
     scheduler_heartbeat_seconds: float = Field(default=10.0, ge=0.1, le=200.0)
 
+    @field_validator("kindergarten_weight", mode="before")
+    @classmethod
+    def _kindergarten_weight(cls, value: object) -> object:
+        # JUNHENG_KINDERGARTEN_WEIGHT= (set but empty) means unset: the default, not a crash
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return 1.0
+        try:
+            weight = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValueError(f"JUNHENG_KINDERGARTEN_WEIGHT「{value}」应为正数（附设幼儿班每生折算权重，小学生为 1）") from None
+        if not weight > 0 or weight == float("inf"):
+            raise ValueError(f"JUNHENG_KINDERGARTEN_WEIGHT「{value}」应为正数（附设幼儿班每生折算权重，小学生为 1）")
+        return weight
+
     @model_validator(mode="after")
     def _heartbeat_within_lease(self) -> "Settings":
         if self.scheduler_heartbeat_seconds * 3 > self.scheduler_lease_seconds:
@@ -121,6 +137,18 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.data_dir / 'junheng.db'}"
 
 
+class SettingsError(JunhengError):
+    """An environment setting (JUNHENG_…) that cannot be used; the message names it, in Chinese."""
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "JUNHENG_" + "_".join(str(p) for p in error["loc"]).upper() if error["loc"] else "设置"
+            message = str(error.get("ctx", {}).get("error", "")) or error["msg"]
+            problems.append(message if message.startswith("JUNHENG_") else f"{name}：{message}")
+        raise SettingsError("环境设置有误：" + "；".join(problems)) from None

@@ -174,8 +174,10 @@ def _summary(result: Assessment, n_records: int) -> None:
     if result.scoring is not None:
         sc = result.scoring
         total = "未全部评分" if sc.total is None else f"{sc.total:g} 分"
-        console.print(f"B 类计分：{total}，{_VERDICT[sc.ok]}" + (f"，等次 {sc.grade}" if sc.grade else ""),
-                      highlight=False)
+        console.print(f"B 类计分：{total}，{_VERDICT[sc.ok]}" + (f"，等次 {sc.grade}" if sc.grade else "")
+                      + (f"（{sc.grade_note}）" if sc.grade_note else ""), highlight=False, soft_wrap=True)
+        if sc.grade:
+            console.print(f"[dim]{sc.grade_rule}[/dim]", highlight=False, soft_wrap=True)
 
     blocking = [s for s in result.shortfalls if s.blocking]
     order = {"cv": 0, "county": 1, "school_value": 2, "school_check": 3}

@@ -170,9 +170,11 @@ def reassess_command(
 
 @county_input_app.command("set")
 def set_command(
-    code: str = typer.Argument(..., help="指标编号（如 23），申报条件（E1）或否决事项（V1）；多个数值的指标写 18:backbone_share",
+    code: str = typer.Argument(..., help="指标编号（如 23），申报条件（E1）或否决事项（V1）；多个数值的指标写 18:backbone_share；"
+                               "计分指标的分项写 8.1、8.2",
                                show_default=False),
-    value: str = typer.Argument(..., help="数值（如 96.5 或 96.5%），或 通过/不通过（否决事项也可写 未发生/发生）",
+    value: str = typer.Argument(..., help="数值（如 96.5 或 96.5%），或 通过/不通过；否决事项按事项本身作答：存在/不存在、"
+                                     "发生/未发生，或 是/否（“存在…”答 是 即否决）",
                                 show_default=False),
     note: str = typer.Option("", "--note", help="说明或数据来源"),
     actor: str = typer.Option(..., "--as", help="录入人姓名（方案中的人员）", show_default=False),

@@ -156,7 +156,7 @@ def retry_command(
         if not ids:
             _out().print("没有已放弃的消息需要重新投递" + (f"（{_local(moment)} 以来）。" if moment else "。"))
             return
-        shown = "、".join(f"#{i}" for i in ids[:20]) + (f" 等" if len(ids) > 20 else "")
+        shown = "、".join(f"#{i}" for i in ids[:20]) + (" 等" if len(ids) > 20 else "")
         _out().print(f"已将 {len(ids)} 条已放弃的消息重新排队（{shown}），下次投递时发送"
                      "（可立即运行 junheng mail deliver）。")
         return

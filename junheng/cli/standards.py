@@ -13,6 +13,7 @@ from rich.table import Table
 from tracker.standards import list_standards, load_standard, load_standard_file
 from tracker.standards.describe import (
     JUDGED_NAMES,
+    grade_rule_text,
     number,
     per_school_rule_text,
     requirement_text,
@@ -86,10 +87,10 @@ def show_command(
     )
     if standard.scoring is not None:
         sc = standard.scoring
-        grades = "，".join(f"{number(g['min'])}–{number(g['max'])} {g['name']}" for g in sc.grades)  # type: ignore[arg-type]
         out.append(
             f"计分：B 类总分 {number(sc.total_points)} 分，总分 ≥ {number(sc.pass_total)} 分且每项不低于"
-            f"该项分值的 {number(sc.per_indicator_min_ratio * 100)}%；定等：{grades}"
+            f"该项分值的 {number(sc.per_indicator_min_ratio * 100)}%；{escape(grade_rule_text(sc))}。"
+            "有分项的指标可按分项录入得分（如 8.1、8.2），合计为该指标得分"
         )
     for area in standard.areas:
         indicators = [ind for ind in standard.indicators if ind.area == area.code]
@@ -105,8 +106,9 @@ def show_command(
             if ind.judged in (Judged.attestation, Judged.county_figure):
                 for criterion in ind.criteria:
                     out.append(f"        · {escape(criterion)}")
-            for item in ind.sub_items:
-                out.append(f"        · {escape(str(item['title']))}（{number(float(item['points']))} 分）")  # type: ignore[arg-type]
+            for k, item in enumerate(ind.sub_items, start=1):
+                out.append(f"        · {escape(ind.code)}.{k} {escape(str(item['title']))}"  # type: ignore[arg-type]
+                           f"（{number(float(item['points']))} 分）")  # type: ignore[arg-type]
             units = "、".join(ind.departments) or "—"
             sections = f"（科室：{'、'.join(ind.bureau_units)}）" if ind.bureau_units else ""
             school = "；学校可自行整改" if ind.school_can_fix else ""

@@ -121,7 +121,6 @@ def import_command(
 
     existing_database_or_exit()
     migrate()
-    err = Console(stderr=True, soft_wrap=True)
     with session_scope(get_engine()) as session:
         camp = resolve_campaign(session, campaign)
         result = import_tasklist(session, camp, file, find_person(session, camp, actor))

@@ -51,6 +51,9 @@ class CheckFinding:
     allowance: str | None = None
     plan_required: bool = False
     years_to_full_standard: int | None = None
+    # an allowance in force might make it pass, but the sheet lacks what decides it: the headers
+    # missing (建校年份 …); the school is then unknown for the check, not failing
+    undecided: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,31 +126,75 @@ def check_school_size(ind: Indicator, check: Check, params: Mapping[str, float],
                      f"{what} {students:g} 人，超过 {limit:g} 人，超出 {excess:g} 人")]
 
 
-def check_rooms_per_classes(ind: Indicator, check: Check, params: Mapping[str, float], record: SchoolRecord):
+ROOMS = (("music", "音乐专用教室"), ("art", "美术专用教室"))
+
+
+def per_stage_rooms(record: SchoolRecord) -> bool:
+    """A school of several stages whose sheet row gives each stage's music and art rooms (count, and
+    the smallest room's area where it has any): then the rooms are checked per stage."""
     stages = _compulsory_stages(record)
-    classes = [getattr(record, f"{s}_classes") for s in stages]
-    if any(c is None for c in classes):
-        return None
-    needed = max(1, math.ceil(sum(classes) / _param(params, "classes_per_room", None, check, ind) - 1e-9))
-    stage = _single_stage(record)
+    if len(stages) < 2:
+        return False
+    for s in stages:
+        for room, _ in ROOMS:
+            count = getattr(record, f"{s}_{room}_rooms")
+            if count is None or (count > 0 and getattr(record, f"{s}_{room}_room_min_area") is None):
+                return False
+    return True
+
+
+def _room_findings(ind: Indicator, check: Check, params: Mapping[str, float], record: SchoolRecord,
+                   stages: list[str], classes: float, stage: str | None, prefix: str) -> list[CheckFinding] | None:
+    """Music and art rooms of the school (``prefix`` "") or of one stage (``prefix`` "primary_")
+    against ⌈classes ÷ 12⌉ rooms each (none for no classes) and the stages' area."""
+    needed = math.ceil(classes / _param(params, "classes_per_room", None, check, ind) - 1e-9) if classes > 0 else 0
     findings = []
-    for room, noun in (("music", "音乐专用教室"), ("art", "美术专用教室")):
-        count = getattr(record, f"{room}_rooms")
+    where = f":{stage}" if prefix else ""
+    for room, noun in ROOMS:
+        count = getattr(record, f"{prefix}{room}_rooms")
         if count is None:
             return None
         if count < needed:
-            findings.append(_finding(ind, record, stage, f"{room}_rooms", count, needed, needed - count, "间",
+            findings.append(_finding(ind, record, stage, f"{room}_rooms{where}", count, needed, needed - count, "间",
                                      f"需增加{noun} {needed - count:g} 间"))
         if count > 0:
-            smallest = getattr(record, f"{room}_room_min_area")
+            smallest = getattr(record, f"{prefix}{room}_room_min_area")
             if smallest is None:
                 return None
             required = max(_param(params, f"{room}_min_area", s, check, ind) for s in stages)
             if smallest < required:
                 gap = round(required - smallest, 1)
-                findings.append(_finding(ind, record, stage, f"{room}_area", smallest, required, gap, "m²",
+                findings.append(_finding(ind, record, stage, f"{room}_area{where}", smallest, required, gap, "m²",
                                          f"{noun}单间面积 {smallest:g} m²，不足 {required:g} m²，缺口 {gap:g} m²"))
     return findings
+
+
+def rooms_checked_whole_school(standard: Standard, records: list[SchoolRecord]) -> list[str]:
+    """Schools of several stages whose music and art rooms are checked on the whole-school columns
+    (the sheet gives no per-stage rooms), where the standard has the rooms check: for a note."""
+    if not any(i.check is not None and i.check.kind == "rooms_per_classes" for i in standard.indicators):
+        return []
+    return [r.name for r in records if exclusion_reason(r, standard) is None
+            and len(_compulsory_stages(r)) > 1 and not per_stage_rooms(r)]
+
+
+def check_rooms_per_classes(ind: Indicator, check: Check, params: Mapping[str, float], record: SchoolRecord):
+    """Each stage's classes ÷ 12 rooms of each kind when the sheet gives the rooms per stage
+    (一贯制); else the school's classes ÷ 12 on its whole-school rooms, the largest of its stages'
+    area requirements (the rooms serve both). A stage without classes needs no room."""
+    stages = _compulsory_stages(record)
+    classes = [getattr(record, f"{s}_classes") for s in stages]
+    if any(c is None for c in classes):
+        return None
+    if per_stage_rooms(record):
+        findings: list[CheckFinding] = []
+        for s, n in zip(stages, classes, strict=True):
+            found = _room_findings(ind, check, params, record, [s], n, s, f"{s}_")
+            if found is None:
+                return None
+            findings += found
+        return findings
+    return _room_findings(ind, check, params, record, stages, sum(classes), _single_stage(record), "")
 
 
 CHECKERS: dict[str, Checker] = {
@@ -192,10 +239,27 @@ def _rural_small(record: SchoolRecord, allowance: Allowance) -> bool | None:
     if record.rural_small_school is False:
         return False
     largest = [getattr(record, f"{s}_max_class_size") for s in _compulsory_stages(record)]
+    below = _condition_param(allowance, "max_class_size_below")
+    if any(c is not None and c >= below for c in largest):
+        return False  # a class too large decides it, whatever else is missing
     if record.rural_small_school is None or any(c is None for c in largest):
         return None
-    return all(c < _condition_param(allowance, "max_class_size_below") for c in largest)
+    return True
 
+
+def _missing(record: SchoolRecord, attributes: list[str]) -> list[str]:
+    from tracker.schooldata.columns import COLUMN_BY_ATTRIBUTE
+
+    return [COLUMN_BY_ATTRIBUTE[a].header for a in attributes if getattr(record, a) is None]
+
+
+# What each condition reads: the sheet headers missing when it cannot decide.
+CONDITION_DATA: dict[str, Callable[[SchoolRecord], list[str]]] = {
+    "built_2016_or_earlier": lambda r: _missing(r, ["year_built"]),
+    "rural_small_school": lambda r: _missing(
+        r, ["rural_small_school"] + [f"{s}_max_class_size" for s in _compulsory_stages(r)]),
+    "built_2010_or_earlier_or_migrant_over_50pct": lambda r: _missing(r, ["year_built", "migrant_share"]),
+}
 
 # Condition keys as documented on tracker.standards.schema.Allowance.
 CONDITIONS: dict[str, Callable[[SchoolRecord, Allowance], bool | None]] = {
@@ -211,7 +275,24 @@ def in_force(allowance: Allowance, as_of: dt.date) -> bool:
     )
 
 
+def expired(allowance: Allowance, as_of: dt.date) -> bool:
+    """Its time is over (the 2019 allowances hold "近三年评估中", for the evaluations of three years)."""
+    return allowance.valid_until is not None and as_of > allowance.valid_until
+
+
+def expired_allowances(standard: Standard, as_of: dt.date) -> list[Allowance]:
+    """The standard's allowances whose time is over on ``as_of``: no longer applied."""
+    return [a for a in standard.allowances if expired(a, as_of)]
+
+
+def expiry_note(allowance: Allowance, as_of: dt.date) -> str:
+    assert allowance.valid_until is not None
+    return (f"放宽条款「{allowance.title}」适用至 {allowance.valid_until.isoformat()}，"
+            f"评估日期 {as_of.isoformat()} 已过，不再适用，按标准评估")
+
+
 def _allowances_for(standard: Standard, check: Check, as_of: dt.date) -> list[Allowance]:
+    """The computed allowances of a check that are in force on ``as_of``."""
     by_id = {a.id: a for a in standard.allowances}
     out = []
     for allowance_id in check.allowances:
@@ -222,31 +303,47 @@ def _allowances_for(standard: Standard, check: Check, as_of: dt.date) -> list[Al
             continue  # the county declares it (e.g. leased venues counted in its figures)
         if allowance.condition not in CONDITIONS:
             raise ValueError(f"标准 {standard.id} 的放宽条款 {allowance.id} 条件「{allowance.condition}」无法识别")
-        if in_force(allowance, as_of):
-            out.append(allowance)
+        if in_force(allowance, as_of) or expired(allowance, as_of):
+            out.append(allowance)  # an expired one is tried too, to say why it no longer helps
     return out
 
 
 def _apply_allowances(
     ind: Indicator, check: Check, checker: Checker, record: SchoolRecord,
-    findings: list[CheckFinding], allowances: list[Allowance],
+    findings: list[CheckFinding], allowances: list[Allowance], as_of: dt.date,
 ) -> list[CheckFinding]:
     out = []
     relaxed_by: dict[str, Allowance] = {}
+    expired_for: dict[str, Allowance] = {}  # would relax it, but its time is over
+    undecided_by: dict[str, tuple[Allowance, list[str]]] = {}  # might relax it: data missing
     for allowance in allowances:
-        if not CONDITIONS[allowance.condition](record, allowance):
+        holds = CONDITIONS[allowance.condition](record, allowance)
+        if holds is False:
             continue
         relaxed = checker(ind, check, {**check.params, **allowance.params}, record)
         if relaxed is None:
             continue
         still = {f.what for f in relaxed}
         for f in findings:
-            if f.what not in still:
+            if f.what in still:
+                continue
+            if expired(allowance, as_of):
+                expired_for.setdefault(f.what, allowance)
+            elif holds is None:
+                undecided_by.setdefault(f.what, (allowance, CONDITION_DATA[allowance.condition](record)))
+            else:
                 relaxed_by.setdefault(f.what, allowance)
     for f in findings:
         allowance = relaxed_by.get(f.what)
+        if allowance is None and f.what in undecided_by:
+            maybe, missing = undecided_by[f.what]
+            headers = "、".join(f"「{h}」" for h in missing)
+            out.append(replace(f, text=f"{f.text}（能否按放宽条款（{maybe.title}）评估无法判断：缺少{headers}）",
+                               undecided=tuple(missing)))
+            continue
         if allowance is None:
-            out.append(f)
+            gone = expired_for.get(f.what)
+            out.append(f if gone is None else replace(f, text=f"{f.text}（{expiry_note(gone, as_of)}）"))
             continue
         note = f"；按放宽条款（{allowance.title}）暂达标"
         if allowance.requires_plan:
@@ -283,21 +380,27 @@ def run_checks(
             continue
         allowances = _allowances_for(standard, check, as_of)
         unknown: list[str] = []
+        lacking: list[str] = []  # "丙小学缺「建校年份」": unknown because an allowance cannot be decided
         failed = 0
         for record in schools:
             findings = checker(ind, check, check.params, record)
             if findings is None:
                 unknown.append(record.name)
                 continue
-            findings = _apply_allowances(ind, check, checker, record, findings, allowances)
-            failed += any(not f.relaxed for f in findings)
+            findings = _apply_allowances(ind, check, checker, record, findings, allowances, as_of)
             all_findings.extend(findings)
+            if any(not f.relaxed and not f.undecided for f in findings):
+                failed += 1
+            elif any(f.undecided for f in findings):
+                unknown.append(record.name)
+                headers = dict.fromkeys(h for f in findings for h in f.undecided)
+                lacking.append(f"{record.name}缺{'、'.join(f'「{h}」' for h in headers)}")
         if failed:
             status, detail = "fail", f"{failed} 所学校不达标"
         elif unknown or not schools:
             status = attested or "unknown"
             detail = (f"{len(unknown)} 所学校缺少相关数据" if unknown else "没有参评学校") + (
-                "，按认定结果" if attested else "")
+                f"（{'；'.join(lacking)}）" if lacking else "") + ("，按认定结果" if attested else "")
         else:
             status, detail = "pass", "全部学校达标"
         if attested and status != attested and (failed or not unknown):

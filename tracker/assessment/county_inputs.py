@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from tracker.assessment.inputs import number, verdict_word
+from tracker.assessment.inputs import number, split_sub_item_code, verdict_word, veto_answer
 from tracker.assessment.models import CountyInput
 from tracker.events.service import record_event
 from tracker.org.models import Campaign
@@ -66,7 +66,18 @@ def entered_county_inputs(session: Session, campaign: Campaign) -> dict[str, obj
     return inputs
 
 
-_VETO_WORDS = {"未发生": "pass", "不存在": "pass", "无": "pass", "发生": "fail", "存在": "fail", "有": "fail"}
+def _scored_sub_item(standard, code: str) -> dict[str, object] | None:  # noqa: ANN001
+    """The sub-item entered as ``code`` ("8.1": indicator 8's first), or None."""
+    split = split_sub_item_code(code)
+    if split is None:
+        return None
+    try:
+        ind = standard.indicator(split[0])
+    except KeyError:
+        return None
+    if ind.judged is not Judged.scored or split[1] > len(ind.sub_items):
+        return None
+    return ind.sub_items[split[1] - 1]
 
 
 def set_county_input(session: Session, campaign: Campaign, code: str, value: str, actor: str,
@@ -90,9 +101,19 @@ def set_county_input(session: Session, campaign: Campaign, code: str, value: str
         ind: Indicator | None = standard.indicator(base)
     except KeyError:
         ind = None
+    sub = None
     if ind is None and base not in conditions and base not in vetoes:
-        raise SelfCheckError(f"未知的指标代码「{base}」（标准 {standard.id} 中没有）")
-    if ind is not None:
+        sub = _scored_sub_item(standard, base)
+        if sub is None or sep:
+            raise SelfCheckError(f"未知的指标代码「{base}」（标准 {standard.id} 中没有）")
+        # a sub-item's points (Hunan 8.1, 8.2 …): the sub-items add up to the indicator's points
+        most = float(sub["points"])  # type: ignore[arg-type]
+        if figure is None or not 0 <= figure <= most:
+            raise SelfCheckError(f"分项 {base}（{sub['title']}）的得分应为 0 到 {most:g} 之间的数，现为「{text}」")
+        status = None
+    if sub is not None:
+        pass  # a sub-item's points, checked above
+    elif ind is not None:
         if ind.judged not in COUNTY_LEVEL:
             raise SelfCheckError(f"指标 {base}（{ind.title}）由学校数据计算，不能直接录入")
         keys = [t.key or ind.code for t in ind.all_thresholds]
@@ -114,11 +135,13 @@ def set_county_input(session: Session, campaign: Campaign, code: str, value: str
     else:
         if sep:
             raise SelfCheckError(f"「{base}」没有分项数值，请直接录入 {base}")
-        if status is None and base in vetoes:
-            status = _VETO_WORDS.get(text)
+        if base in vetoes:
+            # read against what the item asks: 是 to "存在…" is a veto
+            status, problem = veto_answer(base, vetoes[base].title, text)
+            if problem:
+                raise SelfCheckError(problem)
         if status is None:
-            hint = "通过（未发生）或 不通过（发生）" if base in vetoes else "通过 或 不通过"
-            raise SelfCheckError(f"「{base}」的录入值应为 {hint}，现为「{text}」")
+            raise SelfCheckError(f"「{base}」的录入值应为 通过 或 不通过，现为「{text}」")
     entry = CountyInput(campaign_id=campaign.id, indicator=code, value=None if status else figure, status=status,
                         note=(note or "").strip(), entered_by=actor)
     session.add(entry)

@@ -26,6 +26,13 @@ from tracker.surveys.figure import RecognitionFigure, recognition_figure
 ENTERED_SOURCE = "来源：办公室录入"
 
 
+def kindergarten_weight_of(campaign: Campaign) -> float | None:
+    """The plan's 幼儿班折算 (a kindergarten pupil's weight), None where the plan does not set it
+    (then the assessment uses the setting JUNHENG_KINDERGARTEN_WEIGHT)."""
+    weight = (campaign.plan or {}).get("kindergarten_weight")
+    return None if weight is None else float(weight)
+
+
 def assess_campaign(session: Session, campaign: Campaign, standard: Standard, records: list[SchoolRecord],
                     as_of: dt.date) -> Assessment:
     inputs = entered_county_inputs(session, campaign)
@@ -34,7 +41,7 @@ def assess_campaign(session: Session, campaign: Campaign, standard: Standard, re
     entered = rule is not None and rule.indicator in inputs
     if figure is not None and not entered:
         inputs[figure.indicator] = figure.percent
-    result = assess(standard, records, inputs, as_of)
+    result = assess(standard, records, inputs, as_of, kindergarten_weight=kindergarten_weight_of(campaign))
     if rule is None:
         return result
     source = ENTERED_SOURCE if entered else (figure.source if figure is not None else "")

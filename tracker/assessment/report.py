@@ -120,13 +120,15 @@ def to_json(assessment: Assessment) -> dict[str, object]:
         scoring = {
             "items": [
                 {"code": i.code, "title": i.title, "max_points": i.max_points, "min_points": i.min_points,
-                 "points": i.points, "ok": i.ok}
+                 "points": i.points, "ok": i.ok, "sub_points": list(i.sub_points), "detail": i.detail}
                 for i in sc.items
             ],
             "total": sc.total,
             "pass_total": sc.pass_total,
             "ok": sc.ok,
             "grade": sc.grade,
+            "grade_rule": sc.grade_rule,
+            "grade_note": sc.grade_note,
         }
     return {
         "standard": assessment.standard,
@@ -152,6 +154,7 @@ def to_json(assessment: Assessment) -> dict[str, object]:
             {"name": e.name, "school_key": e.school_key, "school_type": e.school_type, "reason": e.reason}
             for e in assessment.excluded
         ],
+        "kindergarten_weight": assessment.kindergarten_weight,
         "rounding": dict(assessment.rounding),  # decimals of the official tables; values here are unrounded
         "notes": list(assessment.notes),
     }

@@ -70,6 +70,12 @@ class SectionTable:
     def students(self) -> NDArray[np.float64]:
         return self.columns["students"]
 
+    @property
+    def share(self) -> NDArray[np.float64]:
+        """Each section's share of its school's shared facilities (1 where not given)."""
+        share = self.columns.get("share")
+        return np.ones(len(self)) if share is None else share
+
     @classmethod
     def from_sections(cls, sections: list[SchoolSection]) -> SectionTable:
         n = len(sections)
@@ -78,6 +84,7 @@ class SectionTable:
             name: np.fromiter((getattr(s, name) for s in sections), dtype=float, count=n)
             for name in NUMERIC_FIELDS
         }
+        columns["share"] = np.fromiter((s.share for s in sections), dtype=float, count=n)
         return cls(stage, columns, [s.school for s in sections], [s.school_key for s in sections])
 
 

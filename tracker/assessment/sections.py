@@ -9,9 +9,12 @@ Rules (domain.md, "Stages" and "Splitting shared facilities"):
 - Facilities (indicators 4–7) are split by weighted enrolment with ``standard.splitting``:
   九年一贯制 primary : junior = 1 : 1.1 per pupil, 十二年一贯制 1 : 1.1 : 1.32,
   完全中学 junior : senior = 1 : 1.2. Teachers (indicators 1–3) are each section's own.
-- An attached kindergarten (附设幼儿班) takes its share the same way. Its per-pupil weight is a
-  setting (``JUNHENG_KINDERGARTEN_WEIGHT``, default 1.0), relative to a pupil of the school's
-  first stage, whose weight is 1 in every splitting the standards use.
+- An attached kindergarten (附设幼儿班) takes its share the same way. Its per-pupil weight is the
+  plan's 幼儿班折算 (passed in by the campaign's assessment), else the setting
+  ``JUNHENG_KINDERGARTEN_WEIGHT`` (default 1.0), relative to a pupil of the school's first
+  stage, whose weight is 1 in every splitting the standards use.
+- Whatever is added to a school's shared facilities is split again the same way
+  (``split_shared_addition``): a section's gap takes gap ÷ share at the school.
 """
 
 from __future__ import annotations
@@ -149,3 +152,30 @@ def split_sections(
                 )
             )
     return sections
+
+
+def split_shared_addition(
+    record: SchoolRecord, standard: Standard, amount: float, kindergarten_weight: float | None = None
+) -> dict[str, float]:
+    """What each stage receives of ``amount`` added to the school's shared facilities (indicators
+    4–7: m², 万元, rooms), split exactly as ``split_sections`` splits the facilities it has.
+
+    The keys are the school's stages with pupils, senior and ``kindergarten`` included, so the
+    parts add up to ``amount``; a single-stage school gets it all. The split depends only on
+    enrolment, so it is linear: to give a section ``g`` more, the school adds ``g ÷ share``
+    (``whole_school_amount``). ``kindergarten_weight`` None means the setting.
+    """
+    if kindergarten_weight is None:
+        from tracker.settings import get_settings
+
+        kindergarten_weight = get_settings().kindergarten_weight
+    shares = facility_shares(record, standard, kindergarten_weight)
+    return {stage: amount * share for stage, share in shares.items() if share > 0}
+
+
+def whole_school_amount(section_gap: float, share: float) -> float:
+    """The whole-school addition that gives a section with ``share`` of the shared facilities
+    ``section_gap`` more after the re-split (``section_gap`` itself for a single-stage school)."""
+    if share <= 0:
+        raise ValueError("学段分摊比例为 0，无法通过增加共用设施补足")
+    return section_gap / share

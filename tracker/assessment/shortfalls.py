@@ -78,6 +78,16 @@ def format_amount(value: float) -> str:
     return text if text not in ("", "-0") else "0"
 
 
+def distinct_digits(value: float, limit: float, least: int = 3, most: int = 9) -> str:
+    """``value`` with enough decimals that it does not print as ``limit`` (0.4503 over 0.45, not
+    "0.450"): at least ``least``, at most ``most``."""
+    for digits in range(least, most + 1):
+        text = f"{value:.{digits}f}"
+        if float(text) != limit:
+            return text
+    return f"{value:.{most}f}"
+
+
 def noun_and_field_unit(formula: ValueFormula) -> tuple[str, str]:
     first = formula.numerator[0]
     return FIELD_NOUNS.get(first, (first, ""))

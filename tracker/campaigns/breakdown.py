@@ -21,6 +21,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
+from tracker.assessment.shortfalls import distinct_digits
 from tracker.clock import local_date
 from tracker.org.models import Campaign, Department, Person, School
 from tracker.plans import CampaignPlan
@@ -147,7 +148,8 @@ def _resource_status(standard: Standard, ind: Indicator, result: dict, shortfall
             text += "，差异系数无法计算（不足 2 所学校）"
             unknown = True
         else:
-            text += f"，差异系数 {cv:.3f}（≤{limit:.2f}）{'达标' if cv_ok else '超标'}"
+            # as many decimals as it takes not to print as the limit (0.4504, not "0.450（≤0.45）超标")
+            text += f"，差异系数 {distinct_digits(cv, limit)}（≤{limit:.2f}）{'达标' if cv_ok else '超标'}"
             failing |= not cv_ok
         below = int(data.get("schools_below") or 0)
         if below:

@@ -20,7 +20,7 @@ TOP_KEYS: dict[str, str] = {
     "编号": "code", "名称": "name", "县": "county", "标准": "standard", "领导小组": "leading_group",
     "办公室": "office", "责任单位": "departments", "分工": "assignments", "学校自行整改": "school_fixable",
     "阶段": "phases", "准备工作": "preparatory_tasks", "提醒": "reminders", "学校联系人": "school_contacts",
-    "考核": "appraisal",
+    "考核": "appraisal", "幼儿班折算": "kindergarten_weight",
 }
 
 

@@ -33,6 +33,7 @@ SECTIONS: tuple[tuple[str, Callable[[Resolution], None]], ...] = (
     ("准备工作", work.preparatory_tasks),
     ("提醒", work.reminders),
     ("考核", work.appraisal),
+    ("幼儿班折算", work.kindergarten_weight),
 )
 
 
@@ -50,5 +51,5 @@ def resolve(checker: Checker, data: dict[str, Any], robots: Collection[str] | No
         assignments=r.assignments, school_fixable=r.school_fixable,
         phases=[e for _, e in sorted(r.phases, key=lambda p: p[1].order or 0)],
         preparatory_tasks=r.preparatory, reminders=r.reminders, school_contacts=r.school_contacts,
-        appraisal=r.appraisal,
+        appraisal=r.appraisal, kindergarten_weight=r.kindergarten_weight,
     )

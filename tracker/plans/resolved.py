@@ -74,6 +74,9 @@ class CampaignPlan(BaseModel):
     # (一校一案) and may act on them; schools come from the data sheet, so they are matched then
     school_contacts: dict[str, str] = {}
     appraisal: AppraisalRule = AppraisalRule()  # 考核: absent from the file (and older stored plans), the default rule
+    # 幼儿班折算: a kindergarten pupil's weight in the split of shared facilities (a primary pupil's
+    # is 1); None: the setting JUNHENG_KINDERGARTEN_WEIGHT
+    kindergarten_weight: float | None = None
     _warnings: list[str] = PrivateAttr(default_factory=list)
 
     @property

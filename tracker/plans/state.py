@@ -70,6 +70,7 @@ class Resolution:
     preparatory: list[PreparatoryTask] = field(default_factory=list)
     reminders: ReminderLadder = field(default_factory=ReminderLadder)
     appraisal: AppraisalRule = field(default_factory=AppraisalRule)  # 考核
+    kindergarten_weight: float | None = None  # 幼儿班折算: a kindergarten pupil's weight, a primary pupil's = 1
 
     def unit(self, name: str, path: KeyPath, *, allow_townships: bool) -> str | None:
         """The full name of the unit spelt ``name``, or None after recording the problem."""

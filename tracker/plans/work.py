@@ -185,3 +185,42 @@ def appraisal(r: Resolution) -> None:
     validated = r.checker.validate(AppraisalRule, raw, (key,))
     if validated is not None:
         r.appraisal = validated
+
+
+KINDERGARTEN_HINT = ("应为一个正数（每名幼儿的折算权重，小学生为 1），或写明两方的比例，"
+                     "如「幼儿班折算: {幼儿: 1, 小学: 1.1}」")
+
+
+def kindergarten_weight(r: Resolution) -> None:
+    """幼儿班折算: how an attached kindergarten's pupils weigh against primary pupils when shared
+    facilities (indicators 4–7) are split. A number is a kindergarten pupil's weight (a primary
+    pupil's is 1); ``{幼儿: 1, 小学: 1.1}`` says the ratio with both sides named (seed 001's 1 : 1.1).
+    Absent, the assessment uses JUNHENG_KINDERGARTEN_WEIGHT (default 1)."""
+    raw, key = top(r.data, "幼儿班折算")
+    if raw is None:
+        return
+    weight: float | None = None
+    if isinstance(raw, dict):
+        names = {"幼儿": "kindergarten", "小学": "primary"}
+        parts = {names.get(str(k).strip(), str(k).strip()): v for k, v in raw.items()}
+        if set(parts) != {"kindergarten", "primary"}:
+            r.checker.problem((key,), f"「幼儿班折算」应写明 幼儿 和 小学 两项，现为 {'、'.join(map(str, raw)) or '空'}")
+            return
+        kid, pupil = _positive(parts["kindergarten"]), _positive(parts["primary"])
+        weight = None if kid is None or pupil is None else kid / pupil
+    else:
+        weight = _positive(raw)
+    if weight is None:
+        r.checker.problem((key,), f"「幼儿班折算」「{str(raw)[:NAME_MAX]}」{KINDERGARTEN_HINT}")
+        return
+    r.kindergarten_weight = weight
+
+
+def _positive(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < float("inf") else None

@@ -80,6 +80,7 @@ def _types_with(stage: str) -> tuple[str, ...]:
 _PRIMARY = _types_with("primary")
 _JUNIOR = _types_with("junior")
 _SENIOR = _types_with("senior")
+_THROUGH = ("九年一贯制", "十二年一贯制")  # the schools with both compulsory stages
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +190,19 @@ COLUMNS: tuple[Column, ...] = (
            "全校美术专用教室间数。", maximum=MAX_SPECIAL_ROOMS),
     Column("美术专用教室最小面积", "art_room_min_area", "number", False, "m²",
            "面积最小的一间美术专用教室的使用面积（标准：不小于 90 m²）。", maximum=MAX_ROOM_AREA),
+    # optional: a 一贯制 school's rooms per stage (each stage's classes ÷ 12); blank: the whole-school columns
+    *(
+        Column(f"{name}{noun}{what}", f"{stage}_{room}_{attr}", kind, False, unit,
+               f"{help_text}一贯制学校按学段分别填写时，音乐、美术专用教室按各学段班级数 ÷ 12 分别核定；"
+               "不填则按全校合计核定。", stage, types, maximum=maximum)
+        for stage, name, types in (("primary", "小学", _THROUGH), ("junior", "初中", _THROUGH))
+        for room, noun in (("music", "音乐专用教室"), ("art", "美术专用教室"))
+        for attr, what, kind, unit, maximum, help_text in (
+            ("rooms", "数", "int", "间", MAX_SPECIAL_ROOMS, f"{name}学段使用的{noun}间数。"),
+            ("room_min_area", "最小面积", "number", "m²", MAX_ROOM_AREA,
+             f"{name}学段面积最小的一间{noun}的使用面积。"),
+        )
+    ),
     Column("建校年份", "year_built", "int", False, "年",
            "四位年份，如 2008（2016 年及以前建校的学校适用专用教室面积过渡标准）。",
            minimum=1800, maximum=2100),

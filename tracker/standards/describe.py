@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tracker.standards.schema import STAGE_NAMES, Check, Indicator, Judged, Standard, Threshold
+from tracker.standards.schema import STAGE_NAMES, Check, Indicator, Judged, Scoring, Standard, Threshold
 
 JUDGED_NAMES: dict[Judged, str] = {
     Judged.per_school_value: "按校计算",
@@ -73,4 +73,33 @@ def per_school_rule_text(standard: Standard) -> str:
             text += f"，余项不低于标准的 {number(rule.rest_min_ratio * 100)}%"
     if rule.county_must_meet:
         text += "；全县数值也须逐项达标"
+    return text
+
+
+def grade_for(scoring: Scoring, total: float, tolerance: float = 1e-9) -> dict[str, object] | None:
+    """The grade of a total: the highest band whose lower bound it reaches. A total between two
+    bands (85.5 between 80–85 and 86–90) stays in the lower one until it reaches the next bound."""
+    fitting = [g for g in scoring.grades if float(g["min"]) <= total + tolerance]  # type: ignore[arg-type]
+    return max(fitting, key=lambda g: float(g["min"])) if fitting else None  # type: ignore[arg-type]
+
+
+def grade_gaps(scoring: Scoring) -> list[tuple[dict[str, object], dict[str, object]]]:
+    """Consecutive bands with room between them (85 and 86): totals there need a rule."""
+    grades = sorted(scoring.grades, key=lambda g: float(g["min"]))  # type: ignore[arg-type]
+    return [(low, high) for low, high in zip(grades, grades[1:])
+            if float(high["min"]) > float(low["max"])]  # type: ignore[arg-type]
+
+
+def grade_rule_text(scoring: Scoring) -> str:
+    """The banding rule in Chinese, with what happens between bands, e.g. "85.5 分定为 合格"."""
+    bands = "，".join(f"{number(float(g['min']))}–{number(float(g['max']))} 分{g['name']}"  # type: ignore[arg-type]
+                      for g in scoring.grades)
+    text = f"按总分定等：{bands}"
+    gaps = grade_gaps(scoring)
+    if gaps:
+        examples = "；".join(
+            f"{number(float(low['max']))} 与 {number(float(high['min']))} 之间（如 "  # type: ignore[arg-type]
+            f"{number((float(low['max']) + float(high['min'])) / 2)} 分）定为{low['name']}"  # type: ignore[arg-type]
+            for low, high in gaps)
+        text += f"。落在两段之间的总分归入较低一段，达到高一段的下限才升段：{examples}"
     return text

@@ -51,6 +51,15 @@ class SchoolRecord:
     music_room_min_area: float | None = None  # 音乐专用教室最小面积 (m²)
     art_rooms: float | None = None  # 美术专用教室数
     art_room_min_area: float | None = None  # 美术专用教室最小面积 (m²)
+    # a 一贯制 school's rooms per stage (optional; given for every stage, rooms are checked per stage)
+    primary_music_rooms: float | None = None  # 小学音乐专用教室数
+    primary_music_room_min_area: float | None = None  # 小学音乐专用教室最小面积 (m²)
+    primary_art_rooms: float | None = None  # 小学美术专用教室数
+    primary_art_room_min_area: float | None = None  # 小学美术专用教室最小面积 (m²)
+    junior_music_rooms: float | None = None  # 初中音乐专用教室数
+    junior_music_room_min_area: float | None = None  # 初中音乐专用教室最小面积 (m²)
+    junior_art_rooms: float | None = None  # 初中美术专用教室数
+    junior_art_room_min_area: float | None = None  # 初中美术专用教室最小面积 (m²)
     year_built: int | None = None  # 建校年份
     migrant_share: float | None = None  # 随迁子女占比 (0–1 or %; normalised to 0–1 by the reader)
     rural_small_school: bool | None = None  # 是否农村小规模学校

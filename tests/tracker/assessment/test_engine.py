@@ -303,3 +303,11 @@ def test_array_path_agrees_with_the_rule_written_plainly(national, min_met):
         for s in result.stages[stage].schools:
             ok, blocking = _plain_rule(s.values, thresholds, min_met, rest)
             assert (s.ok, sorted(s.blocking)) == (ok, blocking), s
+
+
+def test_today_is_beijings_not_the_machines(national):
+    import time_machine
+
+    # 2024-06-30 20:00 UTC is already 1 July in Beijing
+    with time_machine.travel(dt.datetime(2024, 6, 30, 20, 0, tzinfo=dt.timezone.utc), tick=False):
+        assert assess(national, county()).as_of == dt.date(2024, 7, 1)

@@ -139,6 +139,17 @@ def test_table_shows_a_cv_at_the_limit_but_the_verdict_uses_the_unrounded_one(tm
     assert line[3].value == 5000 and line[5].value == "≤ 0.45" and line[7].value == "不达标"
     cv_problem = next(r for r in wb["问题清单"].iter_rows(min_row=3, values_only=True) if r[3] == "差异系数")
     assert cv_problem[4] == 0.45 and cv_problem[9] == "是"
+    # the text shows enough digits not to read "0.450，超过 0.45"
+    (cv_text,) = [s.text for s in result.shortfalls if s.kind == "cv"]
+    assert cv_text.startswith("差异系数 0.4504，超过 0.45；")
+
+
+def test_distinct_digits():
+    from tracker.assessment.shortfalls import distinct_digits
+
+    assert distinct_digits(0.5151, 0.5) == "0.515"
+    assert distinct_digits(0.4503, 0.45) == "0.4503"
+    assert distinct_digits(0.45000012, 0.45) == "0.4500001"
 
 
 @pytest.mark.parametrize(("value", "digits"), [(1e308, 2), (1e30, 3), (-1e300, 2), (1.7976931348623157e308, 3)])

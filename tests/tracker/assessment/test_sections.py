@@ -71,6 +71,45 @@ def test_attached_kindergarten_takes_its_weighted_share(national, monkeypatch):
     assert section.teaching_area == pytest.approx(2500 * 400 / 450)
 
 
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_kindergarten_weight_setting_means_unset(national, monkeypatch, value):
+    school = SchoolRecord(row=2, name="中心小学", school_type="小学", primary_students=400,
+                          kindergarten_students=100, teaching_area=2500)
+    monkeypatch.setenv("JUNHENG_KINDERGARTEN_WEIGHT", value)
+    get_settings.cache_clear()
+    try:
+        (section,) = split_sections([school], national)
+    finally:
+        get_settings.cache_clear()
+    assert section.teaching_area == pytest.approx(2000)  # the default weight 1
+
+
+def test_a_bad_kindergarten_weight_setting_is_a_chinese_error(national, monkeypatch):
+    from tracker.settings import SettingsError
+
+    monkeypatch.setenv("JUNHENG_KINDERGARTEN_WEIGHT", "abc")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsError, match="JUNHENG_KINDERGARTEN_WEIGHT「abc」应为正数"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_split_shared_addition_follows_the_split(national):
+    from tracker.assessment.sections import split_shared_addition, whole_school_amount
+
+    school = SchoolRecord(row=2, name="一贯制", school_type="九年一贯制", primary_students=600,
+                          junior_students=400, kindergarten_students=100)
+    parts = split_shared_addition(school, national, 1000.0, kindergarten_weight=1 / 1.1)
+    weighted = {"primary": 600, "junior": 440, "kindergarten": 100 / 1.1}
+    total = sum(weighted.values())
+    assert parts == pytest.approx({k: 1000 * v / total for k, v in weighted.items()})
+    assert whole_school_amount(parts["junior"], weighted["junior"] / total) == pytest.approx(1000)
+    single = SchoolRecord(row=3, name="小学", school_type="小学", primary_students=300)
+    assert split_shared_addition(single, national, 50.0, kindergarten_weight=1.0) == {"primary": 50.0}
+
+
 def test_small_teaching_points_and_special_schools_are_left_out(national):
     records = [
         SchoolRecord(row=2, name="甲教学点", school_type="教学点", primary_students=49),

@@ -176,3 +176,11 @@ def test_task_numbers_read_back():
     assert breakdown.task_numbers([7, 3, 8, 9, 10, 12, 13]) == "#3、#7–#10、#12、#13"
     assert breakdown.parse_task_numbers("#3、#7–#10、#12、#13") == [3, 7, 8, 9, 10, 12, 13]
     assert breakdown.task_numbers([]) == "—"
+
+
+def test_a_cv_just_over_its_limit_does_not_print_as_the_limit():
+    from tracker.assessment.shortfalls import distinct_digits
+
+    # the breakdown's "差异系数 …（≤0.45）超标" shows 0.4504, never "0.450（≤0.45）超标"
+    assert distinct_digits(0.4504, 0.45) == "0.4504" and distinct_digits(0.4499, 0.45) == "0.4499"
+    assert distinct_digits(0.576, 0.45) == "0.576"

@@ -312,7 +312,7 @@ def test_county_inputs_make_county_shortfalls_for_the_lead_unit(engine):
     ("18", "12", "18:rotation_share"),
     ("18:nope", "12", "没有名为「nope」"),
     ("23", "很多", "应为数字"),
-    ("V2", "也许", "未发生"),
+    ("V2", "也许", "存在/不存在"),
 ])
 def test_bad_county_inputs_are_refused_in_chinese(engine, code, value, message):
     with session_scope(engine) as session:
@@ -320,3 +320,52 @@ def test_bad_county_inputs_are_refused_in_chinese(engine, code, value, message):
         with pytest.raises(submissions.SelfCheckError, match=message):
             county_inputs.set_county_input(session, campaign, code, value, "韩静")
         assert _count(session, CountyInput) == 0
+
+
+def test_yes_to_a_veto_item_is_stored_as_a_veto(engine):
+    # V2 asks "存在违规择校行为": 是 means it exists, a veto (it was read as a pass)
+    with session_scope(engine) as session:
+        campaign = _campaign(session)
+        entry = county_inputs.set_county_input(session, campaign, "V2", "是", "韩静")
+        assert entry.status == "fail"
+        assert county_inputs.set_county_input(session, campaign, "V1", "否", "韩静").status == "pass"
+
+
+def test_the_plans_kindergarten_weight_splits_the_stored_assessment(engine, tmp_path):
+    # seed 001's 幼儿 : 小学 = 1 : 1.1, written in the plan, not an environment variable
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text(PLAN.read_text(encoding="utf-8") + "\n幼儿班折算: {幼儿: 1, 小学: 1.1}\n", encoding="utf-8")
+    sheet = edited_sheet(tmp_path, "schools.xlsx", {"柳河镇中心小学": {"附设幼儿班人数": 110}})
+    with session_scope(engine) as session:
+        campaign = apply_plan(session, load_plan(plan_file))
+        assert snapshots.kindergarten_weight_of(campaign) == pytest.approx(1 / 1.1)
+        submission = submissions.import_submission(session, campaign, sheet, "韩静")
+        snapshot = snapshots.assess_submission(session, campaign, submission)
+        assert snapshot.result["kindergarten_weight"] == pytest.approx(1 / 1.1)
+        records = submissions.records_of(session, submission)
+        school = next(r for r in records if r.name == "柳河镇中心小学")
+        share = school.primary_students / (school.primary_students + 110 / 1.1)
+        section = next(s for s in snapshot.result["stages"]["primary"]["schools"] if s["name"] == "柳河镇中心小学")
+        expected = (school.teaching_area - school.indoor_sports_area) * share / school.primary_students
+        assert section["values"]["4"] == pytest.approx(expected)
+        assert any("折算" in note for note in snapshot.result["notes"])
+
+
+def test_hunan_sub_item_points_are_entered_and_add_up(engine, tmp_path):
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text(PLAN.read_text(encoding="utf-8").replace("标准: national-2017", "标准: hunan-2023", 1),
+                         encoding="utf-8")
+    with session_scope(engine) as session:
+        campaign = apply_plan(session, load_plan(plan_file))
+        for code, points in (("8.1", "3"), ("8.2", "1.5"), ("8.3", "2.5"), ("8.4", "2")):
+            county_inputs.set_county_input(session, campaign, code, points, "韩静")
+        with pytest.raises(submissions.SelfCheckError, match="分项 8.2.*0 到 2 之间"):
+            county_inputs.set_county_input(session, campaign, "8.2", "2.5", "韩静")
+        with pytest.raises(submissions.SelfCheckError, match="未知的指标代码「8.9」"):
+            county_inputs.set_county_input(session, campaign, "8.9", "1", "韩静")
+        inputs = county_inputs.county_inputs_of(session, campaign)
+        assert {k: inputs[k] for k in ("8.1", "8.2", "8.3", "8.4")} == {"8.1": 3, "8.2": 1.5, "8.3": 2.5, "8.4": 2}
+        from tracker.assessment import assess
+
+        result = assess("hunan-2023", [], inputs, as_of=dt.date(2026, 12, 7))
+        assert next(i for i in result.scoring.items if i.code == "8").points == 9

@@ -379,3 +379,19 @@ def test_the_appraisal_rule_is_a_plan_section_with_a_default():
     assert CampaignPlan.from_stored(stored).appraisal.escalation_points == 5
     del stored["appraisal"]
     assert CampaignPlan.from_stored(stored).appraisal == AppraisalRule()
+
+
+def test_kindergarten_weight_is_a_plan_setting():
+    # seed 001: attached kindergarten classes split at 幼儿 : 小学 = 1 : 1.1
+    plan = parse_plan(SMALL + "幼儿班折算: {幼儿: 1, 小学: 1.1}\n")
+    assert plan.kindergarten_weight == pytest.approx(1 / 1.1)
+    assert parse_plan(SMALL + "幼儿班折算: 0.8\n").kindergarten_weight == 0.8
+    assert parse_plan(SMALL).kindergarten_weight is None  # the setting decides
+    stored = CampaignPlan.from_stored(parse_plan(SMALL + "kindergarten_weight: 0.8\n").model_dump(mode="json"))
+    assert stored.kindergarten_weight == 0.8
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "很多", "{幼儿: 1}", "{幼儿: 1, 初中: 1.1}", "true"])
+def test_a_bad_kindergarten_weight_names_the_key(value):
+    problems = _problems(SMALL + f"幼儿班折算: {value}\n")
+    assert len(problems) == 1 and "幼儿班折算" in problems[0]

@@ -106,6 +106,18 @@ def test_every_attribute_is_read_from_its_header(fmt, tmp_path):
     assert isinstance(record.year_built, int)
 
 
+def test_a_through_school_may_give_its_music_and_art_rooms_per_stage(fmt, tmp_path):
+    row = school("河口九年一贯制学校", "九年一贯制", **{
+        "小学音乐专用教室数": 2, "小学音乐专用教室最小面积": 96, "小学美术专用教室数": 2, "小学美术专用教室最小面积": 91.5,
+        "初中音乐专用教室数": 1, "初中音乐专用教室最小面积": 97, "初中美术专用教室数": 0,
+    })
+    [record] = read_school_sheet(write(tmp_path, [row], fmt))
+    assert (record.primary_music_rooms, record.primary_music_room_min_area) == (2, 96)
+    assert (record.primary_art_rooms, record.primary_art_room_min_area) == (2, 91.5)
+    assert (record.junior_music_rooms, record.junior_music_room_min_area, record.junior_art_rooms) == (1, 97, 0)
+    assert record.junior_art_room_min_area is None and record.music_rooms is None
+
+
 def test_optional_columns_absent_are_none_not_zero(fmt, tmp_path):
     [record] = read_school_sheet(write(tmp_path, [school()], fmt))
     assert record.primary_classes is None and record.music_rooms is None and record.migrant_share is None

@@ -32,6 +32,7 @@ from tracker.evidence.service import (
     write_evidence_archive,
 )
 from tracker.evidence.storage import EvidenceRejected, evidence_root
+from tracker.materials.service import check_item, tag_evidence
 from tracker.clock import local_today
 from tracker.tasks.models import Evidence, Task, TaskStatus
 from tracker.tasks.service import TaskNotFound
@@ -77,9 +78,12 @@ async def receive_evidence(request: Request, session: Session, user: User, task:
     if refusal is not None:
         raise AccessDenied(refusal)  # before reading a byte of the body
     upload: ParsedUpload = await read_evidence_upload(request)
+    item_id = (upload.fields.get("item") or "").strip()  # 资料项 (issue 13 §4): checked before the file is kept
     try:
         if check_fields is not None:
             check_fields(upload.fields)
+        if item_id:
+            check_item(session, session.get(Campaign, task.campaign_id), task, item_id)
         stored = upload.writer.finish()
     except BaseException:
         upload.discard()
@@ -88,8 +92,35 @@ async def receive_evidence(request: Request, session: Session, user: User, task:
 
     person = acting_person(session, user)
     added = add_evidence(session, task, stored, uploaded_by=person.name, actor_id=person.id)
+    if item_id:
+        tag_evidence(session, added.evidence, item_id, person.name)
     session.commit()
     return added
+
+
+def tag_refusal(session: Session, user: User, evidence: Evidence) -> str | None:
+    """Why the user may not tag the file with a checklist item (Chinese), or None: who may upload
+    to its task may tag it; the office always."""
+    task = session.get(Task, evidence.task_id)
+    if role_of(user) is UserRole.office:
+        return None
+    refusal = upload_refusal(session, user, task)
+    return refusal.replace("上传佐证材料", "标注资料项") if refusal else None
+
+
+def set_evidence_item(session: Session, user: User, evidence_id: int, item_id: str | None) -> Evidence:
+    """Tag (or untag) a file of the user's campaign with a checklist item (commits)."""
+    evidence = get_evidence(session, evidence_id)
+    if evidence.campaign_id != user.campaign_id:
+        raise EvidenceNotFound(f"没有编号为 #{evidence_id} 的佐证材料")
+    refusal = tag_refusal(session, user, evidence)
+    if refusal is not None:
+        raise AccessDenied(refusal)
+    from tracker.accounts.service import acting_person
+
+    tag_evidence(session, evidence, item_id, acting_person(session, user).name)
+    session.commit()
+    return evidence
 
 
 def load_evidence_for(session: Session, user: User, evidence_id: int) -> tuple[Evidence, Path]:
@@ -136,4 +167,4 @@ def archive_response(session: Session, user: User, campaign: Campaign, indicator
 
 
 __all__ = ["EvidenceRejected", "archive_response", "content_disposition", "evidence_response", "load_evidence_for",
-           "load_task_for", "receive_evidence", "upload_refusal"]
+           "load_task_for", "receive_evidence", "set_evidence_item", "tag_refusal", "upload_refusal"]

@@ -99,6 +99,12 @@ def deadline_sweep() -> None:
             log.info("重复任务：交办下一期 %d 项", len(rolled))
         calendar = load_calendar(session)  # holiday notices imported since the last run count at once
         report = sweep(session, utcnow(), calendar=calendar)
+        from tracker.materials.notices import queue_materials_notices  # issue 13 §4
+
+        materials = queue_materials_notices(session, utcnow(), calendar=calendar)
+        session.commit()
+    if materials:
+        log.info("迎检资料缺项提醒：新排队 %d 条", materials)
     if report.tasks:
         log.info("提醒扫描：%d 项任务到了提醒时间，新排队通知 %d 条", report.tasks, report.queued)
     for problem in report.problems:

@@ -150,6 +150,8 @@ class _Facts:
             failed.setdefault("attempts", 0)
             failed.setdefault("tasks", [])
             view.failed = failed
+        if item.rung == Rung.materials:
+            return materials_view(view, payload, base_url)
         task = self.tasks.get(item.task_id) if item.task_id is not None else None
         if task is None:
             return view
@@ -173,6 +175,19 @@ class _Facts:
             if payload.get("days_left") is not None:
                 view.days_left = int(payload["days_left"])
         return view
+
+
+def materials_view(view: ItemView, payload: dict, base_url: str) -> ItemView:
+    """迎检资料缺项提醒 (issue 13 §4): the review, its date, and the unit's missing required items."""
+    items = list(payload.get("items") or [])
+    held_on = payload.get("held_on")
+    view.title = f"迎接{payload.get('review') or '评估'}，必备资料尚缺 {len(items)} 项"
+    view.unit = str(payload.get("unit") or "")
+    view.measures = "\n".join(f"指标 {i.get('indicator')} · {i.get('id')} {i.get('title')}" for i in items)
+    view.due_on = dt.date.fromisoformat(held_on) if held_on else None
+    view.days_left = int(payload["days_left"]) if payload.get("days_left") is not None else None
+    view.task_url = f"{base_url.rstrip('/')}/materials"
+    return view
 
 
 def split_email(views: list[ItemView], items: list[NoticeItem], *, recipient_name: str, campaign_name: str,

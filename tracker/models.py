@@ -9,8 +9,9 @@ from tracker.reports.models import ReportText
 from tracker.reviews.models import Review, ReviewFinding
 from tracker.events.models import Event
 from tracker.leadership.models import LeaderLease
+from tracker.materials.models import EvidenceMaterial, MaterialChecklist
 from tracker.notices.models import AttachmentContent, MessageAttachment, NoticeItem, OutboundMessage, RobotWindow
-from tracker.assessment.models import CountyInput
+from tracker.assessment.models import CountyInput, CvHistory
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
 from tracker.surveys.models import Survey, SurveyCode, SurveyResponse
 from tracker.tasks.models import (
@@ -19,9 +20,10 @@ from tracker.tasks.models import (
 
 __all__ = [
     "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign",
-    "CooperatorReport", "CountyInput", "DataSubmission", "Department", "Event", "Evidence", "LeaderLease",
-    "LoginThrottle", "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "ReportText",
-    "Review", "ReviewFinding", "RobotWindow", "School", "SchoolDataRow", "ShortfallRecord", "Survey",
-    "SurveyCode", "SurveyResponse", "Task",
-    "TaskCooperator", "TaskDueTally", "TaskExtension", "TaskTally", "User", "WebSession", "WorkdayOverride",
+    "CooperatorReport", "CountyInput", "CvHistory", "DataSubmission", "Department", "Event",
+    "Evidence", "EvidenceMaterial", "LeaderLease", "LoginThrottle", "MaterialChecklist",
+    "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "ReportText", "Review",
+    "ReviewFinding", "RobotWindow", "School", "SchoolDataRow", "ShortfallRecord", "Survey",
+    "SurveyCode", "SurveyResponse", "Task", "TaskCooperator", "TaskDueTally", "TaskExtension",
+    "TaskTally", "User", "WebSession", "WorkdayOverride",
 ]

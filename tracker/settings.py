@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     kindergarten_weight: float = 1.0  # 附设幼儿班 per-pupil weight when splitting shared facilities
     # 佐证材料 uploads (issue 5): refused with 413 once a file passes this many bytes
     evidence_max_bytes: int = 50 * 1024 * 1024
+    # 资料清单 (issue 13 §4): a review held within this many working days brings the units the
+    # reminders of their missing required materials, and the briefing lists them
+    materials_review_window_days: int = Field(default=10, ge=0, le=60)
     # security (issue 11): page sessions end after this long without a request, and this long
     # after the login; X-Forwarded-For/-Proto are believed only from these peers (IPs or CIDRs,
     # comma-separated; nginx on the same machine is 127.0.0.1)

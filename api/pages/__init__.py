@@ -15,9 +15,12 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 def install_pages(app: FastAPI) -> None:
     """The pages' errors (evidence refused, a briefing not found …) are answered by the one
     handler of ``tracker.errors.JunhengError`` in api.errors."""
-    from api.pages import account, appraisal, assign, briefings, data, indicators, overview, reports, survey, task_moves, tasks, units
+    from api.pages import (
+        account, appraisal, assign, briefings, data, indicators, materials, overview, reports, survey, task_moves, tasks,
+        units,
+    )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # assign before tasks: /tasks/template.xlsx is not a task id
-    for module in (overview, indicators, assign, tasks, task_moves, units, data, briefings, appraisal, reports, survey, account):
+    for module in (overview, indicators, assign, tasks, task_moves, units, data, briefings, appraisal, reports, survey, materials, account):
         app.include_router(module.router)

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from api.deps import CSRF_FIELD, CSRF_HEADER, CSRF_REJECTED, MAX_ID, SESSION_CSRF, CsrfChecked, DbSession, PageUser
 from api.errors import status_of
+from api.pages.materials import task_materials_context
 from api.evidence import evidence_response, load_evidence_for, receive_evidence, upload_refusal
 from api.pages.assign import assign_form
 from api.pages.common import flash, redirect, render, today
@@ -200,18 +201,20 @@ def _task_page(request: Request, session: Session, user: User, task: Task, *, st
     if TaskStatus(task.status) in CLOCK_RUNNING and day <= task.due_on:
         days_left = active_calendar().working_days_between(day, task.due_on)
     settings = get_settings()
+    evidence = task_evidence(session, task.id)
     return render(request, session, user, "task.html", {
         "t": task, "row": row, "phase": phase, "shortfall": shortfall, "finding": finding, "about": about,
         "finding_from": review_label(finding_review) if finding_review is not None else "",
         "cooperating": [d.name for d in cooperators(session, task)],
         "indicator_title": indicator_title(standard, task.indicator) if task.indicator else "",
         "history": task_history(session, task.id), "describe": describe_event,
-        "evidence": task_evidence(session, task.id), "format_size": format_size,
+        "evidence": evidence, "format_size": format_size,
         "actions": permitted_actions(session, user, task), "labels": ACTION_LABELS,
         "upload_refusal": upload_refusal(session, user, task), "upload_error": upload_error,
         "max_size": format_size(settings.evidence_max_bytes), "allowed": ALLOWED_TEXT,
         "days_left": days_left,
-        **moves_context(session, user, task),  # issue 12 §2–3: 延期, 转办, 分解, 联办 (api/pages/task_moves.py)
+        **moves_context(session, user, task),
+        **task_materials_context(session, task, evidence),  # issue 13 §4: 资料项 (api/pages/materials.py)  # issue 12 §2–3: 延期, 转办, 分解, 联办 (api/pages/task_moves.py)
         "edit_form": assign_form(session, user) if task.origin == TaskOrigin.office.value else None,
         "recurrence_text": describe_recurrence(task.recurrence) if task.recurrence else "",
     }, status_code=status_code, nav_path="/tasks")

@@ -9,7 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.errors import ERROR_RESPONSES
-from api.v1 import appraisal, auth, briefings, campaigns, data, evidence, records, reports, reviews, survey, task_create, task_moves, tasks
+from api.v1 import (
+    appraisal, auth, briefings, campaigns, data, evidence, materials, records, reports, reviews, survey, task_create,
+    task_moves, tasks,
+)
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 router.include_router(auth.router)
@@ -25,3 +28,4 @@ router.include_router(briefings.router)
 router.include_router(appraisal.router)
 router.include_router(reports.router)
 router.include_router(survey.router)  # issue 13 §3: 满意度调查
+router.include_router(materials.router)  # issue 13 §4: 资料清单

@@ -24,7 +24,9 @@ UPLOAD_BODY = {
         "required": True,
         "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": ["file"],
-            "properties": {"file": {"type": "string", "format": "binary",
+            "properties": {"item": {"type": "string", "maxLength": 20,
+                                    "description": "可选：文件对应的资料项编号（资料清单，如 1-1），放在 file 之前"},
+                           "file": {"type": "string", "format": "binary",
                                     "description": "PDF、图片、Office 文档或 ZIP；大小上限见 JUNHENG_EVIDENCE_MAX_BYTES"}},
         }}},
     },

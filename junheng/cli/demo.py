@@ -182,6 +182,9 @@ def demo(
     from junheng.cli.data import print_redated
 
     print_redated(console, counts.get("redated") or [])
+    from junheng.cli.demo_materials import print_materials_and_conditions  # issue 13 §4–5
+
+    print_materials_and_conditions(console, code)
 
     _step(5, "事件分发：启动响应事件的流程（阶段验收、整改复测）")
     print_report(asyncio.run(dispatch_pending(mode=DispatchMode.embedded)))
@@ -463,8 +466,8 @@ def _issue_briefing(code: str, out: Path) -> None:
 
 
 def _write_documents(code: str, assessment_id: int, directory: Path) -> list[Path]:
+    from tracker.assessment.conditions import assess_campaign
     from tracker.assessment.models import AssessmentSnapshot
-    from tracker.assessment.recognition import assess_campaign
     from tracker.assessment.report import write_official_xlsx
     from tracker.campaigns.breakdown import write_breakdown_docx, write_breakdown_xlsx
     from tracker.db import session_scope

@@ -91,6 +91,13 @@ def sweep_command(
                 console.print(f"重复任务：已交办下一期 #{task.id}「{escape(task.title)}」，完成时限 {task.due_on.isoformat()}")
         report = sweep(session, moment, dry_run=dry_run, campaign=campaign)
         session.commit()
+        if not dry_run:  # 迎检资料缺项提醒 (issue 13 §4): a review near, required materials missing
+            from tracker.materials.notices import queue_materials_notices
+
+            materials = queue_materials_notices(session, moment, campaign=campaign)
+            session.commit()
+            if materials:
+                console.print(f"迎检资料缺项提醒：新排队 {materials} 条。")
 
     delivery = None
     if not dry_run:

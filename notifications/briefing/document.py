@@ -546,6 +546,15 @@ def build_document(data: BriefingData, charts: Sequence[Chart] = ()) -> Document
     else:
         _paragraph(doc, f"{words.cn_day(data.next_week_start)}至{words.cn_day(data.next_week_end)}无到期任务。")
 
+    materials = words.materials_paragraph(data)  # issue 13 §4: 迎检资料缺项
+    if materials:
+        _lead_in(doc, materials)
+        shown = data.materials.missing[:TABLE_ROW_LIMIT]
+        _table(doc, ["序号", "指标", "资料项", "责任单位"],
+               [[str(i), r.indicator, f"{r.item_id} {r.title}", "、".join(r.units)] for i, r in enumerate(shown, start=1)],
+               [11, 14, 100, 31], left_columns=(2,))
+        _more(doc, len(shown), len(data.materials.missing), "必备资料缺项")
+
     _heading(doc, "七、工作要求")
     demands = "请各责任单位对照任务清单和完成时限，倒排工期、压实责任"
     if data.overdue_units:

@@ -127,6 +127,7 @@ def render_briefing_email(data: BriefingData, *, recipient_name: str = "", depar
         "recipient_name": recipient_name, "opening": words.opening(data), "own_unit": _own_unit(data, department_id),
         "overall": words.overall_paragraph(data), "phase": words.phase_paragraph(data),
         "week": words.week_paragraph(data), "indicators": words.indicators_paragraph(data),
+        "materials": words.materials_paragraph(data), "material_lines": words.material_lines(data)[:LIST_LIMIT],
         "unit_tables": unit_tables, "overdue": data.overdue[:LIST_LIMIT], "next_week": data.next_week[:LIST_LIMIT],
         "next_range": f"{words.cn_day(data.next_week_start)}至{words.cn_day(data.next_week_end)}",
         "charts": chart_ids or {}, "attached": attached, "no_chart": words.no_completion_chart(data) or "",

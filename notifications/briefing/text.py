@@ -193,6 +193,21 @@ def indicators_paragraph(data: BriefingData) -> str:
     return text
 
 
+def materials_paragraph(data: BriefingData) -> str | None:
+    """迎检资料 (issue 13 §4): a review near and required materials missing; None otherwise."""
+    m = data.materials
+    if m is None or not m.missing:
+        return None
+    units = list(dict.fromkeys(u for row in m.missing for u in row.units))
+    return (f"{cn_date(m.held_on)}将迎接{m.review}（还有{m.working_days_left}个工作日），资料清单中尚有"
+            f"{len(m.missing)}项必备资料没有佐证材料文件，请{'、'.join(units) or '各责任单位'}抓紧上传并标注资料项：")
+
+
+def material_lines(data: BriefingData) -> list[str]:
+    m = data.materials
+    return [f"指标{r.indicator} {r.item_id} {r.title}（{'、'.join(r.units) or '—'}）" for r in m.missing] if m else []
+
+
 def days_overdue_text(days: int) -> str:
     return f"{days}个工作日" if days else "不足1个工作日"
 

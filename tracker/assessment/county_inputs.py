@@ -141,7 +141,12 @@ def set_county_input(session: Session, campaign: Campaign, code: str, value: str
             if problem:
                 raise SelfCheckError(problem)
         if status is None:
-            raise SelfCheckError(f"「{base}」的录入值应为 通过 或 不通过，现为「{text}」")
+            hint = "通过（未发生）或 不通过（发生）" if base in vetoes else "通过 或 不通过"
+            raise SelfCheckError(f"「{base}」的录入值应为 {hint}，现为「{text}」")
+    if ind is None and base in conditions:
+        from tracker.assessment.conditions import check_entered_condition  # it reads county inputs too
+
+        check_entered_condition(session, campaign, standard, base, status)
     entry = CountyInput(campaign_id=campaign.id, indicator=code, value=None if status else figure, status=status,
                         note=(note or "").strip(), entered_by=actor)
     session.add(entry)

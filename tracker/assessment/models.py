@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from tracker.db import UTCDateTime, utcnow
@@ -49,5 +49,20 @@ class CountyInput(SQLModel, table=True):
     value: float | None = None  # a county figure or Hunan points
     status: str | None = None  # pass / fail for attestations
     note: str = ""
+    entered_by: str = ""
+    entered_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CvHistory(SQLModel, table=True):
+    """A year's basic-balance 综合差异系数 of a stage, as imported from the year's sheet (E2)."""
+
+    __tablename__ = "cv_history"
+    __table_args__ = (UniqueConstraint("campaign_id", "year", "stage"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    year: int
+    stage: str  # primary / junior
+    cv: float
+    source: str = ""  # the sheet it came from
     entered_by: str = ""
     entered_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -33,7 +33,7 @@ def kindergarten_weight_of(campaign: Campaign) -> float | None:
     return None if weight is None else float(weight)
 
 
-def assess_campaign(session: Session, campaign: Campaign, standard: Standard, records: list[SchoolRecord],
+def assess_with_survey(session: Session, campaign: Campaign, standard: Standard, records: list[SchoolRecord],
                     as_of: dt.date) -> Assessment:
     inputs = entered_county_inputs(session, campaign)
     rule = standard.survey

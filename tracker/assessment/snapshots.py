@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from tracker.assessment.conditions import assess_campaign
 from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
-from tracker.assessment.recognition import assess_campaign, kindergarten_weight_of  # noqa: F401 (callers import it here)
+from tracker.assessment.recognition import kindergarten_weight_of  # noqa: F401 (callers import it here)
 from tracker.assessment.report import to_json
 from tracker.clock import local_today
 from tracker.events.service import SYSTEM_ACTOR, record_event

@@ -14,6 +14,8 @@ What is read, and as of when:
 - phases: passed and activated from ``phase.gate_passed`` / ``phase.activated`` events;
 - reminders and 督办单: the notice items queued before the end (``NoticeItem.created_at``);
 - indicators: the last assessment snapshot stored before the end, and the one before it.
+- 迎检资料 (issue 13 §4, tracker/briefings/materials.py): reviews and the checklist as they are now,
+  evidence tagged by the cutoff.
 Department names and the plan's gate dates are read as they are now.
 
 Definitions (all counts leave out nothing silently; rates are None where their base is 0):
@@ -43,13 +45,10 @@ Definitions (all counts leave out nothing silently; rates are None where their b
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -58,25 +57,45 @@ from tracker.appraisal.service import UnitAppraisal, rank_units, rule_of
 from tracker.assessment.models import AssessmentSnapshot
 from tracker.plans import AppraisalRule
 from tracker.calendar import WorkingDayCalendar, active_calendar
-from tracker.org.models import Campaign, Department, Phase, PhaseStatus, School
+from tracker.org.models import Campaign, Department, School
 from tracker.plans.kinds import PhaseKind, UnitKind
 from tracker.db import utcnow
 from tracker.events.models import Event
 from tracker.notices.models import NoticeItem, Rung
 from tracker.reminders.lights import Light, task_light, yellow_within
-from tracker.standards.schema import STAGE_NAMES, Standard, indicator_sort_key
 from tracker.tasks.lifecycle import CLOCK_RUNNING, OPEN
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
-from tracker.errors import JunhengError
+from tracker.briefings.content import (  # noqa: F401 — the briefing's content, imported from here by callers
+    STATUS_ORDER,
+    AssessmentRef,
+    BriefingData,
+    DeadlineRow,
+    Figures,
+    IndicatorRow,
+    OverdueRow,
+    PhaseOutlook,
+    UnitRow,
+    WeekActivity,
+)
+from tracker.briefings.materials import materials_outlook
+from tracker.briefings.standing import indicator_rows, phase_at
+from tracker.briefings.weeks import (  # noqa: F401 — week helpers, imported from here by callers
+    WEEK_PATTERN,
+    BriefingError,
+    cn_day,
+    iso_week_of,
+    normalize_week,
+    parse_iso_week,
+    previous_week,
+)
+from tracker.briefings.weeks import start_of as _start_of
 
 S = TaskStatus
 # enum members looked up once: attribute access on an Enum class is slow in a loop over every task
 _VERIFIED, _WITHDRAWN, _SUBMITTED = S.verified, S.withdrawn, S.submitted
-WEEK_PATTERN = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
 PACE_WEEKS = 4  # the pace toward a gate: tasks verified per working day over the last 4 weeks
 REMINDER_RUNGS = (Rung.ack_resend.value, Rung.due_soon.value, Rung.due_today.value, Rung.chase.value,
                   Rung.escalation.value)
-STATUS_ORDER = [s.value for s in TaskStatus]
 _STATUS_BY_VALUE = {s.value: s for s in TaskStatus}
 ORIGIN_NAMES = {TaskOrigin.shortfall.value: "问题整改", TaskOrigin.attestation.value: "佐证认定",
                 TaskOrigin.finding.value: "反馈问题整改", TaskOrigin.plan.value: "方案任务",
@@ -98,211 +117,6 @@ _TYPE_TARGET = {
     "task.withdrawn": S.withdrawn,
 }
 
-
-class BriefingError(JunhengError, ValueError):
-    """A week or campaign a briefing cannot be made for (Chinese message)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# weeks
-
-
-def parse_iso_week(text: str) -> tuple[dt.date, dt.date]:
-    """``2026-W48`` → (Monday, Sunday) of that ISO week."""
-    match = WEEK_PATTERN.match(text or "")
-    if not match:
-        raise BriefingError(f"周次「{text}」的格式不对：应写作 2026-W48（年份-W周数）")
-    year, week = int(match.group(1)), int(match.group(2))
-    try:
-        monday = dt.date.fromisocalendar(year, week, 1)
-    except ValueError:
-        raise BriefingError(f"周次「{text}」不存在：{year} 年没有第 {week} 周") from None
-    return monday, monday + dt.timedelta(days=6)
-
-
-def iso_week_of(day: dt.date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def normalize_week(text: str) -> str:
-    return iso_week_of(parse_iso_week(text)[0])
-
-
-def previous_week(moment: dt.datetime | None = None) -> str:
-    """The last complete ISO week before ``moment`` (local time, tracker.clock): what Monday's briefing covers."""
-    today = (moment or utcnow()).astimezone(zone()).date()
-    return iso_week_of(today - dt.timedelta(days=today.weekday() + 7))
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    """00:00 local time (tracker.clock) of ``day``, as an aware datetime in UTC."""
-    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=zone()).astimezone(dt.timezone.utc)
-
-
-def cn_day(day: dt.date) -> str:
-    return f"{day.month}月{day.day}日"
-
-
-# ---------------------------------------------------------------------------------------------
-# what a briefing says (stored as JSON in Briefing.content)
-
-
-class Figures(BaseModel):
-    """Task counts and rates of the campaign or of one unit, as of one moment."""
-
-    total: int = 0  # every task, withdrawn included
-    by_status: dict[str, int] = Field(default_factory=lambda: {s: 0 for s in STATUS_ORDER})
-    assigned: int = 0  # not withdrawn
-    done: int = 0  # 已销号
-    in_progress: int = 0  # 已签收 + 办理中 + 已提交
-    not_signed: int = 0  # 待签收
-    overdue: int = 0
-    on_time: int = 0
-    late: int = 0
-    verified_on_time: int = 0  # verified and on time (lifecycle.on_time is True)
-    completion_rate: float | None = None
-    on_time_rate: float | None = None
-
-
-class PhaseOutlook(BaseModel):
-    phase_id: int
-    code: str
-    name: str
-    is_review: bool = False
-    gate_on: dt.date | None = None
-    working_days_to_gate: int | None = None  # from the period's last day; negative when past
-    total_tasks: int = 0
-    open_tasks: int = 0
-    verified_recently: int = 0  # tasks of the phase verified in the pace window
-    pace_working_days: int = 0  # working days in the pace window
-    pace_per_working_day: float = 0.0
-    projected_closed: float | None = None  # at this pace by the gate; None: no pace to project from
-    pace_known: bool = True  # False: the campaign is younger than the window and nothing verified yet
-    at_risk: bool | None = None  # None: the gate date is not set (以上级通知为准), or no pace yet
-
-
-class UnitRow(BaseModel):
-    kind: str  # department | school
-    unit_id: int
-    name: str
-    short_name: str
-    figures: Figures
-    rank: int | None = None  # None: no tasks assigned
-    score: float | None = None  # 考核得分 by the plan's rule (tracker.appraisal), campaign so far
-    light: str | None = None  # 绿 / 黄 / 红; None without a lit task
-    # 延期申请 (issue 12 §2) on the unit's tasks up to the cutoff: asked for, and granted
-    extensions_requested: int = 0
-    extensions_granted: int = 0
-
-
-class WeekActivity(BaseModel):
-    """What happened in the period: tasks (each counted once) verified, submitted … this week."""
-
-    verified: int = 0
-    submitted: int = 0
-    returned: int = 0
-    accepted: int = 0
-    new_tasks: int = 0
-    new_by_origin: dict[str, int] = Field(default_factory=dict)  # origin → count (every origin)
-    escalated_tasks: int = 0  # tasks that got a 督办单 this week
-    escalation_notices: int = 0  # 督办单 notices queued (one per recipient)
-    escalated_units: list[str] = Field(default_factory=list)
-
-
-class OverdueRow(BaseModel):
-    task_id: int
-    title: str
-    unit: str
-    due_on: dt.date
-    days_overdue: int  # working days
-    status: str
-    reminders: int  # reminders queued for it so far (签收/临期/到期/催办/督办, each occurrence once)
-    escalated: bool
-
-
-class IndicatorRow(BaseModel):
-    code: str
-    title: str
-    stage: str
-    stage_name: str
-    county_value: float | None = None
-    threshold: float | None = None
-    county_met: bool | None = None
-    cv: float | None = None
-    cv_limit: float | None = None
-    cv_ok: bool | None = None
-    previous_cv: float | None = None
-    previous_county_value: float | None = None
-
-    @property
-    def cv_change(self) -> float | None:
-        if self.cv is None or self.previous_cv is None:
-            return None
-        return self.cv - self.previous_cv
-
-    @property
-    def county_value_change(self) -> float | None:
-        if self.county_value is None or self.previous_county_value is None:
-            return None
-        return self.county_value - self.previous_county_value
-
-
-class AssessmentRef(BaseModel):
-    assessment_id: int
-    at: dt.datetime
-    ok: bool | None = None
-
-
-class DeadlineRow(BaseModel):
-    task_id: int
-    title: str
-    unit: str
-    due_on: dt.date
-    status: str
-    light: str | None = None
-
-
-class BriefingData(BaseModel):
-    campaign_code: str
-    campaign_name: str
-    county: str
-    issuing_office: str
-    iso_week: str
-    period_start: dt.date
-    period_end: dt.date
-    as_of: dt.datetime  # UTC
-    as_of_date: dt.date  # the day the figures are as of (Asia/Shanghai)
-    partial: bool = False  # the week had not ended when computed
-    working_days: int  # in the period
-    number: int | None = None  # 期数, set when issued
-    issued_on: dt.date | None = None
-    overall: Figures
-    previous: Figures  # as of the end of the week before
-    has_previous_week: bool = True  # the week before is a week of the campaign: changes are meaningful
-    phase: PhaseOutlook | None = None
-    units: list[UnitRow]
-    rank_by: str = "on_time_rate"  # the plan's 考核 排名依据: on_time_rate (按时率) or score (得分)
-    overdue_units: list[str]  # names (short) of units with overdue work, most overdue first
-    overdue_sentence: str
-    week: WeekActivity
-    overdue: list[OverdueRow]
-    indicators: list[IndicatorRow]
-    assessment: AssessmentRef | None = None
-    previous_assessment: AssessmentRef | None = None
-    next_week_start: dt.date
-    next_week_end: dt.date
-    next_week: list[DeadlineRow]
-
-    @property
-    def holiday_week(self) -> bool:
-        return self.working_days == 0
-
-    def departments(self) -> list[UnitRow]:
-        return [u for u in self.units if u.kind == "department"]
-
-    def schools(self) -> list[UnitRow]:
-        return [u for u in self.units if u.kind == "school"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,90 +252,6 @@ def _first_due_dates(session: Session, campaign_id: int) -> dict[int, dt.date]:
         if task_id not in out and due_from:
             out[task_id] = dt.date.fromisoformat(due_from)
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# phases as of the cutoff
-
-
-def _phase_at(session: Session, campaign_id: int, cutoff: dt.datetime, today: dt.date) -> Phase | None:
-    """``tracker.campaigns.gates.current_phase`` as it would have answered at ``cutoff``."""
-    phases = list(session.exec(select(Phase).where(Phase.campaign_id == campaign_id)
-                               .order_by(Phase.ordinal, Phase.id)).scalars())
-    e = Event.__table__.c
-    rows = session.execute(
-        select(e.type, e.at, e.payload).where(
-            e.campaign_id == campaign_id, e.type.in_(("phase.gate_passed", "phase.activated")))
-    ).all()
-    passed_at: dict[int, dt.datetime] = {}
-    activated_at: dict[int, dt.datetime] = {}
-    for type_, at, payload in rows:
-        phase_id = (payload or {}).get("phase_id")
-        if phase_id is None:
-            continue
-        target = passed_at if type_ == "phase.gate_passed" else activated_at
-        target[int(phase_id)] = min(at, target.get(int(phase_id), at))
-
-    def passed(p: Phase) -> bool:
-        when = passed_at.get(p.id) or p.passed_at
-        return when is not None and when < cutoff
-
-    def active(p: Phase) -> bool:
-        if passed(p):
-            return False
-        if p.id in activated_at:
-            return activated_at[p.id] < cutoff
-        # active (or passed since) without an activation on record: it was active from the start
-        return PhaseStatus(p.status) in (PhaseStatus.active, PhaseStatus.passed)
-
-    active_now = [p for p in phases if active(p)]
-    if active_now:
-        return active_now[0]
-    waiting = [p for p in phases if not passed(p)]
-    started = [p for p in waiting if p.starts_on is not None and p.starts_on <= today]
-    if started:
-        return started[0]
-    return waiting[0] if waiting else None
-
-
-# ---------------------------------------------------------------------------------------------
-# indicators
-
-
-@lru_cache(maxsize=8)
-def _standard(standard_id: str) -> Standard | None:
-    from tracker.standards import load_standard
-
-    try:
-        return load_standard(standard_id)
-    except Exception:  # noqa: BLE001 — a standard file gone missing: the codes still say which indicator
-        return None
-
-
-def _indicator_rows(latest: AssessmentSnapshot | None, previous: AssessmentSnapshot | None) -> list[IndicatorRow]:
-    if latest is None:
-        return []
-    standard = _standard(latest.standard_id)
-    titles = {ind.code: ind.title for ind in standard.indicators} if standard is not None else {}
-    before: dict[tuple[str, str], dict] = {}
-    if previous is not None:
-        for stage, block in (previous.result.get("stages") or {}).items():
-            for code, ind in (block.get("indicators") or {}).items():
-                before[(code, stage)] = ind
-    rows: list[IndicatorRow] = []
-    stage_order = {"primary": 0, "junior": 1}
-    for stage, block in sorted((latest.result.get("stages") or {}).items(),
-                               key=lambda kv: (stage_order.get(kv[0], 9), kv[0])):
-        for code, ind in (block.get("indicators") or {}).items():
-            old = before.get((code, stage), {})
-            rows.append(IndicatorRow(
-                code=code, title=titles.get(code, f"指标{code}"), stage=stage,
-                stage_name=STAGE_NAMES.get(stage, stage), county_value=ind.get("county_value"),
-                threshold=ind.get("threshold"), county_met=ind.get("county_met"), cv=ind.get("cv"),
-                cv_limit=ind.get("cv_limit"), cv_ok=ind.get("cv_ok"), previous_cv=old.get("cv"),
-                previous_county_value=old.get("county_value")))
-    rows.sort(key=lambda r: (indicator_sort_key(standard, r.code), stage_order.get(r.stage, 9)))
-    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -738,7 +468,7 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
 
     # the current phase and its gate
     outlook = None
-    phase = _phase_at(session, campaign.id, cutoff, today)
+    phase = phase_at(session, campaign.id, cutoff, today)
     if phase is not None:
         mine = [t for t in tasks.values() if t.phase_id == phase.id]
         open_tasks = sum(1 for t in mine if t.status in OPEN)
@@ -787,11 +517,12 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
         previous=previous, has_previous_week=campaign.created_at < start_utc, phase=outlook, units=units,
         rank_by=rule.rank_by,
         overdue_units=overdue_units, overdue_sentence=sentence,
-        week=activity, overdue=overdue_rows, indicators=_indicator_rows(latest, before),
+        week=activity, overdue=overdue_rows, indicators=indicator_rows(latest, before),
         assessment=AssessmentRef(assessment_id=latest.id, at=latest.created_at, ok=latest.ok) if latest else None,
         previous_assessment=AssessmentRef(assessment_id=before.id, at=before.created_at, ok=before.ok)
         if before else None,
-        next_week_start=next_start, next_week_end=next_end, next_week=deadlines)
+        next_week_start=next_start, next_week_end=next_end, next_week=deadlines,
+        materials=materials_outlook(session, campaign.id, today, cutoff, cal))
 
 
 def _extension_counts(tasks: Iterable[_Task], extensions: dict[str, Counter[int]]) -> dict[str, int]:

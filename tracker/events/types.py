@@ -47,6 +47,10 @@ class EventType(str, Enum):
     appraisal_notice_issued = "appraisal.notice_issued"  # 通报表扬 / 通报批评 (issue 12 §7)
     report_text_set = "report.text_set"
     report_text_cleared = "report.text_cleared"
+    materials_checklist_imported = "materials.checklist_imported"  # issue 13 §4
+    materials_evidence_tagged = "materials.evidence_tagged"
+    materials_evidence_untagged = "materials.evidence_untagged"
+    conditions_cv_history_imported = "conditions.cv_history_imported"  # issue 13 §5
 
     @property
     def label(self) -> str:
@@ -93,6 +97,10 @@ EVENT_LABELS: dict[EventType, str] = {
     EventType.appraisal_notice_issued: "印发考核通报",
     EventType.report_text_set: "填写自评报告文字",
     EventType.report_text_cleared: "清除自评报告文字",
+    EventType.materials_checklist_imported: "导入资料清单",
+    EventType.materials_evidence_tagged: "标注佐证材料对应的资料项",
+    EventType.materials_evidence_untagged: "取消佐证材料的资料项标注",
+    EventType.conditions_cv_history_imported: "导入差异系数历史",
 }
 
 OTHER_EVENT = "其他变动"

@@ -11,7 +11,7 @@ import os
 import re
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,6 +21,8 @@ from sqlmodel import Session, select
 from tracker.org.models import Campaign, Department, School
 from tracker.events.service import record_event
 from tracker.evidence.storage import StoredFile, format_size, stored_path
+from tracker.materials.queries import IndicatorMaterials, evidence_tags, material_status
+from tracker.materials.service import campaign_checklist
 from tracker.spreadsheets import new_workbook, workbook_bytes
 from tracker.standards import load_standard
 from tracker.standards.schema import Standard
@@ -94,7 +96,9 @@ def evidence_file(evidence: Evidence) -> Path:
 
 CATALOGUE_NAME = "目录.xlsx"
 CATALOGUE_COLUMNS = ["序号", "指标", "指标内容", "任务编号", "任务", "任务状态", "责任单位", "文件", "包内路径",
-                     "大小", "SHA-256", "上传人", "上传日期"]
+                     "大小", "SHA-256", "上传人", "上传日期", "资料项"]
+CHECK_SHEET = "资料清单核对"  # issue 13 §4: per indicator, each checklist item with its files or 缺
+CHECK_COLUMNS = ["指标", "指标内容", "资料项编号", "资料名称", "要求", "文件数", "情况", "责任单位"]
 
 
 def indicator_title(standard: Standard, code: str | None) -> str:
@@ -127,6 +131,12 @@ class ArchiveEntry:
 class EvidenceArchive:
     entries: list[ArchiveEntry]
     missing: list[Evidence]  # rows whose file is no longer on disk (listed in the catalogue)
+    materials: list[IndicatorMaterials] = field(default_factory=list)  # the checklist, item by item
+
+    @property
+    def missing_required(self) -> list[str]:
+        """The required checklist items without a file, as 「指标 5 5-1 …」."""
+        return [f"指标 {b.code} {s.item.id} {s.item.title}" for b in self.materials for s in b.missing]
 
 
 def archive_entries(session: Session, campaign: Campaign, indicator: str | None = None) -> list[ArchiveEntry]:
@@ -163,7 +173,8 @@ def archive_entries(session: Session, campaign: Campaign, indicator: str | None 
 
 
 def _catalogue(entries: Sequence[ArchiveEntry], standard: Standard, campaign: Campaign,
-               missing: set[int]) -> bytes:
+               missing: set[int], tags: dict[int, str], materials: Sequence[IndicatorMaterials],
+               checklist_label: str) -> bytes:
     wb = new_workbook()
     ws = wb.active
     ws.title = "资料目录"
@@ -180,10 +191,23 @@ def _catalogue(entries: Sequence[ArchiveEntry], standard: Standard, campaign: Ca
             TaskStatus(task.status).value, entry.unit, ev.filename,
             "（文件缺失，未收入）" if ev.id in missing else entry.member,
             format_size(ev.size), ev.sha256, ev.uploaded_by,
-            local_time(ev.uploaded_at).strftime("%Y-%m-%d"),
+            local_time(ev.uploaded_at).strftime("%Y-%m-%d"), tags.get(ev.id, ""),
         ])
-    for column, width in zip("ABCDEFGHIJKLM", (6, 8, 40, 10, 40, 10, 24, 30, 60, 10, 66, 10, 12), strict=True):
+    for column, width in zip("ABCDEFGHIJKLMN", (6, 8, 40, 10, 40, 10, 24, 30, 60, 10, 66, 10, 12, 10), strict=True):
         ws.column_dimensions[column].width = width
+    check = wb.create_sheet(CHECK_SHEET)
+    check.append([f"{campaign.name} 资料清单核对（{checklist_label}）"])
+    check["A1"].font = Font(bold=True, size=14)
+    check.append(CHECK_COLUMNS)
+    for cell in check[2]:
+        cell.font = Font(bold=True)
+    for block in materials:
+        for status in block.items:
+            check.append([block.code, block.title, status.item.id, status.item.title,
+                          "必备" if status.item.required else "可选", status.files,
+                          "已有" if status.files else ("缺" if status.item.required else "—"), "、".join(block.units)])
+    for column, width in zip("ABCDEFGH", (8, 40, 10, 50, 8, 8, 8, 30), strict=True):
+        check.column_dimensions[column].width = width
     return workbook_bytes(wb)
 
 
@@ -196,9 +220,13 @@ def write_evidence_archive(session: Session, campaign: Campaign, out: BinaryIO,
     entries = archive_entries(session, campaign, indicator)
     missing = [e.evidence for e in entries if not stored_path(e.evidence.sha256).is_file()]
     missing_ids = {e.id for e in missing}
+    checklist = campaign_checklist(session, campaign)
+    materials = material_status(session, campaign, indicator, checklist=checklist)
+    tags = evidence_tags(session, [e.evidence.id for e in entries])
+    catalogue = _catalogue(entries, standard, campaign, missing_ids, tags, materials, checklist.label)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.writestr(zipfile.ZipInfo(CATALOGUE_NAME, date_time=_zip_time()),
-                         _catalogue(entries, standard, campaign, missing_ids), compress_type=zipfile.ZIP_DEFLATED)
+                         catalogue, compress_type=zipfile.ZIP_DEFLATED)
         for entry in entries:
             if entry.evidence.id in missing_ids:
                 continue
@@ -207,7 +235,7 @@ def write_evidence_archive(session: Session, campaign: Campaign, out: BinaryIO,
             with archive.open(info, "w") as dest, stored_path(entry.evidence.sha256).open("rb") as src:
                 for chunk in iter(lambda: src.read(1 << 20), b""):
                     dest.write(chunk)
-    return EvidenceArchive(entries=entries, missing=missing)
+    return EvidenceArchive(entries=entries, missing=missing, materials=materials)
 
 
 def _zip_time() -> tuple[int, int, int, int, int, int]:

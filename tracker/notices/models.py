@@ -31,6 +31,7 @@ class Rung(str, Enum):
     coop_chase = "coop_chase"  # 催办 of one cooperating unit's share (联办, issue 12 §3)
     changed = "changed"  # 任务变更通知: the office edited the task (issue 12; occurrence = the event id)
     dead_letter = "dead_letter"  # tells the office a message could not be delivered
+    materials = "materials"  # 迎检资料缺项提醒: required materials missing near a review (issue 13 §4)
 
 
 class MessageState(str, Enum):

@@ -264,15 +264,15 @@ def write_appendix_xlsx(session: Session, campaign: Campaign, snapshot_id: int, 
     engine's result: the snapshot's data is assessed again with today's county inputs on the
     snapshot's date, and the file is written only when that reproduces the snapshot (tables and
     shortfalls); else False — county inputs changed since, and a reassessment is due."""
-    from tracker.assessment.recognition import assess_campaign
+    from tracker.assessment.conditions import assess_campaign
     from tracker.assessment.report import to_json, write_official_xlsx
     from tracker.assessment.snapshots import finite_json
 
     snapshot = session.get(AssessmentSnapshot, snapshot_id)
     submission = session.get(DataSubmission, snapshot.submission_id)
     as_of = dt.date.fromisoformat(snapshot.result["as_of"])
-    result = assess_campaign(session, campaign, load_standard(snapshot.standard_id),
-                             records_of(session, submission), as_of)
+    result = assess_campaign(session, campaign, load_standard(snapshot.standard_id), records_of(session, submission),
+                             as_of)
     again = finite_json(to_json(result))
     if any(again[key] != snapshot.result.get(key) for key in ("stages", "shortfalls", "county")):
         return False

@@ -169,6 +169,11 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("POST", "/api/v1/tasks/{task_id}/evidence"): [Case(codes(201, 201, 201, 403, 403), task="a", form="evidence"),
                                                    Case(codes(201, 403, 403, 201, 403), task="s", form="evidence")],
     ("GET", "/api/v1/evidence/{evidence_id}"): [Case(codes(200, 200, 200, 403, 200), evidence="a")],
+    # 资料清单 (issue 13 §4): who may upload to the task may tag its file (untag here: no item needed)
+    ("PUT", "/api/v1/evidence/{evidence_id}/item"): [Case(codes(200, 200, 200, 403, 403), evidence="a",
+                                                          json={"item": None})],
+    ("GET", "/api/v1/materials"): [Case(codes(200, 403, 403, 403, 200, outsider=200))],
+    ("GET", "/api/v1/materials/missing"): [Case(codes(200, 403, 403, 403, 200, outsider=200))],
     ("GET", "/api/v1/archive"): [Case(codes(200, 403, 403, 403, 200, outsider=200))],
     # 调度通报: as on the dashboard page, everyone but schools
     ("GET", "/api/v1/campaigns/{campaign}/briefings"): [Case(BRIEFING_READERS)],

@@ -1,6 +1,11 @@
 """From owed notice items to queued messages: one message per recipient per sweep.
 
-``compose_pending(session, now)`` takes every ``NoticeItem`` that no message carries yet and whose
+First the sweep's owed notices whose window has opened (one ``OwedNotice`` per task and rung) are
+expanded into one ``NoticeItem`` per recipient, worked out now (``tracker.reminders.expand``), in
+the same transaction as everything below: a composer that dies leaves them owed, and a recipient's
+item has one unique key however often its notice is expanded.
+
+``compose_pending(session, now)`` then takes every ``NoticeItem`` that no message carries yet and whose
 sending window has opened (``not_before <= now``; urgent items at once — the window itself is the
 reminder sweep's decision), groups them by (campaign, recipient address), renders each group and
 stores one ``OutboundMessage`` per group with a Message-ID that never changes afterwards, so a
@@ -14,7 +19,7 @@ released) and left for the next run. On PostgreSQL the read also takes
 ``FOR UPDATE SKIP LOCKED``, so a second composer skips the rows the first is working on instead
 of waiting for them.
 
-Copies (抄送): a notice item marked ``copy`` is its own row with its own recipient (the sweep
+Copies (抄送): a notice item marked ``copy`` is its own row with its own recipient (the expansion
 writes one per cooperating unit contact), so it is grouped with that recipient's other items and
 sent to them in their own message, under 「抄送您知悉」. We do not put cooperating units in a Cc
 header of the lead unit's message: each address then has its own delivery state, retries and
@@ -53,6 +58,7 @@ from tracker.notices.models import MessageState, NoticeItem, OutboundMessage, Ru
 from tracker.notices.queries import claim_items, item_holders, lock_pending_items, release_items
 from tracker.org.queries import campaigns_by_id, departments_by_id, people_by_id, schools_by_id
 from tracker.reminders.ack import notice_ack_url
+from tracker.reminders.expand import expand_owed
 from tracker.settings import Settings, get_settings
 from tracker.tasks.lifecycle import CLOCK_RUNNING
 from tracker.tasks.models import Task, TaskStatus
@@ -243,6 +249,7 @@ def compose_pending(session: Session, now: dt.datetime, *, settings: Settings | 
     items' claims are stored together or not at all.
     """
     settings = settings or get_settings()
+    expand_owed(session, now)  # the sweep's notices whose window has opened: an item per recipient
     items = lock_pending_items(session, now)
     if not items:
         return []

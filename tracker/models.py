@@ -10,8 +10,10 @@ from tracker.reviews.models import Review, ReviewFinding
 from tracker.events.models import Event
 from tracker.leadership.models import LeaderLease
 from tracker.materials.models import EvidenceMaterial, MaterialChecklist
-from tracker.notices.models import AttachmentContent, MessageAttachment, NoticeItem, OutboundMessage, RobotWindow
 from tracker.assessment.models import CountyInput, CvHistory
+from tracker.notices.models import (
+    AttachmentContent, MessageAttachment, NoticeItem, OutboundMessage, OwedNotice, RobotWindow,
+)
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
 from tracker.surveys.models import Survey, SurveyCode, SurveyResponse
 from tracker.tasks.models import (
@@ -22,8 +24,8 @@ __all__ = [
     "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign",
     "CooperatorReport", "CountyInput", "CvHistory", "DataSubmission", "Department", "Event",
     "Evidence", "EvidenceMaterial", "LeaderLease", "LoginThrottle", "MaterialChecklist",
-    "MessageAttachment", "NoticeItem", "OutboundMessage", "Person", "Phase", "ReportText", "Review",
-    "ReviewFinding", "RobotWindow", "School", "SchoolDataRow", "ShortfallRecord", "Survey",
-    "SurveyCode", "SurveyResponse", "Task", "TaskCooperator", "TaskDueTally", "TaskExtension",
-    "TaskTally", "User", "WebSession", "WorkdayOverride",
+    "MessageAttachment", "NoticeItem", "OutboundMessage", "OwedNotice", "Person", "Phase",
+    "ReportText", "Review", "ReviewFinding", "RobotWindow", "School", "SchoolDataRow",
+    "ShortfallRecord", "Survey", "SurveyCode", "SurveyResponse", "Task", "TaskCooperator",
+    "TaskDueTally", "TaskExtension", "TaskTally", "User", "WebSession", "WorkdayOverride",
 ]

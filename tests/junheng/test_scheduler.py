@@ -33,7 +33,8 @@ from tracker.calendar import CHINA, reset_active_calendar
 from tracker.db import get_engine
 from tracker.events.models import Event
 from tracker.leadership import service as leadership
-from tracker.notices.models import NoticeItem
+from tests.tracker.reminders.test_sweep import expand_all
+from tracker.notices.models import NoticeItem, OwedNotice
 from tracker.tasks.models import TaskOrigin
 from tracker.tasks.service import create_task
 
@@ -108,6 +109,7 @@ def test_deadline_sweep_job_queues_what_is_owed(engine):
         session.commit()
     deadline_sweep()
     with Session(engine) as session:
+        expand_all(session)  # as the composer does when the window opens
         items = session.exec(select(NoticeItem)).all()
     assert [(i.rung, i.recipient_name) for i in items] == [("assigned", "李科长")]
 
@@ -234,7 +236,7 @@ def wait_for_notice(engine, task_id: int, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with Session(engine) as session:
-            if session.exec(select(func.count()).select_from(NoticeItem).where(NoticeItem.task_id == task_id)).one():
+            if session.exec(select(func.count()).select_from(OwedNotice).where(OwedNotice.task_id == task_id)).one():
                 return
         time.sleep(0.2)
     raise AssertionError(f"task {task_id} was not swept")

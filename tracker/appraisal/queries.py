@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Date, and_, case, func, or_, select
+from sqlalchemy import Date, and_, case, func, or_, select, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
 from tracker.events.models import Event
-from tracker.notices.models import NoticeItem, Rung
+from tracker.notices.models import NoticeItem, OwedNotice, Rung
 from tracker.tasks.models import Task, TaskStatus
 
 
@@ -101,11 +101,12 @@ def event_counts(session: Session, campaign_id: int, types: tuple[str, ...], sin
 def escalation_counts(session: Session, campaign_id: int, since: dt.datetime, before: dt.datetime) -> list[UnitCount]:
     """督办单 queued between ``since`` and ``before`` per task unit: one per task and occurrence (the
     ladder sends each to the office and the 分管领导: several notice items, one 督办单)."""
-    n, t = NoticeItem.__table__.c, Task.__table__.c
-    issued = (select(n.task_id, n.occurrence).distinct()
-              .where(n.campaign_id == campaign_id, n.rung == Rung.escalation.value, n.task_id.is_not(None),
-                     n.created_at >= since, n.created_at < before)
-              .subquery())
+    t = Task.__table__.c
+    # owed by the sweep (one row per task and rung) and the recipients' items once composed
+    issued = union(*(select(n.task_id, n.occurrence)
+                     .where(n.campaign_id == campaign_id, n.rung == Rung.escalation.value, n.task_id.is_not(None),
+                            n.created_at >= since, n.created_at < before)
+                     for n in (NoticeItem.__table__.c, OwedNotice.__table__.c))).subquery()
     query = (select(t.department_id, t.responsible_school_id, func.count())
              .select_from(issued.join(Task.__table__, and_(issued.c.task_id == t.id)))
              .group_by(t.department_id, t.responsible_school_id))

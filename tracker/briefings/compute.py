@@ -49,7 +49,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlmodel import Session
 
 from tracker.clock import zone
@@ -61,7 +61,8 @@ from tracker.org.models import Campaign, Department, School
 from tracker.plans.kinds import PhaseKind, UnitKind
 from tracker.db import utcnow
 from tracker.events.models import Event
-from tracker.notices.models import NoticeItem, Rung
+from tracker.notices.models import NoticeItem, OwedNotice, Rung
+from tracker.reminders.expand import unexpanded_recipients
 from tracker.reminders.lights import Light, task_light, yellow_within
 from tracker.tasks.lifecycle import CLOCK_RUNNING, OPEN
 from tracker.tasks.models import Task, TaskOrigin, TaskStatus
@@ -387,11 +388,12 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
                                  figures=_figures(mine, today), light=_worst(lights[t.id] for t in mine),
                                  **_extension_counts(mine, extensions)))
     # notices queued so far: reminders per task, 督办单 per task and occurrence
-    n = NoticeItem.__table__.c
-    reminder_rows = session.execute(
-        select(n.task_id, n.rung, n.occurrence, n.created_at).distinct()
+    # (owed by the sweep, one row per task and rung, and their recipients' items once composed)
+    reminder_rows = session.execute(union(*(
+        select(n.task_id, n.rung, n.occurrence, n.created_at)
         .where(n.campaign_id == campaign.id, n.task_id.is_not(None), n.rung.in_(REMINDER_RUNGS),
                n.created_at < cutoff)
+        for n in (NoticeItem.__table__.c, OwedNotice.__table__.c)))
     ).all()
     escalation_occurrences = {(task_id, occurrence) for task_id, rung, occurrence, _ in reminder_rows
                               if rung == Rung.escalation.value}
@@ -441,9 +443,13 @@ def compute_briefing(session: Session, campaign: Campaign, iso_week: str, as_of_
             if created_at >= start_utc:
                 escalated_this_week.add(task_id)
     if escalated_this_week:
+        # the 督办单 of this week, one per recipient: the items written when they were composed …
+        n = NoticeItem.__table__.c
         escalation_notices = len(session.execute(
             select(n.id).where(n.campaign_id == campaign.id, n.rung == Rung.escalation.value,
                                n.created_at >= start_utc, n.created_at < cutoff)).all())
+        # and those owed whose window has not opened yet (their items are written when it does)
+        escalation_notices += unexpanded_recipients(session, campaign.id, Rung.escalation, start_utc, cutoff)
 
     overdue_rows = [
         OverdueRow(task_id=t.id, title=t.title, unit=unit_of(t), due_on=t.due_on,

@@ -48,6 +48,29 @@ class DeadCause(str, Enum):
     refused = "refused"  # the server refused this message for good (5xx, a bad address): only by hand
 
 
+class OwedNotice(SQLModel, table=True):
+    """A rung of the ladder owed for a task: one row per task, rung and occurrence, whoever it goes
+    to. The sweep writes these (one row per due task and rung, not one per recipient); when the
+    notice's sending window opens, the composer expands it into a ``NoticeItem`` per recipient,
+    worked out then from the campaign's people, in the transaction that claims them into messages
+    (``tracker.reminders.expand``). ``idempotency_key`` is the items' key up to the recipient's part
+    (``task:rung:occurrence[@due date]:``): unique, so a rung is owed once; the items' own keys keep
+    each recipient's notice once."""
+
+    __table_args__ = (Index("ix_owednotice_pending", "expanded_at", "not_before"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    task_id: int = Field(foreign_key="task.id", index=True)
+    rung: str = Field(sa_type=String(32))
+    occurrence: int = 0
+    idempotency_key: str = Field(unique=True, max_length=200)
+    urgent: bool = False
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    not_before: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expanded_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)  # its items written
+
+
 class NoticeItem(SQLModel, table=True):
     __table_args__ = (Index("ix_noticeitem_pending", "message_id", "not_before"),)
     id: int | None = Field(default=None, primary_key=True)

@@ -18,6 +18,7 @@ from tracker.notices.models import (
     MessageState,
     NoticeItem,
     OutboundMessage,
+    OwedNotice,
     RobotWindow,
 )
 
@@ -196,9 +197,12 @@ def waiting_messages(session: Session, campaign_id: int) -> tuple[int, dt.dateti
 
 
 def uncarried_item_count(session: Session, campaign_id: int) -> int:
-    """Notice items of the campaign that no message carries yet (owed, not yet composed)."""
-    return session.exec(select(func.count()).select_from(NoticeItem).where(
+    """Notices of the campaign that no message carries yet (owed, not yet composed): items, and
+    the sweep's owed notices whose recipients' items are not written yet."""
+    items = session.exec(select(func.count()).select_from(NoticeItem).where(
         NoticeItem.campaign_id == campaign_id, NoticeItem.message_id.is_(None))).one()
+    return items + session.exec(select(func.count()).select_from(OwedNotice).where(
+        OwedNotice.campaign_id == campaign_id, OwedNotice.expanded_at.is_(None))).one()
 
 
 def taken_idempotency_keys(session: Session, keys: list[str]) -> set[str]:

@@ -1,4 +1,5 @@
-"""Writing what the sweep owes: the notice rows (``NoticeItem``), their idempotency keys and
+"""Writing what the sweep owes: the owed notices (``OwedNotice``, one per task and rung: the
+composer expands them into the recipients' items, see expand.py), their idempotency keys and
 payloads, and the move of each task's ``next_reminder_at``, each a fixed number of statements per
 chunk whatever its size.
 
@@ -16,10 +17,10 @@ import datetime as dt
 import json
 from itertools import chain
 
-from sqlalchemy import bindparam, text, update
+from sqlalchemy import text
 from sqlmodel import Session
 
-from tracker.notices.models import NoticeItem, Rung
+from tracker.notices.models import NoticeItem, OwedNotice, Rung
 from tracker.reminders.recipients import Recipient
 from tracker.tasks.models import Task
 
@@ -62,28 +63,55 @@ def payload_json(light: str | None, days_left: int | None, days_overdue: int | N
 # ---------------------------------------------------------------------------------------------
 # the rows
 
-ITEM_COLUMNS = {  # column → its PostgreSQL type
+class BulkInsert:
+    """Many rows into one table, skipping unique keys already stored, in a fixed number of
+    statements. PostgreSQL: the rows travel as one JSON document that the server unpacks in one
+    pass (json_to_recordset), so neither the driver nor the server handles thousands of
+    parameters; a JSON column's value is taken over as written. SQLite: plain multi-row INSERTs
+    through the driver (no per-value type processing), as many rows per statement as its limit of
+    32,766 parameters allows."""
+
+    def __init__(self, table: str, columns: dict[str, str], key: str = "idempotency_key") -> None:
+        self.columns = columns  # column → its PostgreSQL type
+        quoted = [f'"{c}"' for c in columns]
+        self._pg = text(
+            f"INSERT INTO {table} ({', '.join(quoted)}) SELECT {', '.join('r.' + q for q in quoted)} "
+            f"FROM json_to_recordset(CAST(:rows AS json)) "
+            f"AS r({', '.join(f'{q} {t}' for q, t in zip(quoted, columns.values()))}) "
+            f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}")
+        self._per_insert = 32766 // len(columns)
+        self._sqlite = (f"INSERT INTO {table} ({', '.join(quoted)}) VALUES {{values}} "
+                        f"ON CONFLICT ({key}) DO NOTHING RETURNING {key}")
+        self._row = "(" + ", ".join("?" * len(columns)) + ")"
+
+    def __call__(self, session: Session, rows: list, postgres: bool) -> set[str]:
+        """Insert ``rows``; returns the keys inserted now. PostgreSQL: each row is the JSON text of
+        an object of the columns; SQLite: a tuple in their order, JSON as text and times in the
+        store's text form (``sqlite_timestamp``)."""
+        if not rows:
+            return set()
+        if postgres:
+            return set(session.execute(self._pg, {"rows": f"[{', '.join(rows)}]"}).scalars())
+        connection = session.connection()
+        inserted: set[str] = set()
+        for start in range(0, len(rows), self._per_insert):
+            batch = rows[start:start + self._per_insert]
+            sql = self._sqlite.format(values=", ".join([self._row] * len(batch)))
+            inserted.update(key for (key,) in connection.exec_driver_sql(sql, tuple(chain.from_iterable(batch))))
+        return inserted
+
+
+NOTICE_COLUMNS = {
     "campaign_id": "integer", "task_id": "integer", "rung": "varchar", "occurrence": "integer",
     "urgent": "boolean", "payload": "json", "not_before": "timestamptz", "created_at": "timestamptz",
-    "idempotency_key": "varchar", "recipient_person_id": "integer", "recipient_name": "varchar",
-    "recipient_address": "varchar", "in_copy": "boolean",
+    "idempotency_key": "varchar",
 }
-# PostgreSQL: the chunk's rows travel as one JSON document that the server unpacks in one pass
-# (json_to_recordset), so neither the driver nor the server handles thousands of parameters; the
-# payload is a JSON value inside it, taken over as written
-_QUOTED = [f'"{c}"' for c in ITEM_COLUMNS]
-_PG_INSERT = text(
-    f"INSERT INTO {NoticeItem.__tablename__} ({', '.join(_QUOTED)}) "
-    f"SELECT {', '.join('r.' + q for q in _QUOTED)} "
-    f"FROM json_to_recordset(CAST(:rows AS json)) "
-    f"AS r({', '.join(f'{q} {t}' for q, t in zip(_QUOTED, ITEM_COLUMNS.values()))}) "
-    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key")
-# SQLite: plain multi-row INSERTs through the driver (no per-value type processing), as many rows
-# per statement as its limit of 32,766 parameters allows
-_SQLITE_ROWS_PER_INSERT = 32766 // len(ITEM_COLUMNS)
-_SQLITE_INSERT = (f"INSERT INTO {NoticeItem.__tablename__} ({', '.join(_QUOTED)}) VALUES {{values}} "
-                  "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key")
-_SQLITE_ROW = "(" + ", ".join("?" * len(ITEM_COLUMNS)) + ")"
+# the owed notices, one per task and rung (the sweep)
+insert_notices = BulkInsert(OwedNotice.__tablename__, NOTICE_COLUMNS)
+# the recipients' items (the expansion, when the composer finds a notice's window open)
+ITEM_COLUMNS = {**NOTICE_COLUMNS, "recipient_person_id": "integer", "recipient_name": "varchar",
+                "recipient_address": "varchar", "in_copy": "boolean"}
+insert_items = BulkInsert(NoticeItem.__tablename__, ITEM_COLUMNS)
 _SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite (UTC, naive)
 
 
@@ -95,39 +123,11 @@ def json_timestamp(moment: dt.datetime) -> str:
     return f'"{moment.isoformat()}"'
 
 
-def insert_items(session: Session, rows: list, postgres: bool) -> set[str]:
-    """Insert notice items, skipping keys already stored; returns the keys inserted now.
-
-    PostgreSQL: each row is the JSON text of an object of ``ITEM_COLUMNS``; SQLite: a tuple in
-    their order, the payload as JSON text and times in the store's text form."""
-    if not rows:
-        return set()
-    if postgres:
-        return set(session.execute(_PG_INSERT, {"rows": f"[{', '.join(rows)}]"}).scalars())
-    connection = session.connection()
-    inserted: set[str] = set()
-    for start in range(0, len(rows), _SQLITE_ROWS_PER_INSERT):
-        batch = rows[start:start + _SQLITE_ROWS_PER_INSERT]
-        sql = _SQLITE_INSERT.format(values=", ".join([_SQLITE_ROW] * len(batch)))
-        inserted.update(key for (key,) in connection.exec_driver_sql(sql, tuple(chain.from_iterable(batch))).fetchall())
-    return inserted
-
-
 # ---------------------------------------------------------------------------------------------
 # moving the tasks on
 
 _T = Task.__table__
-_MOVE_NEXT = (
-    f"UPDATE {_T.name} SET next_reminder_at = m.value ->> 3 "
-    "FROM json_each(?) AS m "
-    f"WHERE {_T.name}.id = m.value ->> 0 AND {_T.name}.status = m.value ->> 1 "
-    f"AND {_T.name}.updated_at = m.value ->> 2")
-_MOVE_NEXT = (
-    update(_T)
-    .where(_T.c.id == bindparam("b_id"), _T.c.status == bindparam("b_status"),
-           _T.c.updated_at == bindparam("b_updated_at"))
-    .values(next_reminder_at=bindparam("b_next"))
-)
+_SQLITE_MOVE_NEXT = f"UPDATE {_T.name} SET next_reminder_at = ? WHERE id = ? AND status = ? AND updated_at = ?"
 # PostgreSQL: the chunk's moves in one statement (a JSON document, as the inserts)
 _PG_MOVE_NEXT = text(
     f"UPDATE {_T.name} SET next_reminder_at = m.next_at "
@@ -145,8 +145,10 @@ def move_next(session: Session, moves: list[tuple], postgres: bool) -> None:
                                 "next_at": _iso(next_at)} for task_id, status, updated_at, next_at in moves])
         session.execute(_PG_MOVE_NEXT, {"moves": document})
         return
-    session.connection().execute(_MOVE_NEXT, [
-        {"b_id": task_id, "b_status": status, "b_updated_at": updated_at, "b_next": next_at}
+    # SQLite: one executemany through the driver, the times already in the store's text form (the
+    # ORM's per-value processing was a tenth of the sweep)
+    session.connection().exec_driver_sql(_SQLITE_MOVE_NEXT, [
+        (None if next_at is None else sqlite_timestamp(next_at), task_id, status, sqlite_timestamp(updated_at))
         for task_id, status, updated_at, next_at in moves])
 
 

@@ -69,15 +69,15 @@ class SweepReport:
     dry_run: bool
     tasks: int = 0  # tasks whose next reminder time had come
     chunks: int = 0
-    queued: int = 0  # notices queued by this sweep (dry run: that would be)
+    queued: int = 0  # notices queued by this sweep, counted per recipient (dry run: that would be)
     problems: list[str] = field(default_factory=list)  # Chinese: what could not be queued, and why
     next_times: dict[int, dt.datetime | None] = field(default_factory=dict)  # task id → new next_reminder_at
-    owed: list[tuple[list[OwedRung], set[str]]] = field(default_factory=list, repr=False)  # per chunk: rungs, new keys
+    owed: list[tuple[list[OwedRung], set[str]]] = field(default_factory=list, repr=False)  # per chunk: rungs, keys of the owed notices new
 
     @property
     def lines(self) -> list[SweepLine]:
         return [SweepLine(o.campaign_id, o.task_id, o.task_title, o.unit, o.rung, o.occurrence, r.name, r.address,
-                          r.copy, o.light, o.not_before, new=o.key_head + r.key in new_keys)
+                          r.copy, o.light, o.not_before, new=o.key_head in new_keys)
                 for rungs, new_keys in self.owed for o in rungs for r in o.recipients]
 
     @property

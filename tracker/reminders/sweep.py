@@ -20,7 +20,8 @@ that moves many ladders at once (a new 提醒 section in the plan, an imported h
 ``reschedule_open_tasks`` marks every open task of the campaign.
 
 Never lost, never doubled. Each chunk is one transaction: read the chunk (PostgreSQL: ``FOR
-UPDATE SKIP LOCKED``, so two sweeps never hold the same task), insert its ``NoticeItem`` rows with
+UPDATE SKIP LOCKED``, so two sweeps never hold the same task), insert its ``OwedNotice`` rows (one
+per task and rung; the recipients' items are written when they are composed, see expand.py) with
 ``ON CONFLICT (idempotency_key) DO NOTHING``, move the chunk's ``next_reminder_at``, commit. A
 process killed mid-sweep loses at most the chunk in flight, which rolls back and is still due at
 the next sweep; a chunk swept twice inserts nothing new. The move of ``next_reminder_at`` is
@@ -53,8 +54,9 @@ from tracker.calendar import WorkingDayCalendar, active_calendar
 from tracker.org.models import Campaign, School
 from tracker.db import utcnow
 from tracker.events.models import Event
-from tracker.notices.models import NoticeItem, Rung
+from tracker.notices.models import NoticeItem, OwedNotice, Rung
 from tracker.reminders.ack import LINK_VALID_DAYS
+from tracker.reminders.expand import expand_owed
 from tracker.reminders.ladder import LADDER_RUNNING, Audience, TaskClock, ladder_settings, rungs_due
 from tracker.reminders.lights import Light, task_light
 from tracker.reminders.notices import (
@@ -62,7 +64,7 @@ from tracker.reminders.notices import (
     JSON_ASCII,
     JSON_UTF8,
     idempotency_key,
-    insert_items,
+    insert_notices,
     json_timestamp,
     key_head,
     move_next,
@@ -73,7 +75,7 @@ from tracker.reminders.recipients import CampaignContext, Recipient, recipients_
 from tracker.reminders.report import ChunkDone, OwedRung, SweepLine, SweepReport
 from tracker.tasks.models import Task, TaskCooperator, TaskStatus
 
-DEFAULT_CHUNK = 500
+DEFAULT_CHUNK = 2000  # tasks per transaction: a commit per 500 was a sixth of a big sweep on SQLite
 RESTARTING_EVENTS = ("task.returned", "task.reopened", "task.transferred")
 OPEN_STATUSES = [s.value for s in (TaskStatus.assigned, TaskStatus.accepted, TaskStatus.in_progress,
                                    TaskStatus.submitted)]
@@ -259,7 +261,6 @@ class _RungOut:
     urgent: bool
     not_before: dt.datetime
     row_part: object  # PostgreSQL: the row's JSON members from "rung" to "created_at"; SQLite: a tuple
-    payload: str  # the payload's JSON text (a robot that @-mentions people gets it with "mention")
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,11 +296,6 @@ class _Chunking:
                     f'"not_before": {self.stored_time(not_before)}, "created_at": {self.created_at}, ')
         return (due.rung.value, due.occurrence, urgent, payload, self.stored_time(not_before), self.created_at)
 
-    def mentioning(self, out: _RungOut, mentions: tuple[str, ...]) -> object:
-        """The row part of a robot's notice that @-mentions people (notifications/ reads "mention")."""
-        payload = f'{out.payload[:-1]}, "mention": {self.encode(list(mentions))}}}'
-        return self.row_part(out.due, out.urgent, payload, out.not_before)
-
     def shape(self, ctx: CampaignContext, task, history: _History) -> _Shape:
         clock = TaskClock.of(task, restarted_at=history.restarted_at, last_returned_at=history.last_returned_at,
                              returns=history.returns, transferred_at=history.transferred_at,
@@ -325,7 +321,7 @@ class _Chunking:
             payload = payload_json(light.value if light else None, days_left, days_overdue, reason, ack,
                                    self.encode)
             part = self.row_part(due, urgent, payload, not_before)
-            rungs.append(_RungOut(due, urgent, not_before, part, payload))
+            rungs.append(_RungOut(due, urgent, not_before, part))
         return _Shape(state.next_at, light, tuple(rungs))
 
 
@@ -375,17 +371,13 @@ def _sweep_chunk(session: Session, tasks, dry_run: bool, chunking: _Chunking,
                 undeliverable.append(due.label)
                 continue
             head = key_head(task.id, due.rung, due.occurrence, task.due_on)
-            if found.mentioning:  # a robot's row carries whom it @-mentions in its payload
-                parts = [chunking.mentioning(out, r.mentions) if r.mentions else out.row_part for r in found.people]
-            else:
-                parts = [out.row_part] * len(found.people)
+            # one owed notice per task and rung: its recipients' items are written when it is
+            # composed (expand.py); the recipients worked out here are for the report
             if postgres:
-                prefix = f'{{"campaign_id": {task.campaign_id}, "task_id": {task.id}, '
-                rows.extend([f'{prefix}{part}"idempotency_key": "{head}{key}, {columns}}}'
-                             for part, key, columns in zip(parts, found.json_keys, found.json_columns)])
+                rows.append(f'{{"campaign_id": {task.campaign_id}, "task_id": {task.id}, '
+                            f'{out.row_part}"idempotency_key": "{head}"}}')
             else:
-                rows.extend([(task.campaign_id, task.id, *part, head + key, *columns)
-                             for part, key, columns in zip(parts, found.keys, found.columns)])
+                rows.append((task.campaign_id, task.id, *out.row_part, head))
             owed.append(OwedRung(task.campaign_id, task.id, task.title, unit, due.rung, due.occurrence, shape.light,
                                  out.not_before, head, found.people))
         if undeliverable:
@@ -398,18 +390,19 @@ def _sweep_chunk(session: Session, tasks, dry_run: bool, chunking: _Chunking,
                                    f"没有邮箱地址，其单位也没有群机器人，请在创建方案中补充。")
 
     if dry_run:
-        keys = [o.key_head + r.key for o in owed for r in o.recipients]
+        keys = [o.key_head for o in owed]
         existing: set[str] = set()
         for start in range(0, len(keys), 500):
-            existing.update(session.execute(select(NoticeItem.idempotency_key).where(
-                NoticeItem.idempotency_key.in_(keys[start:start + 500]))).scalars())
+            existing.update(session.execute(select(OwedNotice.idempotency_key).where(
+                OwedNotice.idempotency_key.in_(keys[start:start + 500]))).scalars())
         new_keys = set(keys) - existing
     else:
-        new_keys = insert_items(session, rows, postgres)
+        new_keys = insert_notices(session, rows, postgres)
         move_next(session, moves, postgres)
     report.owed.append((owed, new_keys))
-    report.queued += len(new_keys)
-    return len(new_keys)
+    queued = sum(len(o.recipients) for o in owed if o.key_head in new_keys)  # as notices per recipient
+    report.queued += queued
+    return queued
 
 
 __all__ = [
@@ -438,6 +431,8 @@ def sweep_tasks(session: Session, task_ids: list[int], now: dt.datetime | None =
     tasks = session.execute(select(*_TASK_COLUMNS).where(_T.c.id.in_(task_ids)).order_by(_T.c.id)).all()
     report.tasks = len(tasks)
     _sweep_chunk(session, tasks, False, chunking, {}, report)
+    # the recipients' items at once, as before (they still wait for their window to be sent)
+    expand_owed(session, now, task_ids=[t.id for t in tasks])
     return report
 
 

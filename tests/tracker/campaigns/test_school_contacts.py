@@ -17,6 +17,7 @@ from tracker.calendar import CHINA
 from tracker.campaigns.selfcheck import run_self_check
 from tracker.campaigns.service import apply_plan, apply_plan_report
 from tracker.db import session_scope
+from tests.tracker.reminders.test_sweep import expand_all
 from tracker.notices.models import NoticeItem, Rung
 from tracker.org.models import Campaign, School
 from tracker.org.service import find_person
@@ -182,6 +183,7 @@ def test_a_schools_own_task_is_sent_to_the_address_its_sheet_gave(engine, tmp_pa
         assert own, "the example gives 城关镇第一小学 a task of its own"
         report = sweep(session, dt.datetime(2026, 12, 1, 9, 0, tzinfo=CHINA))
         assert not [p for p in report.problems if "学校" in p and "没有" in p], report.problems
+        expand_all(session)
         items = session.exec(select(NoticeItem).where(NoticeItem.task_id.in_([t.id for t in own]),
                                                       NoticeItem.rung == Rung.assigned.value)).all()
         assert sorted((i.task_id, i.recipient_name, i.recipient_address) for i in items if not i.in_copy) == sorted(

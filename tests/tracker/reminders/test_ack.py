@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from tests.tracker.reminders.test_sweep import new_task
+from tests.tracker.reminders.test_sweep import expand_all, new_task
 from tracker.events.models import Event
 from tracker.reminders.ack import AckTokenError, ack_url, make_ack_token, read_ack_token
 from tracker.tasks.models import Task, TaskStatus
@@ -103,6 +103,7 @@ def test_the_sweep_signs_nothing_and_the_composed_message_carries_the_link(sessi
     now = cst(2026, 9, 24, 10, 0)
     sweep(session, now)
     session.commit()
+    expand_all(session)  # as the composer does first
     items = session.exec(select(NoticeItem).where(NoticeItem.task_id == task.id)).all()
     assert items and all("ack_url" not in i.payload for i in items)
     to_unit = [i for i in items if not i.in_copy]

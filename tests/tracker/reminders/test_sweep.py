@@ -17,6 +17,7 @@ from tracker.db import utcnow
 from tracker.notices.models import NoticeItem, Rung
 from tracker.org.models import Department, Person
 from tracker.reminders.ack import notice_ack_url, read_ack_token
+from tracker.reminders.expand import expand_owed
 from tracker.reminders.lights import Light
 from tracker.reminders.sweep import reschedule_open_tasks, schedule_next, sweep
 from tracker.tasks import lifecycle
@@ -39,7 +40,18 @@ def new_task(session: Session, world: World, key: str = "T1", due_on=dt.date(202
     return task
 
 
+FAR_FUTURE = dt.datetime(9000, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def expand_all(session: Session) -> None:
+    """Write the recipients' items of every notice owed so far, whatever its sending window, as
+    the composer does when each window opens (the sweep writes one notice per task and rung)."""
+    expand_owed(session, FAR_FUTURE)
+    session.commit()
+
+
 def item_count(session: Session) -> int:
+    expand_all(session)
     return session.exec(select(func.count()).select_from(NoticeItem)).one()
 
 
@@ -73,6 +85,7 @@ def test_one_task_walks_the_whole_ladder_across_national_day_and_a_working_satur
         assert task.next_reminder_at == expected_at, f"next reminder for {expected}"
         traveller.move_to(expected_at)
         report = sweep(session, utcnow())
+        expand_all(session)
         assert owed(report) == expected, expected_at
         for line in report.new_lines:
             assert line.not_before == expected_at  # every rung falls inside the sending window
@@ -181,6 +194,7 @@ def test_concurrent_sweeps_never_double_a_notice(engine, world, session):
     for t in threads:
         t.join()
     assert not errors
+    expand_all(session)
     rows = session.exec(select(NoticeItem)).all()
     assert {(r.task_id, Rung(r.rung), r.recipient_name) for r in rows} == expected
     assert len(rows) == len(expected)
@@ -227,6 +241,7 @@ def test_recipients_for_a_school_the_office_and_unreachable_people(session, worl
     assert ("escalation", "王主任") in by_task[school_task.id]  # a school has no 分管领导 here
     assert ("escalation", "孙副县长") in by_task[finance_task.id]
     assert any("钱局长" in p and "没有邮箱" in p for p in report.problems)
+    expand_all(session)
     items = session.exec(select(NoticeItem).where(NoticeItem.task_id == school_task.id,
                                                   NoticeItem.rung == "assigned")).all()
     assert [i.recipient_address for i in items] == [zhao.email]
@@ -326,7 +341,7 @@ def test_a_moved_due_date_owes_its_deadline_notices_anew_and_nothing_else_twice(
         lifecycle.accept(session, task, world.people["李科长"])
         session.commit()
     sweep(session, cst(2026, 10, 8, 9, 0))  # 3 working days before 10-12
-    session.commit()
+    expand_all(session)
     assert ("due_soon", 3, "李科长", False) in {
         (i.rung, i.occurrence, i.recipient_name, i.in_copy) for i in session.exec(select(NoticeItem))}
 
@@ -341,6 +356,7 @@ def test_a_moved_due_date_owes_its_deadline_notices_anew_and_nothing_else_twice(
     report = sweep(session, cst(2026, 10, 20, 9, 0))
     session.commit()
     assert owed(report) == {("due_soon", 3, "李科长", False)}
+    expand_all(session)
     assert session.exec(select(func.count()).select_from(NoticeItem).where(
         NoticeItem.rung == Rung.assigned.value, NoticeItem.task_id == task.id)).one() == 2  # 交办单 + copy, once
 
@@ -364,6 +380,7 @@ def test_a_rung_the_plan_marks_urgent_goes_out_at_once_the_others_wait_for_the_w
     chase = by_rung[("chase", "李科长")]
     assert escalation.not_before == evening
     assert chase.not_before == cst(2026, 10, 16)
+    expand_all(session)  # the items exist; each keeps its window
     items = session.exec(select(NoticeItem).where(NoticeItem.rung.in_(["escalation", "chase"]))).all()
     assert {i.rung: i.urgent for i in items} == {"escalation": True, "chase": False}
 

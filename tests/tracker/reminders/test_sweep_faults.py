@@ -15,8 +15,8 @@ import time_machine
 from sqlalchemy import func
 from sqlmodel import select
 
-from tests.tracker.reminders.test_sweep import cst, new_task
-from tracker.notices.models import NoticeItem
+from tests.tracker.reminders.test_sweep import cst, expand_all, new_task
+from tracker.notices.models import NoticeItem, OwedNotice
 from tracker.reminders.sweep import sweep
 from tracker.tasks.models import Task
 
@@ -66,9 +66,10 @@ def test_sweep_killed_mid_chunk_loses_and_doubles_nothing(session, world, db_url
             if line.startswith("chunk 3 inserted"):
                 break
         assert lines == ["chunk 1 committed", "chunk 2 committed", "chunk 3 inserted, not committed"]
-        # the two committed chunks are there; the third's inserts are not visible
+        # the two committed chunks are there (one notice per task and rung: 交办单, 签收提醒,
+        # 催办通知); the third's inserts are not visible
         session.rollback()
-        assert session.exec(select(func.count()).select_from(NoticeItem)).one() == 10 * 5
+        assert session.exec(select(func.count()).select_from(OwedNotice)).one() == 10 * 3
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
@@ -84,6 +85,7 @@ def test_sweep_killed_mid_chunk_loses_and_doubles_nothing(session, world, db_url
             break
         time.sleep(0.2)
     assert left == 0
+    expand_all(session)
     rows = session.exec(select(NoticeItem)).all()
     got = [(r.task_id, r.rung, r.occurrence, r.recipient_name) for r in rows]
     assert len(got) == len(set(got))  # none doubled

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from tests.factories_db import World
-from tests.tracker.reminders.test_sweep import cst, new_task
+from tests.tracker.reminders.test_sweep import cst, expand_all, new_task
 from tracker.reminders.ack import notice_ack_url
 from tracker.db import utcnow
 from tracker.notices.models import NoticeItem
@@ -42,6 +42,7 @@ def name_robots(session: Session, world: World, **units: str) -> None:
 
 
 def items(session: Session) -> dict[tuple[str, str], NoticeItem]:
+    expand_all(session)
     return {(i.rung, i.recipient_address): i for i in session.exec(select(NoticeItem).order_by(NoticeItem.id))}
 
 

@@ -8,6 +8,7 @@ from tracker.org.models import Campaign, Department, Person, Phase, School
 from tracker.reports.models import ReportText
 from tracker.reviews.models import Review, ReviewFinding
 from tracker.events.models import Event
+from tracker.gaps.models import GapPlanRecord
 from tracker.leadership.models import LeaderLease
 from tracker.materials.models import EvidenceMaterial, MaterialChecklist
 from tracker.assessment.models import CountyInput, CvHistory
@@ -23,9 +24,10 @@ from tracker.tasks.models import (
 __all__ = [
     "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign",
     "CooperatorReport", "CountyInput", "CvHistory", "DataSubmission", "Department", "Event",
-    "Evidence", "EvidenceMaterial", "LeaderLease", "LoginThrottle", "MaterialChecklist",
-    "MessageAttachment", "NoticeItem", "OutboundMessage", "OwedNotice", "Person", "Phase",
-    "ReportText", "Review", "ReviewFinding", "RobotWindow", "School", "SchoolDataRow",
-    "ShortfallRecord", "Survey", "SurveyCode", "SurveyResponse", "Task", "TaskCooperator",
-    "TaskDueTally", "TaskExtension", "TaskTally", "User", "WebSession", "WorkdayOverride",
+    "Evidence", "EvidenceMaterial", "GapPlanRecord", "LeaderLease", "LoginThrottle",
+    "MaterialChecklist", "MessageAttachment", "NoticeItem", "OutboundMessage", "OwedNotice",
+    "Person", "Phase", "ReportText", "Review", "ReviewFinding", "RobotWindow", "School",
+    "SchoolDataRow", "ShortfallRecord", "Survey", "SurveyCode", "SurveyResponse", "Task",
+    "TaskCooperator", "TaskDueTally", "TaskExtension", "TaskTally", "User", "WebSession",
+    "WorkdayOverride",
 ]

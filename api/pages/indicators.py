@@ -37,6 +37,24 @@ def indicators(request: Request, session: DbSession, user: PageUser) -> Response
     })
 
 
+@router.get("/indicators/gap-plan", response_class=HTMLResponse, name="gap_plan")
+def gap_plan(request: Request, session: DbSession, user: PageUser,
+             margin: Annotated[float, Query(ge=0, lt=0.45)] = 0.02) -> Response:
+    """补短板测算 over the latest assessment (issue 14): computed on request, the solver takes seconds."""
+    check_reads_county_results(user)
+    from tracker.gaps.campaign import campaign_gap_plan
+    from tracker.gaps.costs import read_costs
+    from tracker.gaps.report import plan_json
+
+    campaign = session.get(Campaign, user.campaign_id)
+    data = None
+    if latest_snapshot(session, campaign) is not None:
+        data = plan_json(campaign_gap_plan(session, campaign, read_costs(), margin))
+        session.commit()  # kept: tasks and the 任务分解表 show its amounts
+    return render(request, session, user, "gap_plan.html", {"plan": data, "margin": margin,
+                                                            "stage_names": {"primary": "小学", "junior": "初中"}})
+
+
 @router.get("/indicators/archive", name="indicator_archive")
 def indicator_archive(
     session: DbSession, user: PageUser,

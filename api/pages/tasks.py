@@ -52,6 +52,7 @@ from tracker.tasks.recurrence import describe as describe_recurrence
 from tracker.tasks.service import TaskNotFound, cooperators
 from tracker.accounts.task_list import TaskFilters, visible_to
 from tracker.accounts.task_export import XLSX_MEDIA_TYPE, task_list_workbook  # issue 12 §8
+from tracker.gaps.queries import planned_for_shortfall
 
 router = APIRouter(include_in_schema=False)
 
@@ -204,6 +205,7 @@ def _task_page(request: Request, session: Session, user: User, task: Task, *, st
     evidence = task_evidence(session, task.id)
     return render(request, session, user, "task.html", {
         "t": task, "row": row, "phase": phase, "shortfall": shortfall, "finding": finding, "about": about,
+        "planned": planned_for_shortfall(session, shortfall) if shortfall is not None else None,  # issue 14
         "finding_from": review_label(finding_review) if finding_review is not None else "",
         "cooperating": [d.name for d in cooperators(session, task)],
         "indicator_title": indicator_title(standard, task.indicator) if task.indicator else "",

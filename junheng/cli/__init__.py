@@ -38,6 +38,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "生成学校基本情况填报模板（.xlsx），含填报说明、下拉选项和数值校验。"),
     "assess": ("junheng.cli.assess", "assess",
         "按标准评估学校数据：资源配置 7 项指标、差异系数、各校达标情况和问题清单。"),
+    "plan-gaps": ("junheng.cli.plan_gaps", "plan_gaps",
+        "补短板测算：以最少费用补充教师、校舍和运动场馆面积、仪器设备、多媒体教室，使资源配置评估通过。"),
     "calendar": ("junheng.cli.calendar", "calendar_app",
         "工作日日历：法定节假日与调休（chinese-calendar 与办公室导入的放假通知）"),
     "dispatch": ("junheng.cli.dispatch", "dispatch",

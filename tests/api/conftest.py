@@ -161,9 +161,12 @@ def build_api_world(engine) -> ApiWorld:
         session.add_all([own, others])
         session.flush()
         session.add_all([
-            SchoolDataRow(submission_id=own.id, school_key=school.key, row=2, data={"name": school.name}),
-            SchoolDataRow(submission_id=own.id, school_key="4101002", row=3, data={"name": "城关二小"}),
-            SchoolDataRow(submission_id=others.id, school_key="4101002", row=2, data={"name": "城关二小"}),
+            SchoolDataRow(submission_id=own.id, school_key=school.key, row=2,
+                          data={"name": school.name, "row": 2, "school_type": "小学"}),
+            SchoolDataRow(submission_id=own.id, school_key="4101002", row=3,
+                          data={"name": "城关二小", "row": 3, "school_type": "小学"}),
+            SchoolDataRow(submission_id=others.id, school_key="4101002", row=2,
+                          data={"name": "城关二小", "row": 2, "school_type": "小学"}),
         ])
         api.submissions = {"own": own, "others": others}
         snapshot = AssessmentSnapshot(campaign_id=c.id, submission_id=own.id, standard_id=c.standard_id,

@@ -80,6 +80,7 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/v1/campaigns/{campaign}/departments"): [Case(EVERYONE)],
     ("GET", "/api/v1/campaigns/{campaign}/schools"): [Case(EVERYONE)],
     ("GET", "/api/v1/campaigns/{campaign}/status"): [Case(codes(200, 403, 403, 403, 200, outsider=404))],
+    ("GET", "/api/v1/campaigns/{campaign}/gap-plan"): [Case(codes(200, 403, 403, 403, 200, outsider=404))],
     ("GET", "/api/v1/campaigns/{campaign}/tasks"): [Case(EVERYONE)],
     ("GET", "/api/v1/campaigns/{campaign}/tasks.xlsx"): [Case(EVERYONE)],  # issue 12 §8: what the list shows
     ("GET", "/api/v1/tasks/{task_id}"): [

@@ -5,6 +5,9 @@ from tracker.assessment.models import AssessmentSnapshot, ShortfallRecord
 from tracker.briefings.models import Briefing
 from tracker.calendar.models import CalendarYear, WorkdayOverride
 from tracker.org.models import Campaign, Department, Person, Phase, School
+from tracker.programmes.models import (
+    Award, Objection, Pairing, PairingMember, PairingReport, PairingTask, PanelScore, ProgrammeEntry, Publicity,
+)
 from tracker.reports.models import ReportText
 from tracker.reviews.models import Review, ReviewFinding
 from tracker.events.models import Event
@@ -22,12 +25,13 @@ from tracker.tasks.models import (
 )
 
 __all__ = [
-    "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Briefing", "CalendarYear", "Campaign",
-    "CooperatorReport", "CountyInput", "CvHistory", "DataSubmission", "Department", "Event",
-    "Evidence", "EvidenceMaterial", "GapPlanRecord", "LeaderLease", "LoginThrottle",
-    "MaterialChecklist", "MessageAttachment", "NoticeItem", "OutboundMessage", "OwedNotice",
-    "Person", "Phase", "ReportText", "Review", "ReviewFinding", "RobotWindow", "School",
-    "SchoolDataRow", "ShortfallRecord", "Survey", "SurveyCode", "SurveyResponse", "Task",
-    "TaskCooperator", "TaskDueTally", "TaskExtension", "TaskTally", "User", "WebSession",
-    "WorkdayOverride",
+    "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Award", "Briefing", "CalendarYear",
+    "Campaign", "CooperatorReport", "CountyInput", "CvHistory", "DataSubmission", "Department",
+    "Event", "Evidence", "EvidenceMaterial", "GapPlanRecord", "LeaderLease", "LoginThrottle",
+    "MaterialChecklist", "MessageAttachment", "NoticeItem", "Objection", "OutboundMessage",
+    "OwedNotice", "Pairing", "PairingMember", "PairingReport", "PairingTask", "PanelScore",
+    "Person", "Phase", "ProgrammeEntry", "Publicity", "ReportText", "Review", "ReviewFinding",
+    "RobotWindow", "School", "SchoolDataRow", "ShortfallRecord", "Survey", "SurveyCode",
+    "SurveyResponse", "Task", "TaskCooperator", "TaskDueTally", "TaskExtension", "TaskTally",
+    "User", "WebSession", "WorkdayOverride",
 ]

@@ -31,9 +31,14 @@ class NavItem:
     active: bool = False
 
 
-def nav_for(user: User, current: str) -> list[NavItem]:
+PROGRAMME_KIND = "school-programme"  # tracker.programmes.models.PROGRAMME_KIND
+
+
+def nav_for(user: User, current: str, kind: str = "county") -> list[NavItem]:
     role = UserRole(user.role)
-    if role is UserRole.office:
+    if kind == PROGRAMME_KIND:  # a 示范校 programme's log-ins (issue 15 §1): its page and its tasks
+        items = [("/programme", "示范校"), ("/tasks", "任务")]
+    elif role is UserRole.office:
         items = [("/overview", "总览"), ("/indicators", "指标"), ("/tasks", "任务"), ("/departments", "单位"),
                  ("/data", "学校数据"), ("/briefings", "通报"), ("/reports", "申报材料")]
     elif role is UserRole.reviewer:
@@ -46,8 +51,10 @@ def nav_for(user: User, current: str) -> list[NavItem]:
     return [NavItem(href, label, current == href or current.startswith(href + "/")) for href, label in items]
 
 
-def home_for(user: User) -> str:
+def home_for(user: User, kind: str = "county") -> str:
     role = UserRole(user.role)
+    if kind == PROGRAMME_KIND:
+        return "/programme"
     if role in (UserRole.office, UserRole.reviewer):
         return "/overview"
     if role is UserRole.department and user.department_id is not None:
@@ -86,7 +93,7 @@ def render(request: Request, session: Session, user: User, template: str, contex
         "role": UserRole(user.role).value,
         "role_name": ROLE_NAMES[UserRole(user.role)],
         "campaign": campaign,
-        "nav": nav_for(user, nav_path or request.url.path),
+        "nav": nav_for(user, nav_path or request.url.path, campaign.kind if campaign else "county"),
         "flashes": take_flashes(request),
         **context,
     }, status_code=status_code)

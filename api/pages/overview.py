@@ -91,8 +91,9 @@ def task_titles(session: Session, events: list[Event]) -> dict[int, str]:
 
 
 @router.get("/", response_class=HTMLResponse, name="home")
-def home(user: PageUser) -> Response:
-    return redirect(home_for(user))
+def home(session: DbSession, user: PageUser) -> Response:
+    campaign = session.get(Campaign, user.campaign_id)
+    return redirect(home_for(user, campaign.kind if campaign else "county"))
 
 
 @router.get("/overview", response_class=HTMLResponse, name="overview")

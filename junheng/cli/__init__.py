@@ -84,6 +84,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "资料清单：各指标应备的佐证材料、缺项，导入本县清单，标注文件对应的资料项"),
     "conditions": ("junheng.cli.conditions", "conditions_app",
         "申报条件：由数据判定的 E4（差异系数）和 E2（近三年差异系数历史）"),
+    "programme": ("junheng.cli.programme", "programme_app",
+        "示范校项目：圈定、申请、复核、公示、评审打分、结对帮扶、表彰"),
     "backup": ("junheng.cli.backup", "backup_command",
         "备份：把数据库和佐证材料文件写成一个一致的压缩包（系统运行中也可备份）。"),
     "restore": ("junheng.cli.backup", "restore_command",

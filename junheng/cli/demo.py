@@ -206,6 +206,9 @@ def demo(
 
     _step(10, "演示账号：办公室、责任单位、学校、评估人员（每次运行演示都重新生成一次性密码）")
     accounts = _demo_accounts(code)
+    from junheng.cli.demo_programme import programme_demo  # issue 15 §1: a 示范校 programme beside the county
+
+    accounts += programme_demo(examples / "programme.yaml", code)
     _print_accounts(accounts)
 
     if no_serve:

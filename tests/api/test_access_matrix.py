@@ -51,6 +51,22 @@ LEAD_A_MOVES = codes(200, 200, 403, 403, 403)  # a unit move on a task 财政局
 SCHOOL_MOVES = codes(200, 403, 403, 200, 403)  # a unit move on the school's own task
 OFFICE_MOVES = codes(200, 403, 403, 403, 403)
 BRIEFING_READERS = codes(200, 200, 200, 403, 200)
+NOT_A_PROGRAMME = codes(404, 404, 404, 404, 404)
+PROGRAMME_ROUTES = (
+    ("GET", "", None), ("GET", "/certificates", None), ("GET", "/notice", None),
+    ("POST", "/applications", {"school": "城关一小", "scores": {"A": 1}, "reasons": "申请"}),
+    ("POST", "/nominations", {"school": "城关一小", "unit": "财政局", "reasons": "圈定"}),
+    ("POST", "/reviews", {"school": "城关一小", "passed": True, "reason": "达标"}),
+    ("POST", "/publicity", {"subject": "seeds", "starts_on": "2026-12-01", "ends_on": "2026-12-07"}),
+    ("POST", "/objections", {"subject": "seeds", "text": "异议"}),
+    ("POST", "/objections/{objection_id}/resolution", {"upheld": False, "resolution": "不成立"}),
+    ("POST", "/scores", {"round": "mentor", "school": "城关一小", "points": {"A": 1}}),
+    ("POST", "/promotions", {"school": "城关一小", "practices": ["A", "B"]}),
+    ("POST", "/pairings", {"mentor": "城关一小", "schools": ["城关一小"]}),
+    ("POST", "/pairing-tasks", {"school": "城关一小", "title": "共建教研组", "due_on": "2027-07-01"}),
+    ("POST", "/pairing-reports", {"text": "进展"}),
+    ("POST", "/awards", {"action": "compute"}),
+)
 
 
 @dataclass
@@ -194,6 +210,10 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     # the world has no survey: the office and reviewers get its 404 (tests/api/test_survey_pages.py has one)
     ("GET", "/api/v1/campaigns/{campaign}/survey/results"): [Case(codes(404, 403, 403, 403, 404))],
     ("POST", "/api/v1/campaigns/{campaign}/survey/close"): [Case(codes(404, 403, 403, 403, 403))],
+    # 示范校 (issue 15 §1): a county campaign is no programme, for anyone (each role's own answers
+    # on a programme: tests/api/test_programme_api.py)
+    **{(method, f"/api/v1/campaigns/{{campaign}}/programme{tail}"): [Case(NOT_A_PROGRAMME, json=body)]
+       for method, tail, body in PROGRAMME_ROUTES},
 }
 
 
@@ -290,7 +310,8 @@ def test_every_route_answers_every_role_as_declared(client, engine, api_world, h
         for (method, path), cases in EXPECTED.items():
             for number, case in enumerate(cases):
                 for role in ALL_ROLES:
-                    url = path.replace("{campaign}", api_world.code).replace("{section}", "主要做法")
+                    url = (path.replace("{campaign}", api_world.code).replace("{section}", "主要做法")
+                           .replace("{objection_id}", "1"))
                     if case.task:
                         if case.task == "office":  # a task the office assigned, fresh per call
                             fresh += 1

@@ -33,7 +33,7 @@ from tracker.tasks.models import Task
 runner = CliRunner()
 
 SERVE_STARTUP_SECONDS = 180  # the demo's steps (Prefect's temporary server, LibreOffice) come first
-DEMO_USERS = ("office", "jicai", "school", "reviewer")
+DEMO_USERS = ("office", "jicai", "school", "reviewer", "sfx-office", "sfx-school", "sfx-panel")  # sfx-: 示范校
 COUNTED = ("campaign", "task", "noticeitem", "outboundmessage", "briefing", "account", "calendaryear")
 
 
@@ -128,7 +128,9 @@ def test_demo_twice_creates_nothing_twice(db_url, tmp_path, prefect_harness, dem
     assert {table: _count(db_url, table) for table in COUNTED} == counts
     assert _count(db_url, "event", "WHERE type IN ('task.created', 'calendar.imported')") == events
     assert sorted((out / "mail").rglob("*.eml")) == files
-    assert counts["campaign"] == 1 and counts["task"] == tasks and counts["account"] == 4
+    # the county and its 示范校 programme (issue 15 §1), which has no task of its own in the demo
+    assert counts["campaign"] == 2 and counts["task"] == tasks and counts["account"] == 7
+    assert "示范校项目：已建立" in first.output and "示范校项目：" in second.output and "不重复建立" in second.output
 
     # new passwords every run; the old ones no longer work
     again = _accounts(second.output)

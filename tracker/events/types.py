@@ -51,6 +51,20 @@ class EventType(str, Enum):
     materials_evidence_tagged = "materials.evidence_tagged"
     materials_evidence_untagged = "materials.evidence_untagged"
     conditions_cv_history_imported = "conditions.cv_history_imported"  # issue 13 §5
+    # the 示范校 programme (issue 15 §1)
+    programme_created = "programme.created"
+    programme_nominated = "programme.nominated"
+    programme_applied = "programme.applied"
+    programme_reviewed = "programme.reviewed"
+    programme_publicity_opened = "programme.publicity_opened"
+    programme_objection_raised = "programme.objection_raised"
+    programme_objection_resolved = "programme.objection_resolved"
+    programme_scored = "programme.scored"
+    programme_promoted = "programme.promoted"
+    programme_paired = "programme.paired"
+    programme_pairing_reported = "programme.pairing_reported"
+    programme_awards_computed = "programme.awards_computed"
+    programme_award_confirmed = "programme.award_confirmed"
 
     @property
     def label(self) -> str:
@@ -101,6 +115,19 @@ EVENT_LABELS: dict[EventType, str] = {
     EventType.materials_evidence_tagged: "标注佐证材料对应的资料项",
     EventType.materials_evidence_untagged: "取消佐证材料的资料项标注",
     EventType.conditions_cv_history_imported: "导入差异系数历史",
+    EventType.programme_created: "建立示范校项目",
+    EventType.programme_nominated: "圈定标杆种子校",
+    EventType.programme_applied: "学校申请",
+    EventType.programme_reviewed: "复核申请",
+    EventType.programme_publicity_opened: "公示",
+    EventType.programme_objection_raised: "提出异议",
+    EventType.programme_objection_resolved: "处理异议",
+    EventType.programme_scored: "评审打分",
+    EventType.programme_promoted: "遴选导师型学校",
+    EventType.programme_paired: "结对帮扶",
+    EventType.programme_pairing_reported: "报告帮扶进展",
+    EventType.programme_awards_computed: "评选表彰类别",
+    EventType.programme_award_confirmed: "确认表彰",
 }
 
 OTHER_EVENT = "其他变动"

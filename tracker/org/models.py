@@ -24,6 +24,9 @@ class Campaign(SQLModel, table=True):
     name: str
     county: str
     standard_id: str
+    # county: a county's campaign (its plan assigns every indicator); school-programme: a programme
+    # such as 示范校 run beside it (tracker.programmes), with its own plan format
+    kind: str = Field(default="county", sa_type=String(32), sa_column_kwargs={"server_default": "county"})
     plan: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # the plan as last applied
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -40,11 +40,15 @@ def list_campaigns(session: Session) -> list[Campaign]:
 def resolve_campaign(session: Session, code: str | None = None) -> Campaign:
     """The campaign ``--campaign`` names (its code; its name or county also do when unique).
 
-    Without a code: the only campaign there is, else ``CampaignNotFound`` listing the codes.
+    Without a code: the only county campaign there is (a programme beside it does not count),
+    else the only campaign, else ``CampaignNotFound`` listing the codes.
     """
     campaigns = list_campaigns(session)
     codes = "、".join(c.code for c in campaigns) or "（无）"
     if not code:
+        counties = [c for c in campaigns if c.kind == "county"]
+        if len(counties) == 1:  # a programme beside it (示范校, issue 15) is named with --campaign
+            return counties[0]
         if len(campaigns) == 1:
             return campaigns[0]
         if not campaigns:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tracker.plans.checker import Checker, PlanError, path_text
+from tracker.plans.programme import is_programme_document
 from tracker.plans.resolve import resolve
 from tracker.plans.resolved import CampaignPlan
 from tracker.yamlfile import MAX_BYTES, YamlError, read_text, read_yaml
@@ -56,6 +57,8 @@ def parse_plan(text: str, source: str | Path | None = None, *, robots: Collectio
     data = document.data
     if not isinstance(data, dict):
         raise PlanError(["第 1 行：方案应为“键: 值”的映射，以 编号、名称、县、标准 等开头"], source)
+    if is_programme_document(data):
+        raise PlanError(["第 1 行：这是示范校方案（类型: 示范校），请用 junheng programme init 建立"], source)
     checker = Checker(document.lines)
     checker.problems.extend((line, path_text(path), f"键「{path[-1]}」重复（第一次在第 {first} 行）")
                             for path, line, first in document.duplicates)

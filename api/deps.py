@@ -33,6 +33,7 @@ from sqlmodel import Session
 from api.errors import LoginRequired
 from tracker.accounts.access import AccessDenied, require_role as check_role
 from tracker.accounts.models import User, UserRole
+from tracker.accounts.regional import county_view, is_region_account
 from tracker.accounts.service import verify_token
 from tracker.accounts.sessions import end_session, session_user, start_session, touch_session
 from tracker.calendar import WorkingDayCalendar, set_active_calendar
@@ -92,8 +93,8 @@ def current_user(request: Request, session: DbSession, token: Annotated[str | No
     user = verify_token(session, token)
     if user is None:
         raise LoginRequired("令牌无效或已过期，请重新登录取得令牌")
-    request.state.user = user
-    return user
+    request.state.user = county_viewer(request, session, user, request.path_params.get("campaign"))
+    return request.state.user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
@@ -128,6 +129,23 @@ def user_campaign(user: CurrentUser, session: DbSession,
 
 
 UserCampaign = Annotated[Campaign, Depends(user_campaign)]
+
+
+# ---------------------------------------------------------------------------------------------
+# region accounts (issue 15 §2): looking into a county of the region, read-only
+
+REGION_VIEW = "county"  # the page session's key: the campaign code a region account looks into
+REGION_OWN_PATHS = ("/region", "/account", "/login", "/logout", "/api/v1/regions")  # its own: not a county's
+
+
+def county_viewer(request: Request, session: Session, user: User, code: str | None) -> User:
+    """A region account asking for a county of its region (``code``, a campaign code) is answered
+    as a read-only 评估人员 of that county (``tracker.accounts.regional.county_view``); another
+    region's county does not exist for it (404). Anyone else, and a region account on its own
+    paths, is answered as they are."""
+    if not is_region_account(user) or not code or request.url.path.startswith(REGION_OWN_PATHS):
+        return user
+    return county_view(session, user, campaign_by_code(session, code))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,8 +187,12 @@ def optional_page_user(request: Request, session: DbSession) -> User | None:
     if found.stale:  # the idle clock moves on every few minutes, not on every request
         touch_session(session, token, now)
         session.commit()
-    request.state.user = found.user
-    return found.user
+    user = found.user
+    if is_region_account(user) and not request.url.path.startswith(REGION_OWN_PATHS):
+        wanted = request.session.get(REGION_VIEW)
+        user = county_viewer(request, session, user, wanted if isinstance(wanted, str) else None)
+    request.state.user = user
+    return user
 
 
 # --- end of page sessions ---

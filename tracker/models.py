@@ -9,6 +9,7 @@ from tracker.programmes.models import (
     Award, Objection, Pairing, PairingMember, PairingReport, PairingTask, PanelScore, ProgrammeEntry, Publicity,
 )
 from tracker.reports.models import ReportText
+from tracker.regions.models import CountyAssessmentSummary, Region, RegionCounty, RegionNotice
 from tracker.reviews.models import Review, ReviewFinding
 from tracker.events.models import Event
 from tracker.gaps.models import GapPlanRecord
@@ -26,12 +27,13 @@ from tracker.tasks.models import (
 
 __all__ = [
     "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Award", "Briefing", "CalendarYear",
-    "Campaign", "CooperatorReport", "CountyInput", "CvHistory", "DataSubmission", "Department",
-    "Event", "Evidence", "EvidenceMaterial", "GapPlanRecord", "LeaderLease", "LoginThrottle",
-    "MaterialChecklist", "MessageAttachment", "NoticeItem", "Objection", "OutboundMessage",
-    "OwedNotice", "Pairing", "PairingMember", "PairingReport", "PairingTask", "PanelScore",
-    "Person", "Phase", "ProgrammeEntry", "Publicity", "ReportText", "Review", "ReviewFinding",
-    "RobotWindow", "School", "SchoolDataRow", "ShortfallRecord", "Survey", "SurveyCode",
-    "SurveyResponse", "Task", "TaskCooperator", "TaskDueTally", "TaskExtension", "TaskTally",
-    "User", "WebSession", "WorkdayOverride",
+    "Campaign", "CooperatorReport", "CountyAssessmentSummary", "CountyInput", "CvHistory",
+    "DataSubmission", "Department", "Event", "Evidence", "EvidenceMaterial", "GapPlanRecord",
+    "LeaderLease", "LoginThrottle", "MaterialChecklist", "MessageAttachment", "NoticeItem",
+    "Objection", "OutboundMessage", "OwedNotice", "Pairing", "PairingMember", "PairingReport",
+    "PairingTask", "PanelScore", "Person", "Phase", "ProgrammeEntry", "Publicity", "Region",
+    "RegionCounty", "RegionNotice", "ReportText", "Review", "ReviewFinding", "RobotWindow",
+    "School", "SchoolDataRow", "ShortfallRecord", "Survey", "SurveyCode", "SurveyResponse", "Task",
+    "TaskCooperator", "TaskDueTally", "TaskExtension", "TaskTally", "User", "WebSession",
+    "WorkdayOverride",
 ]

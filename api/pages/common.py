@@ -46,8 +46,12 @@ def nav_for(user: User, current: str, kind: str = "county") -> list[NavItem]:
                  ("/briefings", "通报")]
     elif role is UserRole.department:
         items = [(f"/departments/{user.department_id}", "本单位"), ("/tasks", "任务"), ("/briefings", "通报")]
+    elif role is UserRole.region:
+        items = [("/region", "地区总览")]
     else:
         items = [(f"/schools/{user.school_id}", "本校"), ("/tasks", "任务"), ("/data", "数据报送")]
+    if user.region_id is not None and role is not UserRole.region:  # a region account inside a county
+        items = [("/region", "地区总览"), *items]
     return [NavItem(href, label, current == href or current.startswith(href + "/")) for href, label in items]
 
 
@@ -55,6 +59,8 @@ def home_for(user: User, kind: str = "county") -> str:
     role = UserRole(user.role)
     if kind == PROGRAMME_KIND:
         return "/programme"
+    if role is UserRole.region:
+        return "/region"
     if role in (UserRole.office, UserRole.reviewer):
         return "/overview"
     if role is UserRole.department and user.department_id is not None:

@@ -10,8 +10,8 @@ from fastapi import APIRouter
 
 from api.errors import ERROR_RESPONSES
 from api.v1 import (
-    appraisal, auth, briefings, campaigns, data, evidence, gaps, materials, programme, records, reports,
-    reviews, survey, task_create, task_moves, tasks,
+    appraisal, auth, briefings, campaigns, data, evidence, gaps, materials, programme, records, regions,
+    reports, reviews, survey, task_create, task_moves, tasks,
 )
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
@@ -31,3 +31,4 @@ router.include_router(survey.router)  # issue 13 §3: 满意度调查
 router.include_router(materials.router)  # issue 13 §4: 资料清单
 router.include_router(gaps.router)  # issue 14: 补短板测算
 router.include_router(programme.router)  # issue 15 §1: the 示范校 programme
+router.include_router(regions.router)  # issue 15 §2: the city's and province's view

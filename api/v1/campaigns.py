@@ -10,7 +10,9 @@ from api.schemas.common import columns_of
 from tracker.campaigns.gates import gate_status
 from tracker.clock import local_today
 from tracker.org import queries as org
+from tracker.accounts.regional import is_region_account
 from tracker.org.models import Campaign, Department, School
+from tracker.regions.service import region_campaigns
 from tracker.tasks.service import campaign_status
 
 router = APIRouter(tags=["创建工作"])
@@ -18,6 +20,8 @@ router = APIRouter(tags=["创建工作"])
 
 @router.get("/campaigns", response_model=list[CampaignOut], summary="我的创建工作")
 def list_campaigns(session: DbSession, user: CurrentUser) -> list[Campaign]:
+    if is_region_account(user):  # a 市/省 督导: every county of its region (issue 15 §2)
+        return region_campaigns(session, user.region_id)
     campaign = session.get(Campaign, user.campaign_id)
     return [campaign] if campaign is not None else []
 

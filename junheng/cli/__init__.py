@@ -74,6 +74,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "演示：用示例县（青川县）走一遍——建立创建工作、导入示例日历、自查、发出交办单、生成调度通报、建立演示账号，最后启动网页服务。可重复运行。"),
     "briefing": ("junheng.cli.briefing", "briefing_app",
         "调度通报：按周生成、发送、查看"),
+    "region": ("junheng.cli.region", "region_app",
+        "地区（市、省）：导入地区文件，查看各县创建进展、排名和市级调度通报，建立督导账号"),
     "appraise": ("junheng.cli.appraise", "appraise_app",
         "考核：各单位按期完成、逾期、退回、督办情况与得分排名；通报表扬、批评"),
     "report": ("junheng.cli.report", "report_app",

@@ -210,6 +210,9 @@ def demo(
 
     accounts += programme_demo(examples / "programme.yaml", code)
     _print_accounts(accounts)
+    from junheng.cli.demo_region import demo_region  # issue 15 §2: the city's roll-up and its log-in
+
+    demo_region(code, directory)
 
     if no_serve:
         console.print(f"\n演示完成（--no-serve：不启动网页服务）。再次运行 junheng demo --dir {directory} 不会重复建立"

@@ -67,6 +67,7 @@ PROGRAMME_ROUTES = (
     ("POST", "/pairing-reports", {"text": "进展"}),
     ("POST", "/awards", {"action": "compute"}),
 )
+NOT_REGION = codes(403, 403, 403, 403, 403, outsider=403)  # a region account's own routes
 
 
 @dataclass
@@ -214,6 +215,16 @@ EXPECTED: dict[tuple[str, str], list[Case]] = {
     # on a programme: tests/api/test_programme_api.py)
     **{(method, f"/api/v1/campaigns/{{campaign}}/programme{tail}"): [Case(NOT_A_PROGRAMME, json=body)]
        for method, tail, body in PROGRAMME_ROUTES},
+    # the region level (issue 15 §2): a 市/省 督导 account's own routes; nobody of a county may
+    # (tests/api/test_region_access.py asks them as region accounts)
+    ("GET", "/api/v1/regions/mine/status"): [Case(NOT_REGION)],
+    ("GET", "/api/v1/regions/{region}/status"): [Case(NOT_REGION)],
+    ("POST", "/api/v1/regions/counties/{campaign}/reviews"): [Case(NOT_REGION, json={"level": "市级"})],
+    ("POST", "/api/v1/regions/reviews/{review_id}/findings"): [
+        Case(NOT_REGION, review=True, json={"findings": [{"text": "台账不全", "lead": "财政局", "due_on": "2027-03-01"}]})],
+    ("POST", "/api/v1/regions/reviews/{review_id}/verdict"): [Case(NOT_REGION, review=True, json={"verdict": "通过"})],
+    ("GET", "/api/v1/regions/{region}/notices"): [Case(NOT_REGION)],
+    ("POST", "/api/v1/regions/mine/notices"): [Case(NOT_REGION, json={"title": "关于迎检的通知"})],
 }
 
 

@@ -68,8 +68,10 @@ def test_demo_twice_creates_nothing_twice(db_url, tmp_path, prefect_harness, dem
     assert "来自 JUNHENG_DATABASE_URL" in first.output
     assert "已建立：青川县" in first.output
     assert "示例日历" in first.output and "不是国务院办公厅" in first.output and "已导入 2027 年示例日历" in first.output
-    tasks = _count(db_url, "task")
-    plan_tasks = _count(db_url, "task", "WHERE origin = 'plan'")  # made by campaign init (issue 12)
+    # the example county's tasks (the illustrative second county of the region step has its own)
+    main = "WHERE campaign_id = (SELECT id FROM campaign WHERE code = 'qingchuan-2027')"
+    tasks = _count(db_url, "task", main)
+    plan_tasks = _count(db_url, "task", main + " AND origin = 'plan'")  # made by campaign init (issue 12)
     assert tasks > plan_tasks > 0 and f"新建 {tasks - plan_tasks} 项" in first.output
     assert "当前阶段" in first.output and "各单位情况" in first.output
     for name in ("任务分解表.xlsx", "任务分解表.docx", "评估结果.json", "评估结果.xlsx", "自评报告.docx", "申报表.xlsx",
@@ -86,8 +88,8 @@ def test_demo_twice_creates_nothing_twice(db_url, tmp_path, prefect_harness, dem
     files = sorted((out / "mail").rglob("*.eml"))
     assert len(files) == messages and f"{messages} 个 .eml 文件" in first.output
     with get_engine(db_url).connect() as conn:
-        task_ids = set(conn.execute(sa.text("SELECT id FROM task")).scalars())
-        department_tasks = set(conn.execute(sa.text("SELECT id FROM task WHERE department_id IS NOT NULL")).scalars())
+        task_ids = set(conn.execute(sa.text(f"SELECT id FROM task {main}")).scalars())
+        department_tasks = set(conn.execute(sa.text(f"SELECT id FROM task {main} AND department_id IS NOT NULL")).scalars())
     linked: set[int] = set()
     for path in files:
         with path.open("rb") as handle:
@@ -128,9 +130,14 @@ def test_demo_twice_creates_nothing_twice(db_url, tmp_path, prefect_harness, dem
     assert {table: _count(db_url, table) for table in COUNTED} == counts
     assert _count(db_url, "event", "WHERE type IN ('task.created', 'calendar.imported')") == events
     assert sorted((out / "mail").rglob("*.eml")) == files
-    # the county and its 示范校 programme (issue 15 §1), which has no task of its own in the demo
-    assert counts["campaign"] == 2 and counts["task"] == tasks and counts["account"] == 7
+    # the county, its 示范校 programme (issue 15 §1, no task of its own in the demo) and the
+    # illustrative second county of issue 15 §2 (8 tasks) with the 市督导 account, made once
+    assert counts["campaign"] == 3 and counts["task"] == tasks + 8 and counts["account"] == 8
     assert "示范校项目：已建立" in first.output and "示范校项目：" in second.output and "不重复建立" in second.output
+    city = re.search(r"市督导账号：用户名 city，一次性密码 ([A-Za-z0-9_-]+)", second.output)
+    assert city and "第 1 名" in second.output and "第 2 名" in second.output
+    with session_scope() as session:
+        assert authenticate(session, "city", city.group(1)).ok
 
     # new passwords every run; the old ones no longer work
     again = _accounts(second.output)

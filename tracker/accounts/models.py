@@ -16,6 +16,7 @@ class UserRole(str, Enum):
     department = "department"  # a responsible unit (责任单位): its own tasks
     school = "school"  # a school: its own data and tasks (一校一案)
     reviewer = "reviewer"  # 评估人员 (city, province, nation): reads, changes nothing
+    region = "region"  # 市/省 督导 (issue 15): reads every county of its region, changes only its own
 
 
 ROLE_NAMES = {
@@ -23,6 +24,7 @@ ROLE_NAMES = {
     UserRole.department: "责任单位",
     UserRole.school: "学校",
     UserRole.reviewer: "评估人员",
+    UserRole.region: "市/省督导",
 }
 
 
@@ -42,6 +44,8 @@ class User(SQLModel, table=True):
     department_id: int | None = Field(default=None, foreign_key="department.id")
     school_id: int | None = Field(default=None, foreign_key="school.id")
     person_id: int | None = Field(default=None, foreign_key="person.id")
+    # a region account's city or province; its campaign_id is the county it looks at by default
+    region_id: int | None = Field(default=None, foreign_key="region.id")
     password_hash: str  # argon2id, with its parameters
     active: bool = True
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -163,6 +163,8 @@ def create_user(session: Session, campaign: Campaign, data: UserInput | dict) ->
     if session.exec(select(User.id).where(User.username == username)).first() is not None:
         raise AccountError(f"用户名「{username}」已被使用")
 
+    if role is UserRole.region:
+        raise AccountError("市/省督导账号属于一个地区，请用 junheng region user 建立")
     department = school = person = None
     if user_input.person:
         person = find_person(session, campaign, user_input.person)

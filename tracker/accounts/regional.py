@@ -1,0 +1,111 @@
+"""Region accounts (市/省 督导, issue 15 §2): who they are, what they see, what they may change.
+
+A region account reads every campaign inside its region (a city's counties; a province's
+cities' counties) and changes nothing in them. To look into a county it is shown the county's
+pages and API as a 评估人员 of that county (``county_view``: a copy of the account, never
+stored, with role reviewer and that campaign): every existing read works and every write is
+refused exactly as for a reviewer. With its own role it sees nothing of any campaign (every
+clause of ``tracker.accounts.access`` is false for it), so a path that forgot to ask still
+shows and changes nothing. What it does change is the region's own: its reviews of the
+counties (``check_region_review``: 市级 for a city, 省级 for a province) and its notices.
+Another region's counties do not exist for it (404).
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from tracker.accounts.access import AccessDenied, role_of
+from tracker.accounts.models import User, UserRole
+from tracker.accounts.service import AccountError, UserInput, hash_password
+from tracker.errors import ErrorKind, JunhengError
+from tracker.org.models import Campaign
+from tracker.regions.models import Region, RegionLevel
+from tracker.regions.service import RegionNotFound, in_region, region_campaigns
+
+REVIEW_LEVEL = {RegionLevel.city: "市级", RegionLevel.province: "省级"}
+
+
+class CountyNotInRegion(JunhengError, LookupError, kind=ErrorKind.not_found):
+    """A campaign outside the account's region: it does not exist for this account."""
+
+
+def is_region_account(user: User) -> bool:
+    return role_of(user) is UserRole.region and user.region_id is not None
+
+
+def create_region_user(session: Session, region: Region, *, username: str, password: str, name: str = "") -> User:
+    """A log-in of the region; its default county is the region's first (by county name)."""
+    data = UserInput(username=username, name=name, role=UserRole.region, password=password)
+    if session.exec(select(User.id).where(User.username == data.username)).first() is not None:
+        raise AccountError(f"用户名「{data.username}」已被使用")
+    counties = region_campaigns(session, region.id)
+    if not counties:
+        raise AccountError(f"地区「{region.name}」下还没有县的创建工作，请先导入地区文件")
+    user = User(campaign_id=counties[0].id, region_id=region.id, username=data.username,
+                name=data.name or f"{region.name}督导", role=UserRole.region.value,
+                password_hash=hash_password(data.password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def account_region(session: Session, user: User) -> Region:
+    """The region of a region account; 403 for any other account."""
+    if not is_region_account(user):
+        raise AccessDenied("地区总览仅限市/省督导账号")
+    region = session.get(Region, user.region_id)
+    if region is None:
+        raise RegionNotFound("账号所属的地区已不存在")
+    return region
+
+
+def visible_region(session: Session, user: User, code: str) -> Region:
+    """The region ``code`` if the account may see it (its own, or a city of its province); 404
+    otherwise: another region does not exist for it."""
+    own = account_region(session, user)
+    region = session.exec(select(Region).where(Region.code == code)).first()
+    if region is None or (region.id != own.id and region.parent_id != own.id):
+        raise RegionNotFound(f"没有编号为「{code}」的地区")
+    return region
+
+
+def county_of_region(session: Session, user: User, campaign: Campaign | None) -> Campaign:
+    """The campaign if it is inside the account's region, else 404."""
+    own = account_region(session, user)
+    if campaign is None or not in_region(session, own.id, campaign.id):
+        raise CountyNotInRegion("本地区没有这个县的创建工作")
+    return campaign
+
+
+def county_view(session: Session, user: User, campaign: Campaign) -> User:
+    """The account as a read-only 评估人员 of ``campaign`` (a county of its region): a new
+    ``User`` never added to the session, so nothing of it is stored."""
+    county_of_region(session, user, campaign)
+    return User(id=user.id, campaign_id=campaign.id, username=user.username, name=user.name,
+                role=UserRole.reviewer.value, password_hash="", active=user.active, region_id=user.region_id)
+
+
+def check_region_review(session: Session, user: User, campaign: Campaign, level: str) -> str:
+    """A region account enters reviews of its counties at its own level only (市级 for a city,
+    省级 for a province). Returns the level."""
+    own = account_region(session, user)
+    county_of_region(session, user, campaign)
+    allowed = REVIEW_LEVEL[RegionLevel(own.level)]
+    if level != allowed:
+        raise AccessDenied(f"{own.name}只能录入{allowed}评估（复评）的结论和反馈问题，不能录入{level}")
+    return allowed
+
+
+def region_review(session: Session, user: User, review_id: int):
+    """A review of one of the account's counties at the account's own level (its campaign and
+    the review); another county's or another level's review does not exist for it (404)."""
+    from tracker.reviews.service import ReviewNotFound
+    from tracker.reviews.models import Review
+
+    own = account_region(session, user)
+    review = session.get(Review, review_id)
+    if review is None or review.level != REVIEW_LEVEL[RegionLevel(own.level)]:
+        raise ReviewNotFound(f"没有编号为 {review_id} 的{REVIEW_LEVEL[RegionLevel(own.level)]}评估")
+    campaign = county_of_region(session, user, session.get(Campaign, review.campaign_id))
+    return campaign, review

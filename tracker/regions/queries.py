@@ -1,0 +1,90 @@
+"""The roll-up's reads: one GROUP BY each over all the counties of a region (the tallies kept by
+the task triggers, the phases, the tasks done, the 督办单 issued), never a query per county."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import and_, case, func
+from sqlmodel import Session, select
+
+from tracker.appraisal.queries import beijing_date
+from tracker.notices.models import NoticeItem, Rung
+from tracker.org.models import Phase
+from tracker.tasks.models import Task, TaskDueTally, TaskStatus, TaskTally
+
+
+def status_counts(session: Session, campaign_ids) -> dict[int, dict[str, int]]:
+    """Tasks per county and status, from ``task_tally``."""
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = session.exec(select(TaskTally.campaign_id, TaskTally.status, func.sum(TaskTally.n))
+                        .where(TaskTally.campaign_id.in_(campaign_ids))
+                        .group_by(TaskTally.campaign_id, TaskTally.status))
+    for campaign_id, status, n in rows:
+        out[campaign_id][status] = int(n or 0)
+    return out
+
+
+def overdue_counts(session: Session, campaign_ids, today: dt.date) -> dict[int, int]:
+    """Tasks with their unit due before ``today`` per county, from ``task_due_tally``: the same
+    figure as ``campaign status``'s overdue."""
+    rows = session.exec(select(TaskDueTally.campaign_id, func.sum(TaskDueTally.n))
+                        .where(TaskDueTally.campaign_id.in_(campaign_ids), TaskDueTally.due_on < today)
+                        .group_by(TaskDueTally.campaign_id))
+    return {campaign_id: int(n or 0) for campaign_id, n in rows}
+
+
+def done_counts(session: Session, campaign_ids) -> dict[int, tuple[int, int]]:
+    """(done, done by the due date) per county: tasks submitted or verified, and those of them
+    whose work was done (submitted, else verified; Beijing date) on or before their due date."""
+    t = Task.__table__.c
+    done_at = func.coalesce(t.submitted_at, t.verified_at)
+    on_time = case((and_(done_at.is_not(None), beijing_date(done_at) <= t.due_on), 1), else_=0)
+    rows = session.execute(select(t.campaign_id, func.count(), func.sum(on_time))
+                           .where(t.campaign_id.in_(campaign_ids),
+                                  t.status.in_([TaskStatus.submitted.value, TaskStatus.verified.value]))
+                           .group_by(t.campaign_id))
+    return {campaign_id: (int(n), int(ok or 0)) for campaign_id, n, ok in rows}
+
+
+def escalation_counts(session: Session, campaign_ids) -> dict[int, int]:
+    """督办单 issued per county: one per task and occurrence (several recipients, one 督办单)."""
+    n = NoticeItem.__table__.c
+    issued = (select(n.campaign_id, n.task_id, n.occurrence).distinct()
+              .where(n.campaign_id.in_(campaign_ids), n.rung == Rung.escalation.value, n.task_id.is_not(None))
+              .subquery())
+    rows = session.execute(select(issued.c.campaign_id, func.count()).group_by(issued.c.campaign_id))
+    return {campaign_id: int(c) for campaign_id, c in rows}
+
+
+def phases_of(session: Session, campaign_ids) -> dict[int, list[Phase]]:
+    """Every county's phases in their order."""
+    out: dict[int, list[Phase]] = defaultdict(list)
+    for phase in session.exec(select(Phase).where(Phase.campaign_id.in_(campaign_ids))
+                              .order_by(Phase.campaign_id, Phase.ordinal, Phase.id)):
+        out[phase.campaign_id].append(phase)
+    return out
+
+
+def change_mark(session: Session) -> tuple:
+    """One cheap statement whose answer changes whenever a figure of the roll-up may have: the
+    newest event (every task move, phase change, plan change and calendar import writes one),
+    notice item (督办单), assessment snapshot, task and phase, and the shape of the regions. Each
+    ``max(id)`` is one index lookup."""
+    from tracker.assessment.models import AssessmentSnapshot
+    from tracker.events.models import Event
+    from tracker.regions.models import Region, RegionCounty
+
+    row = session.exec(select(
+        select(func.max(Event.id)).scalar_subquery(),
+        select(func.max(NoticeItem.id)).scalar_subquery(),
+        select(func.max(AssessmentSnapshot.id)).scalar_subquery(),
+        select(func.max(Task.id)).scalar_subquery(),
+        select(func.max(Phase.id)).scalar_subquery(),
+        select(func.count()).select_from(RegionCounty).scalar_subquery(),
+        select(func.coalesce(func.sum(RegionCounty.region_id * 1_000_003 + RegionCounty.campaign_id), 0))
+        .scalar_subquery(),
+        select(func.count()).select_from(Region).scalar_subquery(),
+    )).one()
+    return tuple(row)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from prefect import flow, task
+from flows.naming import readable_run_name
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
@@ -99,7 +100,7 @@ def queue_mail_task(briefing_id: int) -> dict:
     return queue_mail(briefing_id)
 
 
-@flow(name="weekly-briefing", log_prints=False, persist_result=False)
+@flow(name="weekly-briefing", log_prints=False, persist_result=False, flow_run_name=readable_run_name)
 async def weekly_briefing_flow(campaign_code: str, iso_week: str, send: bool = False, pdf: bool = True) -> dict:
     """调度通报: the briefing of ``iso_week`` (e.g. 2026-W48) for the campaign — computed as of the end
     of the week from the event log, stored with its number, rendered, and e-mailed (``send``)."""

@@ -11,6 +11,13 @@ them, and starts the reacting flows:
                                      (that flow assesses at once; it marks the event in its payload)
     briefing.due                   → weekly-briefing (the week in its payload; the scheduler's
                                      Monday 08:30 job records it)
+    phase.activated                → the phase's own flow by its kind (flows/phases.py):
+                                     phase-self-check, phase-rectification, phase-review (level
+                                     市级/省级), phase-national-check, phase-custom
+
+Every flow run it starts is recorded (``FlowRunRecord``: flow, parameters, events, Prefect's run
+id, outcome), so the tracker owns the outcome: flows/followup.py starts again a run that failed,
+crashed or did not start within a bound (issue 16 §2).
 
 Why our own dispatcher rather than Prefect custom events with deployment triggers: triggers
 need a running Prefect server (the demo, the tests and a one-machine county run Prefect
@@ -39,8 +46,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from flows import ASSESSED_BY_CALLER, DEPLOYMENT_NAME
-from tracker.org.models import Campaign
+from flows import ASSESSED_BY_CALLER, deployment_of
+from tracker.events.models import FlowRunRecord
+from tracker.events.queries import add_flow_runs
+from tracker.org.models import Campaign, Phase
+from tracker.plans.kinds import PhaseKind
 from tracker.reviews.models import Review
 from tracker.db import get_engine, session_scope, utcnow
 from tracker.events.models import Event
@@ -55,6 +65,17 @@ log = logging.getLogger("junheng.dispatcher")
 GATE_CHECK = "gate-check"
 REASSESSMENT = "reassessment"
 BRIEFING = "weekly-briefing"
+PHASE = "phase"  # the phase's own flow, chosen by its kind (PHASE_FLOWS)
+
+# the flow of each phase kind (flows/phases.py), and the parameters it takes beside the phase
+PHASE_FLOWS: dict[PhaseKind, tuple[str, dict[str, Any]]] = {
+    PhaseKind.self_check: ("phase-self-check", {}),
+    PhaseKind.rectification: ("phase-rectification", {}),
+    PhaseKind.review_city: ("phase-review", {"level": "市级"}),
+    PhaseKind.review_province: ("phase-review", {"level": "省级"}),
+    PhaseKind.review_national: ("phase-national-check", {}),
+    PhaseKind.other: ("phase-custom", {}),
+}
 
 # event type → the flow that reacts to it
 REACTIONS: dict[str, str] = {
@@ -63,9 +84,11 @@ REACTIONS: dict[str, str] = {
     "review.verdict": GATE_CHECK,
     "submission.imported": REASSESSMENT,
     "briefing.due": BRIEFING,
+    "phase.activated": PHASE,
 }
 
 DEFAULT_BATCH = 200
+MAX_PASSES = 20  # a pass's flows record events (a gate passed → phase.activated): look again, boundedly
 
 
 class DispatchMode(str, Enum):
@@ -104,6 +127,16 @@ class FlowStart:
     flow_name: str
     parameters: dict[str, Any]
     event_ids: tuple[int, ...]
+    attempt: int = 1  # > 1: started again by flows/followup.py
+    retry_of: int | None = None  # the FlowRunRecord it takes over from
+
+    def idempotency_key(self) -> str:
+        """A second creation for the same events (a retried pass) returns the same run; a retry
+        (``attempt`` > 1) is a new run."""
+        key = f"junheng-{self.flow_name}-events-{'-'.join(map(str, self.event_ids))}"
+        if not self.event_ids:
+            key = f"junheng-{self.flow_name}-" + "-".join(f"{k}={v}" for k, v in sorted(self.parameters.items()))
+        return key if self.attempt == 1 else f"{key}-attempt-{self.attempt}-of-{self.retry_of}"
 
 
 @dataclass
@@ -113,6 +146,7 @@ class FlowOutcome:
     result: dict[str, Any] | None = None  # embedded: the flow's return value
     flow_run_id: str | None = None
     error: str | None = None
+    message: str | None = None  # the run's final state message (embedded): 通过 / 未通过 and why
 
 
 @dataclass
@@ -184,12 +218,17 @@ def plan_flow_starts(session: Session, event_ids: list[int]) -> tuple[list[FlowS
             ignored.append((event.id, "事件不属于任何创建活动"))
             continue
         payload = event.payload or {}
-        if flow_name == GATE_CHECK:
+        if flow_name in (GATE_CHECK, PHASE):
             phase_id = _phase_of(session, event)
-            if phase_id is None:
+            phase = session.get(Phase, phase_id) if phase_id is not None else None
+            if phase is None:
                 ignored.append((event.id, "找不到事件对应的阶段"))
                 continue
-            params = {"campaign_code": code, "phase_id": phase_id}
+            # the readable name beside the id: Prefect's UI shows parameters and names runs by it
+            params = {"campaign_code": code, "phase_id": phase.id, "phase_name": phase.name}
+            if flow_name == PHASE:
+                flow_name, extra = PHASE_FLOWS[PhaseKind(phase.kind)]
+                params.update(extra)
         elif flow_name == BRIEFING:
             if not payload.get("week"):
                 ignored.append((event.id, "事件未注明周次"))
@@ -214,6 +253,8 @@ def plan_flow_starts(session: Session, event_ids: list[int]) -> tuple[list[FlowS
 
 def _phase_of(session: Session, event: Event) -> int | None:
     payload = event.payload or {}
+    if event.type == "phase.activated":
+        return int(payload["phase_id"]) if payload.get("phase_id") is not None else None
     if event.type == "review.verdict":
         if payload.get("phase_id") is not None:
             return int(payload["phase_id"])
@@ -229,17 +270,19 @@ def _phase_of(session: Session, event: Event) -> int | None:
 def flow_by_name(name: str):
     from flows.briefing import weekly_briefing_flow
     from flows.gates import gate_check_flow
-    from flows.selfcheck import reassessment_flow
+    from flows.phases import FLOWS
+    from flows.selfcheck import reassessment_flow, self_check_flow
 
-    return {GATE_CHECK: gate_check_flow, REASSESSMENT: reassessment_flow, BRIEFING: weekly_briefing_flow}[name]
+    return {GATE_CHECK: gate_check_flow, REASSESSMENT: reassessment_flow, BRIEFING: weekly_briefing_flow,
+            "self-check": self_check_flow, **FLOWS}[name]
 
 
-async def _run_embedded(start: FlowStart) -> FlowOutcome:
+async def run_embedded(start: FlowStart) -> FlowOutcome:
     flow = flow_by_name(start.flow_name)
     state = await flow(**start.parameters, return_state=True)
     run_id = str(state.state_details.flow_run_id) if state.state_details.flow_run_id else None
     if state.is_completed():
-        return FlowOutcome(start, ok=True, result=await state.result(), flow_run_id=run_id)
+        return FlowOutcome(start, ok=True, result=await state.result(), flow_run_id=run_id, message=state.message)
     try:
         await state.result()  # raises the flow's own error
         message = state.message or state.name
@@ -249,15 +292,15 @@ async def _run_embedded(start: FlowStart) -> FlowOutcome:
     return FlowOutcome(start, ok=False, flow_run_id=run_id, error=message)
 
 
-async def _create_deployment_run(start: FlowStart) -> FlowOutcome:
+async def create_deployment_run(start: FlowStart) -> FlowOutcome:
     from prefect.deployments import run_deployment
 
     flow_run = await run_deployment(
-        name=f"{start.flow_name}/{DEPLOYMENT_NAME}",
+        name=deployment_of(start.flow_name),
         parameters=start.parameters,
         timeout=0,  # create the run and return; a worker runs it
         # a second creation for the same events (a retried pass) returns the same run
-        idempotency_key=f"junheng-{start.flow_name}-events-{'-'.join(map(str, start.event_ids))}",
+        idempotency_key=start.idempotency_key(),
         tags=["junheng", "dispatch"],
     )
     return FlowOutcome(start, ok=True, flow_run_id=str(flow_run.id))
@@ -278,32 +321,74 @@ async def dispatch_once(engine: Engine | None = None, *, mode: DispatchMode | st
 
     for start in starts:
         if mode is DispatchMode.embedded:
-            report.outcomes.append(await _run_embedded(start))
+            report.outcomes.append(await run_embedded(start))
             continue
         try:
-            report.outcomes.append(await _create_deployment_run(start))
+            report.outcomes.append(await create_deployment_run(start))
         except Exception as exc:  # noqa: BLE001 — the server is unreachable or the deployment missing
             # The network failed, not the work: give the claim back so the next pass retries.
             report.released.extend(start.event_ids)
             release_events(list(start.event_ids), stamp, engine)
-            message = f"无法在 Prefect 服务器上创建流程运行 {start.flow_name}/{DEPLOYMENT_NAME}：{exc}"
+            message = f"无法在 Prefect 服务器上创建流程运行 {deployment_of(start.flow_name)}：{exc}"
             log.error(message)
             report.outcomes.append(FlowOutcome(start, ok=False, error=message))
+    record_flow_runs(report.outcomes, mode, engine)
     return report
+
+
+RUN_STATES = {True: "completed", False: "failed"}
+
+
+def record_flow_runs(outcomes: list[FlowOutcome], mode: DispatchMode, engine: Engine | None = None) -> list[int]:
+    """Record the flow runs a pass started, in one INSERT: with a worker their outcome is not known
+    yet (``created``); embedded, the run is over (``completed`` / ``failed``). A run whose creation
+    failed for want of the server is not recorded: its events were given back instead."""
+    rows = []
+    with session_scope(engine or get_engine()) as session:
+        for outcome in outcomes:
+            if mode is DispatchMode.deployments and outcome.flow_run_id is None:
+                continue
+            params = outcome.start.parameters
+            state = "created" if mode is DispatchMode.deployments else RUN_STATES[outcome.ok]
+            rows.append(FlowRunRecord(
+                campaign_id=_campaign_id(session, params.get("campaign_code")), flow_name=outcome.start.flow_name,
+                run_name=run_name(outcome.start), parameters=params, event_ids=list(outcome.start.event_ids),
+                mode=mode.value, flow_run_id=outcome.flow_run_id, state=state,
+                message=(outcome.error or outcome.message or "")[:2000],
+                attempt=outcome.start.attempt, retry_of=outcome.start.retry_of))
+        add_flow_runs(session, rows)
+        return [r.id for r in rows]
+
+
+def _campaign_id(session: Session, code: str | None) -> int | None:
+    from tracker.org.queries import campaign_id_by_code
+
+    return campaign_id_by_code(session, code) if code else None
+
+
+def run_name(start: FlowStart) -> str:
+    """The readable name of the run (the same as flows.naming gives it inside Prefect)."""
+    p = start.parameters
+    what = (p.get("phase_name") or (f"阶段{p['phase_id']}" if p.get("phase_id") is not None else None)
+            or p.get("iso_week") or (f"数据批次{p['submission_id']}" if p.get("submission_id") is not None else None))
+    return f"{start.flow_name}/{p.get('campaign_code') or '默认'}" + (f"-{what}" if what else "")
 
 
 async def dispatch_pending(engine: Engine | None = None, *, mode: DispatchMode | str | None = None,
                            limit: int = DEFAULT_BATCH) -> DispatchReport:
     """Passes until nothing is waiting (events released for a retry wait for the next call)."""
     total = DispatchReport()
-    while True:
+    for _ in range(MAX_PASSES):
         report = await dispatch_once(engine, mode=mode, limit=limit)
         total.claimed += report.claimed
         total.ignored += report.ignored
         total.outcomes += report.outcomes
         total.released += report.released
-        if len(report.claimed) < limit or report.released:
+        # Another pass while this one claimed anything: the flows it ran may have recorded events
+        # of their own (a gate passed activates the next phase, whose flow starts at once).
+        if not report.claimed or report.released:
             return total
+    return total
 
 
 def run_forever(interval: float, on_report: Callable[[DispatchReport], None], *,

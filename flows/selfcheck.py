@@ -14,24 +14,35 @@ from pathlib import Path
 
 from prefect import flow
 
+from flows.naming import readable_run_name
 from flows.steps import assess_task, import_sheet_task, reconcile_task
+from tracker.errors import ErrorKind, JunhengError
 from tracker.events.service import SYSTEM_ACTOR
 
 
-@flow(name="self-check", log_prints=False, persist_result=False)
-async def self_check_flow(campaign_code: str, sheet_path: str, actor: str = SYSTEM_ACTOR,
-                          label: str = "自查") -> dict[str, Any]:
+class SelfCheckInputError(JunhengError, ValueError, kind=ErrorKind.invalid):
+    """Neither a sheet nor a stored batch given (Chinese message)."""
+
+
+@flow(name="self-check", log_prints=False, persist_result=False, flow_run_name=readable_run_name)
+async def self_check_flow(campaign_code: str, sheet_path: str | None = None, actor: str = SYSTEM_ACTOR,
+                          label: str = "自查", submission_id: int | None = None) -> dict[str, Any]:
     """自查自评: import the county's school sheet, assess it, create or update the tasks.
 
+    On a worker (the deployment) give ``submission_id``, a sheet already stored in the tracker
+    (``junheng selfcheck`` imports it first): a path means nothing on another machine.
     Running it twice on the same data creates no new task (every step is idempotent).
     """
-    submission_id = import_sheet_task(campaign_code, str(sheet_path), actor, label=label)
+    if submission_id is None:
+        if not sheet_path:
+            raise SelfCheckInputError("自查流程需要学校数据表（sheet_path）或已导入的数据批次编号（submission_id）")
+        submission_id = import_sheet_task(campaign_code, str(sheet_path), actor, label=label)
     assessment_id = assess_task(campaign_code, submission_id)
     counts = reconcile_task(campaign_code, assessment_id, actor)
     return {"submission_id": submission_id, "assessment_id": assessment_id, **counts}
 
 
-@flow(name="reassessment", log_prints=False, persist_result=False)
+@flow(name="reassessment", log_prints=False, persist_result=False, flow_run_name=readable_run_name)
 async def reassessment_flow(campaign_code: str, submission_id: int) -> dict[str, Any]:
     """整改期复测: assess a newly imported submission and reconcile the tasks with it
     (a shortfall gone marks its task resolved by data; one come back reopens it; a new one opens

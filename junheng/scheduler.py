@@ -9,6 +9,10 @@ start), each job with a fixed id and ``replace_existing`` so a restart never dup
     deliver_messages  every minute      notifications.delivery.deliver_due: compose and send
     dispatch_events   every 30 seconds  flows.dispatcher.dispatch_pending: start reacting flows
     weekly_briefing   Monday 08:30      flows.briefing: last week's 调度通报, per campaign
+    follow_flow_runs  every minute      flows.followup: start again a flow run that failed, crashed
+                                        or did not start within its bound (issue 16 §2)
+    check_gates       every 10 minutes  flows.followup.check_gates: the gate of every active phase
+                                        whose tasks are all closed (a safety net), then a dispatch
 
 Every job runs in a worker thread (async work with its own event loop there): a job that blocks —
 Prefect starting its embedded server, a slow SMTP server — never stalls the clock, the other
@@ -64,7 +68,8 @@ JOB_TABLE = "apscheduler_jobs"
 WAITING_MESSAGE = "另一个调度进程正在运行，等待中"
 # the jobs by id (also the names of the module-level functions run_job calls) and their Chinese names
 JOB_NAMES = {"deadline_sweep": "提醒扫描", "deliver_messages": "邮件投递", "dispatch_events": "事件分发",
-             "weekly_briefing": "周报时间", "purge_tokens": "清理过期令牌"}
+             "weekly_briefing": "周报时间", "purge_tokens": "清理过期令牌", "follow_flow_runs": "流程运行跟踪",
+             "check_gates": "阶段验收巡检"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ class Cadence:
     sweep: float = 300.0
     deliver: float = 60.0
     dispatch: float = 30.0
+    follow: float = 60.0
+    gates: float = 600.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,6 +136,30 @@ def dispatch_events() -> None:
     if report.claimed:
         log.info("事件分发：处理事件 %d 条，启动流程 %d 次，失败 %d 次",
                  len(report.claimed), report.started, report.failed)
+
+
+def follow_flow_runs() -> None:
+    """Start again the flow runs that failed, crashed or did not start in time (flows.followup)."""
+    from flows.followup import follow_flow_runs as follow
+
+    report = asyncio.run(follow(get_engine(_url())))
+    if report.retried or report.given_up:
+        log.info("流程运行跟踪：重新派发 %d 次，放弃 %d 次", len(report.retried), len(report.given_up))
+
+
+def check_gates() -> None:
+    """The safety net: check the gate of every active phase whose tasks are all closed, then run a
+    dispatch pass (the phases it activated start their flows)."""
+    from flows.dispatcher import dispatch_pending
+    from flows.followup import check_gates as sweep_gates
+
+    engine = get_engine(_url())
+    sweep = sweep_gates(engine)
+    passed = [r for r in sweep.results if r["newly_passed"]]
+    if passed or sweep.started:
+        log.info("阶段验收巡检：检查 %d 个阶段，通过 %d 个，按日期启动 %d 个", len(sweep.results), len(passed),
+                 len(sweep.started))
+        asyncio.run(dispatch_pending(engine))
 
 
 def record_briefings_due(now: dt.datetime | None = None) -> int:
@@ -200,7 +231,7 @@ def _draining_executor():
 
 
 def build_scheduler(url: str, cadence: Cadence = Cadence(), executor=None):
-    """The scheduler with its five jobs, stored in the tracker database (not started).
+    """The scheduler with its seven jobs, stored in the tracker database (not started).
     ``executor``: the default executor, e.g. ``_draining_executor()`` (the process keeps it to
     wait for running jobs)."""
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -221,6 +252,8 @@ def build_scheduler(url: str, cadence: Cadence = Cadence(), executor=None):
         "dispatch_events": IntervalTrigger(seconds=cadence.dispatch, timezone=zone()),
         "weekly_briefing": CronTrigger(day_of_week="mon", hour=8, minute=30, timezone=zone()),
         "purge_tokens": CronTrigger(hour=3, minute=15, timezone=zone()),
+        "follow_flow_runs": IntervalTrigger(seconds=cadence.follow, timezone=zone()),
+        "check_gates": IntervalTrigger(seconds=cadence.gates, timezone=zone()),
     }
     # every job goes through run_job, which confirms the lease before the job does anything
     for job_id, trigger in triggers.items():

@@ -8,11 +8,12 @@ from tracker.org.models import Campaign, Department, Person, Phase, School
 from tracker.programmes.models import (
     Award, Objection, Pairing, PairingMember, PairingReport, PairingTask, PanelScore, ProgrammeEntry, Publicity,
 )
+from tracker.phases.models import PhaseStep
 from tracker.reports.models import ReportText
 from tracker.regions.models import CountyAssessmentSummary, Region, RegionCounty, RegionNotice
 from tracker.reviews.models import Review, ReviewFinding
-from tracker.events.models import Event
 from tracker.gaps.models import GapPlanRecord
+from tracker.events.models import Event, FlowRunRecord
 from tracker.leadership.models import LeaderLease
 from tracker.materials.models import EvidenceMaterial, MaterialChecklist
 from tracker.assessment.models import CountyInput, CvHistory
@@ -28,12 +29,12 @@ from tracker.tasks.models import (
 __all__ = [
     "ApiToken", "AssessmentSnapshot", "AttachmentContent", "Award", "Briefing", "CalendarYear",
     "Campaign", "CooperatorReport", "CountyAssessmentSummary", "CountyInput", "CvHistory",
-    "DataSubmission", "Department", "Event", "Evidence", "EvidenceMaterial", "GapPlanRecord",
-    "LeaderLease", "LoginThrottle", "MaterialChecklist", "MessageAttachment", "NoticeItem",
-    "Objection", "OutboundMessage", "OwedNotice", "Pairing", "PairingMember", "PairingReport",
-    "PairingTask", "PanelScore", "Person", "Phase", "ProgrammeEntry", "Publicity", "Region",
-    "RegionCounty", "RegionNotice", "ReportText", "Review", "ReviewFinding", "RobotWindow",
-    "School", "SchoolDataRow", "ShortfallRecord", "Survey", "SurveyCode", "SurveyResponse", "Task",
-    "TaskCooperator", "TaskDueTally", "TaskExtension", "TaskTally", "User", "WebSession",
-    "WorkdayOverride",
+    "DataSubmission", "Department", "Event", "Evidence", "EvidenceMaterial", "FlowRunRecord",
+    "GapPlanRecord", "LeaderLease", "LoginThrottle", "MaterialChecklist", "MessageAttachment",
+    "NoticeItem", "Objection", "OutboundMessage", "OwedNotice", "Pairing", "PairingMember",
+    "PairingReport", "PairingTask", "PanelScore", "Person", "Phase", "PhaseStep", "ProgrammeEntry",
+    "Publicity", "Region", "RegionCounty", "RegionNotice", "ReportText", "Review", "ReviewFinding",
+    "RobotWindow", "School", "SchoolDataRow", "ShortfallRecord", "Survey", "SurveyCode",
+    "SurveyResponse", "Task", "TaskCooperator", "TaskDueTally", "TaskExtension", "TaskTally",
+    "User", "WebSession", "WorkdayOverride",
 ]

@@ -141,6 +141,14 @@ def list_command() -> None:
         Console().print(table)
 
 
+@campaign_app.command("phases")
+def phases_command(campaign_code: str | None = CampaignOption) -> None:
+    """列出阶段及其编号（同 junheng phase list）。"""
+    from junheng.cli.phase import list_command as phase_list
+
+    phase_list(campaign_code)
+
+
 @campaign_app.command("show")
 def show_command(campaign_code: str | None = CampaignOption) -> None:
     """显示一个创建工作的阶段（时间窗口）、单位和人员。"""

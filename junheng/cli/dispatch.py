@@ -17,7 +17,9 @@ from junheng.cli.prefect_console import quiet_prefect
 console = Console(highlight=False, soft_wrap=True)
 
 FLOW_LABELS = {"gate-check": "阶段验收", "reassessment": "整改复测", "self-check": "自查自评",
-               "review-intake": "评估反馈登记"}
+               "review-intake": "评估反馈登记", "weekly-briefing": "调度通报",
+               "phase-self-check": "自查自评阶段", "phase-rectification": "整改阶段",
+               "phase-review": "评估阶段", "phase-national-check": "国家审核认定阶段", "phase-custom": "阶段"}
 
 
 def print_report(report) -> None:
@@ -34,7 +36,11 @@ def print_report(report) -> None:
         elif outcome.result is None:
             console.print(f"  → {label}（事件 {events}）：已交给 worker，流程运行 {outcome.flow_run_id}")
         else:
-            console.print(f"  ✓ {label}（事件 {events}）：{describe_result(outcome.start.flow_name, outcome.result)}")
+            name = outcome.start.parameters.get("phase_name")
+            label = f"{label}「{name}」" if name and outcome.start.flow_name.startswith("phase-") else label
+            text = (outcome.message if outcome.start.flow_name.startswith("phase-") and outcome.message
+                    else describe_result(outcome.start.flow_name, outcome.result))
+            console.print(f"  ✓ {label}（事件 {events}）：{text}")
     if report.released:
         console.print(f"  {len(report.released)} 条事件未能交给 Prefect 服务器，下次分发时重试。")
 

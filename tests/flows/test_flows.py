@@ -139,8 +139,9 @@ async def test_verifying_every_task_of_a_phase_passes_its_gate(example_campaign,
 
     assert PhaseStatus(_phase("self_check", example_campaign).status) is not PhaseStatus.passed
     report = await dispatch_pending(mode=DispatchMode.embedded)
-    assert len(report.claimed) == len(tasks)
-    assert len(report.outcomes) == 1 and report.outcomes[0].result["newly_passed"] is True
+    assert len(report.claimed) == len(tasks) + 1  # the 销号, then the next phase's phase.activated
+    assert [o.start.flow_name for o in report.outcomes] == ["gate-check", "phase-rectification"]
+    assert report.outcomes[0].result["newly_passed"] is True
     assert PhaseStatus(_phase("self_check", example_campaign).status) is PhaseStatus.passed
     following = _phase("rectification", example_campaign)
     assert PhaseStatus(following.status) is PhaseStatus.active
@@ -181,3 +182,19 @@ async def test_review_findings_become_tasks_and_the_verdict_checks_the_gate(
     outcome = report.outcomes[0].result
     assert outcome["passed"] is False and any("2 项任务未销号" in r for r in outcome["reasons"])
     assert _count(Task, Task.status == TaskStatus.verified.value) == 0
+
+
+async def test_the_self_check_on_a_worker_takes_a_stored_submission_not_a_path(
+        example_campaign, schools_sheet, prefect_harness):
+    """A worker on another machine cannot read the office's path: the deployment is given the id
+    of a batch already imported (issue 16 §2)."""
+    with session_scope() as session:
+        campaign = resolve_campaign(session, example_campaign)
+        submission_id = submissions.import_submission(session, campaign, schools_sheet, OFFICE, label="自查",
+                                                      assessed_by_caller=True).id
+    result = await self_check_flow(example_campaign, submission_id=submission_id)
+    assert result["submission_id"] == submission_id and result["created"] > 0
+    with session_scope() as session:
+        assert session.exec(select(func.count()).select_from(DataSubmission)).one() == 1  # nothing imported again
+    state = await self_check_flow(example_campaign, return_state=True)
+    assert state.is_failed() and "submission_id" in state.message

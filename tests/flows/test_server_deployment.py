@@ -8,6 +8,7 @@ Runs only where JUNHENG_TEST_POSTGRES_URL is set (Prefect's server needs Postgre
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import signal
 import socket
@@ -23,10 +24,11 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from tests.conftest import POSTGRES_URL, _empty_postgres
-from tests.factories_db import build_world
+from tests.factories_db import World, build_world
 from tracker.db import session_scope
-from tracker.events.models import Event
-from tracker.org.models import Phase, PhaseStatus
+from tracker.events.models import Event, FlowRunRecord
+from tracker.phases.models import PhaseStep
+from tracker.org.models import Campaign, Department, Person, Phase, PhaseStatus
 from tracker.settings import get_settings
 from tracker.tasks import lifecycle
 
@@ -147,8 +149,9 @@ def test_worker_on_prefect_server_passes_the_gate(tracker_on_postgres, prefect_d
         # package and the shared tracker database. It boots while the deployments are made.
         workdir = tmp_path / "worker"
         workdir.mkdir()
-        worker = subprocess.Popen([PREFECT, "worker", "start", "--pool", "junheng"], env=env, cwd=workdir,
-                                  stdout=worker_log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        worker = subprocess.Popen([PREFECT, "worker", "start", "--pool", "junheng", "--name", "worker-a"], env=env,
+                                  cwd=workdir, stdout=worker_log.open("w"), stderr=subprocess.STDOUT,
+                                  start_new_session=True)
         cli("--no-prompt", "deploy", "--all")  # every deployment of prefect.yaml
 
         code, phase_id, next_phase_id = _campaign_with_verified_phase(tracker_on_postgres)
@@ -179,6 +182,92 @@ def test_worker_on_prefect_server_passes_the_gate(tracker_on_postgres, prefect_d
             undispatched = session.exec(select(Event).where(
                 Event.type == "task.verified", Event.dispatched_at.is_(None))).all()
             assert undispatched == []
+            recorded = session.exec(select(FlowRunRecord)).all()
+        assert [(r.run_name, r.mode, r.flow_run_id) for r in recorded] == [
+            (f"gate-check/{code}-自查自评", "deployments", str(run.id))]
+        assert run.name == f"gate-check/{code}-自查自评"
+        assert run.state.message.startswith("通过："), run.state
+
+        # The next phase's flow, from its phase.activated event, runs on the worker too.
+        async def next_phase_flow():
+            with temporary_settings({PREFECT_API_URL: api_url}):
+                report = await dispatch_pending(mode=DispatchMode.deployments)
+                assert [o.start.flow_name for o in report.outcomes] == ["phase-rectification"], report
+                return await _wait_final(get_client, report.outcomes[0].flow_run_id, worker_log)
+
+        run = asyncio.run(next_phase_flow())
+        assert run.state.is_completed(), f"{run.state}\n{_log_tail(worker_log)}"
+        assert run.name == f"phase-rectification/{code}-整改"
+        with session_scope() as session:
+            steps = {s.step for s in session.exec(select(PhaseStep).where(PhaseStep.phase_id == next_phase_id))}
+        # (no 阶段部署通知: the phase has no task yet, so that step waits for a later run)
+        assert steps == {"ladder", "redate_shortfalls", "resubmission_request"}
+
+        # A worker killed (kill -9 of its process group) while it runs a gate check: the tracker
+        # starts the run again on another worker, and the gate check is not lost.
+        _verified_tasks_in(next_phase_id)
+        first_worker = worker
+
+        async def kill_mid_run_and_recover():
+            from flows.followup import follow_flow_runs
+
+            with temporary_settings({PREFECT_API_URL: api_url}):
+                report = await dispatch_pending(mode=DispatchMode.deployments)
+                assert [o.start.flow_name for o in report.outcomes] == ["gate-check"], report
+                run_id = report.outcomes[0].flow_run_id
+                async with get_client() as client:
+                    deadline = time.monotonic() + RUN_TIMEOUT
+                    while (await client.read_flow_run(run_id)).state.type.value not in ("PENDING", "RUNNING"):
+                        assert time.monotonic() < deadline, _log_tail(worker_log)
+                        await asyncio.sleep(0.1)
+                os.killpg(first_worker.pid, signal.SIGKILL)
+                first_worker.wait(timeout=15)
+                second = subprocess.Popen([PREFECT, "worker", "start", "--pool", "junheng", "--name", "worker-b"],
+                                          env=env, cwd=workdir, stdout=second_log.open("w"),
+                                          stderr=subprocess.STDOUT, start_new_session=True)
+                deadline = time.monotonic() + RUN_TIMEOUT
+                while True:
+                    await follow_flow_runs(start_bound=dt.timedelta(seconds=5), run_bound=dt.timedelta(seconds=5))
+                    with session_scope() as session:
+                        if PhaseStatus(session.get(Phase, next_phase_id).status) is PhaseStatus.passed:
+                            return run_id, second
+                    assert time.monotonic() < deadline, f"阶段未通过：\n{_log_tail(second_log)}"
+                    await asyncio.sleep(1)
+
+        second_log = tmp_path / "worker-b.log"
+        killed_run, worker = asyncio.run(kill_mid_run_and_recover())
+        with session_scope() as session:
+            passed = session.exec(select(Event).where(Event.type == "phase.gate_passed")).all()
+            assert [e.payload["phase_id"] for e in passed] == [phase_id, next_phase_id]
+            killed = session.exec(select(FlowRunRecord).where(FlowRunRecord.flow_run_id == killed_run)).one()
+            assert killed.state in ("retried", "completed")
     finally:
         _stop(worker)
         _stop(server)
+
+
+async def _wait_final(get_client, run_id, worker_log):
+    async with get_client() as client:
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while True:
+            run = await client.read_flow_run(run_id)
+            if run.state is not None and run.state.is_final():
+                return run
+            assert time.monotonic() < deadline, f"流程运行未在时限内结束：\n{_log_tail(worker_log)}"
+            await asyncio.sleep(1)
+
+
+def _verified_tasks_in(phase_id: int) -> None:
+    """Two tasks of the phase, 销号 by the office: events recorded, gate not yet checked."""
+    with session_scope() as session:
+        phase = session.get(Phase, phase_id)
+        world = World(campaign=session.get(Campaign, phase.campaign_id))
+        world.phases = {p.code: p for p in session.exec(select(Phase).where(Phase.campaign_id == phase.campaign_id))}
+        world.departments = {d.name: d for d in session.exec(
+            select(Department).where(Department.campaign_id == phase.campaign_id))}
+        office = session.exec(select(Person).where(Person.campaign_id == phase.campaign_id, Person.is_office)).first()
+        for n in range(2):
+            task = world.task(session, f"rect-{n}", phase=phase.code)
+            lifecycle.accept(session, task, office)
+            lifecycle.submit(session, task, office, note="已完成")
+            lifecycle.verify(session, task, office)

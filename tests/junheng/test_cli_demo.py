@@ -245,8 +245,10 @@ def test_task_verify_only_records_and_dispatch_passes_the_gate(db_url, prefect_h
 
     dispatched = runner.invoke(app, ["dispatch", "--once"])
     assert dispatched.exit_code == 0, dispatched.output
-    assert "处理事件 1 条：启动流程 1 次" in dispatched.output
+    # the 销号's gate check, then the activated phase's own flow (issue 16)
+    assert "处理事件 2 条：启动流程 2 次" in dispatched.output
     assert "阶段验收" in dispatched.output and "验收通过，下一阶段已启动" in dispatched.output
+    assert "✓ 整改阶段「整改」" in dispatched.output
     with session_scope() as session:
         assert PhaseStatus(session.get(Phase, phase_id).status) is PhaseStatus.passed
 

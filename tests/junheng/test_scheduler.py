@@ -39,7 +39,8 @@ from tracker.tasks.models import TaskOrigin
 from tracker.tasks.service import create_task
 
 ROOT = Path(__file__).resolve().parents[2]
-JOB_IDS = {"deadline_sweep", "deliver_messages", "dispatch_events", "weekly_briefing", "purge_tokens"}
+JOB_IDS = {"deadline_sweep", "deliver_messages", "dispatch_events", "weekly_briefing", "purge_tokens",
+           "follow_flow_runs", "check_gates"}
 
 
 @pytest.fixture(autouse=True)

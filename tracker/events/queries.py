@@ -13,7 +13,7 @@ from sqlalchemy import func, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
-from tracker.events.models import Event
+from tracker.events.models import Event, FlowRunRecord
 
 
 def events_page(session: Session, campaign_id: int, visible: ColumnElement[bool], *, type: str | None = None,
@@ -62,3 +62,37 @@ def release_events(session: Session, event_ids: Collection[int], stamp: dt.datet
         update(Event).where(Event.id.in_(list(event_ids)), Event.dispatched_at == stamp)
         .values(dispatched_at=None).execution_options(synchronize_session=False)
     ).rowcount
+
+
+# --- the flow runs the dispatcher started (issue 16 §2) -----------------------------------------
+
+FOLLOWED_STATES = ("created", "failed", "crashed", "late")
+
+
+def add_flow_runs(session: Session, rows: list[FlowRunRecord]) -> list[FlowRunRecord]:
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def flow_runs_to_follow(session: Session, limit: int = 200) -> list[FlowRunRecord]:
+    """The recorded runs whose outcome is not settled: still with a worker, or failed and not yet
+    started again. Oldest first."""
+    return list(session.exec(select(FlowRunRecord).where(FlowRunRecord.state.in_(FOLLOWED_STATES))
+                             .order_by(FlowRunRecord.created_at, FlowRunRecord.id).limit(limit)))
+
+
+def settle_flow_run(session: Session, record_id: int, state: str, message: str, at: dt.datetime,
+                    expected: Collection[str] = FOLLOWED_STATES) -> bool:
+    """Move a record to ``state`` if it is still in one of ``expected`` (so two followers retry a
+    run once); True when this call moved it."""
+    return session.execute(
+        update(FlowRunRecord).where(FlowRunRecord.id == record_id, FlowRunRecord.state.in_(list(expected)))
+        .values(state=state, message=message[:2000], checked_at=at)
+        .execution_options(synchronize_session=False)).rowcount == 1
+
+
+def recent_flow_runs(session: Session, limit: int = 30, campaign_id: int | None = None) -> list[FlowRunRecord]:
+    conditions = [] if campaign_id is None else [FlowRunRecord.campaign_id == campaign_id]
+    return list(session.exec(select(FlowRunRecord).where(*conditions)
+                             .order_by(FlowRunRecord.created_at.desc(), FlowRunRecord.id.desc()).limit(limit)))

@@ -56,3 +56,21 @@ DEFAULT_PHASES: tuple[tuple[str, str, PhaseKind], ...] = (
     ("review_province", "省级评估", PhaseKind.review_province),
     ("review_national", "国家审核认定", PhaseKind.review_national),
 )
+
+# The entry steps a phase's flow runs when the phase becomes active (flows/phases.py), by their
+# Chinese names as a plan's 阶段 lists the ones it switches off (停用步骤).
+ENTRY_STEP_LABELS: dict[str, str] = {
+    "阶段部署通知": "deployment_notice",
+    "提醒梯度": "ladder",
+    "整改时限": "redate_shortfalls",
+    "重报数据": "resubmission_request",
+    "评估记录": "review_record",
+    "迎检准备": "inspection_tasks",
+    "资料清单": "materials",
+    "满意度调查": "survey",
+    "申报材料": "application_package",
+}
+ENTRY_STEP_NAMES: dict[str, str] = {v: k for k, v in ENTRY_STEP_LABELS.items()}
+
+# 重报数据 in a rectification phase: how often schools are asked to resubmit their data
+RESUBMIT_INTERVALS: dict[str, int] = {"每周": 7, "每两周": 14, "每月": 30}

@@ -31,7 +31,14 @@ from tracker.plans.fields import (
     str_list,
     text_field,
 )
-from tracker.plans.kinds import PHASE_KIND_LABELS, UNIT_KIND_LABELS, PhaseKind, UnitKind
+from tracker.plans.kinds import (
+    ENTRY_STEP_LABELS,
+    PHASE_KIND_LABELS,
+    RESUBMIT_INTERVALS,
+    UNIT_KIND_LABELS,
+    PhaseKind,
+    UnitKind,
+)
 
 EMAIL_MAX = 254  # RFC 5321's longest address
 TITLE_MAX = 200  # 事项: a preparatory task's title, one sentence
@@ -159,6 +166,34 @@ class PhaseEntry(PlanModel):
     starts_on: dt.date | None = Field(None, alias="开始")
     gate_on: dt.date | None = Field(None, alias="关口")  # None: 以上级通知为准
     note: str = text_field("说明")
+    # entry steps of the phase's flow the plan switches off (their Chinese names, ENTRY_STEP_LABELS)
+    steps_off: list[str] = Field(default_factory=list, alias="停用步骤")
+    # a rectification phase: how often schools resubmit their data (每周 / 每两周 / 每月)
+    resubmit: str | None = Field(None, alias="重报数据")
+    # a review phase: the 资料汇编 is complete this many working days before the gate
+    compile_lead_days: int = Field(10, alias="资料汇编提前工作日", ge=0, le=60)
+
+    @field_validator("steps_off", mode="before")
+    @classmethod
+    def _steps_off(cls, value: Any) -> Any:
+        items = [value] if isinstance(value, str) else (value or [])
+        if not isinstance(items, list):
+            raise ValueError("停用步骤应为步骤名称的列表")
+        names = [str(item).strip() for item in items]
+        unknown = [n for n in names if n not in ENTRY_STEP_LABELS]
+        if unknown:
+            raise ValueError(f"未知的步骤「{'、'.join(unknown)}」：可停用的步骤为 " + "、".join(ENTRY_STEP_LABELS))
+        return names
+
+    @field_validator("resubmit", mode="before")
+    @classmethod
+    def _resubmit(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(value).strip()
+        if text not in RESUBMIT_INTERVALS:
+            raise ValueError("重报数据应为 " + "、".join(RESUBMIT_INTERVALS) + f" 之一，现为「{text[:NAME_MAX]}」")
+        return text
 
     @field_validator("code", mode="before")
     @classmethod

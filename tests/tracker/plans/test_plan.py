@@ -395,3 +395,15 @@ def test_kindergarten_weight_is_a_plan_setting():
 def test_a_bad_kindergarten_weight_names_the_key(value):
     problems = _problems(SMALL + f"幼儿班折算: {value}\n")
     assert len(problems) == 1 and "幼儿班折算" in problems[0]
+def test_a_phase_may_switch_entry_steps_off_and_say_how_often_schools_resubmit():
+    text = _replace("  - {编号: rectification, 名称: 整改, 类型: 整改, 开始: 2027-01-01, 关口: 2027-09-30,",
+                    "  - {编号: rectification, 名称: 整改, 类型: 整改, 开始: 2027-01-01, 关口: 2027-09-30, "
+                    "停用步骤: [阶段部署通知], 重报数据: 每两周,", EXAMPLE.read_text(encoding="utf-8"))
+    plan = parse_plan(text, source="plan.yaml")
+    rect = next(p for p in plan.phases if p.code == "rectification")
+    assert (rect.steps_off, rect.resubmit, rect.compile_lead_days) == (["阶段部署通知"], "每两周", 10)
+    assert CampaignPlan.from_stored(plan.model_dump(mode="json")) == plan
+
+    bad = _replace("停用步骤: [阶段部署通知], 重报数据: 每两周,", "停用步骤: [部署], 重报数据: 每天,", text)
+    problems = "\n".join(_problems(bad))
+    assert "未知的步骤「部署」" in problems and "重报数据应为 每周、每两周、每月 之一，现为「每天」" in problems

@@ -77,7 +77,8 @@ def test_every_page_form_needs_the_sessions_token(client, api_world, engine, tmp
               "extension_id": 999_999, "decision": "refuse",
               "department_id": api_world.world.departments["住建局"].id,
               "section": "主要做法",  # issue 13: the 自评报告's text of one section
-              "evidence_id": 999_999}  # issue 13 §4: tagging a file (none: 404 with the token)
+              "evidence_id": 999_999,  # issue 13 §4: tagging a file (none: 404 with the token)
+              "objection_id": 999_999}  # issue 15 §1: resolving a 公示 objection (none: 404)
     fields = {"username": "office", "password": PASSWORD, "next": "/", "percent": "50", "note": "说明",
               "reason": "原因", "label": "批次"}
 

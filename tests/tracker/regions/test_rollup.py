@@ -22,7 +22,7 @@ from tracker.schooldata.models import DataSubmission
 from tracker.surveys.models import Survey, SurveyResponse
 from tracker.surveys.service import close_survey, issue_codes, open_survey, submit_online
 from tracker.tasks import lifecycle
-from tracker.org.models import Person
+from tracker.org.models import Campaign, Person
 from tracker.tasks.models import Task, TaskStatus
 from tracker.tasks.service import campaign_status
 
@@ -157,6 +157,23 @@ def test_a_bad_regions_file_names_each_problem_and_stores_nothing(engine, provin
         assert "没有编号为「nowhere」的创建工作" in caught.value.details[0].message
         session.rollback()
         assert session.exec(select(Region).where(Region.code == "x")).first() is None
+
+
+def test_a_school_programme_is_refused_by_name_and_nothing_is_stored(engine, province):
+    """Only a county's campaign belongs to a region: a 示范校 programme named in the file is refused."""
+    with session_scope(engine) as session:
+        session.add(Campaign(code="sfx", name="示范校创建", county="东县", standard_id="national-2017",
+                             kind="school-programme"))
+    with Session(engine) as session:
+        before = session.exec(select(RegionCounty.campaign_id, RegionCounty.region_id)).all()
+        with pytest.raises(RegionError) as caught:
+            apply_regions(session, "市:\n  - {编号: zb, 名称: 淄博市, 县: [north, sfx]}\n")
+        session.rollback()
+        assert caught.value.kind is ErrorKind.invalid and len(caught.value.details) == 1
+        message = caught.value.details[0].message
+        assert "「sfx」（示范校创建）是学校项目" in message and "县的创建工作" in message
+        assert session.exec(select(Region).where(Region.code == "zb")).first() is None
+        assert session.exec(select(RegionCounty.campaign_id, RegionCounty.region_id)).all() == before
 
 
 def test_importing_again_moves_a_county(engine, province):

@@ -177,7 +177,7 @@ def resolve_command(objection_id: int = typer.Argument(..., help="异议编号")
                     upheld: bool = typer.Option(..., "--upheld/--dismissed", help="异议成立或不成立"),
                     reason: str = typer.Option(..., "--reason", help="处理意见"),
                     programme: str | None = ProgrammeOption, actor: str = ActorOption) -> None:
-    """处理异议：成立或不成立，写明处理意见。"""
+    """处理异议：成立或不成立，写明处理意见。标杆种子校名单公示中针对名单上学校的异议成立时，该校移出名单。"""
     with _session() as session:
         campaign = service.resolve_programme(session, programme)
         service.resolve_objection(session, campaign, objection_id, upheld, reason, actor=actor)

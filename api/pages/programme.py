@@ -18,13 +18,14 @@ from tracker.accounts.models import User, UserRole
 from tracker.accounts.service import acting_person
 from tracker.org.models import Campaign, School
 from tracker.programmes import access, awards, pairing, queries, scoring, service
+from tracker.programmes.models import ENTRY_STATUS_NAMES
 
 router = APIRouter(include_in_schema=False)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 Text = Annotated[str, Form(max_length=2000)]
 Short = Annotated[str, Form(max_length=100)]
-STATUS = {"nominated": "科室圈定", "applied": "待复核", "passed": "复核达标", "refused": "驳回"}
+STATUS = ENTRY_STATUS_NAMES
 
 
 def _programme(session, user: User) -> Campaign:

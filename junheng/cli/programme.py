@@ -79,6 +79,7 @@ def init_command(plan_file: Path = typer.Argument(..., help="示范校方案文�
 def show_command(programme: str | None = ProgrammeOption) -> None:
     """各校在项目中的角色、申请与复核、各轮评分（汇总后）与表彰类别；公示与异议。"""
     from tracker.programmes import queries
+    from tracker.programmes.models import ENTRY_STATUS_NAMES as status
     from tracker.programmes.scoring import round_scores
 
     with _session() as session:
@@ -91,7 +92,6 @@ def show_command(programme: str | None = ProgrammeOption) -> None:
         table = Table(title=f"{plan.name}（{campaign.code}）")
         for header in ("学校", "角色", "申请/圈定", *(r.name for r in plan.rounds), "表彰"):
             table.add_column(header)
-        status = {"nominated": "科室圈定", "applied": "待复核", "passed": "复核达标", "refused": "驳回"}
         for school in queries.schools(session, campaign.id):
             entry = entries.get(school.id)
             award = award_of.get(school.id)
@@ -177,7 +177,7 @@ def resolve_command(objection_id: int = typer.Argument(..., help="异议编号")
                     upheld: bool = typer.Option(..., "--upheld/--dismissed", help="异议成立或不成立"),
                     reason: str = typer.Option(..., "--reason", help="处理意见"),
                     programme: str | None = ProgrammeOption, actor: str = ActorOption) -> None:
-    """处理异议：成立或不成立，写明处理意见。"""
+    """处理异议：成立或不成立，写明处理意见。标杆种子校名单公示中针对名单上学校的异议成立时，该校移出名单。"""
     with _session() as session:
         campaign = service.resolve_programme(session, programme)
         service.resolve_objection(session, campaign, objection_id, upheld, reason, actor=actor)

@@ -16,22 +16,11 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from tracker.assessment.resource import STAGE_INDEX
-from tracker.assessment.sections import SHARED_FIELDS, facility_shares, split_sections
+from tracker.assessment.sections import SHARED_FIELDS, split_sections, split_shared_addition
 from tracker.assessment.shortfalls import COUNTED_UNITS, shortfall_unit
 from tracker.gaps.costs import CostBook
 from tracker.standards.records import SchoolRecord
 from tracker.standards.schema import STAGES, Standard
-
-
-def shared_addition_split(record: SchoolRecord, standard: Standard, kindergarten_weight: float) -> dict[str, float]:
-    """Each stage's share of a whole-school facility addition.
-
-    An addition joins the school's shared facilities and is split again over all its stages (and an
-    attached kindergarten) by weighted enrolment, exactly as ``split_sections`` splits what exists:
-    the shares do not depend on the amounts, so the split is linear. The precision helper is adding a
-    public function for this to the assessment; it may replace this one.
-    """
-    return facility_shares(record, standard, kindergarten_weight)
 
 
 # Continuous amounts are stated rounded up to these steps (the shortfalls' steps), so a plan is
@@ -101,7 +90,9 @@ def build_problem(standard: Standard, records: list[SchoolRecord], costs: CostBo
     section_school = np.array([renumber[s.school_key] for s in sections], dtype=np.intp)
     section_stage = np.array([STAGE_INDEX[s.stage] for s in sections], dtype=np.intp)
     students = np.array([s.students for s in sections], dtype=float)
-    shares = [shared_addition_split(r, standard, kindergarten_weight) for r in kept]
+    # a whole-school facility addition is split again over the school's stages exactly as the
+    # assessment splits what exists; the split is linear, so one unit's split gives the shares
+    shares = [split_shared_addition(r, standard, 1.0, kindergarten_weight) for r in kept]
     share = np.array([shares[section_school[i]][s.stage] for i, s in enumerate(sections)], dtype=float)
 
     indicators = standard.resource_indicators

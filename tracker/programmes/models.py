@@ -26,6 +26,11 @@ class EntryStatus(str, Enum):
     applied = "applied"  # awaiting 复核
     passed = "passed"  # 复核达标: on the list
     refused = "refused"  # 复核不达标: 驳回
+    removed = "removed"  # taken off the list: an objection to it upheld during the seed list's 公示
+
+
+ENTRY_STATUS_NAMES = {"nominated": "科室圈定", "applied": "待复核", "passed": "复核达标", "refused": "驳回",
+                      "removed": "异议成立，移出名单"}
 
 
 class Tier(str, Enum):

@@ -166,7 +166,8 @@ def _existing(entry: ProgrammeEntry | None, school: School) -> None:
     if entry is None:
         return
     what = {EntryStatus.nominated: "已被圈定为标杆种子校", EntryStatus.applied: "已提出申请，正在等待复核",
-            EntryStatus.passed: "已经复核达标列入名单", EntryStatus.refused: "的申请已被驳回，不能再次申请"}
+            EntryStatus.passed: "已经复核达标列入名单", EntryStatus.refused: "的申请已被驳回，不能再次申请",
+            EntryStatus.removed: "已因公示异议成立移出名单，不能再次申请"}
     raise ProgrammeConflict(f"学校「{school.name}」{what[EntryStatus(entry.status)]}")
 
 
@@ -307,13 +308,37 @@ def resolve_objection(session: Session, campaign: Campaign, objection_id: int, u
         raise ProgrammeNotFound(f"没有编号为 {objection_id} 的异议")
     if objection.resolved_at is not None:
         raise ProgrammeConflict(f"异议 #{objection_id} 已经处理")
-    objection.resolution = _reasons(resolution, "处理意见")
+    resolution = _reasons(resolution, "处理意见")
+    listed = _listed_entry(session, campaign, objection) if upheld and publicity.subject == "seeds" else None
+    objection.resolution = resolution
     objection.upheld = upheld
     objection.resolved_by, objection.resolved_at = actor, utcnow()
     session.add(objection)
     record_event(session, type=EventType.programme_objection_resolved.value, actor=actor, campaign_id=campaign.id,
                  payload={"objection": objection_id, "upheld": upheld})
+    if listed is not None:
+        entry, school = listed
+        entry.status, entry.tier = EntryStatus.removed, None
+        session.add(entry)
+        record_event(session, type=EventType.programme_removed_from_list.value, actor=actor,
+                     campaign_id=campaign.id,
+                     payload={"school": school.name, "objection": objection_id, "resolution": resolution})
     return objection
+
+
+def _listed_entry(session: Session, campaign: Campaign, objection: Objection) -> tuple[ProgrammeEntry, School] | None:
+    """The seed-list entry an upheld objection takes off the list (nominated or 复核 passed), or
+    None when the objection names no school on it. A school already promoted 导师型学校 has moved
+    past the seed list: refused rather than unpicking its pairings."""
+    if objection.school_id is None:
+        return None
+    entry = queries.entry_of(session, campaign.id, objection.school_id)
+    if entry is None or EntryStatus(entry.status) not in (EntryStatus.nominated, EntryStatus.passed):
+        return None
+    school = session.get(School, objection.school_id)
+    if entry.tier == Tier.mentor:
+        raise ProgrammeConflict(f"学校「{school.name}」已遴选为导师型学校，不能再按标杆种子校名单的异议移出名单")
+    return entry, school
 
 
 def open_objections(session: Session, campaign: Campaign) -> list[Objection]:

@@ -70,11 +70,12 @@ def phases_of(session: Session, campaign_ids) -> dict[int, list[Phase]]:
 def change_mark(session: Session) -> tuple:
     """One cheap statement whose answer changes whenever a figure of the roll-up may have: the
     newest event (every task move, phase change, plan change and calendar import writes one),
-    notice item (督办单), assessment snapshot, task and phase, and the shape of the regions. Each
-    ``max(id)`` is one index lookup."""
+    notice item (督办单), assessment snapshot, task and phase, survey and survey response, and the
+    shape of the regions. Each ``max(id)`` is one index lookup."""
     from tracker.assessment.models import AssessmentSnapshot
     from tracker.events.models import Event
     from tracker.regions.models import Region, RegionCounty
+    from tracker.surveys.models import Survey, SurveyResponse
 
     row = session.exec(select(
         select(func.max(Event.id)).scalar_subquery(),
@@ -86,5 +87,7 @@ def change_mark(session: Session) -> tuple:
         select(func.coalesce(func.sum(RegionCounty.region_id * 1_000_003 + RegionCounty.campaign_id), 0))
         .scalar_subquery(),
         select(func.count()).select_from(Region).scalar_subquery(),
+        select(func.max(Survey.id)).scalar_subquery(),
+        select(func.max(SurveyResponse.id)).scalar_subquery(),
     )).one()
     return tuple(row)

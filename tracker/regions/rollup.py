@@ -30,6 +30,7 @@ from tracker.regions import queries
 from tracker.regions.models import Region
 from tracker.regions.service import city_names, region_campaign_ids, region_campaigns
 from tracker.regions.summaries import current_summaries, cv_limits, cv_over_limit, stage_cvs
+from tracker.surveys.figure import overall_rates
 from tracker.tasks.models import TaskStatus
 from tracker.workdays import working_days_between
 
@@ -59,7 +60,7 @@ class CountyLine:
     schools_assessed: int
     school_pass_rate: float | None
     assessed_on: str | None
-    survey_rate: float | None  # 满意度调查 response rate once surveys exist; None until then
+    survey_rate: float | None  # overall 满意度 of the newest survey (fraction); None without answers
     light: str
     reasons: list[str] = field(default_factory=list)
     rank: int = 0
@@ -108,7 +109,9 @@ def rank_key(line: CountyLine) -> tuple:
 
 def county_lines(session: Session, campaigns: list[Campaign], today: dt.date,
                  survey_rates: dict[int, float] | None = None) -> list[CountyLine]:
-    """The ranked lines of the given campaigns (a region's, read by ``region_campaigns``)."""
+    """The ranked lines of the given campaigns (a region's, read by ``region_campaigns``).
+    ``survey_rates`` (campaign id → fraction) defaults to each county's newest survey's overall
+    rate (``tracker.surveys.figure.overall_rates``)."""
     ids = [c.id for c in campaigns]
     if not ids:
         return []
@@ -119,7 +122,8 @@ def county_lines(session: Session, campaigns: list[Campaign], today: dt.date,
     phases = queries.phases_of(session, ids)
     summaries = current_summaries(session, ids)
     cities = city_names(session, ids)
-    survey_rates = survey_rates or {}
+    if survey_rates is None:
+        survey_rates = overall_rates(session, campaigns)
     lines: list[CountyLine] = []
     for campaign in campaigns:
         by_status = statuses.get(campaign.id, {})

@@ -29,6 +29,7 @@ from tracker.regions.models import LEVEL_NAMES, Region, RegionCounty, RegionLeve
 from tracker.yamlfile import YamlError, read_text, read_yaml
 
 CODE_PATTERN = r"^[^\x00-\x1f\x7f/\s]{1,64}$"
+COUNTY_KIND = "county"  # Campaign.kind of a county's own campaign, the only kind a region holds
 
 
 class RegionError(JunhengError, ValueError, kind=ErrorKind.invalid):
@@ -148,10 +149,16 @@ def import_regions(session: Session, path: str | Path) -> ImportResult:
 def apply_regions(session: Session, text: str) -> ImportResult:
     parsed, lines = parse_regions(text)
     codes = [c for city in parsed.cities for c in city.counties]
-    campaigns = {c.code: c.id for c in session.exec(select(Campaign).where(Campaign.code.in_(codes)))} if codes else {}
-    problems = [_problem(lines, ("市", i, "县", j), f"没有编号为「{code}」的创建工作")
+    found = session.exec(select(Campaign.code, Campaign.id, Campaign.name, Campaign.kind)
+                         .where(Campaign.code.in_(codes))).all() if codes else []
+    campaigns = {code: campaign_id for code, campaign_id, _, _ in found}
+    # only a county's campaign belongs to a region; a programme (示范校, kind school-programme) runs beside one
+    not_county = {code: name for code, _, name, kind in found if kind != COUNTY_KIND}
+    problems = [_problem(lines, ("市", i, "县", j), f"没有编号为「{code}」的创建工作") if code not in campaigns
+                else _problem(lines, ("市", i, "县", j),
+                              f"「{code}」（{not_county[code]}）是学校项目（如示范校），不是县的创建工作；地区只收县的创建工作")
                 for i, city in enumerate(parsed.cities) for j, code in enumerate(city.counties)
-                if code not in campaigns]
+                if code not in campaigns or code in not_county]
     existing = {r.code: r for r in session.exec(select(Region).where(
         Region.code.in_([c.code for c in parsed.cities] + ([parsed.province.code] if parsed.province else []))))}
     for i, city in enumerate(parsed.cities):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from tracker.org.models import Campaign
+from tracker.standards import load_standard
 from tracker.standards.schema import Standard
 from tracker.surveys import queries
 from tracker.surveys.models import Survey
@@ -53,6 +54,26 @@ def recognition_figure(session: Session, campaign: Campaign, standard: Standard)
     return RecognitionFigure(standard.survey.indicator, round(rate * 100, 6), survey.id, survey.title,
                              survey.illustrative, results.overall.counted, sum(results.respondents.values()),
                              results.below)
+
+
+def overall_rates(session: Session, campaigns: list[Campaign]) -> dict[int, float]:
+    """Each campaign's overall satisfaction rate (a fraction, as ``survey results``) from its
+    newest survey, for the region roll-up: two statements whatever the number of campaigns.
+    Campaigns without a survey, answers or a survey rule in their standard are left out."""
+    surveys = queries.latest_surveys(session, [c.id for c in campaigns])
+    answers = queries.response_answers(session, [s.id for s in surveys.values()]) if surveys else {}
+    rates: dict[int, float] = {}
+    for campaign in campaigns:
+        survey = surveys.get(campaign.id)
+        if survey is None or not answers.get(survey.id):
+            continue
+        standard = load_standard(campaign.standard_id)
+        if standard.survey is None:
+            continue
+        rate = tally(Questionnaire.model_validate(survey.questionnaire), standard.survey, answers[survey.id]).overall.rate
+        if rate is not None:
+            rates[campaign.id] = rate
+    return rates
 
 
 def results_data(session: Session, campaign: Campaign, standard: Standard, survey: Survey) -> dict:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from tracker.org.models import School
@@ -43,3 +46,24 @@ def school_names_of(session: Session, campaign_id: int) -> list[str]:
 
 def school_ids_by_name(session: Session, campaign_id: int) -> dict[str, int]:
     return {name: sid for sid, name in session.exec(select(School.id, School.name).where(School.campaign_id == campaign_id))}
+
+
+def latest_surveys(session: Session, campaign_ids) -> dict[int, Survey]:
+    """Each campaign's newest survey (``latest_survey``'s order), one statement for them all."""
+    newest = (select(Survey.id, func.row_number().over(partition_by=Survey.campaign_id,
+                                                       order_by=(Survey.opened_at.desc(), Survey.id.desc()))
+                     .label("n"))
+              .where(Survey.campaign_id.in_(campaign_ids)).subquery())
+    rows = session.exec(select(Survey).join(newest, newest.c.id == Survey.id).where(newest.c.n == 1))
+    return {survey.campaign_id: survey for survey in rows}
+
+
+def response_answers(session: Session, survey_ids) -> dict[int, list[tuple[str, None, dict]]]:
+    """(group, None, answers) of every response of the given surveys, per survey, one statement:
+    what ``tally`` needs for the overall rate (schools left out)."""
+    out: dict[int, list[tuple[str, None, dict]]] = defaultdict(list)
+    rows = session.exec(select(SurveyResponse.survey_id, SurveyResponse.group, SurveyResponse.answers)
+                        .where(SurveyResponse.survey_id.in_(survey_ids)).order_by(SurveyResponse.id))
+    for survey_id, group, answers in rows:
+        out[survey_id].append((group, None, answers or {}))
+    return out

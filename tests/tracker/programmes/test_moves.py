@@ -130,6 +130,52 @@ def test_publicity_and_objections(engine, programme):
             service.resolve_objection(session, campaign, 9999, True, "再议", actor=OFFICE)
 
 
+def test_an_upheld_objection_takes_the_school_off_the_seed_list(engine, programme):
+    """Upheld: the school leaves the list the 公示 was about (a 潜力校 now, cannot apply again), with
+    an event; not upheld, or against a school not on the list: only recorded."""
+    walk(engine, programme, until="seeds")
+    day = SEEDS_PUBLIC[0] + dt.timedelta(days=1)
+    with _in(engine, programme, day) as (session, campaign):
+        school = lambda name: service.find_school(session, campaign, name)  # noqa: E731
+        against = {name: service.raise_objection(session, campaign, "seeds", school(name), "材料不实",
+                                                 actor="群众", today=day).id for name in ("一中", "二中", "三小")}
+    with _in(engine, programme, day) as (session, campaign):
+        school = lambda name: service.find_school(session, campaign, name)  # noqa: E731
+        service.resolve_objection(session, campaign, against["一中"], False, "经核实材料属实", actor=OFFICE)
+        service.resolve_objection(session, campaign, against["二中"], True, "经核实自评分数虚报", actor=OFFICE)
+        service.resolve_objection(session, campaign, against["三小"], True, "申请已驳回", actor=OFFICE)  # not listed
+    with _in(engine, programme, day) as (session, campaign):
+        school = lambda name: service.find_school(session, campaign, name)  # noqa: E731
+        entries = {e.school_id: e for e in queries.entries(session, programme)}
+        two = entries[school("二中").id]
+        assert (two.status, two.tier) == (EntryStatus.removed, None)
+        assert (entries[school("一中").id].status, entries[school("一中").id].tier) == (EntryStatus.nominated, "seed")
+        assert entries[school("三小").id].status == EntryStatus.refused
+        roles = service.roles(session, campaign)
+        assert roles[school("二中").id] == "潜力校" and roles[school("一中").id] == "标杆种子校"
+        removed = [e.payload for e in session.exec(select(Event).where(
+            Event.campaign_id == programme, Event.type == "programme.removed_from_list"))]
+        assert removed == [{"school": "二中", "objection": against["二中"], "resolution": "经核实自评分数虚报"}]
+        with pytest.raises(service.ProgrammeConflict, match="移出名单"):
+            service.apply(session, campaign, school("二中"), {"A": 45, "B": 44}, "再次申请", actor="二中")
+
+
+def test_an_objection_cannot_take_a_mentor_school_off_and_nothing_changes(engine, programme):
+    walk(engine, programme, until="mentor")
+    day = SEEDS_PUBLIC[1]
+    with _in(engine, programme, day) as (session, campaign):
+        one = service.find_school(session, campaign, "一中")
+        objection_id = service.raise_objection(session, campaign, "seeds", one, "材料不实", actor="群众", today=day).id
+    with pytest.raises(service.ProgrammeConflict, match="导师型学校") as refused:
+        with _in(engine, programme, day) as (session, campaign):
+            service.resolve_objection(session, campaign, objection_id, True, "成立", actor=OFFICE)
+    assert refused.value.kind is ErrorKind.conflict
+    with _in(engine, programme, day) as (session, campaign):
+        assert [o.id for o in service.open_objections(session, campaign)] == [objection_id]
+        entry = queries.entry_of(session, programme, service.find_school(session, campaign, "一中").id)
+        assert entry.tier == "mentor" and entry.status == EntryStatus.nominated
+
+
 def test_scoring_window_own_school_and_panel_refusals(engine, programme):
     walk(engine, programme, until="seeds")
     with _in(engine, programme, MENTOR_DAY) as (session, campaign):

@@ -19,8 +19,10 @@ from tracker.regions.models import CountyAssessmentSummary, Region, RegionCounty
 from tracker.regions.rollup import region_rollup
 from tracker.regions.service import RegionError, apply_regions, region_by_code
 from tracker.schooldata.models import DataSubmission
+from tracker.surveys.models import Survey, SurveyResponse
+from tracker.surveys.service import close_survey, issue_codes, open_survey, submit_online
 from tracker.tasks import lifecycle
-from tracker.org.models import Person
+from tracker.org.models import Campaign, Person
 from tracker.tasks.models import Task, TaskStatus
 from tracker.tasks.service import campaign_status
 
@@ -157,6 +159,23 @@ def test_a_bad_regions_file_names_each_problem_and_stores_nothing(engine, provin
         assert session.exec(select(Region).where(Region.code == "x")).first() is None
 
 
+def test_a_school_programme_is_refused_by_name_and_nothing_is_stored(engine, province):
+    """Only a county's campaign belongs to a region: a 示范校 programme named in the file is refused."""
+    with session_scope(engine) as session:
+        session.add(Campaign(code="sfx", name="示范校创建", county="东县", standard_id="national-2017",
+                             kind="school-programme"))
+    with Session(engine) as session:
+        before = session.exec(select(RegionCounty.campaign_id, RegionCounty.region_id)).all()
+        with pytest.raises(RegionError) as caught:
+            apply_regions(session, "市:\n  - {编号: zb, 名称: 淄博市, 县: [north, sfx]}\n")
+        session.rollback()
+        assert caught.value.kind is ErrorKind.invalid and len(caught.value.details) == 1
+        message = caught.value.details[0].message
+        assert "「sfx」（示范校创建）是学校项目" in message and "县的创建工作" in message
+        assert session.exec(select(Region).where(Region.code == "zb")).first() is None
+        assert session.exec(select(RegionCounty.campaign_id, RegionCounty.region_id)).all() == before
+
+
 def test_importing_again_moves_a_county(engine, province):
     with session_scope(engine) as session:
         result = apply_regions(session, "市:\n  - {编号: qd, 名称: 青岛市, 县: [north, west]}\n")
@@ -232,3 +251,40 @@ def test_a_kept_answer_gives_way_to_the_next_move(engine, province):
         north = next(c for c in again["counties"] if c["campaign"] == "north")
         assert north["tasks"]["withdrawn"] == 1 and north["tasks"]["open"] == 2
         assert north["tasks"]["total"] == campaign_status(session, world.campaign, TODAY)["tasks"]["total"] == 3
+
+
+def test_a_countys_survey_rate_is_its_newest_surveys_overall_rate(engine, province, monkeypatch):
+    """The roll-up's survey rate is `survey results --json`'s overall rate (a fraction) for a county
+    with answers; null for one without a survey; a newer survey's answers take over."""
+    parent = {f"P{i}": "满意" for i in range(1, 8)}
+    now = dt.datetime(2026, 12, 7, 2, tzinfo=dt.UTC)
+    with session_scope(engine) as session:
+        east = province["east"]
+        survey = open_survey(session, east.campaign, "王主任", illustrative=True)
+        codes = issue_codes(session, survey, "家长", 3, east.schools["城关一小"], days=10, now=now)
+        submit_online(session, codes[0], parent, now)
+        submit_online(session, codes[1], {**parent, "P2": "不满意", "P3": "不了解", "P4": "一般"}, now)
+        # a paper answer outside the questionnaire's questions: not counted, as in the results
+        session.add(SurveyResponse(survey_id=survey.id, group="家长", channel="paper",
+                                   answers={"P1": "不满意", "X9": "满意"}))
+        open_survey(session, province["west"].campaign, "王主任")  # a survey without answers
+    with Session(engine) as session:
+        counties = {c["campaign"]: c for c in region_rollup(session, region_by_code(session, "sd"), TODAY)["counties"]}
+        session.commit()
+    monkeypatch.setenv("COLUMNS", "240")
+    out = runner.invoke(app, ["survey", "results", "--campaign", "east", "--json"])
+    assert out.exit_code == 0, out.output
+    overall = json.loads(out.output)["overall"]
+    assert overall["rate"] == pytest.approx(11 / 14)  # 7 + 4 satisfied of 7 + 6 + 1 counted
+    assert counties["east"]["survey_rate"] == overall["rate"]
+    assert counties["west"]["survey_rate"] is None and counties["north"]["survey_rate"] is None
+    # a newer round with its own answers replaces the figure (the kept answer gives way)
+    with session_scope(engine) as session:
+        east = province["east"]
+        close_survey(session, session.get(Survey, survey.id), "王主任", now)
+        newer = open_survey(session, east.campaign, "王主任")
+        codes = issue_codes(session, newer, "家长", 1, east.schools["城关一小"], days=10, now=now)
+        submit_online(session, codes[0], {**parent, "P1": "不满意"}, now)
+    with Session(engine) as session:
+        counties = {c["campaign"]: c for c in region_rollup(session, region_by_code(session, "sd"), TODAY)["counties"]}
+    assert counties["east"]["survey_rate"] == pytest.approx(6 / 7)

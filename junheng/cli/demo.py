@@ -18,16 +18,17 @@ passwords, which are new on every run (they are printed, so they must not outliv
     so the .eml files exist at once. With SMTP configured only what is due now is sent;
  7. the weekly briefing (调度通报) of the current week so far, into DIR/briefings (no mail);
  8. the documents, written into DIR: 任务分解表 (.xlsx, .docx) and the assessment (.json, .xlsx),
-    and the application documents (_write_report_documents): 自评报告 (.docx), 申报表 (.xlsx, .docx);
+    and the application documents: 自评报告 (.docx), 申报表 (.xlsx, .docx);
  9. the campaign's status;
 10. the demo accounts (office, department, school, reviewer) with fresh one-time passwords;
 11. the web application with its scheduler (unless --no-serve), until Ctrl-C.
+
+Steps 6 (junheng/cli/demo_notices.py), 7–8 (demo_documents.py) and 10 (demo_accounts.py) live in
+their own modules, as do the issue steps (demo_survey, demo_materials, demo_programme, demo_region).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -35,7 +36,6 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from junheng.cli.prefect_console import quiet_prefect
 from tracker.errors import ErrorKind, JunhengError
@@ -63,19 +63,13 @@ def examples_dir() -> Path:
                     f"{package.parent / 'examples'}")
 
 
-def _fail(message: str) -> NoReturn:
+def fail(message: str) -> NoReturn:
     errors.print(f"[red]错误：[/red]{escape(message)}")
     raise typer.Exit(2)
 
 
 def _step(number: int, text: str) -> None:
     console.print(f"\n[bold]{number}. {escape(text)}[/bold]")
-
-
-def _local(moment: dt.datetime) -> str:
-    from tracker.clock import zone
-
-    return moment.astimezone(zone()).strftime("%Y-%m-%d %H:%M")
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -87,7 +81,7 @@ def _check_port_free(host: str, port: int) -> None:
             pass
     except OSError as exc:
         why = "该端口已被占用" if exc.errno == errno.EADDRINUSE else f"{exc}"
-        _fail(f"无法在 {host}:{port} 上启动网页服务：{why}。请用 --port 换一个端口，或加 --no-serve 只运行演示步骤。")
+        fail(f"无法在 {host}:{port} 上启动网页服务：{why}。请用 --port 换一个端口，或加 --no-serve 只运行演示步骤。")
 
 
 def use_database(directory: Path) -> tuple[str, bool]:
@@ -146,7 +140,7 @@ def demo(
         examples = examples_dir()
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        _fail(f"无法建立演示目录 {directory}：{exc}")
+        fail(f"无法建立演示目录 {directory}：{exc}")
     url, from_env = use_database(directory)
     base_url = use_web_address(host, port)
     sink_dir = use_mail_sink(directory)
@@ -190,13 +184,17 @@ def demo(
     print_report(asyncio.run(dispatch_pending(mode=DispatchMode.embedded)))
 
     _step(6, "通知：提醒扫描（任务交办单等），并投递" + ("到本地邮件目录" if sink_dir else "到邮件服务器"))
-    _send_notices(code, url, sink_dir)
+    from junheng.cli.demo_notices import send_notices
+
+    send_notices(code, url, sink_dir)
 
     _step(7, f"调度通报：本周（截至现在）的调度通报，写出到 {directory / 'briefings'}")
-    _issue_briefing(code, directory / "briefings")
+    from junheng.cli.demo_documents import issue_briefing, write_documents
+
+    issue_briefing(code, directory / "briefings")
 
     _step(8, f"导出文件到 {directory}")
-    for path in _write_documents(code, counts["assessment_id"], directory):
+    for path in write_documents(code, counts["assessment_id"], directory):
         console.print(f"已写出 {escape(str(path))}")
 
     _step(9, "创建工作进展")
@@ -205,11 +203,13 @@ def demo(
     status(campaign=code, as_json=False, today=None)
 
     _step(10, "演示账号：办公室、责任单位、学校、评估人员（每次运行演示都重新生成一次性密码）")
-    accounts = _demo_accounts(code)
+    from junheng.cli.demo_accounts import demo_accounts, print_accounts
+
+    accounts = demo_accounts(code)
     from junheng.cli.demo_programme import programme_demo  # issue 15 §1: a 示范校 programme beside the county
 
     accounts += programme_demo(examples / "programme.yaml", code)
-    _print_accounts(accounts)
+    print_accounts(accounts)
     from junheng.cli.demo_region import demo_region  # issue 15 §2: the city's roll-up and its log-in
 
     demo_region(code, directory)
@@ -312,304 +312,3 @@ def _import_example_calendar(path: Path) -> None:
                 if marked:
                     console.print(f"{marked} 项未办结任务的提醒时间将在下次提醒扫描时按新日历重新计算。")
         load_calendar(session)  # the rest of the demo counts working days on it
-
-
-# ---------------------------------------------------------------------------------------------
-# the notices
-
-
-def _send_notices(code: str, url: str, sink_dir: Path | None) -> None:
-    """One reminder sweep at the present moment, then delivery (see the module docstring)."""
-    import asyncio
-
-    from sqlmodel import Session
-
-    from notifications.delivery import deliver_due
-    from tracker.calendar import load_calendar
-    from tracker.db import get_engine, utcnow
-    from tracker.org.service import resolve_campaign
-    from tracker.reminders.ladder import (
-        DEFAULT_LADDER,
-        LadderSettingsError,
-        ladder_settings,
-        window_opening,
-    )
-    from tracker.reminders.sweep import sweep
-    from tracker.settings import get_settings
-
-    engine = get_engine(url)
-    now = utcnow()
-    with Session(engine, expire_on_commit=False) as session:
-        campaign = resolve_campaign(session, code)
-        calendar = load_calendar(session)
-        report = sweep(session, now, campaign=campaign, calendar=calendar)
-        session.commit()
-        try:
-            ladder = ladder_settings(campaign.plan)
-        except LadderSettingsError:
-            ladder = DEFAULT_LADDER  # the sweep has reported it
-        campaign_id = campaign.id
-    opening = window_opening(now, ladder, calendar)
-    window = f"工作日 {ladder.send_window_start:%H:%M}–{ladder.send_window_end:%H:%M}"
-    rungs: dict[str, int] = {}
-    for line in report.new_lines:
-        rungs[line.rung_label] = rungs.get(line.rung_label, 0) + 1
-    console.print(f"{_local(now)}（北京时间）到了提醒时间的任务 {report.tasks} 项，新排队通知 {len(report.new_lines)} 条"
-                  + (f"（{'、'.join(f'{label} {n} 条' for label, n in rungs.items())}），发给同一人的合并为一封邮件"
-                     if rungs else "（此前排队的通知不会重复）") + "。")
-    for problem in report.problems:
-        console.print(f"[yellow]注意：{escape(problem)}[/yellow]")
-
-    waiting = _unsent_items(engine, campaign_id)
-    if sink_dir is None:
-        # a real mail server: send only what is due now; the scheduler sends the rest in the window
-        moment = now
-        console.print("已配置邮件服务器（JUNHENG_SMTP_HOST），只发送此刻应发的邮件；其余由调度器在发送时间内发出。")
-    elif opening > now:
-        moment = opening
-        if waiting:
-            console.print(f"现在不在发送时间（{window}）内：{waiting} 条通知排队到 {_local(opening)}，届时由调度器发出。"
-                          f"演示：按下一个工作时间 {_local(opening)} 投递到本地邮件目录（本地 SMTP 服务，不会真的发出），"
-                          "这样现在就能打开各单位将收到的邮件。")
-    else:
-        moment = now
-        if waiting:
-            console.print(f"现在在发送时间（{window}）内：{waiting} 条通知立即投递到本地邮件目录（本地 SMTP 服务，不会真的发出）。")
-    settings = get_settings()
-    delivery = asyncio.run(deliver_due(engine, moment, settings=settings))
-    console.print(f"投递：新组成邮件 {delivery.composed} 封，发出 {len(delivery.sent)} 封"
-                  + (f"，失败 {len(delivery.failed)} 封（稍后重试）" if delivery.failed else "")
-                  + (f"，放弃 {len(delivery.dead)} 封（已通知办公室）" if delivery.dead else "") + "。")
-    for waiting in delivery.waiting:
-        console.print(f"[yellow]{escape(waiting)}[/yellow]")
-    for problem in delivery.problems:
-        console.print(f"[yellow]注意：{escape(problem)}[/yellow]")
-    _print_mailbox(engine, campaign_id, sink_dir)
-
-
-def _unsent_items(engine, campaign_id: int) -> int:
-    """Notice items of the campaign that no message carries yet (owed, not yet composed)."""
-    from sqlmodel import Session
-
-    from tracker.notices.queries import uncarried_item_count
-
-    with Session(engine) as session:
-        return uncarried_item_count(session, campaign_id)
-
-
-def _print_mailbox(engine, campaign_id: int, sink_dir: Path | None) -> None:
-    from sqlmodel import Session
-
-    from tracker.notices.queries import message_counts, waiting_messages
-
-    with Session(engine) as session:
-        by_state = message_counts(session, campaign_id)
-        waiting, first_attempt = waiting_messages(session, campaign_id)
-    names = {"sent": "已发出", "queued": "排队中", "failed": "待重试", "dead": "已放弃"}
-    console.print(f"本创建工作的邮件共 {sum(by_state.values())} 封："
-                  + "，".join(f"{names.get(state, state)} {n} 封" for state, n in sorted(by_state.items())) + "。")
-    if waiting:
-        console.print(f"排队中的 {waiting} 封最早于 {_local(first_attempt)} 发出。")
-    if sink_dir is None:
-        return
-    files = sorted(sink_dir.rglob("*.eml")) if sink_dir.is_dir() else []
-    console.print(f"本地邮件目录 {escape(str(sink_dir))}：{len(files)} 个 .eml 文件"
-                  f"（每个收件人一个子目录，可用任何邮件程序打开）。")
-    if files:
-        table = Table()
-        table.add_column("收件人", no_wrap=True)
-        table.add_column("主题")
-        from email import policy
-        from email.parser import BytesParser
-
-        for path in files[:8]:
-            with path.open("rb") as handle:
-                headers = BytesParser(policy=policy.default).parse(handle, headersonly=True)
-            table.add_row(escape(path.parent.name), escape(str(headers.get("Subject", ""))))
-        console.print(table)
-        if len(files) > 8:
-            console.print(f"……另有 {len(files) - 8} 个，例如打开 {escape(str(files[0]))}")
-
-
-# ---------------------------------------------------------------------------------------------
-# the briefing
-
-
-def _issue_briefing(code: str, out: Path) -> None:
-    """The current week's briefing as of now (partial): stored with its number (a re-run keeps it),
-    rendered, written out; not mailed — the scheduler mails last week's briefing on Mondays."""
-    from flows.briefing import run_briefing
-    from notifications.briefing import RenderedBriefing, write_files
-    from notifications.briefing.charts import briefing_charts
-    from tracker.briefings.compute import iso_week_of
-    from tracker.briefings.models import Briefing
-    from tracker.briefings.service import briefing_data
-    from tracker.clock import zone
-    from tracker.db import session_scope, utcnow
-
-    week = iso_week_of(utcnow().astimezone(zone()).date())
-    run = run_briefing(code, week, send=False, pdf=True, actor=DEMO_ACTOR)
-    with session_scope() as session:
-        briefing = session.get(Briefing, run.briefing_id)
-        data, docx, pdf, issues = briefing_data(briefing), briefing.docx, briefing.pdf, briefing.issues
-    written = write_files(data, RenderedBriefing(charts=briefing_charts(data), docx=docx, pdf=pdf), out)
-    again = "（再次生成，期数不变）" if issues > 1 else ""
-    partial = "，本周尚未结束，数字截至现在" if data.partial else ""
-    console.print(f"调度通报第 {data.number} 期{again}：{data.period_start.isoformat()} 至 {data.period_end.isoformat()}"
-                  f"（{data.iso_week}{partial}）。")
-    console.print(f"任务 {data.overall.total} 项，已销号 {data.overall.done} 项，逾期 {data.overall.overdue} 项；"
-                  f"{escape(data.overdue_sentence)}")
-    for path in (written.docx, written.pdf, written.html):
-        if path is not None:
-            console.print(f"已写出 {escape(str(path))}")
-    if written.pdf is None:
-        console.print("[yellow]未生成 PDF：本机未安装 LibreOffice（soffice）。[/yellow]")
-    console.print("演示不发送通报邮件；正式运行时，调度器每周一 08:30 生成上周的通报并发给领导小组和各责任单位。")
-
-
-# ---------------------------------------------------------------------------------------------
-# the documents
-
-
-def _write_documents(code: str, assessment_id: int, directory: Path) -> list[Path]:
-    from tracker.assessment.conditions import assess_campaign
-    from tracker.assessment.models import AssessmentSnapshot
-    from tracker.assessment.report import write_official_xlsx
-    from tracker.campaigns.breakdown import write_breakdown_docx, write_breakdown_xlsx
-    from tracker.db import session_scope
-    from tracker.org.service import resolve_campaign
-    from tracker.schooldata.models import DataSubmission
-    from tracker.schooldata.submissions import records_of
-    from tracker.standards import load_standard
-
-    written = []
-    with session_scope() as session:
-        campaign = resolve_campaign(session, code)
-        snapshot = session.get(AssessmentSnapshot, assessment_id)
-        for suffix, writer in ((".xlsx", write_breakdown_xlsx), (".docx", write_breakdown_docx)):
-            written.append(writer(session, campaign, directory / f"{code}-任务分解表{suffix}"))
-        assessment_json = directory / f"{code}-评估结果.json"
-        assessment_json.write_text(json.dumps(snapshot.result, ensure_ascii=False, indent=2), encoding="utf-8")
-        written.append(assessment_json)
-        # the official tables are drawn from the engine's result: assess the stored submission again
-        # exactly as the snapshot was made (same records, county inputs and date)
-        submission = session.get(DataSubmission, snapshot.submission_id)
-        result = assess_campaign(session, campaign, load_standard(snapshot.standard_id),
-                                 records_of(session, submission), _as_of(snapshot))
-        written.append(write_official_xlsx(result, directory / f"{code}-评估结果.xlsx"))
-    written += _write_report_documents(code, assessment_id, directory)
-    return [Path(p) for p in written]
-
-
-def _write_report_documents(code: str, assessment_id: int, directory: Path) -> list[Path]:
-    """Issue 13 §1–2: the 自评报告 and the 申报表 of the demo's assessment; the office's texts are
-    not written by the demo, so they show 【待填写】 as a real county's first draft would."""
-    from notifications.reports import application_docx, self_evaluation_docx
-    from tracker.assessment.models import AssessmentSnapshot
-    from tracker.db import session_scope
-    from tracker.org.service import resolve_campaign
-    from tracker.reports.application import write_application_xlsx
-    from tracker.reports.data import report_data
-
-    with session_scope() as session:
-        data = report_data(session, resolve_campaign(session, code), session.get(AssessmentSnapshot, assessment_id))
-    report = directory / f"{code}-自评报告.docx"
-    report.write_bytes(self_evaluation_docx(data))
-    form = directory / f"{code}-申报表.docx"
-    form.write_bytes(application_docx(data))
-    return [report, write_application_xlsx(data, directory / f"{code}-申报表.xlsx"), form]
-
-
-def _as_of(snapshot):
-    from tracker.clock import local_date
-
-    return local_date(snapshot.created_at)
-
-
-# ---------------------------------------------------------------------------------------------
-# the accounts
-
-# (username, role, what the account is bound to); the department and the school are picked from the
-# example plan and data: 计财股 carries the most tasks, and its contact 孙悦 receives its notices
-DEMO_ACCOUNTS = (
-    ("office", "office", {"person": "韩静"}),
-    ("jicai", "department", {"department": "计财股", "person": "孙悦"}),
-    ("school", "school", {}),  # the school with the most tasks of its own (一校一案)
-    ("reviewer", "reviewer", {"name": "市级评估组"}),
-)
-
-
-def _demo_accounts(code: str) -> list[dict]:
-    """Create the demo users where missing and give every one a new one-time password.
-
-    A username already taken by another campaign in the same database is left alone (said in
-    yellow): the demo never takes over someone else's account."""
-    from tracker.accounts.models import ROLE_NAMES, UserRole
-    from tracker.accounts.service import (
-        AccountError,
-        create_user,
-        find_user,
-        generate_password,
-        set_password,
-    )
-    from tracker.db import session_scope
-    from tracker.org.models import Department, School
-    from tracker.org.queries import office_department
-    from tracker.org.service import UnknownName, resolve_campaign
-
-    rows = []
-    with session_scope() as session:
-        campaign = resolve_campaign(session, code)
-        for username, role, binding in DEMO_ACCOUNTS:
-            password = generate_password()
-            user = find_user(session, username)
-            if user is not None and user.campaign_id != campaign.id:
-                console.print(f"[yellow]注意：用户名「{username}」已被另一个创建工作使用，演示不改动它。[/yellow]")
-                continue
-            if user is None:
-                data = {"username": username, "role": role, "password": password, **binding}
-                if role == "school":
-                    school = _school_with_most_tasks(session, campaign)
-                    if school is None:
-                        console.print("[yellow]注意：没有学校承担任务，未建立学校账号。[/yellow]")
-                        continue
-                    data["school"], data["name"] = school.key, school.name
-                try:
-                    user = create_user(session, campaign, data)
-                except (AccountError, UnknownName) as exc:
-                    _fail(f"无法建立演示账号「{username}」：{exc.message}")
-            else:
-                set_password(session, user, password)
-                if not user.active:
-                    user.active = True
-                    session.add(user)
-            unit = ""
-            if user.department_id is not None:
-                unit = session.get(Department, user.department_id).name
-            elif user.school_id is not None:
-                unit = session.get(School, user.school_id).name
-            elif UserRole(user.role) is UserRole.office:
-                office = office_department(session, campaign.id)
-                unit = (office.short_name or office.name) if office else ""
-            rows.append({"username": username, "role": ROLE_NAMES[UserRole(user.role)], "name": user.name,
-                         "unit": unit or "—", "password": password})
-    return rows
-
-
-def _school_with_most_tasks(session, campaign):
-    from tracker.tasks.queries import school_with_most_tasks
-
-    return school_with_most_tasks(session, campaign.id)
-
-
-def _print_accounts(rows: list[dict]) -> None:
-    table = Table(title="演示账号（一次性密码，仅本次有效）")
-    table.add_column("用户名", no_wrap=True)
-    table.add_column("角色", no_wrap=True)
-    table.add_column("单位")
-    table.add_column("密码", no_wrap=True)
-    for row in rows:
-        who = row["unit"] if row["name"] in (row["unit"], row["username"]) else f"{row['unit']}（{row['name']}）"
-        table.add_row(escape(row["username"]), row["role"], escape(who), row["password"])
-    console.print(table)
-    console.print("这些密码每次运行演示都会重新生成，上一次的随即失效；请勿在正式环境使用演示账号。")

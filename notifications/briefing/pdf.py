@@ -15,7 +15,7 @@ conversion ``sc_faces`` copies each collection's SC face into a standalone .otf 
 are, the CFF's font names renamed jp → sc, equal length, so no glyph is touched; about a second
 each, cached under the data directory) and the conversion's fontconfig takes those and leaves out
 the collections: the PDF embeds ``NotoSerifCJKsc-…`` faces (checked with ``pdffonts``). The
-document itself says zh-CN (notifications.briefing.document.simplified_chinese).
+document itself says zh-CN (notifications.briefing.official.simplified_chinese).
 
 Each conversion runs with a profile directory of its own (``-env:UserInstallation``): LibreOffice
 refuses a second instance on a shared profile, and the scheduler, a CLI run and the tests may

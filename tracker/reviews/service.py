@@ -13,21 +13,15 @@ is opened in the phase current at the time, and each of its findings becomes a t
 phase current when the finding is entered. It needs no verdict, and a verdict recorded for it is
 kept on record but never holds a gate: only its open tasks do, as open tasks of their phase.
 
-Functions take a session first and never commit.
+Functions take a session first and never commit. The levels, verdicts and errors are in
+`levels`, the findings sheet in `findings_sheet`, the reads and the gates' verdicts in `queries`;
+every name is importable from here as before.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import re
-from pathlib import Path
 
-from dataclasses import dataclass
-
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from tracker.clock import local_date
@@ -36,108 +30,35 @@ from tracker.events.service import SYSTEM_ACTOR, record_event
 from tracker.org.models import Campaign, Department, Person, Phase, School
 from tracker.org.models import PhaseStatus
 from tracker.org.service import UnknownName, current_phase, find_department
-from tracker.plans.kinds import PhaseKind
+from tracker.reviews.findings_sheet import (FINDING_COLUMNS, FINDINGS_SHEET_NAME, HEADER_SEARCH_ROWS,
+                                            REQUIRED_COLUMNS, FindingInput, FindingsError, finding_from_fields,
+                                            parse_date, read_findings_sheet)
+from tracker.reviews.levels import (ALL_LEVELS, COUNTY_LEVEL, FINDING_TEXT_MAX, LEVEL_ALIASES, LEVELS, NOTE_MAX,
+                                    ROUND_MAX, SCOPE_MAX, TEAM_MAX, VERDICTS, ReviewConflict, ReviewError,
+                                    ReviewNotFound, is_county, normalize_level, review_label)
 from tracker.reviews.models import Review, ReviewFinding
+from tracker.reviews.queries import (ReviewLine, decided_phase_ids, finding_reviews, findings_of, hosting_phase_ids,
+                                     latest_verdict, next_seq, review_lines)
 from tracker.standards import load_standard
-from tracker.tasks.lifecycle import OPEN
 from tracker.tasks.models import Task, TaskOrigin
 from tracker.tasks.service import create_task, redate_working_days, working_due
-from tracker.errors import ErrorDetail, ErrorKind, JunhengError
 
-# the reviews above the county, each with the kind of phase it normally has
-LEVELS: dict[str, PhaseKind] = {
-    "市级": PhaseKind.review_city,
-    "省级": PhaseKind.review_province,
-    "国家": PhaseKind.review_national,
-}
-COUNTY_LEVEL = "县级督查"  # the county's own 督查: no phase of its own, no verdict needed
-ALL_LEVELS = (*LEVELS, COUNTY_LEVEL)
-LEVEL_ALIASES = {"市": "市级", "市级复评": "市级", "市级复核": "市级", "市督导室复核": "市级", "省": "省级",
-                 "省级评估": "省级", "国家级": "国家", "国家审核认定": "国家", "教育部": "国家",
-                 "县级": COUNTY_LEVEL, "县": COUNTY_LEVEL, "督查": COUNTY_LEVEL, "县督查": COUNTY_LEVEL,
-                 "县级督导": COUNTY_LEVEL, "专项督查": COUNTY_LEVEL}
-# bounds on what the office types about a round (the API checks the same)
-ROUND_MAX, TEAM_MAX, SCOPE_MAX, NOTE_MAX = 32, 500, 500, 500
-FINDING_TEXT_MAX = 2000
+# Callers import every review name from here (``from tracker.reviews import service as reviews``).
+__all__ = [
+    "ALL_LEVELS", "COUNTY_LEVEL", "FINDING_COLUMNS", "FINDING_TEXT_MAX", "FINDINGS_SHEET_NAME", "HEADER_SEARCH_ROWS",
+    "LEVEL_ALIASES", "LEVELS", "NOTE_MAX", "REQUIRED_COLUMNS", "ROUND_MAX", "SCOPE_MAX", "TEAM_MAX", "VERDICTS",
+    "FindingInput", "FindingsError", "ReviewConflict", "ReviewError", "ReviewLine", "ReviewNotFound",
+    "add_findings", "decided_phase_ids", "find_phase", "finding_from_fields", "finding_phase", "finding_reviews",
+    "findings_of", "hosting_phase_ids", "is_county", "latest_verdict", "next_seq", "normalize_level", "open_review",
+    "parse_date", "phase_for_level", "read_findings_sheet", "record_verdict", "review_in", "review_label",
+    "review_lines",
+]
+
 _CHINESE_DIGITS = "零一二三四五六七八九十"
-VERDICTS = ("通过", "不通过", "有条件通过")
-
-# The findings sheet: contract header → spellings accepted.
-FINDING_COLUMNS: dict[str, tuple[str, ...]] = {
-    "序号": ("序号", "编号"),
-    "问题": ("问题", "反馈问题", "问题描述", "存在问题"),
-    "指标": ("指标", "指标编号", "对应指标"),
-    "责任单位": ("责任单位", "整改责任单位", "牵头单位"),
-    "整改时限": ("整改时限", "完成时限", "整改期限", "整改时间"),
-}
-REQUIRED_COLUMNS = ("序号", "问题", "责任单位", "整改时限")
-FINDINGS_SHEET_NAME = "反馈问题"
-HEADER_SEARCH_ROWS = 10
-_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*(前|之前|以前)?\s*$")
-_SPLIT_UNITS = re.compile(r"[、，,；;/\s]+")
-
-
-class ReviewError(JunhengError, ValueError):
-    """A review action that cannot be done as asked (Chinese message); ``field`` names the input
-    at fault (level, phase, round_name, team, scope, verdict, note) when one is."""
-
-    def __init__(self, message: str, field: str | None = None, *, kind: ErrorKind | None = None):
-        details = [ErrorDetail(message, location=f"body.{field}")] if field else []
-        super().__init__(message, kind=kind, details=details)
-        self.field = field
-
-
-class ReviewNotFound(ReviewError, kind=ErrorKind.not_found):
-    """No such review in the campaign."""
-
-
-class ReviewConflict(ReviewError, kind=ErrorKind.conflict):
-    """The review's state does not allow the move (a verdict recorded twice)."""
-
-class FindingsError(JunhengError, ValueError):
-    """Findings that cannot be stored. ``problems`` name the row and column (Chinese)."""
-
-    def __init__(self, source: str, problems: list[str]):
-        self.source = source
-        self.problems = problems
-        summary = f"{source}有 {len(problems)} 处问题，未录入任何反馈问题"
-        super().__init__(f"{summary}：\n" + "\n".join(problems), summary=summary,
-                         details=[ErrorDetail(p) for p in problems])
-
-
-class FindingInput(BaseModel):
-    """One finding as read from a sheet or typed on the CLI (validated, not yet stored)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    seq: int = Field(ge=1)
-    text: str = Field(min_length=1)
-    indicator: str | None = None
-    units: list[str] = Field(min_length=1)  # the first leads; a unit or a school name
-    due_on: dt.date
-    row: int | None = None  # the sheet row it came from, for messages
-    place: str | None = None  # or where else it came from (an API body's findings[0])
-
-    def where(self) -> str:
-        if self.row is not None:
-            return f"第 {self.row} 行"
-        return self.place or f"序号 {self.seq}"
 
 
 # ---------------------------------------------------------------------------------------------
 # Reviews and verdicts
-
-
-def normalize_level(level: str) -> str:
-    text = (level or "").strip()
-    text = LEVEL_ALIASES.get(text, text)
-    if text not in ALL_LEVELS:
-        raise ReviewError(f"评估级别「{level}」无效，应为 {'、'.join(ALL_LEVELS)} 之一", "level")
-    return text
-
-
-def is_county(review: Review) -> bool:
-    return review.level == COUNTY_LEVEL
 
 
 def find_phase(session: Session, campaign: Campaign, code_or_name: str) -> Phase:
@@ -233,11 +154,6 @@ def open_review(session: Session, campaign: Campaign, phase: Phase, level: str, 
         payload.update(round=round_name, team=team, scope=scope)
     record_event(session, type="review.opened", actor=actor, campaign_id=campaign.id, payload=payload)
     return review
-
-
-def review_label(review: Review) -> str:
-    """How a review is named to people: 市级, or 县级督查第一轮."""
-    return f"{review.level}{review.round_name}" if is_county(review) else review.level
 
 
 def _actor(actor: str | Person) -> tuple[str, int | None]:
@@ -390,44 +306,6 @@ def add_findings(session: Session, review: Review, findings: list[FindingInput],
     return tasks
 
 
-def finding_from_fields(*, text: str, units: list[str] | str, due: str | dt.date, indicator: str | None = None,
-                        seq: int, where: str = "") -> FindingInput:
-    """One finding as typed (CLI, API): every problem named by its field, raised together as
-    ``FindingsError``. ``units`` may be one text with several names separated by 、."""
-    prefix = f"{where}" if where else ""
-    problems: list[str] = []
-    text = (text or "").strip()
-    if not text:
-        problems.append(f"{prefix}「问题」：不能为空")
-    names = [units] if isinstance(units, str) else list(units)
-    unit_names = [u for name in names for u in _SPLIT_UNITS.split(name or "") if u]
-    if not unit_names:
-        problems.append(f"{prefix}「责任单位」：不能为空")
-    due_on = parse_date(due) if due else None
-    if due_on is None:
-        problems.append(f"{prefix}「整改时限」：「{due}」不是日期，应写作 2027-06-30" if due else f"{prefix}「整改时限」：不能为空")
-    if seq < 1:
-        problems.append(f"{prefix}「序号」：应为正整数")
-    if problems:
-        raise FindingsError("反馈问题", problems)
-    assert due_on is not None
-    indicator = (indicator or "").strip().removeprefix("指标").strip() or None
-    return FindingInput(seq=seq, text=text, indicator=indicator, units=unit_names, due_on=due_on,
-                        place=where or None)
-
-
-def next_seq(session: Session, review: Review) -> int:
-    """The 序号 a finding entered on its own gets: one past the review's highest."""
-    top = session.exec(select(func.max(ReviewFinding.seq)).where(ReviewFinding.review_id == review.id)).one()
-    return int(top or 0) + 1
-
-
-def findings_of(session: Session, review: Review) -> list[ReviewFinding]:
-    """The review's findings in 序号 order."""
-    return list(session.exec(select(ReviewFinding).where(ReviewFinding.review_id == review.id)
-                             .order_by(ReviewFinding.seq)))
-
-
 def review_in(session: Session, campaign: Campaign, review_id: int) -> Review:
     """The campaign's review ``review_id`` (another campaign's does not exist here)."""
     review = session.get(Review, review_id)
@@ -435,213 +313,3 @@ def review_in(session: Session, campaign: Campaign, review_id: int) -> Review:
         raise ReviewNotFound(f"创建工作「{campaign.code}」中没有编号为 #{review_id} 的评估")
     return review
 
-
-# ---------------------------------------------------------------------------------------------
-# What the lists show
-
-
-@dataclass(frozen=True)
-class ReviewLine:
-    """A review with its phase and how far its findings are rectified."""
-
-    review: Review
-    phase_code: str
-    phase_name: str
-    findings: int
-    tasks: int
-    open_tasks: int
-
-    @property
-    def label(self) -> str:
-        return review_label(self.review)
-
-
-def review_lines(session: Session, campaign: Campaign, level: str | None = None) -> list[ReviewLine]:
-    """The campaign's reviews (of one level if given), oldest first: three queries however many."""
-    stmt = select(Review).where(Review.campaign_id == campaign.id)
-    if level is not None:
-        stmt = stmt.where(Review.level == normalize_level(level))
-    rows = list(session.exec(stmt.order_by(Review.id)))
-    phases = {p.id: p for p in session.exec(select(Phase).where(Phase.campaign_id == campaign.id))}
-    findings = dict(session.exec(select(ReviewFinding.review_id, func.count()).where(
-        ReviewFinding.campaign_id == campaign.id).group_by(ReviewFinding.review_id)).all())
-    tasks = {review_id: (int(total), int(open_ or 0)) for review_id, total, open_ in session.exec(
-        select(ReviewFinding.review_id, func.count(Task.id),
-               func.sum(case((Task.status.in_([s.value for s in OPEN]), 1), else_=0)))
-        .join(Task, Task.finding_id == ReviewFinding.id)
-        .where(ReviewFinding.campaign_id == campaign.id).group_by(ReviewFinding.review_id)).all()}
-    return [ReviewLine(review=r, phase_code=phases[r.phase_id].code, phase_name=phases[r.phase_id].name,
-                       findings=int(findings.get(r.id, 0)), tasks=tasks.get(r.id, (0, 0))[0],
-                       open_tasks=tasks.get(r.id, (0, 0))[1]) for r in rows]
-
-
-def finding_reviews(session: Session, finding_ids: list[int]) -> dict[int, Review]:
-    """The review of each finding, by finding id (for lists that show where a finding came from)."""
-    if not finding_ids:
-        return {}
-    return {fid: review for fid, review in session.exec(
-        select(ReviewFinding.id, Review).join(Review, Review.id == ReviewFinding.review_id)
-        .where(ReviewFinding.id.in_(finding_ids))).all()}
-
-
-# ---------------------------------------------------------------------------------------------
-# Gates: which verdicts count
-
-
-def latest_verdict(session: Session, phase_id: int) -> Review | None:
-    """The latest verdict that counts for a phase's gate: of a review above the county held in
-    it (a 县级督查's verdict never holds a gate)."""
-    return session.exec(
-        select(Review).where(Review.phase_id == phase_id, Review.level != COUNTY_LEVEL, Review.verdict.is_not(None))
-        .order_by(Review.verdict_at.desc(), Review.id.desc())
-    ).first()
-
-
-def hosting_phase_ids(session: Session, campaign_id: int) -> set[int]:
-    """The phases that hold a review above the county (whatever their kind): their gates wait
-    for its verdict."""
-    return set(session.exec(select(Review.phase_id).where(
-        Review.campaign_id == campaign_id, Review.level != COUNTY_LEVEL).distinct()).all())
-
-
-def decided_phase_ids(session: Session, campaign_id: int) -> set[int]:
-    """The phases with a verdict of a review above the county."""
-    return set(session.exec(select(Review.phase_id).where(
-        Review.campaign_id == campaign_id, Review.level != COUNTY_LEVEL, Review.verdict.is_not(None)).distinct()).all())
-
-
-# ---------------------------------------------------------------------------------------------
-# The findings sheet
-
-
-def parse_date(value: object) -> dt.date | None:
-    """A deadline cell: a date, or text like 2027-06-30, 2027年6月30日, 2027/6/30 (前)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        match = _DATE.match(value)
-        if match:
-            try:
-                return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-            except ValueError:
-                return None
-    return None
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _grid(path: Path) -> list[tuple[int, list[object]]]:
-    suffix = path.suffix.lower()
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise FindingsError(f"文件「{path.name}」", [f"找不到文件：{path}"]) from None
-    except OSError as exc:
-        raise FindingsError(f"文件「{path.name}」", [f"无法读取文件：{exc}"]) from None
-    if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds on damaged files
-            raise FindingsError(f"文件「{path.name}」", [f"无法读取 Excel 文件（文件损坏或不是 .xlsx 格式）：{exc}"]) from None
-        try:
-            ws = next((wb[n] for n in wb.sheetnames if n.strip() == FINDINGS_SHEET_NAME), wb.worksheets[0])
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
-        finally:
-            wb.close()
-    elif suffix in (".csv", ".txt"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise FindingsError(f"文件「{path.name}」", ["文件不是 UTF-8 编码：请在 Excel 中另存为「CSV UTF-8（逗号分隔）」或使用 .xlsx"]) from None
-        rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
-    else:
-        raise FindingsError(f"文件「{path.name}」", [f"不支持的文件类型「{suffix or '无扩展名'}」，请使用 .xlsx 或 UTF-8 编码的 .csv"])
-    return [(n, r) for n, r in enumerate(rows, start=1) if any(_cell_text(v) for v in r)]
-
-
-def read_findings_sheet(path: str | Path) -> list[FindingInput]:
-    """Read a review's findings sheet (.xlsx, first sheet or one named 反馈问题, or UTF-8 .csv).
-
-    Columns: 序号, 问题, 指标 (optional), 责任单位 (several separated by 、; the first leads),
-    整改时限. Every problem is collected and raised together as ``FindingsError``, naming the
-    row and column. Whether the units and indicators exist is checked by ``add_findings``.
-    """
-    path = Path(path)
-    source = f"文件「{path.name}」"
-    grid = _grid(path)
-    if not grid:
-        raise FindingsError(source, ["文件为空，没有任何反馈问题"])
-    header_at = None
-    positions: dict[str, int] = {}
-    for number, values in grid[:HEADER_SEARCH_ROWS]:
-        texts = [_cell_text(v).replace(" ", "") for v in values]
-        found = {col: texts.index(s) for col, spellings in FINDING_COLUMNS.items() for s in spellings if s in texts}
-        if "问题" in found:
-            header_at, positions = number, found
-            break
-    if header_at is None:
-        raise FindingsError(source, [f"前 {HEADER_SEARCH_ROWS} 行中找不到表头（须有「问题」列）"])
-    missing = [c for c in REQUIRED_COLUMNS if c not in positions]
-    if missing:
-        raise FindingsError(source, [f"第 {header_at} 行表头缺少列：{'、'.join(missing)}"])
-
-    problems: list[str] = []
-    findings: list[FindingInput] = []
-    seen: dict[int, int] = {}
-    for number, values in grid:
-        if number <= header_at:
-            continue
-
-        def cell(col: str) -> object:
-            i = positions.get(col)
-            return values[i] if i is not None and i < len(values) else None
-
-        where = f"第 {number} 行"
-        row_problems: list[str] = []
-        seq_raw = _cell_text(cell("序号"))
-        seq = None
-        try:
-            seq = int(float(seq_raw)) if seq_raw else None
-            if seq is not None and (seq < 1 or float(seq_raw) != seq):
-                seq = None
-        except ValueError:
-            seq = None
-        if seq is None:
-            row_problems.append(f"{where}「序号」：「{seq_raw}」不是正整数" if seq_raw else f"{where}「序号」：不能为空")
-        elif seq in seen:
-            row_problems.append(f"{where}「序号」：序号 {seq} 与第 {seen[seq]} 行重复")
-        else:
-            seen[seq] = number
-        text = _cell_text(cell("问题"))
-        if not text:
-            row_problems.append(f"{where}「问题」：不能为空")
-        units = [u for u in _SPLIT_UNITS.split(_cell_text(cell("责任单位"))) if u]
-        if not units:
-            row_problems.append(f"{where}「责任单位」：不能为空")
-        due_raw = cell("整改时限")
-        due = parse_date(due_raw)
-        if due is None:
-            shown = _cell_text(due_raw)
-            row_problems.append(f"{where}「整改时限」：「{shown}」不是日期，应写作 2027-06-30 或 2027年6月30日"
-                                if shown else f"{where}「整改时限」：不能为空")
-        indicator = _cell_text(cell("指标")).removeprefix("指标").strip() or None
-        if row_problems:
-            problems += row_problems
-            continue
-        assert seq is not None and due is not None
-        findings.append(FindingInput(seq=seq, text=text, indicator=indicator, units=units, due_on=due, row=number))
-    if problems:
-        raise FindingsError(source, problems)
-    if not findings:
-        raise FindingsError(source, [f"第 {header_at} 行表头之下没有任何反馈问题"])
-    return findings

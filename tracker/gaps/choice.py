@@ -33,7 +33,12 @@ from numpy.typing import NDArray
 from tracker.gaps.problem import GapProblem
 from tracker.gaps.solver import EPS, Solution, solve
 
+# nodes per search: at most NODE_LIMIT, and at most NODE_WORK ÷ sections (a node's solve grows with
+# the county: ~0.3 s at 300 schools on a loaded 2-core machine), so a big county stops in seconds
+# with the best choice found and its gap rather than proving for minutes
 NODE_LIMIT = 200
+NODE_WORK = 15_000
+MIN_NODES = 10
 # a node is pruned when its bound is within this (relative) of the incumbent: the solver's own
 # tolerance is 1e-8 relative, so a smaller gap than this is noise, not a better choice
 PRUNE_TOLERANCE = 1e-6
@@ -76,7 +81,8 @@ def branch_and_bound(problem: GapProblem, margin: float, incumbent: tuple[NDArra
     """The least-cost whole choice, from ``incumbent`` (a known choice and its fixed solve) if any.
 
     None when no choice is feasible (the root relaxation is infeasible, or no leaf was found)."""
-    node_limit = NODE_LIMIT if node_limit is None else node_limit
+    if node_limit is None:
+        node_limit = max(MIN_NODES, min(NODE_LIMIT, NODE_WORK // max(problem.n_sections, 1)))
     best_z, best = incumbent if incumbent is not None else (None, None)
     best_cost = best.cost if best is not None else np.inf
     # a stack of (bounds, the parent's bound): depth first

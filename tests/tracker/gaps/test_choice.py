@@ -14,7 +14,11 @@ from tests.tracker.gaps.counties import random_county
 from tests.tracker.gaps.test_planner import COSTS, NATIONAL, assert_proof
 from tracker.gaps import choice
 from tracker.gaps.choice import branch_and_bound
-from tracker.gaps.planner import choice_by_enumeration, choice_from_relaxation, coupling_binds
+from tracker.gaps.planner import (
+    choice_by_enumeration,
+    choice_from_relaxation,
+    coupling_binds,
+)
 from tracker.gaps.problem import build_problem
 from tracker.gaps.report import make_plan, plan_json
 from tracker.gaps.solver import solve

@@ -84,6 +84,7 @@ def test_at_the_node_limit_the_choice_is_not_proven_and_the_gap_shows(monkeypatc
     assert cut.bound <= brute_force(problem) <= cut.solution.cost + 1e-6
 
     monkeypatch.setattr(choice, "NODE_LIMIT", 1)
+    monkeypatch.setattr(choice, "MIN_NODES", 1)
     records = random_county(45, 4, 3.0, 0.5)
     data = plan_json(make_plan(NATIONAL, records, COSTS, MARGIN, kindergarten_weight=1.0))
     assert data["exact_choice"] is False and data["choice_nodes"] == 1

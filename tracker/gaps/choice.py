@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tracker.gaps.problem import GapProblem
-from tracker.gaps.solver import EPS, Relaxations, Solution, solve
+from tracker.gaps.solver import EPS, Solution, solve
 
 # nodes per search: at most NODE_LIMIT, and at most NODE_WORK ÷ sections (a node's solve grows with
 # the county: ~0.3 s at 300 schools on a loaded 2-core machine), so a big county stops in seconds
@@ -88,13 +88,12 @@ def branch_and_bound(problem: GapProblem, margin: float, incumbent: tuple[NDArra
     # a stack of (bounds, the parent's bound): depth first
     stack: list[tuple[NDArray[np.float64], NDArray[np.float64], float]] = [(*root_bounds(problem), -np.inf)]
     nodes = 0
-    relaxations = Relaxations(problem, margin)  # compiled once: a node only sets z's bounds
     while stack and nodes < node_limit:
         lower, upper, parent = stack.pop()
         if parent >= best_cost - PRUNE_TOLERANCE * max(abs(best_cost), 1.0):
             continue  # the incumbent improved since this node was pushed
         nodes += 1
-        relaxed = relaxations.solve(lower, upper)
+        relaxed = solve(problem, margin, None, z_bounds=(lower, upper))
         if relaxed is None:
             continue  # no choice under this node is feasible
         if relaxed.cost >= best_cost - PRUNE_TOLERANCE * max(abs(best_cost), 1.0):

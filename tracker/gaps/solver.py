@@ -60,134 +60,94 @@ def solve(problem: GapProblem, margin: float, z_fixed: NDArray[np.float64] | Non
 
     ``z_fixed`` None relaxes the per-school choice to [0, 1]. ``extra_margin`` (K × G) tightens single
     CVs (the integer repair); ``only_cv``/``with_cv`` keep one or no CV constraint (diagnosis).
-    ``z_bounds`` (lower, upper; K × n) narrows the relaxed z (one node of the branch-and-bound;
-    ``Relaxations`` solves many nodes faster)."""
-    program = _Program(problem, margin, z_fixed, extra_margin, only_cv, with_cv, z_bounds, parametric=False)
-    return program.run()
+    ``z_bounds`` (lower, upper; K × n) narrows the relaxed z: the branch-and-bound's nodes (``choice``)."""
+    import cvxpy as cp
 
+    K, n = len(problem.codes), problem.n_sections
+    units = variable_units(problem)
+    x = [cp.Variable(problem.n_vars(k), nonneg=True) for k in range(K)]
+    constraints = []
+    values = []
+    for k in range(K):
+        expr = problem.base[k]
+        for j, matrix in enumerate(problem.effect[k]):
+            if matrix is not None:
+                expr = expr + (matrix * units[j]) @ x[j]
+        values.append(expr)
 
-class Relaxations:
-    """The relaxation with z's bounds as cvxpy parameters: compiled once, then each node of the
-    branch-and-bound only sets the bounds and calls Clarabel (compiling is over half a solve)."""
+    # per-school rule: only where a value is below its threshold now (values only grow when every
+    # addition adds, so what meets its threshold today keeps meeting it)
+    rest = 0.0 if problem.rest_ratio is None else problem.rest_ratio
+    below = (problem.base < 1 - EPS) | ~problem.monotone[:, None]
+    below &= problem.in_rule[:, None]
+    z = None
+    if problem.allowed_unmet > 0 and z_fixed is None:
+        ks, ns = np.nonzero(below)
+        z = cp.Variable(ks.size, nonneg=True)
+        constraints.append(z <= 1)
+        if z_bounds is not None:
+            constraints += [z >= z_bounds[0][below], z <= z_bounds[1][below]]
+        per_section = sparse.csr_matrix((np.ones(ks.size), (ns, np.arange(ks.size))), shape=(n, ks.size))
+        touched = np.unique(ns)
+        constraints.append((per_section[touched] @ z) <= problem.allowed_unmet)
+        start = 0
+    for k in np.flatnonzero(problem.in_rule):
+        rows = np.flatnonzero(below[k])
+        if not rows.size:
+            continue
+        if problem.allowed_unmet <= 0:
+            constraints.append(values[k][rows] >= 1)
+        elif z is not None:
+            constraints.append(values[k][rows] >= 1 - (1 - rest) * z[start:start + rows.size])
+            start += rows.size
+        else:
+            constraints.append(values[k][rows] >= 1 - (1 - rest) * z_fixed[k, rows])  # type: ignore[index]
 
-    def __init__(self, problem: GapProblem, margin: float):
-        self.program = _Program(problem, margin, None, None, None, True, None, parametric=True)
+    # CVs and county values
+    for k, g, rows in cv_groups(problem) if with_cv else []:
+        if only_cv is not None and (k, g) != only_cv:
+            continue
+        w = problem.students[rows] / problem.students[rows].sum()
+        v = values[k][rows]
+        # the mean as its own variable keeps the cone sparse (v − mean would otherwise tie every
+        # section to every addition of the stage: n² entries)
+        mean = cp.Variable()
+        constraints.append(mean == w @ v)
+        limit = problem.cv_limit[g] - margin - (0.0 if extra_margin is None else extra_margin[k, g])
+        constraints.append(cp.norm(cp.multiply(np.sqrt(w), v - mean), 2) <= limit * mean)
+    if problem.county_must_meet:
+        for g in range(len(problem.cv_limit)):
+            rows = problem.stage_rows(g)
+            if rows.size:
+                w = problem.students[rows] / problem.students[rows].sum()
+                constraints += [w @ values[k][rows] >= 1 for k in range(K)]
 
-    def solve(self, lower: NDArray[np.float64], upper: NDArray[np.float64]) -> Solution | None:
-        return self.program.run((lower, upper))
+    # caps
+    for k in range(K):
+        cap = problem.caps[k]
+        if not np.isfinite(cap).any():
+            continue
+        if problem.shared[k]:
+            finite = np.flatnonzero(np.isfinite(cap))
+            constraints.append(x[k][finite] * units[k] <= cap[finite])
+        else:
+            for s in np.unique(problem.section_school[np.isfinite(cap)]):
+                rows = np.flatnonzero(problem.section_school == s)
+                constraints.append(cp.sum(x[k][rows]) * units[k] <= cap[rows[0]])
 
-
-class _Program:
-    def __init__(self, problem: GapProblem, margin: float, z_fixed: NDArray[np.float64] | None,
-                 extra_margin: NDArray[np.float64] | None, only_cv: tuple[int, int] | None, with_cv: bool,
-                 z_bounds: tuple[NDArray[np.float64], NDArray[np.float64]] | None, *, parametric: bool):
-        self.problem = problem
-        self._build(problem, margin, z_fixed, extra_margin, only_cv, with_cv, z_bounds, parametric)
-
-    def _build(self, problem: GapProblem, margin: float, z_fixed: NDArray[np.float64] | None,
-               extra_margin: NDArray[np.float64] | None, only_cv: tuple[int, int] | None, with_cv: bool,
-               z_bounds: tuple[NDArray[np.float64], NDArray[np.float64]] | None, parametric: bool) -> None:
-        import cvxpy as cp
-
-        K, n = len(problem.codes), problem.n_sections
-        units = variable_units(problem)
-        x = [cp.Variable(problem.n_vars(k), nonneg=True) for k in range(K)]
-        constraints = []
-        values = []
-        for k in range(K):
-            expr = problem.base[k]
-            for j, matrix in enumerate(problem.effect[k]):
-                if matrix is not None:
-                    expr = expr + (matrix * units[j]) @ x[j]
-            values.append(expr)
-
-        # per-school rule: only where a value is below its threshold now (values only grow when every
-        # addition adds, so what meets its threshold today keeps meeting it)
-        rest = 0.0 if problem.rest_ratio is None else problem.rest_ratio
-        below = (problem.base < 1 - EPS) | ~problem.monotone[:, None]
-        below &= problem.in_rule[:, None]
-        z = None
-        if problem.allowed_unmet > 0 and z_fixed is None:
-            ks, ns = np.nonzero(below)
-            z = cp.Variable(ks.size, nonneg=True)
-            constraints.append(z <= 1)
-            if parametric:
-                self.z_lower = cp.Parameter(ks.size, nonneg=True)
-                self.z_upper = cp.Parameter(ks.size, nonneg=True)
-                constraints += [z >= self.z_lower, z <= self.z_upper]
-            elif z_bounds is not None:
-                constraints += [z >= z_bounds[0][below], z <= z_bounds[1][below]]
-            per_section = sparse.csr_matrix((np.ones(ks.size), (ns, np.arange(ks.size))), shape=(n, ks.size))
-            touched = np.unique(ns)
-            constraints.append((per_section[touched] @ z) <= problem.allowed_unmet)
-            start = 0
-        for k in np.flatnonzero(problem.in_rule):
-            rows = np.flatnonzero(below[k])
-            if not rows.size:
-                continue
-            if problem.allowed_unmet <= 0:
-                constraints.append(values[k][rows] >= 1)
-            elif z is not None:
-                constraints.append(values[k][rows] >= 1 - (1 - rest) * z[start:start + rows.size])
-                start += rows.size
-            else:
-                constraints.append(values[k][rows] >= 1 - (1 - rest) * z_fixed[k, rows])  # type: ignore[index]
-
-        # CVs and county values
-        for k, g, rows in cv_groups(problem) if with_cv else []:
-            if only_cv is not None and (k, g) != only_cv:
-                continue
-            w = problem.students[rows] / problem.students[rows].sum()
-            v = values[k][rows]
-            # the mean as its own variable keeps the cone sparse (v − mean would otherwise tie every
-            # section to every addition of the stage: n² entries)
-            mean = cp.Variable()
-            constraints.append(mean == w @ v)
-            limit = problem.cv_limit[g] - margin - (0.0 if extra_margin is None else extra_margin[k, g])
-            constraints.append(cp.norm(cp.multiply(np.sqrt(w), v - mean), 2) <= limit * mean)
-        if problem.county_must_meet:
-            for g in range(len(problem.cv_limit)):
-                rows = problem.stage_rows(g)
-                if rows.size:
-                    w = problem.students[rows] / problem.students[rows].sum()
-                    constraints += [w @ values[k][rows] >= 1 for k in range(K)]
-
-        # caps
-        for k in range(K):
-            cap = problem.caps[k]
-            if not np.isfinite(cap).any():
-                continue
-            if problem.shared[k]:
-                finite = np.flatnonzero(np.isfinite(cap))
-                constraints.append(x[k][finite] * units[k] <= cap[finite])
-            else:
-                for s in np.unique(problem.section_school[np.isfinite(cap)]):
-                    rows = np.flatnonzero(problem.section_school == s)
-                    constraints.append(cp.sum(x[k][rows]) * units[k] <= cap[rows[0]])
-
-        weights = problem.cost * units
-        scale = max(float(weights.max()), EPS)
-        objective = cp.Minimize(sum((weights[k] / scale) * cp.sum(x[k]) for k in range(K)))
-        self.prob = cp.Problem(objective, constraints)
-        self.x, self.z, self.below, self.units = x, z, below, units
-
-    def run(self, z_bounds: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None) -> Solution | None:
-        import cvxpy as cp
-
-        problem, x, z, below, units = self.problem, self.x, self.z, self.below, self.units
-        K, n = len(problem.codes), problem.n_sections
-        if z_bounds is not None and z is not None:
-            self.z_lower.value = z_bounds[0][below]
-            self.z_upper.value = z_bounds[1][below]
-        try:
-            self.prob.solve(solver=cp.CLARABEL)
-        except cp.SolverError:
-            return None
-        if self.prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or x[0].value is None:
-            return None
-        amounts = [np.maximum(np.asarray(x[k].value, dtype=float), 0.0) * units[k] for k in range(K)]
-        z_value = None
-        if z is not None:
-            z_value = np.zeros((K, n))
-            z_value[below] = np.clip(z.value, 0, 1)
-        return Solution(amounts, float(sum(problem.cost[k] * amounts[k].sum() for k in range(K))), z_value)
+    weights = problem.cost * units
+    scale = max(float(weights.max()), EPS)
+    objective = cp.Minimize(sum((weights[k] / scale) * cp.sum(x[k]) for k in range(K)))
+    prob = cp.Problem(objective, constraints)
+    try:
+        prob.solve(solver=cp.CLARABEL)
+    except cp.SolverError:
+        return None
+    if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or x[0].value is None:
+        return None
+    amounts = [np.maximum(np.asarray(x[k].value, dtype=float), 0.0) * units[k] for k in range(K)]
+    z_value = None
+    if z is not None:
+        z_value = np.zeros((K, n))
+        z_value[below] = np.clip(z.value, 0, 1)
+    return Solution(amounts, float(sum(problem.cost[k] * amounts[k].sum() for k in range(K))), z_value)

@@ -120,6 +120,9 @@ def plan_gaps(problem: GapProblem, margin: float = 0.02) -> PlanResult:
         # its threshold), so the problem separates per school, where the enumeration is exact: this
         # z is optimal and its continuous cost bounds every plan from below
         return _finish(problem, margin, naive, first, enumerated, first.cost, "逐校枚举（精确）", exact=True)
+    if first is not None and problem.allowed_unmet <= 0:
+        # every indicator must meet its threshold (Hunan): there is no choice, the solve is the optimum
+        return _finish(problem, margin, naive, first, enumerated, first.cost, "无可选项（精确）", exact=True)
     relaxed = solve(problem, margin, None)
     if relaxed is None:
         return _result(problem, margin, None, None, None, naive, diagnose(problem, margin))

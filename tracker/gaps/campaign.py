@@ -7,10 +7,10 @@ from sqlmodel import Session
 from tracker.assessment.county_inputs import county_inputs_of
 from tracker.assessment.models import AssessmentSnapshot
 from tracker.assessment.queries import latest_snapshot_id
-from tracker.assessment.snapshots import finite_json
 from tracker.clock import local_date
 from tracker.errors import ErrorKind, JunhengError
 from tracker.gaps.costs import CostBook
+from tracker.assessment.snapshots import finite_json
 from tracker.gaps.models import GapPlanRecord
 from tracker.gaps.report import GapPlan, make_plan, plan_json
 from tracker.org.models import Campaign

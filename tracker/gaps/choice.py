@@ -88,6 +88,7 @@ def branch_and_bound(problem: GapProblem, margin: float, incumbent: tuple[NDArra
     # a stack of (bounds, the parent's bound): depth first
     stack: list[tuple[NDArray[np.float64], NDArray[np.float64], float]] = [(*root_bounds(problem), -np.inf)]
     nodes = 0
+    unexplored = False
     while stack and nodes < node_limit:
         lower, upper, parent = stack.pop()
         if parent >= best_cost - PRUNE_TOLERANCE * max(abs(best_cost), 1.0):
@@ -113,7 +114,10 @@ def branch_and_bound(problem: GapProblem, margin: float, incumbent: tuple[NDArra
         fraction = np.where(used & over[None, :] & (lower < upper), np.minimum(need, 1.0 - need), -1.0)
         k, i = np.unravel_index(int(np.argmax(fraction)), fraction.shape)
         if fraction[k, i] < 0:
-            continue  # nothing left to branch on here (all fixed): cannot happen with exact bounds
+            # nothing left to branch on (all fixed; only solver noise gets here): the subtree is
+            # dropped, so nothing is proven
+            unexplored = True
+            continue
         down_lower, down_upper = lower.copy(), upper.copy()
         down_upper[k, i] = 0.0  # the indicator must reach its threshold
         up_lower, up_upper = lower.copy(), upper.copy()
@@ -125,5 +129,5 @@ def branch_and_bound(problem: GapProblem, margin: float, incumbent: tuple[NDArra
         return None
     open_bounds = [parent for _, _, parent in stack]
     bound = min([best_cost, *open_bounds]) if nodes >= node_limit and stack else best_cost
-    exact = not stack or bound >= best_cost - PRUNE_TOLERANCE * max(abs(best_cost), 1.0)
+    exact = not unexplored and (not stack or bound >= best_cost - PRUNE_TOLERANCE * max(abs(best_cost), 1.0))
     return ChoiceResult(best_z, best, min(bound, best_cost), exact, nodes)

@@ -100,7 +100,10 @@ def _summary(plan, data: dict) -> None:  # noqa: ANN001
         verdict = "[green]通过[/green]" if plan.feasible else "[red]仍未通过[/red]"
         console.print(f"测算方案费用：{data['total_cost']:.2f} 万元（补充后资源配置评估：{verdict}）")
         console.print(f"连续最优解（人数、间数不取整）：{data['continuous_cost']:.2f} 万元；"
-                      f"松弛下界：{data['lower_bound']:.2f} 万元")
+                      f"下界：{data['lower_bound']:.2f} 万元")
+        console.print("“6 项达标、第 7 项不低于 85%”的选择："
+                      + ("已证明最优" if data["exact_choice"]
+                         else f"未证明最优（分支定界达到节点上限，与下界相差 {data['choice_gap']:.2f} 万元）"))
     naive = data["naive"]
     console.print(f"朴素方案（各未达标学校补到标准）：{naive['total_cost']:.2f} 万元，"
                   + ("能通过" if naive["ok"] else "不能通过：" + "；".join(naive["reasons"])))

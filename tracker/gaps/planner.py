@@ -7,7 +7,8 @@
    Hunan county value) binds at the optimum, the schools are independent and the choice is exact.
 2. Otherwise the relaxation (every choice relaxed to [0, 1], amounts continuous) gives a lower
    bound on any plan's cost, and its largest z per section is a second candidate choice; the
-   cheaper of the two, solved with its choice fixed, wins.
+   cheaper of the two is the first incumbent of a branch-and-bound over z (``choice``), which
+   proves the optimal choice or, at its node limit, keeps the best found and reports the bound.
 3. Whole things (people, rooms) are rounded up, amounts up to 0.1 m² / 0.01 万元; a CV the
    rounding pushed over gets a tighter limit and is solved again. Then each whole addition is
    lowered one unit at a time (an amount one step) while the plan still holds (``tighten``), so
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from tracker.gaps.choice import branch_and_bound
 from tracker.gaps.problem import AMOUNT_STEP, GapProblem
 from tracker.gaps.solver import EPS, Solution, cv_groups, solve
 from tracker.gaps.tighten import tighten
@@ -66,7 +68,8 @@ class PlanResult:
     additions: list[Addition]
     infeasible: list[str]  # the constraints that cannot be met (Chinese)
     choice: str = ""  # which candidate choice won
-    exact_choice: bool = False  # the 6-of-7 choice is proven optimal (no CV or county value binds)
+    exact_choice: bool = False  # the 6-of-7 choice is proven optimal (by the schools' separation or branch-and-bound)
+    choice_nodes: int = 0  # branch-and-bound nodes solved (0: not needed, no CV or county value binds)
 
 
 def violations(problem: GapProblem, values: NDArray[np.float64], margin: float) -> list[str]:
@@ -117,6 +120,9 @@ def plan_gaps(problem: GapProblem, margin: float = 0.02) -> PlanResult:
         # its threshold), so the problem separates per school, where the enumeration is exact: this
         # z is optimal and its continuous cost bounds every plan from below
         return _finish(problem, margin, naive, first, enumerated, first.cost, "逐校枚举（精确）", exact=True)
+    if first is not None and problem.allowed_unmet <= 0:
+        # every indicator must meet its threshold (Hunan): there is no choice, the solve is the optimum
+        return _finish(problem, margin, naive, first, enumerated, first.cost, "无可选项（精确）", exact=True)
     relaxed = solve(problem, margin, None)
     if relaxed is None:
         return _result(problem, margin, None, None, None, naive, diagnose(problem, margin))
@@ -129,10 +135,18 @@ def plan_gaps(problem: GapProblem, margin: float = 0.02) -> PlanResult:
             solution = solve(problem, margin, z)
             if solution is not None and (best is None or solution.cost < best[1].cost - 1e-9):
                 best = ("松弛解", solution, z)
-    if best is None:
+    # the two candidates are the branch-and-bound's first incumbent; it proves the choice or, at its
+    # node limit, keeps the best it found and says how far from proven (``choice``)
+    searched = branch_and_bound(problem, margin, None if best is None else (best[2], best[1]))
+    if searched is None:
         return _result(problem, margin, None, relaxed.cost, None, naive, diagnose(problem, margin))
-    name, solution, z = best
-    return _finish(problem, margin, naive, solution, z, relaxed.cost, name, exact=False)
+    name = "分支定界（精确）" if searched.exact else "分支定界（达到节点上限）"
+    if best is not None and searched.solution is best[1]:
+        name = f"{best[0]}，{name}"  # a candidate was already the best
+    result = _finish(problem, margin, naive, searched.solution, searched.z, max(searched.bound, relaxed.cost),
+                     name, exact=searched.exact)
+    result.choice_nodes = searched.nodes
+    return result
 
 
 def coupling_binds(problem: GapProblem, margin: float, solution: Solution, slack: float = 1e-6) -> bool:

@@ -122,6 +122,11 @@ def plan_json(plan: GapPlan) -> dict[str, object]:
         "margin": result.margin,
         "exact_choice": result.exact_choice,  # the 6-of-7 choice is proven optimal
         "choice": result.choice,
+        # how far the continuous plan may be from the best choice's (0 when exact), and the
+        # branch-and-bound's nodes (0 when no CV or county value binds)
+        "choice_gap": None if result.continuous_cost is None or result.lower_bound is None
+        else round(max(result.continuous_cost - result.lower_bound, 0.0), 4),
+        "choice_nodes": result.choice_nodes,
         "standard": plan.standard.id,
         "costs_source": plan.costs.source,
         "costs_illustrative": plan.costs.illustrative,
@@ -154,7 +159,8 @@ def write_plan_xlsx(plan: GapPlan, path: str | Path) -> Path:
         ("结论", "可行" if plan.feasible else "不可行"),
         ("补短板总费用（万元）", data["total_cost"]),
         ("连续最优解费用（取整前，万元）", data["continuous_cost"]),
-        ("松弛下界（万元）", data["lower_bound"]),
+        ("下界（万元）", data["lower_bound"]),
+        ("“6 项达标”选择已证明最优", "是" if data["exact_choice"] else f"否（与下界相差 {data['choice_gap']} 万元）"),
         ("朴素方案费用（各校补到标准，万元）", naive["total_cost"]),
         ("朴素方案能否通过", "能" if naive["ok"] else "不能"),
         ("差异系数预留余量", plan.result.margin),

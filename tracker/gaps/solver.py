@@ -54,11 +54,13 @@ def cv_groups(problem: GapProblem) -> list[tuple[int, int, NDArray[np.intp]]]:
 
 def solve(problem: GapProblem, margin: float, z_fixed: NDArray[np.float64] | None,
           extra_margin: NDArray[np.float64] | None = None,
-          only_cv: tuple[int, int] | None = None, with_cv: bool = True) -> Solution | None:
+          only_cv: tuple[int, int] | None = None, with_cv: bool = True,
+          z_bounds: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None) -> Solution | None:
     """The least-cost continuous additions, or None when no additions within the caps satisfy it.
 
     ``z_fixed`` None relaxes the per-school choice to [0, 1]. ``extra_margin`` (K × G) tightens single
-    CVs (the integer repair); ``only_cv``/``with_cv`` keep one or no CV constraint (diagnosis)."""
+    CVs (the integer repair); ``only_cv``/``with_cv`` keep one or no CV constraint (diagnosis).
+    ``z_bounds`` (lower, upper; K × n) narrows the relaxed z: the branch-and-bound's nodes (``choice``)."""
     import cvxpy as cp
 
     K, n = len(problem.codes), problem.n_sections
@@ -83,6 +85,8 @@ def solve(problem: GapProblem, margin: float, z_fixed: NDArray[np.float64] | Non
         ks, ns = np.nonzero(below)
         z = cp.Variable(ks.size, nonneg=True)
         constraints.append(z <= 1)
+        if z_bounds is not None:
+            constraints += [z >= z_bounds[0][below], z <= z_bounds[1][below]]
         per_section = sparse.csr_matrix((np.ones(ks.size), (ns, np.arange(ks.size))), shape=(n, ks.size))
         touched = np.unique(ns)
         constraints.append((per_section[touched] @ z) <= problem.allowed_unmet)

@@ -25,16 +25,6 @@ class In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def attach_pending_extensions(session: Session, outs: Sequence[TaskOut]) -> None:
-    """Fill ``pending_extension`` of each task shown (one query for the page)."""
-    if not outs:
-        return
-    pending = pending_extensions(session, [o.id for o in outs])
-    for out in outs:
-        ext = pending.get(out.id)
-        out.pending_extension = PendingExtensionOut.model_validate(ext) if ext is not None else None
-
-
 class ExtensionIn(In):
     due_on: dt.date = Field(description="申请延至（YYYY-MM-DD），须晚于当前截止日期")
     reason: Reason = Field(description="申请理由（必填）")

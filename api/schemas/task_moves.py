@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session
 
 from api.schemas.common import Out, text
-from api.schemas.tasks import PendingExtensionOut, TaskOut
 from tracker.tasks.models import ExtensionStatus
-from tracker.tasks.moves import pending_extensions
 
 Reason = text(2000, min_length=1)
 Id = Annotated[int, Field(ge=1, le=2_147_483_647)]

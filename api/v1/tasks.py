@@ -41,7 +41,7 @@ from tracker.tasks.models import Task, TaskStatus
 from tracker.tasks.extensions import pending_extensions
 from tracker.tasks.queries import cooperating_departments
 from tracker.tasks.service import TaskNotFound
-from tracker.accounts.task_list import TaskFilters, TaskRow, cooperating_of, visible_to
+from tracker.accounts.task_list import TaskFilters, TaskRow, cooperating_of, pending_extension_of, visible_to
 from tracker.accounts.task_export import XLSX_MEDIA_TYPE as XLSX, task_list_workbook  # issue 12 §8
 
 router = APIRouter(tags=["任务"])
@@ -117,7 +117,10 @@ class TaskPresenter:
         present = [name for name, _ in _COLUMN_DEFAULTS if name in columns[0]]
         missing = {name: default for name, default in _COLUMN_DEFAULTS if name not in columns[0]}
         # issue 12 §2 (api/v1/task_moves.py): a pending 延期申请 shows on its task
-        pending = pending_extensions(self.session, [t.id for t in tasks])
+        if keys is not None and "pending_id" in keys:  # joined in by visible_to
+            pending = {t.id: pending_extension_of(t) for t in tasks if t.pending_id is not None}
+        else:
+            pending = pending_extensions(self.session, [t.id for t in tasks])
         return [self._out(t, c, {**missing, **{name: c[name] for name in present}}, cooperating.get(t.id, []),
                           pending.get(t.id)) for t, c in zip(tasks, columns)]
 
@@ -148,7 +151,7 @@ class TaskPresenter:
         light, overdue, late_days = self._clock(task)
         out.update(cooperating=cooperating, unit_name=self._unit_name(task, columns), overdue=overdue,
                    days_overdue=late_days, light=light, actions=self._permitted(task, cooperating),
-                   pending_extension=None if pending is None else PendingExtensionOut.model_validate(pending),
+                   pending_extension=_pending_out(pending),
                    returned=out["return_reason"] is not None)
         return out
 
@@ -159,6 +162,13 @@ class TaskPresenter:
         if key not in self._actions:
             self._actions[key] = permitted_actions(self.session, self.user, task, cooperating)
         return list(self._actions[key])
+
+
+def _pending_out(pending) -> PendingExtensionOut | dict | None:
+    """The pending 延期申请 as TaskOut shows it: a joined row's dict as it is, a stored row validated."""
+    if pending is None or isinstance(pending, dict):
+        return pending
+    return PendingExtensionOut.model_validate(pending)
 
 
 def load_task(session: Session, user: User, task_id: int) -> Task:

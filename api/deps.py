@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
@@ -34,7 +35,7 @@ from api.errors import LoginRequired
 from tracker.accounts.access import AccessDenied, require_role as check_role
 from tracker.accounts.models import User, UserRole
 from tracker.accounts.regional import county_view, is_region_account
-from tracker.accounts.service import verify_token
+from tracker.accounts.service import verify_token, verify_token_in
 from tracker.accounts.sessions import end_session, session_user, start_session, touch_session
 from tracker.calendar import WorkingDayCalendar, set_active_calendar
 from tracker.calendar.queries import stored_calendar_rows
@@ -90,10 +91,16 @@ bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False,
 def current_user(request: Request, session: DbSession, token: Annotated[str | None, Depends(bearer)]) -> User:
     if not token:
         raise LoginRequired("请先登录：请求头需带 Authorization: Bearer <令牌>（由 POST /api/v1/auth/token 取得）")
-    user = verify_token(session, token)
+    code = request.path_params.get("campaign")
+    if isinstance(code, str):
+        # a request about a campaign: the token, its user and the campaign in one statement
+        # (user_campaign takes the campaign from request.state rather than reading it again)
+        user, request.state.campaign = verify_token_in(session, token, code)
+    else:
+        user = verify_token(session, token)
     if user is None:
         raise LoginRequired("令牌无效或已过期，请重新登录取得令牌")
-    request.state.user = county_viewer(request, session, user, request.path_params.get("campaign"))
+    request.state.user = county_viewer(request, session, user, code)
     return request.state.user
 
 
@@ -123,9 +130,16 @@ def campaign_of(user: User, session: Session, code: str) -> Campaign:
     return campaign
 
 
-def user_campaign(user: CurrentUser, session: DbSession,
-                  campaign: Annotated[str, Path(pattern=CAMPAIGN_CODE, description="创建工作编号")]) -> Campaign:
-    return campaign_of(user, session, campaign)
+async def user_campaign(request: Request, user: CurrentUser, session: DbSession,
+                        campaign: Annotated[str, Path(pattern=CAMPAIGN_CODE, description="创建工作编号")]) -> Campaign:
+    # async: the campaign was read with the token (current_user), so this costs no trip to the
+    # thread pool; only when it was not is it read there
+    found = getattr(request.state, "campaign", None)
+    if found is not None and found.code == campaign:
+        if found.id != user.campaign_id:
+            raise CampaignNotFound(f"没有编号为「{campaign}」的创建工作")
+        return found
+    return await run_in_threadpool(campaign_of, user, session, campaign)
 
 
 UserCampaign = Annotated[Campaign, Depends(user_campaign)]

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session
 
 from api.schemas.common import Out, text
-from api.schemas.tasks import PendingExtensionOut, TaskOut
 from tracker.tasks.models import ExtensionStatus
-from tracker.tasks.moves import pending_extensions
 
 Reason = text(2000, min_length=1)
 Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
@@ -23,16 +19,6 @@ UnitName = text(200, min_length=1)
 
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-def attach_pending_extensions(session: Session, outs: Sequence[TaskOut]) -> None:
-    """Fill ``pending_extension`` of each task shown (one query for the page)."""
-    if not outs:
-        return
-    pending = pending_extensions(session, [o.id for o in outs])
-    for out in outs:
-        ext = pending.get(out.id)
-        out.pending_extension = PendingExtensionOut.model_validate(ext) if ext is not None else None
 
 
 class ExtensionIn(In):

@@ -33,6 +33,9 @@ def test_extension_requested_shown_approved_and_the_unit_told(client, headers, a
     assert shown["pending_extension"]["id"] == ext_id and shown["pending_extension"]["due_on"] == "2026-12-31"
     listed = client.get(f"/api/v1/campaigns/{api_world.code}/tasks", headers=a, params={"limit": 500}).json()
     assert [t["pending_extension"]["id"] for t in listed["items"] if t["id"] == task.id] == [ext_id]
+    # the list joins the request in (tracker.accounts.task_list): the same answer as the task's own
+    [in_list] = [t for t in listed["items"] if t["id"] == task.id]
+    assert in_list == client.get(f"/api/v1/tasks/{task.id}", headers=a).json()
 
     # the office's queue; a unit that does not see the task does not see its request
     queue = client.get(f"/api/v1/campaigns/{api_world.code}/extensions", headers=office, params={"status": "待审批"})

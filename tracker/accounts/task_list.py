@@ -23,7 +23,7 @@ from tracker.accounts.access import sees_whole_campaign, task_clause
 from tracker.accounts.models import User
 from tracker.org.models import Department, Phase, School
 from tracker.tasks.lifecycle import CLOCK_RUNNING
-from tracker.tasks.models import Task, TaskCooperator
+from tracker.tasks.models import Task, TaskCooperator, TaskExtension
 from tracker.tasks.search import text_clause
 from tracker.tasks.tally import count_tasks_query, tallied_count
 
@@ -42,7 +42,8 @@ class TaskFilters:
 
 @dataclass(frozen=True, slots=True)
 class TaskPage:
-    rows: list[Any]  # Rows: every task column, department_name, school_name, cooperating (JSON array of ids)
+    rows: list[Any]  # Rows: every task column, department_name, school_name, cooperating (JSON array
+    # of ids), the pending 延期申请's columns (pending_id, pending_due_on, …: pending_extension_of)
     total: int
 
 
@@ -68,6 +69,16 @@ def _cooperating(dialect: str):
 
 _PAGE_SELECTS: dict[str, Any] = {}
 
+# the pending 延期申请's columns in a listed row, each as pending_<name> (all NULL when none)
+PENDING_COLUMNS = ("id", "due_from", "due_on", "reason", "requested_by", "requested_at")
+
+
+def pending_extension_of(row: Any) -> dict | None:
+    """A listed row's pending 延期申请 as a dict of PENDING_COLUMNS, or None."""
+    if row.pending_id is None:
+        return None
+    return {name: getattr(row, f"pending_{name}") for name in PENDING_COLUMNS}
+
 
 def _page_select(dialect: str):
     """The list's columns and joins, built once per dialect: coercing some forty columns on every
@@ -77,9 +88,13 @@ def _page_select(dialect: str):
     if found is None:
         found = _PAGE_SELECTS[dialect] = (
             select(*Task.__table__.columns, Department.name.label("department_name"),
-                   School.name.label("school_name"), _cooperating(dialect).label("cooperating"))
+                   School.name.label("school_name"), _cooperating(dialect).label("cooperating"),
+                   *(getattr(TaskExtension, name).label(f"pending_{name}") for name in PENDING_COLUMNS))
             .outerjoin(Department, Department.id == Task.department_id)
-            .outerjoin(School, School.id == Task.responsible_school_id))
+            .outerjoin(School, School.id == Task.responsible_school_id)
+            # the pending 延期申请 (at most one: pending_task_id is unique), joined rather than read
+            # by one more statement per page
+            .outerjoin(TaskExtension, TaskExtension.pending_task_id == Task.id))
     return found
 
 

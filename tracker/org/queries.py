@@ -92,13 +92,24 @@ _SECTION_KEY = "junheng.reminders_section"  # session.info: campaign id → its 
 def campaign_by_code(session: Session, code: str) -> Campaign | None:
     """The campaign with this code, its plan left unread (loaded if touched); its 提醒 section is
     kept for ``reminders_section``."""
-    section = Campaign.plan["reminders"]
-    found = session.exec(select(Campaign, section).options(defer(Campaign.plan)).where(Campaign.code == code)).first()
+    found = session.exec(select(Campaign, CAMPAIGN_REMINDERS).options(CAMPAIGN_WITHOUT_PLAN)
+                         .where(Campaign.code == code)).first()
     if found is None:
         return None
     campaign, reminders = found
-    session.info.setdefault(_SECTION_KEY, {})[campaign.id] = reminders
+    keep_reminders_section(session, campaign, reminders)
     return campaign
+
+
+# for a statement that reads a campaign with other rows (tracker.accounts.service.verify_token_in):
+# select CAMPAIGN_REMINDERS beside Campaign, with the option, then keep_reminders_section
+CAMPAIGN_REMINDERS = Campaign.plan["reminders"]
+CAMPAIGN_WITHOUT_PLAN = defer(Campaign.plan)
+
+
+def keep_reminders_section(session: Session, campaign: Campaign, section: Any) -> None:
+    """Remember the 提醒 section read with ``campaign`` for ``reminders_section``."""
+    session.info.setdefault(_SECTION_KEY, {})[campaign.id] = section
 
 
 def reminders_section(session: Session, campaign_id: int) -> Any:

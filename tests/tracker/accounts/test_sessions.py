@@ -127,3 +127,33 @@ def test_an_api_token_costs_one_statement_too(engine, user):
         finally:
             event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == 2, statements
+
+
+def test_a_token_and_its_campaign_cost_one_statement(engine, user):
+    """verify_token_in (api.deps.current_user on a campaign's path): the token's user and the
+    path's campaign, its 提醒 section kept, in one statement; an unknown code gives no campaign."""
+    from tracker.accounts.service import issue_token, verify_token_in
+    from tracker.org.models import Campaign
+    from tracker.org.queries import reminders_section
+
+    with session_scope(engine) as s:
+        token, _ = issue_token(s, user, now=NOW)
+        code = s.get(Campaign, user.campaign_id).code
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with Session(engine) as s:
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            found, campaign = verify_token_in(s, token, code, now=NOW)
+            assert (found.username, campaign.id) == ("office", user.campaign_id)
+            reminders_section(s, campaign.id)  # kept with the campaign: no statement
+            assert len(statements) == 1, statements
+            found, campaign = verify_token_in(s, token, "no-such-code", now=NOW)
+            assert found.username == "office" and campaign is None
+            assert verify_token_in(s, token, code, now=NOW + dt.timedelta(hours=12)) == (None, None)  # expired
+            assert verify_token_in(s, "x" * 200, code, now=NOW) == (None, None)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)

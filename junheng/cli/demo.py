@@ -180,7 +180,8 @@ def demo(
 
     print_materials_and_conditions(console, code)
 
-    _step(5, "事件分发：启动响应事件的流程（阶段验收、整改复测）")
+    _step(5, "事件分发：启动响应事件的流程（阶段流程、阶段验收、整改复测）")
+    _start_due_phase(code)
     print_report(asyncio.run(dispatch_pending(mode=DispatchMode.embedded)))
 
     _step(6, "通知：提醒扫描（任务交办单等），并投递" + ("到本地邮件目录" if sink_dir else "到邮件服务器"))
@@ -217,9 +218,9 @@ def demo(
     if no_serve:
         console.print(f"\n演示完成（--no-serve：不启动网页服务）。再次运行 junheng demo --dir {directory} 不会重复建立"
                       f"创建工作、任务、通知或调度通报。要打开网页，运行 junheng demo --dir {directory}（不加 --no-serve）。")
-        _print_how_to_reach(url, from_env)
+        _print_how_to_reach(url, from_env, code)
         return
-    _print_how_to_reach(url, from_env)
+    _print_how_to_reach(url, from_env, code)
 
     _step(11, f"网页服务：{base_url}/ （含调度：提醒扫描、邮件投递、事件分发），按 Ctrl+C 停止")
     console.print(f"在浏览器中打开 {base_url}/login ，用上面的账号登录（例如办公室账号 office）。")
@@ -232,10 +233,27 @@ def demo(
     except KeyboardInterrupt:
         pass  # uvicorn has shut down gracefully and re-raises the Ctrl+C it caught
     console.print("网页服务已停止。")
-    _print_how_to_reach(url, from_env)
+    _print_how_to_reach(url, from_env, code)
 
 
-def _print_how_to_reach(url: str, from_env: bool) -> None:
+def _start_due_phase(code: str) -> None:
+    """The campaign's first phase begins once its start date has come: the scheduler's gate safety
+    net does this every 10 minutes; the demo does it now, so that step 5 runs the phase's own flow
+    (issue 16: 阶段部署通知, the reminder ladder). Only the demo's county: a second run finds it begun."""
+    from tracker.clock import local_today
+    from tracker.db import session_scope
+    from tracker.org.queries import campaign_id_by_code
+    from tracker.phases.queries import campaigns_not_started
+    from tracker.phases.service import activate
+
+    with session_scope() as session:
+        campaign_id = campaign_id_by_code(session, code)
+        for phase in campaigns_not_started(session, local_today()):
+            if phase.campaign_id == campaign_id and activate(session, phase, reason="已到阶段开始日期"):
+                console.print(f"阶段「{escape(phase.name)}」已到开始日期，开始进行；其阶段流程由下面的事件分发启动。")
+
+
+def _print_how_to_reach(url: str, from_env: bool, code: str) -> None:
     """The demo's last lines: how to run other commands on its database from a new shell (each
     command otherwise uses the default database in the user data directory)."""
     import shlex
@@ -250,7 +268,8 @@ def _print_how_to_reach(url: str, from_env: bool) -> None:
         console.print(f"  （数据库来自 JUNHENG_DATABASE_URL：{escape(database_shown(url))}，请设置同样的值）")
     else:
         console.print(f"  export JUNHENG_DATABASE_URL={shlex.quote(url)}", highlight=False)
-    console.print("  junheng campaign status")
+    # the demo's database also holds a 示范校 programme and a second county (issue 15): name the county
+    console.print(f"  junheng campaign status --campaign {shlex.quote(code)}", highlight=False)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -58,11 +58,12 @@ def test_the_database_is_shown_with_its_password_masked(monkeypatch) -> None:
 def test_the_demo_ends_with_how_to_reach_its_database(capsys) -> None:
     from junheng.cli.demo import _print_how_to_reach
 
-    _print_how_to_reach("sqlite:////tmp/演示 目录/junheng.db", from_env=False)
+    _print_how_to_reach("sqlite:////tmp/演示 目录/junheng.db", from_env=False, code="qingchuan-2027")
     out = capsys.readouterr().out
     assert "export JUNHENG_DATABASE_URL='sqlite:////tmp/演示 目录/junheng.db'" in out
-    assert out.rstrip().endswith("junheng campaign status")
+    # the demo's database holds a programme and a second county too: the hint names the campaign
+    assert out.rstrip().endswith("junheng campaign status --campaign qingchuan-2027")
 
-    _print_how_to_reach("postgresql+psycopg://junheng:s3cret-pw@db.example/county", from_env=True)
+    _print_how_to_reach("postgresql+psycopg://junheng:s3cret-pw@db.example/county", from_env=True, code="qingchuan-2027")
     out = capsys.readouterr().out
     assert "s3cret" not in out and "postgresql+psycopg://junheng:***@db.example/county" in out

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from tracker.errors import ErrorDetail, JunhengError
+from tracker.yamlfile import MAX_BYTES, YamlError, read_text
 
 KeyPath = tuple[str | int, ...]  # a key path: mapping keys are str, list positions int (0-based)
 
@@ -142,3 +143,18 @@ def top_list(checker: Checker, data: dict, chinese: str) -> tuple[list[Any], str
         checker.problem((used,), PYDANTIC_MESSAGES["list_type"])
         return [], used
     return value, used
+
+
+def read_plan_text(path: Path) -> str:
+    """A plan file's text (county campaign or programme), bounded in size; a file that cannot be
+    read is a ``PlanError`` saying why."""
+    try:
+        return read_text(path, max_bytes=MAX_BYTES)
+    except FileNotFoundError:
+        raise PlanError(["找不到方案文件"], path) from None
+    except UnicodeDecodeError:
+        raise PlanError(["方案文件不是 UTF-8 编码的文本"], path) from None
+    except YamlError as exc:
+        raise PlanError([f"方案{exc.message}"], path) from None
+    except OSError as exc:
+        raise PlanError([f"无法读取方案文件（{exc.strerror}）"], path) from None

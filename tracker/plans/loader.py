@@ -17,11 +17,11 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from tracker.plans.checker import Checker, PlanError, path_text
+from tracker.plans.checker import Checker, PlanError, path_text, read_plan_text
 from tracker.plans.programme import is_programme_document
 from tracker.plans.resolve import resolve
 from tracker.plans.resolved import CampaignPlan
-from tracker.yamlfile import MAX_BYTES, YamlError, read_text, read_yaml
+from tracker.yamlfile import YamlError, read_yaml
 
 
 def load_plan(path: str | Path, *, robots: Collection[str] | None = None) -> CampaignPlan:
@@ -29,16 +29,7 @@ def load_plan(path: str | Path, *, robots: Collection[str] | None = None) -> Cam
     ``robots``: the configured group robots' names (``campaign init`` passes JUNHENG_WEBHOOKS);
     given, a 群机器人 that is not one of them is a problem."""
     path = Path(path)
-    try:
-        text = read_text(path, max_bytes=MAX_BYTES)
-    except FileNotFoundError:
-        raise PlanError(["找不到方案文件"], path) from None
-    except UnicodeDecodeError:
-        raise PlanError(["方案文件不是 UTF-8 编码的文本"], path) from None
-    except YamlError as exc:
-        raise PlanError([f"方案{exc.message}"], path) from None
-    except OSError as exc:
-        raise PlanError([f"无法读取方案文件（{exc.strerror}）"], path) from None
+    text = read_plan_text(path)
     return parse_plan(text, source=path, robots=robots)
 
 

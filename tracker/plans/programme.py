@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from tracker.plans.checker import PYDANTIC_MESSAGES, Checker, PlanError, path_text, suggest
+from tracker.plans.checker import PYDANTIC_MESSAGES, Checker, PlanError, path_text, read_plan_text, suggest
 from tracker.plans.programme_sections import (
     PROGRAMME_KIND_WORDS,
     ROLE_MENTOR,
@@ -33,7 +33,7 @@ from tracker.plans.programme_sections import (
     ProgrammeUnit,
     ScoringRound,
 )
-from tracker.yamlfile import MAX_BYTES, YamlError, read_text, read_yaml
+from tracker.yamlfile import YamlError, read_yaml
 
 PROGRAMME_KEYS = {
     "类型", "编号", "名称", "县", "创建工作", "阶段", "评选标准", "评审组", "评分", "评分规则", "导师型学校",
@@ -268,12 +268,5 @@ def parse_programme_plan(text: str, source: str | Path | None = None) -> Program
 
 def load_programme_plan(path: str | Path) -> ProgrammePlan:
     path = Path(path)
-    try:
-        text = read_text(path, max_bytes=MAX_BYTES)
-    except FileNotFoundError:
-        raise PlanError(["找不到方案文件"], path) from None
-    except UnicodeDecodeError:
-        raise PlanError(["方案文件不是 UTF-8 编码的文本"], path) from None
-    except YamlError as exc:
-        raise PlanError([f"方案{exc.message}"], path) from None
+    text = read_plan_text(path)
     return parse_programme_plan(text, source=path)

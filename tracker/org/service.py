@@ -204,6 +204,12 @@ def current_phase(session: Session, campaign: Campaign, today: dt.date) -> Phase
     None once every phase has passed."""
     phases = list(session.exec(
         select(Phase).where(Phase.campaign_id == campaign.id).order_by(Phase.ordinal, Phase.id)))
+    return pick_phase(phases, today)
+
+
+def pick_phase(phases: list[Phase], today: dt.date) -> Phase | None:
+    """``current_phase``'s rule over a campaign's phases already read, in their order (the region
+    roll-up reads every county's phases in one statement)."""
     active = [p for p in phases if PhaseStatus(p.status) is PhaseStatus.active]
     if active:
         return active[0]

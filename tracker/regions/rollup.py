@@ -25,7 +25,8 @@ from dataclasses import dataclass, field, fields
 
 from sqlmodel import Session
 
-from tracker.org.models import Campaign, Phase, PhaseStatus
+from tracker.org.models import Campaign
+from tracker.org.service import pick_phase
 from tracker.regions import queries
 from tracker.regions.models import Region
 from tracker.regions.service import city_names, region_campaign_ids, region_campaigns
@@ -64,18 +65,6 @@ class CountyLine:
     light: str
     reasons: list[str] = field(default_factory=list)
     rank: int = 0
-
-
-def pick_phase(phases: list[Phase], today: dt.date) -> Phase | None:
-    """``tracker.org.service.current_phase`` over phases already read (the same rule)."""
-    active = [p for p in phases if PhaseStatus(p.status) is PhaseStatus.active]
-    if active:
-        return active[0]
-    waiting = [p for p in phases if PhaseStatus(p.status) is not PhaseStatus.passed]
-    started = [p for p in waiting if p.starts_on is not None and p.starts_on <= today]
-    if started:
-        return started[0]
-    return waiting[0] if waiting else None
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -9,6 +9,7 @@ import datetime as dt
 import re
 
 import pytest
+import time_machine
 from sqlmodel import Session, select
 
 from tests.api.conftest import PASSWORD, bearer
@@ -127,7 +128,14 @@ def test_another_regions_counties_do_not_exist_for_it(client, api_world, region_
     assert client.get("/api/v1/regions/wf/status", headers=office).status_code == 403
 
 
-def test_the_citys_own_review_findings_become_the_countys_tasks(client, engine, api_world, region_users):
+@pytest.fixture
+def frozen():
+    # the review's findings are due in 2027: now is before them (the world's 自查自评 phase is current)
+    with time_machine.travel(dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=False):
+        yield
+
+
+def test_the_citys_own_review_findings_become_the_countys_tasks(frozen, client, engine, api_world, region_users):
     city = region_users["city"]
     province_level = client.post(f"/api/v1/regions/counties/{api_world.code}/reviews", headers=city,
                                  json={"level": "省级"})

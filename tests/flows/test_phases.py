@@ -112,14 +112,21 @@ async def test_every_phase_flow_does_its_entry_work_once(engine, frozen):
             ("国家", phases["review_national"], dt.date(2027, 10, 29))]
         prep = session.exec(select(Task).where(Task.origin_key.like("phase:review_province:%"))
                             .order_by(Task.due_on)).all()
+    inspection = [t for t in prep if ":材料:" not in t.origin_key]
+    materials = [t for t in prep if ":材料:" in t.origin_key]
     # 资料汇编 10 working days before the gate, 自评报告 by the gate, both the office's
-    assert [t.title for t in prep] == ["省级评估迎检：完成资料汇编", "省级评估迎检：更新自评报告"]
-    assert prep[0].due_on < prep[1].due_on == dt.date(2027, 10, 29)
+    assert [t.title for t in inspection] == ["省级评估迎检：完成资料汇编", "省级评估迎检：更新自评报告"]
+    assert inspection[0].due_on < inspection[1].due_on == dt.date(2027, 10, 29)
+    # the 资料清单's required items without a file (none here has one): a task each for its unit,
+    # due with the 资料汇编 (issue 13 §4 wired into issue 16's review phases)
+    assert len(materials) == len(province["steps"]["materials"]["created"]) > 0
+    assert {t.due_on for t in materials} == {inspection[0].due_on}
+    assert all(t.title.startswith("省级评估迎检：补齐资料「") for t in materials)
     assert len(city["steps"]["inspection_tasks"]["created"]) == 2
     assert province["steps"]["review_record"]["level"] == "省级"
     package = national["steps"]["application_package"]
     assert package["ready"] is False and package["missing"]  # no assessment yet: said, by name
-    assert national["steps"]["survey"]["opened"] is False  # the survey hook
+    assert national["steps"]["survey"]["opened"] is True  # the national check opens the 满意度调查
 
     counts = (_count(engine, NoticeItem), _count(engine, OutboundMessage), _count(engine, Task),
               _count(engine, Review), _count(engine, Event), _count(engine, PhaseStep))

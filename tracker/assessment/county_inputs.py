@@ -111,9 +111,7 @@ def set_county_input(session: Session, campaign: Campaign, code: str, value: str
         if figure is None or not 0 <= figure <= most:
             raise SelfCheckError(f"分项 {base}（{sub['title']}）的得分应为 0 到 {most:g} 之间的数，现为「{text}」")
         status = None
-    if sub is not None:
-        pass  # a sub-item's points, checked above
-    elif ind is not None:
+    if ind is not None:  # (a sub-item's points were checked above: ind is None then)
         if ind.judged not in COUNTY_LEVEL:
             raise SelfCheckError(f"指标 {base}（{ind.title}）由学校数据计算，不能直接录入")
         keys = [t.key or ind.code for t in ind.all_thresholds]
@@ -132,7 +130,7 @@ def set_county_input(session: Session, campaign: Campaign, code: str, value: str
             raise SelfCheckError(f"指标 {base}（{ind.title}）的录入值「{text}」应为数字，或 通过/不通过")
         if status is not None and sep:
             raise SelfCheckError(f"{code} 是一个数值，应录入数字，现为「{text}」")
-    else:
+    elif sub is None:  # an application condition or a veto
         if sep:
             raise SelfCheckError(f"「{base}」没有分项数值，请直接录入 {base}")
         if base in vetoes:

@@ -10,22 +10,18 @@ from collections.abc import Sequence
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.shared import Mm, Pt
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Mm
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from tracker.spreadsheets import new_workbook, workbook_bytes
 from notifications.briefing.document import (
     BODY_FONT,
-    BODY_SIZE,
     HEADING_FONT,
-    LINE_PITCH,
-    MARGINS,
     TABLE_SIZE,
-    TITLE_FONT,
-    TITLE_SIZE,
     set_run_font,
 )
+from notifications.briefing.official import letter_document, letter_paragraph, letter_signature
 from tracker.appraisal.service import Appraisal, AppraisalNotice, UnitAppraisal
 from tracker.plans import AppraisalRule
 
@@ -98,21 +94,6 @@ def write_appraisal_xlsx(appraisal: Appraisal) -> bytes:
 # 通报表扬 / 通报批评
 
 
-def _paragraph(doc, text: str, *, font: str = BODY_FONT, size: float = BODY_SIZE, indent: bool = True,
-               align=WD_ALIGN_PARAGRAPH.JUSTIFY, bold: bool = False):
-    p = doc.add_paragraph()
-    p.alignment = align
-    fmt = p.paragraph_format
-    fmt.space_before = Pt(0)
-    fmt.space_after = Pt(0)
-    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    fmt.line_spacing = Pt(LINE_PITCH if size <= BODY_SIZE else size * 1.5)
-    fmt.first_line_indent = Pt(2 * size) if indent else None
-    if text:
-        set_run_font(p.add_run(text), font, size, bold=bold)
-    return p
-
-
 def notice_title(notice: AppraisalNotice) -> str:
     verb = "通报表扬" if notice.kind == "表扬" else "通报批评"
     named = notice.units[0] + ("等单位" if len(notice.units) > 1 else "")
@@ -137,32 +118,21 @@ def _figures_table(doc, rows: Sequence[UnitAppraisal]) -> None:
 
 
 def build_notice_document(notice: AppraisalNotice) -> Document:
-    doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(MARGINS["top"]), Mm(MARGINS["bottom"])
-    section.left_margin, section.right_margin = Mm(MARGINS["left"]), Mm(MARGINS["right"])
-    _paragraph(doc, notice_title(notice), font=TITLE_FONT, size=TITLE_SIZE, indent=False,
-               align=WD_ALIGN_PARAGRAPH.CENTER)
-    _paragraph(doc, "", indent=False)
-    _paragraph(doc, "各责任单位、各学校：", indent=False)
+    doc = letter_document(notice_title(notice), "各责任单位、各学校：")
     verb = "通报表扬" if notice.kind == "表扬" else "通报批评"
     names = "、".join(notice.units)
-    _paragraph(doc, notice.reason)
+    letter_paragraph(doc, notice.reason)
     if notice.kind == "表扬":
-        _paragraph(doc, f"经研究，决定对{names}予以{verb}。希望受表扬的单位再接再厉，各单位以其为榜样，"
+        letter_paragraph(doc, f"经研究，决定对{names}予以{verb}。希望受表扬的单位再接再厉，各单位以其为榜样，"
                         f"按时保质完成创建任务。")
     else:
-        _paragraph(doc, f"经研究，决定对{names}予以{verb}。请被通报单位认真整改，于 3 个工作日内将整改情况"
+        letter_paragraph(doc, f"经研究，决定对{names}予以{verb}。请被通报单位认真整改，于 3 个工作日内将整改情况"
                         f"书面报送领导小组办公室；各单位引以为戒。")
     if notice.figures:
-        _paragraph(doc, f"附：被通报单位考核情况（创建工作开展以来，截至{notice.issued_on.month}月{notice.issued_on.day}日）",
+        letter_paragraph(doc, f"附：被通报单位考核情况（创建工作开展以来，截至{notice.issued_on.month}月{notice.issued_on.day}日）",
                    indent=False)
         _figures_table(doc, notice.figures)
-    _paragraph(doc, "", indent=False)
-    _paragraph(doc, notice.issuing_office, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _paragraph(doc, f"{notice.issued_on.year}年{notice.issued_on.month}月{notice.issued_on.day}日", indent=False,
-               align=WD_ALIGN_PARAGRAPH.RIGHT)
+    letter_signature(doc, notice.issuing_office, notice.issued_on)
     return doc
 
 

@@ -236,3 +236,42 @@ def official_document(title: str, author: str, stamp: dt.datetime) -> Document:
     props.created = props.modified = stamp
     props.revision = 1
     return doc
+
+
+# --- 通报 letters (考核 通报表扬/批评, 示范校 表彰通报): a title, an addressee, paragraphs, a signature --------
+
+
+def letter_paragraph(doc, text: str, *, font: str = BODY_FONT, size: float = BODY_SIZE, indent: bool = True,
+                     align=WD_ALIGN_PARAGRAPH.JUSTIFY, bold: bool = False):
+    """A paragraph on the official line pitch; the body's first line indented two characters."""
+    p = doc.add_paragraph()
+    p.alignment = align
+    fmt = p.paragraph_format
+    fmt.space_before = Pt(0)
+    fmt.space_after = Pt(0)
+    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    fmt.line_spacing = Pt(LINE_PITCH if size <= BODY_SIZE else size * 1.5)
+    fmt.first_line_indent = Pt(2 * size) if indent else None
+    if text:
+        set_run_font(p.add_run(text), font, size, bold=bold)
+    return p
+
+
+def letter_document(title: str, addressee: str) -> Document:
+    """An A4 page with GB/T 9704 margins, the title centred, a blank line and the addressee."""
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(MARGINS["top"]), Mm(MARGINS["bottom"])
+    section.left_margin, section.right_margin = Mm(MARGINS["left"]), Mm(MARGINS["right"])
+    letter_paragraph(doc, title, font=TITLE_FONT, size=TITLE_SIZE, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
+    letter_paragraph(doc, "", indent=False)
+    letter_paragraph(doc, addressee, indent=False)
+    return doc
+
+
+def letter_signature(doc, office: str, day: dt.date) -> None:
+    """A blank line, then the issuing office and the date, right-aligned."""
+    letter_paragraph(doc, "", indent=False)
+    letter_paragraph(doc, office, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    letter_paragraph(doc, f"{day.year}年{day.month}月{day.day}日", indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)

@@ -9,6 +9,7 @@ Screenshots of every page land in test-artifacts/screenshots/ (desktop and phone
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -71,10 +72,12 @@ def campaign_db(db_url):
                 "school_id": task.school_id}
 
 
-@pytest.fixture
-def server(campaign_db, tmp_path):
+@contextlib.contextmanager
+def running_server(db_url: str, tmp_path):
+    """``junheng serve``'s app in its own uvicorn process on a free port, over ``db_url``; yields its
+    base address and stops it afterwards."""
     port = _free_port()
-    env = {**os.environ, "JUNHENG_DATABASE_URL": campaign_db["url"], "JUNHENG_DATA_DIR": str(tmp_path / "data"),
+    env = {**os.environ, "JUNHENG_DATABASE_URL": db_url, "JUNHENG_DATA_DIR": str(tmp_path / "data"),
            "JUNHENG_SECRET_KEY": "e2e-secret-key-not-for-production", "JUNHENG_BASE_URL": f"http://127.0.0.1:{port}"}
     log = (tmp_path / "uvicorn.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
@@ -100,6 +103,12 @@ def server(campaign_db, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture
+def server(campaign_db, tmp_path):
+    with running_server(campaign_db["url"], tmp_path) as base:
+        yield base
 
 
 @pytest.fixture

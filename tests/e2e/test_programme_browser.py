@@ -11,14 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
 
-from tests.e2e.test_browser import ARGS, CHROMIUM, DESKTOP, PASSWORD, ROOT, _free_port, flash_text, log_in, shot  # noqa: F401
+from tests.e2e.test_browser import ARGS, CHROMIUM, DESKTOP, PASSWORD, ROOT, flash_text, log_in, running_server, shot  # noqa: F401
 from tests.e2e.test_browser import browser  # noqa: F401,F811  (fixture)
 from tests.tracker.programmes.world import PLAN
 from tracker.accounts.service import create_user
@@ -49,33 +45,8 @@ def programme_db(db_url):
 
 @pytest.fixture
 def programme_server(programme_db, tmp_path):
-    port = _free_port()
-    env = {**os.environ, "JUNHENG_DATABASE_URL": programme_db["url"], "JUNHENG_DATA_DIR": str(tmp_path / "data"),
-           "JUNHENG_SECRET_KEY": "e2e-secret-key-not-for-production", "JUNHENG_BASE_URL": f"http://127.0.0.1:{port}"}
-    log = (tmp_path / "uvicorn.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            if proc.poll() is not None:
-                raise RuntimeError((tmp_path / "uvicorn.log").read_text())
-            try:
-                if httpx.get(base + "/login", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("uvicorn did not start")
+    with running_server(programme_db["url"], tmp_path) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _row(page, school: str) -> str:

@@ -1,6 +1,6 @@
 """交办 on the pages (issue 12 §1): the office's form and 任务清单 upload on the task list, the
 template download, and the edit form on a task it assigned. Office only (403 for anyone else);
-every problem is shown in Chinese and nothing is stored."""
+every problem is shown in Chinese, the form comes back with what was typed, and nothing is stored."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from api.deps import MAX_ID, CsrfChecked, DbSession, PageUser
-from api.pages.common import flash, redirect
+from api.errors import status_of
+from api.pages.common import flash, keep_typed, redirect
 from api.schemas.common import TEXT_PATTERN
 from tracker.accounts.access import check_assigns_tasks, role_of
 from tracker.accounts.models import User, UserRole
@@ -88,7 +89,15 @@ def create(
     except AssignmentError as exc:
         session.rollback()
         flash(request, "任务未保存：" + exc.message, "error")
-        return redirect("/tasks#assign")
+        keep_typed(request, "assign", {"title": title, "lead": lead, "due_on": due_on, "source": source,
+                                       "source_ref": source_ref, "measures": measures, "cooperating": helpers,
+                                       "phase": phase, "evidence_required": bool(evidence_required),
+                                       "recurrence": recurrence})
+        from api.pages.tasks import task_list  # the task list imports this module's form
+
+        page = task_list(request, session, user)
+        page.status_code = status_of(exc)
+        return page
     flash(request, f"已交办任务 #{task.id}「{task.title}」")
     return redirect(f"/tasks/{task.id}")
 
@@ -144,7 +153,10 @@ def edit(
         session.commit()
     except AssignmentError as exc:
         session.rollback()
-        flash(request, "未作改动：" + exc.message, "error")
-        return redirect(f"/tasks/{task_id}#edit")
+        from api.pages.tasks import task_page_again  # the task page imports this module's form
+
+        return task_page_again(request, session, user, task, exc, "edit",
+                               {"title": title, "measures": measures, "lead": lead, "cooperating": cooperating,
+                                "due_on": due_on, "reason": reason}, prefix="未作改动：")
     flash(request, "已调整任务，已通知责任单位" if event is not None else "任务没有变化")
     return redirect(f"/tasks/{task_id}")

@@ -1,5 +1,6 @@
 """What every page shares: the navigation for the user's role, one-off messages carried across a
-redirect (POST → 303 → GET), today's local date (tracker.clock), and the template filters."""
+redirect (POST → 303 → GET), what was typed into a refused form (the page comes back with it),
+today's local date (tracker.clock), and the template filters."""
 
 from __future__ import annotations
 
@@ -87,6 +88,21 @@ def take_flashes(request: Request) -> list[tuple[str, str]]:
     return [tuple(m) for m in request.session.pop(FLASH_KEY, [])]
 
 
+class Typed(dict):
+    """The typed values by form; a form with nothing typed reads as empty, so a template can say
+    ``typed.share.note`` on any page."""
+
+    def __missing__(self, form: str) -> dict:
+        return {}
+
+
+def keep_typed(request: Request, form: str, values: dict[str, Any]) -> None:
+    """What the user typed into a refused form, for the page shown again in the same response
+    (templates read ``typed.<form>``; Jinja escapes it like any value). Not kept in the session:
+    the cookie could not hold a long 措施 text."""
+    request.state.typed = Typed({form: values})
+
+
 def redirect(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
@@ -101,6 +117,7 @@ def render(request: Request, session: Session, user: User, template: str, contex
         "campaign": campaign,
         "nav": nav_for(user, nav_path or request.url.path, campaign.kind if campaign else "county"),
         "flashes": take_flashes(request),
+        "typed": getattr(request.state, "typed", None) or Typed(),
         **context,
     }, status_code=status_code)
 

@@ -2,7 +2,7 @@
 its decision, 调整时限, 转办, 分解 (one sub-task per unit chosen) with the sub-tasks and their
 states, 联办 (the cooperating units' shares: their reports, the office's 催办); on a unit's page,
 批量签收. Every form is a plain POST with the CSRF token, answered by a redirect; a refused move
-comes back as a flash message (a refused person: 403), nothing stored."""
+shows the task page again with the refusal and the typed values (a refused person: 403), nothing stored."""
 
 from __future__ import annotations
 
@@ -97,9 +97,10 @@ def _date(text: str, field: str) -> dt.date:
         raise InvalidTaskInput(f"{field}必须是日期（YYYY-MM-DD），收到「{text}」") from None
 
 
-def _do(request: Request, session: Session, back: str, done: str, move) -> Response:
-    """Make the move and commit; a refusal of the state or input: a flash and nothing stored;
-    of the person: 403 (logged)."""
+def _do(request: Request, session: Session, user: User, task: Task, back: str, done: str, move,
+        form: str, typed: dict) -> Response:
+    """Make the move and commit; a refusal of the state or input: the task's page again with the
+    refusal and what was typed in ``form`` (nothing stored); of the person: 403 (logged)."""
     try:
         move()
         session.commit()
@@ -108,8 +109,9 @@ def _do(request: Request, session: Session, back: str, done: str, move) -> Respo
         raise
     except TransitionError as exc:
         session.rollback()
-        flash(request, exc.message, "error")
-        return redirect(back)
+        from api.pages.tasks import task_page_again  # the task page imports this module's context
+
+        return task_page_again(request, session, user, task, exc, form, typed)
     flash(request, done)
     return redirect(back)
 
@@ -119,9 +121,10 @@ def request_extension(request: Request, session: DbSession, user: PageUser, _csr
                       due_on: DateText = "", reason: Text = "") -> Response:
     task = _load(session, user, task_id)
     check_lead_move(session, user, task, "申请延期", office_too=False)
-    return _do(request, session, f"/tasks/{task_id}", "已提交延期申请，等待办公室审批",
+    return _do(request, session, user, task, f"/tasks/{task_id}", "已提交延期申请，等待办公室审批",
                lambda: moves.request_extension(session, task, acting_person(session, user),
-                                               _date(due_on, "申请延至"), reason))
+                                               _date(due_on, "申请延至"), reason),
+               "extension", {"due_on": due_on, "reason": reason})
 
 
 @router.post("/extensions/{extension_id}/{decision}", response_class=HTMLResponse, name="task_extension_decide")
@@ -130,14 +133,14 @@ def decide_extension(request: Request, session: DbSession, user: PageUser, _csrf
                      decision: Annotated[str, Path(pattern="^(approve|refuse)$")],
                      reason: Text = "") -> Response:
     ext = moves.get_extension(session, extension_id, user.campaign_id)
-    _load(session, user, ext.task_id)
+    task = _load(session, user, ext.task_id)
     check_office_move(user, "审批延期申请")
     person = acting_person(session, user)
     if decision == "approve":
-        return _do(request, session, f"/tasks/{ext.task_id}", "已同意延期，截止日期已调整",
-                   lambda: moves.approve_extension(session, ext, person, reason))
-    return _do(request, session, f"/tasks/{ext.task_id}", "已不同意延期申请",
-               lambda: moves.refuse_extension(session, ext, person, reason))
+        return _do(request, session, user, task, f"/tasks/{ext.task_id}", "已同意延期，截止日期已调整",
+                   lambda: moves.approve_extension(session, ext, person, reason), "approve", {"reason": reason})
+    return _do(request, session, user, task, f"/tasks/{ext.task_id}", "已不同意延期申请",
+               lambda: moves.refuse_extension(session, ext, person, reason), "refuse", {"reason": reason})
 
 
 @router.post("/tasks/{task_id}/moves/due", response_class=HTMLResponse, name="task_redate")
@@ -145,8 +148,9 @@ def redate(request: Request, session: DbSession, user: PageUser, _csrf: CsrfChec
            due_on: DateText = "", reason: Text = "") -> Response:
     task = _load(session, user, task_id)
     check_office_move(user, "调整截止日期")
-    return _do(request, session, f"/tasks/{task_id}", "已调整截止日期",
-               lambda: moves.redate(session, task, acting_person(session, user), _date(due_on, "截止日期"), reason))
+    return _do(request, session, user, task, f"/tasks/{task_id}", "已调整截止日期",
+               lambda: moves.redate(session, task, acting_person(session, user), _date(due_on, "截止日期"), reason),
+               "redate", {"due_on": due_on, "reason": reason})
 
 
 @router.post("/tasks/{task_id}/moves/transfer", response_class=HTMLResponse, name="task_transfer")
@@ -155,9 +159,10 @@ def transfer(request: Request, session: DbSession, user: PageUser, _csrf: CsrfCh
     task = _load(session, user, task_id)
     check_office_move(user, "转办")
     campaign = session.get(Campaign, task.campaign_id)
-    return _do(request, session, f"/tasks/{task_id}", "已转办",
+    return _do(request, session, user, task, f"/tasks/{task_id}", "已转办",
                lambda: moves.transfer(session, task, acting_person(session, user),
-                                      moves.find_unit(session, campaign, lead, "新的牵头单位"), reason))
+                                      moves.find_unit(session, campaign, lead, "新的牵头单位"), reason),
+               "transfer", {"lead": lead, "reason": reason})
 
 
 @router.post("/tasks/{task_id}/moves/split", response_class=HTMLResponse, name="task_split")
@@ -180,7 +185,8 @@ def split(request: Request, session: DbSession, user: PageUser, _csrf: CsrfCheck
                     [moves.SubTask(title, moves.find_unit(session, campaign, name, "承办单位"), day, measures)
                      for name in dict.fromkeys(u.strip() for u in units)])
 
-    return _do(request, session, f"/tasks/{task_id}#children", "已分解任务", make)
+    return _do(request, session, user, task, f"/tasks/{task_id}#children", "已分解任务", make,
+               "split", {"title": title, "units": units or [], "due_on": due_on, "measures": measures})
 
 
 @router.post("/tasks/{task_id}/moves/share", response_class=HTMLResponse, name="task_share_report")
@@ -198,7 +204,8 @@ def report_share(request: Request, session: DbSession, user: PageUser, _csrf: Cs
             raise InvalidTaskInput(f"进度必须是 0 到 100 之间的整数，收到「{percent}」") from None
         moves.cooperator_report(session, task, acting_person(session, user), value, note)
 
-    return _do(request, session, f"/tasks/{task_id}#shares", "已报告配合事项进展", make)
+    return _do(request, session, user, task, f"/tasks/{task_id}#shares", "已报告配合事项进展", make,
+               "share", {"percent": percent, "note": note})
 
 
 @router.post("/tasks/{task_id}/moves/chase/{department_id}", response_class=HTMLResponse, name="task_chase_share")
@@ -206,8 +213,9 @@ def chase_share(request: Request, session: DbSession, user: PageUser, _csrf: Csr
                 department_id: Annotated[int, Path(ge=1, le=MAX_ID)], note: Text = "") -> Response:
     task = _load(session, user, task_id)
     check_office_move(user, "催办配合单位")
-    return _do(request, session, f"/tasks/{task_id}#shares", "已向配合单位发出催办",
-               lambda: moves.chase_cooperator(session, task, acting_person(session, user), department_id, note))
+    return _do(request, session, user, task, f"/tasks/{task_id}#shares", "已向配合单位发出催办",
+               lambda: moves.chase_cooperator(session, task, acting_person(session, user), department_id, note),
+               "chase", {"department_id": department_id, "note": note})
 
 
 @router.post("/units/accept", response_class=HTMLResponse, name="batch_accept")

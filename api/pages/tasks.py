@@ -18,7 +18,7 @@ from api.errors import status_of
 from api.pages.materials import task_materials_context
 from api.evidence import evidence_response, load_evidence_for, receive_evidence, upload_refusal
 from api.pages.assign import assign_form
-from api.pages.common import flash, redirect, render, today
+from api.pages.common import flash, keep_typed, redirect, render, today
 from api.pages.overview import describe_event
 from api.pages.task_moves import moves_context
 from api.schemas.common import TEXT_PATTERN
@@ -33,6 +33,7 @@ from tracker.accounts.models import User, UserRole
 from tracker.accounts.service import acting_person
 from tracker.assessment.models import ShortfallRecord
 from tracker.calendar import active_calendar
+from tracker.errors import JunhengError
 from tracker.org.models import Campaign, Phase, School
 from tracker.org.queries import department_names, school_names
 from tracker.org.queries import departments as campaign_departments
@@ -222,6 +223,15 @@ def _task_page(request: Request, session: Session, user: User, task: Task, *, st
     }, status_code=status_code, nav_path="/tasks")
 
 
+def task_page_again(request: Request, session: Session, user: User, task: Task, error: JunhengError,
+                    form: str, values: dict, prefix: str = "") -> Response:
+    """A form on the task's page refused (nothing stored): the page again, with the refusal and
+    what the user typed back in ``form``'s fields, answered with the refusal's status (422, 409)."""
+    flash(request, prefix + error.message, "error")
+    keep_typed(request, form, values)
+    return _task_page(request, session, user, task, status_code=status_of(error))
+
+
 @router.get("/tasks/{task_id}", response_class=HTMLResponse, name="task_page")
 def task_page(request: Request, session: DbSession, user: PageUser, task_id: TaskId) -> Response:
     return _task_page(request, session, user, _load(session, user, task_id))
@@ -265,8 +275,8 @@ def task_action(
         raise
     except TransitionError as exc:  # the state moved on, or a bad percent / missing reason
         session.rollback()
-        flash(request, exc.message, "error")
-        return redirect(f"/tasks/{task_id}")
+        return task_page_again(request, session, user, task, exc, action,
+                               {"percent": percent, "note": note, "reason": reason})
     flash(request, f"已{ACTION_LABELS[action]}任务 #{task_id}")
     return redirect(f"/tasks/{task_id}")
 

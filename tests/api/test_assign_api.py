@@ -161,11 +161,23 @@ def test_the_office_assigns_and_edits_on_the_pages(client, api_world, session):
     page = client.get(f"/tasks/{task_id}").text
     assert "领导批示" in page and f'action="/tasks/{task_id}/edit"' in page
     tasks = _count(session, Task)
-    r = client.post("/tasks/new", data={"csrf_token": token, "title": "x", "lead": "教育局", "due_on": "2027-01-15"})
-    assert "任务未保存" in r.text and _count(session, Task) == tasks
+    r = client.post("/tasks/new", data={"csrf_token": token, "title": "x<script>", "lead": "教育局",
+                                        "due_on": "2027-01-15", "source": "领导批示", "measures": "逐校核对",
+                                        "cooperating": ["住建局"], "recurrence": "每月 25 日"})
+    assert r.status_code == 422 and "任务未保存" in r.text and _count(session, Task) == tasks
+    # the form comes back open with what was typed, escaped
+    assert 'value="x&lt;script&gt;"' in r.text and ">逐校核对</textarea>" in r.text and 'value="每月 25 日"' in r.text
+    assert '<option value="领导批示" selected>' in r.text and '<option value="住建局" selected>' in r.text
+    assert 'value="2027-01-15"' in r.text
     r = client.post(f"/tasks/{task_id}/edit", data={"csrf_token": token, "reason": "会议调整", "title": "迎检材料汇编",
                                                     "measures": "", "cooperating": "住建局", "due_on": "2027-01-22"})
     assert "已调整任务" in r.text
+    r = client.post(f"/tasks/{task_id}/edit", data={"csrf_token": token, "reason": "会议调整", "title": "迎检汇编（新）",
+                                                    "measures": "按新要求", "cooperating": "不存在的局",
+                                                    "due_on": "2027-01-29"})
+    assert r.status_code == 422 and "未作改动" in r.text
+    assert 'value="迎检汇编（新）"' in r.text and ">按新要求</textarea>" in r.text and 'value="不存在的局"' in r.text
+    assert 'value="会议调整"' in r.text and 'value="2027-01-29"' in r.text
     session.expire_all()
     assert session.get(Task, task_id).due_on.isoformat() == "2027-01-22"
     r = client.post("/tasks/import", data={"csrf_token": token},

@@ -100,3 +100,29 @@ def test_batch_accept_on_the_units_page(client, api_world, engine, session):
     assert r.status_code == 403  # no CSRF token: nothing signed
     session.expire_all()
     assert session.get(Task, tasks[2].id).status == "待签收"
+
+
+def test_a_refused_form_comes_back_with_what_was_typed(client, api_world, engine, session):
+    """Refused input: the task page again (422) with the refusal and the typed values, escaped, in
+    the same form's fields; nothing stored."""
+    task = api_world.fresh_task(engine, "page-typed", unit="财政局", state="已签收")
+    events = session.exec(select(Event).where(Event.task_id == task.id)).all()
+    token = log_in(client, "dept_a")
+    r = client.post(f"/tasks/{task.id}/moves/extension", data={"csrf_token": token, "due_on": "2026-12-01",
+                                                              "reason": "资金<b>下达</b>推迟"})
+    assert r.status_code == 422 and "必须晚于当前截止日期" in r.text
+    assert 'value="2026-12-01"' in r.text and "资金&lt;b&gt;下达&lt;/b&gt;推迟</textarea>" in r.text
+    r = client.post(f"/tasks/{task.id}/actions/progress", data={"csrf_token": token, "percent": "七成",
+                                                              "note": "图纸已送审"})
+    assert r.status_code == 422 and 'value="七成"' in r.text and ">图纸已送审</textarea>" in r.text
+    token = log_in(client, "office")
+    r = client.post(f"/tasks/{task.id}/moves/split", data={"csrf_token": token, "title": "各校自查",
+                                                          "units": ["城关一小"], "due_on": "2027-02-01",
+                                                          "measures": "逐校核对"})
+    assert r.status_code == 422 and "不能晚于" in r.text
+    assert 'value="各校自查"' in r.text and 'value="城关一小" selected' in r.text and ">逐校核对</textarea>" in r.text
+    assert 'value="2027-02-01"' in r.text
+    session.expire_all()
+    assert session.exec(select(Event).where(Event.task_id == task.id)).all() == events
+    assert session.exec(select(Task).where(Task.parent_id == task.id)).first() is None
+    assert session.exec(select(TaskExtension).where(TaskExtension.task_id == task.id)).first() is None

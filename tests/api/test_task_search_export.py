@@ -17,7 +17,7 @@ from tracker.accounts.models import User
 from tracker.accounts.task_export import HEADERS, TooManyToExport, export_rows
 from tracker.accounts.task_list import TaskFilters
 from tracker.tasks.search import like_pattern
-from tracker.tasks.models import TaskOrigin
+from tracker.tasks.models import Task, TaskOrigin
 from tracker.tasks.service import create_task
 
 
@@ -97,9 +97,9 @@ def test_the_export_holds_the_lists_rows_for_the_same_filters(client, headers, a
     names = {d.id: d.name for d in api_world.world.departments.values()}
     phase = api_world.world.phases["self_check"].name
     expected = [(t["id"], t["title"], t["unit_name"], "、".join(names[d] for d in t["cooperating"]), t["status"],
-                 dt.date.fromisoformat(t["due_on"]), t["days_overdue"], t["indicator"] or "", phase)
+                 dt.date.fromisoformat(t["due_on"]), t["days_overdue"], t["indicator"] or "", phase, "不重复")
                 for t in listed]
-    got = [(r[0], r[1], r[2], r[3] or "", r[4], r[5].date(), r[6], r[7] or "", r[8]) for r in lines[1:]]
+    got = [(r[0], r[1], r[2], r[3] or "", r[4], r[5].date(), r[6], r[7] or "", r[8], r[9]) for r in lines[1:]]
     assert got == expected
     assert len(got) == len(listed) and listed  # not vacuous
 
@@ -121,6 +121,23 @@ def test_a_units_export_holds_only_its_tasks(client, headers, api_world):
     school_sees = set(_ids(client, headers, "school", api_world))
     assert {r[0] for r in ws.iter_rows(min_row=2, values_only=True)} == school_sees
     assert api_world.tasks["a"].id not in school_sees
+
+
+def test_the_export_names_a_recurring_tasks_rule(client, headers, api_world, engine):
+    monthly = _add(engine, api_world, "月报任务", key="monthly")
+    weekly = _add(engine, api_world, "周报任务", key="weekly")
+    with Session(engine) as s:
+        for task_id, rule in ((monthly, "monthly:25"), (weekly, "weekly:5")):
+            task = s.get(Task, task_id)
+            task.recurrence = rule
+            s.add(task)
+        s.commit()
+    ws = _sheet(client, headers, "office", api_world, q="报任务")
+    assert ws["J1"].value == "重复"
+    assert {r[1]: r[9] for r in ws.iter_rows(min_row=2, values_only=True)} == {"月报任务": "每月 25 日",
+                                                                               "周报任务": "每周五"}
+    plain = _sheet(client, headers, "office", api_world, q="运动场")
+    assert [r[9] for r in plain.iter_rows(min_row=2, values_only=True)] == ["不重复"]
 
 
 def test_a_hostile_title_stays_text(client, headers, api_world, engine):

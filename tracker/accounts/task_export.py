@@ -1,6 +1,6 @@
 """The task list as an .xlsx (issue 12 §8): exactly the rows the list shows with its filters, all
 pages at once, read by the list's own query (``tracker.accounts.task_list.visible_to``) so a unit
-exports only what it sees. Written through ``tracker.spreadsheets`` (text never a formula).
+exports only what it sees; a recurring task's rule in words (重复: 每月 25 日, 每周五, 不重复). Written through ``tracker.spreadsheets`` (text never a formula).
 
 At most ``MAX_EXPORT_ROWS`` rows: a county's whole campaign is a few thousand tasks; beyond the cap
 the export refuses with a Chinese message asking for narrower filters rather than writing a file
@@ -19,10 +19,12 @@ from tracker.errors import ErrorKind, JunhengError
 from tracker.org.models import Department, Phase
 from tracker.spreadsheets import new_workbook, workbook_bytes
 from tracker.tasks.lifecycle import days_overdue
+from tracker.tasks.recurrence import describe as describe_recurrence
 
 MAX_EXPORT_ROWS = 20_000
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-HEADERS = ("编号", "任务", "责任单位", "配合单位", "状态", "截止日期", "逾期工作日", "指标", "阶段")
+HEADERS = ("编号", "任务", "责任单位", "配合单位", "状态", "截止日期", "逾期工作日", "指标", "阶段", "重复")
+NOT_RECURRING = "不重复"
 
 
 class TooManyToExport(JunhengError, kind=ErrorKind.invalid):
@@ -44,7 +46,8 @@ def export_rows(session: Session, user: User, campaign_id: int, filters: TaskFil
         unit = row.department_name if row.department_id is not None else row.school_name
         cooperating = "、".join(departments.get(d, f"#{d}") for d in cooperating_of(row))
         lines.append((row.id, row.title, unit or "未指定单位", cooperating, str(row.status), row.due_on,
-                      days_overdue(row, today), row.indicator or "", phases.get(row.phase_id, "")))
+                      days_overdue(row, today), row.indicator or "", phases.get(row.phase_id, ""),
+                      describe_recurrence(row.recurrence) if row.recurrence else NOT_RECURRING))
     return lines
 
 
@@ -59,7 +62,7 @@ def task_list_workbook(session: Session, user: User, campaign_id: int, filters: 
     for number, line in enumerate(lines, start=2):  # not ws.max_row: it walks every cell each time
         ws.append(line)
         ws.cell(row=number, column=6).number_format = "yyyy-mm-dd"
-    for column, width in zip("ABCDEFGHI", (8, 48, 20, 28, 10, 12, 10, 10, 16)):
+    for column, width in zip("ABCDEFGHIJ", (8, 48, 20, 28, 10, 12, 10, 10, 16, 12)):
         ws.column_dimensions[column].width = width
     ws.freeze_panes = "A2"
     return workbook_bytes(wb)

@@ -191,7 +191,10 @@ def split(request: Request, session: DbSession, user: PageUser, _csrf: CsrfCheck
 
 @router.post("/tasks/{task_id}/moves/share", response_class=HTMLResponse, name="task_share_report")
 def report_share(request: Request, session: DbSession, user: PageUser, _csrf: CsrfChecked, task_id: TaskId,
-                 percent: Annotated[str, Form(max_length=10)] = "", note: Text = "") -> Response:
+                 percent: Annotated[str, Form(max_length=10)] = "", note: Text = "",
+                 evidence_id: Annotated[str, Form(max_length=12, pattern=r"^[0-9]*$")] = "") -> Response:
+    """A cooperating unit's report, optionally naming one of the task's evidence files (the same
+    files the page lists to it; the store refuses a file of another task)."""
     task = _load(session, user, task_id)
     check_cooperator_move(session, user, task, "报告配合事项进展")
 
@@ -202,10 +205,11 @@ def report_share(request: Request, session: DbSession, user: PageUser, _csrf: Cs
             value = int(percent.strip())
         except ValueError:
             raise InvalidTaskInput(f"进度必须是 0 到 100 之间的整数，收到「{percent}」") from None
-        moves.cooperator_report(session, task, acting_person(session, user), value, note)
+        moves.cooperator_report(session, task, acting_person(session, user), value, note,
+                                int(evidence_id) if evidence_id else None)
 
     return _do(request, session, user, task, f"/tasks/{task_id}#shares", "已报告配合事项进展", make,
-               "share", {"percent": percent, "note": note})
+               "share", {"percent": percent, "note": note, "evidence_id": evidence_id})
 
 
 @router.post("/tasks/{task_id}/moves/chase/{department_id}", response_class=HTMLResponse, name="task_chase_share")

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from tests.api.test_pages import log_in
 from tracker.events.models import Event
-from tracker.tasks.models import Task, TaskExtension
+from tracker.tasks.models import CooperatorReport, Evidence, Task, TaskExtension
 
 
 def test_extension_asked_on_the_page_and_decided_by_the_office(client, api_world, engine, session):
@@ -126,3 +126,32 @@ def test_a_refused_form_comes_back_with_what_was_typed(client, api_world, engine
     assert session.exec(select(Event).where(Event.task_id == task.id)).all() == events
     assert session.exec(select(Task).where(Task.parent_id == task.id)).first() is None
     assert session.exec(select(TaskExtension).where(TaskExtension.task_id == task.id)).first() is None
+
+
+def test_a_cooperating_unit_attaches_one_of_the_tasks_evidence_to_its_report(client, api_world, engine, session):
+    task = api_world.fresh_task(engine, "page-coop-ev", unit="财政局", state="已签收")
+    other = api_world.fresh_task(engine, "page-coop-ev2", unit="财政局", state="已签收")
+    token = log_in(client, "dept_b")
+    assert 'name="evidence_id"' not in client.get(f"/tasks/{task.id}").text  # no file yet: no picker
+    pdf = ("图纸审查意见.pdf", b"%PDF-1.4\n%coop-page\n%%EOF\n", "application/pdf")
+    assert client.post(f"/tasks/{task.id}/evidence", data={"csrf_token": token}, files={"file": pdf},
+                       follow_redirects=False).status_code == 303
+    client.post(f"/tasks/{other.id}/evidence", data={"csrf_token": token},
+                files={"file": ("别的任务.pdf", b"%PDF-1.4\n%other\n%%EOF\n", "application/pdf")})
+    mine = session.exec(select(Evidence).where(Evidence.task_id == task.id)).one()
+    theirs = session.exec(select(Evidence).where(Evidence.task_id == other.id)).one()
+    page = client.get(f"/tasks/{task.id}").text
+    assert f'<option value="{mine.id}">图纸审查意见.pdf' in page and f'value="{theirs.id}"' not in page
+    # another task's file: refused, nothing stored
+    r = client.post(f"/tasks/{task.id}/moves/share", data={"csrf_token": token, "percent": "40", "note": "",
+                                                          "evidence_id": str(theirs.id)})
+    assert r.status_code == 422 and "不属于任务" in r.text and 'value="40"' in r.text
+    assert session.exec(select(CooperatorReport).where(CooperatorReport.task_id == task.id)).first() is None
+    # its own file, no note: reported, and shown with the report
+    r = client.post(f"/tasks/{task.id}/moves/share", data={"csrf_token": token, "percent": "40", "note": "",
+                                                          "evidence_id": str(mine.id)})
+    assert r.status_code == 200 and "已报告配合事项进展" in r.text
+    report = session.exec(select(CooperatorReport).where(CooperatorReport.task_id == task.id)).one()
+    assert (report.percent, report.evidence_id) == (40, mine.id)
+    log_in(client, "dept_a")
+    assert f'（佐证：<a href="/evidence/{mine.id}">图纸审查意见.pdf</a>）' in client.get(f"/tasks/{task.id}").text

@@ -308,6 +308,7 @@ class CooperatorShare:
     reported_at: dt.datetime | None
     reports: int
     chased: int
+    evidence_id: int | None = None  # the latest report's evidence file, if it named one
 
 
 def cooperator_shares(session: Session, task: Task) -> list[CooperatorShare]:
@@ -322,7 +323,8 @@ def cooperator_shares(session: Session, task: Task) -> list[CooperatorShare]:
         mine = [r for r in reports if r.department_id == dept.id]
         last = mine[-1] if mine else None
         out.append(CooperatorShare(dept.id, dept.name, last.percent if last else None, last.note if last else "",
-                                   last.reported_at if last else None, len(mine), chases.get(dept.id, 0)))
+                                   last.reported_at if last else None, len(mine), chases.get(dept.id, 0),
+                                   last.evidence_id if last else None))
     return out
 
 

@@ -19,7 +19,6 @@ from tracker.events.service import SYSTEM_ACTOR
 from tracker.org.models import Campaign, Phase, PhaseStatus
 from tracker.phases import readiness
 from tracker.org.service import resolve_campaign
-from tracker.phases import queries as phase_queries
 from tracker.phases import service as phases
 from tracker.plans.kinds import ENTRY_STEP_NAMES
 
@@ -103,11 +102,6 @@ def _entry_step(campaign_code: str, phase_id: int, step: str, actor: str, level:
         done = phases.done_step(session, phase, step)
         if done is not None:
             return {"step": ENTRY_STEP_NAMES.get(step, step), "already": True, **done.result}
-        if step == "deployment_notice" and not phase_queries.open_tasks_by_unit(session, phase.id):
-            # A phase that has no tasks yet (the first phase, activated by its start date before the
-            # self-check ran) is told nothing; the step stays undone, so a later run of the flow sends it.
-            return {"step": ENTRY_STEP_NAMES[step], "already": False, "queued": 0, "unreachable": [],
-                    "note": "本阶段尚无未完成任务，未发通知（任务建立后再运行本阶段流程即发出）"}
         result = _do(session, campaign, phase, step, actor, level)
         phases.record_step(session, phase, step, result)
         return {"step": ENTRY_STEP_NAMES.get(step, step), "already": False, **result}

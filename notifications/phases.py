@@ -1,5 +1,5 @@
 """The notices a phase's flow sends when the phase opens (issue 16 §1): the 阶段部署通知 to every
-unit and school with tasks in the phase, and, in 整改, the request to schools to resubmit their data.
+unit and school with tasks in the phase (to all of them when it has none yet), and, in 整改, the request to schools to resubmit their data.
 
 Like the briefing's mail (notifications/briefing/mail.py) these are their own messages, not rungs of
 the reminder ladder: for each recipient one ``NoticeItem`` (its idempotency key names the phase,
@@ -22,9 +22,11 @@ from tracker.db import utcnow
 from tracker.notices.models import MessageState, NoticeItem, OutboundMessage
 from tracker.notices.queries import taken_idempotency_keys
 from tracker.org.models import Campaign, Phase
+from tracker.org.queries import departments as campaign_departments
 from tracker.org.queries import schools as campaign_schools
 from tracker.phases import queries
 from tracker.phases.service import kind_name
+from tracker.plans.kinds import UnitKind
 from tracker.settings import Settings, get_settings
 from tracker.tasks.models import Task
 
@@ -96,7 +98,10 @@ def _queue(session: Session, campaign: Campaign, phase: Phase, kind: str, wanted
 def queue_deployment_notices(session: Session, campaign: Campaign, phase: Phase, *,
                              settings: Settings | None = None, now: dt.datetime | None = None) -> PhaseNoticeReport:
     """阶段部署通知: to each unit's contacts and each school's contact with open tasks in the phase —
-    what the phase is, its gate date and their open tasks. Does not commit."""
+    what the phase is, its gate date and their open tasks. A phase with no open task yet (a first
+    phase activated by its start date before the self-check ran) is announced at once to every unit
+    of the plan (the office aside) and every school, saying its tasks will follow: the step is done
+    once, so it cannot wait for the tasks. Does not commit."""
     settings, now = settings or get_settings(), now or utcnow()
     report = PhaseNoticeReport()
     by_department: dict[int, list[Task]] = {}
@@ -106,6 +111,10 @@ def queue_deployment_notices(session: Session, campaign: Campaign, phase: Phase,
             by_department.setdefault(task.department_id, []).append(task)
         elif task.responsible_school_id is not None:
             by_school.setdefault(task.responsible_school_id, []).append(task)
+    if not by_department and not by_school:
+        by_department = {d.id: [] for d in campaign_departments(session, campaign.id, active_only=True)
+                         if d.kind != UnitKind.office.value}
+        by_school = {school.id: [] for school in campaign_schools(session, campaign.id)}
     departments = {d.id: d for d in queries.departments_of(session, list(by_department))}
     contacts: dict[int, list] = {}
     for person in queries.contacts_of(session, campaign.id, list(by_department)):
@@ -136,7 +145,8 @@ def _deployment_body(campaign: Campaign, phase: Phase, unit: str, name: str, tas
     lines = [f"{unit}{name}：", "",
              f"{campaign.name}自即日起进入「{phase.name}」阶段（{kind_name(phase)}），"
              f"阶段关口为 {_day(phase.gate_on)}。" + (f"{phase.note}。" if phase.note else ""),
-             f"贵单位在本阶段有 {len(tasks)} 项未完成任务，请对照时限抓紧办理，按时提交佐证材料：", ""]
+             f"贵单位在本阶段有 {len(tasks)} 项未完成任务，请对照时限抓紧办理，按时提交佐证材料：" if tasks else
+             "本阶段的任务将陆续交办，请及时登录系统签收，对照时限抓紧办理，按时提交佐证材料。", ""]
     lines += [f"  {i}. {_task_line(t)}" for i, t in enumerate(tasks[:TASKS_LISTED], start=1)]
     if len(tasks) > TASKS_LISTED:
         lines.append(f"  另有 {len(tasks) - TASKS_LISTED} 项，详见任务清单。")

@@ -103,8 +103,9 @@ async def test_every_phase_flow_does_its_entry_work_once(engine, frozen):
     national = await phase_national_check_flow(code, phases["review_national"], phase_name="国家审核认定")
     custom = await phase_custom_flow(code, phases["implement"], phase_name="实施")
     assert set(custom["steps"]) == {"deployment_notice", "ladder"}
-    # a phase with no tasks yet is told nothing, and that step stays undone for a later run
-    assert custom["steps"]["deployment_notice"]["note"].startswith("本阶段尚无未完成任务")
+    # a phase with no tasks yet is announced all the same, to every unit but the office and every school
+    assert custom["steps"]["deployment_notice"]["queued"] == 3
+    assert custom["steps"]["deployment_notice"]["unreachable"] == ["城关镇"]  # no contact with an address
     with session_scope(engine) as session:
         reviews = session.exec(select(Review).order_by(Review.id)).all()
         assert [(r.level, r.phase_id, r.held_on) for r in reviews] == [
@@ -137,8 +138,7 @@ async def test_every_phase_flow_does_its_entry_work_once(engine, frozen):
              await phase_review_flow(code, phases["review_province"], level="省级"),
              await phase_national_check_flow(code, phases["review_national"]),
              await phase_custom_flow(code, phases["implement"])]
-    assert [(s, r["step"]) for run in again for s, r in run["steps"].items() if not r["already"]] == [
-        ("deployment_notice", "阶段部署通知")]  # only the task-less 实施's, which again sends nothing
+    assert [(s, r["step"]) for run in again for s, r in run["steps"].items() if not r["already"]] == []
     assert (_count(engine, NoticeItem), _count(engine, OutboundMessage), _count(engine, Task),
             _count(engine, Review), _count(engine, Event), _count(engine, PhaseStep)) == counts
 
@@ -156,10 +156,28 @@ async def test_activation_starts_the_phase_flow_through_the_dispatcher_once(engi
     with session_scope(engine) as session:
         record = session.exec(select(FlowRunRecord)).one()
     assert (record.run_name, record.state, record.mode) == ("phase-custom/demo-实施", "completed", "embedded")
-    assert record.flow_run_id and "阶段部署通知" in record.message
+    assert record.flow_run_id and "阶段部署通知：发出 3 份" in record.message
+
+    # 实施 has no tasks yet: its 阶段部署通知 went out at activation all the same, to the plan's units'
+    # contacts and the schools' (not to the office, which sends it), saying the tasks will follow
+    sent = {n.recipient_address: n.payload["unit"] for n in _notices(engine, "phase_deployment")}
+    assert sent == {"li@example.cn": "财政局", "zhang@example.cn": "住建局", "zhao@example.cn": "城关一小"}
+    with session_scope(engine) as session:
+        body = session.exec(select(OutboundMessage).where(OutboundMessage.recipient_address == "li@example.cn")).one()
+    assert "进入「实施」阶段" in body.body_text and "本阶段的任务将陆续交办" in body.body_text
 
     again = await dispatch_pending(engine, mode=DispatchMode.embedded)
     assert again.claimed == [] and again.outcomes == []
+    # tasks made later do not bring a second notice: the step was done once, at activation
+    with session_scope(engine) as session:
+        world_phase = session.get(Phase, phases["implement"])
+        session.add(Task(campaign_id=world_phase.campaign_id, phase_id=world_phase.id, title="实施任务",
+                         origin=TaskOrigin.plan.value, origin_key="implement-1", due_on=dt.date(2027, 9, 30),
+                         department_id=session.exec(select(Person).where(Person.email == "li@example.cn"))
+                         .one().department_id))
+    rerun = await phase_custom_flow(code, phases["implement"])
+    assert rerun["steps"]["deployment_notice"]["already"] is True
+    assert len(_notices(engine, "phase_deployment")) == 3
 
 
 async def test_passing_a_gate_writes_the_summary_and_starts_the_next_phase_flow(engine, frozen):

@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel, select
 from tracker.db import utcnow
 from tracker.events.service import SYSTEM_ACTOR, record_event
 from tracker.org.models import Campaign, Department, Person, Phase, School
+from tracker.org.service import unit_robots
 from tracker.plans import PHASE_KIND_NAMES, UNIT_KIND_NAMES, CampaignPlan, PlanError
 from tracker.plans.kinds import UnitKind
 from tracker.schooldata.models import DataSubmission, SchoolDataRow
@@ -121,6 +122,7 @@ def apply_plan_report(session: Session, plan: CampaignPlan, actor: str = SYSTEM_
         _update(campaign, {"name": plan.name, "county": plan.county, "standard_id": plan.standard},
                 {"name": "名称", "county": "县", "standard_id": "标准"}, "创建工作", changes)
         changes += _plan_changes(campaign.plan, stored)
+        changes += _robot_changes(campaign.plan, stored)
         if campaign.plan != stored:
             campaign.plan = stored
 
@@ -340,6 +342,14 @@ def _kind(value: Any) -> Any:
 
 _PLAN_SECTIONS = {"assignments": "分工表", "preparatory_tasks": "准备工作", "school_fixable": "学校自行整改",
                   "reminders": "提醒设置", "leading_group": "领导小组", "office": "办公室"}
+
+
+def _robot_changes(old: dict, new: dict) -> list[str]:
+    """A unit's 群机器人 has no column of its own (it lives in the stored plan): named where it
+    changed, so a plan that only changes robots is still a ``campaign.updated``."""
+    before, after = unit_robots(old), unit_robots(new)
+    return [f"单位「{name}」群机器人：{before.get(name) or '（空）'} → {after.get(name) or '（空）'}"
+            for name in (d["name"] for d in new.get("departments", [])) if before.get(name) != after.get(name)]
 
 
 def _plan_changes(old: dict, new: dict) -> list[str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from sqlmodel import Session, func, select
 
 from tracker.campaigns.service import apply_plan, apply_plan_report
@@ -123,6 +124,34 @@ def test_changed_plan_updates_people_and_dates_and_keeps_tasks(db_url):
         updated = _events(session, "campaign.updated")
         assert len(updated) == 1 and updated[0].actor == "苏晓" and len(updated[0].payload["changes"]) == 4
         assert _count(session, Person) == len(_plan().people)
+
+
+def test_a_plan_that_only_changes_a_units_robot_is_an_update(db_url):
+    """A 群机器人 lives only in the stored plan: changing it alone still writes ``campaign.updated``
+    (and the campaign's updated_at), naming the unit and both robots."""
+    engine = get_engine(db_url)
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc), tick=False), \
+            session_scope(engine) as session:
+        campaign_id = apply_plan(session, _plan()).id
+    finance = "  - 名称: 青川县财政局\n    简称: 财政局\n"
+    assert finance in EXAMPLE_TEXT
+    with_robot = EXAMPLE_TEXT.replace(finance, finance + "    群机器人: 财政局群\n")
+    with time_machine.travel(dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.timezone.utc), tick=False), \
+            session_scope(engine) as session:
+        report = apply_plan_report(session, _plan(with_robot), actor="苏晓")
+        assert report.changes == ["单位「青川县财政局」群机器人：（空） → 财政局群"]
+    with Session(engine) as session:
+        assert session.get(Campaign, campaign_id).updated_at == dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.timezone.utc)
+    with session_scope(engine) as session:
+        report = apply_plan_report(session, _plan(with_robot.replace("财政局群\n", "财政专班群\n")), actor="苏晓")
+        assert report.changes == ["单位「青川县财政局」群机器人：财政局群 → 财政专班群"]
+    with session_scope(engine) as session:
+        assert apply_plan_report(session, _plan(EXAMPLE_TEXT)).changes == ["单位「青川县财政局」群机器人：财政专班群 → （空）"]
+    with Session(engine) as session:
+        updated = _events(session, "campaign.updated")
+        assert [e.payload["changes"] for e in updated] == [
+            ["单位「青川县财政局」群机器人：（空） → 财政局群"], ["单位「青川县财政局」群机器人：财政局群 → 财政专班群"],
+            ["单位「青川县财政局」群机器人：财政专班群 → （空）"]]
 
 
 def test_removed_units_and_people_are_deactivated_when_referenced_else_deleted(db_url):

@@ -200,8 +200,8 @@ def test_worker_on_prefect_server_passes_the_gate(tracker_on_postgres, prefect_d
         assert run.name == f"phase-rectification/{code}-整改"
         with session_scope() as session:
             steps = {s.step for s in session.exec(select(PhaseStep).where(PhaseStep.phase_id == next_phase_id))}
-        # (no 阶段部署通知: the phase has no task yet, so that step waits for a later run)
-        assert steps == {"ladder", "redate_shortfalls", "resubmission_request"}
+        # its 阶段部署通知 goes out at activation even though the phase has no task yet
+        assert steps == {"deployment_notice", "ladder", "redate_shortfalls", "resubmission_request"}
 
         # A worker killed (kill -9 of its process group) while it runs a gate check: the tracker
         # starts the run again on another worker, and the gate check is not lost.

@@ -110,6 +110,8 @@ def test_the_duban_walk_from_assignment_to_verification(server, browser, campaig
     _submit(u_page, "资金已拨付")
     assert "要求上传佐证材料后才能提交" in flash_text(u_page)
     assert _status(u_page) == "已签收"
+    # the refused form keeps what was typed
+    assert u_page.input_value("form[action$='/actions/submit'] textarea[name=note]") == "资金已拨付"
 
     # 6. uploads a PDF and submits: 已提交
     evidence = tmp_path / "拨付凭证.pdf"

@@ -67,27 +67,65 @@ def phases_of(session: Session, campaign_ids) -> dict[int, list[Phase]]:
     return out
 
 
-def change_mark(session: Session) -> tuple:
-    """One cheap statement whose answer changes whenever a figure of the roll-up may have: the
-    newest event (every task move, phase change, plan change and calendar import writes one),
-    notice item (督办单), assessment snapshot, task and phase, survey and survey response, and the
-    shape of the regions. Each ``max(id)`` is one index lookup."""
+def change_mark(session: Session, region_id: int) -> tuple:
+    """One cheap statement whose answer changes whenever a figure of the roll-up of ``region_id``
+    may have: the newest event (every task move, phase change, plan change and calendar import
+    writes one), notice item (督办单), assessment snapshot, task and phase, survey and survey
+    response, region notice, and the region's own rows (``region_rows``). Each ``max(id)`` is one
+    index lookup."""
+    return tuple(session.execute(select(*mark_columns(region_id))).one())
+
+
+def region_and_mark(session: Session, region_id: int, campaign_id: int | None = None):
+    """``(region, mark, header)`` in one statement (what a request that finds its answer kept
+    costs): the region, its change mark, and with ``campaign_id`` that campaign's county, name
+    and kind (a page's header shows them; else ``()``). None when there is no such region."""
+    from tracker.org.models import Campaign
+    from tracker.regions.models import Region
+
+    columns = mark_columns(region_id)
+    if campaign_id is not None:
+        columns += [select(column).where(Campaign.id == campaign_id).scalar_subquery()
+                    for column in (Campaign.county, Campaign.name, Campaign.kind)]
+    row = session.exec(select(Region, *columns).where(Region.id == region_id)).first()
+    if row is None:
+        return None
+    n = len(mark_columns(region_id)) + 1
+    return row[0], tuple(row[1:n]), tuple(row[n:])
+
+
+def mark_columns(region_id: int) -> list:
+    """The change mark's columns (scalar subqueries), to ride in a statement of the caller's."""
     from tracker.assessment.models import AssessmentSnapshot
     from tracker.events.models import Event
-    from tracker.regions.models import Region, RegionCounty
+    from tracker.regions.models import RegionNotice
     from tracker.surveys.models import Survey, SurveyResponse
 
-    row = session.exec(select(
-        select(func.max(Event.id)).scalar_subquery(),
-        select(func.max(NoticeItem.id)).scalar_subquery(),
-        select(func.max(AssessmentSnapshot.id)).scalar_subquery(),
-        select(func.max(Task.id)).scalar_subquery(),
-        select(func.max(Phase.id)).scalar_subquery(),
-        select(func.count()).select_from(RegionCounty).scalar_subquery(),
-        select(func.coalesce(func.sum(RegionCounty.region_id * 1_000_003 + RegionCounty.campaign_id), 0))
-        .scalar_subquery(),
-        select(func.count()).select_from(Region).scalar_subquery(),
-        select(func.max(Survey.id)).scalar_subquery(),
-        select(func.max(SurveyResponse.id)).scalar_subquery(),
-    )).one()
-    return tuple(row)
+    return [select(func.max(model.id)).scalar_subquery()
+            for model in (Event, NoticeItem, AssessmentSnapshot, Task, Phase, Survey, SurveyResponse, RegionNotice)] \
+        + region_rows(region_id)
+
+
+def region_rows(region_id: int) -> list:
+    """The region's own rows as two strings: the region and its cities (id, code, name, level,
+    parent) and which county is in which of them. A renamed city, a county moved between two
+    cities, into or out of the region, a city given to another province: each changes a string
+    (whatever else stays the same). A region holds tens of rows, a province a few thousand
+    counties at most: two small aggregates. Their order (an ordered subquery) only matters for
+    keeping an answer, never for its correctness: equal strings are equal sets of rows."""
+    from sqlalchemy import String, cast, or_
+
+    from tracker.regions.models import Region, RegionCounty
+
+    def text(column):
+        return func.coalesce(cast(column, String), "")
+
+    mine = or_(Region.id == region_id, Region.parent_id == region_id)
+    regions = (select((text(Region.id) + "\x1f" + Region.code + "\x1f" + Region.name + "\x1f" + text(Region.level)
+                       + "\x1f" + text(Region.parent_id)).label("row"))
+               .where(mine).order_by(Region.id).subquery())
+    counties = (select((text(RegionCounty.region_id) + ":" + text(RegionCounty.campaign_id)).label("row"))
+                .where(RegionCounty.region_id.in_(select(Region.id).where(mine)))
+                .order_by(RegionCounty.region_id, RegionCounty.campaign_id).subquery())
+    return [select(func.aggregate_strings(regions.c.row, "\x1e")).scalar_subquery(),
+            select(func.aggregate_strings(counties.c.row, ",")).scalar_subquery()]

@@ -127,12 +127,12 @@ def confirm(session: Session, campaign: Campaign, school_id: int, category: str 
         raise ProgrammeConflict("这所学校还没有计算出的表彰类别：先运行评选（compute）")
     if award.confirmed_at is not None:
         raise ProgrammeConflict("这所学校的表彰类别已经确认")
-    if category is not None and category not in (*AWARD_CATEGORIES, VETO):
-        raise ProgrammeError(f"表彰类别应为 {'、'.join(AWARD_CATEGORIES)} 之一")
     standing = standings(session, campaign)[school_id]
     permitted = allowed(plan, standing)
     if permitted == [WITHDRAWN]:
         raise AwardAgainstRules(f"不能确认：{WITHDRAWN}，该校本轮验收结果已撤销，不予表彰")
+    if category is not None and category not in (*AWARD_CATEGORIES, VETO):
+        raise ProgrammeError(f"表彰类别应为 {'、'.join(AWARD_CATEGORIES)} 之一")
     category = category or award.category
     if category not in permitted:
         why = "一票否决，不得评先树优" if permitted == [VETO] else \

@@ -290,6 +290,58 @@ def test_awards_follow_the_rules_and_the_office_confirms(engine, programme):
             "三小": "达标校", "一中": "标兵校"}
 
 
+def test_an_objection_upheld_during_the_results_publicity_withdraws_the_schools_result(engine, programme):
+    """Upheld: the school gets no award (the reason shown instead), its scores stay for the office,
+    one event says so; dismissed: the award as before."""
+    walk(engine, programme, until="acceptance")
+    day = RESULTS_PUBLIC[0]
+    with _in(engine, programme, day) as (session, campaign):
+        school = lambda name: service.find_school(session, campaign, name)  # noqa: E731
+        against = {name: service.raise_objection(session, campaign, "results", school(name), "验收材料不实",
+                                                 actor="群众", today=day).id for name in ("三小", "四小")}
+    with _in(engine, programme, AWARD_DAY) as (session, campaign):
+        service.resolve_objection(session, campaign, against["四小"], True, "经核实现场查验材料造假", actor=OFFICE)
+        service.resolve_objection(session, campaign, against["三小"], False, "材料属实", actor=OFFICE)
+        awards.compute(session, campaign, actor=OFFICE, today=AWARD_DAY)
+    with _in(engine, programme, AWARD_DAY) as (session, campaign):
+        name = {s.id: s.name for s in queries.schools(session, programme)}
+        ids = {v: k for k, v in name.items()}
+        got = {name[a.school_id]: (a.category, a.score) for a in queries.awards(session, programme)}
+        assert got == {"一中": ("标兵校", 87.5), "二中": ("标兵校", 72.0), "三小": ("进步校", 90.0),
+                       "四小": ("结果公示期间异议成立", 80.0), "五小": ("一票否决", 40.0)}
+        assert _count(session, PanelScore, school_id=ids["四小"]) == 2 * 2 * len(MEMBERS)  # two rounds, A and B
+        withdrawn = [e.payload for e in session.exec(select(Event).where(
+            Event.campaign_id == programme, Event.type == "programme.result_withdrawn"))]
+        assert withdrawn == [{"school": "四小", "school_id": ids["四小"], "objection": against["四小"],
+                              "resolution": "经核实现场查验材料造假"}]
+        for category in (None, "达标校", "结果公示期间异议成立"):
+            with pytest.raises(awards.AwardAgainstRules, match="结果公示期间异议成立"):
+                awards.confirm(session, campaign, ids["四小"], category, actor=OFFICE)
+        assert awards.confirm(session, campaign, ids["三小"], actor=OFFICE).category == "进步校"
+        assert {name[a.school_id] for a in awards.confirmed(session, campaign)} == {"三小"}
+
+
+def test_an_objection_is_not_upheld_over_a_confirmed_award(engine, programme):
+    """A confirmed award is not unpicked by upholding an objection: refused in Chinese (revoke the
+    confirmation first), nothing changes. (An objection is raised within the 公示 and awards are
+    computed after it with every objection resolved; the service is handed that day here to reach
+    the state the guard protects.)"""
+    walk(engine, programme)
+    with _in(engine, programme, AWARD_DAY) as (session, campaign):
+        four = service.find_school(session, campaign, "四小")
+        awards.confirm(session, campaign, four.id, actor=OFFICE)
+        objection_id = service.raise_objection(session, campaign, "results", four, "成绩偏高", actor="群众",
+                                               today=RESULTS_PUBLIC[1]).id
+    with _in(engine, programme, AWARD_DAY) as (session, campaign):
+        with pytest.raises(service.ProgrammeConflict, match="已经确认.*请先撤销该校的表彰确认"):
+            service.resolve_objection(session, campaign, objection_id, True, "成立", actor=OFFICE)
+    with _in(engine, programme, AWARD_DAY) as (session, campaign):
+        assert [o.id for o in service.open_objections(session, campaign)] == [objection_id]
+        assert queries.award_of(session, programme, four.id).category == "达标校"
+        assert _count(session, Event, campaign_id=programme, type="programme.result_withdrawn") == 0
+        service.resolve_objection(session, campaign, objection_id, False, "不成立", actor=OFFICE)  # dismissing is fine
+
+
 def test_a_strong_pairing_makes_its_mentor_a_contribution_school(engine, programme):
     walk(engine, programme, until="pairing")
     with _in(engine, programme, ACCEPTANCE_DAY) as (session, campaign):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import NamedTuple
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import Integer, and_, case, func
 from sqlmodel import Session, select
 
 from tracker.appraisal.queries import beijing_date
@@ -73,40 +74,71 @@ def change_mark(session: Session, region_id: int) -> tuple:
     writes one), notice item (督办单), assessment snapshot, task and phase, survey and survey
     response, region notice, and the region's own rows (``region_rows``). Each ``max(id)`` is one
     index lookup."""
-    return tuple(session.execute(select(*mark_columns(region_id))).one())
+    return tuple(session.connection().execute(_statement("mark"), {"region_id": region_id}).one())
 
 
 def region_and_mark(session: Session, region_id: int, campaign_id: int | None = None):
-    """``(region, mark, header)`` in one statement (what a request that finds its answer kept
-    costs): the region, its change mark, and with ``campaign_id`` that campaign's county, name
-    and kind (a page's header shows them; else ``()``). None when there is no such region."""
-    from tracker.org.models import Campaign
-    from tracker.regions.models import Region
-
-    columns = mark_columns(region_id)
-    if campaign_id is not None:
-        columns += [select(column).where(Campaign.id == campaign_id).scalar_subquery()
-                    for column in (Campaign.county, Campaign.name, Campaign.kind)]
-    row = session.exec(select(Region, *columns).where(Region.id == region_id)).first()
+    """``(region row, mark, header)`` in one statement (what a request that finds its answer kept
+    costs): the region's columns (id, code, name, level, parent_id), its change mark, and with
+    ``campaign_id`` that campaign's county, name and kind (a page's header shows them; else
+    ``()``). None when there is no such region. The statement is built once (bound parameters):
+    building it costs more than running it."""
+    which = "header" if campaign_id is not None else "region"
+    row = session.connection().execute(_statement(which), {"region_id": region_id, "campaign_id": campaign_id}).first()
     if row is None:
         return None
-    n = len(mark_columns(region_id)) + 1
-    return row[0], tuple(row[1:n]), tuple(row[n:])
+    n = 5 + MARK_SIZE
+    return RegionRow(*row[:5]), tuple(row[5:n]), tuple(row[n:])
 
 
-def mark_columns(region_id: int) -> list:
-    """The change mark's columns (scalar subqueries), to ride in a statement of the caller's."""
+class RegionRow(NamedTuple):
+    """A region's columns as the roll-up reads them (as ``Region`` does)."""
+
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
+
+
+def _mark_models() -> tuple:
     from tracker.assessment.models import AssessmentSnapshot
     from tracker.events.models import Event
     from tracker.regions.models import RegionNotice
     from tracker.surveys.models import Survey, SurveyResponse
 
-    return [select(func.max(model.id)).scalar_subquery()
-            for model in (Event, NoticeItem, AssessmentSnapshot, Task, Phase, Survey, SurveyResponse, RegionNotice)] \
-        + region_rows(region_id)
+    return (Event, NoticeItem, AssessmentSnapshot, Task, Phase, Survey, SurveyResponse, RegionNotice)
 
 
-def region_rows(region_id: int) -> list:
+MARK_SIZE = 8 + 2  # the newest ids of _mark_models(), and region_rows' two strings
+_statements: dict[str, object] = {}
+
+
+def _statement(which: str):
+    """The mark alone, with its region's row, or with the region's row and a campaign's header."""
+    statement = _statements.get(which)
+    if statement is not None:
+        return statement
+    from sqlalchemy import bindparam
+
+    from tracker.org.models import Campaign
+    from tracker.regions.models import Region
+
+    region_id = bindparam("region_id", type_=Integer)
+    mark = [select(func.max(model.id)).scalar_subquery() for model in _mark_models()] + region_rows(region_id)
+    if which == "mark":
+        statement = select(*mark)
+    else:
+        campaign = bindparam("campaign_id", type_=Integer)
+        header = [select(column).where(Campaign.id == campaign).scalar_subquery()
+                  for column in (Campaign.county, Campaign.name, Campaign.kind)] if which == "header" else []
+        statement = select(Region.id, Region.code, Region.name, Region.level, Region.parent_id, *mark, *header) \
+            .where(Region.id == region_id)
+    _statements[which] = statement
+    return statement
+
+
+def region_rows(region_id) -> list:
     """The region's own rows as two strings: the region and its cities (id, code, name, level,
     parent) and which county is in which of them. A renamed city, a county moved between two
     cities, into or out of the region, a city given to another province: each changes a string

@@ -29,6 +29,7 @@ from sqlmodel import Session
 from tracker.org.models import Campaign
 from tracker.org.service import pick_phase
 from tracker.regions import queries
+from tracker.regions.queries import RegionRow
 from tracker.regions.models import Region
 from tracker.regions.service import city_names, region_campaign_ids, region_campaigns
 from tracker.regions.summaries import current_summaries, cv_limits, cv_over_limit, stage_cvs
@@ -154,7 +155,7 @@ _answers: dict[tuple[str, int, dt.date], tuple[tuple, dict]] = {}
 _answers_lock = threading.Lock()
 
 
-def region_rollup(session: Session, region: Region, today: dt.date, *, mark: tuple | None = None,
+def region_rollup(session: Session, region: Region | RegionRow, today: dt.date, *, mark: tuple | None = None,
                   prepare: Callable[[Session], object] | None = None) -> dict:
     """The JSON of ``junheng region status --json`` and ``GET /api/v1/regions/{code}/status``:
     ``{"region", "region_name", "level", "today", "counties": [CountyLine…]}`` ranked.

@@ -5,16 +5,23 @@ that county: ``api.deps.county_viewer``); and the region's own notices."""
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import CAMPAIGN_CODE, CSRF_FIELD, REGION_VIEW, CsrfChecked, DbSession, PageUser, csrf_token, store_calendar
+from api.deps import (
+    CAMPAIGN_CODE, CSRF_FIELD, REGION_VIEW, CsrfChecked, DbSession, PageUser, csrf_token, optional_page_user, page_user,
+    store_calendar, store_session,
+)
 from api.pages.common import FLASH_KEY, flash, redirect, render
 from api.templating import templates
 from tracker.clock import local_today
+from tracker.accounts.models import User
 from tracker.accounts.regional import account_region, account_region_marked, county_of_region
 from tracker.org.queries import campaign_by_code
 from tracker.regions.notices import issue_notice, region_notices
@@ -25,7 +32,19 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/region", response_class=HTMLResponse, name="region")
-def region_page(request: Request, session: DbSession, user: PageUser) -> Response:
+async def region_page(request: Request) -> Response:
+    """The page a province's 督导 keeps open: the store session, the log-in and the page in one
+    worker thread (the dependencies would each take their own hop to the thread pool, which
+    costs more than a kept page)."""
+    return await run_in_threadpool(_region_page, request)
+
+
+def _region_page(request: Request) -> Response:
+    with contextmanager(store_session)() as session:
+        return region_page_of(request, session, page_user(request, optional_page_user(request, session)))
+
+
+def region_page_of(request: Request, session: Session, user: User) -> Response:
     region, mark, header = account_region_marked(session, user, header=True)  # one statement
     today = local_today()
     viewing = request.session.get(REGION_VIEW)

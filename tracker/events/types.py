@@ -67,6 +67,7 @@ class EventType(str, Enum):
     programme_pairing_reported = "programme.pairing_reported"
     programme_awards_computed = "programme.awards_computed"
     programme_award_confirmed = "programme.award_confirmed"
+    programme_award_revoked = "programme.award_revoked"
 
     @property
     def label(self) -> str:
@@ -132,6 +133,7 @@ EVENT_LABELS: dict[EventType, str] = {
     EventType.programme_pairing_reported: "报告帮扶进展",
     EventType.programme_awards_computed: "评选表彰类别",
     EventType.programme_award_confirmed: "确认表彰",
+    EventType.programme_award_revoked: "撤销表彰确认",
 }
 
 OTHER_EVENT = "其他变动"

@@ -146,6 +146,26 @@ def confirm(session: Session, campaign: Campaign, school_id: int, category: str 
     return award
 
 
+def revoke(session: Session, campaign: Campaign, school_id: int, reason: str, *, actor: str) -> Award:
+    """The office takes back its confirmation of a school's award (reason required): the award is
+    as computed again, awaiting confirmation, off the certificate list and the 表彰通报 — e.g. so
+    that an objection to the school's result can then be upheld."""
+    award = queries.award_of(session, campaign.id, school_id)
+    if award is None or award.confirmed_at is None:
+        raise ProgrammeConflict("这所学校的表彰类别还没有确认，无需撤销")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ProgrammeError("撤销表彰确认须写明理由")
+    if len(reason) > 2000:
+        raise ProgrammeError("撤销理由不能超过 2000 字")
+    category = award.category
+    award.confirmed_by, award.confirmed_at = "", None
+    session.add(award)
+    record_event(session, type=EventType.programme_award_revoked.value, actor=actor, campaign_id=campaign.id,
+                 payload={"school_id": school_id, "category": category, "reason": reason})
+    return award
+
+
 def confirmed(session: Session, campaign: Campaign) -> list[Award]:
     return [a for a in queries.awards(session, campaign.id) if a.confirmed_at is not None]
 

@@ -341,7 +341,7 @@ def _withdrawn_result(session: Session, campaign: Campaign, objection: Objection
     award = queries.award_of(session, campaign.id, objection.school_id)
     if award is not None and award.confirmed_at is not None:
         raise ProgrammeConflict(f"学校「{school.name}」的表彰（{award.category}）已经确认，不能再认定异议成立：请先撤销该校的"
-                                "表彰确认，再处理这条异议")
+                                f"表彰确认（junheng programme revoke {school.name} --reason 理由），再处理这条异议")
     return school
 
 

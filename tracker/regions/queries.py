@@ -74,7 +74,8 @@ def change_mark(session: Session, region_id: int) -> tuple:
     writes one), notice item (督办单), assessment snapshot, task and phase, survey and survey
     response, region notice, and the region's own rows (``region_rows``). Each ``max(id)`` is one
     index lookup."""
-    return tuple(session.connection().execute(_statement("mark"), {"region_id": region_id}).one())
+    connection = session.connection()
+    return tuple(connection.execute(_statement("mark", connection.dialect.name), {"region_id": region_id}).one())
 
 
 def region_and_mark(session: Session, region_id: int, campaign_id: int | None = None):
@@ -84,7 +85,9 @@ def region_and_mark(session: Session, region_id: int, campaign_id: int | None = 
     ``()``). None when there is no such region. The statement is built once (bound parameters):
     building it costs more than running it."""
     which = "header" if campaign_id is not None else "region"
-    row = session.connection().execute(_statement(which), {"region_id": region_id, "campaign_id": campaign_id}).first()
+    connection = session.connection()
+    row = connection.execute(_statement(which, connection.dialect.name),
+                             {"region_id": region_id, "campaign_id": campaign_id}).first()
     if row is None:
         return None
     n = 5 + MARK_SIZE
@@ -111,12 +114,13 @@ def _mark_models() -> tuple:
 
 
 MARK_SIZE = 8 + 2  # the newest ids of _mark_models(), and region_rows' two strings
-_statements: dict[str, object] = {}
+_statements: dict[tuple[str, str], object] = {}
 
 
-def _statement(which: str):
+def _statement(which: str, dialect: str):
     """The mark alone, with its region's row, or with the region's row and a campaign's header."""
-    statement = _statements.get(which)
+    key = (which, dialect)
+    statement = _statements.get(key)
     if statement is not None:
         return statement
     from sqlalchemy import bindparam
@@ -125,7 +129,7 @@ def _statement(which: str):
     from tracker.regions.models import Region
 
     region_id = bindparam("region_id", type_=Integer)
-    mark = [select(func.max(model.id)).scalar_subquery() for model in _mark_models()] + region_rows(region_id)
+    mark = [select(func.max(model.id)).scalar_subquery() for model in _mark_models()] + region_rows(region_id, dialect)
     if which == "mark":
         statement = select(*mark)
     else:
@@ -134,30 +138,37 @@ def _statement(which: str):
                   for column in (Campaign.county, Campaign.name, Campaign.kind)] if which == "header" else []
         statement = select(Region.id, Region.code, Region.name, Region.level, Region.parent_id, *mark, *header) \
             .where(Region.id == region_id)
-    _statements[which] = statement
+    _statements[key] = statement
     return statement
 
 
-def region_rows(region_id) -> list:
+def region_rows(region_id, dialect: str = "postgresql") -> list:
     """The region's own rows as two strings: the region and its cities (id, code, name, level,
-    parent) and which county is in which of them. A renamed city, a county moved between two
-    cities, into or out of the region, a city given to another province: each changes a string
-    (whatever else stays the same). A region holds tens of rows, a province a few thousand
-    counties at most: two small aggregates. Their order (an ordered subquery) only matters for
-    keeping an answer, never for its correctness: equal strings are equal sets of rows."""
-    from sqlalchemy import String, cast, or_
+    parent; code and name after their lengths, so no two sets of rows read the same) and which
+    county is in which of them. A renamed city, a county moved between two cities, into or out
+    of the region, a city given to another province: each changes a string (whatever else stays
+    the same). A region holds tens of rows, a province a few thousand counties at most: two small
+    aggregates. Their order (an ordered subquery) only matters for keeping an answer, never for
+    its correctness: equal strings are equal sets of rows. Separators are SQL literals, not
+    parameters: the statement is then compiled once and reused as is."""
+    from sqlalchemy import String, cast, literal_column, or_
 
     from tracker.regions.models import Region, RegionCounty
 
     def text(column):
-        return func.coalesce(cast(column, String), "")
+        return func.coalesce(cast(column, String), literal_column("''"))
 
+    def sized(column):
+        return cast(func.length(column), String) + literal_column("':'") + column
+
+    bar, comma, newline = literal_column("'|'"), literal_column("','"), literal_column("';'")
+    aggregate = func.string_agg if dialect == "postgresql" else func.group_concat
     mine = or_(Region.id == region_id, Region.parent_id == region_id)
-    regions = (select((text(Region.id) + "\x1f" + Region.code + "\x1f" + Region.name + "\x1f" + text(Region.level)
-                       + "\x1f" + text(Region.parent_id)).label("row"))
+    regions = (select((text(Region.id) + bar + sized(Region.code) + bar + sized(Region.name) + bar + text(Region.level)
+                       + bar + text(Region.parent_id)).label("row"))
                .where(mine).order_by(Region.id).subquery())
-    counties = (select((text(RegionCounty.region_id) + ":" + text(RegionCounty.campaign_id)).label("row"))
+    counties = (select((text(RegionCounty.region_id) + literal_column("':'") + text(RegionCounty.campaign_id)).label("row"))
                 .where(RegionCounty.region_id.in_(select(Region.id).where(mine)))
                 .order_by(RegionCounty.region_id, RegionCounty.campaign_id).subquery())
-    return [select(func.aggregate_strings(regions.c.row, "\x1e")).scalar_subquery(),
-            select(func.aggregate_strings(counties.c.row, ",")).scalar_subquery()]
+    return [select(aggregate(regions.c.row, newline)).scalar_subquery(),
+            select(aggregate(counties.c.row, comma)).scalar_subquery()]

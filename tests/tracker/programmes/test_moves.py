@@ -321,9 +321,9 @@ def test_an_objection_upheld_during_the_results_publicity_withdraws_the_schools_
         assert {name[a.school_id] for a in awards.confirmed(session, campaign)} == {"三小"}
 
 
-def test_an_objection_is_not_upheld_over_a_confirmed_award(engine, programme):
+def test_an_objection_is_upheld_over_a_confirmed_award_only_once_it_is_revoked(engine, programme):
     """A confirmed award is not unpicked by upholding an objection: refused in Chinese (revoke the
-    confirmation first), nothing changes. (An objection is raised within the 公示 and awards are
+    confirmation first), nothing changes; once revoked, the objection is upheld. (An objection is raised within the 公示 and awards are
     computed after it with every objection resolved; the service is handed that day here to reach
     the state the guard protects.)"""
     walk(engine, programme)
@@ -339,7 +339,19 @@ def test_an_objection_is_not_upheld_over_a_confirmed_award(engine, programme):
         assert [o.id for o in service.open_objections(session, campaign)] == [objection_id]
         assert queries.award_of(session, programme, four.id).category == "达标校"
         assert _count(session, Event, campaign_id=programme, type="programme.result_withdrawn") == 0
-        service.resolve_objection(session, campaign, objection_id, False, "不成立", actor=OFFICE)  # dismissing is fine
+        with pytest.raises(service.ProgrammeError, match="理由"):
+            awards.revoke(session, campaign, four.id, " ", actor=OFFICE)
+        awards.revoke(session, campaign, four.id, "须先处理结果公示期间的异议", actor=OFFICE)  # the way out
+        with pytest.raises(service.ProgrammeConflict, match="还没有确认"):
+            awards.revoke(session, campaign, four.id, "再撤", actor=OFFICE)
+    with _in(engine, programme, AWARD_DAY) as (session, campaign):
+        service.resolve_objection(session, campaign, objection_id, True, "成立", actor=OFFICE)
+        awards.compute(session, campaign, actor=OFFICE, today=AWARD_DAY)
+    with _in(engine, programme, AWARD_DAY) as (session, campaign):
+        award = queries.award_of(session, programme, four.id)
+        assert (award.category, award.confirmed_at) == ("结果公示期间异议成立", None)
+        assert _count(session, Event, campaign_id=programme, type="programme.award_revoked") == 1
+        assert _count(session, Event, campaign_id=programme, type="programme.result_withdrawn") == 1
 
 
 def test_a_strong_pairing_makes_its_mentor_a_contribution_school(engine, programme):

@@ -21,6 +21,7 @@ from tracker.plans.kinds import UnitKind
 from tracker.plans.programme import ProgrammePlan
 from tracker.plans.programme_sections import ROLE_MENTOR, ROLE_POTENTIAL, ROLE_SEED
 from tracker.programmes import queries
+from tracker.programmes.notices import tell_result_withdrawn
 from tracker.programmes.models import (
     COUNTY_KIND,
     PROGRAMME_KIND,
@@ -328,6 +329,7 @@ def resolve_objection(session: Session, campaign: Campaign, objection_id: int, u
         record_event(session, type=EventType.programme_result_withdrawn.value, actor=actor, campaign_id=campaign.id,
                      payload={"school": withdrawn.name, "school_id": withdrawn.id, "objection": objection_id,
                               "resolution": resolution})
+        tell_result_withdrawn(session, campaign, withdrawn, objection_id, resolution, objection.resolved_at)
     return objection
 
 

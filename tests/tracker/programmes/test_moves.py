@@ -300,6 +300,9 @@ def test_an_objection_upheld_during_the_results_publicity_withdraws_the_schools_
         against = {name: service.raise_objection(session, campaign, "results", school(name), "验收材料不实",
                                                  actor="群众", today=day).id for name in ("三小", "四小")}
     with _in(engine, programme, AWARD_DAY) as (session, campaign):
+        four = service.find_school(session, campaign, "四小")
+        four.contact_name, four.contact_email = "四小校长", "sixiao@example.cn"
+        session.add(four)
         service.resolve_objection(session, campaign, against["四小"], True, "经核实现场查验材料造假", actor=OFFICE)
         service.resolve_objection(session, campaign, against["三小"], False, "材料属实", actor=OFFICE)
         awards.compute(session, campaign, actor=OFFICE, today=AWARD_DAY)
@@ -319,6 +322,14 @@ def test_an_objection_upheld_during_the_results_publicity_withdraws_the_schools_
                 awards.confirm(session, campaign, ids["四小"], category, actor=OFFICE)
         assert awards.confirm(session, campaign, ids["三小"], actor=OFFICE).category == "进步校"
         assert {name[a.school_id] for a in awards.confirmed(session, campaign)} == {"三小"}
+        # the school and the office are told, through the notice machinery (composed and sent as any notice)
+        from notifications.compose import compose_pending
+
+        messages = {m.recipient_address: m for m in compose_pending(session, dt.datetime.now(dt.UTC))}
+        assert set(messages) == {"sixiao@example.cn", "zhou@example.cn"}
+        for message in messages.values():
+            assert "示范校项目通知" in message.subject and "四小本轮验收结果撤销" in message.body_text
+            assert "经核实现场查验材料造假" in message.body_text and "/programme" in message.body_text
 
 
 def test_an_objection_is_upheld_over_a_confirmed_award_only_once_it_is_revoked(engine, programme):

@@ -88,6 +88,11 @@ def create_app(*, background: Background | None = None) -> FastAPI:
     # only when the peer is a trusted proxy; `junheng serve` leaves this to the app (issue 11)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
+    from api.pages.region import router as region_page_router
+
+    # routes are matched in order, one by one: the region roll-up (the page a province's 督导
+    # keeps open, issue 15) first, rather than after the API's hundreds (its paths clash with none)
+    app.include_router(region_page_router)
     app.include_router(ack_router, include_in_schema=False)
     app.include_router(survey_router, include_in_schema=False)  # /s/{code}: the survey's answer page
     app.include_router(login_router)

@@ -158,6 +158,8 @@ class _Facts:
             view.failed = failed
         if item.rung == Rung.materials:
             return materials_view(view, payload, base_url)
+        if item.rung == Rung.programme:
+            return programme_view(view, payload, base_url)
         task = self.tasks.get(item.task_id) if item.task_id is not None else None
         if task is None:
             return view
@@ -193,6 +195,15 @@ def materials_view(view: ItemView, payload: dict, base_url: str) -> ItemView:
     view.due_on = dt.date.fromisoformat(held_on) if held_on else None
     view.days_left = int(payload["days_left"]) if payload.get("days_left") is not None else None
     view.task_url = f"{base_url.rstrip('/')}/materials"
+    return view
+
+
+def programme_view(view: ItemView, payload: dict, base_url: str) -> ItemView:
+    """示范校项目通知 (issue 15 §1): what happened to the school in the programme, and its page."""
+    view.title = str(payload.get("title") or "")
+    view.unit = str(payload.get("school") or "")
+    view.measures = str(payload.get("text") or "")
+    view.task_url = f"{base_url.rstrip('/')}/programme"
     return view
 
 

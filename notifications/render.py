@@ -35,11 +35,12 @@ RUNG_LABELS = {
     Rung.changed.value: "任务变更通知",
     Rung.dead_letter.value: "投递失败通知",
     Rung.materials.value: "迎检资料缺项提醒",
+    Rung.programme.value: "示范校项目通知",
 }
 
 # most pressing first within a message
 RUNG_ORDER = [Rung.dead_letter, Rung.escalation, Rung.chase, Rung.due_today, Rung.due_soon, Rung.coop_chase, Rung.returned, Rung.changed, Rung.extension,
-              Rung.ack_resend, Rung.assigned, Rung.materials]
+              Rung.ack_resend, Rung.assigned, Rung.materials, Rung.programme]
 
 LIGHTS = {"绿": "绿", "黄": "黄", "红": "红", "green": "绿", "yellow": "黄", "red": "红"}
 WEEKDAYS = "一二三四五六日"

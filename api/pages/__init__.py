@@ -16,12 +16,13 @@ def install_pages(app: FastAPI) -> None:
     """The pages' errors (evidence refused, a briefing not found …) are answered by the one
     handler of ``tracker.errors.JunhengError`` in api.errors."""
     from api.pages import (
-        account, appraisal, assign, briefings, data, indicators, materials, overview, programme, region, reports,
-        survey, task_moves, tasks, units,
+        account, appraisal, assign, briefings, data, indicators, materials, overview, programme, reports, survey,
+        task_moves, tasks, units,
     )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    # assign before tasks: /tasks/template.xlsx is not a task id
+    # assign before tasks: /tasks/template.xlsx is not a task id; region's router is added first,
+    # by api.app.create_app (the page most often asked for)
     for module in (overview, indicators, assign, tasks, task_moves, units, data, briefings, appraisal, reports, survey,
-                   materials, region, account, programme):
+                   materials, account, programme):
         app.include_router(module.router)

@@ -18,6 +18,7 @@ from tracker.accounts.models import User, UserRole
 from tracker.accounts.service import acting_person
 from tracker.org.models import Campaign, School
 from tracker.programmes import access, awards, pairing, queries, scoring, service
+from tracker.plans.programme_sections import WITHDRAWN
 from tracker.programmes.models import ENTRY_STATUS_NAMES
 
 router = APIRouter(include_in_schema=False)
@@ -69,7 +70,7 @@ def programme_page(request: Request, session: DbSession, user: PageUser) -> Resp
     office = role_of(user) is UserRole.office
     return render(request, session, user, "programme.html", {
         "plan": plan, "seen": seen, "own": own, "member": member, "rounds": rounds, "scorable": scorable,
-        "names": names, "status": STATUS, "today": day, "subjects": service.SUBJECTS,
+        "names": names, "status": STATUS, "today": day, "subjects": service.SUBJECTS, "withdrawn": WITHDRAWN,
         "publicities": queries.publicities(session, campaign.id),
         "objections": queries.objections(session, campaign.id) if office else [],
         "pairings": queries.pairings(session, campaign.id) if office else [],

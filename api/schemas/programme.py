@@ -79,9 +79,10 @@ class PairingReportIn(_In):
 
 
 class AwardIn(_In):
-    action: Literal["compute", "confirm"]
-    school: str | None = Field(None, max_length=100, description="confirm 时必填")
+    action: Literal["compute", "confirm", "revoke"]
+    school: str | None = Field(None, max_length=100, description="confirm、revoke 时必填")
     category: str | None = Field(None, max_length=16, description="confirm 时可写：规则允许的类别")
+    reason: str | None = Field(None, max_length=2000, description="revoke（撤销表彰确认）时必填：理由")
 
 
 class EntryOut(BaseModel):

@@ -15,6 +15,7 @@ from api.v1 import (
 )
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+router.include_router(regions.router)  # issue 15 §2: the city's and province's view (first: asked most often)
 router.include_router(auth.router)
 router.include_router(campaigns.router)
 router.include_router(task_create.router)  # before tasks: /campaigns/{c}/tasks/template is not a task id
@@ -31,4 +32,3 @@ router.include_router(survey.router)  # issue 13 §3: 满意度调查
 router.include_router(materials.router)  # issue 13 §4: 资料清单
 router.include_router(gaps.router)  # issue 14: 补短板测算
 router.include_router(programme.router)  # issue 15 §1: the 示范校 programme
-router.include_router(regions.router)  # issue 15 §2: the city's and province's view

@@ -185,12 +185,17 @@ def post_pairing_report(session: DbSession, user: CurrentUser, campaign: UserCam
     return view_out(session, user, programme)
 
 
-@router.post(f"{BASE}/awards", response_model=ProgrammeOut, summary="评选表彰（compute）或确认某校类别（confirm）（办公室）")
+@router.post(f"{BASE}/awards", response_model=ProgrammeOut, summary="评选表彰（compute）、确认某校类别（confirm）或撤销确认（revoke）（办公室）")
 def post_awards(session: DbSession, user: CurrentUser, campaign: UserCampaign, body: AwardIn) -> dict:
     programme = programme_of(session, user, campaign)
     access.require_office(user, programme, "评选表彰")
     if body.action == "compute":
         awards.compute(session, programme, actor=_actor(session, user), today=local_today())
+    elif body.action == "revoke":
+        if not body.school:
+            raise service.ProgrammeError("撤销表彰确认须写明学校（school）")
+        awards.revoke(session, programme, service.find_school(session, programme, body.school).id, body.reason or "",
+                      actor=_actor(session, user))
     else:
         if not body.school:
             raise service.ProgrammeError("确认表彰须写明学校（school）")

@@ -17,7 +17,7 @@ from api.schemas.campaigns import FindingOut
 from api.schemas.common import columns_of
 from api.schemas.reviews import FindingsIn, ReviewIn, VerdictIn
 from tracker.accounts.regional import (
-    account_region, check_region_review, county_of_region, region_review, visible_region,
+    account_region, account_region_marked, check_region_review, county_of_region, region_review, visible_region,
 )
 from tracker.clock import local_today
 from tracker.org.queries import campaign_by_code
@@ -64,16 +64,15 @@ def _answer(figures: dict) -> Response:
 
 @router.get("/mine/status", summary="本地区各县创建进展、灯色和排名（市/省督导）", responses=STATUS_DOC)
 def my_status(session: DbSession, user: CurrentUser) -> Response:
-    store_calendar(session)
-    figures = region_rollup(session, account_region(session, user), local_today())
+    region, mark, _ = account_region_marked(session, user)  # one statement: the region and its change mark
+    figures = region_rollup(session, region, local_today(), mark=mark, prepare=store_calendar)
     commit_if_written(session)  # the assessment summaries refreshed on the way
     return _answer(figures)
 
 
 @router.get("/{region}/status", summary="某地区各县创建进展、灯色和排名（本地区或所辖市）", responses=STATUS_DOC)
 def region_status(session: DbSession, user: CurrentUser, region: RegionCode) -> Response:
-    store_calendar(session)
-    figures = region_rollup(session, visible_region(session, user, region), local_today())
+    figures = region_rollup(session, visible_region(session, user, region), local_today(), prepare=store_calendar)
     commit_if_written(session)
     return _answer(figures)
 

@@ -16,6 +16,7 @@
     junheng programme report 学校 --text 进展
     junheng programme awards [--compute]
     junheng programme confirm 学校 [--category 类别]
+    junheng programme revoke 学校 --reason 理由
     junheng programme certificates --out FILE.xlsx
     junheng programme notice --out FILE.docx
 """
@@ -318,6 +319,20 @@ def confirm_command(school: str = typer.Argument(..., help="学校名称"),
         award = confirm(session, campaign, service.find_school(session, campaign, school).id, category, actor=actor)
         chosen = award.category
     console.print(f"已确认「{escape(school)}」：{chosen}")
+
+
+@programme_app.command("revoke")
+def revoke_command(school: str = typer.Argument(..., help="学校名称"),
+                   reason: str = typer.Option(..., "--reason", help="撤销理由"),
+                   programme: str | None = ProgrammeOption, actor: str = ActorOption) -> None:
+    """办公室撤销已确认的表彰（如结果公示期间的异议须认定成立时）。"""
+    from tracker.programmes.awards import revoke
+
+    with _session() as session:
+        campaign = service.resolve_programme(session, programme)
+        award = revoke(session, campaign, service.find_school(session, campaign, school).id, reason, actor=actor)
+        category = award.category
+    console.print(f"已撤销「{escape(school)}」的表彰确认（{category}，待重新确认）")
 
 
 @programme_app.command("certificates")

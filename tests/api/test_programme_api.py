@@ -95,3 +95,8 @@ def test_the_programme_through_the_api(client, users):
         assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
         assert client.get(f"{URL}/notice", headers=users["school"]).status_code == 403
         assert client.get(f"{URL}/notice", headers=users["office"]).status_code == 200
+        revoke = {"action": "revoke", "school": "一中", "reason": "复核验收材料"}
+        assert client.post(f"{URL}/awards", json=revoke, headers=users["three"]).status_code == 403
+        assert client.post(f"{URL}/awards", json={**revoke, "reason": ""}, headers=users["office"]).status_code == 422
+        assert client.post(f"{URL}/awards", json=revoke, headers=users["office"]).status_code == 200
+        assert client.get(f"{URL}/certificates", headers=users["office"]).status_code == 409  # none confirmed now

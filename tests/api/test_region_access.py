@@ -193,3 +193,41 @@ def test_pages_roll_up_and_drill_down_read_only(client, engine, api_world, regio
     with Session(engine) as session:
         assert session.get(Task, api_world.tasks["a"].id).status == api_world.tasks["a"].status
     assert client.get("/region/counties/other").status_code == 404  # another city's county
+
+
+def _csrf(page) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def test_the_kept_region_page_is_each_viewers_own_and_follows_changes(client, engine, api_world, region_users):
+    """The 地区总览 page's bytes are kept per viewer: another account of the same city sees its own
+    name and its own session's CSRF token, never the first's; a notice, a flash message and a
+    renamed city show on the next request."""
+    with session_scope(engine) as session:
+        create_region_user(session, region_by_code(session, "wf"), username="city2", password=PASSWORD,
+                           name="潍坊市第二督导")
+    _login(client, "city")
+    first = client.get("/region")
+    assert first.status_code == 200 and "<span>潍坊市督导 · " in first.text
+    token = _csrf(first)
+    again = client.get("/region")
+    assert again.text == first.text and set(re.findall(r'name="csrf_token" value="([^"]+)"', again.text)) == {token}
+    posted = client.post("/region/notices", data={"title": "关于迎接市级复评的通知", "csrf_token": token},
+                         follow_redirects=False)
+    assert posted.status_code == 303
+    shown = client.get("/region")
+    assert "通知已发布" in shown.text and "关于迎接市级复评的通知" in shown.text
+    assert "通知已发布" not in client.get("/region").text  # a flash is shown once
+    client.post("/logout", data={"csrf_token": token})
+    client.cookies.clear()
+    _login(client, "city2")
+    other = client.get("/region")
+    other_token = _csrf(other)
+    assert "<span>潍坊市第二督导 · " in other.text and "<span>潍坊市督导 · " not in other.text
+    assert other_token != token and token not in other.text and "关于迎接市级复评的通知" in other.text
+    with session_scope(engine) as session:
+        city = region_by_code(session, "wf")
+        city.name = "潍坊"
+        session.add(city)
+    renamed = client.get("/region")
+    assert "潍坊 · 各县创建进展" in renamed.text and _csrf(renamed) == other_token

@@ -88,6 +88,10 @@ def test_a_school_from_application_to_award(plan_file, tmp_path):
     ok(AWARD_DAY, "notice", "--out", str(tmp_path / "表彰通报.docx"))
     text = "\n".join(p.text for p in Document(str(tmp_path / "表彰通报.docx")).paragraphs)
     assert "进步校（1所）" in text and "三小" in text
+    revoked = ok(AWARD_DAY, "revoke", "三小", "--reason", "复核验收材料")
+    assert "已撤销「三小」的表彰确认（进步校" in revoked and "进步校（待确认）" in ok(AWARD_DAY, "show")
+    again = invoke(AWARD_DAY, "revoke", "三小", "--reason", "再撤")
+    assert again.exit_code == 4 and "还没有确认" in again.output
 
 
 def test_init_reports_every_problem_of_the_plan(plan_file):

@@ -17,7 +17,8 @@ from notifications.render import (
 from tracker.notices.models import Rung
 
 BASE = "https://duban.example.cn"
-TASK_RUNGS = [r for r in Rung if r not in (Rung.dead_letter, Rung.materials)]  # materials: about no task (tests/tracker/materials)
+# materials and programme: about no task (tests/tracker/materials, tests/tracker/programmes)
+TASK_RUNGS = [r for r in Rung if r not in (Rung.dead_letter, Rung.materials, Rung.programme)]
 
 
 def item(rung: str, **kw) -> ItemView:

@@ -21,6 +21,7 @@ from tracker.accounts.service import AccountError, UserInput, hash_password
 from tracker.errors import ErrorKind, JunhengError
 from tracker.org.models import Campaign
 from tracker.regions.models import Region, RegionLevel
+from tracker.regions.queries import RegionRow, region_and_mark
 from tracker.regions.service import RegionNotFound, in_region, region_campaigns
 
 REVIEW_LEVEL = {RegionLevel.city: "市级", RegionLevel.province: "省级"}
@@ -58,6 +59,18 @@ def account_region(session: Session, user: User) -> Region:
     if region is None:
         raise RegionNotFound("账号所属的地区已不存在")
     return region
+
+
+def account_region_marked(session: Session, user: User, *, header: bool = False) -> tuple[RegionRow, tuple, tuple]:
+    """``account_region`` (its columns) with the region's change mark read in the same statement
+    (and, with ``header``, the account's campaign's county, name and kind): ``(region, mark,
+    header)``."""
+    if not is_region_account(user):
+        raise AccessDenied("地区总览仅限市/省督导账号")
+    found = region_and_mark(session, user.region_id, user.campaign_id if header else None)
+    if found is None:
+        raise RegionNotFound("账号所属的地区已不存在")
+    return found
 
 
 def visible_region(session: Session, user: User, code: str) -> Region:

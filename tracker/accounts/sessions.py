@@ -15,7 +15,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import String, bindparam, delete, or_, update
 from sqlmodel import Session, select
 
 from tracker.accounts.models import User, WebSession
@@ -49,15 +49,19 @@ class SessionUser:
     stale: bool  # the idle clock should be moved on (``touch_session``)
 
 
+# built once (every page request asks it): building the statement costs about what running it does
+_BY_TOKEN = (select(User, WebSession.created_at, WebSession.last_seen_at)
+             .join(WebSession, WebSession.user_id == User.id)
+             .where(WebSession.token_hash == bindparam("token_hash", type_=String)))
+
+
 def session_user(session: Session, token: str, now: dt.datetime, *, idle: dt.timedelta | None = None,
                  lifetime: dt.timedelta | None = None) -> SessionUser | None:
     """The active user of a live session, or None (unknown token, ended, expired, user disabled).
     One query: the session row by its primary key, joined to the user."""
     if not token or len(token) > MAX_TOKEN:
         return None
-    row = session.exec(select(User, WebSession.created_at, WebSession.last_seen_at)
-                       .join(WebSession, WebSession.user_id == User.id)
-                       .where(WebSession.token_hash == _hash(token))).first()
+    row = session.exec(_BY_TOKEN, params={"token_hash": _hash(token)}).first()
     if row is None:
         return None
     user, created_at, last_seen_at = row

@@ -60,12 +60,14 @@ class EventType(str, Enum):
     programme_objection_raised = "programme.objection_raised"
     programme_objection_resolved = "programme.objection_resolved"
     programme_removed_from_list = "programme.removed_from_list"
+    programme_result_withdrawn = "programme.result_withdrawn"
     programme_scored = "programme.scored"
     programme_promoted = "programme.promoted"
     programme_paired = "programme.paired"
     programme_pairing_reported = "programme.pairing_reported"
     programme_awards_computed = "programme.awards_computed"
     programme_award_confirmed = "programme.award_confirmed"
+    programme_award_revoked = "programme.award_revoked"
 
     @property
     def label(self) -> str:
@@ -124,12 +126,14 @@ EVENT_LABELS: dict[EventType, str] = {
     EventType.programme_objection_raised: "提出异议",
     EventType.programme_objection_resolved: "处理异议",
     EventType.programme_removed_from_list: "异议成立，移出标杆种子校名单",
+    EventType.programme_result_withdrawn: "结果公示期间异议成立，撤销该校本轮结果",
     EventType.programme_scored: "评审打分",
     EventType.programme_promoted: "遴选导师型学校",
     EventType.programme_paired: "结对帮扶",
     EventType.programme_pairing_reported: "报告帮扶进展",
     EventType.programme_awards_computed: "评选表彰类别",
     EventType.programme_award_confirmed: "确认表彰",
+    EventType.programme_award_revoked: "撤销表彰确认",
 }
 
 OTHER_EVENT = "其他变动"

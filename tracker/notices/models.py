@@ -32,6 +32,7 @@ class Rung(str, Enum):
     changed = "changed"  # 任务变更通知: the office edited the task (issue 12; occurrence = the event id)
     dead_letter = "dead_letter"  # tells the office a message could not be delivered
     materials = "materials"  # 迎检资料缺项提醒: required materials missing near a review (issue 13 §4)
+    programme = "programme"  # 示范校项目通知: a programme move told to a school and its office (issue 15 §1)
 
 
 class MessageState(str, Enum):

@@ -36,6 +36,8 @@ ROLE_CODES = {ROLE_SEED: "seed", ROLE_MENTOR: "mentor", ROLE_POTENTIAL: "potenti
 # the four award categories of the seed (表彰奖励); below 达标 is a veto (一票否决)
 AWARD_CATEGORIES = ("贡献校", "标兵校", "进步校", "达标校")
 VETO = "一票否决"
+# no award either: an objection upheld during the results' 公示 withdrew the school's result
+WITHDRAWN = "结果公示期间异议成立"
 PROGRAMME_KIND_WORDS = ("示范校", "school-programme", "学校项目")
 
 

@@ -1,7 +1,9 @@
 """Awards: computed from the plan's rules, confirmed by the office. The rules are tried in order
 and a school gets the first it meets: its role is one of the rule's, its score reaches the rule's
 line, and (for a 贡献校) its pairing's potential schools average at least the rule's line. A
-potential school scoring below 一票否决线 gets 一票否决: no honours. The office may confirm a
+potential school scoring below 一票否决线 gets 一票否决: no honours. A school whose result an
+objection upheld during the results' 公示 withdrew gets 结果公示期间异议成立: no award, the reason
+shown to the office. The office may confirm a
 different category only when the rules allow the school it (an award against the rules is
 refused); the certificate list and the 表彰通报 list confirmed awards only."""
 
@@ -17,11 +19,13 @@ from tracker.events.service import record_event
 from tracker.events.types import EventType
 from tracker.org.models import Campaign
 from tracker.plans.programme import ProgrammePlan
-from tracker.plans.programme_sections import AWARD_CATEGORIES, ROLE_POTENTIAL, VETO, AwardRule
+from tracker.plans.programme_sections import AWARD_CATEGORIES, ROLE_POTENTIAL, VETO, WITHDRAWN, AwardRule
 from tracker.programmes import queries
 from tracker.programmes.models import Award
 from tracker.programmes.scoring import final_scores
-from tracker.programmes.service import ProgrammeConflict, ProgrammeError, open_objections, plan_of, publicity_of, roles
+from tracker.programmes.service import (
+    ProgrammeConflict, ProgrammeError, open_objections, plan_of, publicity_of, roles, withdrawn_schools,
+)
 
 
 class AwardAgainstRules(ProgrammeConflict):
@@ -36,6 +40,7 @@ class Standing:
     role: str
     score: float | None
     pair_mean: float | None
+    withdrawn: bool = False  # an objection upheld during the results' 公示: no award
 
 
 def standings(session: Session, campaign: Campaign) -> dict[int, Standing]:
@@ -47,8 +52,10 @@ def standings(session: Session, campaign: Campaign) -> dict[int, Standing]:
     for school_id, pairing_id in members.items():
         if school_id in finals:
             pair_scores.setdefault(mentor_of_pairing[pairing_id], []).append(finals[school_id])
+    withdrawn = withdrawn_schools(session, campaign)
     return {sid: Standing(sid, role, finals.get(sid),
-                          sum(pair_scores[sid]) / len(pair_scores[sid]) if pair_scores.get(sid) else None)
+                          sum(pair_scores[sid]) / len(pair_scores[sid]) if pair_scores.get(sid) else None,
+                          withdrawn=sid in withdrawn)
             for sid, role in role_of.items()}
 
 
@@ -67,7 +74,10 @@ def vetoed(plan: ProgrammePlan, standing: Standing) -> bool:
 
 
 def allowed(plan: ProgrammePlan, standing: Standing) -> list[str]:
-    """Every category the rules allow the school, the first being what it is computed to get."""
+    """Every category the rules allow the school, the first being what it is computed to get. A
+    school whose result was withdrawn gets only ``WITHDRAWN``: the reason, shown, never an award."""
+    if standing.withdrawn:
+        return [WITHDRAWN]
     if vetoed(plan, standing):
         return [VETO]
     return [rule.category for rule in plan.awards.rules if meets(rule, standing)]
@@ -104,7 +114,7 @@ def compute(session: Session, campaign: Campaign, *, actor: str, today: dt.date)
         out.append(award)
     session.flush()
     record_event(session, type=EventType.programme_awards_computed.value, actor=actor, campaign_id=campaign.id,
-                 payload={c: sum(a.category == c for a in out) for c in (*AWARD_CATEGORIES, VETO)})
+                 payload={c: sum(a.category == c for a in out) for c in (*AWARD_CATEGORIES, VETO, WITHDRAWN)})
     return out
 
 
@@ -117,10 +127,12 @@ def confirm(session: Session, campaign: Campaign, school_id: int, category: str 
         raise ProgrammeConflict("这所学校还没有计算出的表彰类别：先运行评选（compute）")
     if award.confirmed_at is not None:
         raise ProgrammeConflict("这所学校的表彰类别已经确认")
-    if category is not None and category not in (*AWARD_CATEGORIES, VETO):
-        raise ProgrammeError(f"表彰类别应为 {'、'.join(AWARD_CATEGORIES)} 之一")
     standing = standings(session, campaign)[school_id]
     permitted = allowed(plan, standing)
+    if permitted == [WITHDRAWN]:
+        raise AwardAgainstRules(f"不能确认：{WITHDRAWN}，该校本轮验收结果已撤销，不予表彰")
+    if category is not None and category not in (*AWARD_CATEGORIES, VETO):
+        raise ProgrammeError(f"表彰类别应为 {'、'.join(AWARD_CATEGORIES)} 之一")
     category = category or award.category
     if category not in permitted:
         why = "一票否决，不得评先树优" if permitted == [VETO] else \
@@ -131,6 +143,26 @@ def confirm(session: Session, campaign: Campaign, school_id: int, category: str 
     session.add(award)
     record_event(session, type=EventType.programme_award_confirmed.value, actor=actor, campaign_id=campaign.id,
                  payload={"school_id": school_id, "category": category})
+    return award
+
+
+def revoke(session: Session, campaign: Campaign, school_id: int, reason: str, *, actor: str) -> Award:
+    """The office takes back its confirmation of a school's award (reason required): the award is
+    as computed again, awaiting confirmation, off the certificate list and the 表彰通报 — e.g. so
+    that an objection to the school's result can then be upheld."""
+    award = queries.award_of(session, campaign.id, school_id)
+    if award is None or award.confirmed_at is None:
+        raise ProgrammeConflict("这所学校的表彰类别还没有确认，无需撤销")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ProgrammeError("撤销表彰确认须写明理由")
+    if len(reason) > 2000:
+        raise ProgrammeError("撤销理由不能超过 2000 字")
+    category = award.category
+    award.confirmed_by, award.confirmed_at = "", None
+    session.add(award)
+    record_event(session, type=EventType.programme_award_revoked.value, actor=actor, campaign_id=campaign.id,
+                 payload={"school_id": school_id, "category": category, "reason": reason})
     return award
 
 

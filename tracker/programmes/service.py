@@ -21,6 +21,7 @@ from tracker.plans.kinds import UnitKind
 from tracker.plans.programme import ProgrammePlan
 from tracker.plans.programme_sections import ROLE_MENTOR, ROLE_POTENTIAL, ROLE_SEED
 from tracker.programmes import queries
+from tracker.programmes.notices import tell_result_withdrawn
 from tracker.programmes.models import (
     COUNTY_KIND,
     PROGRAMME_KIND,
@@ -310,6 +311,7 @@ def resolve_objection(session: Session, campaign: Campaign, objection_id: int, u
         raise ProgrammeConflict(f"异议 #{objection_id} 已经处理")
     resolution = _reasons(resolution, "处理意见")
     listed = _listed_entry(session, campaign, objection) if upheld and publicity.subject == "seeds" else None
+    withdrawn = _withdrawn_result(session, campaign, objection) if upheld and publicity.subject == "results" else None
     objection.resolution = resolution
     objection.upheld = upheld
     objection.resolved_by, objection.resolved_at = actor, utcnow()
@@ -323,7 +325,35 @@ def resolve_objection(session: Session, campaign: Campaign, objection_id: int, u
         record_event(session, type=EventType.programme_removed_from_list.value, actor=actor,
                      campaign_id=campaign.id,
                      payload={"school": school.name, "objection": objection_id, "resolution": resolution})
+    if withdrawn is not None:
+        record_event(session, type=EventType.programme_result_withdrawn.value, actor=actor, campaign_id=campaign.id,
+                     payload={"school": withdrawn.name, "school_id": withdrawn.id, "objection": objection_id,
+                              "resolution": resolution})
+        tell_result_withdrawn(session, campaign, withdrawn, objection_id, resolution, objection.resolved_at)
     return objection
+
+
+def _withdrawn_result(session: Session, campaign: Campaign, objection: Objection) -> School | None:
+    """The school whose result an objection upheld during the results' 公示 withdraws (it gets no
+    award in the programme: ``awards.allowed``), or None when the objection names no school. A
+    confirmed award is not unpicked behind the office's back: refused, the confirmation first."""
+    if objection.school_id is None:
+        return None
+    school = session.get(School, objection.school_id)
+    award = queries.award_of(session, campaign.id, objection.school_id)
+    if award is not None and award.confirmed_at is not None:
+        raise ProgrammeConflict(f"学校「{school.name}」的表彰（{award.category}）已经确认，不能再认定异议成立：请先撤销该校的"
+                                f"表彰确认（junheng programme revoke {school.name} --reason 理由），再处理这条异议")
+    return school
+
+
+def withdrawn_schools(session: Session, campaign: Campaign) -> set[int]:
+    """The schools whose result an objection upheld during the results' 公示 withdrew."""
+    publicity = publicity_of(session, campaign, "results")
+    if publicity is None:
+        return set()
+    return {o.school_id for o in queries.objections(session, campaign.id)
+            if o.publicity_id == publicity.id and o.upheld and o.school_id is not None}
 
 
 def _listed_entry(session: Session, campaign: Campaign, objection: Objection) -> tuple[ProgrammeEntry, School] | None:

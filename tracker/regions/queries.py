@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import NamedTuple
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import Integer, and_, case, func
 from sqlmodel import Session, select
 
 from tracker.appraisal.queries import beijing_date
@@ -67,27 +68,107 @@ def phases_of(session: Session, campaign_ids) -> dict[int, list[Phase]]:
     return out
 
 
-def change_mark(session: Session) -> tuple:
-    """One cheap statement whose answer changes whenever a figure of the roll-up may have: the
-    newest event (every task move, phase change, plan change and calendar import writes one),
-    notice item (督办单), assessment snapshot, task and phase, survey and survey response, and the
-    shape of the regions. Each ``max(id)`` is one index lookup."""
+def change_mark(session: Session, region_id: int) -> tuple:
+    """One cheap statement whose answer changes whenever a figure of the roll-up of ``region_id``
+    may have: the newest event (every task move, phase change, plan change and calendar import
+    writes one), notice item (督办单), assessment snapshot, task and phase, survey and survey
+    response, region notice, and the region's own rows (``region_rows``). Each ``max(id)`` is one
+    index lookup."""
+    connection = session.connection()
+    return tuple(connection.execute(_statement("mark", connection.dialect.name), {"region_id": region_id}).one())
+
+
+def region_and_mark(session: Session, region_id: int, campaign_id: int | None = None):
+    """``(region row, mark, header)`` in one statement (what a request that finds its answer kept
+    costs): the region's columns (id, code, name, level, parent_id), its change mark, and with
+    ``campaign_id`` that campaign's county, name and kind (a page's header shows them; else
+    ``()``). None when there is no such region. The statement is built once (bound parameters):
+    building it costs more than running it."""
+    which = "header" if campaign_id is not None else "region"
+    connection = session.connection()
+    row = connection.execute(_statement(which, connection.dialect.name),
+                             {"region_id": region_id, "campaign_id": campaign_id}).first()
+    if row is None:
+        return None
+    n = 5 + MARK_SIZE
+    return RegionRow(*row[:5]), tuple(row[5:n]), tuple(row[n:])
+
+
+class RegionRow(NamedTuple):
+    """A region's columns as the roll-up reads them (as ``Region`` does)."""
+
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
+
+
+def _mark_models() -> tuple:
     from tracker.assessment.models import AssessmentSnapshot
     from tracker.events.models import Event
-    from tracker.regions.models import Region, RegionCounty
+    from tracker.regions.models import RegionNotice
     from tracker.surveys.models import Survey, SurveyResponse
 
-    row = session.exec(select(
-        select(func.max(Event.id)).scalar_subquery(),
-        select(func.max(NoticeItem.id)).scalar_subquery(),
-        select(func.max(AssessmentSnapshot.id)).scalar_subquery(),
-        select(func.max(Task.id)).scalar_subquery(),
-        select(func.max(Phase.id)).scalar_subquery(),
-        select(func.count()).select_from(RegionCounty).scalar_subquery(),
-        select(func.coalesce(func.sum(RegionCounty.region_id * 1_000_003 + RegionCounty.campaign_id), 0))
-        .scalar_subquery(),
-        select(func.count()).select_from(Region).scalar_subquery(),
-        select(func.max(Survey.id)).scalar_subquery(),
-        select(func.max(SurveyResponse.id)).scalar_subquery(),
-    )).one()
-    return tuple(row)
+    return (Event, NoticeItem, AssessmentSnapshot, Task, Phase, Survey, SurveyResponse, RegionNotice)
+
+
+MARK_SIZE = 8 + 2  # the newest ids of _mark_models(), and region_rows' two strings
+_statements: dict[tuple[str, str], object] = {}
+
+
+def _statement(which: str, dialect: str):
+    """The mark alone, with its region's row, or with the region's row and a campaign's header."""
+    key = (which, dialect)
+    statement = _statements.get(key)
+    if statement is not None:
+        return statement
+    from sqlalchemy import bindparam
+
+    from tracker.org.models import Campaign
+    from tracker.regions.models import Region
+
+    region_id = bindparam("region_id", type_=Integer)
+    mark = [select(func.max(model.id)).scalar_subquery() for model in _mark_models()] + region_rows(region_id, dialect)
+    if which == "mark":
+        statement = select(*mark)
+    else:
+        campaign = bindparam("campaign_id", type_=Integer)
+        header = [select(column).where(Campaign.id == campaign).scalar_subquery()
+                  for column in (Campaign.county, Campaign.name, Campaign.kind)] if which == "header" else []
+        statement = select(Region.id, Region.code, Region.name, Region.level, Region.parent_id, *mark, *header) \
+            .where(Region.id == region_id)
+    _statements[key] = statement
+    return statement
+
+
+def region_rows(region_id, dialect: str = "postgresql") -> list:
+    """The region's own rows as two strings: the region and its cities (id, code, name, level,
+    parent; code and name after their lengths, so no two sets of rows read the same) and which
+    county is in which of them. A renamed city, a county moved between two cities, into or out
+    of the region, a city given to another province: each changes a string (whatever else stays
+    the same). A region holds tens of rows, a province a few thousand counties at most: two small
+    aggregates. Their order (an ordered subquery) only matters for keeping an answer, never for
+    its correctness: equal strings are equal sets of rows. Separators are SQL literals, not
+    parameters: the statement is then compiled once and reused as is."""
+    from sqlalchemy import String, cast, literal_column, or_
+
+    from tracker.regions.models import Region, RegionCounty
+
+    def text(column):
+        return func.coalesce(cast(column, String), literal_column("''"))
+
+    def sized(column):
+        return cast(func.length(column), String) + literal_column("':'") + column
+
+    bar, comma, newline = literal_column("'|'"), literal_column("','"), literal_column("';'")
+    aggregate = func.string_agg if dialect == "postgresql" else func.group_concat
+    mine = or_(Region.id == region_id, Region.parent_id == region_id)
+    regions = (select((text(Region.id) + bar + sized(Region.code) + bar + sized(Region.name) + bar + text(Region.level)
+                       + bar + text(Region.parent_id)).label("row"))
+               .where(mine).order_by(Region.id).subquery())
+    counties = (select((text(RegionCounty.region_id) + literal_column("':'") + text(RegionCounty.campaign_id)).label("row"))
+                .where(RegionCounty.region_id.in_(select(Region.id).where(mine)))
+                .order_by(RegionCounty.region_id, RegionCounty.campaign_id).subquery())
+    return [select(aggregate(regions.c.row, newline)).scalar_subquery(),
+            select(aggregate(counties.c.row, comma)).scalar_subquery()]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 from sqlmodel import Session
@@ -28,6 +29,7 @@ from sqlmodel import Session
 from tracker.org.models import Campaign
 from tracker.org.service import pick_phase
 from tracker.regions import queries
+from tracker.regions.queries import RegionRow
 from tracker.regions.models import Region
 from tracker.regions.service import city_names, region_campaign_ids, region_campaigns
 from tracker.regions.summaries import current_summaries, cv_limits, cv_over_limit, stage_cvs
@@ -153,18 +155,23 @@ _answers: dict[tuple[str, int, dt.date], tuple[tuple, dict]] = {}
 _answers_lock = threading.Lock()
 
 
-def region_rollup(session: Session, region: Region, today: dt.date) -> dict:
+def region_rollup(session: Session, region: Region | RegionRow, today: dt.date, *, mark: tuple | None = None,
+                  prepare: Callable[[Session], object] | None = None) -> dict:
     """The JSON of ``junheng region status --json`` and ``GET /api/v1/regions/{code}/status``:
     ``{"region", "region_name", "level", "today", "counties": [CountyLine…]}`` ranked.
 
-    The answer is kept (per process, per region and day) with the store's change mark
-    (``queries.change_mark``: one statement of index lookups); while the mark is the same, the
-    figures cannot have changed and the kept answer is returned. Treat it as read-only."""
-    mark = queries.change_mark(session)
+    The answer is kept (per process, per region and day) with the region's change mark
+    (``queries.change_mark``, or ``mark`` when the caller read it with the region:
+    ``queries.region_and_mark``); while the mark is the same, the figures cannot have changed and
+    the kept answer is returned. ``prepare`` runs only when the figures are computed (the web app
+    makes the store's working-day calendar the one in use). Treat the answer as read-only."""
+    mark = queries.change_mark(session, region.id) if mark is None else mark
     key = (str(session.get_bind().url), region.id, today)
     kept = _answers.get(key)
-    if kept is not None and kept[0] == mark and kept[1]["region_name"] == region.name:
+    if kept is not None and kept[0] == mark:
         return kept[1]
+    if prepare is not None:
+        prepare(session)
     lines = county_lines(session, region_campaigns(session, region.id), today)
     figures = {"region": region.code, "region_name": region.name, "level": region.level, "today": today.isoformat(),
                "counties": [line_json(line) for line in lines]}

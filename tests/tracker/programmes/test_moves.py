@@ -290,6 +290,81 @@ def test_awards_follow_the_rules_and_the_office_confirms(engine, programme):
             "三小": "达标校", "一中": "标兵校"}
 
 
+def test_an_objection_upheld_during_the_results_publicity_withdraws_the_schools_result(engine, programme):
+    """Upheld: the school gets no award (the reason shown instead), its scores stay for the office,
+    one event says so; dismissed: the award as before."""
+    walk(engine, programme, until="acceptance")
+    day = RESULTS_PUBLIC[0]
+    with _in(engine, programme, day) as (session, campaign):
+        school = lambda name: service.find_school(session, campaign, name)  # noqa: E731
+        against = {name: service.raise_objection(session, campaign, "results", school(name), "验收材料不实",
+                                                 actor="群众", today=day).id for name in ("三小", "四小")}
+    with _in(engine, programme, AWARD_DAY) as (session, campaign):
+        four = service.find_school(session, campaign, "四小")
+        four.contact_name, four.contact_email = "四小校长", "sixiao@example.cn"
+        session.add(four)
+        service.resolve_objection(session, campaign, against["四小"], True, "经核实现场查验材料造假", actor=OFFICE)
+        service.resolve_objection(session, campaign, against["三小"], False, "材料属实", actor=OFFICE)
+        awards.compute(session, campaign, actor=OFFICE, today=AWARD_DAY)
+    with _in(engine, programme, AWARD_DAY) as (session, campaign):
+        name = {s.id: s.name for s in queries.schools(session, programme)}
+        ids = {v: k for k, v in name.items()}
+        got = {name[a.school_id]: (a.category, a.score) for a in queries.awards(session, programme)}
+        assert got == {"一中": ("标兵校", 87.5), "二中": ("标兵校", 72.0), "三小": ("进步校", 90.0),
+                       "四小": ("结果公示期间异议成立", 80.0), "五小": ("一票否决", 40.0)}
+        assert _count(session, PanelScore, school_id=ids["四小"]) == 2 * 2 * len(MEMBERS)  # two rounds, A and B
+        withdrawn = [e.payload for e in session.exec(select(Event).where(
+            Event.campaign_id == programme, Event.type == "programme.result_withdrawn"))]
+        assert withdrawn == [{"school": "四小", "school_id": ids["四小"], "objection": against["四小"],
+                              "resolution": "经核实现场查验材料造假"}]
+        for category in (None, "达标校", "结果公示期间异议成立"):
+            with pytest.raises(awards.AwardAgainstRules, match="结果公示期间异议成立"):
+                awards.confirm(session, campaign, ids["四小"], category, actor=OFFICE)
+        assert awards.confirm(session, campaign, ids["三小"], actor=OFFICE).category == "进步校"
+        assert {name[a.school_id] for a in awards.confirmed(session, campaign)} == {"三小"}
+        # the school and the office are told, through the notice machinery (composed and sent as any notice)
+        from notifications.compose import compose_pending
+
+        messages = {m.recipient_address: m for m in compose_pending(session, dt.datetime.now(dt.UTC))}
+        assert set(messages) == {"sixiao@example.cn", "zhou@example.cn"}
+        for message in messages.values():
+            assert "示范校项目通知" in message.subject and "四小本轮验收结果撤销" in message.body_text
+            assert "经核实现场查验材料造假" in message.body_text and "/programme" in message.body_text
+
+
+def test_an_objection_is_upheld_over_a_confirmed_award_only_once_it_is_revoked(engine, programme):
+    """A confirmed award is not unpicked by upholding an objection: refused in Chinese (revoke the
+    confirmation first), nothing changes; once revoked, the objection is upheld. (An objection is raised within the 公示 and awards are
+    computed after it with every objection resolved; the service is handed that day here to reach
+    the state the guard protects.)"""
+    walk(engine, programme)
+    with _in(engine, programme, AWARD_DAY) as (session, campaign):
+        four = service.find_school(session, campaign, "四小")
+        awards.confirm(session, campaign, four.id, actor=OFFICE)
+        objection_id = service.raise_objection(session, campaign, "results", four, "成绩偏高", actor="群众",
+                                               today=RESULTS_PUBLIC[1]).id
+    with _in(engine, programme, AWARD_DAY) as (session, campaign):
+        with pytest.raises(service.ProgrammeConflict, match="已经确认.*请先撤销该校的表彰确认"):
+            service.resolve_objection(session, campaign, objection_id, True, "成立", actor=OFFICE)
+    with _in(engine, programme, AWARD_DAY) as (session, campaign):
+        assert [o.id for o in service.open_objections(session, campaign)] == [objection_id]
+        assert queries.award_of(session, programme, four.id).category == "达标校"
+        assert _count(session, Event, campaign_id=programme, type="programme.result_withdrawn") == 0
+        with pytest.raises(service.ProgrammeError, match="理由"):
+            awards.revoke(session, campaign, four.id, " ", actor=OFFICE)
+        awards.revoke(session, campaign, four.id, "须先处理结果公示期间的异议", actor=OFFICE)  # the way out
+        with pytest.raises(service.ProgrammeConflict, match="还没有确认"):
+            awards.revoke(session, campaign, four.id, "再撤", actor=OFFICE)
+    with _in(engine, programme, AWARD_DAY) as (session, campaign):
+        service.resolve_objection(session, campaign, objection_id, True, "成立", actor=OFFICE)
+        awards.compute(session, campaign, actor=OFFICE, today=AWARD_DAY)
+    with _in(engine, programme, AWARD_DAY) as (session, campaign):
+        award = queries.award_of(session, programme, four.id)
+        assert (award.category, award.confirmed_at) == ("结果公示期间异议成立", None)
+        assert _count(session, Event, campaign_id=programme, type="programme.award_revoked") == 1
+        assert _count(session, Event, campaign_id=programme, type="programme.result_withdrawn") == 1
+
+
 def test_a_strong_pairing_makes_its_mentor_a_contribution_school(engine, programme):
     walk(engine, programme, until="pairing")
     with _in(engine, programme, ACCEPTANCE_DAY) as (session, campaign):

@@ -253,6 +253,45 @@ def test_a_kept_answer_gives_way_to_the_next_move(engine, province):
         assert north["tasks"]["total"] == campaign_status(session, world.campaign, TODAY)["tasks"]["total"] == 3
 
 
+def test_the_regions_own_rows_are_part_of_the_change_mark(engine, province):
+    """A city renamed, a county moved between two cities, a county taken out of the region: with
+    nothing else changed (no event, task or snapshot), the next answer shows it."""
+    with Session(engine) as session:
+        province_region = region_by_code(session, "sd")
+        first = region_rollup(session, province_region, TODAY)
+        session.commit()
+        assert {c["campaign"]: c["city"] for c in first["counties"]} == {"east": "潍坊市", "west": "潍坊市",
+                                                                        "north": "青岛市"}
+        city = region_by_code(session, "wf")
+        city.name = "潍坊"
+        session.add(city)
+        session.commit()
+        renamed = region_rollup(session, province_region, TODAY)
+        assert renamed is not first and {c["city"] for c in renamed["counties"] if c["campaign"] != "north"} == {"潍坊"}
+        # two counties swap cities: the count and every id stay the same
+        east, north = (session.get(RegionCounty, province[code].campaign.id) for code in ("east", "north"))
+        east.region_id, north.region_id = north.region_id, east.region_id
+        session.add_all([east, north])
+        session.commit()
+        swapped = region_rollup(session, province_region, TODAY)
+        assert {c["campaign"]: c["city"] for c in swapped["counties"]} == {"east": "青岛市", "west": "潍坊",
+                                                                          "north": "潍坊"}
+        # a county leaves the region (its city now under no province)
+        session.add(Region(code="far", name="远市", level="city"))
+        session.flush()
+        west = session.get(RegionCounty, province["west"].campaign.id)
+        west.region_id = region_by_code(session, "far").id
+        session.add(west)
+        session.commit()
+        assert {c["campaign"] for c in region_rollup(session, province_region, TODAY)["counties"]} == {"east", "north"}
+        # the province renamed: its own name in the answer
+        province_region.name = "鲁"
+        session.add(province_region)
+        session.commit()
+        latest = region_rollup(session, province_region, TODAY)
+        assert latest["region_name"] == "鲁" and region_rollup(session, province_region, TODAY) is latest
+
+
 def test_a_countys_survey_rate_is_its_newest_surveys_overall_rate(engine, province, monkeypatch):
     """The roll-up's survey rate is `survey results --json`'s overall rate (a fraction) for a county
     with answers; null for one without a survey; a newer survey's answers take over."""

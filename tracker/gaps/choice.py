@@ -52,7 +52,7 @@ ITERATION_LIMIT = 25
 # the search's time: a small county is proven in a fraction of it; in a large one (300 schools) the
 # MILP's root alone can take longer, so it stops with the best choice found and the master's bound
 # (still valid) rather than prove for minutes. Each master gets what is left, at least the minimum.
-SEARCH_SECONDS = 3.0
+SEARCH_SECONDS = 1.5
 MIN_MASTER_SECONDS = 0.5
 CUT_SLACK = 1e-7  # a master point breaking a cone by less than this (g, relative to V̄) gets no cut
 
@@ -79,7 +79,7 @@ def root_bounds(problem: GapProblem) -> tuple[NDArray[np.float64], NDArray[np.fl
 
 
 @contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
+def stdout_to_stderr() -> Iterator[None]:
     """HiGHS prints a debugging line to the process's stdout (file descriptor 1) now and then, even
     with its output off; `junheng plan-gaps --json` must print only its JSON there, so during a
     solve fd 1 points at stderr."""
@@ -229,7 +229,7 @@ class Master:
         from scipy.optimize import Bounds, LinearConstraint, milp
 
         matrix = sparse.vstack(self.rows, format="csr")
-        with _stdout_to_stderr():
+        with stdout_to_stderr():
             result = milp(self.cost, integrality=self.integrality, bounds=Bounds(self.lower, self.upper),
                           constraints=LinearConstraint(matrix, np.concatenate(self.row_lo),
                                                        np.concatenate(self.row_hi)),

@@ -7,6 +7,7 @@ section's convex hull. At its iteration limit it says the choice is not proven a
 from __future__ import annotations
 
 import itertools
+import os
 
 import numpy as np
 import pytest
@@ -121,3 +122,15 @@ def test_at_the_iteration_limit_the_choice_is_not_proven_and_the_gap_shows(monke
     data = plan_json(make_plan(NATIONAL, records, COSTS, MARGIN, kindergarten_weight=1.0))
     assert data["exact_choice"] is False and data["choice_iterations"] == 0
     assert data["choice_gap"] > 0 and "未证明" in data["choice"]
+
+
+def test_highs_cannot_write_to_stdout_during_a_master(capfd):
+    # HiGHS prints a debugging line to fd 1 now and then with its output off: a master points fd 1
+    # at stderr, so `junheng plan-gaps` prints only what it means to on stdout
+    print("before", flush=True)
+    with choice.stdout_to_stderr():
+        os.write(1, b"HighsMipSolverData::transformNewIntegerFeasibleSolution\n")
+    print("after", flush=True)
+    captured = capfd.readouterr()
+    assert captured.out == "before\nafter\n"
+    assert "HighsMipSolverData" in captured.err

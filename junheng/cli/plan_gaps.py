@@ -103,7 +103,7 @@ def _summary(plan, data: dict) -> None:  # noqa: ANN001
                       f"下界：{data['lower_bound']:.2f} 万元")
         console.print("“6 项达标、第 7 项不低于 85%”的选择："
                       + ("已证明最优" if data["exact_choice"]
-                         else f"未证明最优（分支定界达到节点上限，与下界相差 {data['choice_gap']:.2f} 万元）"))
+                         else f"未证明最优（外逼近达到迭代或时间上限，与下界相差 {data['choice_gap']:.2f} 万元）"))
     naive = data["naive"]
     console.print(f"朴素方案（各未达标学校补到标准）：{naive['total_cost']:.2f} 万元，"
                   + ("能通过" if naive["ok"] else "不能通过：" + "；".join(naive["reasons"])))

@@ -5,10 +5,12 @@
    otherwise the options are enumerated per school (its sections' options together, at the cost
    of reaching each level alone, caps respected). Solved with that choice fixed: when no CV (nor
    Hunan county value) binds at the optimum, the schools are independent and the choice is exact.
-2. Otherwise the relaxation (every choice relaxed to [0, 1], amounts continuous) gives a lower
-   bound on any plan's cost, and its largest z per section is a second candidate choice; the
-   cheaper of the two is the first incumbent of a branch-and-bound over z (``choice``), which
-   proves the optimal choice or, at its node limit, keeps the best found and reports the bound.
+2. Otherwise the relaxation (every choice relaxed to [0, 1], amounts continuous; tight: each
+   section's relaxed set is the convex hull of its choices, ``solver.rule_drop``) gives a lower
+   bound on any plan's cost, and its largest z per section is a second candidate choice; both are
+   the first incumbents of an outer approximation (``choice``: a MILP master with the cones as
+   tangent cuts, each master's choice solved as the SOCP), which proves the optimal choice within
+   1e-4 or, at its iteration or time limit, keeps the best found and reports the bound.
 3. Whole things (people, rooms) are rounded up, amounts up to 0.1 m² / 0.01 万元; a CV the
    rounding pushed over gets a tighter limit and is solved again. Then each whole addition is
    lowered one unit at a time (an amount one step) while the plan still holds (``tighten``), so
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from tracker.gaps.choice import branch_and_bound
+from tracker.gaps.choice import outer_approximation
 from tracker.gaps.problem import AMOUNT_STEP, GapProblem
 from tracker.gaps.solver import EPS, Solution, cv_groups, solve
 from tracker.gaps.tighten import tighten
@@ -68,8 +70,8 @@ class PlanResult:
     additions: list[Addition]
     infeasible: list[str]  # the constraints that cannot be met (Chinese)
     choice: str = ""  # which candidate choice won
-    exact_choice: bool = False  # the 6-of-7 choice is proven optimal (by the schools' separation or branch-and-bound)
-    choice_nodes: int = 0  # branch-and-bound nodes solved (0: not needed, no CV or county value binds)
+    exact_choice: bool = False  # the 6-of-7 choice is proven optimal (by the schools' separation or outer approximation)
+    choice_iterations: int = 0  # outer-approximation master MILPs solved (0: not needed, no CV or county value binds)
 
 
 def violations(problem: GapProblem, values: NDArray[np.float64], margin: float) -> list[str]:
@@ -126,26 +128,28 @@ def plan_gaps(problem: GapProblem, margin: float = 0.02) -> PlanResult:
     relaxed = solve(problem, margin, None)
     if relaxed is None:
         return _result(problem, margin, None, None, None, naive, diagnose(problem, margin))
-    best: tuple[str, Solution, NDArray[np.float64]] | None = None
+    known: list[tuple[str, NDArray[np.float64], Solution]] = []
     if first is not None:
-        best = ("逐校枚举", first, enumerated)
+        known.append(("逐校枚举", enumerated, first))
     if relaxed.z is not None:
         z = choice_from_relaxation(problem, relaxed.z)
         if not np.array_equal(z, enumerated):
             solution = solve(problem, margin, z)
-            if solution is not None and (best is None or solution.cost < best[1].cost - 1e-9):
-                best = ("松弛解", solution, z)
-    # the two candidates are the branch-and-bound's first incumbent; it proves the choice or, at its
-    # node limit, keeps the best it found and says how far from proven (``choice``)
-    searched = branch_and_bound(problem, margin, None if best is None else (best[2], best[1]))
+            if solution is not None:
+                known.append(("松弛解", z, solution))
+    # the candidates are the first incumbents of the outer approximation, and the relaxation's
+    # optimum its first cuts; it proves the choice or, at its iteration limit, keeps the best it
+    # found and says how far from proven (``choice``)
+    searched = outer_approximation(problem, margin, [(z, s) for _, z, s in known], [relaxed], relaxed.cost)
     if searched is None:
         return _result(problem, margin, None, relaxed.cost, None, naive, diagnose(problem, margin))
-    name = "分支定界（精确）" if searched.exact else "分支定界（达到节点上限）"
-    if best is not None and searched.solution is best[1]:
-        name = f"{best[0]}，{name}"  # a candidate was already the best
+    name = "外逼近（精确）" if searched.exact else "外逼近（未证明：达到迭代或时间上限）"
+    for candidate, _, solution in known:
+        if searched.solution is solution:
+            name = f"{candidate}，{name}"  # a candidate was already the best
     result = _finish(problem, margin, naive, searched.solution, searched.z, max(searched.bound, relaxed.cost),
                      name, exact=searched.exact)
-    result.choice_nodes = searched.nodes
+    result.choice_iterations = searched.iterations
     return result
 
 

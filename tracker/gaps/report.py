@@ -122,11 +122,11 @@ def plan_json(plan: GapPlan) -> dict[str, object]:
         "margin": result.margin,
         "exact_choice": result.exact_choice,  # the 6-of-7 choice is proven optimal
         "choice": result.choice,
-        # how far the continuous plan may be from the best choice's (0 when exact), and the
-        # branch-and-bound's nodes (0 when no CV or county value binds)
+        # how far the continuous plan may be from the best choice's (at most 1e-4 of it when exact),
+        # and the outer approximation's master MILPs (0 when no CV or county value binds)
         "choice_gap": None if result.continuous_cost is None or result.lower_bound is None
         else round(max(result.continuous_cost - result.lower_bound, 0.0), 4),
-        "choice_nodes": result.choice_nodes,
+        "choice_iterations": result.choice_iterations,
         "standard": plan.standard.id,
         "costs_source": plan.costs.source,
         "costs_illustrative": plan.costs.illustrative,

@@ -6,8 +6,9 @@ variable raises a typical section's value by its threshold (the solver sees numb
 The CV of indicator k in stage g, weights wᵢ = Pᵢ ÷ P, mean V̄ = Σ wᵢVᵢ, is at most L when
 ‖(√wᵢ (Vᵢ − V̄))ᵢ‖₂ ≤ L·V̄ — a second-order cone, since V and V̄ are affine in the additions.
 The per-school rule "``min_met`` of the rule's indicators met, the rest at least ``rest`` of the
-threshold" is Vₖᵢ ≥ 1 − (1 − rest)·zₖᵢ with Σₖ zₖᵢ ≤ allowed, z ∈ {0, 1}: exact and linear in z,
-so z is either fixed (the planner chooses it) or relaxed to [0, 1] for a lower bound.
+threshold" is Vₖᵢ ≥ 1 − dₖᵢ·zₖᵢ with Σₖ zₖᵢ ≤ allowed, z ∈ {0, 1}, dₖᵢ = 1 − max(rest, baseₖᵢ)
+(``rule_drop``): exact and linear in z, so z is either fixed (the planner chooses it) or relaxed to
+[0, 1] for a lower bound.
 cvxpy is imported here only, inside the function: `junheng --help` never pays for it.
 """
 
@@ -41,6 +42,17 @@ def variable_units(problem: GapProblem) -> NDArray[np.float64]:
     return units
 
 
+def rule_drop(problem: GapProblem) -> NDArray[np.float64]:
+    """How far (K × n) an indicator left unmet (z = 1) may stay below 1: 1 − rest, or 1 − base when
+    the value is already above rest and no addition lowers it (it cannot fall below base anyway).
+    The same whole choices either way, but the relaxation is much tighter: with z relaxed, each
+    section's allowed values are then exactly the convex hull of its choices (the 85 % floor alone
+    lets a fractional z lower two values at once below where any choice leaves them)."""
+    rest = 0.0 if problem.rest_ratio is None else problem.rest_ratio
+    floor = np.where(problem.monotone[:, None], np.maximum(problem.base, rest), rest)
+    return np.maximum(1.0 - floor, 0.0)
+
+
 def cv_groups(problem: GapProblem) -> list[tuple[int, int, NDArray[np.intp]]]:
     """(indicator, stage, section rows) for every CV the standard limits and that is defined."""
     out = []
@@ -54,13 +66,11 @@ def cv_groups(problem: GapProblem) -> list[tuple[int, int, NDArray[np.intp]]]:
 
 def solve(problem: GapProblem, margin: float, z_fixed: NDArray[np.float64] | None,
           extra_margin: NDArray[np.float64] | None = None,
-          only_cv: tuple[int, int] | None = None, with_cv: bool = True,
-          z_bounds: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None) -> Solution | None:
+          only_cv: tuple[int, int] | None = None, with_cv: bool = True) -> Solution | None:
     """The least-cost continuous additions, or None when no additions within the caps satisfy it.
 
     ``z_fixed`` None relaxes the per-school choice to [0, 1]. ``extra_margin`` (K × G) tightens single
-    CVs (the integer repair); ``only_cv``/``with_cv`` keep one or no CV constraint (diagnosis).
-    ``z_bounds`` (lower, upper; K × n) narrows the relaxed z: the branch-and-bound's nodes (``choice``)."""
+    CVs (the integer repair); ``only_cv``/``with_cv`` keep one or no CV constraint (diagnosis)."""
     import cvxpy as cp
 
     K, n = len(problem.codes), problem.n_sections
@@ -77,7 +87,7 @@ def solve(problem: GapProblem, margin: float, z_fixed: NDArray[np.float64] | Non
 
     # per-school rule: only where a value is below its threshold now (values only grow when every
     # addition adds, so what meets its threshold today keeps meeting it)
-    rest = 0.0 if problem.rest_ratio is None else problem.rest_ratio
+    drop = rule_drop(problem)
     below = (problem.base < 1 - EPS) | ~problem.monotone[:, None]
     below &= problem.in_rule[:, None]
     z = None
@@ -85,8 +95,6 @@ def solve(problem: GapProblem, margin: float, z_fixed: NDArray[np.float64] | Non
         ks, ns = np.nonzero(below)
         z = cp.Variable(ks.size, nonneg=True)
         constraints.append(z <= 1)
-        if z_bounds is not None:
-            constraints += [z >= z_bounds[0][below], z <= z_bounds[1][below]]
         per_section = sparse.csr_matrix((np.ones(ks.size), (ns, np.arange(ks.size))), shape=(n, ks.size))
         touched = np.unique(ns)
         constraints.append((per_section[touched] @ z) <= problem.allowed_unmet)
@@ -98,10 +106,10 @@ def solve(problem: GapProblem, margin: float, z_fixed: NDArray[np.float64] | Non
         if problem.allowed_unmet <= 0:
             constraints.append(values[k][rows] >= 1)
         elif z is not None:
-            constraints.append(values[k][rows] >= 1 - (1 - rest) * z[start:start + rows.size])
+            constraints.append(values[k][rows] >= 1 - cp.multiply(drop[k, rows], z[start:start + rows.size]))
             start += rows.size
         else:
-            constraints.append(values[k][rows] >= 1 - (1 - rest) * z_fixed[k, rows])  # type: ignore[index]
+            constraints.append(values[k][rows] >= 1 - drop[k, rows] * z_fixed[k, rows])  # type: ignore[index]
 
     # CVs and county values
     for k, g, rows in cv_groups(problem) if with_cv else []:

@@ -52,8 +52,8 @@ def test_a_county_over_its_cv_limit_passes_after_the_plan_and_the_naive_plan_doe
     assert data["naive"]["ok"] is False and any("差异系数" in r for r in data["naive"]["reasons"])
     # the relaxation bounds the continuous plan, which the whole-number plan costs at least as much as
     assert data["lower_bound"] <= data["continuous_cost"] + 1e-6 <= data["total_cost"] + 2e-6
-    # a CV binds: the branch-and-bound proves the choice, so the bound meets the continuous plan
-    assert data["exact_choice"] is True and data["choice_nodes"] >= 1 and data["choice_gap"] == 0
+    # a CV binds: the outer approximation proves the choice, so the bound meets the continuous plan
+    assert data["exact_choice"] is True and data["choice_gap"] <= 1e-4 * data["continuous_cost"]
 
 
 def test_json_contract_and_totals():

@@ -46,7 +46,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import ARRAY, DateTime, Integer, String, any_, bindparam, select, tuple_, type_coerce, update
 from sqlmodel import Session
 
 from tracker.clock import zone
@@ -66,7 +66,7 @@ from tracker.reminders.notices import (
     idempotency_key,
     insert_notices,
     json_timestamp,
-    key_head,
+    key_tail,
     move_next,
     payload_json,
     sqlite_timestamp,
@@ -81,10 +81,43 @@ OPEN_STATUSES = [s.value for s in (TaskStatus.assigned, TaskStatus.accepted, Tas
                                    TaskStatus.submitted)]
 
 _T = Task.__table__
-# what the sweep reads of a task: plain rows, so a big sweep fills no identity map
-_TASK_COLUMNS = [_T.c[name] for name in (
-    "id", "campaign_id", "title", "department_id", "responsible_school_id", "due_on", "status", "progress",
-    "created_at", "updated_at", "acknowledged_at", "next_reminder_at")]
+_TIMES = ("created_at", "updated_at", "acknowledged_at", "next_reminder_at")
+# The store's own form of a timestamp, read as is: PostgreSQL's aware datetime, SQLite's text. Tasks
+# are told apart by these values, and only a shape (a few per hundred tasks) needs them as aware
+# datetimes, so ``UTCDateTime``'s processing per value (four per task) is left out, and the SQLite
+# move compares ``updated_at`` with the very text it read.
+_STORED_TIME = {"postgresql": DateTime(timezone=True), "sqlite": String()}
+
+
+def _task_columns(session: Session) -> list:
+    """What the sweep reads of a task: plain rows, so a big sweep fills no identity map."""
+    stored = _STORED_TIME.get(session.get_bind().dialect.name)
+    return [type_coerce(_T.c[name], stored).label(name) if stored is not None and name in _TIMES else _T.c[name]
+            for name in ("id", "campaign_id", "title", "department_id", "responsible_school_id", "due_on", "status",
+                         "progress", *_TIMES)]
+
+
+def _aware(stored) -> dt.datetime | None:
+    """A timestamp read in the store's form (see ``_STORED_TIME``) as an aware UTC datetime."""
+    if stored is None or isinstance(stored, dt.datetime) and stored.tzinfo is not None:
+        return stored
+    moment = stored if isinstance(stored, dt.datetime) else dt.datetime.fromisoformat(stored)
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class _ShapeTask:
+    """What the ladder and the light read of a task, its times aware (one per shape)."""
+
+    status: str
+    due_on: dt.date
+    progress: int
+    created_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, row) -> _ShapeTask:
+        return cls(row.status, row.due_on, row.progress, _aware(row.created_at), _aware(row.acknowledged_at))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,12 +134,20 @@ class _History:
     transfers: int = 0
 
 
+def _among(column, ids: list[int], session: Session):
+    """``column IN ids``: on PostgreSQL one array parameter (``= ANY``), not a parameter per id
+    rendered into the statement and split again by the driver (a tenth of a big sweep)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
+
+
 def _histories(session: Session, task_ids: list[int]) -> dict[int, _History]:
     """The 退回 / 重新打开 history the ladder needs, for a chunk of tasks in one query (such events
     are few: most tasks have none)."""
     rows = session.execute(
         select(Event.task_id, Event.type, Event.at, Event.payload)
-        .where(Event.task_id.in_(task_ids), Event.type.in_(RESTARTING_EVENTS))
+        .where(_among(Event.task_id, task_ids, session), Event.type.in_(RESTARTING_EVENTS))
         .order_by(Event.task_id, Event.at, Event.id)).all()
     out: dict[int, _History] = {}
     for task_id, type_, at, payload in rows:
@@ -221,15 +262,18 @@ def sweep(
     campaign_id = campaign if isinstance(campaign, int) or campaign is None else campaign.id
     postgres = session.get_bind().dialect.name == "postgresql"
     chunking = _Chunking(now, cal, postgres)
-    after: tuple[dt.datetime, int] | None = None  # keyset cursor: (next_reminder_at, id) of the last row read
+    after: tuple[object, int] | None = None  # keyset cursor: (next_reminder_at, id) of the last row read
+    columns = _task_columns(session)
+    stored_time = _STORED_TIME.get(session.get_bind().dialect.name, _T.c.next_reminder_at.type)
 
     while True:
-        stmt = select(*_TASK_COLUMNS).where(_T.c.next_reminder_at <= now)
+        stmt = select(*columns).where(_T.c.next_reminder_at <= now)
         if campaign_id is not None:
             stmt = stmt.where(_T.c.campaign_id == campaign_id)
         if after is not None:
+            # the last time read, bound in the form it was read in
             stmt = stmt.where(tuple_(_T.c.next_reminder_at, _T.c.id) > tuple_(
-                bindparam("after_at", after[0], type_=_T.c.next_reminder_at.type), bindparam("after_id", after[1])))
+                bindparam("after_at", after[0], type_=stored_time), bindparam("after_id", after[1])))
         stmt = stmt.order_by(_T.c.next_reminder_at, _T.c.id).limit(chunk_size)
         if postgres and not dry_run:
             stmt = stmt.with_for_update(skip_locked=True)
@@ -261,6 +305,7 @@ class _RungOut:
     urgent: bool
     not_before: dt.datetime
     row_part: object  # PostgreSQL: the row's JSON members from "rung" to "created_at"; SQLite: a tuple
+    key_tail: str  # the idempotency key after the task id, up to the recipient's part
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +313,7 @@ class _Shape:
     next_at: dt.datetime | None
     light: Light | None
     rungs: tuple[_RungOut, ...]
+    next_stored: str | None  # next_at as the move writes it (notices.move_next)
 
 
 class _Chunking:
@@ -288,6 +334,11 @@ class _Chunking:
         self.ack_until = (now + dt.timedelta(days=LINK_VALID_DAYS)).astimezone(dt.timezone.utc).isoformat()
         self.created_at = self.stored_time(utcnow())  # the sweep's notices are created together
 
+    def move_time(self, moment: dt.datetime | None) -> str | None:
+        if moment is None:
+            return None
+        return moment.isoformat() if self.postgres else sqlite_timestamp(moment)
+
     def row_part(self, due, urgent: bool, payload: str, not_before: dt.datetime) -> object:
         """What a notice row says beyond its task and recipient (see ``_RungOut.row_part``)."""
         if self.postgres:
@@ -296,13 +347,14 @@ class _Chunking:
                     f'"not_before": {self.stored_time(not_before)}, "created_at": {self.created_at}, ')
         return (due.rung.value, due.occurrence, urgent, payload, self.stored_time(not_before), self.created_at)
 
-    def shape(self, ctx: CampaignContext, task, history: _History) -> _Shape:
+    def shape(self, ctx: CampaignContext, row, history: _History) -> _Shape:
+        task = _ShapeTask.of(row)
         clock = TaskClock.of(task, restarted_at=history.restarted_at, last_returned_at=history.last_returned_at,
                              returns=history.returns, transferred_at=history.transferred_at,
                              transfers=history.transfers)
         state = rungs_due(clock, self.now, ctx.settings, self.cal)
         if not state.due:
-            return _Shape(state.next_at, None, ())
+            return _Shape(state.next_at, None, (), self.move_time(state.next_at))
         today, cal = self.today, self.cal
         light = task_light(task, today, yellow_within=ctx.settings.yellow_within_working_days, calendar=cal)
         # working days, counted when the rung was owed (notifications/ counts them itself when absent)
@@ -321,8 +373,8 @@ class _Chunking:
             payload = payload_json(light.value if light else None, days_left, days_overdue, reason, ack,
                                    self.encode)
             part = self.row_part(due, urgent, payload, not_before)
-            rungs.append(_RungOut(due, urgent, not_before, part))
-        return _Shape(state.next_at, light, tuple(rungs))
+            rungs.append(_RungOut(due, urgent, not_before, part, key_tail(due.rung, due.occurrence, task.due_on)))
+        return _Shape(state.next_at, light, tuple(rungs), self.move_time(state.next_at))
 
 
 def _sweep_chunk(session: Session, tasks, dry_run: bool, chunking: _Chunking,
@@ -332,7 +384,7 @@ def _sweep_chunk(session: Session, tasks, dry_run: bool, chunking: _Chunking,
     cooperating: dict[int, list[int]] = {}
     for task_id, dept_id in session.execute(
             select(TaskCooperator.task_id, TaskCooperator.department_id)
-            .where(TaskCooperator.task_id.in_(ids)).order_by(TaskCooperator.department_id)):
+            .where(_among(TaskCooperator.task_id, ids, session)).order_by(TaskCooperator.department_id)):
         cooperating.setdefault(task_id, []).append(dept_id)
     school_ids = {t.responsible_school_id for t in tasks if t.responsible_school_id is not None}
     schools = {s.id: s for s in session.execute(select(School).where(School.id.in_(school_ids))).scalars()} \
@@ -348,13 +400,13 @@ def _sweep_chunk(session: Session, tasks, dry_run: bool, chunking: _Chunking,
         ctx = contexts.get(task.campaign_id)
         if ctx is None:
             ctx = contexts[task.campaign_id] = CampaignContext(session, task.campaign_id, report.problems)
-        history = histories.get(task.id, no_history)
+        history = histories.get(task.id)  # most tasks have none: None hashes at no cost
         shape_key = (task.status, task.due_on, task.created_at, task.acknowledged_at, task.progress, history)
         shape = ctx.shapes.get(shape_key)
         if shape is None:
-            shape = ctx.shapes[shape_key] = chunking.shape(ctx, task, history)
+            shape = ctx.shapes[shape_key] = chunking.shape(ctx, task, history or no_history)
         next_times[task.id] = shape.next_at
-        moves.append((task.id, task.status, task.updated_at, shape.next_at))
+        moves.append((task.id, task.status, task.updated_at, shape.next_stored))
         if not shape.rungs:
             continue
         school = schools.get(task.responsible_school_id)
@@ -370,7 +422,7 @@ def _sweep_chunk(session: Session, tasks, dry_run: bool, chunking: _Chunking,
             if not found.people:
                 undeliverable.append(due.label)
                 continue
-            head = key_head(task.id, due.rung, due.occurrence, task.due_on)
+            head = f"{task.id}{out.key_tail}"
             # one owed notice per task and rung: its recipients' items are written when it is
             # composed (expand.py); the recipients worked out here are for the report
             if postgres:
@@ -428,7 +480,7 @@ def sweep_tasks(session: Session, task_ids: list[int], now: dt.datetime | None =
     session.flush()
     postgres = session.get_bind().dialect.name == "postgresql"
     chunking = _Chunking(now, _MemoCalendar(calendar or active_calendar()), postgres)
-    tasks = session.execute(select(*_TASK_COLUMNS).where(_T.c.id.in_(task_ids)).order_by(_T.c.id)).all()
+    tasks = session.execute(select(*_task_columns(session)).where(_T.c.id.in_(task_ids)).order_by(_T.c.id)).all()
     report.tasks = len(tasks)
     _sweep_chunk(session, tasks, False, chunking, {}, report)
     # the recipients' items at once, as before (they still wait for their window to be sent)

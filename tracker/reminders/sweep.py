@@ -142,6 +142,9 @@ def _among(column, ids: list[int], session: Session):
     return column.in_(ids)
 
 
+_NO_HISTORY = _History()
+
+
 def _histories(session: Session, task_ids: list[int]) -> dict[int, _History]:
     """The 退回 / 重新打开 history the ladder needs, for a chunk of tasks in one query (such events
     are few: most tasks have none)."""
@@ -347,14 +350,24 @@ class _Chunking:
                     f'"not_before": {self.stored_time(not_before)}, "created_at": {self.created_at}, ')
         return (due.rung.value, due.occurrence, urgent, payload, self.stored_time(not_before), self.created_at)
 
-    def shape(self, ctx: CampaignContext, row, history: _History) -> _Shape:
-        task = _ShapeTask.of(row)
-        clock = TaskClock.of(task, restarted_at=history.restarted_at, last_returned_at=history.last_returned_at,
-                             returns=history.returns, transferred_at=history.transferred_at,
-                             transfers=history.transfers)
-        state = rungs_due(clock, self.now, ctx.settings, self.cal)
+    def shape(self, ctx: CampaignContext, row, history: _History | None) -> _Shape:
+        # the ladder does not read the progress (only the light does): worked out once for all
+        # tasks that differ in nothing else
+        ladder_key = (row.status, row.due_on, row.created_at, row.acknowledged_at, history)
+        found = ctx.ladders.get(ladder_key)
+        if found is None:
+            history = history or _NO_HISTORY
+            task = _ShapeTask.of(row)
+            clock = TaskClock.of(task, restarted_at=history.restarted_at, last_returned_at=history.last_returned_at,
+                                 returns=history.returns, transferred_at=history.transferred_at,
+                                 transfers=history.transfers)
+            state = rungs_due(clock, self.now, ctx.settings, self.cal)
+            found = ctx.ladders[ladder_key] = (task, clock, state, self.move_time(state.next_at))
+        task, clock, state, next_stored = found
         if not state.due:
-            return _Shape(state.next_at, None, (), self.move_time(state.next_at))
+            return _Shape(state.next_at, None, (), next_stored)
+        history = history or _NO_HISTORY
+        task = _ShapeTask(task.status, task.due_on, row.progress, task.created_at, task.acknowledged_at)
         today, cal = self.today, self.cal
         light = task_light(task, today, yellow_within=ctx.settings.yellow_within_working_days, calendar=cal)
         # working days, counted when the rung was owed (notifications/ counts them itself when absent)
@@ -374,7 +387,7 @@ class _Chunking:
                                    self.encode)
             part = self.row_part(due, urgent, payload, not_before)
             rungs.append(_RungOut(due, urgent, not_before, part, key_tail(due.rung, due.occurrence, task.due_on)))
-        return _Shape(state.next_at, light, tuple(rungs), self.move_time(state.next_at))
+        return _Shape(state.next_at, light, tuple(rungs), next_stored)
 
 
 def _sweep_chunk(session: Session, tasks, dry_run: bool, chunking: _Chunking,
@@ -395,7 +408,6 @@ def _sweep_chunk(session: Session, tasks, dry_run: bool, chunking: _Chunking,
     owed: list[OwedRung] = []
     moves: list[tuple] = []
     next_times = report.next_times
-    no_history = _History()
     for task in tasks:
         ctx = contexts.get(task.campaign_id)
         if ctx is None:
@@ -404,7 +416,7 @@ def _sweep_chunk(session: Session, tasks, dry_run: bool, chunking: _Chunking,
         shape_key = (task.status, task.due_on, task.created_at, task.acknowledged_at, task.progress, history)
         shape = ctx.shapes.get(shape_key)
         if shape is None:
-            shape = ctx.shapes[shape_key] = chunking.shape(ctx, task, history or no_history)
+            shape = ctx.shapes[shape_key] = chunking.shape(ctx, task, history)
         next_times[task.id] = shape.next_at
         moves.append((task.id, task.status, task.updated_at, shape.next_stored))
         if not shape.rungs:

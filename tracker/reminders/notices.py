@@ -17,7 +17,7 @@ import datetime as dt
 import json
 from itertools import chain
 
-from sqlalchemy import text
+from sqlalchemy import ARRAY, Integer, String, any_, bindparam, func, select, text
 from sqlmodel import Session
 
 from tracker.notices.models import NoticeItem, OwedNotice, Rung
@@ -63,6 +63,17 @@ def payload_json(light: str | None, days_left: int | None, days_overdue: int | N
     if ack_until is not None:
         payload["ack_until"] = ack_until
     return encode(payload)
+
+
+def among(column, ids: list[int], session: Session):
+    """``column IN ids`` with the ids as one parameter, not one each rendered into the statement
+    (SQLAlchemy's coercion of thousands of values, and on PostgreSQL the driver splitting them
+    again, were a tenth of a big sweep): PostgreSQL an array (``= ANY``), SQLite a JSON array
+    unpacked by ``json_each``."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
+    each = func.json_each(bindparam("ids", json.dumps(list(ids)), type_=String)).table_valued("value")
+    return column.in_(select(each.c.value))
 
 
 # ---------------------------------------------------------------------------------------------

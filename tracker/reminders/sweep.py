@@ -46,7 +46,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ARRAY, DateTime, Integer, String, any_, bindparam, select, tuple_, type_coerce, update
+from sqlalchemy import DateTime, String, bindparam, select, tuple_, type_coerce, update
 from sqlmodel import Session
 
 from tracker.clock import zone
@@ -60,6 +60,7 @@ from tracker.reminders.expand import expand_owed
 from tracker.reminders.ladder import LADDER_RUNNING, Audience, TaskClock, ladder_settings, rungs_due
 from tracker.reminders.lights import Light, task_light
 from tracker.reminders.notices import (
+    among,
     DEADLINE_RUNGS,
     JSON_ASCII,
     JSON_UTF8,
@@ -134,14 +135,6 @@ class _History:
     transfers: int = 0
 
 
-def _among(column, ids: list[int], session: Session):
-    """``column IN ids``: on PostgreSQL one array parameter (``= ANY``), not a parameter per id
-    rendered into the statement and split again by the driver (a tenth of a big sweep)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
-    return column.in_(ids)
-
-
 _NO_HISTORY = _History()
 
 
@@ -150,7 +143,7 @@ def _histories(session: Session, task_ids: list[int]) -> dict[int, _History]:
     are few: most tasks have none)."""
     rows = session.execute(
         select(Event.task_id, Event.type, Event.at, Event.payload)
-        .where(_among(Event.task_id, task_ids, session), Event.type.in_(RESTARTING_EVENTS))
+        .where(among(Event.task_id, task_ids, session), Event.type.in_(RESTARTING_EVENTS))
         .order_by(Event.task_id, Event.at, Event.id)).all()
     out: dict[int, _History] = {}
     for task_id, type_, at, payload in rows:
@@ -309,6 +302,8 @@ class _RungOut:
     not_before: dt.datetime
     row_part: object  # PostgreSQL: the row's JSON members from "rung" to "created_at"; SQLite: a tuple
     key_tail: str  # the idempotency key after the task id, up to the recipient's part
+    audience: str  # the rung's audience's value (a plain key for the recipients' lookup)
+    assigned: bool  # a 交办单: its recipients include the cooperating units
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +331,7 @@ class _Chunking:
         # a 签收 link owed now is valid LINK_VALID_DAYS from the sweep (made when composed)
         self.ack_until = (now + dt.timedelta(days=LINK_VALID_DAYS)).astimezone(dt.timezone.utc).isoformat()
         self.created_at = self.stored_time(utcnow())  # the sweep's notices are created together
+        self.recipient_sets: dict[tuple, object] = {}  # see _sweep_chunk
 
     def move_time(self, moment: dt.datetime | None) -> str | None:
         if moment is None:
@@ -386,7 +382,8 @@ class _Chunking:
             payload = payload_json(light.value if light else None, days_left, days_overdue, reason, ack,
                                    self.encode)
             part = self.row_part(due, urgent, payload, not_before)
-            rungs.append(_RungOut(due, urgent, not_before, part, key_tail(due.rung, due.occurrence, task.due_on)))
+            rungs.append(_RungOut(due, urgent, not_before, part, key_tail(due.rung, due.occurrence, task.due_on),
+                                  due.audience.value, due.rung is Rung.assigned))
         return _Shape(state.next_at, light, tuple(rungs), next_stored)
 
 
@@ -397,7 +394,7 @@ def _sweep_chunk(session: Session, tasks, dry_run: bool, chunking: _Chunking,
     cooperating: dict[int, list[int]] = {}
     for task_id, dept_id in session.execute(
             select(TaskCooperator.task_id, TaskCooperator.department_id)
-            .where(_among(TaskCooperator.task_id, ids, session)).order_by(TaskCooperator.department_id)):
+            .where(among(TaskCooperator.task_id, ids, session)).order_by(TaskCooperator.department_id)):
         cooperating.setdefault(task_id, []).append(dept_id)
     school_ids = {t.responsible_school_id for t in tasks if t.responsible_school_id is not None}
     schools = {s.id: s for s in session.execute(select(School).where(School.id.in_(school_ids))).scalars()} \
@@ -408,49 +405,58 @@ def _sweep_chunk(session: Session, tasks, dry_run: bool, chunking: _Chunking,
     owed: list[OwedRung] = []
     moves: list[tuple] = []
     next_times = report.next_times
+    recipient_sets = chunking.recipient_sets
     for task in tasks:
-        ctx = contexts.get(task.campaign_id)
+        (task_id, campaign_id, title, department_id, school_id, due_on, status, progress, created_at, updated_at,
+         acknowledged_at, _next) = task
+        ctx = contexts.get(campaign_id)
         if ctx is None:
-            ctx = contexts[task.campaign_id] = CampaignContext(session, task.campaign_id, report.problems)
-        history = histories.get(task.id)  # most tasks have none: None hashes at no cost
-        shape_key = (task.status, task.due_on, task.created_at, task.acknowledged_at, task.progress, history)
+            ctx = contexts[campaign_id] = CampaignContext(session, campaign_id, report.problems)
+        history = histories.get(task_id)  # most tasks have none: None hashes at no cost
+        shape_key = (status, due_on, created_at, acknowledged_at, progress, history)
         shape = ctx.shapes.get(shape_key)
         if shape is None:
             shape = ctx.shapes[shape_key] = chunking.shape(ctx, task, history)
-        next_times[task.id] = shape.next_at
-        moves.append((task.id, task.status, task.updated_at, shape.next_stored))
+        next_times[task_id] = shape.next_at
+        moves.append((task_id, status, updated_at, shape.next_stored))
         if not shape.rungs:
             continue
-        school = schools.get(task.responsible_school_id)
+        school = schools.get(school_id) if school_id is not None else None
         unit = unit_name(ctx, task, school)
-        coop_ids = cooperating.get(task.id, [])
+        coop_ids = cooperating.get(task_id, ())
         unreachable_by_name: dict[str, list[str]] = {}  # person → the rungs that cannot reach them
         undeliverable: list[str] = []  # rungs that reach nobody at all
         for out in shape.rungs:
             due = out.due
-            found = ctx.recipients(task, due.audience, due.rung, coop_ids, school)
-            for name in found.unreachable:
-                unreachable_by_name.setdefault(name, []).append(due.label)
+            # the recipients of a unit's kind of rung (CampaignContext.recipients), looked up by
+            # plain values here: the same few sets for thousands of tasks
+            who = (campaign_id, department_id, school_id, out.audience, tuple(coop_ids) if out.assigned else ())
+            found = recipient_sets.get(who)
+            if found is None:
+                found = recipient_sets[who] = ctx.recipients(task, due.audience, due.rung, list(coop_ids), school)
+            if found.unreachable:
+                for name in found.unreachable:
+                    unreachable_by_name.setdefault(name, []).append(due.label)
             if not found.people:
                 undeliverable.append(due.label)
                 continue
-            head = f"{task.id}{out.key_tail}"
+            head = f"{task_id}{out.key_tail}"
             # one owed notice per task and rung: its recipients' items are written when it is
             # composed (expand.py); the recipients worked out here are for the report
             if postgres:
-                rows.append(f'{{"campaign_id": {task.campaign_id}, "task_id": {task.id}, '
+                rows.append(f'{{"campaign_id": {campaign_id}, "task_id": {task_id}, '
                             f'{out.row_part}"idempotency_key": "{head}"}}')
             else:
-                rows.append((task.campaign_id, task.id, *out.row_part, head))
-            owed.append(OwedRung(task.campaign_id, task.id, task.title, unit, due.rung, due.occurrence, shape.light,
+                rows.append((campaign_id, task_id, *out.row_part, head))
+            owed.append(OwedRung(campaign_id, task_id, title, unit, due.rung, due.occurrence, shape.light,
                                  out.not_before, head, found.people))
         if undeliverable:
-            report.problems.append(f"任务 #{task.id}「{task.title}」的{'、'.join(undeliverable)}没有可送达的收件人："
+            report.problems.append(f"任务 #{task_id}「{title}」的{'、'.join(undeliverable)}没有可送达的收件人："
                                    f"{unit} 没有填写了邮箱的联系人，也没有群机器人，请在创建方案中补充。")
         for name, labels in unreachable_by_name.items():
             if undeliverable and labels == undeliverable:
                 continue  # said above
-            report.problems.append(f"任务 #{task.id}「{task.title}」的{'、'.join(labels)}无法发给「{name}」："
+            report.problems.append(f"任务 #{task_id}「{title}」的{'、'.join(labels)}无法发给「{name}」："
                                    f"没有邮箱地址，其单位也没有群机器人，请在创建方案中补充。")
 
     if dry_run:

@@ -332,6 +332,15 @@ class _Chunking:
         self.ack_until = (now + dt.timedelta(days=LINK_VALID_DAYS)).astimezone(dt.timezone.utc).isoformat()
         self.created_at = self.stored_time(utcnow())  # the sweep's notices are created together
         self.recipient_sets: dict[tuple, object] = {}  # see _sweep_chunk
+        self._parts: dict[tuple, object] = {}
+        self._payloads: dict[tuple, str] = {}
+
+    def payload(self, *values) -> str:
+        """``payload_json`` of these values, made once per sweep."""
+        text = self._payloads.get(values)
+        if text is None:
+            text = self._payloads[values] = payload_json(*values, self.encode)
+        return text
 
     def move_time(self, moment: dt.datetime | None) -> str | None:
         if moment is None:
@@ -339,7 +348,15 @@ class _Chunking:
         return moment.isoformat() if self.postgres else sqlite_timestamp(moment)
 
     def row_part(self, due, urgent: bool, payload: str, not_before: dt.datetime) -> object:
-        """What a notice row says beyond its task and recipient (see ``_RungOut.row_part``)."""
+        """What a notice row says beyond its task and recipient (see ``_RungOut.row_part``); the
+        same few for all shapes, so each made once."""
+        key = (due.rung.value, due.occurrence, urgent, payload, not_before)
+        part = self._parts.get(key)
+        if part is None:
+            part = self._parts[key] = self._row_part(due, urgent, payload, not_before)
+        return part
+
+    def _row_part(self, due, urgent: bool, payload: str, not_before: dt.datetime) -> object:
         if self.postgres:
             return (f'"rung": "{due.rung.value}", "occurrence": {due.occurrence}, '
                     f'"urgent": {"true" if urgent else "false"}, "payload": {payload}, '
@@ -379,8 +396,7 @@ class _Chunking:
             ack = self.ack_until if (clock.status is TaskStatus.assigned
                                      and due.audience is not Audience.office_and_supervisor) else None
             reason = history.return_reason if due.rung is Rung.returned else ""
-            payload = payload_json(light.value if light else None, days_left, days_overdue, reason, ack,
-                                   self.encode)
+            payload = self.payload(light.value if light else None, days_left, days_overdue, reason, ack)
             part = self.row_part(due, urgent, payload, not_before)
             rungs.append(_RungOut(due, urgent, not_before, part, key_tail(due.rung, due.occurrence, task.due_on),
                                   due.audience.value, due.rung is Rung.assigned))

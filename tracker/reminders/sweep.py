@@ -30,12 +30,17 @@ between our read and our write, on SQLite) keeps the "look again now" its change
 
 Per chunk, a fixed number of statements whatever its size: read the tasks, their 退回 history,
 cooperating units (and schools), insert all notices in one statement, move all tasks on in one.
-The Python between them does each thing once per kind, not per task: tasks of one *shape* (the
-same status, due date, assignment and 签收 times, progress and 退回 history, in one campaign)
-owe the same rungs at the same times with the same light and payload, so the ladder, the light,
-the working-day counts and the payload texts are worked out once per shape; recipients once per
-unit and kind of rung. Per task there remains its key heads and the rows themselves. No 签收 link
-is signed here: the payload says one is owed (``ack_until``) and the composer makes it.
+The chunk's ids travel as one parameter (``notices.among``: a PostgreSQL array, a JSON array on
+SQLite), and the tasks' times are read in the store's own form, unprocessed (they only tell tasks
+apart; the SQLite move compares ``updated_at`` with the very text it read). The Python between the
+statements does each thing once per kind, not per task: tasks of one *shape* (the same status, due
+date, assignment and 签收 times, progress and 退回 history, in one campaign) owe the same rungs at
+the same times with the same light and payload, so the ladder (once per shape less its progress,
+which only colours the light), the light, the working-day counts, the payload texts, the rows'
+common part and their key tails are worked out once per shape or sweep; recipients once per unit
+and kind of rung, looked up by plain values. Per task there remains its key head, its row, its
+move and its report line. No 签收 link is signed here: the payload says one is owed
+(``ack_until``) and the composer makes it.
 
 The sweep commits its session once per chunk (dry run: never; it writes nothing at all).
 """

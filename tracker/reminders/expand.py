@@ -15,7 +15,8 @@ NOTHING``; and the notice is marked expanded in the same statement batch. So:
 - recipients are those of the moment the notice goes out (a contact replaced overnight gets the
   morning's reminders, not the one who left).
 
-A fixed number of statements per run whatever the number of notices (slices of 500 ids).
+A fixed number of statements per run whatever the number of notices (SQLite: slices of 500 ids;
+PostgreSQL: one statement each, the ids as one array parameter).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from sqlmodel import Session
 from tracker.notices.models import OwedNotice, Rung
 from tracker.org.models import School
 from tracker.reminders.ladder import RUNG_AUDIENCE
-from tracker.reminders.notices import ITEM_COLUMNS, JSON_ASCII, JSON_UTF8, insert_items
+from tracker.reminders.notices import ITEM_COLUMNS, JSON_ASCII, JSON_UTF8, among, insert_items
 from tracker.reminders.recipients import CampaignContext
 from tracker.tasks.models import Task, TaskCooperator
 
@@ -67,10 +68,11 @@ def expand_owed(session: Session, now: dt.datetime, *, task_ids: list[int] | Non
 
     assigned = sorted({o.task_id for o in owed if o.rung == Rung.assigned.value})
     cooperating: dict[int, list[int]] = defaultdict(list)
-    for start in range(0, len(assigned), _SLICE):
+    slice_ = len(assigned) or 1 if postgres else _SLICE  # PostgreSQL: one array parameter, one statement
+    for start in range(0, len(assigned), slice_):
         for task_id, dept_id in session.execute(
                 select(TaskCooperator.task_id, TaskCooperator.department_id)
-                .where(TaskCooperator.task_id.in_(assigned[start:start + _SLICE]))
+                .where(among(TaskCooperator.task_id, assigned[start:start + slice_], session))
                 .order_by(TaskCooperator.task_id, TaskCooperator.department_id)):
             cooperating[task_id].append(dept_id)
     school_ids = sorted({o.responsible_school_id for o in owed if o.responsible_school_id is not None})
@@ -109,8 +111,10 @@ def expand_owed(session: Session, now: dt.datetime, *, task_ids: list[int] | Non
         logger.warning("%s", problem)
     written = len(insert_items(session, rows, postgres))
     ids = [o.id for o in owed]
-    for start in range(0, len(ids), _SLICE):
-        session.execute(update(_O).where(and_(_O.c.id.in_(ids[start:start + _SLICE]), _O.c.expanded_at.is_(None)))
+    slice_ = len(ids) if postgres else _SLICE  # PostgreSQL: one statement (500 ids each was an eighth of it)
+    for start in range(0, len(ids), slice_):
+        session.execute(update(_O).where(and_(among(_O.c.id, ids[start:start + slice_], session),
+                                              _O.c.expanded_at.is_(None)))
                         .values(expanded_at=now))
     return written
 

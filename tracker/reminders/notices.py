@@ -17,7 +17,7 @@ import datetime as dt
 import json
 from itertools import chain
 
-from sqlalchemy import text
+from sqlalchemy import ARRAY, Integer, String, any_, bindparam, func, select, text
 from sqlmodel import Session
 
 from tracker.notices.models import NoticeItem, OwedNotice, Rung
@@ -31,9 +31,14 @@ DEADLINE_RUNGS = frozenset({Rung.due_soon, Rung.due_today, Rung.chase, Rung.esca
 
 def key_head(task_id: int, rung: Rung, occurrence: int, due_on: dt.date | None) -> str:
     """``idempotency_key`` up to the recipient's part (plain ASCII)."""
+    return f"{task_id}{key_tail(rung, occurrence, due_on)}"
+
+
+def key_tail(rung: Rung, occurrence: int, due_on: dt.date | None) -> str:
+    """``key_head`` after the task id: the same for every task of a sweep's shape, so made once."""
     if due_on is not None and rung in DEADLINE_RUNGS:
-        return f"{task_id}:{rung.value}:{occurrence}@{due_on.isoformat()}:"
-    return f"{task_id}:{rung.value}:{occurrence}:"
+        return f":{rung.value}:{occurrence}@{due_on.isoformat()}:"
+    return f":{rung.value}:{occurrence}:"
 
 
 def idempotency_key(task_id: int, rung: Rung, occurrence: int, recipient: Recipient,
@@ -58,6 +63,17 @@ def payload_json(light: str | None, days_left: int | None, days_overdue: int | N
     if ack_until is not None:
         payload["ack_until"] = ack_until
     return encode(payload)
+
+
+def among(column, ids: list[int], session: Session):
+    """``column IN ids`` with the ids as one parameter, not one each rendered into the statement
+    (SQLAlchemy's coercion of thousands of values, and on PostgreSQL the driver splitting them
+    again, were a tenth of a big sweep): PostgreSQL an array (``= ANY``), SQLite a JSON array
+    unpacked by ``json_each``."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
+    each = func.json_each(bindparam("ids", json.dumps(list(ids)), type_=String)).table_valued("value")
+    return column.in_(select(each.c.value))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,19 +153,22 @@ _PG_MOVE_NEXT = text(
 
 
 def move_next(session: Session, moves: list[tuple], postgres: bool) -> None:
-    """Move each task's ``next_reminder_at`` on, if its status and ``updated_at`` are still those read."""
+    """Move each task's ``next_reminder_at`` on, if its status and ``updated_at`` are still those read.
+
+    ``moves``: (task id, status, ``updated_at`` as read in the store's own form — PostgreSQL an aware
+    datetime, SQLite its stored text —, the new time as ISO text on PostgreSQL and in the stored text
+    form on SQLite, or None); the sweep makes the new time's text once per shape."""
     if not moves:
         return
     if postgres:
-        document = json.dumps([{"id": task_id, "status": status, "updated_at": _iso(updated_at),
-                                "next_at": _iso(next_at)} for task_id, status, updated_at, next_at in moves])
+        document = json.dumps([{"id": task_id, "status": status, "updated_at": _iso(updated_at), "next_at": next_at}
+                               for task_id, status, updated_at, next_at in moves])
         session.execute(_PG_MOVE_NEXT, {"moves": document})
         return
     # SQLite: one executemany through the driver, the times already in the store's text form (the
     # ORM's per-value processing was a tenth of the sweep)
     session.connection().exec_driver_sql(_SQLITE_MOVE_NEXT, [
-        (None if next_at is None else sqlite_timestamp(next_at), task_id, status, sqlite_timestamp(updated_at))
-        for task_id, status, updated_at, next_at in moves])
+        (next_at, task_id, status, updated_at) for task_id, status, updated_at, next_at in moves])
 
 
 def _iso(moment: dt.datetime | None) -> str | None:

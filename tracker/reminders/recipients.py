@@ -107,6 +107,7 @@ class CampaignContext:
         self._recipients: dict[tuple, RecipientSet] = {}
         self._window_openings: dict[dt.datetime, dt.datetime] = {}
         self.shapes: dict[tuple, object] = {}  # the sweep's per-shape answers (see sweep.py)
+        self.ladders: dict[tuple, object] = {}  # … and its ladders, which do not depend on the progress
 
     def recipients(self, task, audience: Audience, rung: Rung, cooperating: list[int],
                    school: School | None) -> RecipientSet:

@@ -30,12 +30,17 @@ between our read and our write, on SQLite) keeps the "look again now" its change
 
 Per chunk, a fixed number of statements whatever its size: read the tasks, their 退回 history,
 cooperating units (and schools), insert all notices in one statement, move all tasks on in one.
-The Python between them does each thing once per kind, not per task: tasks of one *shape* (the
-same status, due date, assignment and 签收 times, progress and 退回 history, in one campaign)
-owe the same rungs at the same times with the same light and payload, so the ladder, the light,
-the working-day counts and the payload texts are worked out once per shape; recipients once per
-unit and kind of rung. Per task there remains its key heads and the rows themselves. No 签收 link
-is signed here: the payload says one is owed (``ack_until``) and the composer makes it.
+The chunk's ids travel as one parameter (``notices.among``: a PostgreSQL array, a JSON array on
+SQLite), and the tasks' times are read in the store's own form, unprocessed (they only tell tasks
+apart; the SQLite move compares ``updated_at`` with the very text it read). The Python between the
+statements does each thing once per kind, not per task: tasks of one *shape* (the same status, due
+date, assignment and 签收 times, progress and 退回 history, in one campaign) owe the same rungs at
+the same times with the same light and payload, so the ladder (once per shape less its progress,
+which only colours the light), the light, the working-day counts, the payload texts, the rows'
+common part and their key tails are worked out once per shape or sweep; recipients once per unit
+and kind of rung, looked up by plain values. Per task there remains its key head, its row, its
+move and its report line. No 签收 link is signed here: the payload says one is owed
+(``ack_until``) and the composer makes it.
 
 The sweep commits its session once per chunk (dry run: never; it writes nothing at all).
 """
@@ -46,7 +51,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import DateTime, String, bindparam, select, tuple_, type_coerce, update
 from sqlmodel import Session
 
 from tracker.clock import zone
@@ -60,13 +65,14 @@ from tracker.reminders.expand import expand_owed
 from tracker.reminders.ladder import LADDER_RUNNING, Audience, TaskClock, ladder_settings, rungs_due
 from tracker.reminders.lights import Light, task_light
 from tracker.reminders.notices import (
+    among,
     DEADLINE_RUNGS,
     JSON_ASCII,
     JSON_UTF8,
     idempotency_key,
     insert_notices,
     json_timestamp,
-    key_head,
+    key_tail,
     move_next,
     payload_json,
     sqlite_timestamp,
@@ -81,10 +87,43 @@ OPEN_STATUSES = [s.value for s in (TaskStatus.assigned, TaskStatus.accepted, Tas
                                    TaskStatus.submitted)]
 
 _T = Task.__table__
-# what the sweep reads of a task: plain rows, so a big sweep fills no identity map
-_TASK_COLUMNS = [_T.c[name] for name in (
-    "id", "campaign_id", "title", "department_id", "responsible_school_id", "due_on", "status", "progress",
-    "created_at", "updated_at", "acknowledged_at", "next_reminder_at")]
+_TIMES = ("created_at", "updated_at", "acknowledged_at", "next_reminder_at")
+# The store's own form of a timestamp, read as is: PostgreSQL's aware datetime, SQLite's text. Tasks
+# are told apart by these values, and only a shape (a few per hundred tasks) needs them as aware
+# datetimes, so ``UTCDateTime``'s processing per value (four per task) is left out, and the SQLite
+# move compares ``updated_at`` with the very text it read.
+_STORED_TIME = {"postgresql": DateTime(timezone=True), "sqlite": String()}
+
+
+def _task_columns(session: Session) -> list:
+    """What the sweep reads of a task: plain rows, so a big sweep fills no identity map."""
+    stored = _STORED_TIME.get(session.get_bind().dialect.name)
+    return [type_coerce(_T.c[name], stored).label(name) if stored is not None and name in _TIMES else _T.c[name]
+            for name in ("id", "campaign_id", "title", "department_id", "responsible_school_id", "due_on", "status",
+                         "progress", *_TIMES)]
+
+
+def _aware(stored) -> dt.datetime | None:
+    """A timestamp read in the store's form (see ``_STORED_TIME``) as an aware UTC datetime."""
+    if stored is None or isinstance(stored, dt.datetime) and stored.tzinfo is not None:
+        return stored
+    moment = stored if isinstance(stored, dt.datetime) else dt.datetime.fromisoformat(stored)
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class _ShapeTask:
+    """What the ladder and the light read of a task, its times aware (one per shape)."""
+
+    status: str
+    due_on: dt.date
+    progress: int
+    created_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, row) -> _ShapeTask:
+        return cls(row.status, row.due_on, row.progress, _aware(row.created_at), _aware(row.acknowledged_at))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,12 +140,15 @@ class _History:
     transfers: int = 0
 
 
+_NO_HISTORY = _History()
+
+
 def _histories(session: Session, task_ids: list[int]) -> dict[int, _History]:
     """The 退回 / 重新打开 history the ladder needs, for a chunk of tasks in one query (such events
     are few: most tasks have none)."""
     rows = session.execute(
         select(Event.task_id, Event.type, Event.at, Event.payload)
-        .where(Event.task_id.in_(task_ids), Event.type.in_(RESTARTING_EVENTS))
+        .where(among(Event.task_id, task_ids, session), Event.type.in_(RESTARTING_EVENTS))
         .order_by(Event.task_id, Event.at, Event.id)).all()
     out: dict[int, _History] = {}
     for task_id, type_, at, payload in rows:
@@ -221,15 +263,18 @@ def sweep(
     campaign_id = campaign if isinstance(campaign, int) or campaign is None else campaign.id
     postgres = session.get_bind().dialect.name == "postgresql"
     chunking = _Chunking(now, cal, postgres)
-    after: tuple[dt.datetime, int] | None = None  # keyset cursor: (next_reminder_at, id) of the last row read
+    after: tuple[object, int] | None = None  # keyset cursor: (next_reminder_at, id) of the last row read
+    columns = _task_columns(session)
+    stored_time = _STORED_TIME.get(session.get_bind().dialect.name, _T.c.next_reminder_at.type)
 
     while True:
-        stmt = select(*_TASK_COLUMNS).where(_T.c.next_reminder_at <= now)
+        stmt = select(*columns).where(_T.c.next_reminder_at <= now)
         if campaign_id is not None:
             stmt = stmt.where(_T.c.campaign_id == campaign_id)
         if after is not None:
+            # the last time read, bound in the form it was read in
             stmt = stmt.where(tuple_(_T.c.next_reminder_at, _T.c.id) > tuple_(
-                bindparam("after_at", after[0], type_=_T.c.next_reminder_at.type), bindparam("after_id", after[1])))
+                bindparam("after_at", after[0], type_=stored_time), bindparam("after_id", after[1])))
         stmt = stmt.order_by(_T.c.next_reminder_at, _T.c.id).limit(chunk_size)
         if postgres and not dry_run:
             stmt = stmt.with_for_update(skip_locked=True)
@@ -261,6 +306,9 @@ class _RungOut:
     urgent: bool
     not_before: dt.datetime
     row_part: object  # PostgreSQL: the row's JSON members from "rung" to "created_at"; SQLite: a tuple
+    key_tail: str  # the idempotency key after the task id, up to the recipient's part
+    audience: str  # the rung's audience's value (a plain key for the recipients' lookup)
+    assigned: bool  # a 交办单: its recipients include the cooperating units
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +316,7 @@ class _Shape:
     next_at: dt.datetime | None
     light: Light | None
     rungs: tuple[_RungOut, ...]
+    next_stored: str | None  # next_at as the move writes it (notices.move_next)
 
 
 class _Chunking:
@@ -287,22 +336,56 @@ class _Chunking:
         # a 签收 link owed now is valid LINK_VALID_DAYS from the sweep (made when composed)
         self.ack_until = (now + dt.timedelta(days=LINK_VALID_DAYS)).astimezone(dt.timezone.utc).isoformat()
         self.created_at = self.stored_time(utcnow())  # the sweep's notices are created together
+        self.recipient_sets: dict[tuple, object] = {}  # see _sweep_chunk
+        self._parts: dict[tuple, object] = {}
+        self._payloads: dict[tuple, str] = {}
+
+    def payload(self, *values) -> str:
+        """``payload_json`` of these values, made once per sweep."""
+        text = self._payloads.get(values)
+        if text is None:
+            text = self._payloads[values] = payload_json(*values, self.encode)
+        return text
+
+    def move_time(self, moment: dt.datetime | None) -> str | None:
+        if moment is None:
+            return None
+        return moment.isoformat() if self.postgres else sqlite_timestamp(moment)
 
     def row_part(self, due, urgent: bool, payload: str, not_before: dt.datetime) -> object:
-        """What a notice row says beyond its task and recipient (see ``_RungOut.row_part``)."""
+        """What a notice row says beyond its task and recipient (see ``_RungOut.row_part``); the
+        same few for all shapes, so each made once."""
+        key = (due.rung.value, due.occurrence, urgent, payload, not_before)
+        part = self._parts.get(key)
+        if part is None:
+            part = self._parts[key] = self._row_part(due, urgent, payload, not_before)
+        return part
+
+    def _row_part(self, due, urgent: bool, payload: str, not_before: dt.datetime) -> object:
         if self.postgres:
             return (f'"rung": "{due.rung.value}", "occurrence": {due.occurrence}, '
                     f'"urgent": {"true" if urgent else "false"}, "payload": {payload}, '
                     f'"not_before": {self.stored_time(not_before)}, "created_at": {self.created_at}, ')
         return (due.rung.value, due.occurrence, urgent, payload, self.stored_time(not_before), self.created_at)
 
-    def shape(self, ctx: CampaignContext, task, history: _History) -> _Shape:
-        clock = TaskClock.of(task, restarted_at=history.restarted_at, last_returned_at=history.last_returned_at,
-                             returns=history.returns, transferred_at=history.transferred_at,
-                             transfers=history.transfers)
-        state = rungs_due(clock, self.now, ctx.settings, self.cal)
+    def shape(self, ctx: CampaignContext, row, history: _History | None) -> _Shape:
+        # the ladder does not read the progress (only the light does): worked out once for all
+        # tasks that differ in nothing else
+        ladder_key = (row.status, row.due_on, row.created_at, row.acknowledged_at, history)
+        found = ctx.ladders.get(ladder_key)
+        if found is None:
+            history = history or _NO_HISTORY
+            task = _ShapeTask.of(row)
+            clock = TaskClock.of(task, restarted_at=history.restarted_at, last_returned_at=history.last_returned_at,
+                                 returns=history.returns, transferred_at=history.transferred_at,
+                                 transfers=history.transfers)
+            state = rungs_due(clock, self.now, ctx.settings, self.cal)
+            found = ctx.ladders[ladder_key] = (task, clock, state, self.move_time(state.next_at))
+        task, clock, state, next_stored = found
         if not state.due:
-            return _Shape(state.next_at, None, ())
+            return _Shape(state.next_at, None, (), next_stored)
+        history = history or _NO_HISTORY
+        task = _ShapeTask(task.status, task.due_on, row.progress, task.created_at, task.acknowledged_at)
         today, cal = self.today, self.cal
         light = task_light(task, today, yellow_within=ctx.settings.yellow_within_working_days, calendar=cal)
         # working days, counted when the rung was owed (notifications/ counts them itself when absent)
@@ -318,11 +401,11 @@ class _Chunking:
             ack = self.ack_until if (clock.status is TaskStatus.assigned
                                      and due.audience is not Audience.office_and_supervisor) else None
             reason = history.return_reason if due.rung is Rung.returned else ""
-            payload = payload_json(light.value if light else None, days_left, days_overdue, reason, ack,
-                                   self.encode)
+            payload = self.payload(light.value if light else None, days_left, days_overdue, reason, ack)
             part = self.row_part(due, urgent, payload, not_before)
-            rungs.append(_RungOut(due, urgent, not_before, part))
-        return _Shape(state.next_at, light, tuple(rungs))
+            rungs.append(_RungOut(due, urgent, not_before, part, key_tail(due.rung, due.occurrence, task.due_on),
+                                  due.audience.value, due.rung is Rung.assigned))
+        return _Shape(state.next_at, light, tuple(rungs), next_stored)
 
 
 def _sweep_chunk(session: Session, tasks, dry_run: bool, chunking: _Chunking,
@@ -332,7 +415,7 @@ def _sweep_chunk(session: Session, tasks, dry_run: bool, chunking: _Chunking,
     cooperating: dict[int, list[int]] = {}
     for task_id, dept_id in session.execute(
             select(TaskCooperator.task_id, TaskCooperator.department_id)
-            .where(TaskCooperator.task_id.in_(ids)).order_by(TaskCooperator.department_id)):
+            .where(among(TaskCooperator.task_id, ids, session)).order_by(TaskCooperator.department_id)):
         cooperating.setdefault(task_id, []).append(dept_id)
     school_ids = {t.responsible_school_id for t in tasks if t.responsible_school_id is not None}
     schools = {s.id: s for s in session.execute(select(School).where(School.id.in_(school_ids))).scalars()} \
@@ -343,50 +426,58 @@ def _sweep_chunk(session: Session, tasks, dry_run: bool, chunking: _Chunking,
     owed: list[OwedRung] = []
     moves: list[tuple] = []
     next_times = report.next_times
-    no_history = _History()
+    recipient_sets = chunking.recipient_sets
     for task in tasks:
-        ctx = contexts.get(task.campaign_id)
+        (task_id, campaign_id, title, department_id, school_id, due_on, status, progress, created_at, updated_at,
+         acknowledged_at, _next) = task
+        ctx = contexts.get(campaign_id)
         if ctx is None:
-            ctx = contexts[task.campaign_id] = CampaignContext(session, task.campaign_id, report.problems)
-        history = histories.get(task.id, no_history)
-        shape_key = (task.status, task.due_on, task.created_at, task.acknowledged_at, task.progress, history)
+            ctx = contexts[campaign_id] = CampaignContext(session, campaign_id, report.problems)
+        history = histories.get(task_id)  # most tasks have none: None hashes at no cost
+        shape_key = (status, due_on, created_at, acknowledged_at, progress, history)
         shape = ctx.shapes.get(shape_key)
         if shape is None:
             shape = ctx.shapes[shape_key] = chunking.shape(ctx, task, history)
-        next_times[task.id] = shape.next_at
-        moves.append((task.id, task.status, task.updated_at, shape.next_at))
+        next_times[task_id] = shape.next_at
+        moves.append((task_id, status, updated_at, shape.next_stored))
         if not shape.rungs:
             continue
-        school = schools.get(task.responsible_school_id)
+        school = schools.get(school_id) if school_id is not None else None
         unit = unit_name(ctx, task, school)
-        coop_ids = cooperating.get(task.id, [])
+        coop_ids = cooperating.get(task_id, ())
         unreachable_by_name: dict[str, list[str]] = {}  # person → the rungs that cannot reach them
         undeliverable: list[str] = []  # rungs that reach nobody at all
         for out in shape.rungs:
             due = out.due
-            found = ctx.recipients(task, due.audience, due.rung, coop_ids, school)
-            for name in found.unreachable:
-                unreachable_by_name.setdefault(name, []).append(due.label)
+            # the recipients of a unit's kind of rung (CampaignContext.recipients), looked up by
+            # plain values here: the same few sets for thousands of tasks
+            who = (campaign_id, department_id, school_id, out.audience, tuple(coop_ids) if out.assigned else ())
+            found = recipient_sets.get(who)
+            if found is None:
+                found = recipient_sets[who] = ctx.recipients(task, due.audience, due.rung, list(coop_ids), school)
+            if found.unreachable:
+                for name in found.unreachable:
+                    unreachable_by_name.setdefault(name, []).append(due.label)
             if not found.people:
                 undeliverable.append(due.label)
                 continue
-            head = key_head(task.id, due.rung, due.occurrence, task.due_on)
+            head = f"{task_id}{out.key_tail}"
             # one owed notice per task and rung: its recipients' items are written when it is
             # composed (expand.py); the recipients worked out here are for the report
             if postgres:
-                rows.append(f'{{"campaign_id": {task.campaign_id}, "task_id": {task.id}, '
+                rows.append(f'{{"campaign_id": {campaign_id}, "task_id": {task_id}, '
                             f'{out.row_part}"idempotency_key": "{head}"}}')
             else:
-                rows.append((task.campaign_id, task.id, *out.row_part, head))
-            owed.append(OwedRung(task.campaign_id, task.id, task.title, unit, due.rung, due.occurrence, shape.light,
+                rows.append((campaign_id, task_id, *out.row_part, head))
+            owed.append(OwedRung(campaign_id, task_id, title, unit, due.rung, due.occurrence, shape.light,
                                  out.not_before, head, found.people))
         if undeliverable:
-            report.problems.append(f"任务 #{task.id}「{task.title}」的{'、'.join(undeliverable)}没有可送达的收件人："
+            report.problems.append(f"任务 #{task_id}「{title}」的{'、'.join(undeliverable)}没有可送达的收件人："
                                    f"{unit} 没有填写了邮箱的联系人，也没有群机器人，请在创建方案中补充。")
         for name, labels in unreachable_by_name.items():
             if undeliverable and labels == undeliverable:
                 continue  # said above
-            report.problems.append(f"任务 #{task.id}「{task.title}」的{'、'.join(labels)}无法发给「{name}」："
+            report.problems.append(f"任务 #{task_id}「{title}」的{'、'.join(labels)}无法发给「{name}」："
                                    f"没有邮箱地址，其单位也没有群机器人，请在创建方案中补充。")
 
     if dry_run:
@@ -428,7 +519,7 @@ def sweep_tasks(session: Session, task_ids: list[int], now: dt.datetime | None =
     session.flush()
     postgres = session.get_bind().dialect.name == "postgresql"
     chunking = _Chunking(now, _MemoCalendar(calendar or active_calendar()), postgres)
-    tasks = session.execute(select(*_TASK_COLUMNS).where(_T.c.id.in_(task_ids)).order_by(_T.c.id)).all()
+    tasks = session.execute(select(*_task_columns(session)).where(_T.c.id.in_(task_ids)).order_by(_T.c.id)).all()
     report.tasks = len(tasks)
     _sweep_chunk(session, tasks, False, chunking, {}, report)
     # the recipients' items at once, as before (they still wait for their window to be sent)

@@ -18,6 +18,7 @@ from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign, store_calenda
 from api.errors import CONFLICT_RESPONSE
 from api.schemas.common import TEXT_PATTERN, Page, columns_of
 from api.schemas.events import EventOut
+from api.v1 import task_list_cache
 from api.schemas.tasks import EvidenceOut, NoteIn, PendingExtensionOut, ProgressIn, ReasonIn, TaskOut
 from tracker.accounts.access import (
     check_act_on_task,
@@ -39,7 +40,7 @@ from tracker.tasks.lifecycle import days_overdue, is_overdue
 from tracker.evidence.service import task_evidence
 from tracker.tasks.models import Task, TaskStatus
 from tracker.tasks.extensions import pending_extensions
-from tracker.tasks.queries import cooperating_departments
+from tracker.tasks.queries import cooperating_departments, list_stamp
 from tracker.tasks.service import TaskNotFound
 from tracker.accounts.task_list import TaskFilters, TaskRow, cooperating_of, pending_extension_of, visible_to
 from tracker.accounts.task_export import XLSX_MEDIA_TYPE as XLSX, task_list_workbook  # issue 12 §8
@@ -198,12 +199,23 @@ def list_tasks(
 ) -> Page[TaskOut]:
     filters = TaskFilters(status=None if status is None else status.value, department_id=department, school_id=school,
                           indicator=indicator, phase_code=phase, overdue=overdue, returned=returned, q=q or None)
-    found = visible_to(session, user, campaign.id, filters, limit=limit, offset=offset, today=local_date(utcnow()))
-    items = TaskPresenter(session, user, campaign.id).rows(found.rows)
-    # the rows as they are, to JSON in one call: validating 50 TaskOut again cost more than the
-    # query (the schema stays documented by response_model; tests/api check the answers keep to it)
-    return Response(to_json({"items": items, "total": found.total, "limit": limit, "offset": offset}),
-                    media_type="application/json")
+    today = local_date(utcnow())
+    # an answer kept for the same list, view, day and revision (api/v1/task_list_cache.py): the
+    # revision was read with the token, so a kept answer costs that one statement
+    stamp = list_stamp(session, campaign.id)
+    key = None if stamp is None else (
+        campaign.id, stamp, today, campaign_yellow_within(session, campaign.id), user.campaign_id, str(user.role),
+        user.department_id, user.school_id, filters, limit, offset)
+    body = None if key is None else task_list_cache.answers.get(key)
+    if body is None:
+        found = visible_to(session, user, campaign.id, filters, limit=limit, offset=offset, today=today)
+        items = TaskPresenter(session, user, campaign.id).rows(found.rows)
+        # the rows as they are, to JSON in one call: validating 50 TaskOut again cost more than the
+        # query (the schema stays documented by response_model; tests/api check the answers keep to it)
+        body = to_json({"items": items, "total": found.total, "limit": limit, "offset": offset})
+        if key is not None:
+            task_list_cache.answers.put(key, body)
+    return Response(body, media_type="application/json")
 
 
 # --- issue 12 §8: text search (q) and the .xlsx export of the list (tracker.accounts.task_export) ---

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic_core import to_json
 from sqlmodel import Session
@@ -42,7 +42,9 @@ from tracker.tasks.models import Task, TaskStatus
 from tracker.tasks.extensions import pending_extensions
 from tracker.tasks.queries import cooperating_departments, list_stamp
 from tracker.tasks.service import TaskNotFound
-from tracker.accounts.task_list import TaskFilters, TaskRow, cooperating_of, pending_extension_of, visible_to
+from tracker.accounts.task_list import (
+    TaskFilters, TaskRow, cooperating_of, list_view, pending_extension_of, visible_to,
+)
 from tracker.accounts.task_export import XLSX_MEDIA_TYPE as XLSX, task_list_workbook  # issue 12 §8
 
 router = APIRouter(tags=["任务"])
@@ -183,6 +185,7 @@ def load_task(session: Session, user: User, task_id: int) -> Task:
 
 @router.get("/campaigns/{campaign}/tasks", response_model=Page[TaskOut], summary="任务列表")
 def list_tasks(
+    request: Request,
     session: DbSession,
     user: CurrentUser,
     campaign: UserCampaign,
@@ -200,12 +203,10 @@ def list_tasks(
     filters = TaskFilters(status=None if status is None else status.value, department_id=department, school_id=school,
                           indicator=indicator, phase_code=phase, overdue=overdue, returned=returned, q=q or None)
     today = local_date(utcnow())
-    # an answer kept for the same list, view, day and revision (api/v1/task_list_cache.py): the
-    # revision was read with the token, so a kept answer costs that one statement
-    stamp = list_stamp(session, campaign.id)
-    key = None if stamp is None else (
-        campaign.id, stamp, today, campaign_yellow_within(session, campaign.id), user.campaign_id, str(user.role),
-        user.department_id, user.school_id, filters, limit, offset)
+    # the answer is kept for the same view, day, query and revision (api/v1/task_list_cache.py,
+    # whose middleware answers those before they get here); the revision was read with the token
+    view = list_view(user, campaign.id, campaign_yellow_within(session, campaign.id), list_stamp(session, campaign.id))
+    key = task_list_cache.answer_key(view, today, request.scope.get("query_string", b""))
     body = None if key is None else task_list_cache.answers.get(key)
     if body is None:
         found = visible_to(session, user, campaign.id, filters, limit=limit, offset=offset, today=today)

@@ -362,7 +362,7 @@ def change_password(session: Session, user: User, current: str, new: str, again:
 # API tokens
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -371,7 +371,7 @@ def issue_token(session: Session, user: User, *, now: dt.datetime | None = None,
     """A new bearer token for ``user``: the token itself (shown once) and its stored row."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=now, expires_at=now + lifetime)
+    row = ApiToken(user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=now + lifetime)
     session.add(row)
     session.flush()
     return token, row
@@ -384,7 +384,7 @@ def verify_token(session: Session, token: str, *, now: dt.datetime | None = None
         return None
     now = now or utcnow()
     user = session.exec(select(User).join(ApiToken, ApiToken.user_id == User.id)
-                        .where(ApiToken.token_hash == _token_hash(token), ApiToken.expires_at > now)).first()
+                        .where(ApiToken.token_hash == token_hash(token), ApiToken.expires_at > now)).first()
     if user is None or not user.active:
         return None
     return user
@@ -401,7 +401,7 @@ def verify_token_in(session: Session, token: str, code: str, *,
     found = session.exec(select(User, Campaign, CAMPAIGN_REMINDERS, LIST_STAMP)
                          .join(ApiToken, ApiToken.user_id == User.id)
                          .outerjoin(Campaign, Campaign.code == code).options(CAMPAIGN_WITHOUT_PLAN)
-                         .where(ApiToken.token_hash == _token_hash(token), ApiToken.expires_at > now)).first()
+                         .where(ApiToken.token_hash == token_hash(token), ApiToken.expires_at > now)).first()
     if found is None:
         return None, None
     user, campaign, reminders, stamp = found
@@ -414,7 +414,7 @@ def verify_token_in(session: Session, token: str, code: str, *,
 
 
 def revoke_token(session: Session, token: str) -> bool:
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).first()
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
     if row is None:
         return False
     session.delete(row)

@@ -33,7 +33,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -147,8 +146,7 @@ class KeptTaskLists:
 
 
 def _kept_answer(code: str, token: str, query: bytes) -> bytes | None:
-    with Session(get_engine()) as session:
-        view = list_view_of_token(session, token, code)
+    view = list_view_of_token(get_engine(), token, code)
     if view is None:
         return None
     key = answer_key(view, local_date(utcnow()), query)

@@ -18,8 +18,8 @@ from api.deps import MAX_ID, CurrentUser, DbSession, UserCampaign, store_calenda
 from api.errors import CONFLICT_RESPONSE
 from api.schemas.common import TEXT_PATTERN, Page, columns_of
 from api.schemas.events import EventOut
-from api.v1 import task_list_cache
 from api.schemas.tasks import EvidenceOut, NoteIn, PendingExtensionOut, ProgressIn, ReasonIn, TaskOut
+from api.v1 import task_list_cache
 from tracker.accounts.access import (
     check_act_on_task,
     check_read_task,

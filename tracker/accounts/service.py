@@ -393,8 +393,9 @@ def verify_token(session: Session, token: str, *, now: dt.datetime | None = None
 def verify_token_in(session: Session, token: str, code: str, *,
                     now: dt.datetime | None = None) -> tuple[User | None, Campaign | None]:
     """``verify_token`` and the campaign with ``code`` (None when there is none; its plan left
-    unread, as ``campaign_by_code``; its task-list revision kept for ``list_stamp``) in one statement: what an API request about a campaign
-    reads first. Whether the user may see that campaign is the caller's to check."""
+    unread, as ``campaign_by_code``; its task-list revision kept for ``list_stamp``) in one
+    statement: what an API request about a campaign reads first. Whether the user may see that
+    campaign is the caller's to check."""
     if not token or len(token) > 128:
         return None, None
     now = now or utcnow()

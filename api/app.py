@@ -87,6 +87,10 @@ def create_app(*, background: Background | None = None) -> FastAPI:
     # the client's address (login throttling) and scheme from X-Forwarded-For/-Proto, believed
     # only when the peer is a trusted proxy; `junheng serve` leaves this to the app (issue 11)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    # outermost: the task list API's kept answers go out before the rest is run (issue 10)
+    from api.v1.task_list_cache import KeptTaskLists
+
+    app.add_middleware(KeptTaskLists)
     install_error_handlers(app)
     from api.pages.region import router as region_page_router
 

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic_core import to_json
 from sqlmodel import Session
@@ -19,6 +19,7 @@ from api.errors import CONFLICT_RESPONSE
 from api.schemas.common import TEXT_PATTERN, Page, columns_of
 from api.schemas.events import EventOut
 from api.schemas.tasks import EvidenceOut, NoteIn, PendingExtensionOut, ProgressIn, ReasonIn, TaskOut
+from api.v1 import task_list_cache
 from tracker.accounts.access import (
     check_act_on_task,
     check_read_task,
@@ -39,9 +40,11 @@ from tracker.tasks.lifecycle import days_overdue, is_overdue
 from tracker.evidence.service import task_evidence
 from tracker.tasks.models import Task, TaskStatus
 from tracker.tasks.extensions import pending_extensions
-from tracker.tasks.queries import cooperating_departments
+from tracker.tasks.queries import cooperating_departments, list_stamp
 from tracker.tasks.service import TaskNotFound
-from tracker.accounts.task_list import TaskFilters, TaskRow, cooperating_of, pending_extension_of, visible_to
+from tracker.accounts.task_list import (
+    TaskFilters, TaskRow, cooperating_of, list_view, pending_extension_of, visible_to,
+)
 from tracker.accounts.task_export import XLSX_MEDIA_TYPE as XLSX, task_list_workbook  # issue 12 §8
 
 router = APIRouter(tags=["任务"])
@@ -182,6 +185,7 @@ def load_task(session: Session, user: User, task_id: int) -> Task:
 
 @router.get("/campaigns/{campaign}/tasks", response_model=Page[TaskOut], summary="任务列表")
 def list_tasks(
+    request: Request,
     session: DbSession,
     user: CurrentUser,
     campaign: UserCampaign,
@@ -198,12 +202,21 @@ def list_tasks(
 ) -> Page[TaskOut]:
     filters = TaskFilters(status=None if status is None else status.value, department_id=department, school_id=school,
                           indicator=indicator, phase_code=phase, overdue=overdue, returned=returned, q=q or None)
-    found = visible_to(session, user, campaign.id, filters, limit=limit, offset=offset, today=local_date(utcnow()))
-    items = TaskPresenter(session, user, campaign.id).rows(found.rows)
-    # the rows as they are, to JSON in one call: validating 50 TaskOut again cost more than the
-    # query (the schema stays documented by response_model; tests/api check the answers keep to it)
-    return Response(to_json({"items": items, "total": found.total, "limit": limit, "offset": offset}),
-                    media_type="application/json")
+    today = local_date(utcnow())
+    # the answer is kept for the same view, day, query and revision (api/v1/task_list_cache.py,
+    # whose middleware answers those before they get here); the revision was read with the token
+    view = list_view(user, campaign.id, campaign_yellow_within(session, campaign.id), list_stamp(session, campaign.id))
+    key = task_list_cache.answer_key(view, today, request.scope.get("query_string", b""))
+    body = None if key is None else task_list_cache.answers.get(key)
+    if body is None:
+        found = visible_to(session, user, campaign.id, filters, limit=limit, offset=offset, today=today)
+        items = TaskPresenter(session, user, campaign.id).rows(found.rows)
+        # the rows as they are, to JSON in one call: validating 50 TaskOut again cost more than the
+        # query (the schema stays documented by response_model; tests/api check the answers keep to it)
+        body = to_json({"items": items, "total": found.total, "limit": limit, "offset": offset})
+        if key is not None:
+            task_list_cache.answers.put(key, body)
+    return Response(body, media_type="application/json")
 
 
 # --- issue 12 §8: text search (q) and the .xlsx export of the list (tracker.accounts.task_export) ---

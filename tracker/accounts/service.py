@@ -32,6 +32,7 @@ from tracker.accounts.sessions import end_sessions, purge_expired_sessions
 from tracker.org.models import Campaign, Department, Person, School
 from tracker.org.queries import CAMPAIGN_REMINDERS, CAMPAIGN_WITHOUT_PLAN, keep_reminders_section
 from tracker.org.service import UnknownName, find_department, find_person
+from tracker.tasks.queries import LIST_STAMP, keep_list_stamp
 from tracker.db import utcnow
 from tracker.errors import JunhengError
 
@@ -361,7 +362,7 @@ def change_password(session: Session, user: User, current: str, new: str, again:
 # API tokens
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -370,7 +371,7 @@ def issue_token(session: Session, user: User, *, now: dt.datetime | None = None,
     """A new bearer token for ``user``: the token itself (shown once) and its stored row."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=now, expires_at=now + lifetime)
+    row = ApiToken(user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=now + lifetime)
     session.add(row)
     session.flush()
     return token, row
@@ -383,7 +384,7 @@ def verify_token(session: Session, token: str, *, now: dt.datetime | None = None
         return None
     now = now or utcnow()
     user = session.exec(select(User).join(ApiToken, ApiToken.user_id == User.id)
-                        .where(ApiToken.token_hash == _token_hash(token), ApiToken.expires_at > now)).first()
+                        .where(ApiToken.token_hash == token_hash(token), ApiToken.expires_at > now)).first()
     if user is None or not user.active:
         return None
     return user
@@ -392,26 +393,29 @@ def verify_token(session: Session, token: str, *, now: dt.datetime | None = None
 def verify_token_in(session: Session, token: str, code: str, *,
                     now: dt.datetime | None = None) -> tuple[User | None, Campaign | None]:
     """``verify_token`` and the campaign with ``code`` (None when there is none; its plan left
-    unread, as ``campaign_by_code``) in one statement: what an API request about a campaign
-    reads first. Whether the user may see that campaign is the caller's to check."""
+    unread, as ``campaign_by_code``; its task-list revision kept for ``list_stamp``) in one
+    statement: what an API request about a campaign reads first. Whether the user may see that
+    campaign is the caller's to check."""
     if not token or len(token) > 128:
         return None, None
     now = now or utcnow()
-    found = session.exec(select(User, Campaign, CAMPAIGN_REMINDERS).join(ApiToken, ApiToken.user_id == User.id)
+    found = session.exec(select(User, Campaign, CAMPAIGN_REMINDERS, LIST_STAMP)
+                         .join(ApiToken, ApiToken.user_id == User.id)
                          .outerjoin(Campaign, Campaign.code == code).options(CAMPAIGN_WITHOUT_PLAN)
-                         .where(ApiToken.token_hash == _token_hash(token), ApiToken.expires_at > now)).first()
+                         .where(ApiToken.token_hash == token_hash(token), ApiToken.expires_at > now)).first()
     if found is None:
         return None, None
-    user, campaign, reminders = found
+    user, campaign, reminders, stamp = found
     if campaign is not None:
         keep_reminders_section(session, campaign, reminders)
+        keep_list_stamp(session, campaign.id, stamp)  # the task list API's kept answers (api/v1/task_list_cache.py)
     if not user.active:
         return None, campaign
     return user, campaign
 
 
 def revoke_token(session: Session, token: str) -> bool:
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).first()
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
     if row is None:
         return False
     session.delete(row)

@@ -16,14 +16,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Row, func, type_coerce
+from sqlalchemy import JSON, Engine, Row, bindparam, func, type_coerce
 from sqlmodel import Session, select
 
 from tracker.accounts.access import sees_whole_campaign, task_clause
-from tracker.accounts.models import User
-from tracker.org.models import Department, Phase, School
+from tracker.accounts.models import ApiToken, User, UserRole
+from tracker.accounts.service import token_hash
+from tracker.db import utcnow
+from tracker.org.models import Campaign, Department, Phase, School
+from tracker.org.queries import CAMPAIGN_REMINDERS
+from tracker.reminders.lights import section_yellow_within
 from tracker.tasks.lifecycle import CLOCK_RUNNING
 from tracker.tasks.models import Task, TaskCooperator, TaskExtension
+from tracker.tasks.queries import LIST_STAMP
 from tracker.tasks.search import text_clause
 from tracker.tasks.tally import count_tasks_query, tallied_count
 
@@ -141,3 +146,56 @@ def visible_to(session: Session, user: User, campaign_id: int, filters: TaskFilt
     if total is None:
         total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
     return TaskPage(rows=list(rows), total=int(total))
+
+
+# --- what a list's content depends on, besides the store (issue 10: api/v1/task_list_cache.py) ---
+
+
+@dataclass(frozen=True, slots=True)
+class ListView:
+    """Everything of who asks and of the campaign that a task list's answer depends on, but the
+    date and the query: two requests with equal views, dates and queries get the same answer as
+    long as the campaign's task-list revision (``stamp``; None: not known) has not moved."""
+
+    campaign_id: int
+    user_campaign_id: int
+    role: str
+    department_id: int | None
+    school_id: int | None
+    yellow_within: int  # the plan's light rule
+    stamp: int | None
+
+
+def list_view(user: User, campaign_id: int, yellow_within: int, stamp: int | None) -> ListView:
+    return ListView(campaign_id, user.campaign_id, UserRole(user.role).value, user.department_id, user.school_id,
+                    yellow_within, stamp)
+
+
+# the token's user, the campaign of a code and its revision: one statement, Core (no ORM objects),
+# built once (a kept answer costs this statement and little else)
+_VIEW_OF_TOKEN = (
+    select(User.campaign_id, User.role, User.department_id, User.school_id, User.active, Campaign.id,
+           CAMPAIGN_REMINDERS, LIST_STAMP)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .join(Campaign, Campaign.code == bindparam("code"))
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.expires_at > bindparam("now")))
+
+
+def list_view_of_token(engine: Engine, token: str, code: str) -> ListView | None:
+    """The ``ListView`` of a bearer token's user on the campaign with ``code``, when the token is
+    valid, its user active, not a region account and of that campaign; else None (the caller then
+    answers the request the ordinary way, with its errors). One statement on a connection of its
+    own in autocommit (a read alone needs no transaction: on PostgreSQL that saves the BEGIN and
+    ROLLBACK round trips, 1.4 → 0.5–0.7 ms a look-up)."""
+    if not token or len(token) > 128:
+        return None
+    with engine.connect() as conn:
+        row = conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+            _VIEW_OF_TOKEN, {"code": code, "token_hash": token_hash(token), "now": utcnow()}).first()
+    if row is None:
+        return None
+    user_campaign, role, department_id, school_id, active, campaign_id, reminders, stamp = row
+    if not active or role == UserRole.region.value or user_campaign != campaign_id:
+        return None
+    return ListView(campaign_id, user_campaign, UserRole(role).value, department_id, school_id,
+                    section_yellow_within(reminders), stamp)

@@ -56,7 +56,11 @@ def yellow_within(campaign: Any) -> int:
 def campaign_yellow_within(session: Any, campaign_id: int) -> int:
     """``yellow_within`` of a campaign in the store, without reading its whole plan: its 提醒 section
     alone (``tracker.tasks.queries.reminders_section``), parsed once per distinct section."""
-    section = reminders_section(session, campaign_id)
+    return section_yellow_within(reminders_section(session, campaign_id))
+
+
+def section_yellow_within(section: Any) -> int:
+    """``yellow_within`` from a plan's 提醒 section as read from the store (None: the default)."""
     return _yellow_within_of(section_text(section)) if section else DEFAULT_YELLOW_WITHIN
 
 

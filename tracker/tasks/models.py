@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import Enum
 
-from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from tracker.db import UTCDateTime, utcnow
@@ -155,6 +155,18 @@ class TaskDueTally(SQLModel, table=True):
     department_key: int = Field(primary_key=True)
     school_key: int = Field(primary_key=True)
     n: int = 0
+
+
+class TaskListStamp(SQLModel, table=True):
+    """A campaign's task-list revision: moved by database triggers (migration 0020) in the same
+    transaction as every write to what the task list shows (tasks, cooperators, 延期申请, unit
+    names, phases, the campaign, the working-day calendar), whatever code path writes. The task
+    list API keeps its answers keyed on it (api/v1/task_list_cache.py). A random number, not a
+    counter (compared for equality only; a counter would repeat after a backup is restored)."""
+
+    __tablename__ = "task_list_stamp"
+    campaign_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    revision: int = Field(sa_type=BigInteger)
 
 
 class ExtensionStatus(str, Enum):

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
-from tracker.org.models import Department, School
+from tracker.org.models import Campaign, Department, School
 from tracker.tasks.lifecycle import OPEN
-from tracker.tasks.models import Task, TaskCooperator, TaskStatus
+from tracker.tasks.models import Task, TaskCooperator, TaskListStamp, TaskStatus
 from tracker.tasks.search import text_clause
 
 
@@ -117,3 +117,28 @@ def cooperator_names(session: Session, task_ids: Iterable[int]) -> dict[int, lis
             .where(TaskCooperator.task_id.in_(ids)).order_by(TaskCooperator.task_id, Department.id)):
         found.setdefault(task_id, []).append(name)
     return found
+
+
+# --- the task list's revision (issue 10; migration 0020, api/v1/task_list_cache.py) ---
+
+_STAMP_KEY = "junheng.task_list_stamp"
+
+# select LIST_STAMP beside Campaign (tracker.accounts.service.verify_token_in), then keep_list_stamp
+LIST_STAMP = (select(TaskListStamp.revision).where(TaskListStamp.campaign_id == Campaign.id)
+              .correlate(Campaign).scalar_subquery().label("task_list_stamp"))
+
+
+def keep_list_stamp(session: Session, campaign_id: int, revision: int | None) -> None:
+    """Remember the task-list revision read with the campaign for ``list_stamp``."""
+    session.info.setdefault(_STAMP_KEY, {})[campaign_id] = revision
+
+
+def list_stamp(session: Session, campaign_id: int) -> int | None:
+    """The campaign's task-list revision (``TaskListStamp``): moved by triggers in the same
+    transaction as every write to what the task list shows; None before the first such write.
+    Read with the campaign in this session (the API's token statement), else on its own."""
+    known = session.info.setdefault(_STAMP_KEY, {})
+    if campaign_id not in known:
+        known[campaign_id] = session.exec(select(TaskListStamp.revision)
+                                          .where(TaskListStamp.campaign_id == campaign_id)).first()
+    return known[campaign_id]

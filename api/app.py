@@ -72,6 +72,11 @@ def create_app(*, background: Background | None = None) -> FastAPI:
         openapi_url=OPENAPI_URL,
         lifespan=_lifespan(background),
     )
+    from api.pages.region import KeptRegionPages
+
+    # inside the session cookie's middleware (which reads and writes the cookie alike for both):
+    # the 地区总览 page's kept bytes go out before routing (issue 15)
+    app.add_middleware(KeptRegionPages)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

@@ -1,10 +1,14 @@
 """地区总览 (issue 15 §2): a 市/省 督导 account's page of its counties — ranked, with lights —
 each linking into the county's own pages, read-only (the account is shown them as a 评估人员 of
-that county: ``api.deps.county_viewer``); and the region's own notices."""
+that county: ``api.deps.county_viewer``); and the region's own notices.
+
+The page is kept as bytes per viewer (``page_key``) and a page asked for again is sent by
+``KeptRegionPages`` before FastAPI sees the request: one statement (the session, its account, the
+region's change mark and header: ``tracker.accounts.regional.region_page_view``)."""
 
 from __future__ import annotations
 
-import threading
+import logging
 from contextlib import contextmanager
 from typing import Annotated
 
@@ -13,16 +17,22 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import (
-    CAMPAIGN_CODE, CSRF_FIELD, REGION_VIEW, CsrfChecked, DbSession, PageUser, csrf_token, optional_page_user, page_user,
-    store_calendar, store_session,
+    CAMPAIGN_CODE, CSRF_FIELD, REGION_VIEW, SESSION_CSRF, SESSION_TOKEN, CsrfChecked, DbSession, PageUser, csrf_token,
+    optional_page_user, page_user, store_calendar, store_session,
 )
+from api.kept_answers import AnswerCache, app_path, send_kept
 from api.pages.common import FLASH_KEY, flash, redirect, render
 from api.templating import templates
 from tracker.clock import local_today
 from tracker.accounts.models import User
-from tracker.accounts.regional import account_region, account_region_marked, county_of_region
+from tracker.accounts.regional import (
+    RegionPageView, account_region, account_region_marked, county_of_region, region_page_view,
+)
+from tracker.db import get_engine, utcnow
 from tracker.org.queries import campaign_by_code
 from tracker.regions.notices import issue_notice, region_notices
 from tracker.regions.summaries import commit_if_written
@@ -48,12 +58,11 @@ def region_page_of(request: Request, session: Session, user: User) -> Response:
     region, mark, header = account_region_marked(session, user, header=True)  # one statement
     today = local_today()
     viewing = request.session.get(REGION_VIEW)
-    key = (str(session.get_bind().url), region.id, today, mark, header, user.id, user.name, user.role,
-           user.campaign_id, viewing if isinstance(viewing, str) else None)
+    key = page_key(str(session.get_bind().url), RegionPageView.of(user, region, mark, header), today, viewing)
     if FLASH_KEY not in request.session:  # a message to show once: rendered afresh, never kept
-        kept = _pages.get(key)
+        kept = pages.get(key)
         if kept is not None:
-            return HTMLResponse(with_csrf(kept, request))
+            return HTMLResponse(with_csrf(kept, csrf_token(request)))
     figures = region_rollup(session, region, today, mark=mark, prepare=store_calendar)
     commit_if_written(session)  # the assessment summaries refreshed on the way
     context = {"r": figures, "table_html": county_table(figures), "notices": region_notices(session, region.id, limit=10),
@@ -61,28 +70,70 @@ def region_page_of(request: Request, session: Session, user: User) -> Response:
     if FLASH_KEY in request.session:
         return render(request, session, user, "region.html", context)
     page = render(request, session, user, "region.html", {**context, "csrf_input": _csrf_slot}).body
-    parts = tuple(page.split(CSRF_SLOT))
-    with _pages_lock:
-        if len(_pages) >= 64:
-            _pages.clear()
-        _pages[key] = parts
-    return HTMLResponse(with_csrf(parts, request))
+    pages.put(key, page)
+    return HTMLResponse(with_csrf(page, csrf_token(request)))
 
 
-# The page's bytes are kept per region, change mark, Beijing date and viewer (account, name,
-# role, its campaign's header texts, the county it looks into): what differs between two
-# requests of the same viewer is only the session's CSRF token, put into the kept bytes' slots.
-_pages: dict[tuple, tuple[bytes, ...]] = {}
-_pages_lock = threading.Lock()
+# The page's bytes are kept per store, viewer (account, name, role, its campaign's header texts:
+# ``RegionPageView``, with its region's change mark), Beijing date and the county it looks into:
+# what differs between two requests of the same viewer is only the session's CSRF token, put
+# into the kept bytes' slots. A province of a few thousand counties is still kept (8 MB).
+pages = AnswerCache(max_bytes=64 * 1024 * 1024, max_answer=8 * 1024 * 1024)
 CSRF_SLOT = b"\x00csrf\x00"
+log = logging.getLogger(__name__)
+
+
+def page_key(store: str, view: RegionPageView, today, viewing) -> tuple:
+    return store, view, today, viewing if isinstance(viewing, str) else None
 
 
 def _csrf_slot(request: Request) -> Markup:
     return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{CSRF_SLOT.decode()}">')
 
 
-def with_csrf(parts: tuple[bytes, ...], request: Request) -> bytes:
-    return str(escape(csrf_token(request))).encode().join(parts)
+def with_csrf(page: bytes, token: str) -> bytes:
+    return page.replace(CSRF_SLOT, str(escape(token)).encode())
+
+
+class KeptRegionPages:
+    """ASGI middleware, just inside the session cookie's (``SessionMiddleware``: the cookie is read
+    and written back by it, exactly as for the app): a GET of /region by a region account whose
+    page is kept is answered with the kept bytes and its session's CSRF token. Whatever the app
+    would do more than that goes to the app: no or an ended session, one whose idle clock is to
+    be moved on, no CSRF token yet (the app makes one), a flash message, nothing kept; so does
+    any failure here."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and len(pages) and app_path(scope) == "/region":
+            body = await self._kept(scope)
+            if body is not None:
+                await send_kept(send, body, b"text/html; charset=utf-8")
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _kept(scope: Scope) -> bytes | None:
+        cookie = HTTPConnection(scope).session  # read as the route reads it (a "Vary: Cookie" alike)
+        token, csrf = cookie.get(SESSION_TOKEN), cookie.get(SESSION_CSRF)
+        if not isinstance(token, str) or not isinstance(csrf, str) or not csrf or FLASH_KEY in cookie:
+            return None
+        try:
+            return await run_in_threadpool(_kept_page, token, csrf, cookie.get(REGION_VIEW))
+        except Exception:  # the app answers instead (and reports what is wrong)
+            log.exception("kept region page: lookup failed")
+            return None
+
+
+def _kept_page(token: str, csrf: str, viewing) -> bytes | None:
+    engine = get_engine()
+    found = region_page_view(engine, token, utcnow())
+    if found is None or found[1]:  # no region account logged in, or its idle clock to move on
+        return None
+    page = pages.get(page_key(str(engine.url), found[0], local_today(), viewing))
+    return None if page is None else with_csrf(page, csrf)
 
 
 _tables: dict[int, tuple[dict, Markup]] = {}

@@ -29,13 +29,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.kept_answers import AnswerCache, app_path, send_kept
 from tracker.accounts.task_list import ListView, list_view_of_token
 from tracker.clock import local_date
 from tracker.db import get_engine, utcnow
@@ -45,50 +44,7 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 32 * 1024 * 1024  # some 800 pages of 50 tasks
 MAX_ANSWER = 1024 * 1024  # a page larger than this (500 long tasks) is not kept
 
-
-class AnswerCache:
-    """Bytes by key, least recently used evicted first once they hold more than ``max_bytes``."""
-
-    def __init__(self, max_bytes: int = MAX_BYTES):
-        self.max_bytes = max_bytes
-        self._answers: OrderedDict[Hashable, bytes] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()  # the routes run in the thread pool
-
-    def get(self, key: Hashable) -> bytes | None:
-        with self._lock:
-            body = self._answers.get(key)
-            if body is not None:
-                self._answers.move_to_end(key)
-            return body
-
-    def put(self, key: Hashable, body: bytes) -> None:
-        if len(body) > MAX_ANSWER:
-            return
-        with self._lock:
-            old = self._answers.pop(key, None)
-            if old is not None:
-                self._size -= len(old)
-            self._answers[key] = body
-            self._size += len(body)
-            while self._size > self.max_bytes:
-                _, dropped = self._answers.popitem(last=False)
-                self._size -= len(dropped)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._answers.clear()
-            self._size = 0
-
-    @property
-    def size(self) -> int:
-        return self._size
-
-    def __len__(self) -> int:
-        return len(self._answers)
-
-
-answers = AnswerCache()
+answers = AnswerCache(MAX_BYTES, MAX_ANSWER)
 
 
 def answer_key(view: ListView, today: dt.date, query: bytes) -> Hashable | None:
@@ -100,7 +56,6 @@ def answer_key(view: ListView, today: dt.date, query: bytes) -> Hashable | None:
 
 # the list's path as the router matches it ({campaign}: anything but a slash)
 _LIST_PATH = re.compile(r"/api/v1/campaigns/([^/]+)/tasks")
-_HEADERS = [(b"content-type", b"application/json")]
 
 
 class KeptTaskLists:
@@ -115,18 +70,12 @@ class KeptTaskLists:
         if scope["type"] == "http" and scope["method"] == "GET" and len(answers):
             body = await self._kept(scope)
             if body is not None:
-                await send({"type": "http.response.start", "status": 200,
-                            "headers": [(b"content-length", str(len(body)).encode()), *_HEADERS]})
-                await send({"type": "http.response.body", "body": body})
+                await send_kept(send, body, b"application/json")
                 return
         await self.app(scope, receive, send)
 
     async def _kept(self, scope: Scope) -> bytes | None:
-        path = scope["path"]
-        root = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root):]
-        found = _LIST_PATH.fullmatch(path)
+        found = _LIST_PATH.fullmatch(app_path(scope))
         if found is None:
             return None
         token = None

@@ -13,15 +13,21 @@ Another region's counties do not exist for it (404).
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, String, bindparam
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from tracker.accounts.access import AccessDenied, role_of
-from tracker.accounts.models import User, UserRole
+from tracker.accounts.models import User, UserRole, WebSession
+from tracker.accounts.sessions import MAX_TOKEN, _hash, session_state
 from tracker.accounts.service import AccountError, UserInput, hash_password
 from tracker.errors import ErrorKind, JunhengError
 from tracker.org.models import Campaign
 from tracker.regions.models import Region, RegionLevel
-from tracker.regions.queries import RegionRow, region_and_mark
+from tracker.regions.queries import MARK_SIZE, RegionRow, mark_columns, region_and_mark
 from tracker.regions.service import RegionNotFound, in_region, region_campaigns
 
 REVIEW_LEVEL = {RegionLevel.city: "市级", RegionLevel.province: "省级"}
@@ -71,6 +77,70 @@ def account_region_marked(session: Session, user: User, *, header: bool = False)
     if found is None:
         raise RegionNotFound("账号所属的地区已不存在")
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class RegionPageView:
+    """What a region account's 地区总览 shows depends on: the account (id, name, role, its default
+    campaign, whose county, name and kind the page's header shows: ``header``), its region's row
+    and change mark. Two requests with equal views (on one day) are shown the same page."""
+
+    user_id: int
+    name: str
+    role: str
+    campaign_id: int
+    region: RegionRow
+    mark: tuple
+    header: tuple
+
+    @classmethod
+    def of(cls, user: User, region: RegionRow, mark: tuple, header: tuple) -> RegionPageView:
+        return cls(user.id, user.name, role_of(user).value, user.campaign_id, region, mark, header)
+
+
+_PAGE_VIEWS: dict[str, object] = {}
+
+
+def _page_view_statement(dialect: str):
+    """The session's row and user, the user's region, its change mark and the header in one
+    statement, built once per dialect. The mark's region is read from the session by an alias
+    (never correlated with the outer query, so it can stand inside the mark's subqueries)."""
+    statement = _PAGE_VIEWS.get(dialect)
+    if statement is None:
+        token_hash = bindparam("token_hash", type_=String)
+        own_session, own_user = aliased(WebSession), aliased(User)
+        region_id = (select(own_user.region_id).join(own_session, own_session.user_id == own_user.id)
+                     .where(own_session.token_hash == token_hash).scalar_subquery())
+        statement = _PAGE_VIEWS[dialect] = (
+            select(User.id, User.name, User.role, User.campaign_id, User.active,
+                   WebSession.created_at, WebSession.last_seen_at,
+                   Region.id, Region.code, Region.name, Region.level, Region.parent_id,
+                   *mark_columns(region_id, dialect), Campaign.county, Campaign.name, Campaign.kind)
+            .select_from(WebSession).join(User, User.id == WebSession.user_id)
+            .join(Region, Region.id == User.region_id).outerjoin(Campaign, Campaign.id == User.campaign_id)
+            .where(WebSession.token_hash == token_hash))
+    return statement
+
+
+def region_page_view(engine: Engine, token: str, now: dt.datetime) -> tuple[RegionPageView, bool] | None:
+    """``(view, stale)`` of the region account logged in by the page session ``token`` (as
+    ``sessions.session_user`` and ``account_region_marked(header=True)`` would read them, in one
+    statement); None when the session logs no region account in. ``stale``: the session's idle
+    clock should be moved on (what ``touch_session`` does)."""
+    if not token or len(token) > MAX_TOKEN:
+        return None
+    with engine.connect() as connection:
+        row = connection.execute(_page_view_statement(connection.dialect.name), {"token_hash": _hash(token)}).first()
+    if row is None:
+        return None
+    user_id, name, role, campaign_id, active, created_at, last_seen_at = row[:7]
+    stale = session_state(active, created_at, last_seen_at, now)
+    if stale is None or UserRole(role) is not UserRole.region:
+        return None
+    n = 12 + MARK_SIZE
+    view = RegionPageView(user_id, name, UserRole(role).value, campaign_id, RegionRow(*row[7:12]), tuple(row[12:n]),
+                          tuple(row[n:]))
+    return view, stale
 
 
 def visible_region(session: Session, user: User, code: str) -> Region:

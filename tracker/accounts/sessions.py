@@ -65,11 +65,19 @@ def session_user(session: Session, token: str, now: dt.datetime, *, idle: dt.tim
     if row is None:
         return None
     user, created_at, last_seen_at = row
+    stale = session_state(user.active, created_at, last_seen_at, now, idle=idle, lifetime=lifetime)
+    return None if stale is None else SessionUser(user, stale=stale)
+
+
+def session_state(active: bool, created_at: dt.datetime, last_seen_at: dt.datetime, now: dt.datetime, *,
+                  idle: dt.timedelta | None = None, lifetime: dt.timedelta | None = None) -> bool | None:
+    """None when a session row (of a user ``active`` or not) no longer logs anyone in; else whether
+    its idle clock should be moved on (``touch_session``)."""
     if idle is None or lifetime is None:
         idle, lifetime = session_limits()
-    if not user.active or now >= created_at + lifetime or now >= last_seen_at + idle:
+    if not active or now >= created_at + lifetime or now >= last_seen_at + idle:
         return None
-    return SessionUser(user, stale=now - last_seen_at >= min(TOUCH_EVERY, idle / 10))
+    return now - last_seen_at >= min(TOUCH_EVERY, idle / 10)
 
 
 def touch_session(session: Session, token: str, now: dt.datetime) -> None:

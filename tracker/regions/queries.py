@@ -129,7 +129,7 @@ def _statement(which: str, dialect: str):
     from tracker.regions.models import Region
 
     region_id = bindparam("region_id", type_=Integer)
-    mark = [select(func.max(model.id)).scalar_subquery() for model in _mark_models()] + region_rows(region_id, dialect)
+    mark = mark_columns(region_id, dialect)
     if which == "mark":
         statement = select(*mark)
     else:
@@ -140,6 +140,13 @@ def _statement(which: str, dialect: str):
             .where(Region.id == region_id)
     _statements[key] = statement
     return statement
+
+
+def mark_columns(region_id, dialect: str) -> list:
+    """The change mark's ``MARK_SIZE`` columns for a statement of one's own: ``region_id`` is a
+    bound parameter or any scalar expression (the page sessions' statement reads it from the
+    session's user: ``tracker.accounts.regional.region_page_view``)."""
+    return [select(func.max(model.id)).scalar_subquery() for model in _mark_models()] + region_rows(region_id, dialect)
 
 
 def region_rows(region_id, dialect: str = "postgresql") -> list:

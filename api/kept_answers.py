@@ -71,6 +71,15 @@ def app_path(scope: Scope) -> str:
     return path
 
 
+def bearer_token(scope: Scope) -> str | None:
+    """The request's bearer token, read as ``fastapi.security.OAuth2PasswordBearer`` reads it."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, param = value.decode("latin-1").partition(" ")
+            return param.strip() or None if scheme.lower() == "bearer" else None
+    return None
+
+
 async def send_kept(send: Send, body: bytes, content_type: bytes) -> None:
     """A 200 with ``body``: the headers a Starlette ``Response`` of that type sends, in its order."""
     await send({"type": "http.response.start", "status": 200,

@@ -3,7 +3,7 @@ each linking into the county's own pages, read-only (the account is shown them a
 that county: ``api.deps.county_viewer``); and the region's own notices.
 
 The page is kept as bytes per viewer (``page_key``) and a page asked for again is sent by
-``KeptRegionPages`` before FastAPI sees the request: one statement (the session, its account, the
+``KeptRollups`` before FastAPI sees the request (as the roll-up API's JSON): one statement (the session, its account, the
 region's change mark and header: ``tracker.accounts.regional.region_page_view``)."""
 
 from __future__ import annotations
@@ -24,19 +24,19 @@ from api.deps import (
     CAMPAIGN_CODE, CSRF_FIELD, REGION_VIEW, SESSION_CSRF, SESSION_TOKEN, CsrfChecked, DbSession, PageUser, csrf_token,
     optional_page_user, page_user, store_calendar, store_session,
 )
-from api.kept_answers import AnswerCache, app_path, send_kept
+from api.kept_answers import AnswerCache, app_path, bearer_token, send_kept
 from api.pages.common import FLASH_KEY, flash, redirect, render
 from api.templating import templates
 from tracker.clock import local_today
 from tracker.accounts.models import User
 from tracker.accounts.regional import (
-    RegionPageView, account_region, account_region_marked, county_of_region, region_page_view,
+    RegionPageView, account_region, account_region_marked, county_of_region, region_of_api_token, region_page_view,
 )
 from tracker.db import get_engine, utcnow
 from tracker.org.queries import campaign_by_code
 from tracker.regions.notices import issue_notice, region_notices
 from tracker.regions.summaries import commit_if_written
-from tracker.regions.rollup import LIGHT_NAMES, region_rollup
+from tracker.regions.rollup import LIGHT_NAMES, kept_rollup, region_rollup, rollup_json
 
 router = APIRouter(include_in_schema=False)
 
@@ -95,36 +95,60 @@ def with_csrf(page: bytes, token: str) -> bytes:
     return page.replace(CSRF_SLOT, str(escape(token)).encode())
 
 
-class KeptRegionPages:
+MY_STATUS = "/api/v1/regions/mine/status"  # api/v1/regions.py ``my_status``
+
+
+class KeptRollups:
     """ASGI middleware, just inside the session cookie's (``SessionMiddleware``: the cookie is read
-    and written back by it, exactly as for the app): a GET of /region by a region account whose
-    page is kept is answered with the kept bytes and its session's CSRF token. Whatever the app
-    would do more than that goes to the app: no or an ended session, one whose idle clock is to
-    be moved on, no CSRF token yet (the app makes one), a flash message, nothing kept; so does
-    any failure here."""
+    and written back by it, exactly as for the app), for a region account's two kept roll-ups:
+
+    - a GET of /region whose page is kept is answered with the kept bytes and the session's CSRF
+      token. Whatever the app would do more than that goes to the app: no or an ended session,
+      one whose idle clock is to be moved on, no CSRF token yet (the app makes one), a flash
+      message, nothing kept;
+    - a GET of ``MY_STATUS`` with a region account's bearer token is answered with the JSON of
+      the roll-up ``region_rollup`` keeps under the region's current change mark, if any.
+
+    One statement each; any failure here also sends the request on to the app."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and len(pages) and app_path(scope) == "/region":
-            body = await self._kept(scope)
-            if body is not None:
-                await send_kept(send, body, b"text/html; charset=utf-8")
-                return
+        if scope["type"] == "http" and scope["method"] == "GET":
+            path = app_path(scope)
+            if path == "/region" and len(pages):
+                body = await self._kept_page(scope)
+                if body is not None:
+                    await send_kept(send, body, b"text/html; charset=utf-8")
+                    return
+            elif path == MY_STATUS:
+                body = await self._kept_status(scope)
+                if body is not None:
+                    await send_kept(send, body, b"application/json")
+                    return
         await self.app(scope, receive, send)
 
     @staticmethod
-    async def _kept(scope: Scope) -> bytes | None:
+    async def _kept_page(scope: Scope) -> bytes | None:
         cookie = HTTPConnection(scope).session  # read as the route reads it (a "Vary: Cookie" alike)
         token, csrf = cookie.get(SESSION_TOKEN), cookie.get(SESSION_CSRF)
         if not isinstance(token, str) or not isinstance(csrf, str) or not csrf or FLASH_KEY in cookie:
             return None
-        try:
-            return await run_in_threadpool(_kept_page, token, csrf, cookie.get(REGION_VIEW))
-        except Exception:  # the app answers instead (and reports what is wrong)
-            log.exception("kept region page: lookup failed")
-            return None
+        return await _looked_up(_kept_page, token, csrf, cookie.get(REGION_VIEW))
+
+    @staticmethod
+    async def _kept_status(scope: Scope) -> bytes | None:
+        token = bearer_token(scope)  # the session cookie is left unread, as the route leaves it
+        return None if not token else await _looked_up(_kept_status, token)
+
+
+async def _looked_up(look_up, *args) -> bytes | None:
+    try:
+        return await run_in_threadpool(look_up, *args)
+    except Exception:  # the app answers instead (and reports what is wrong)
+        log.exception("kept roll-up: lookup failed")
+        return None
 
 
 def _kept_page(token: str, csrf: str, viewing) -> bytes | None:
@@ -134,6 +158,15 @@ def _kept_page(token: str, csrf: str, viewing) -> bytes | None:
         return None
     page = pages.get(page_key(str(engine.url), found[0], local_today(), viewing))
     return None if page is None else with_csrf(page, csrf)
+
+
+def _kept_status(token: str) -> bytes | None:
+    engine = get_engine()
+    view = region_of_api_token(engine, token, utcnow())
+    if view is None:
+        return None
+    figures = kept_rollup(str(engine.url), view.region.id, local_today(), view.mark)
+    return None if figures is None else rollup_json(figures)
 
 
 _tables: dict[int, tuple[dict, Markup]] = {}

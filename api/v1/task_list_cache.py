@@ -34,7 +34,7 @@ from collections.abc import Hashable
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.kept_answers import AnswerCache, app_path, send_kept
+from api.kept_answers import AnswerCache, app_path, bearer_token, send_kept
 from tracker.accounts.task_list import ListView, list_view_of_token
 from tracker.clock import local_date
 from tracker.db import get_engine, utcnow
@@ -78,13 +78,7 @@ class KeptTaskLists:
         found = _LIST_PATH.fullmatch(app_path(scope))
         if found is None:
             return None
-        token = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                # as fastapi.security.OAuth2PasswordBearer reads it
-                scheme, _, param = value.decode("latin-1").partition(" ")
-                token = param.strip() if scheme.lower() == "bearer" else None
-                break
+        token = bearer_token(scope)
         if not token:
             return None
         try:

@@ -27,6 +27,11 @@ REGIONS = "市:\n  - {编号: wf, 名称: 潍坊市, 县: [demo]}\n  - {编号: 
 
 @pytest.fixture
 def region_users(engine, api_world):
+    return make_region_users(engine)
+
+
+def make_region_users(engine) -> dict:
+    """The cities wf (with the world's county) and qd, and a log-in of each: their bearer headers."""
     with session_scope(engine) as session:
         apply_regions(session, REGIONS)
         city = create_region_user(session, region_by_code(session, "wf"), username="city", password=PASSWORD)

@@ -1,4 +1,4 @@
-"""The 地区总览 page's kept bytes sent before routing (api/pages/region.py ``KeptRegionPages``): a
+"""The 地区总览 page's kept bytes sent before routing (api/pages/region.py ``KeptRollups``): a
 page asked for again costs one statement and is the app's very answer, bytes and headers; it is
 the viewer's own (another account, a county account, an ended or expired session get the app's
 answer), and a change (a renamed city, a new notice) or a new Beijing day is seen on the next
@@ -15,7 +15,8 @@ from sqlmodel import Session, select
 
 from api.pages import region as region_page
 from tests.api.conftest import PASSWORD as PASSWORD_OF_TESTS
-from tests.api.test_region_access import _csrf, _login, region_users  # noqa: F401 (a fixture)
+from tests.api.conftest import bearer
+from tests.api.test_region_access import _csrf, _login, make_region_users
 from tests.api.test_task_list_statements import Statements
 from tracker.accounts.models import WebSession
 from tracker.accounts.regional import create_region_user
@@ -32,6 +33,11 @@ def _empty_cache():
     region_page.pages.clear()
     yield
     region_page.pages.clear()
+
+
+@pytest.fixture
+def region_users(engine, api_world):
+    return make_region_users(engine)
 
 
 @pytest.fixture
@@ -57,7 +63,7 @@ def test_a_kept_page_costs_one_statement_and_is_the_apps_answer(client, region_u
     assert dict(first.headers)["vary"] == "Cookie" and "set-cookie" not in first.headers
     # with the fast path gone the app sends the same (its own kept page: two statements)
     client.app.middleware_stack = None  # rebuilt on the next request
-    plain = [m for m in client.app.user_middleware if m.cls is not region_page.KeptRegionPages]
+    plain = [m for m in client.app.user_middleware if m.cls is not region_page.KeptRollups]
     client.app.user_middleware[:] = plain
     by_app, costs = _get(client)
     assert costs == 2 and by_app.content == again.content and by_app.headers.raw == again.headers.raw
@@ -126,3 +132,33 @@ def test_a_change_or_a_new_day_is_seen_at_once(client, engine, region_users, fro
     next_day, costs = _get(client)
     assert next_day.status_code == 200 and costs > 1
     assert _get(client)[1] == 1
+
+
+def test_the_kept_roll_up_api_costs_one_statement_and_is_each_regions_own(frozen, client, engine, api_world,
+                                                                        region_users):
+    city, far = region_users["city"], region_users["far"]
+    first, made = _get_api(client, city)
+    again, kept = _get_api(client, city)
+    assert first.status_code == again.status_code == 200 and made > 1 and kept == 1
+    assert again.content == first.content and again.headers.raw == first.headers.raw
+    assert "vary" not in again.headers and "set-cookie" not in again.headers
+    other, costs = _get_api(client, far)
+    assert costs > 1 and other.json()["region"] == "qd" and first.json()["region"] == "wf"
+    assert _get_api(client, far)[1] == 1 and _get_api(client, far)[0].content == other.content
+    with session_scope(engine) as session:
+        city_row = region_by_code(session, "wf")
+        city_row.name = "潍坊"
+        session.add(city_row)
+    renamed, costs = _get_api(client, city)
+    assert costs > 1 and renamed.json()["region_name"] == "潍坊"
+    assert _get_api(client, {"Authorization": "Bearer not-a-token"})[0].status_code == 401
+    office = bearer(engine, api_world.users["office"])
+    assert _get_api(client, office)[0].status_code == 403  # a county account has no roll-up
+    frozen.shift(dt.timedelta(days=400))  # the tokens have expired
+    assert _get_api(client, city)[0].status_code == 401
+
+
+def _get_api(client, headers):
+    with Statements(get_engine()) as counted:
+        r = client.get("/api/v1/regions/mine/status", headers=headers)
+    return r, len(counted.seen)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from tracker.accounts.access import AccessDenied, role_of
-from tracker.accounts.models import User, UserRole, WebSession
+from tracker.accounts.models import ApiToken, User, UserRole, WebSession
 from tracker.accounts.sessions import MAX_TOKEN, _hash, session_state
 from tracker.accounts.service import AccountError, UserInput, hash_password
 from tracker.errors import ErrorKind, JunhengError
@@ -98,28 +98,53 @@ class RegionPageView:
         return cls(user.id, user.name, role_of(user).value, user.campaign_id, region, mark, header)
 
 
-_PAGE_VIEWS: dict[str, object] = {}
+_STATEMENTS: dict[tuple[str, str], object] = {}
 
 
-def _page_view_statement(dialect: str):
-    """The session's row and user, the user's region, its change mark and the header in one
-    statement, built once per dialect. The mark's region is read from the session by an alias
-    (never correlated with the outer query, so it can stand inside the mark's subqueries)."""
-    statement = _PAGE_VIEWS.get(dialect)
-    if statement is None:
-        token_hash = bindparam("token_hash", type_=String)
-        own_session, own_user = aliased(WebSession), aliased(User)
-        region_id = (select(own_user.region_id).join(own_session, own_session.user_id == own_user.id)
-                     .where(own_session.token_hash == token_hash).scalar_subquery())
-        statement = _PAGE_VIEWS[dialect] = (
-            select(User.id, User.name, User.role, User.campaign_id, User.active,
-                   WebSession.created_at, WebSession.last_seen_at,
-                   Region.id, Region.code, Region.name, Region.level, Region.parent_id,
-                   *mark_columns(region_id, dialect), Campaign.county, Campaign.name, Campaign.kind)
-            .select_from(WebSession).join(User, User.id == WebSession.user_id)
-            .join(Region, Region.id == User.region_id).outerjoin(Campaign, Campaign.id == User.campaign_id)
-            .where(WebSession.token_hash == token_hash))
+def _region_statement(by: str, dialect: str):
+    """A credential's user, its region, the region's change mark and the account's campaign's
+    header fields in one statement, built once per dialect; ``by`` "session" (a page session,
+    with its row's times) or "token" (an API token not expired at ``:now``). The mark's region is
+    read from the credential by aliases (never correlated with the outer query, so it can stand
+    inside the mark's own subqueries)."""
+    statement = _STATEMENTS.get((by, dialect))
+    if statement is not None:
+        return statement
+    token_hash = bindparam("token_hash", type_=String)
+    credential = WebSession if by == "session" else ApiToken
+    own, own_user = aliased(credential), aliased(User)
+    region_id = (select(own_user.region_id).join(own, own.user_id == own_user.id)
+                 .where(own.token_hash == token_hash).scalar_subquery())
+    times = (WebSession.created_at, WebSession.last_seen_at) if by == "session" else (ApiToken.expires_at, ApiToken.expires_at)
+    statement = (
+        select(User.id, User.name, User.role, User.campaign_id, User.active, *times,
+               Region.id, Region.code, Region.name, Region.level, Region.parent_id,
+               *mark_columns(region_id, dialect), Campaign.county, Campaign.name, Campaign.kind)
+        .select_from(credential).join(User, User.id == credential.user_id)
+        .join(Region, Region.id == User.region_id).outerjoin(Campaign, Campaign.id == User.campaign_id)
+        .where(credential.token_hash == token_hash))
+    if by == "token":
+        statement = statement.where(ApiToken.expires_at > bindparam("now"))
+    _STATEMENTS[(by, dialect)] = statement
     return statement
+
+
+def _region_row(engine: Engine, by: str, token: str, now: dt.datetime):
+    if not token or len(token) > MAX_TOKEN:
+        return None
+    with engine.connect() as connection:  # a read alone: no BEGIN and ROLLBACK round trips
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        row = connection.execute(_region_statement(by, connection.dialect.name),
+                                 {"token_hash": _hash(token), "now": now}).first()
+    if row is None or not row[4] or UserRole(row[2]) is not UserRole.region:
+        return None
+    return row
+
+
+def _view(row) -> RegionPageView:
+    n = 12 + MARK_SIZE
+    return RegionPageView(row[0], row[1], UserRole(row[2]).value, row[3], RegionRow(*row[7:12]), tuple(row[12:n]),
+                          tuple(row[n:]))
 
 
 def region_page_view(engine: Engine, token: str, now: dt.datetime) -> tuple[RegionPageView, bool] | None:
@@ -127,20 +152,16 @@ def region_page_view(engine: Engine, token: str, now: dt.datetime) -> tuple[Regi
     ``sessions.session_user`` and ``account_region_marked(header=True)`` would read them, in one
     statement); None when the session logs no region account in. ``stale``: the session's idle
     clock should be moved on (what ``touch_session`` does)."""
-    if not token or len(token) > MAX_TOKEN:
-        return None
-    with engine.connect() as connection:
-        row = connection.execute(_page_view_statement(connection.dialect.name), {"token_hash": _hash(token)}).first()
-    if row is None:
-        return None
-    user_id, name, role, campaign_id, active, created_at, last_seen_at = row[:7]
-    stale = session_state(active, created_at, last_seen_at, now)
-    if stale is None or UserRole(role) is not UserRole.region:
-        return None
-    n = 12 + MARK_SIZE
-    view = RegionPageView(user_id, name, UserRole(role).value, campaign_id, RegionRow(*row[7:12]), tuple(row[12:n]),
-                          tuple(row[n:]))
-    return view, stale
+    row = _region_row(engine, "session", token, now)
+    stale = None if row is None else session_state(row[4], row[5], row[6], now)
+    return None if stale is None else (_view(row), stale)
+
+
+def region_of_api_token(engine: Engine, token: str, now: dt.datetime) -> RegionPageView | None:
+    """The view of the region account a bearer ``token`` belongs to (as ``verify_token`` and
+    ``account_region_marked`` would read it, in one statement); None for any other token."""
+    row = _region_row(engine, "token", token, now)
+    return None if row is None else _view(row)
 
 
 def visible_region(session: Session, user: User, code: str) -> Region:

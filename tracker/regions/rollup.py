@@ -182,6 +182,13 @@ def region_rollup(session: Session, region: Region | RegionRow, today: dt.date, 
     return figures
 
 
+def kept_rollup(store: str, region_id: int, today: dt.date, mark: tuple) -> dict | None:
+    """The answer ``region_rollup`` keeps for the region on ``today`` in the store with URL
+    ``store``, when it was made under ``mark``; else None (nothing is computed)."""
+    kept = _answers.get((store, region_id, today))
+    return kept[1] if kept is not None and kept[0] == mark else None
+
+
 _encoded: dict[int, tuple[dict, bytes]] = {}
 
 

@@ -115,7 +115,8 @@ def _region_statement(by: str, dialect: str):
     own, own_user = aliased(credential), aliased(User)
     region_id = (select(own_user.region_id).join(own, own.user_id == own_user.id)
                  .where(own.token_hash == token_hash).scalar_subquery())
-    times = (WebSession.created_at, WebSession.last_seen_at) if by == "session" else (ApiToken.expires_at, ApiToken.expires_at)
+    # the session row's times (its idle and life clocks); a token's expiry is in the WHERE instead
+    times = (WebSession.created_at, WebSession.last_seen_at) if by == "session" else (ApiToken.expires_at,) * 2
     statement = (
         select(User.id, User.name, User.role, User.campaign_id, User.active, *times,
                Region.id, Region.code, Region.name, Region.level, Region.parent_id,

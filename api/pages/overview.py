@@ -4,13 +4,17 @@ overdue and unacknowledged counts, a light per unit, this week's changes, calend
 from __future__ import annotations
 
 from collections.abc import Hashable
+from contextlib import contextmanager
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 from markupsafe import Markup, escape
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import CSRF_FIELD, DbSession, PageUser, csrf_token
+from api.deps import (
+    CSRF_FIELD, DbSession, PageUser, csrf_token, optional_page_user, page_user, store_session,
+)
 from api.pages.common import FLASH_KEY, home_for, redirect, render, today
 from api.v1.task_list_cache import AnswerCache
 from tracker.clock import local_today
@@ -102,7 +106,18 @@ def home(session: DbSession, user: PageUser) -> Response:
 
 
 @router.get("/overview", response_class=HTMLResponse, name="overview")
-def overview(request: Request, session: DbSession, user: PageUser) -> Response:
+async def overview(request: Request) -> Response:
+    """The store session, the log-in and the page in one worker thread (the dependencies would
+    each take their own hop to the thread pool, which costs more than a kept page)."""
+    return await run_in_threadpool(_overview, request)
+
+
+def _overview(request: Request) -> Response:
+    with contextmanager(store_session)() as session:
+        return overview_of(request, session, page_user(request, optional_page_user(request, session)))
+
+
+def overview_of(request: Request, session: Session, user: User) -> Response:
     require_role(user, UserRole.office, UserRole.reviewer, what="总览")
     key = overview_key(session, user)
     if key is not None and FLASH_KEY not in request.session:  # a message to show once: never kept

@@ -3,16 +3,25 @@ overdue and unacknowledged counts, a light per unit, this week's changes, calend
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from contextlib import contextmanager
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
+from markupsafe import Markup, escape
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import DbSession, PageUser
-from api.pages.common import home_for, redirect, render, today
+from api.deps import (
+    CSRF_FIELD, DbSession, PageUser, csrf_token, optional_page_user, page_user, store_session,
+)
+from api.pages.common import FLASH_KEY, home_for, redirect, render, today
+from api.v1.task_list_cache import AnswerCache
+from tracker.clock import local_today
 from tracker.accounts.access import require_role, role_of
-from tracker.accounts.models import UserRole
+from tracker.accounts.models import User, UserRole
 from tracker.org.models import Campaign
-from tracker.campaigns.overview import campaign_overview, event_name
+from tracker.campaigns.overview import campaign_overview, event_name, overview_mark
 from tracker.events.models import Event
 from tracker.tasks.assign import describe_changes
 from tracker.tasks.queries import task_titles as titles_of
@@ -97,15 +106,73 @@ def home(session: DbSession, user: PageUser) -> Response:
 
 
 @router.get("/overview", response_class=HTMLResponse, name="overview")
-def overview(request: Request, session: DbSession, user: PageUser) -> Response:
+async def overview(request: Request) -> Response:
+    """The store session, the log-in and the page in one worker thread (the dependencies would
+    each take their own hop to the thread pool, which costs more than a kept page)."""
+    return await run_in_threadpool(_overview, request)
+
+
+def _overview(request: Request) -> Response:
+    with contextmanager(store_session)() as session:
+        return overview_of(request, session, page_user(request, optional_page_user(request, session)))
+
+
+def overview_of(request: Request, session: Session, user: User) -> Response:
     require_role(user, UserRole.office, UserRole.reviewer, what="总览")
+    key = overview_key(session, user)
+    if key is not None and FLASH_KEY not in request.session:  # a message to show once: never kept
+        kept = pages.get(key)
+        if kept is not None:
+            return HTMLResponse(with_csrf(kept, request))
     campaign = session.get(Campaign, user.campaign_id)
     data = campaign_overview(session, campaign, today(session))
     units = sorted(data.units, key=lambda u: (-(u.light.rank if u.light else -1), -u.overdue, u.kind != "department"))
-    return render(request, session, user, "overview.html", {
+    context = {
         "o": data, "units": units, "describe": describe_event, "titles": task_titles(session, data.week_events),
         "event_name": event_name, "reviews": review_lines(session, campaign), "county_level": COUNTY_LEVEL,
         # issue 12 §2: the 延期申请 waiting for the office's decision
         "pending_extensions": campaign_extensions(session, campaign.id, status=ExtensionStatus.pending)
         if role_of(user) is UserRole.office else [],
-    })
+    }
+    if key is None or FLASH_KEY in request.session:
+        return render(request, session, user, "overview.html", context)
+    page = render(request, session, user, "overview.html", {**context, "csrf_input": csrf_slot}).body
+    pages.put(key, page)
+    return HTMLResponse(with_csrf(page, request))
+
+
+# Kept pages (issue 10): the bytes per store, campaign, overview mark (read before the figures),
+# Beijing date and viewer (account, name, role, unit: the header, the nav, the 延期申请 shown to
+# the office only). What differs between two requests of one viewer is only the session's CSRF
+# token (the 退出 form), put into the kept bytes' slots; a page with a flash message is never kept.
+CSRF_SLOT = b"\x00csrf\x00"
+
+
+pages = AnswerCache(max_bytes=16 * 1024 * 1024)  # the bytes with their CSRF slots
+
+
+def overview_key(session: Session, user: User) -> Hashable | None:
+    """The key of the viewer's page now; None when the campaign's mark is not known."""
+    mark = overview_mark(session, user.campaign_id)
+    if mark is None:
+        return None
+    return (str(session.get_bind().url), user.campaign_id, mark, local_today(), user.id, user.name,
+            UserRole(user.role).value, user.department_id, user.school_id)
+
+
+def csrf_slot(request: Request) -> Markup:
+    return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{CSRF_SLOT.decode()}">')
+
+
+def with_csrf(page: bytes, request: Request) -> bytes:
+    return str(escape(csrf_token(request))).encode().join(page.split(CSRF_SLOT))
+
+
+def kept_overview(request: Request, session: Session, user: User) -> bytes | None:
+    """The viewer's kept 总览 with this session's CSRF token, or None (not kept, a flash to show,
+    not a viewer of the page): for a middleware that answers before FastAPI parses the request."""
+    if role_of(user) not in (UserRole.office, UserRole.reviewer) or FLASH_KEY in request.session:
+        return None
+    key = overview_key(session, user)
+    kept = pages.get(key) if key is not None else None
+    return None if kept is None else with_csrf(kept, request)

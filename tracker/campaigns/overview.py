@@ -29,6 +29,7 @@ from tracker.reminders.lights import Light, task_light, yellow_within
 from tracker.reviews.service import decided_phase_ids, hosting_phase_ids
 from tracker.tasks.lifecycle import CLOCK_RUNNING, OPEN
 from tracker.tasks.models import Task, TaskDueTally, TaskStatus, TaskTally
+from tracker.tasks.queries import list_stamp
 
 
 def event_name(event_type: str) -> str:
@@ -285,6 +286,15 @@ def calendar_warnings(session: Session, campaign: Campaign, today: dt.date) -> l
         elif coverage.illustrative:
             warnings.append(f"{year} 年的节假日安排来自示例文件（{coverage.source}），不是正式通知，据此算出的期限仅供演示。")
     return warnings
+
+
+def overview_mark(session: Session, campaign_id: int) -> int | None:
+    """What the 总览 shows, as one number read in one statement: the campaign's task-list revision,
+    which triggers move on every write to what the page reads (tasks and their tallies, units,
+    phases, the campaign, the calendar: migration 0020; reviews, findings, events: 0021). None:
+    not known (nothing may be kept). Read it before the figures: a page is then never older
+    than its mark."""
+    return list_stamp(session, campaign_id)
 
 
 def campaign_overview(session: Session, campaign: Campaign, today: dt.date) -> Overview:

@@ -1,5 +1,5 @@
-"""The task-list revision (``task_list_stamp``, migration 0020): database triggers move it in the
-same transaction as every write to what the task list shows, whatever writes it (ORM, Core bulk
+"""The task-list revision (``task_list_stamp``, migrations 0020 and 0021): database triggers move it in the
+same transaction as every write to what the task list (and the 总览) shows, whatever writes it (ORM, Core bulk
 statements), on SQLite and PostgreSQL; nothing else moves it."""
 
 from __future__ import annotations
@@ -111,10 +111,14 @@ def test_every_kind_of_write_to_what_the_list_shows_moves_the_revision(engine):
     after = (_stamp(engine, cid), _stamp(engine, other_id))
     assert after[0] != before[0] and after[1] != before[1]
 
-    # a write the list does not show (the event log) leaves it; a rolled-back write too
+    # the 总览 reads the campaign's events (and reviews) under the same revision (migration 0021)
+    moved(lambda conn: conn.execute(insert(Event).values(campaign_id=cid, actor="系统", type="note", payload={},
+                                                          at=utcnow())))
+
+    # a write neither shows (an event of no campaign) leaves it; a rolled-back write too
     before = _stamp(engine, cid)
     with engine.begin() as conn:
-        conn.execute(insert(Event).values(campaign_id=cid, actor="系统", type="note", payload={}, at=utcnow()))
+        conn.execute(insert(Event).values(campaign_id=None, actor="系统", type="note", payload={}, at=utcnow()))
     with engine.connect() as conn:
         conn.execute(update(Task).where(Task.campaign_id == cid).values(notes="不保存"))
         conn.rollback()

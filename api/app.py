@@ -72,11 +72,14 @@ def create_app(*, background: Background | None = None) -> FastAPI:
         openapi_url=OPENAPI_URL,
         lifespan=_lifespan(background),
     )
+    from api.pages.overview import KeptOverviews
     from api.pages.region import KeptRollups
 
     # inside the session cookie's middleware (which reads and writes the cookie alike for both):
-    # the 地区总览 page's and the roll-up API's kept answers go out before routing (issue 15)
+    # the 地区总览 page's and the roll-up API's kept answers go out before routing (issue 15), and
+    # the 总览's (issue 10)
     app.add_middleware(KeptRollups)
+    app.add_middleware(KeptOverviews)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

@@ -3,6 +3,7 @@ overdue and unacknowledged counts, a light per unit, this week's changes, calend
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Hashable
 from contextlib import contextmanager
 
@@ -12,14 +13,20 @@ from sqlmodel import Session
 from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from api.deps import (
-    CSRF_FIELD, DbSession, PageUser, csrf_token, optional_page_user, page_user, store_session,
+    CSRF_FIELD, SESSION_CSRF, SESSION_TOKEN, DbSession, PageUser, csrf_token, optional_page_user, page_user,
+    store_session,
 )
+from api.kept_answers import AnswerCache, app_path, send_kept
 from api.pages.common import FLASH_KEY, home_for, redirect, render, today
-from api.v1.task_list_cache import AnswerCache
 from tracker.clock import local_today
 from tracker.accounts.access import require_role, role_of
 from tracker.accounts.models import User, UserRole
+from tracker.accounts.sessions import page_viewer
+from tracker.db import get_engine, utcnow
 from tracker.org.models import Campaign
 from tracker.campaigns.overview import campaign_overview, event_name, overview_mark
 from tracker.events.models import Event
@@ -30,6 +37,7 @@ from tracker.tasks.models import ExtensionStatus
 from tracker.tasks.moves import campaign_extensions
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 
 
 def describe_event(event: Event) -> str:
@@ -156,8 +164,15 @@ def overview_key(session: Session, user: User) -> Hashable | None:
     mark = overview_mark(session, user.campaign_id)
     if mark is None:
         return None
-    return (str(session.get_bind().url), user.campaign_id, mark, local_today(), user.id, user.name,
-            UserRole(user.role).value, user.department_id, user.school_id)
+    return page_key(str(session.get_bind().url), user.campaign_id, mark, user.id, user.name, user.role,
+                    user.department_id, user.school_id)
+
+
+def page_key(store: str, campaign_id: int, mark: int, user_id: int, name: str, role: str,
+             department_id: int | None, school_id: int | None) -> Hashable:
+    """One key for the route and ``KeptOverviews`` alike: a page is sent only under the key it
+    was made with."""
+    return store, campaign_id, mark, local_today(), user_id, name, UserRole(role).value, department_id, school_id
 
 
 def csrf_slot(request: Request) -> Markup:
@@ -168,11 +183,41 @@ def with_csrf(page: bytes, request: Request) -> bytes:
     return str(escape(csrf_token(request))).encode().join(page.split(CSRF_SLOT))
 
 
-def kept_overview(request: Request, session: Session, user: User) -> bytes | None:
-    """The viewer's kept 总览 with this session's CSRF token, or None (not kept, a flash to show,
-    not a viewer of the page): for a middleware that answers before FastAPI parses the request."""
-    if role_of(user) not in (UserRole.office, UserRole.reviewer) or FLASH_KEY in request.session:
+class KeptOverviews:
+    """ASGI middleware, just inside the session cookie's (as ``api.pages.region.KeptRollups``): a
+    GET of /overview whose page is kept for the session's viewer is answered with the kept bytes
+    and the session's CSRF token, in one statement (the session, its user and the campaign's
+    revision: ``tracker.accounts.sessions.page_viewer``). Whatever the app would do more than that
+    goes to the app: no or an ended session, one whose idle clock is to be moved on, no CSRF token
+    yet, a flash message, a region account (its county view is the app's), nothing kept, any error."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and len(pages) and app_path(scope) == "/overview":
+            cookie = HTTPConnection(scope).session
+            token, csrf = cookie.get(SESSION_TOKEN), cookie.get(SESSION_CSRF)
+            if isinstance(token, str) and isinstance(csrf, str) and csrf and FLASH_KEY not in cookie:
+                try:
+                    body = await run_in_threadpool(_kept_page, token, csrf)
+                except Exception:  # the app answers instead (and reports what is wrong)
+                    log.exception("kept 总览: lookup failed")
+                    body = None
+                if body is not None:
+                    await send_kept(send, body, b"text/html; charset=utf-8")
+                    return
+        await self.app(scope, receive, send)
+
+
+def _kept_page(token: str, csrf: str) -> bytes | None:
+    engine = get_engine()
+    found = page_viewer(engine, token, utcnow())
+    if found is None or found[1]:  # no one logged in, or the idle clock to move on (the app does)
         return None
-    key = overview_key(session, user)
-    kept = pages.get(key) if key is not None else None
-    return None if kept is None else with_csrf(kept, request)
+    viewer = found[0]
+    if viewer.stamp is None or UserRole(viewer.role) not in (UserRole.office, UserRole.reviewer):
+        return None
+    page = pages.get(page_key(str(engine.url), viewer.campaign_id, viewer.stamp, viewer.user_id, viewer.name,
+                              viewer.role, viewer.department_id, viewer.school_id))
+    return None if page is None else str(escape(csrf)).encode().join(page.split(CSRF_SLOT))

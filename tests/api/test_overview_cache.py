@@ -137,3 +137,53 @@ def test_a_flash_message_is_shown_once_and_the_page_not_kept_with_it(client, api
     assert "已交办任务" not in after  # shown once
     served, fresh = _served_and_fresh(client)
     assert served == fresh == after
+
+
+def _counted(client) -> tuple[object, int]:
+    from tests.api.test_task_list_statements import Statements
+    from tracker.db import get_engine
+
+    with Statements(get_engine()) as counted:
+        r = client.get("/overview", follow_redirects=False)
+    return r, len(counted.seen)
+
+
+def test_a_kept_page_goes_out_before_routing_in_one_statement(client, api_world, frozen):
+    # ``KeptOverviews``: the session, its user and the campaign's revision in one statement; the
+    # bytes and headers are the app's very answer
+    log_in(client, "office")
+    first, made = _counted(client)
+    again, kept = _counted(client)
+    assert first.status_code == again.status_code == 200
+    assert made > 2 and kept == 1
+    assert again.content == first.content and again.headers.raw == first.headers.raw
+    # with the fast path gone the app sends the same bytes and headers
+    client.app.middleware_stack = None  # rebuilt on the next request
+    client.app.user_middleware[:] = [m for m in client.app.user_middleware if m.cls is not overview_page.KeptOverviews]
+    by_app, costs = _counted(client)
+    assert costs > 1 and by_app.content == again.content and by_app.headers.raw == again.headers.raw
+
+
+def test_the_fast_path_serves_no_one_else_and_no_ended_session(client, api_world, frozen):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tracker.accounts.sessions import TOUCH_EVERY
+
+    token = log_in(client, "office")
+    _counted(client)
+    assert _counted(client)[1] == 1
+    with TestClient(create_app()) as other:
+        log_in(other, "reviewer")
+        page, costs = _counted(other)
+        assert costs > 1 and "<span>市督导评估组 · " in page.text and token not in page.text
+    frozen.shift(TOUCH_EVERY)  # the idle clock is to move on: the app does it, then the fast path again
+    assert _counted(client)[1] > 1
+    assert _counted(client)[1] == 1
+    cookie = dict(client.cookies)
+    client.post("/logout", data={"csrf_token": token})
+    client.cookies.clear()
+    for name, value in cookie.items():  # a copy of the ended session's cookie
+        client.cookies.set(name, value)
+    ended, _ = _counted(client)
+    assert ended.status_code == 303 and ended.headers["location"].startswith("/login")

@@ -15,10 +15,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import String, bindparam, delete, or_, update
+from sqlalchemy import Engine, String, bindparam, delete, or_, update
 from sqlmodel import Session, select
 
 from tracker.accounts.models import User, WebSession
+from tracker.tasks.models import TaskListStamp
 from tracker.settings import get_settings
 
 TOUCH_EVERY = dt.timedelta(minutes=5)
@@ -67,6 +68,48 @@ def session_user(session: Session, token: str, now: dt.datetime, *, idle: dt.tim
     user, created_at, last_seen_at = row
     stale = session_state(user.active, created_at, last_seen_at, now, idle=idle, lifetime=lifetime)
     return None if stale is None else SessionUser(user, stale=stale)
+
+
+@dataclass(frozen=True, slots=True)
+class PageViewer:
+    """Who a page session logs in, as a kept page's key needs it (``api.pages.overview``), with
+    their campaign's task-list revision (``stamp``; None: not known)."""
+
+    user_id: int
+    name: str
+    role: str
+    campaign_id: int
+    department_id: int | None
+    school_id: int | None
+    stamp: int | None
+
+
+# the session's user and the user's campaign's revision in one statement, built once
+_VIEWER_BY_TOKEN = (
+    select(User.id, User.name, User.role, User.campaign_id, User.department_id, User.school_id, User.active,
+           WebSession.created_at, WebSession.last_seen_at,
+           select(TaskListStamp.revision).where(TaskListStamp.campaign_id == User.campaign_id)
+           .correlate(User).scalar_subquery())
+    .join(WebSession, WebSession.user_id == User.id)
+    .where(WebSession.token_hash == bindparam("token_hash", type_=String)))
+
+
+def page_viewer(engine: Engine, token: str, now: dt.datetime) -> tuple[PageViewer, bool] | None:
+    """``(viewer, stale)`` of a live page session (as ``session_user`` reads it, with the campaign's
+    revision), or None. One statement on a connection of its own in autocommit (a read alone: no
+    BEGIN and ROLLBACK round trips). ``stale``: the idle clock should be moved on."""
+    if not token or len(token) > MAX_TOKEN:
+        return None
+    with engine.connect() as connection:
+        row = connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+            _VIEWER_BY_TOKEN, {"token_hash": _hash(token)}).first()
+    if row is None:
+        return None
+    user_id, name, role, campaign_id, department_id, school_id, active, created_at, last_seen_at, stamp = row
+    stale = session_state(active, created_at, last_seen_at, now)
+    if stale is None:
+        return None
+    return PageViewer(user_id, name, role, campaign_id, department_id, school_id, stamp), stale
 
 
 def session_state(active: bool, created_at: dt.datetime, last_seen_at: dt.datetime, now: dt.datetime, *,

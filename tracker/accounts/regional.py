@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from tracker.accounts.access import AccessDenied, role_of
 from tracker.accounts.models import ApiToken, User, UserRole, WebSession
-from tracker.accounts.sessions import MAX_TOKEN, _hash, session_state
+from tracker.accounts.sessions import MAX_TOKEN, session_state, token_hash
 from tracker.accounts.service import AccountError, UserInput, hash_password
 from tracker.errors import ErrorKind, JunhengError
 from tracker.org.models import Campaign
@@ -136,7 +136,7 @@ def _region_row(engine: Engine, by: str, token: str, now: dt.datetime):
     with engine.connect() as connection:  # a read alone: no BEGIN and ROLLBACK round trips
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         row = connection.execute(_region_statement(by, connection.dialect.name),
-                                 {"token_hash": _hash(token), "now": now}).first()
+                                 {"token_hash": token_hash(token), "now": now}).first()
     if row is None or not row[4] or UserRole(row[2]) is not UserRole.region:
         return None
     return row

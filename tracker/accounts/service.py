@@ -13,7 +13,6 @@ the answer time tells which names exist.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import re
 import secrets
@@ -28,7 +27,7 @@ from sqlmodel import Session, select
 
 from tracker.accounts import throttle
 from tracker.accounts.models import ROLE_NAMES, ApiToken, User, UserRole
-from tracker.accounts.sessions import end_sessions, purge_expired_sessions
+from tracker.accounts.sessions import end_sessions, purge_expired_sessions, token_hash
 from tracker.org.models import Campaign, Department, Person, School
 from tracker.org.queries import CAMPAIGN_REMINDERS, CAMPAIGN_WITHOUT_PLAN, keep_reminders_section
 from tracker.org.service import UnknownName, find_department, find_person
@@ -360,10 +359,6 @@ def change_password(session: Session, user: User, current: str, new: str, again:
 
 # ---------------------------------------------------------------------------------------------
 # API tokens
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def issue_token(session: Session, user: User, *, now: dt.datetime | None = None,

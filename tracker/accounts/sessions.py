@@ -32,14 +32,15 @@ def session_limits() -> tuple[dt.timedelta, dt.timedelta]:
     return dt.timedelta(hours=settings.session_idle_hours), dt.timedelta(days=settings.session_max_days)
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What is stored of a session's or an API token's secret (never the token itself)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def start_session(session: Session, user: User, now: dt.datetime) -> str:
     """A new session for ``user``; returns the token the cookie carries (stored only hashed)."""
     token = secrets.token_urlsafe(32)
-    session.add(WebSession(token_hash=_hash(token), user_id=user.id, created_at=now, last_seen_at=now))
+    session.add(WebSession(token_hash=token_hash(token), user_id=user.id, created_at=now, last_seen_at=now))
     session.flush()
     return token
 
@@ -62,7 +63,7 @@ def session_user(session: Session, token: str, now: dt.datetime, *, idle: dt.tim
     One query: the session row by its primary key, joined to the user."""
     if not token or len(token) > MAX_TOKEN:
         return None
-    row = session.exec(_BY_TOKEN, params={"token_hash": _hash(token)}).first()
+    row = session.exec(_BY_TOKEN, params={"token_hash": token_hash(token)}).first()
     if row is None:
         return None
     user, created_at, last_seen_at = row
@@ -102,7 +103,7 @@ def page_viewer(engine: Engine, token: str, now: dt.datetime) -> tuple[PageViewe
         return None
     with engine.connect() as connection:
         row = connection.execution_options(isolation_level="AUTOCOMMIT").execute(
-            _VIEWER_BY_TOKEN, {"token_hash": _hash(token)}).first()
+            _VIEWER_BY_TOKEN, {"token_hash": token_hash(token)}).first()
     if row is None:
         return None
     user_id, name, role, campaign_id, department_id, school_id, active, created_at, last_seen_at, stamp = row
@@ -124,12 +125,12 @@ def session_state(active: bool, created_at: dt.datetime, last_seen_at: dt.dateti
 
 
 def touch_session(session: Session, token: str, now: dt.datetime) -> None:
-    session.execute(update(WebSession).where(WebSession.token_hash == _hash(token)).values(last_seen_at=now))
+    session.execute(update(WebSession).where(WebSession.token_hash == token_hash(token)).values(last_seen_at=now))
 
 
 def end_session(session: Session, token: str) -> None:
     if token and len(token) <= MAX_TOKEN:
-        session.execute(delete(WebSession).where(WebSession.token_hash == _hash(token)))
+        session.execute(delete(WebSession).where(WebSession.token_hash == token_hash(token)))
 
 
 def end_sessions(session: Session, user: User) -> int:

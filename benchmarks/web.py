@@ -145,11 +145,13 @@ def seed(url: str, n_tasks: int, data_dir: Path) -> dict:
                 events.append({"campaign_id": campaign_id, "actor": "联络员", "type": "task.progress",
                                "task_id": task_id, "payload": {"percent": 50, "note": "推进中"},
                                "at": now - dt.timedelta(minutes=rng.randint(1, 3000))})
+            # one multi-row INSERT per batch, not a statement per row: the stamp triggers
+            # (migration 0021) fire once per statement
             if len(events) >= batch:
-                conn.execute(insert(Event), events)
+                conn.execute(insert(Event).values(events))
                 events = []
         if events:
-            conn.execute(insert(Event), events)
+            conn.execute(insert(Event).values(events))
     if url.startswith("postgresql"):
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")

@@ -229,3 +229,32 @@ def headers(engine, api_world) -> dict[str, dict[str, str]]:
 def session(engine):
     with Session(engine, expire_on_commit=False) as s:
         yield s
+
+
+# --- kept answers (task list API, 总览, 地区总览): none survives a test; one frozen now ---
+
+KEPT_NOW = dt.datetime(2026, 12, 10, 2, 0, tzinfo=dt.timezone.utc)  # Thursday 10:00 in Beijing
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_answers():
+    """Every test starts and ends with the processes' kept answers empty (they are keyed on the
+    store, so one test's could otherwise meet another's on the same PostgreSQL database)."""
+    from api.pages import overview, region
+    from api.v1 import task_list_cache
+
+    caches = (task_list_cache.answers, overview.pages, region.pages)
+    for cache in caches:
+        cache.clear()
+    yield
+    for cache in caches:
+        cache.clear()
+
+
+@pytest.fixture
+def frozen():
+    """The clock frozen at ``KEPT_NOW`` (time-machine; shift it with ``frozen.shift``)."""
+    import time_machine
+
+    with time_machine.travel(KEPT_NOW, tick=False) as traveller:
+        yield traveller

@@ -20,20 +20,7 @@ from tracker.events.models import Event
 from tracker.org.models import Phase
 from tracker.reviews.models import Review, ReviewFinding
 
-NOW = dt.datetime(2026, 12, 10, 2, 0, tzinfo=dt.timezone.utc)  # Thursday 10:00 in Beijing
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    overview_page.pages.clear()
-    yield
-    overview_page.pages.clear()
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+from tests.api.conftest import KEPT_NOW as NOW  # the ``frozen`` fixture's now
 
 
 def _page(client) -> str:

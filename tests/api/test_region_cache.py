@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import time_machine
 from sqlmodel import Session, select
 
 from api.pages import region as region_page
@@ -25,25 +24,12 @@ from tracker.db import get_engine, session_scope
 from tracker.regions.notices import issue_notice
 from tracker.regions.service import region_by_code
 
-NOW = dt.datetime(2026, 12, 10, 2, 0, tzinfo=dt.timezone.utc)  # Thursday 10:00 in Beijing
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    region_page.pages.clear()
-    yield
-    region_page.pages.clear()
+from tests.api.conftest import KEPT_NOW as NOW  # the ``frozen`` fixture's now
 
 
 @pytest.fixture
 def region_users(engine, api_world):
     return make_region_users(engine)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def _get(client, path="/region"):

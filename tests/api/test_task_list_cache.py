@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-import time_machine
 from sqlalchemy import update
 from sqlmodel import Session
 
@@ -23,20 +21,7 @@ from tracker.org.models import Campaign, Department, Phase, School
 from tracker.tasks.models import Task, TaskCooperator
 from tracker.tasks.queries import list_stamp
 
-NOW = dt.datetime(2026, 12, 10, 2, 0, tzinfo=dt.timezone.utc)  # Thursday 10:00 in Beijing
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    task_list_cache.answers.clear()
-    yield
-    task_list_cache.answers.clear()
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+from tests.api.conftest import KEPT_NOW as NOW  # the ``frozen`` fixture's now
 
 
 def _get(client, who, code, query=""):

@@ -13,6 +13,16 @@ import sqlalchemy as sa
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # CLI tests that run a flow without the harness start Prefect's ephemeral server: allow a busy CI
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# Rich reads the terminal width once, when a console is made, and some CLI modules make theirs at
+# import: one wide width for every test, whichever test happens to import a module first.
+os.environ.setdefault("COLUMNS", "240")
+# pytest-xdist (`-n 2` in CI): each worker its own Prefect home, so two ephemeral servers never
+# share one SQLite file. Set before anything imports Prefect (its settings are read then).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["PREFECT_HOME"] = os.path.join(
+        os.environ.get("PREFECT_HOME") or os.path.expanduser("~/.prefect"),
+        f"xdist-{os.environ['PYTEST_XDIST_WORKER']}")
+    os.makedirs(os.environ["PREFECT_HOME"], exist_ok=True)
 
 from tracker import db as tracker_db  # noqa: E402
 from tracker.settings import get_settings  # noqa: E402

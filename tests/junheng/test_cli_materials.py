@@ -30,7 +30,7 @@ def invoke(*args: str):
 
 
 @pytest.fixture
-def assessed(db_url):
+def assessed(db_url, prefect_harness):
     assert invoke("campaign", "init", str(EXAMPLES / "plan.yaml")).exit_code == 0
     result = invoke("selfcheck", str(EXAMPLES / "schools.xlsx"), "--as", "韩静")
     assert result.exit_code == 0, result.output

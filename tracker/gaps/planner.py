@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tracker.gaps.choice import outer_approximation
+from tracker.gaps.fixing import fix_choices
 from tracker.gaps.problem import AMOUNT_STEP, GapProblem
 from tracker.gaps.solver import EPS, Solution, cv_groups, solve
 from tracker.gaps.tighten import tighten
@@ -72,6 +73,7 @@ class PlanResult:
     choice: str = ""  # which candidate choice won
     exact_choice: bool = False  # the 6-of-7 choice is proven optimal (by the schools' separation or outer approximation)
     choice_iterations: int = 0  # outer-approximation master MILPs solved (0: not needed, no CV or county value binds)
+    choice_fixed: int = 0  # schools whose choice the Lagrangian fixing settled before the master
 
 
 def violations(problem: GapProblem, values: NDArray[np.float64], margin: float) -> list[str]:
@@ -140,7 +142,10 @@ def plan_gaps(problem: GapProblem, margin: float = 0.02) -> PlanResult:
     # the candidates are the first incumbents of the outer approximation, and the relaxation's
     # optimum its first cuts; it proves the choice or, at its iteration limit, keeps the best it
     # found and says how far from proven (``choice``)
-    searched = outer_approximation(problem, margin, [(z, s) for _, z, s in known], [relaxed], relaxed.cost)
+    # the relaxation's cone prices settle most schools' choices first (``fixing``)
+    fixing = fix_choices(problem, margin, relaxed, min(s.cost for _, _, s in known)) if known else None
+    searched = outer_approximation(problem, margin, [(z, s) for _, z, s in known], [relaxed], relaxed.cost,
+                                   fixing=fixing)
     if searched is None:
         return _result(problem, margin, None, relaxed.cost, None, naive, diagnose(problem, margin))
     name = "外逼近（精确）" if searched.exact else "外逼近（未证明：达到迭代或时间上限）"
@@ -150,6 +155,7 @@ def plan_gaps(problem: GapProblem, margin: float = 0.02) -> PlanResult:
     result = _finish(problem, margin, naive, searched.solution, searched.z, max(searched.bound, relaxed.cost),
                      name, exact=searched.exact)
     result.choice_iterations = searched.iterations
+    result.choice_fixed = searched.fixed
     return result
 
 

@@ -86,9 +86,9 @@ def scaled(problem: GapProblem, beta: NDArray[np.float64]) -> NDArray[np.float64
     return out
 
 
-def fix_choices(problem: GapProblem, margin: float, relaxed: Solution, incumbent: float,
-                slack: float = 0.0) -> Fixing | None:
-    """Drop every school alternative whose Lagrangian bound exceeds ``incumbent`` − ``slack``."""
+def fix_choices(problem: GapProblem, margin: float, relaxed: Solution, incumbent: float) -> Fixing | None:
+    """Drop every school alternative whose Lagrangian bound exceeds ``incumbent`` (the cost of a
+    plan found); ``relaxed``: the relaxation's solution (its values and cone duals price the cones)."""
     if problem.allowed_unmet <= 0 or problem.county_must_meet or not separable(problem):
         return None
     K, n = problem.base.shape
@@ -97,7 +97,6 @@ def fix_choices(problem: GapProblem, margin: float, relaxed: Solution, incumbent
     drop = rule_drop(problem)
     below = (problem.base < 1 - EPS) & problem.in_rule[:, None]
     lower, upper = np.zeros((K, n)), np.ones((K, n))
-    own = [problem.effect[k][k] for k in range(K)]
 
     per_school = []  # (rows, options per section, alternatives' Lagrangian costs)
     constant = float((beta * problem.base).sum())
@@ -118,7 +117,7 @@ def fix_choices(problem: GapProblem, margin: float, relaxed: Solution, incumbent
         need = np.where(below[:, rows], np.maximum(level - problem.base[:, rows], 0.0), 0.0)
         cost = np.zeros(len(combos))
         for k in range(K):
-            cost += _indicator_cost(problem, k, school, rows, need[:, k, :], own[k], prices[k])
+            cost += _indicator_cost(problem, k, school, rows, need[:, k, :], prices[k])
         if not np.isfinite(cost).any():
             return None  # no alternative within the caps: the rest of the planner says why
         per_school.append((rows, options, combos, cost))
@@ -130,7 +129,7 @@ def fix_choices(problem: GapProblem, margin: float, relaxed: Solution, incumbent
     floor, fixed, still_open = np.inf, 0, 0
     for (rows, options, combos, cost), best in zip(per_school, least, strict=True):
         forced = bound + cost - best
-        dropped = forced > incumbent - slack
+        dropped = forced > incumbent
         if dropped.any():
             floor = min(floor, float(forced[dropped].min()))
         kept = [combos[a] for a in np.flatnonzero(~dropped)]
@@ -153,18 +152,18 @@ def fix_choices(problem: GapProblem, margin: float, relaxed: Solution, incumbent
 
 
 def _indicator_cost(problem: GapProblem, k: int, school: int, rows: NDArray[np.intp], need: NDArray[np.float64],
-                    own, price: NDArray[np.float64]) -> NDArray[np.float64]:  # noqa: ANN001
+                    price: NDArray[np.float64]) -> NDArray[np.float64]:
     """Per alternative (rows of ``need``: V to gain per section), the least priced cost of indicator
     k's additions at the school that gain it, within the cap; inf where the cap cannot."""
     if problem.shared[k]:
-        per_unit = np.asarray(own[rows, school].todense()).ravel()
+        per_unit = problem.own[k, rows]
         with np.errstate(divide="ignore", invalid="ignore"):
             amount = np.where(need > 0, need / per_unit, 0.0).max(axis=1)
         cap = problem.caps[k][school]
         p = float(price[school])
         out = amount * p if p >= 0 else np.full(amount.shape, cap * p)
-        return np.where(amount <= cap + EPS, out, np.inf)
-    per_unit = own.diagonal()[rows]
+        return np.where(np.isfinite(amount) & (amount <= cap + EPS), out, np.inf)
+    per_unit = problem.own[k, rows]
     with np.errstate(divide="ignore", invalid="ignore"):
         amounts = np.where(need > 0, need / per_unit, 0.0)
     total = amounts.sum(axis=1)
@@ -173,4 +172,4 @@ def _indicator_cost(problem: GapProblem, k: int, school: int, rows: NDArray[np.i
     out = amounts @ p
     if p.min() < 0:  # capped (``scaled``): the spare cap goes to the most negative price
         out = out + p.min() * (cap - total)
-    return np.where(total <= cap + EPS, out, np.inf)
+    return np.where(np.isfinite(total) & (total <= cap + EPS), out, np.inf)

@@ -19,6 +19,13 @@ on stdout). So (Duran–Grossmann outer approximation):
   cone (the cutting-plane step);
 - repeat until (upper − lower) ≤ ``TOLERANCE`` × upper: the choice is proven optimal within it.
 
+Before the first master, the Lagrangian fixing (``fixing``: the cones priced by the relaxation's
+duals, the rest separating per school) gives a bound on every choice and drops each school option
+whose bound exceeds an incumbent's cost; the master keeps z within the options left. The bound is
+valid for every choice and each dropped option's bound is above the incumbent, so the search's
+bound is min(master's, dropped options') and never above the optimum; where the fixing's bound
+alone reaches the incumbent within ``TOLERANCE`` the choice is proven with no master at all.
+
 Cuts start at the points the planner already solved (the relaxation's optimum, the candidate
 choices), which makes the master's LP relaxation the SOCP relaxation already. A section with no
 more unmet indicators than allowed gets z = 1 on them all (dominant: it only relaxes) when every

@@ -8,7 +8,9 @@
 2. Otherwise the relaxation (every choice relaxed to [0, 1], amounts continuous; tight: each
    section's relaxed set is the convex hull of its choices, ``solver.rule_drop``) gives a lower
    bound on any plan's cost, and its largest z per section is a second candidate choice; both are
-   the first incumbents of an outer approximation (``choice``: a MILP master with the cones as
+   the first incumbents; the relaxation's cone duals price the CVs so that the rest separates per
+   school (``fixing``: a Lagrangian bound, and each school option dearer than an incumbent dropped),
+   then an outer approximation over the options left (``choice``: a MILP master with the cones as
    tangent cuts, each master's choice solved as the SOCP), which proves the optimal choice within
    1e-4 or, at its iteration or time limit, keeps the best found and reports the bound.
 3. Whole things (people, rooms) are rounded up, amounts up to 0.1 m² / 0.01 万元; a CV the

@@ -151,6 +151,8 @@ def plan_gaps(problem: GapProblem, margin: float = 0.02) -> PlanResult:
     if searched is None:
         return _result(problem, margin, None, relaxed.cost, None, naive, diagnose(problem, margin))
     name = "外逼近（精确）" if searched.exact else "外逼近（未证明：达到迭代或时间上限）"
+    if searched.exact and searched.iterations == 0:
+        name = "拉格朗日下界（精确）"  # the fixing's bound alone met an incumbent: no master was needed
     for candidate, _, solution in known:
         if searched.solution is solution:
             name = f"{candidate}，{name}"  # a candidate was already the best

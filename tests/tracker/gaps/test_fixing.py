@@ -65,4 +65,5 @@ def test_the_fixing_settles_schools_and_proves_the_choice_without_a_master():
     assert_proof(NATIONAL, records, plan, MARGIN)
     data = plan_json(plan)
     assert data["exact_choice"] is True and data["choice_iterations"] == 0 and data["choice_fixed"] >= 1
+    assert "拉格朗日下界（精确）" in data["choice"]
     assert data["lower_bound"] == pytest.approx(data["continuous_cost"], rel=1e-4)

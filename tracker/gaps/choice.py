@@ -273,9 +273,7 @@ def outer_approximation(problem: GapProblem, margin: float, known: list[tuple[ND
     outside = np.inf  # a lower bound on the choices the fixing dropped (the master never sees them)
     if fixing is not None:
         floor, outside = max(floor, fixing.bound), fixing.floor
-    master = Master(problem, margin, None if fixing is None else (fixing.lower, fixing.upper))
-    for solution in [*points, *(s for _, s in known)]:
-        master.add_cuts(problem.values(solution.amounts))
+    master: Master | None = None  # built only when the bounds in hand do not prove the choice already
     best: tuple[NDArray[np.float64], Solution] | None = min(known, key=lambda c: c[1].cost) if known else None
     seen = {z.tobytes() for z, _ in known}
     lower, iterations = floor, 0
@@ -288,6 +286,10 @@ def outer_approximation(problem: GapProblem, margin: float, known: list[tuple[ND
         if iterations and left <= 0:
             break
         iterations += 1
+        if master is None:
+            master = Master(problem, margin, None if fixing is None else (fixing.lower, fixing.upper))
+            for solution in [*points, *(s for _, s in known)]:
+                master.add_cuts(problem.values(solution.amounts))
         out = master.solve(max(left, MIN_MASTER_SECONDS))
         if out is None:
             # nothing left within the cuts: no choice is cheaper than the incumbent (or none is feasible)

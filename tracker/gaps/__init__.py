@@ -5,6 +5,8 @@ equipment and multimedia rooms that make the assessment pass (issue 14).
 - ``problem``: the sections and the affine map from additions to indicator values
 - ``solver``: the convex program (cvxpy + Clarabel; second-order cones for the CVs)
 - ``planner``: the per-school choice, integer rounding, the naive plan, diagnosis under caps
+- ``fixing``, ``choice``: the 6-of-7 choice made exact when a CV binds (a Lagrangian bound that
+  settles most schools, then an outer approximation over the rest)
 - ``tighten``: lowering a rounded plan while it holds (no slack unit)
 - ``report``: plan → apply → assess again; the JSON contract, totals and the .xlsx
 - ``campaign``, ``models``, ``queries``: a campaign's plan, stored per assessment, and what it says

@@ -19,6 +19,13 @@ on stdout). So (Duran–Grossmann outer approximation):
   cone (the cutting-plane step);
 - repeat until (upper − lower) ≤ ``TOLERANCE`` × upper: the choice is proven optimal within it.
 
+Before the first master, the Lagrangian fixing (``fixing``: the cones priced by the relaxation's
+duals, the rest separating per school) gives a bound on every choice and drops each school option
+whose bound exceeds an incumbent's cost; the master keeps z within the options left. The bound is
+valid for every choice and each dropped option's bound is above the incumbent, so the search's
+bound is min(master's, dropped options') and never above the optimum; where the fixing's bound
+alone reaches the incumbent within ``TOLERANCE`` the choice is proven with no master at all.
+
 Cuts start at the points the planner already solved (the relaxation's optimum, the candidate
 choices), which makes the master's LP relaxation the SOCP relaxation already. A section with no
 more unmet indicators than allowed gets z = 1 on them all (dominant: it only relaxes) when every
@@ -42,6 +49,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
+from tracker.gaps.fixing import Fixing
 from tracker.gaps.problem import GapProblem
 from tracker.gaps.solver import EPS, Solution, cv_groups, rule_drop, solve, variable_units
 
@@ -64,6 +72,7 @@ class ChoiceResult:
     bound: float  # a lower bound on every choice's continuous cost
     exact: bool  # the choice is proven optimal (bound within TOLERANCE of the cost)
     iterations: int  # master MILPs solved
+    fixed: int = 0  # schools whose choice the Lagrangian fixing settled (``fixing``)
 
 
 def root_bounds(problem: GapProblem) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -100,7 +109,8 @@ class Master:
     disaggregated). Rows: the rule, the per-section count, county values, teacher caps, and per CV
     m = Σ wᵢVᵢ, Σᵢ sᵢ ≤ L·m and the cuts sᵢ ≥ 2ρrᵢ − ρ²·L·m (rᵢ = √wᵢ (Vᵢ − m))."""
 
-    def __init__(self, problem: GapProblem, margin: float):
+    def __init__(self, problem: GapProblem, margin: float,
+                 z_bounds: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None):
         self.problem = problem
         K, n = problem.base.shape
         units = variable_units(problem)
@@ -124,6 +134,9 @@ class Master:
         self.n_cols = s_start
 
         z_lower, z_upper = root_bounds(problem)
+        if z_bounds is not None:  # the Lagrangian fixing's (``fixing``): within the root's
+            z_lower, z_upper = np.maximum(z_lower, z_bounds[0]), np.minimum(z_upper, z_bounds[1])
+            z_upper = np.maximum(z_upper, z_lower)
         x_upper = np.concatenate([problem.caps[k] / units[k] if problem.shared[k] else np.full(sizes[k], np.inf)
                                   for k in range(K)])
         rest_cols = self.n_cols - self.n_x - self.n_z
@@ -249,28 +262,34 @@ class Master:
 
 def outer_approximation(problem: GapProblem, margin: float, known: list[tuple[NDArray[np.float64], Solution]],
                         points: list[Solution], floor: float = -np.inf, iteration_limit: int | None = None,
-                        seconds: float | None = None) -> ChoiceResult | None:
+                        seconds: float | None = None, fixing: Fixing | None = None) -> ChoiceResult | None:
     """The least-cost whole choice. ``known``: choices already solved with z fixed (incumbents);
     ``points``: other solved plans whose values start the cuts (the relaxation); ``floor``: a known
-    lower bound (the relaxation's cost). None when no choice is feasible."""
+    lower bound (the relaxation's cost); ``fixing``: the options left per section, its bound on
+    every choice and on those it dropped. None when no choice is feasible."""
     iteration_limit = ITERATION_LIMIT if iteration_limit is None else iteration_limit
     seconds = SEARCH_SECONDS if seconds is None else seconds
     started = time.monotonic()
-    master = Master(problem, margin)
-    for solution in [*points, *(s for _, s in known)]:
-        master.add_cuts(problem.values(solution.amounts))
+    outside = np.inf  # a lower bound on the choices the fixing dropped (the master never sees them)
+    if fixing is not None:
+        floor, outside = max(floor, fixing.bound), fixing.floor
+    master: Master | None = None  # built only when the bounds in hand do not prove the choice already
     best: tuple[NDArray[np.float64], Solution] | None = min(known, key=lambda c: c[1].cost) if known else None
     seen = {z.tobytes() for z, _ in known}
     lower, iterations = floor, 0
 
     def proven() -> bool:
-        return best is not None and best[1].cost - lower <= TOLERANCE * max(abs(best[1].cost), 1.0)
+        return best is not None and best[1].cost - min(lower, outside) <= TOLERANCE * max(abs(best[1].cost), 1.0)
 
     while not proven() and iterations < iteration_limit:
         left = seconds - (time.monotonic() - started)
         if iterations and left <= 0:
             break
         iterations += 1
+        if master is None:
+            master = Master(problem, margin, None if fixing is None else (fixing.lower, fixing.upper))
+            for solution in [*points, *(s for _, s in known)]:
+                master.add_cuts(problem.values(solution.amounts))
         out = master.solve(max(left, MIN_MASTER_SECONDS))
         if out is None:
             # nothing left within the cuts: no choice is cheaper than the incumbent (or none is feasible)
@@ -292,4 +311,5 @@ def outer_approximation(problem: GapProblem, margin: float, known: list[tuple[ND
         master.add_cuts(values, only_violated=True)
     if best is None:
         return None
-    return ChoiceResult(best[0], best[1], min(lower, best[1].cost), proven(), iterations)
+    return ChoiceResult(best[0], best[1], min(lower, outside, best[1].cost), proven(), iterations,
+                        0 if fixing is None else fixing.fixed)

@@ -8,7 +8,9 @@
 2. Otherwise the relaxation (every choice relaxed to [0, 1], amounts continuous; tight: each
    section's relaxed set is the convex hull of its choices, ``solver.rule_drop``) gives a lower
    bound on any plan's cost, and its largest z per section is a second candidate choice; both are
-   the first incumbents of an outer approximation (``choice``: a MILP master with the cones as
+   the first incumbents; the relaxation's cone duals price the CVs so that the rest separates per
+   school (``fixing``: a Lagrangian bound, and each school option dearer than an incumbent dropped),
+   then an outer approximation over the options left (``choice``: a MILP master with the cones as
    tangent cuts, each master's choice solved as the SOCP), which proves the optimal choice within
    1e-4 or, at its iteration or time limit, keeps the best found and reports the bound.
 3. Whole things (people, rooms) are rounded up, amounts up to 0.1 m² / 0.01 万元; a CV the
@@ -27,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tracker.gaps.choice import outer_approximation
+from tracker.gaps.fixing import fix_choices
 from tracker.gaps.problem import AMOUNT_STEP, GapProblem
 from tracker.gaps.solver import EPS, Solution, cv_groups, solve
 from tracker.gaps.tighten import tighten
@@ -72,6 +75,7 @@ class PlanResult:
     choice: str = ""  # which candidate choice won
     exact_choice: bool = False  # the 6-of-7 choice is proven optimal (by the schools' separation or outer approximation)
     choice_iterations: int = 0  # outer-approximation master MILPs solved (0: not needed, no CV or county value binds)
+    choice_fixed: int = 0  # schools whose choice the Lagrangian fixing settled before the master
 
 
 def violations(problem: GapProblem, values: NDArray[np.float64], margin: float) -> list[str]:
@@ -140,16 +144,22 @@ def plan_gaps(problem: GapProblem, margin: float = 0.02) -> PlanResult:
     # the candidates are the first incumbents of the outer approximation, and the relaxation's
     # optimum its first cuts; it proves the choice or, at its iteration limit, keeps the best it
     # found and says how far from proven (``choice``)
-    searched = outer_approximation(problem, margin, [(z, s) for _, z, s in known], [relaxed], relaxed.cost)
+    # the relaxation's cone prices settle most schools' choices first (``fixing``)
+    fixing = fix_choices(problem, margin, relaxed, min(s.cost for _, _, s in known)) if known else None
+    searched = outer_approximation(problem, margin, [(z, s) for _, z, s in known], [relaxed], relaxed.cost,
+                                   fixing=fixing)
     if searched is None:
         return _result(problem, margin, None, relaxed.cost, None, naive, diagnose(problem, margin))
     name = "外逼近（精确）" if searched.exact else "外逼近（未证明：达到迭代或时间上限）"
+    if searched.exact and searched.iterations == 0:
+        name = "拉格朗日下界（精确）"  # the fixing's bound alone met an incumbent: no master was needed
     for candidate, _, solution in known:
         if searched.solution is solution:
             name = f"{candidate}，{name}"  # a candidate was already the best
     result = _finish(problem, margin, naive, searched.solution, searched.z, max(searched.bound, relaxed.cost),
                      name, exact=searched.exact)
     result.choice_iterations = searched.iterations
+    result.choice_fixed = searched.fixed
     return result
 
 

@@ -127,6 +127,7 @@ def plan_json(plan: GapPlan) -> dict[str, object]:
         "choice_gap": None if result.continuous_cost is None or result.lower_bound is None
         else round(max(result.continuous_cost - result.lower_bound, 0.0), 4),
         "choice_iterations": result.choice_iterations,
+        "choice_fixed": result.choice_fixed,  # schools the Lagrangian fixing settled (``gaps.fixing``)
         "standard": plan.standard.id,
         "costs_source": plan.costs.source,
         "costs_illustrative": plan.costs.illustrative,

@@ -30,6 +30,9 @@ class Solution:
     amounts: list[NDArray[np.float64]]  # per indicator, in its unit, per school (shared) or section
     cost: float
     z: NDArray[np.float64] | None  # the relaxed choice (K × n) when z was a variable
+    # per CV of ``cv_groups`` (0 where left out), the multiplier λ ≥ 0 of ‖r‖ ≤ L·V̄ in the objective's
+    # units (万元 per unit of the cone's left side): the Lagrangian fixing's prices (``fixing``)
+    cone_duals: NDArray[np.float64] | None = None
 
 
 def variable_units(problem: GapProblem) -> NDArray[np.float64]:
@@ -112,7 +115,8 @@ def solve(problem: GapProblem, margin: float, z_fixed: NDArray[np.float64] | Non
             constraints.append(values[k][rows] >= 1 - drop[k, rows] * z_fixed[k, rows])  # type: ignore[index]
 
     # CVs and county values
-    for k, g, rows in cv_groups(problem) if with_cv else []:
+    cones: dict[int, cp.Constraint] = {}
+    for c, (k, g, rows) in enumerate(cv_groups(problem) if with_cv else []):
         if only_cv is not None and (k, g) != only_cv:
             continue
         w = problem.students[rows] / problem.students[rows].sum()
@@ -122,7 +126,8 @@ def solve(problem: GapProblem, margin: float, z_fixed: NDArray[np.float64] | Non
         mean = cp.Variable()
         constraints.append(mean == w @ v)
         limit = problem.cv_limit[g] - margin - (0.0 if extra_margin is None else extra_margin[k, g])
-        constraints.append(cp.norm(cp.multiply(np.sqrt(w), v - mean), 2) <= limit * mean)
+        cones[c] = cp.norm(cp.multiply(np.sqrt(w), v - mean), 2) <= limit * mean
+        constraints.append(cones[c])
     if problem.county_must_meet:
         for g in range(len(problem.cv_limit)):
             rows = problem.stage_rows(g)
@@ -158,4 +163,8 @@ def solve(problem: GapProblem, margin: float, z_fixed: NDArray[np.float64] | Non
     if z is not None:
         z_value = np.zeros((K, n))
         z_value[below] = np.clip(z.value, 0, 1)
-    return Solution(amounts, float(sum(problem.cost[k] * amounts[k].sum() for k in range(K))), z_value)
+    duals = np.zeros(len(cv_groups(problem)))
+    for c, cone in cones.items():
+        dual = cone.dual_value
+        duals[c] = max(float(np.asarray(dual).ravel()[0]), 0.0) * scale if dual is not None else 0.0
+    return Solution(amounts, float(sum(problem.cost[k] * amounts[k].sum() for k in range(K))), z_value, duals)

@@ -16,6 +16,7 @@ from tests.tracker.gaps.counties import random_county
 from tests.tracker.gaps.test_planner import COSTS, NATIONAL, assert_proof
 from tracker.gaps import choice
 from tracker.gaps.choice import TOLERANCE, outer_approximation
+from tracker.gaps.fixing import fix_choices
 from tracker.gaps.planner import (
     choice_by_enumeration,
     choice_from_relaxation,
@@ -46,14 +47,21 @@ def every_choice(problem):
         yield z
 
 
-_ENUMERATED: dict[bytes, float] = {}  # one enumeration per county (hundreds of solves)
+_ENUMERATED: dict[bytes, tuple[float, list]] = {}  # one enumeration per county (hundreds of solves)
+
+
+def enumerate_choices(problem) -> tuple[float, list]:
+    """The least cost over every choice, and the choices that reach it (to 1e-7)."""
+    key = problem.base.tobytes()
+    if key not in _ENUMERATED:
+        solved = [(z, s.cost) for z in every_choice(problem) if (s := solve(problem, MARGIN, z)) is not None]
+        best = min(cost for _, cost in solved)
+        _ENUMERATED[key] = (best, [z for z, cost in solved if cost <= best * (1 + 1e-7)])
+    return _ENUMERATED[key]
 
 
 def brute_force(problem) -> float:
-    key = problem.base.tobytes()
-    if key not in _ENUMERATED:
-        _ENUMERATED[key] = min(s.cost for z in every_choice(problem) if (s := solve(problem, MARGIN, z)) is not None)
-    return _ENUMERATED[key]
+    return enumerate_choices(problem)[0]
 
 
 def candidates(problem):
@@ -72,6 +80,11 @@ def test_outer_approximation_equals_brute_force_where_a_cv_binds(seed, n, rich):
     known, relaxed = candidates(problem)
     found = outer_approximation(problem, MARGIN, known, [relaxed], relaxed.cost)
     assert found is not None and found.exact and found.iterations >= 1
+    # the same with the Lagrangian fixing first (what the planner does)
+    fixing = fix_choices(problem, MARGIN, relaxed, min(s.cost for _, s in known))
+    fixed = outer_approximation(problem, MARGIN, known, [relaxed], relaxed.cost, fixing=fixing)
+    assert fixed.exact and fixed.solution.cost == pytest.approx(best, rel=1e-6)
+    assert best * (1 - TOLERANCE) <= fixed.bound <= best + 1e-6
     assert found.solution.cost == pytest.approx(best, rel=1e-6)
     assert best * (1 - TOLERANCE) <= found.bound <= best + 1e-6  # a proof: a bound within the tolerance
     assert coupling_binds(problem, MARGIN, found.solution)  # the case the per-school enumeration cannot prove

@@ -4,13 +4,14 @@ yardstick, a bare FastAPI app serving the very same bytes (HTML) and JSON (from 
 same run and the same way.
 
     uv run python benchmarks/region.py [--counties 100] [--schools 100] [--tasks 1000]
-                                       [--seconds 8] [--concurrency 8]
+                                       [--seconds 8] [--concurrency 8] [--load wrk|httpx]
 
 The data goes in set-based: every table in one multi-row INSERT (executemany batches) per table,
 the task tallies following by trigger; each county also has an assessment snapshot with its 100
 schools per stage (what a self-check stores), and 督办单 notice items. A province of ten cities
 holds the counties; the province's 督导 account asks. The app runs in its own uvicorn process
-(one worker, as ``junheng serve``); the load comes from ``--concurrency`` httpx clients here.
+(one worker, as ``junheng serve``); the load comes from ``--concurrency`` connections of wrk
+(``benchmarks/wrk_load.py``, the default where installed) or, with ``--load httpx``, httpx clients here.
 Printed: requests/s, p50 and p95 (ms) of each, and the ratios. The aims: p95 under 200 ms and at
 least a fifth of the yardstick's requests/s.
 
@@ -182,6 +183,22 @@ def bare_app():
     return app
 
 
+def measure(base: str, path: str, *, generator: str, cookies=None, headers=None, seconds: float,
+            concurrency: int) -> dict:
+    """One endpoint under load from wrk (``--load wrk``, the default where installed: see
+    benchmarks/wrk_load.py) or from httpx clients in this process."""
+    if generator == "wrk":
+        import httpx
+
+        import wrk_load
+
+        for _ in range(3):  # warm up
+            assert httpx.get(base + path, cookies=cookies, headers=headers, timeout=120).status_code == 200
+        return wrk_load.load(base + path, headers=headers, cookies=cookies, seconds=seconds,
+                             concurrency=concurrency, path=path)
+    return asyncio.run(load(base, path, cookies=cookies, headers=headers, seconds=seconds, concurrency=concurrency))
+
+
 async def load(base: str, path: str, *, cookies=None, headers=None, seconds: float, concurrency: int) -> dict:
     import httpx
 
@@ -228,8 +245,15 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=1000, help="tasks per county")
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--load", choices=["wrk", "httpx"], default=None,
+                        help="the load generator: wrk where installed (default), else httpx clients in this process")
     args = parser.parse_args()
     import httpx
+
+    import wrk_load
+
+    args.load = args.load or ("wrk" if wrk_load.available() else "httpx")
+    print(f"load from {args.load}, {args.concurrency} connections, {args.seconds:g} s per endpoint")
 
     with scratch_database("postgresql", "region") as url:
         info = seed(url, args.counties, args.schools, args.tasks)
@@ -249,10 +273,10 @@ def main() -> None:
             body = httpx.get(server.base + API, headers=bearer, timeout=120)
             assert html.status_code == 200 and body.status_code == 200, (html.text[:300], body.text[:300])
             assert len(body.json()["counties"]) == args.counties, (len(body.json()["counties"]), body.text[:500])
-            rows.append(asyncio.run(load(server.base, PAGE, cookies=cookies, seconds=args.seconds,
-                                         concurrency=args.concurrency)))
-            rows.append(asyncio.run(load(server.base, API, headers=bearer, seconds=args.seconds,
-                                         concurrency=args.concurrency)))
+            rows.append(measure(server.base, PAGE, generator=args.load, cookies=cookies, seconds=args.seconds,
+                                concurrency=args.concurrency))
+            rows.append(measure(server.base, API, generator=args.load, headers=bearer, seconds=args.seconds,
+                                concurrency=args.concurrency))
         finally:
             server.stop()
         (tmp / "bare.html").write_bytes(html.content)
@@ -261,8 +285,10 @@ def main() -> None:
                       {"JUNHENG_BENCH_HTML": str(tmp / "bare.html"), "JUNHENG_BENCH_JSON": str(tmp / "bare.json")})
         try:
             bare.wait("/bare")
-            rows.append(asyncio.run(load(bare.base, "/bare", seconds=args.seconds, concurrency=args.concurrency)))
-            rows.append(asyncio.run(load(bare.base, "/bare.json", seconds=args.seconds, concurrency=args.concurrency)))
+            rows.append(measure(bare.base, "/bare", generator=args.load, seconds=args.seconds,
+                                concurrency=args.concurrency))
+            rows.append(measure(bare.base, "/bare.json", generator=args.load, seconds=args.seconds,
+                                concurrency=args.concurrency))
         finally:
             bare.stop()
     print(f"\n{'endpoint':<40} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")

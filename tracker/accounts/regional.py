@@ -24,6 +24,7 @@ from tracker.accounts.access import AccessDenied, role_of
 from tracker.accounts.models import ApiToken, User, UserRole, WebSession
 from tracker.accounts.sessions import MAX_TOKEN, session_state, token_hash
 from tracker.accounts.service import AccountError, UserInput, hash_password
+from tracker.db import read_alone
 from tracker.errors import ErrorKind, JunhengError
 from tracker.org.models import Campaign
 from tracker.regions.models import Region, RegionLevel
@@ -133,8 +134,7 @@ def _region_statement(by: str, dialect: str):
 def _region_row(engine: Engine, by: str, token: str, now: dt.datetime):
     if not token or len(token) > MAX_TOKEN:
         return None
-    with engine.connect() as connection:  # a read alone: no BEGIN and ROLLBACK round trips
-        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+    with read_alone(engine) as connection:
         row = connection.execute(_region_statement(by, connection.dialect.name),
                                  {"token_hash": token_hash(token), "now": now}).first()
     if row is None or not row[4] or UserRole(row[2]) is not UserRole.region:

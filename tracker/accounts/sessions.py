@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, String, bindparam, delete, or_, update
 from sqlmodel import Session, select
 
+from tracker.db import read_alone
 from tracker.accounts.models import User, WebSession
 from tracker.tasks.models import TaskListStamp
 from tracker.settings import get_settings
@@ -101,9 +102,8 @@ def page_viewer(engine: Engine, token: str, now: dt.datetime) -> tuple[PageViewe
     BEGIN and ROLLBACK round trips). ``stale``: the idle clock should be moved on."""
     if not token or len(token) > MAX_TOKEN:
         return None
-    with engine.connect() as connection:
-        row = connection.execution_options(isolation_level="AUTOCOMMIT").execute(
-            _VIEWER_BY_TOKEN, {"token_hash": token_hash(token)}).first()
+    with read_alone(engine) as connection:
+        row = connection.execute(_VIEWER_BY_TOKEN, {"token_hash": token_hash(token)}).first()
     if row is None:
         return None
     user_id, name, role, campaign_id, department_id, school_id, active, created_at, last_seen_at, stamp = row

@@ -94,7 +94,9 @@ def office_robot(plan: dict | None) -> str | None:
 def find_department(session: Session, campaign: Campaign, name_or_short: str) -> Department:
     """A unit of the campaign by its full name, short name or an alias from the plan."""
     wanted = name_or_short.strip()
-    rows = list(session.exec(select(Department).where(Department.campaign_id == campaign.id)))
+    # in the plan's order: the list in the error reads the same every time, on any database
+    rows = list(session.exec(select(Department).where(Department.campaign_id == campaign.id)
+                             .order_by(Department.id)))
     full = _aliases(campaign).get(wanted, wanted)
     for match in ([d for d in rows if d.name == full], [d for d in rows if d.short_name == wanted]):
         active = [d for d in match if d.active]

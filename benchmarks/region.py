@@ -188,12 +188,8 @@ def measure(base: str, path: str, *, generator: str, cookies=None, headers=None,
     """One endpoint under load from wrk (``--load wrk``, the default where installed: see
     benchmarks/wrk_load.py) or from httpx clients in this process."""
     if generator == "wrk":
-        import httpx
-
         import wrk_load
 
-        for _ in range(3):  # warm up
-            assert httpx.get(base + path, cookies=cookies, headers=headers, timeout=120).status_code == 200
         return wrk_load.load(base + path, headers=headers, cookies=cookies, seconds=seconds,
                              concurrency=concurrency, path=path)
     return asyncio.run(load(base, path, cookies=cookies, headers=headers, seconds=seconds, concurrency=concurrency))
@@ -245,14 +241,13 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=1000, help="tasks per county")
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--load", choices=["wrk", "httpx"], default=None,
-                        help="the load generator: wrk where installed (default), else httpx clients in this process")
-    args = parser.parse_args()
-    import httpx
-
     import wrk_load
 
-    args.load = args.load or ("wrk" if wrk_load.available() else "httpx")
+    wrk_load.add_option(parser)
+    args = parser.parse_args()
+    args.load = wrk_load.generator(parser, args)
+    import httpx
+
     print(f"load from {args.load}, {args.concurrency} connections, {args.seconds:g} s per endpoint")
 
     with scratch_database("postgresql", "region") as url:

@@ -260,13 +260,9 @@ def measure(base: str, path: str, args, *, cookies: dict[str, str] | None = None
     """One endpoint under load, from wrk (``--load wrk``, the default where it is installed) or from
     httpx async clients in this process."""
     if args.load == "wrk":
-        import httpx
-
         import wrk_load
 
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        for _ in range(3):  # warm up: imports, caches, connections
-            assert httpx.get(base + path, cookies=cookies, headers=headers, timeout=120).status_code == 200
         return wrk_load.load(base + path, headers=headers, cookies=cookies, seconds=args.seconds,
                              concurrency=args.concurrency, path=path)
     if token:
@@ -412,14 +408,11 @@ def main() -> None:
                         help="only 总览 and the task list API (with their yardsticks)")
     parser.add_argument("--api", action="store_true",
                         help="only the task list API and its yardstick (FastAPI serialising the same JSON)")
-    parser.add_argument("--load", choices=["wrk", "httpx"], default=None,
-                        help="the load generator: wrk where installed (default), else httpx clients in this process")
-    args = parser.parse_args()
     import wrk_load
 
-    args.load = args.load or ("wrk" if wrk_load.available() else "httpx")
-    if args.load == "wrk" and not wrk_load.available():
-        parser.error("wrk is not installed (apt-get install wrk)")
+    wrk_load.add_option(parser)
+    args = parser.parse_args()
+    args.load = wrk_load.generator(parser, args)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     print(f"benchmarks/web.py: {args.tasks} tasks, concurrency {args.concurrency}, "
           f"≤ {args.requests} requests or ≤ {args.seconds:g} s per endpoint (wrk: the seconds only), "

@@ -43,9 +43,27 @@ def available() -> bool:
     return shutil.which("wrk") is not None
 
 
+def add_option(parser) -> None:  # noqa: ANN001
+    parser.add_argument("--load", choices=["wrk", "httpx"], default=None,
+                        help="the load generator: wrk where installed (default), else httpx clients in this process")
+
+
+def generator(parser, args) -> str:  # noqa: ANN001
+    """The generator asked for with ``--load`` (``add_option``), or the default: wrk where installed."""
+    if args.load == "wrk" and not available():
+        parser.error("wrk is not installed (apt-get install wrk)")
+    return args.load or ("wrk" if available() else "httpx")
+
+
 def load(url: str, *, headers: dict[str, str] | None = None, cookies: dict[str, str] | None = None,
          seconds: float, concurrency: int, path: str) -> dict:
-    """One wrk run against ``url``; the same row shape as the httpx loaders (``path`` names it)."""
+    """Three warm-up requests (imports, caches, connections; each must answer 200), then one wrk run
+    against ``url``; the same row shape as the httpx loaders (``path`` names it)."""
+    import httpx
+
+    for _ in range(3):
+        answer = httpx.get(url, headers=headers, cookies=cookies, timeout=120)
+        assert answer.status_code == 200, (url, answer.status_code)
     headers = dict(headers or {})
     if cookies:
         headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())

@@ -45,3 +45,36 @@ def test_migrations_are_at_head(engine):
         context = MigrationContext.configure(conn, opts={"include_name": include_name})
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
+
+
+def test_a_busy_worker_keeps_its_connections(engine):
+    """16 requests at once (a web worker under load) each read through ``read_alone``: the second
+    burst opens no connection (before session 6 all but 5 were opened and closed per request)."""
+    import threading
+
+    from tracker.db import read_alone
+
+    opened = []
+    sa.event.listen(engine, "connect", lambda *_: opened.append(1))
+    engine.dispose()  # start from an empty pool, listening
+
+    def burst() -> None:
+        gate = threading.Barrier(16)
+        answers = []
+
+        def read() -> None:
+            with read_alone(engine) as connection:
+                gate.wait(timeout=30)  # all 16 hold a connection at the same time
+                answers.append(connection.execute(sa.text("SELECT 1")).scalar())
+
+        threads = [threading.Thread(target=read) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert answers == [1] * 16
+
+    burst()
+    assert len(opened) == 16
+    burst()
+    assert len(opened) == 16  # every connection came back to the pool and was used again

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, String, bindparam, delete, or_, update
 from sqlmodel import Session, select
 
-from tracker.db import read_alone
 from tracker.accounts.models import User, WebSession
+from tracker.db import read_alone
 from tracker.tasks.models import TaskListStamp
 from tracker.settings import get_settings
 
@@ -98,8 +98,8 @@ _VIEWER_BY_TOKEN = (
 
 def page_viewer(engine: Engine, token: str, now: dt.datetime) -> tuple[PageViewer, bool] | None:
     """``(viewer, stale)`` of a live page session (as ``session_user`` reads it, with the campaign's
-    revision), or None. One statement on a connection of its own in autocommit (a read alone: no
-    BEGIN and ROLLBACK round trips). ``stale``: the idle clock should be moved on."""
+    revision), or None. One statement on a connection of its own, outside any transaction
+    (``tracker.db.read_alone``: no BEGIN and ROLLBACK round trips). ``stale``: the idle clock should be moved on."""
     if not token or len(token) > MAX_TOKEN:
         return None
     with read_alone(engine) as connection:
